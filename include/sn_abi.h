@@ -1,0 +1,175 @@
+/* sn_abi.h: the guest/tender contract shared by the guest bindings, the helper and the addon. */
+#ifndef SN_ABI_H
+#define SN_ABI_H
+
+/*
+ * Everything in this header is part of the ABI between three separately built
+ * pieces: freestanding guest bindings (guest/), the static exec'd helper
+ * (addon/helper/) and the N-API addon (addon/). The TypeScript side mirrors the
+ * layouts in lib/abi.ts; test/abi.test.ts checks them against the addon's
+ * offsetof() values. Bump SN_ABI_VERSION on any incompatible change.
+ * docs/abi.md is the prose version of this file.
+ */
+
+#ifdef __cplusplus
+#include <cstdint>
+#define SN_STATIC_ASSERT static_assert
+#else
+#include <stdint.h>
+#define SN_STATIC_ASSERT _Static_assert
+#endif
+
+#define SN_ABI_VERSION 1
+
+/* ABI1 note targets (Solo5's published numbering). */
+#define SN_ABI_TARGET_HVT 1
+#define SN_ABI_TARGET_SPT 2
+
+/* ELF notes: owner name "Solo5" (namesz 6, including the NUL). */
+#define SN_NOTE_NAME "Solo5"
+#define SN_NOTE_TYPE_MFT 0x3154464dU /* "MFT1" little-endian */
+#define SN_NOTE_TYPE_ABI 0x31494241U /* "ABI1" little-endian */
+
+struct sn_abi1_desc {
+    uint32_t target;  /* SN_ABI_TARGET_* */
+    uint32_t version; /* SN_ABI_VERSION */
+};
+SN_STATIC_ASSERT(sizeof(struct sn_abi1_desc) == 8, "abi1 desc layout");
+
+/* ------------------------------------------------------------------------
+ * MFT1: the application manifest. Stored in the ELF note with every entry
+ * unattached; the tender fills in per-device data and copies the result into
+ * guest memory at bootinfo.mft.
+ */
+#define SN_MFT_VERSION 1
+#define SN_MFT_NAME_SIZE 68    /* 67 characters + NUL */
+#define SN_MFT_MAX_ENTRIES 64  /* including the reserved first entry */
+
+#define SN_MFT_DEV_BLOCK_BASIC 1U
+#define SN_MFT_DEV_NET_BASIC 2U
+#define SN_MFT_RESERVED_FIRST (1U << 30)
+
+struct sn_mft_net_basic {
+    uint8_t mac[6];
+    uint16_t mtu;
+};
+
+struct sn_mft_block_basic {
+    uint64_t capacity;   /* bytes */
+    uint16_t block_size; /* bytes, power of two >= 512 */
+};
+
+struct sn_mft_entry {
+    char name[SN_MFT_NAME_SIZE]; /* NUL-terminated, [A-Za-z0-9]{1,67} */
+    uint32_t type;               /* SN_MFT_DEV_* or SN_MFT_RESERVED_FIRST */
+    union {
+        struct sn_mft_net_basic net_basic;
+        struct sn_mft_block_basic block_basic;
+    } u;                         /* zero in the ELF note */
+    int32_t hostfd;              /* -1 in the ELF note; tender-private */
+    uint8_t attached;            /* 0 in the ELF note */
+    uint8_t reserved[3];
+};
+SN_STATIC_ASSERT(sizeof(struct sn_mft_entry) == 96, "mft entry layout");
+
+struct sn_mft {
+    uint32_t version; /* SN_MFT_VERSION */
+    uint32_t entries; /* 1..SN_MFT_MAX_ENTRIES, e[0] is SN_MFT_RESERVED_FIRST */
+    struct sn_mft_entry e[];
+};
+SN_STATIC_ASSERT(sizeof(struct sn_mft) == 8, "mft header layout");
+#define SN_MFT_SIZE(n) (8U + 96U * (uint32_t)(n))
+
+/* ------------------------------------------------------------------------
+ * Guest physical/virtual memory layout (identical for spt and hvt).
+ *
+ *   0x00000 .. 0x0ffff   never mapped (NULL page and below mmap_min_addr)
+ *   0x10000              struct sn_bootinfo (one page)
+ *   0x11000 .. 0x12fff   command line, NUL-terminated
+ *   0x13000 .. 0x14fff   manifest copy (struct sn_mft), filled by the tender
+ *   0x20000 .. 0xfffff   device rings (see docs/abi.md), zero until attached
+ *   0x100000 ..          ELF PT_LOAD segments, then heap, stack at the top
+ */
+#define SN_MEM_UNMAPPED_END 0x10000ULL
+#define SN_BOOTINFO_ADDR 0x10000ULL
+#define SN_CMDLINE_ADDR 0x11000ULL
+#define SN_CMDLINE_MAX 0x2000ULL
+#define SN_MFT_ADDR 0x13000ULL
+#define SN_MFT_MAX_BYTES 0x2000ULL
+#define SN_RINGS_ADDR 0x20000ULL
+#define SN_RINGS_END 0x100000ULL
+#define SN_GUEST_MIN_BASE 0x100000ULL
+#define SN_PAGE_SIZE 0x1000ULL
+
+SN_STATIC_ASSERT(SN_MFT_SIZE(SN_MFT_MAX_ENTRIES) <= SN_MFT_MAX_BYTES, "mft fits");
+
+#define SN_BOOTINFO_MAGIC 0x31544f4f42354e53ULL /* "SN5BOOT1" */
+
+/* Written by the tender into guest memory before the guest starts. */
+struct sn_bootinfo {
+    uint64_t magic;        /* SN_BOOTINFO_MAGIC */
+    uint32_t abi_version;  /* SN_ABI_VERSION */
+    uint32_t target;       /* SN_ABI_TARGET_* */
+    uint64_t mem_size;     /* bytes of guest memory, page aligned */
+    uint64_t kernel_end;   /* first byte after the highest PT_LOAD, page aligned */
+    uint64_t cmdline;      /* guest address of the NUL-terminated command line */
+    uint64_t mft;          /* guest address of the struct sn_mft copy */
+    uint64_t mft_size;     /* bytes */
+    uint64_t rings;        /* guest address of the ring area (0 = no devices) */
+    uint64_t rings_size;   /* bytes */
+    uint64_t random;       /* 64 random bits from the tender (stack canary seed) */
+    uint64_t tsc_freq;     /* hvt: TSC ticks per second; 0 on spt */
+    int32_t wait_fd;       /* spt: epoll fd the guest sleeps on in solo5_yield */
+    int32_t console_fd;    /* spt: fd for console output */
+    uint64_t reserved[20];
+};
+SN_STATIC_ASSERT(sizeof(struct sn_bootinfo) == 256, "bootinfo layout");
+
+/* ------------------------------------------------------------------------
+ * The load plan: what the tender hands the helper (over fd SN_FD_PLAN) after
+ * it has written segments, boot info, command line and manifest into the
+ * guest memory memfd. The helper maps the memfd, applies region permissions,
+ * installs the BPF program that follows the plan, and jumps to the entry.
+ */
+#define SN_PLAN_MAGIC 0x314e414c504e5335ULL /* "5SNPLAN1" */
+#define SN_PLAN_MAX_REGIONS 16
+#define SN_PLAN_MAX_BPF 4096 /* BPF_MAXINSNS */
+
+#define SN_PROT_R 1U
+#define SN_PROT_W 2U
+#define SN_PROT_X 4U
+
+struct sn_plan_region {
+    uint64_t addr; /* page aligned, >= SN_GUEST_MIN_BASE */
+    uint64_t len;  /* page aligned, non-zero */
+    uint32_t prot; /* SN_PROT_*; never both W and X */
+    uint32_t pad;
+};
+SN_STATIC_ASSERT(sizeof(struct sn_plan_region) == 24, "plan region layout");
+
+struct sn_plan {
+    uint64_t magic;      /* SN_PLAN_MAGIC */
+    uint32_t abi_version;
+    uint32_t target;     /* SN_ABI_TARGET_* */
+    uint64_t mem_size;   /* size of the memfd; page aligned */
+    uint64_t entry;      /* guest entry point */
+    uint64_t stack_top;  /* initial %rsp (16-byte aligned) */
+    uint64_t bootinfo;   /* passed to the entry in %rdi */
+    uint32_t nregions;
+    uint32_t bpf_len;    /* number of struct sock_filter (8 bytes each) after the plan */
+    uint32_t ndoorbells; /* fds SN_FD_DOORBELL0.. kept open for the guest */
+    uint32_t flags;
+    struct sn_plan_region regions[SN_PLAN_MAX_REGIONS];
+};
+SN_STATIC_ASSERT(sizeof(struct sn_plan) == 64 + 24 * SN_PLAN_MAX_REGIONS, "plan layout");
+
+/* File descriptors at exec of the helper. */
+#define SN_FD_CONSOLE 1   /* guest console output */
+#define SN_FD_DIAG 2      /* helper diagnostics (one line, before the jump) */
+#define SN_FD_MEM 3       /* guest memory memfd; closed by the helper after mapping */
+#define SN_FD_PLAN 4      /* struct sn_plan + BPF; closed by the helper after reading */
+#define SN_FD_DOORBELL0 5 /* device doorbells, plan.ndoorbells of them */
+/* After setup (spt): the helper's epoll fd, on which the guest waits. */
+#define SN_FD_WAIT 3
+
+#endif /* SN_ABI_H */

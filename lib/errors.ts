@@ -1,0 +1,55 @@
+// errors.ts: the few error classes the tender throws; each carries a stable code.
+
+/** Base of every error the tender reports to a user as a one-line message. */
+export class Solo5Error extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Wrong command-line arguments or API options. */
+export class UsageError extends Solo5Error {
+  constructor(message: string) {
+    super('EUSAGE', message);
+  }
+}
+
+/** A malformed or unsupported ELF file (untrusted input). */
+export class ElfError extends Solo5Error {
+  readonly file: string;
+  constructor(file: string, message: string) {
+    super('EELF', `${file}: ${message}`);
+    this.file = file;
+  }
+}
+
+/** An invalid manifest, from JSON or from an ELF note; `path` is the JSON path at fault. */
+export class ManifestError extends Solo5Error {
+  readonly source: string;
+  constructor(source: string, message: string) {
+    super('EMANIFEST', `${source}: ${message}`);
+    this.source = source;
+  }
+}
+
+/** A device that cannot be attached (missing image, bad sector size, no tap). */
+export class DeviceError extends Solo5Error {
+  constructor(message: string) {
+    super('EDEVICE', message);
+  }
+}
+
+/** A host facility failed (syscall errors from the addon, helper set-up failures). */
+export class HostError extends Solo5Error {
+  constructor(message: string) {
+    super('EHOST', message);
+  }
+}
+
+/** Type guard used at the CLI edge to turn known errors into one line and exit 1. */
+export function isSolo5Error(e: unknown): e is Solo5Error {
+  return e instanceof Solo5Error;
+}

@@ -1,0 +1,60 @@
+// native.ts: the one module that loads the N-API addon, with a typed interface.
+import path from 'node:path';
+import { HostError } from './errors';
+
+/** Layout of the ABI structs as compiled by the C++ compiler (see include/sn_abi.h). */
+export interface NativeLayout {
+  offsets: Record<string, number>;
+  sizes: Record<string, number>;
+  constants: Record<string, number>;
+}
+
+export interface NativeAddon {
+  /** Create a close-on-exec memfd of the given size (sparse). Throws "memfd_create failed: E..." */
+  memfdCreate(name: string, sizeBytes: number): number;
+  layout: NativeLayout;
+}
+
+const root = path.resolve(__dirname, '..', '..');
+const candidates = [
+  path.join(root, 'build', 'Release', 'solo5_node.node'),
+  path.join(root, 'build', 'Debug', 'solo5_node.node'),
+];
+
+function isNativeAddon(m: unknown): m is NativeAddon {
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    typeof (m as { memfdCreate?: unknown }).memfdCreate === 'function' &&
+    typeof (m as { layout?: unknown }).layout === 'object'
+  );
+}
+
+let cached: NativeAddon | undefined;
+
+/** Load the addon once; on failure say where we looked and how to build it. */
+export function native(): NativeAddon {
+  if (cached) return cached;
+  const errors: string[] = [];
+  for (const file of candidates) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const m: unknown = require(file);
+      if (isNativeAddon(m)) {
+        cached = m;
+        return m;
+      }
+      errors.push(`${file}: not the solo5-node addon`);
+    } catch (e) {
+      errors.push(`${file}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new HostError(
+    `cannot load the native addon (looked in ${errors.join('; ')}); build it with "npm run build"`,
+  );
+}
+
+/** Absolute path of the static helper executable. */
+export const helperPath = path.join(root, 'addon', 'helper', 'build', 'solo5-helper');
+/** Root of the installed package (for bundled unikernels and manifests). */
+export const packageRoot = root;
