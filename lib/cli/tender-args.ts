@@ -1,0 +1,148 @@
+// tender-args.ts: parse the upstream-compatible tender command line into launch options.
+import { UsageError } from '../errors';
+import { isLogLevel, type LogLevel } from '../log';
+import type { BlockAttach, LaunchOptions, NetAttach, Target } from '../tender/options';
+
+export interface TenderArgs {
+  help: boolean;
+  version: boolean;
+  logLevel: LogLevel;
+  logFormat?: 'pretty' | 'json';
+  launch: LaunchOptions;
+}
+
+/** A device module's options: `--KEY:NAME=VALUE`. Each module registers its own. */
+interface DeviceOption {
+  key: string;
+  usage: string;
+  apply(name: string, value: string, acc: Devices): void;
+}
+
+interface Devices {
+  block: Record<string, BlockAttach>;
+  net: Record<string, NetAttach>;
+  sectorSizes: Record<string, number>;
+  macs: Record<string, string>;
+}
+
+const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+
+const deviceOptions: DeviceOption[] = [
+  {
+    key: 'net',
+    usage: '--net:NAME=IFACE | @FD   attach net device NAME to tap IFACE (or an open tap fd)',
+    apply(name, value, acc) {
+      acc.net[name] = { iface: value };
+    },
+  },
+  {
+    key: 'net-mac',
+    usage: '--net-mac:NAME=HWADDR    MAC address of net device NAME (default: generated)',
+    apply(name, value, acc) {
+      if (!MAC_RE.test(value)) throw new UsageError(`--net-mac:${name}: '${value}' is not a MAC address like 02:00:00:00:00:01`);
+      acc.macs[name] = value.toLowerCase();
+    },
+  },
+  {
+    key: 'block',
+    usage: '--block:NAME=PATH        attach block device NAME to the raw image at PATH',
+    apply(name, value, acc) {
+      acc.block[name] = { path: value };
+    },
+  },
+  {
+    key: 'block-sector-size',
+    usage: '--block-sector-size:NAME=N  block size of device NAME in bytes (power of two >= 512; default 512)',
+    apply(name, value, acc) {
+      if (!/^[0-9]+$/.test(value)) throw new UsageError(`--block-sector-size:${name}: '${value}' is not a number`);
+      acc.sectorSizes[name] = Number(value);
+    },
+  },
+];
+
+const NAME_RE = /^[A-Za-z0-9]{1,67}$/;
+
+export function usage(tool: string, target: Target): string {
+  return [
+    `usage: ${tool} [OPTIONS] [--] KERNEL [ARGS...]`,
+    '',
+    `Run the Solo5 unikernel KERNEL (built for ${target}) with the guest command line ARGS.`,
+    '',
+    'Core options:',
+    '  --mem=MB                 guest memory in MiB (default 512)',
+    '  --log-level=LEVEL        tender log level: trace, debug, info, warn (default), error, silent',
+    '  --log-format=FORMAT      pretty (default on a terminal) or json',
+    '  --help                   print this help and exit',
+    '  --version                print the version and exit',
+    '',
+    'Device options (every device the manifest declares must be attached):',
+    ...deviceOptions.map((d) => `  ${d.usage}`),
+    '',
+    'Exit status: the guest\'s status & 0xff; 255 when the guest aborts; 128+N when it',
+    'is killed by signal N (139 SIGSEGV, 159 SIGSYS for a forbidden system call);',
+    '1 when the tender cannot start it (the reason is printed on one line).',
+  ].join('\n');
+}
+
+/** Parse argv (without node and script). Throws UsageError with a one-line reason. */
+export function parseTenderArgs(argv: readonly string[], target: Target): TenderArgs {
+  const devices: Devices = { block: {}, net: {}, sectorSizes: {}, macs: {} };
+  let memMB: number | undefined;
+  let logLevel: LogLevel = 'warn';
+  let logFormat: 'pretty' | 'json' | undefined;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      i++;
+      break;
+    }
+    if (!arg.startsWith('--')) break;
+    if (arg === '--help' || arg === '-h') return { help: true, version: false, logLevel, launch: { kernel: '' } };
+    if (arg === '--version') return { help: false, version: true, logLevel, launch: { kernel: '' } };
+    const eq = arg.indexOf('=');
+    const key = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+    const value = eq < 0 ? undefined : arg.slice(eq + 1);
+    if (key === 'mem') {
+      if (value === undefined || !/^[0-9]+$/.test(value)) throw new UsageError(`--mem: '${value ?? ''}' is not a size in MiB`);
+      memMB = Number(value);
+      continue;
+    }
+    if (key === 'log-level') {
+      if (value === undefined || !isLogLevel(value)) throw new UsageError(`--log-level: '${value ?? ''}' is not one of trace, debug, info, warn, error, silent`);
+      logLevel = value;
+      continue;
+    }
+    if (key === 'log-format') {
+      if (value !== 'pretty' && value !== 'json') throw new UsageError(`--log-format: '${value ?? ''}' is not pretty or json`);
+      logFormat = value;
+      continue;
+    }
+    const colon = key.indexOf(':');
+    const dev = deviceOptions.find((d) => colon > 0 && d.key === key.slice(0, colon));
+    if (!dev) throw new UsageError(`unknown option ${eq < 0 ? arg : arg.slice(0, eq)} (see --help)`);
+    const name = key.slice(colon + 1);
+    if (!NAME_RE.test(name)) throw new UsageError(`--${dev.key}: '${name}' is not a device name (1 to 67 letters and digits)`);
+    if (value === undefined || value === '') throw new UsageError(`--${dev.key}:${name}: a value is required (--${dev.key}:${name}=VALUE)`);
+    dev.apply(name, value, devices);
+  }
+  if (i >= argv.length) throw new UsageError('missing KERNEL (see --help)');
+  const kernel = argv[i];
+  for (const [name, size] of Object.entries(devices.sectorSizes)) {
+    const b = devices.block[name];
+    if (!b) throw new UsageError(`--block-sector-size:${name}: no --block:${name}=PATH to apply it to`);
+    b.sectorSize = size;
+  }
+  for (const [name, mac] of Object.entries(devices.macs)) {
+    const n = devices.net[name];
+    if (!n) throw new UsageError(`--net-mac:${name}: no --net:${name}=IFACE to apply it to`);
+    n.mac = mac;
+  }
+  return {
+    help: false,
+    version: false,
+    logLevel,
+    logFormat,
+    launch: { kernel, args: argv.slice(i + 1), memMB, target, console: 'inherit', block: devices.block, net: devices.net },
+  };
+}

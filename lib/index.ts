@@ -1,0 +1,7 @@
+// index.ts: the public TypeScript API of solo5-node.
+export { launch, type Guest } from './tender/launch';
+export { run, type RunOptions, type RunResult } from './tender/run';
+export type { LaunchOptions, BlockAttach, NetAttach, Target } from './tender/options';
+export type { GuestExit } from './tender/exit';
+export { createLog, type TenderLog, type LogLevel } from './log';
+export { Solo5Error, UsageError, ElfError, ManifestError, DeviceError, HostError } from './errors';

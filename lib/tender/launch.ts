@@ -1,0 +1,159 @@
+// launch.ts: start one unikernel: build its memory image, spawn the helper, watch it end.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import type { Readable } from 'node:stream';
+import * as abi from '../abi';
+import { loadElf, type LoadedElf } from '../elf';
+import { HostError, UsageError } from '../errors';
+import { silentLog, type TenderLog } from '../log';
+import { encodeMftForGuest } from '../manifest/note';
+import { helperPath, native } from '../native';
+import { compileSptGuestPolicy } from '../seccomp';
+import { attachDevices } from './devices';
+import { classifyExit, type GuestExit } from './exit';
+import { checkOptions, type CheckedOptions, type LaunchOptions } from './options';
+import { encodeBootinfo, encodePlan, regionsFromSegments } from './plan';
+
+/** The guest's stack sits at the top of its memory; keep at least this much above the image. */
+const MIN_FREE_ABOVE_IMAGE = 1024 * 1024;
+
+/** A running unikernel. */
+export interface Guest {
+  /** Process id of the guest (the helper that became the guest). */
+  readonly pid: number;
+  /** The guest console when launched with `console: 'pipe'`, else null. */
+  readonly console: Readable | null;
+  /** Settles once when the guest has ended; never rejects. */
+  readonly exited: Promise<GuestExit>;
+  /** Send a signal to the guest (default SIGKILL). Harmless after it ended. */
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/**
+ * Launch a unikernel. Rejects with a Solo5Error (one-line message) when the ELF,
+ * the options or the devices are wrong; once it resolves, every further outcome is
+ * reported through `guest.exited`.
+ */
+export async function launch(options: LaunchOptions, log: TenderLog = silentLog): Promise<Guest> {
+  const opts = checkOptions(options);
+  if (opts.target !== 'spt') throw new UsageError(`target: ${opts.target} is not supported by this build`);
+  const elf = loadElf(opts.kernel, { memSize: opts.memSize });
+  checkTarget(elf, opts);
+  const devices = attachDevices(elf, opts, log);
+  const glog = log.child({ guest: elf.file });
+  const memFd = native().memfdCreate('solo5-guest-mem', opts.memSize);
+  let planFd = -1;
+  try {
+    writeImage(memFd, elf, opts, encodeMftForGuest(elf.manifest, devices.attach));
+    planFd = native().memfdCreate('solo5-guest-plan', 0);
+    const plan = encodePlan({
+      target: opts.target,
+      memSize: opts.memSize,
+      entry: elf.entry,
+      stackTop: opts.memSize,
+      bootinfo: abi.SN_BOOTINFO_ADDR,
+      regions: regionsFromSegments(elf.segments),
+      bpf: compileSptGuestPolicy({ doorbellFds: [] }),
+      ndoorbells: 0,
+    });
+    fs.writeSync(planFd, plan, 0, plan.length, 0);
+    const child = spawnHelper(opts, memFd, planFd);
+    glog.debug({ pid: child.pid, memMB: opts.memSize >> 20 }, 'guest started');
+    return watch(child, glog, devices.close);
+  } catch (e) {
+    devices.close();
+    throw e;
+  } finally {
+    fs.closeSync(memFd);
+    if (planFd >= 0) fs.closeSync(planFd);
+  }
+}
+
+function checkTarget(elf: LoadedElf, opts: CheckedOptions): void {
+  if (elf.abi.target !== opts.target) {
+    throw new UsageError(
+      `${elf.file}: built for ${elf.abi.target}, but this tender runs ${opts.target} unikernels (use solo5-${elf.abi.target})`,
+    );
+  }
+  if (elf.kernelEnd + MIN_FREE_ABOVE_IMAGE > opts.memSize) {
+    throw new UsageError(
+      `mem: ${opts.memSize >> 20} MiB is too small for ${elf.file} (its image ends at ${(elf.kernelEnd / 1048576).toFixed(1)} MiB)`,
+    );
+  }
+}
+
+/** Write segments, command line, manifest and boot info into the guest memfd (offset == guest address). */
+function writeImage(fd: number, elf: LoadedElf, opts: CheckedOptions, mft: Buffer): void {
+  for (const seg of elf.segments) {
+    if (seg.data.length > 0) fs.writeSync(fd, seg.data, 0, seg.data.length, seg.vaddr);
+  }
+  const cmdline = Buffer.from(`${opts.cmdline}\0`, 'utf8');
+  if (cmdline.length > abi.SN_CMDLINE_MAX) {
+    throw new UsageError(`command line is ${cmdline.length - 1} bytes, the maximum is ${abi.SN_CMDLINE_MAX - 1}`);
+  }
+  fs.writeSync(fd, cmdline, 0, cmdline.length, abi.SN_CMDLINE_ADDR);
+  fs.writeSync(fd, mft, 0, mft.length, abi.SN_MFT_ADDR);
+  const boot = encodeBootinfo({
+    target: opts.target,
+    memSize: opts.memSize,
+    kernelEnd: elf.kernelEnd,
+    cmdline: abi.SN_CMDLINE_ADDR,
+    mft: abi.SN_MFT_ADDR,
+    mftSize: mft.length,
+    rings: 0,
+    ringsSize: 0,
+    random: randomBytes(8).readBigUInt64LE(0),
+    tscFreq: 0n,
+    waitFd: abi.SN_FD_WAIT,
+    consoleFd: abi.SN_FD_CONSOLE,
+  });
+  fs.writeSync(fd, boot, 0, boot.length, abi.SN_BOOTINFO_ADDR);
+}
+
+function spawnHelper(opts: CheckedOptions, memFd: number, planFd: number): ChildProcess {
+  const consoleStdio = opts.console === 'pipe' ? 'pipe' : opts.console === 'inherit' ? 'inherit' : opts.console;
+  try {
+    // The helper starts with an empty environment and exactly these fds (SN_FD_* in sn_abi.h).
+    return spawn(helperPath, [], {
+      argv0: 'solo5-guest',
+      env: {},
+      stdio: ['ignore', consoleStdio, 'pipe', memFd, planFd],
+    });
+  } catch (e) {
+    throw new HostError(`cannot start the helper ${helperPath}: ${(e as Error).message}`);
+  }
+}
+
+function watch(child: ChildProcess, log: TenderLog, cleanup: () => void): Guest {
+  let diag = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (s: string) => {
+    if (diag.length < 4096) diag += s;
+  });
+  let ended = false;
+  const exited = new Promise<GuestExit>((resolve) => {
+    child.on('error', (e) => {
+      if (ended) return;
+      ended = true;
+      cleanup();
+      resolve({ kind: 'error', status: 1, error: `cannot start the helper ${helperPath}: ${e.message}` });
+    });
+    child.on('close', (code, signal) => {
+      if (ended) return;
+      ended = true;
+      cleanup();
+      const exit = classifyExit(code, signal, diag);
+      log.debug({ exit }, 'guest ended');
+      resolve(exit);
+    });
+  });
+  return {
+    pid: child.pid ?? -1,
+    console: child.stdout,
+    exited,
+    kill(signal: NodeJS.Signals = 'SIGKILL') {
+      if (!ended) child.kill(signal);
+    },
+  };
+}
