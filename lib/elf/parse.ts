@@ -1,0 +1,194 @@
+// parse.ts: validates an untrusted ELF64 unikernel image and extracts what the tender needs to load it.
+import { ElfError, UsageError } from '../errors.js';
+import { decodeMftNote } from '../manifest/note.js';
+import type { Manifest } from '../manifest/types.js';
+import * as C from './constants.js';
+import { collectNotes, decodeAbiNote, exactlyOne, type SoloNotes } from './notes.js';
+
+export interface Segment {
+  vaddr: number;
+  memsz: number;
+  filesz: number;
+  /** filesz bytes, a copy (the caller may keep it after the file buffer is gone) */
+  data: Buffer;
+  prot: { r: boolean; w: boolean; x: boolean };
+}
+
+export interface LoadedElf {
+  file: string;
+  entry: number;
+  /** PT_LOAD segments with memsz > 0, sorted by vaddr */
+  segments: Segment[];
+  /** page-aligned end of the highest PT_LOAD */
+  kernelEnd: number;
+  abi: { target: 'spt' | 'hvt'; version: number };
+  manifest: Manifest;
+}
+
+export interface ElfOptions {
+  /** bytes of guest memory; every PT_LOAD must end at or below it */
+  memSize: number;
+}
+
+interface RawPhdr {
+  index: number;
+  type: number;
+  flags: number;
+  offset: bigint;
+  vaddr: bigint;
+  filesz: bigint;
+  memsz: bigint;
+  align: bigint;
+}
+
+const PAGE = BigInt(C.PAGE_SIZE);
+const hex = (n: bigint | number): string => `0x${n.toString(16)}`;
+const pageDown = (n: bigint): bigint => n - (n % PAGE);
+const pageUp = (n: bigint): bigint => pageDown(n + PAGE - 1n);
+
+/** Checks the ELF header; returns the program header table's offset and count. */
+function checkHeader(buf: Buffer, fail: (m: string) => never): { phoff: number; phnum: number; entry: bigint } {
+  if (buf.length < C.EHDR_SIZE) fail(`truncated: ${buf.length} bytes, an ELF64 header needs ${C.EHDR_SIZE}`);
+  if (buf.readUInt32LE(0) !== C.ELF_MAGIC) fail('not an ELF file (bad magic)');
+  if (buf[4] !== C.ELFCLASS64) fail(`not a 64-bit ELF (EI_CLASS ${buf[4]})`);
+  if (buf[5] !== C.ELFDATA2LSB) fail(`not little-endian (EI_DATA ${buf[5]})`);
+  if (buf[6] !== C.EV_CURRENT) fail(`EI_VERSION ${buf[6]}, expected ${C.EV_CURRENT}`);
+  const type = buf.readUInt16LE(16);
+  if (type !== C.ET_EXEC) {
+    const what = type === C.ET_DYN ? ' (position-independent or shared object)' : '';
+    fail(`e_type ${type}${what}, expected ET_EXEC (${C.ET_EXEC})`);
+  }
+  const machine = buf.readUInt16LE(18);
+  if (machine !== C.EM_X86_64) fail(`e_machine ${machine}, expected EM_X86_64 (${C.EM_X86_64})`);
+  const version = buf.readUInt32LE(20);
+  if (version !== C.EV_CURRENT) fail(`e_version ${version}, expected ${C.EV_CURRENT}`);
+  const entry = buf.readBigUInt64LE(24);
+  const phoff = buf.readBigUInt64LE(32);
+  const ehsize = buf.readUInt16LE(52);
+  if (ehsize !== C.EHDR_SIZE) fail(`e_ehsize ${ehsize}, expected ${C.EHDR_SIZE}`);
+  const phentsize = buf.readUInt16LE(54);
+  const phnum = buf.readUInt16LE(56);
+  if (phnum === 0) fail('no program headers');
+  if (phentsize !== C.PHDR_SIZE) fail(`e_phentsize ${phentsize}, expected ${C.PHDR_SIZE}`);
+  if (phnum > C.MAX_PHDRS) fail(`e_phnum ${phnum}, at most ${C.MAX_PHDRS} supported`);
+  const tableEnd = phoff + BigInt(phnum * C.PHDR_SIZE);
+  if (tableEnd > BigInt(buf.length)) {
+    fail(`program header table (e_phoff ${hex(phoff)}, ${phnum} entries) runs past the end of the file (${buf.length} bytes)`);
+  }
+  return { phoff: Number(phoff), phnum, entry };
+}
+
+function readPhdrs(buf: Buffer, phoff: number, phnum: number): RawPhdr[] {
+  const out: RawPhdr[] = [];
+  for (let i = 0; i < phnum; i++) {
+    const o = phoff + i * C.PHDR_SIZE;
+    out.push({
+      index: i,
+      type: buf.readUInt32LE(o),
+      flags: buf.readUInt32LE(o + 4),
+      offset: buf.readBigUInt64LE(o + 8),
+      vaddr: buf.readBigUInt64LE(o + 16),
+      filesz: buf.readBigUInt64LE(o + 32),
+      memsz: buf.readBigUInt64LE(o + 40),
+      align: buf.readBigUInt64LE(o + 48),
+    });
+  }
+  return out;
+}
+
+/** Fails unless the segment's bytes in the file lie inside it; 64-bit sums cannot wrap in BigInt. */
+function checkFileRange(p: RawPhdr, size: number, what: string, fail: (m: string) => never): void {
+  if (p.offset + p.filesz > BigInt(size)) {
+    fail(`${what}: file range ${hex(p.offset)}+${hex(p.filesz)} runs past the end of the file (${size} bytes)`);
+  }
+}
+
+/**
+ * The PT_LOAD rules. p_align must be a power of two of at least a page: the
+ * guest's memory is mapped with page granularity, and 0 or 1 ("no alignment")
+ * would let a segment claim a page another segment also needs.
+ */
+function checkLoad(p: RawPhdr, size: number, memSize: bigint, fail: (m: string) => never): void {
+  const what = `program header ${p.index} (PT_LOAD)`;
+  if (p.filesz > p.memsz) fail(`${what}: p_filesz ${hex(p.filesz)} > p_memsz ${hex(p.memsz)}`);
+  checkFileRange(p, size, what, fail);
+  if (p.align < PAGE || (p.align & (p.align - 1n)) !== 0n) {
+    fail(`${what}: p_align ${hex(p.align)} is not a power of two >= ${hex(PAGE)}`);
+  }
+  if (p.vaddr < BigInt(C.GUEST_MIN_BASE)) {
+    fail(`${what}: p_vaddr ${hex(p.vaddr)} is below the guest base ${hex(C.GUEST_MIN_BASE)}`);
+  }
+  const end = p.vaddr + p.memsz;
+  if (end > memSize || pageUp(end) > memSize) {
+    fail(`${what}: ends at ${hex(end)}, beyond guest memory (${hex(memSize)} bytes)`);
+  }
+  if ((p.flags & C.PF_W) !== 0 && (p.flags & C.PF_X) !== 0) {
+    fail(`${what}: segment is both writable and executable`);
+  }
+}
+
+/**
+ * Parses and validates `buf`, the contents of `file` (UNTRUSTED: any byte may
+ * be hostile). Throws ElfError, or ManifestError for a bad MFT1 note, with
+ * one line naming the file and the fault; never allocates more than the
+ * file's own size.
+ */
+export function parseElf(buf: Buffer, file: string, opts: ElfOptions): LoadedElf {
+  if (!Number.isSafeInteger(opts.memSize) || opts.memSize <= C.GUEST_MIN_BASE) {
+    throw new UsageError(`memSize ${opts.memSize} must be an integer above ${hex(C.GUEST_MIN_BASE)}`);
+  }
+  const fail = (msg: string): never => {
+    throw new ElfError(file, msg);
+  };
+  const { phoff, phnum, entry } = checkHeader(buf, fail);
+  const phdrs = readPhdrs(buf, phoff, phnum);
+
+  // Notes first: "not a Solo5 unikernel" is the most useful thing to say about a foreign ELF.
+  const notes: SoloNotes = { abi: [], mft: [] };
+  for (const p of phdrs) {
+    if (p.type !== C.PT_NOTE) continue;
+    const where = `program header ${p.index} (PT_NOTE)`;
+    checkFileRange(p, buf.length, where, fail);
+    const start = Number(p.offset);
+    collectNotes(file, where, buf.subarray(start, start + Number(p.filesz)), Number(p.align === 8n ? 8n : 4n), notes);
+  }
+  const abi = decodeAbiNote(file, exactlyOne(file, 'ABI1', notes.abi));
+  const manifest = decodeMftNote(exactlyOne(file, 'MFT1', notes.mft), file);
+
+  const memSize = BigInt(opts.memSize);
+  const loads = phdrs.filter((p) => p.type === C.PT_LOAD);
+  for (const p of loads) checkLoad(p, buf.length, memSize, fail);
+  // Empty PT_LOADs occupy nothing; linkers occasionally emit them.
+  const used = loads.filter((p) => p.memsz > 0n).sort((a, b) => (a.vaddr < b.vaddr ? -1 : a.vaddr > b.vaddr ? 1 : 0));
+  if (used.length === 0) fail('no PT_LOAD segment');
+  if (used.length > C.MAX_LOAD_SEGMENTS) fail(`${used.length} PT_LOAD segments, at most ${C.MAX_LOAD_SEGMENTS} supported`);
+  for (let i = 1; i < used.length; i++) {
+    const prev = used[i - 1];
+    const cur = used[i];
+    if (pageDown(cur.vaddr) < pageUp(prev.vaddr + prev.memsz)) {
+      fail(`program headers ${prev.index} and ${cur.index} (PT_LOAD) overlap once rounded to ${C.PAGE_SIZE}-byte pages`);
+    }
+  }
+  const text = used.find((p) => (p.flags & C.PF_X) !== 0 && entry >= p.vaddr && entry < p.vaddr + p.memsz);
+  if (!text) fail(`entry point ${hex(entry)} is not inside an executable PT_LOAD segment`);
+
+  const segments = used.map((p): Segment => {
+    const start = Number(p.offset);
+    return {
+      vaddr: Number(p.vaddr),
+      memsz: Number(p.memsz),
+      filesz: Number(p.filesz),
+      data: Buffer.from(buf.subarray(start, start + Number(p.filesz))),
+      prot: { r: (p.flags & C.PF_R) !== 0, w: (p.flags & C.PF_W) !== 0, x: (p.flags & C.PF_X) !== 0 },
+    };
+  });
+  const last = used[used.length - 1];
+  return {
+    file,
+    entry: Number(entry),
+    segments,
+    kernelEnd: Number(pageUp(last.vaddr + last.memsz)),
+    abi,
+    manifest,
+  };
+}
