@@ -1,0 +1,26 @@
+/* helper_diag.h: the helper's one-line failure report on fd 2 before it exits with status 1. */
+#ifndef HELPER_DIAG_H
+#define HELPER_DIAG_H
+
+#include <stdint.h>
+
+/*
+ * The tender treats any output on the helper's fd 2 as a tender error, so the
+ * helper writes exactly one line there and then exits; it never writes
+ * anything on success. A line is built in a fixed buffer (no allocation).
+ */
+struct diag {
+    char buf[240];
+    unsigned len;
+};
+
+void diag_str(struct diag *d, const char *s);
+void diag_u64(struct diag *d, uint64_t v);
+
+/* Write "solo5-helper: <line>\n" to fd 2 and exit_group(1). */
+__attribute__((noreturn)) void diag_exit(struct diag *d);
+
+/* "solo5-helper: <step> failed: <ERRNO NAME>", for a raw syscall result -errno. */
+__attribute__((noreturn)) void diag_fail(const char *step, long ret);
+
+#endif /* HELPER_DIAG_H */

@@ -1,0 +1,29 @@
+/* helper_main.c: the exec'd helper's main: read the plan, keep only the intended fds, run the target. */
+#include "helper_plan.h"
+#include "helper_spt.h"
+
+/*
+ * Static, not on the stack: the BPF buffer is 32 KiB and its untouched pages
+ * are never faulted in. One spare slot lets plan_read detect trailing bytes.
+ */
+static struct sn_plan plan;
+static struct h_sock_filter bpf[SN_PLAN_MAX_BPF + 1];
+
+void helper_main(void) __attribute__((noreturn, used));
+
+void helper_main(void)
+{
+    plan_read(&plan, bpf);
+
+    /*
+     * Whatever else the spawning process leaked into us goes now, so the guest
+     * holds exactly 0-2, the memory and plan fds (closed later) and its
+     * doorbells.
+     */
+    long r = h_close_range(SN_FD_DOORBELL0 + plan.ndoorbells, ~0U);
+    if (h_is_err(r))
+        diag_fail("close_range", r);
+
+    /* Only spt exists so far; plan_check refuses other targets. An hvt run loop goes beside it. */
+    spt_run(&plan, bpf);
+}

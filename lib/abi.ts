@@ -1,0 +1,156 @@
+// abi.ts: the TypeScript mirror of include/sn_abi.h (constants and struct layouts); test/abi.test.ts checks it against the C compiler.
+
+/*
+ * Addresses fit comfortably in a JavaScript number (guest memory is at most
+ * 1 TiB), so they are numbers; the 64-bit magic values are bigints because
+ * they are compared bit for bit.
+ */
+
+export const SN_ABI_VERSION = 1;
+
+/** ABI1 note targets (Solo5's published numbering). */
+export const SN_ABI_TARGET_HVT = 1;
+export const SN_ABI_TARGET_SPT = 2;
+export type Target = 'spt' | 'hvt';
+export const TARGET_NUMBER: Readonly<Record<Target, number>> = { hvt: SN_ABI_TARGET_HVT, spt: SN_ABI_TARGET_SPT };
+
+/** ELF note owner and types. */
+export const SN_NOTE_NAME = 'Solo5';
+export const SN_NOTE_TYPE_MFT = 0x3154464d; // "MFT1"
+export const SN_NOTE_TYPE_ABI = 0x31494241; // "ABI1"
+
+/** MFT1 manifest. */
+export const SN_MFT_VERSION = 1;
+export const SN_MFT_NAME_SIZE = 68;
+export const SN_MFT_MAX_ENTRIES = 64;
+export const SN_MFT_DEV_BLOCK_BASIC = 1;
+export const SN_MFT_DEV_NET_BASIC = 2;
+export const SN_MFT_RESERVED_FIRST = 0x40000000;
+export function mftSize(entries: number): number {
+  return 8 + 96 * entries;
+}
+
+/** Guest memory layout (identical for spt and hvt). */
+export const SN_MEM_UNMAPPED_END = 0x10000;
+export const SN_BOOTINFO_ADDR = 0x10000;
+export const SN_CMDLINE_ADDR = 0x11000;
+export const SN_CMDLINE_MAX = 0x2000;
+export const SN_MFT_ADDR = 0x13000;
+export const SN_MFT_MAX_BYTES = 0x2000;
+export const SN_RINGS_ADDR = 0x20000;
+export const SN_RINGS_END = 0x100000;
+export const SN_GUEST_MIN_BASE = 0x100000;
+export const SN_PAGE_SIZE = 0x1000;
+
+export const SN_BOOTINFO_MAGIC = 0x31544f4f42354e53n; // "SN5BOOT1"
+export const SN_PLAN_MAGIC = 0x314e414c504e5335n; // "5SNPLAN1"
+
+/** Load plan limits and region protections. */
+export const SN_PLAN_MAX_REGIONS = 16;
+export const SN_PLAN_MAX_BPF = 4096;
+export const SN_PROT_R = 1;
+export const SN_PROT_W = 2;
+export const SN_PROT_X = 4;
+
+/*
+ * Limits the helper enforces on a plan beyond the header's (HELPER_* in
+ * addon/helper/helper_plan.h); the encoder refuses what the helper would.
+ */
+export const HELPER_MIN_MEM_SIZE = 2 * 1024 * 1024;
+export const HELPER_MAX_MEM_SIZE = 2 ** 40;
+export const HELPER_MAX_DOORBELLS = 2 * SN_MFT_MAX_ENTRIES;
+
+/** File descriptors at exec of the helper, and the guest's wait fd after set-up. */
+export const SN_FD_CONSOLE = 1;
+export const SN_FD_DIAG = 2;
+export const SN_FD_MEM = 3;
+export const SN_FD_PLAN = 4;
+export const SN_FD_DOORBELL0 = 5;
+export const SN_FD_WAIT = 3;
+
+/** A struct's size and the byte offset of each field that the TypeScript side reads or writes. */
+export interface StructLayout {
+  readonly size: number;
+  readonly offsets: Readonly<Record<string, number>>;
+}
+
+export const SN_BOOTINFO = {
+  size: 256,
+  offsets: {
+    magic: 0,
+    abi_version: 8,
+    target: 12,
+    mem_size: 16,
+    kernel_end: 24,
+    cmdline: 32,
+    mft: 40,
+    mft_size: 48,
+    rings: 56,
+    rings_size: 64,
+    random: 72,
+    tsc_freq: 80,
+    wait_fd: 88,
+    console_fd: 92,
+    reserved: 96,
+  },
+} as const satisfies StructLayout;
+
+export const SN_PLAN_REGION = {
+  size: 24,
+  offsets: { addr: 0, len: 8, prot: 16, pad: 20 },
+} as const satisfies StructLayout;
+
+export const SN_PLAN = {
+  size: 64 + SN_PLAN_REGION.size * SN_PLAN_MAX_REGIONS,
+  offsets: {
+    magic: 0,
+    abi_version: 8,
+    target: 12,
+    mem_size: 16,
+    entry: 24,
+    stack_top: 32,
+    bootinfo: 40,
+    nregions: 48,
+    bpf_len: 52,
+    ndoorbells: 56,
+    flags: 60,
+    regions: 64,
+  },
+} as const satisfies StructLayout;
+
+export const SN_MFT_NET_BASIC = {
+  size: 8,
+  offsets: { mac: 0, mtu: 6 },
+} as const satisfies StructLayout;
+
+export const SN_MFT_BLOCK_BASIC = {
+  size: 16,
+  offsets: { capacity: 0, block_size: 8 },
+} as const satisfies StructLayout;
+
+export const SN_MFT_ENTRY = {
+  size: 96,
+  offsets: { name: 0, type: 68, u: 72, hostfd: 88, attached: 92, reserved: 93 },
+} as const satisfies StructLayout;
+
+export const SN_MFT = {
+  size: 8,
+  offsets: { version: 0, entries: 4, e: 8 },
+} as const satisfies StructLayout;
+
+export const SN_ABI1_DESC = {
+  size: 8,
+  offsets: { target: 0, version: 4 },
+} as const satisfies StructLayout;
+
+/** Every layout by its C struct name, for the layout test. */
+export const LAYOUTS: Readonly<Record<string, StructLayout>> = {
+  sn_bootinfo: SN_BOOTINFO,
+  sn_plan: SN_PLAN,
+  sn_plan_region: SN_PLAN_REGION,
+  sn_mft_net_basic: SN_MFT_NET_BASIC,
+  sn_mft_block_basic: SN_MFT_BLOCK_BASIC,
+  sn_mft_entry: SN_MFT_ENTRY,
+  sn_mft: SN_MFT,
+  sn_abi1_desc: SN_ABI1_DESC,
+};
