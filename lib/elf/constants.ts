@@ -18,19 +18,12 @@ export const PF_X = 1;
 export const PF_W = 2;
 export const PF_R = 4;
 
-/** Mirrors SN_GUEST_MIN_BASE and SN_PAGE_SIZE in include/sn_abi.h. */
-export const GUEST_MIN_BASE = 0x100000;
-export const PAGE_SIZE = 0x1000;
-/** Mirrors SN_ABI_VERSION and the ABI1 targets in include/sn_abi.h. */
-export const ABI_VERSION = 1;
-export const ABI_TARGET_HVT = 1;
-export const ABI_TARGET_SPT = 2;
-
 /** More program headers than this is no unikernel a toolchain makes; refusing keeps parsing cheap. */
 export const MAX_PHDRS = 64;
 /**
  * PT_LOAD segments become regions of the helper's load plan, which holds
  * SN_PLAN_MAX_REGIONS (16); this leaves room for the tender's own regions.
+ * Guest layout constants (SN_GUEST_MIN_BASE, SN_PAGE_SIZE) come from lib/abi.ts.
  */
 export const MAX_LOAD_SEGMENTS = 8;
 /** Largest file loadElf reads; unikernels with debug info are tens of MiB. */

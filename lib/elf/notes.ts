@@ -1,10 +1,8 @@
 // notes.ts: walks ELF note areas (untrusted bytes) and picks out the Solo5 ABI1 and MFT1 notes.
 import { ElfError } from '../errors.js';
-import { ABI_TARGET_HVT, ABI_TARGET_SPT, ABI_VERSION } from './constants.js';
+import { SN_ABI_TARGET_HVT, SN_ABI_TARGET_SPT, SN_ABI_VERSION, SN_NOTE_NAME, SN_NOTE_TYPE_ABI, SN_NOTE_TYPE_MFT } from '../abi.js';
 
-export const NOTE_TYPE_ABI1 = 0x31494241;
-export const NOTE_TYPE_MFT1 = 0x3154464d;
-const OWNER = Buffer.from('Solo5\0', 'latin1');
+const OWNER = Buffer.from(`${SN_NOTE_NAME}\0`, 'latin1');
 
 /** The Solo5 notes found so far; each must be seen exactly once in the whole file. */
 export interface SoloNotes {
@@ -44,8 +42,8 @@ export function collectNotes(file: string, where: string, area: Buffer, align: n
     off = descOff + up(descsz);
     if (namesz !== OWNER.length || area.compare(OWNER, 0, OWNER.length, nameOff, nameOff + namesz) !== 0) continue;
     const desc = area.subarray(descOff, descOff + descsz);
-    if (type === NOTE_TYPE_ABI1) into.abi.push(desc);
-    else if (type === NOTE_TYPE_MFT1) into.mft.push(desc);
+    if (type === SN_NOTE_TYPE_ABI) into.abi.push(desc);
+    else if (type === SN_NOTE_TYPE_MFT) into.mft.push(desc);
   }
 }
 
@@ -55,11 +53,11 @@ export function decodeAbiNote(file: string, desc: Buffer): { target: 'spt' | 'hv
   const targetCode = desc.readUInt32LE(0);
   const version = desc.readUInt32LE(4);
   let target: 'spt' | 'hvt';
-  if (targetCode === ABI_TARGET_SPT) target = 'spt';
-  else if (targetCode === ABI_TARGET_HVT) target = 'hvt';
+  if (targetCode === SN_ABI_TARGET_SPT) target = 'spt';
+  else if (targetCode === SN_ABI_TARGET_HVT) target = 'hvt';
   else throw new ElfError(file, `ABI1 note: unknown target ${targetCode} (1 = hvt, 2 = spt)`);
-  if (version !== ABI_VERSION) {
-    throw new ElfError(file, `ABI1 note: ABI version ${version}, this tender supports ${ABI_VERSION}`);
+  if (version !== SN_ABI_VERSION) {
+    throw new ElfError(file, `ABI1 note: ABI version ${version}, this tender supports ${SN_ABI_VERSION}`);
   }
   return { target, version };
 }

@@ -1,4 +1,5 @@
 // parse.ts: validates an untrusted ELF64 unikernel image and extracts what the tender needs to load it.
+import { SN_GUEST_MIN_BASE, SN_PAGE_SIZE } from '../abi.js';
 import { ElfError, UsageError } from '../errors.js';
 import { decodeMftNote } from '../manifest/note.js';
 import type { Manifest } from '../manifest/types.js';
@@ -41,7 +42,7 @@ interface RawPhdr {
   align: bigint;
 }
 
-const PAGE = BigInt(C.PAGE_SIZE);
+const PAGE = BigInt(SN_PAGE_SIZE);
 const hex = (n: bigint | number): string => `0x${n.toString(16)}`;
 const pageDown = (n: bigint): bigint => n - (n % PAGE);
 const pageUp = (n: bigint): bigint => pageDown(n + PAGE - 1n);
@@ -115,8 +116,8 @@ function checkLoad(p: RawPhdr, size: number, memSize: bigint, fail: (m: string) 
   if (p.align < PAGE || (p.align & (p.align - 1n)) !== 0n) {
     fail(`${what}: p_align ${hex(p.align)} is not a power of two >= ${hex(PAGE)}`);
   }
-  if (p.vaddr < BigInt(C.GUEST_MIN_BASE)) {
-    fail(`${what}: p_vaddr ${hex(p.vaddr)} is below the guest base ${hex(C.GUEST_MIN_BASE)}`);
+  if (p.vaddr < BigInt(SN_GUEST_MIN_BASE)) {
+    fail(`${what}: p_vaddr ${hex(p.vaddr)} is below the guest base ${hex(SN_GUEST_MIN_BASE)}`);
   }
   const end = p.vaddr + p.memsz;
   if (end > memSize || pageUp(end) > memSize) {
@@ -134,8 +135,8 @@ function checkLoad(p: RawPhdr, size: number, memSize: bigint, fail: (m: string) 
  * file's own size.
  */
 export function parseElf(buf: Buffer, file: string, opts: ElfOptions): LoadedElf {
-  if (!Number.isSafeInteger(opts.memSize) || opts.memSize <= C.GUEST_MIN_BASE) {
-    throw new UsageError(`memSize ${opts.memSize} must be an integer above ${hex(C.GUEST_MIN_BASE)}`);
+  if (!Number.isSafeInteger(opts.memSize) || opts.memSize <= SN_GUEST_MIN_BASE) {
+    throw new UsageError(`memSize ${opts.memSize} must be an integer above ${hex(SN_GUEST_MIN_BASE)}`);
   }
   const fail = (msg: string): never => {
     throw new ElfError(file, msg);
@@ -166,7 +167,7 @@ export function parseElf(buf: Buffer, file: string, opts: ElfOptions): LoadedElf
     const prev = used[i - 1];
     const cur = used[i];
     if (pageDown(cur.vaddr) < pageUp(prev.vaddr + prev.memsz)) {
-      fail(`program headers ${prev.index} and ${cur.index} (PT_LOAD) overlap once rounded to ${C.PAGE_SIZE}-byte pages`);
+      fail(`program headers ${prev.index} and ${cur.index} (PT_LOAD) overlap once rounded to ${SN_PAGE_SIZE}-byte pages`);
     }
   }
   const text = used.find((p) => (p.flags & C.PF_X) !== 0 && entry >= p.vaddr && entry < p.vaddr + p.memsz);

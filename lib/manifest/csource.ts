@@ -1,11 +1,8 @@
 // csource.ts: renders a manifest as C source whose object file carries the MFT1 ELF note.
+import { SN_NOTE_NAME as NOTE_OWNER, SN_NOTE_TYPE_MFT as NOTE_TYPE_MFT } from '../abi.js';
 import { MFT_ENTRY_SIZE, MFT_HEADER_SIZE, encodeMftNote } from './note.js';
 import type { Manifest } from './types.js';
 
-/** ELF note type "MFT1" and owner, as in include/sn_abi.h. */
-export const NOTE_TYPE_MFT = 0x3154464d;
-export const NOTE_TYPE_ABI = 0x31494241;
-export const NOTE_OWNER = 'Solo5';
 /** Section the note lives in; the guest linker script must keep it (KEEP) inside a PT_NOTE segment. */
 export const MFT_NOTE_SECTION = '.note.solo5.manifest';
 

@@ -1,26 +1,19 @@
 // note.ts: the binary MFT1 manifest (include/sn_abi.h struct sn_mft): encode, and decode untrusted notes.
 import { DeviceError, ManifestError } from '../errors.js';
-import { DEVICE_NAME_RE, MAX_DEVICES, TOO_MANY_MESSAGE, firstDuplicate, type DeviceType, type Manifest } from './types.js';
+import {
+  SN_MFT_DEV_BLOCK_BASIC as MFT_DEV_BLOCK_BASIC, SN_MFT_DEV_NET_BASIC as MFT_DEV_NET_BASIC, SN_MFT_MAX_ENTRIES as MFT_MAX_ENTRIES,
+  SN_MFT_NAME_SIZE as MFT_NAME_SIZE, SN_MFT_RESERVED_FIRST as MFT_RESERVED_FIRST, SN_MFT_VERSION as MFT_VERSION, mftSize,
+} from '../abi.js';
+import { DEVICE_NAME_RE, TOO_MANY_MESSAGE, firstDuplicate, type DeviceType, type Manifest } from './types.js';
 
-/* Layout of struct sn_mft / struct sn_mft_entry; keep in step with include/sn_abi.h. */
-export const MFT_VERSION = 1;
+/* Offsets inside struct sn_mft / struct sn_mft_entry (include/sn_abi.h). */
 export const MFT_HEADER_SIZE = 8;
 export const MFT_ENTRY_SIZE = 96;
-export const MFT_NAME_SIZE = 68;
-export const MFT_MAX_ENTRIES = MAX_DEVICES + 1;
-export const MFT_DEV_BLOCK_BASIC = 1;
-export const MFT_DEV_NET_BASIC = 2;
-export const MFT_RESERVED_FIRST = 1 << 30;
 const OFF_TYPE = 68;
 const OFF_UNION = 72;
 const UNION_SIZE = 16;
 const OFF_HOSTFD = 88;
 const OFF_ATTACHED = 92;
-
-/** Bytes of an MFT with `entries` entries (the reserved first one included). */
-export function mftSize(entries: number): number {
-  return MFT_HEADER_SIZE + MFT_ENTRY_SIZE * entries;
-}
 
 const TYPE_CODES: Record<DeviceType, number> = {
   NET_BASIC: MFT_DEV_NET_BASIC,
