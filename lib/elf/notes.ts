@@ -32,7 +32,7 @@ export function collectNotes(file: string, where: string, area: Buffer, align: n
     const type = area.readUInt32LE(off + 8);
     const nameOff = off + 12;
     const descOff = nameOff + up(namesz);
-    if (nameOff + namesz > area.length || descOff > area.length) {
+    if (descOff > area.length) {
       throw new ElfError(file, `${at}: namesz ${namesz} runs past the end of the note area`);
     }
     if (descOff + descsz > area.length) {
