@@ -1,7 +1,7 @@
 // elftool.ts: the solo5-elftool command (gen-manifest, query-manifest, query-abi); returns an exit code.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { isSolo5Error, UsageError } from '../errors.js';
+import { isSolo5Error, ManifestError, UsageError } from '../errors.js';
 import { loadElf } from '../elf/load.js';
 import { QUERY_MEM_SIZE } from '../elf/constants.js';
 
@@ -50,7 +50,6 @@ async function genManifest(input: string, output: string): Promise<void> {
   // zod is loaded only here, so the query commands start faster.
   const { parseManifestJson } = await import('../manifest/schema.js');
   const { manifestToCSource } = await import('../manifest/csource.js');
-  const { ManifestError } = await import('../errors.js');
   let text: string;
   try {
     text = readFileSync(input, 'utf8');
