@@ -1,0 +1,100 @@
+// abi.test.ts: lib/abi.ts agrees with include/sn_abi.h, as the addon and the system C compiler see it.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import * as abi from '../lib/abi';
+import { native, packageRoot } from '../lib/native';
+
+/** The numeric and bigint SN_* / HELPER_* constants of lib/abi.ts. */
+const tsConstants: Record<string, bigint> = Object.fromEntries(
+  Object.entries(abi)
+    .filter(([name, v]) => /^(SN|HELPER)_[A-Z0-9_]+$/.test(name) && (typeof v === 'number' || typeof v === 'bigint'))
+    .map(([name, v]) => [name, BigInt(v as number | bigint)]),
+);
+
+function tsOffset(key: string): number | undefined {
+  const [struct, field] = key.split('.');
+  return abi.LAYOUTS[struct]?.offsets[field];
+}
+
+let addonWhy: string | undefined;
+try {
+  native();
+} catch (e) {
+  addonWhy = (e as Error).message;
+}
+
+t.test('the addon (C++ offsetof/sizeof) agrees with lib/abi.ts', { skip: addonWhy ?? false }, async (t) => {
+  const { offsets, sizes, constants } = native().layout;
+  t.ok(Object.keys(offsets).length > 30, 'the addon exports the offsets');
+  for (const [key, value] of Object.entries(offsets)) t.equal(tsOffset(key), value, `offset ${key}`);
+  for (const [name, value] of Object.entries(sizes)) t.equal(abi.LAYOUTS[name]?.size, value, `sizeof ${name}`);
+  for (const [name, value] of Object.entries(constants)) t.equal(tsConstants[name], BigInt(value), name);
+});
+
+/*
+ * The addon exports only what fits a JavaScript number and what it chose to
+ * list; the system C compiler sees the whole header, so every constant and
+ * field of lib/abi.ts is checked against it, and every SN_* macro of the
+ * header must have a twin in lib/abi.ts.
+ */
+function cProbe(): string {
+  const lines = ['#include <stdio.h>', '#include <stddef.h>', '#include "sn_abi.h"', '#include "helper_plan.h"', 'int main(void) {'];
+  const put = (key: string, expr: string) => lines.push(`  printf("%s %llu\\n", "${key}", (unsigned long long)(${expr}));`);
+  for (const name of Object.keys(tsConstants)) put(name, name);
+  for (const [struct, l] of Object.entries(abi.LAYOUTS)) {
+    put(`sizeof.${struct}`, `sizeof(struct ${struct})`);
+    for (const field of Object.keys(l.offsets)) put(`${struct}.${field}`, `offsetof(struct ${struct}, ${field})`);
+  }
+  lines.push('  printf("SN_NOTE_NAME %s\\n", SN_NOTE_NAME);', '  return 0;', '}');
+  return lines.join('\n');
+}
+
+let gccWhy: string | undefined;
+try {
+  execFileSync('gcc', ['--version'], { stdio: 'ignore' });
+} catch {
+  gccWhy = 'no gcc on this host';
+}
+
+t.test('the C compiler agrees with every constant and field of lib/abi.ts', { skip: gccWhy ?? false }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sn-abi-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const include = ['-I', path.join(packageRoot, 'include'), '-I', path.join(packageRoot, 'addon', 'helper')];
+  fs.writeFileSync(path.join(dir, 'probe.c'), cProbe());
+  execFileSync('gcc', ['-std=c11', '-Wall', '-Werror', ...include, '-o', path.join(dir, 'probe'), path.join(dir, 'probe.c')]);
+  const seen = new Map(
+    execFileSync(path.join(dir, 'probe'), { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ') as [string, string]),
+  );
+  t.equal(seen.get('SN_NOTE_NAME'), abi.SN_NOTE_NAME, 'SN_NOTE_NAME');
+  for (const [name, v] of Object.entries(tsConstants)) t.equal(BigInt(seen.get(name) ?? -1), v, name);
+  for (const [struct, l] of Object.entries(abi.LAYOUTS)) {
+    t.equal(Number(seen.get(`sizeof.${struct}`)), l.size, `sizeof ${struct}`);
+    for (const [field, off] of Object.entries(l.offsets)) t.equal(Number(seen.get(`${struct}.${field}`)), off, `offset ${struct}.${field}`);
+  }
+
+  const macros = execFileSync('gcc', ['-dM', '-E', ...include, '-x', 'c', '-'], { input: '#include "sn_abi.h"\n', encoding: 'utf8' })
+    .split('\n')
+    .map((l) => /^#define (SN_[A-Z0-9_]+) /.exec(l)?.[1])
+    .filter((name): name is string => name !== undefined && !['SN_ABI_H', 'SN_STATIC_ASSERT', 'SN_NOTE_NAME'].includes(name));
+  t.same(macros.filter((name) => !(name in tsConstants)), [], 'every SN_* constant of sn_abi.h is mirrored in lib/abi.ts');
+});
+
+t.test('magic values and note types spell their ASCII names little-endian', async (t) => {
+  const ascii = (v: bigint, bytes: number) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(v);
+    return b.subarray(0, bytes).toString('latin1');
+  };
+  t.equal(ascii(abi.SN_BOOTINFO_MAGIC, 8), 'SN5BOOT1');
+  t.equal(ascii(abi.SN_PLAN_MAGIC, 8), '5SNPLAN1');
+  t.equal(ascii(BigInt(abi.SN_NOTE_TYPE_MFT), 4), 'MFT1');
+  t.equal(ascii(BigInt(abi.SN_NOTE_TYPE_ABI), 4), 'ABI1');
+  t.equal(abi.mftSize(abi.SN_MFT_MAX_ENTRIES), 8 + 96 * 64);
+  t.same(abi.TARGET_NUMBER, { hvt: 1, spt: 2 });
+});
