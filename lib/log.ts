@@ -71,7 +71,7 @@ function rootPino(opts: LogOptions): Logger {
     const pretty = require('pino-pretty') as typeof import('pino-pretty');
     logger = pino.pino(
       { level: opts.level as LevelWithSilent },
-      pretty.default({ destination: fd, sync: true, colorize: true, ignore: 'pid,hostname' }),
+      pretty.build({ destination: fd, sync: true, colorize: true, ignore: 'pid,hostname' }),
     );
   } else {
     logger = pino.pino({ level: opts.level as LevelWithSilent }, pino.destination({ fd, sync: true }));

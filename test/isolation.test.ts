@@ -33,11 +33,9 @@ function memoryContains(pid: number, needle: Buffer): { found: boolean; scanned:
   return { found: false, scanned, maps };
 }
 
-t.test('a sleeping guest: its fds, environment and memory', async (tt) => {
-  if (process.getuid?.() !== 0) {
-    tt.skip('reading another process\'s memory needs root (ptrace access); run the suite as root');
-    return;
-  }
+const skip = process.getuid?.() !== 0 ? "reading another process's memory needs root (ptrace access)" : false;
+
+t.test('a sleeping guest: its fds, environment and memory', { skip }, async (tt) => {
   const secret = `s3cr3t-${process.pid}-${Date.now()}`;
   process.env.SOLO5_TEST_SECRET = secret;
   const heapCopy = Buffer.from(`heap-${secret}`); // lives in the tender's heap while the guest runs

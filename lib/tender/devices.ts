@@ -70,7 +70,7 @@ export function openBlockImage(name: string, path: string, sectorSize: number): 
   }
   let fd: number;
   try {
-    fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CLOEXEC);
+    fd = fs.openSync(path, fs.constants.O_RDWR);
   } catch (e) {
     throw new DeviceError(`block device '${name}': cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
