@@ -1,0 +1,43 @@
+// index.ts: the seccomp module's public face, with the memoized spt guest program.
+
+import { compilePolicy } from './compile';
+import { checkDoorbellFds, sptGuestPolicy, type SptGuestPolicyOptions } from './policy';
+
+export { compilePolicy } from './compile';
+export { decodeProgram, encodeProgram, SOCK_FILTER_SIZE, type SockFilter } from './bpf';
+export {
+  sptGuestPolicy,
+  SN_FD_CONSOLE,
+  SN_FD_DOORBELL0,
+  SN_FD_WAIT,
+  type ArgCondition,
+  type ArgIn,
+  type ArgIndex,
+  type ArgMasked,
+  type ArgValue,
+  type Policy,
+  type Rule,
+  type SptGuestPolicyOptions,
+} from './policy';
+export * from './syscalls';
+
+/*
+ * The spt program is compiled on every guest launch, and its only input is
+ * the doorbell list, so keep each distinct list's bytes. Callers get a copy:
+ * the cached program must not be changed by whoever writes it into a plan.
+ */
+const sptCache = new Map<string, Buffer>();
+const SPT_CACHE_MAX = 64;
+
+/** The BPF program (struct sock_filter[], 8 bytes each) the helper installs before jumping to an spt guest. */
+export function compileSptGuestPolicy(opts: SptGuestPolicyOptions): Buffer {
+  checkDoorbellFds(opts.doorbellFds);
+  const key = opts.doorbellFds.join(',');
+  let prog = sptCache.get(key);
+  if (prog === undefined) {
+    prog = compilePolicy(sptGuestPolicy(opts));
+    if (sptCache.size >= SPT_CACHE_MAX) sptCache.clear();
+    sptCache.set(key, prog);
+  }
+  return Buffer.from(prog);
+}
