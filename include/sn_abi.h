@@ -172,4 +172,100 @@ SN_STATIC_ASSERT(sizeof(struct sn_plan) == 64 + 24 * SN_PLAN_MAX_REGIONS, "plan 
 /* After setup (spt): the helper's epoll fd, on which the guest waits. */
 #define SN_FD_WAIT 3
 
+/* ------------------------------------------------------------------------
+ * Device rings (docs/abi.md, "Rings"). The tender places the ring area at
+ * bootinfo.rings (page aligned, after the image; the heap starts after it).
+ * Every index is a free-running uint32_t; a queue of N slots (a power of two)
+ * is full when prod - cons == N. Indices written by different sides sit on
+ * different cache lines. The tender never trusts anything in this area: it
+ * keeps its own copy of every offset and size, and reads each index and slot
+ * once into a local before checking and using it.
+ */
+#define SN_RINGS_MAGIC 0x31474e49524e5335ULL /* "5SNRING1" */
+#define SN_CACHE_LINE 64
+
+struct sn_queue {
+    /* Written only by the producer. */
+    volatile uint32_t prod;
+    volatile uint32_t prod_waiting; /* producer sleeps until cons moves (queue full) */
+    uint8_t pad0[SN_CACHE_LINE - 8];
+    /* Written only by the consumer. */
+    volatile uint32_t cons;
+    volatile uint32_t cons_waiting; /* consumer sleeps until prod moves: kick it */
+    uint8_t pad1[SN_CACHE_LINE - 8];
+};
+SN_STATIC_ASSERT(sizeof(struct sn_queue) == 2 * SN_CACHE_LINE, "queue layout");
+
+/* Net: tx (guest produces, tender consumes) and rx (tender produces, guest
+ * consumes). Slot i of a queue owns the frame buffer at buf_off + i * buf_stride
+ * (relative to the device block); a slot carries only the frame length. */
+#define SN_NET_SLOTS 256
+struct sn_net_slot {
+    uint32_t len;
+    uint32_t flags;
+};
+struct sn_net_dev {
+    struct sn_queue tx;
+    struct sn_queue rx;
+    uint32_t slots;      /* SN_NET_SLOTS */
+    uint32_t buf_stride; /* >= mtu + 14, multiple of 64 */
+    uint32_t mtu;
+    uint32_t reserved0;
+    uint64_t tx_slots_off; /* struct sn_net_slot[slots] */
+    uint64_t rx_slots_off;
+    uint64_t tx_buf_off;
+    uint64_t rx_buf_off;
+    uint8_t pad[SN_CACHE_LINE - 48];
+};
+SN_STATIC_ASSERT(sizeof(struct sn_net_dev) == 5 * SN_CACHE_LINE, "net dev layout");
+
+/* Block: the guest produces requests, the tender produces completions. A
+ * request names a guest buffer by address; reads land in it directly. */
+#define SN_BLK_SLOTS 64
+#define SN_BLK_OP_READ 1U
+#define SN_BLK_OP_WRITE 2U
+#define SN_BLK_ST_OK 0U
+#define SN_BLK_ST_EINVAL 1U
+#define SN_BLK_ST_EIO 2U
+struct sn_blk_req {
+    uint32_t op;     /* SN_BLK_OP_* */
+    uint32_t reserved;
+    uint64_t offset; /* bytes, multiple of block_size */
+    uint64_t addr;   /* guest address of the buffer */
+    uint64_t len;    /* bytes, multiple of block_size, > 0 */
+    uint64_t id;     /* echoed in the completion */
+};
+SN_STATIC_ASSERT(sizeof(struct sn_blk_req) == 40, "blk req layout");
+struct sn_blk_cpl {
+    uint64_t id;
+    uint32_t status; /* SN_BLK_ST_* */
+    uint32_t reserved;
+};
+SN_STATIC_ASSERT(sizeof(struct sn_blk_cpl) == 16, "blk cpl layout");
+struct sn_blk_dev {
+    struct sn_queue req;
+    struct sn_queue cpl;
+    uint32_t slots; /* SN_BLK_SLOTS */
+    uint32_t block_size;
+    uint64_t capacity;
+    uint64_t req_off; /* struct sn_blk_req[slots] */
+    uint64_t cpl_off; /* struct sn_blk_cpl[slots] */
+    uint8_t pad[SN_CACHE_LINE - 32];
+};
+SN_STATIC_ASSERT(sizeof(struct sn_blk_dev) == 5 * SN_CACHE_LINE, "blk dev layout");
+
+/* The ring area starts with this directory, indexed like the manifest. */
+struct sn_rings_hdr {
+    uint64_t magic;   /* SN_RINGS_MAGIC */
+    uint32_t version; /* SN_ABI_VERSION */
+    uint32_t entries; /* = manifest entries */
+    uint64_t dev_off[SN_MFT_MAX_ENTRIES]; /* device block offset from the ring area, 0 = none */
+};
+SN_STATIC_ASSERT(sizeof(struct sn_rings_hdr) == 16 + 8 * SN_MFT_MAX_ENTRIES, "rings hdr layout");
+
+/* Doorbells (eventfds): SN_FD_DOORBELL0 the guest writes to wake the tender;
+ * SN_FD_DOORBELL0 + 1 the tender writes to wake the guest (in the wait epoll). */
+#define SN_DOORBELL_TO_TENDER 0
+#define SN_DOORBELL_TO_GUEST 1
+
 #endif /* SN_ABI_H */
