@@ -68,6 +68,20 @@ export const SN_FD_PLAN = 4;
 export const SN_FD_DOORBELL0 = 5;
 export const SN_FD_WAIT = 3;
 
+/** Device rings. */
+export const SN_RINGS_MAGIC = 0x31474e49524e5335n; // "5SNRING1"
+export const SN_CACHE_LINE = 64;
+export const SN_NET_SLOTS = 256;
+export const SN_BLK_SLOTS = 64;
+export const SN_BLK_OP_READ = 1;
+export const SN_BLK_OP_WRITE = 2;
+export const SN_BLK_ST_OK = 0;
+export const SN_BLK_ST_EINVAL = 1;
+export const SN_BLK_ST_EIO = 2;
+/** Doorbells come in pairs from SN_FD_DOORBELL0: index 0 wakes the tender, index 1 the guest. */
+export const SN_DOORBELL_TO_TENDER = 0;
+export const SN_DOORBELL_TO_GUEST = 1;
+
 /** A struct's size and the byte offset of each field that the TypeScript side reads or writes. */
 export interface StructLayout {
   readonly size: number;
@@ -143,6 +157,53 @@ export const SN_ABI1_DESC = {
   offsets: { target: 0, version: 4 },
 } as const satisfies StructLayout;
 
+export const SN_QUEUE = {
+  size: 2 * SN_CACHE_LINE,
+  offsets: { prod: 0, prod_waiting: 4, pad0: 8, cons: SN_CACHE_LINE, cons_waiting: SN_CACHE_LINE + 4, pad1: SN_CACHE_LINE + 8 },
+} as const satisfies StructLayout;
+
+export const SN_NET_SLOT = {
+  size: 8,
+  offsets: { len: 0, flags: 4 },
+} as const satisfies StructLayout;
+
+export const SN_NET_DEV = {
+  size: 5 * SN_CACHE_LINE,
+  offsets: {
+    tx: 0,
+    rx: 128,
+    slots: 256,
+    buf_stride: 260,
+    mtu: 264,
+    reserved0: 268,
+    tx_slots_off: 272,
+    rx_slots_off: 280,
+    tx_buf_off: 288,
+    rx_buf_off: 296,
+    pad: 304,
+  },
+} as const satisfies StructLayout;
+
+export const SN_BLK_REQ = {
+  size: 40,
+  offsets: { op: 0, reserved: 4, offset: 8, addr: 16, len: 24, id: 32 },
+} as const satisfies StructLayout;
+
+export const SN_BLK_CPL = {
+  size: 16,
+  offsets: { id: 0, status: 8, reserved: 12 },
+} as const satisfies StructLayout;
+
+export const SN_BLK_DEV = {
+  size: 5 * SN_CACHE_LINE,
+  offsets: { req: 0, cpl: 128, slots: 256, block_size: 260, capacity: 264, req_off: 272, cpl_off: 280, pad: 288 },
+} as const satisfies StructLayout;
+
+export const SN_RINGS_HDR = {
+  size: 16 + 8 * SN_MFT_MAX_ENTRIES,
+  offsets: { magic: 0, version: 8, entries: 12, dev_off: 16 },
+} as const satisfies StructLayout;
+
 /** Every layout by its C struct name, for the layout test. */
 export const LAYOUTS: Readonly<Record<string, StructLayout>> = {
   sn_bootinfo: SN_BOOTINFO,
@@ -153,4 +214,11 @@ export const LAYOUTS: Readonly<Record<string, StructLayout>> = {
   sn_mft_entry: SN_MFT_ENTRY,
   sn_mft: SN_MFT,
   sn_abi1_desc: SN_ABI1_DESC,
+  sn_queue: SN_QUEUE,
+  sn_net_slot: SN_NET_SLOT,
+  sn_net_dev: SN_NET_DEV,
+  sn_blk_req: SN_BLK_REQ,
+  sn_blk_cpl: SN_BLK_CPL,
+  sn_blk_dev: SN_BLK_DEV,
+  sn_rings_hdr: SN_RINGS_HDR,
 };

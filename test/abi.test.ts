@@ -93,6 +93,7 @@ t.test('magic values and note types spell their ASCII names little-endian', asyn
   };
   t.equal(ascii(abi.SN_BOOTINFO_MAGIC, 8), 'SN5BOOT1');
   t.equal(ascii(abi.SN_PLAN_MAGIC, 8), '5SNPLAN1');
+  t.equal(ascii(abi.SN_RINGS_MAGIC, 8), '5SNRING1');
   t.equal(ascii(BigInt(abi.SN_NOTE_TYPE_MFT), 4), 'MFT1');
   t.equal(ascii(BigInt(abi.SN_NOTE_TYPE_ABI), 4), 'ABI1');
   t.equal(abi.mftSize(abi.SN_MFT_MAX_ENTRIES), 8 + 96 * 64);

@@ -2,20 +2,7 @@
 import t from 'tap';
 import * as abi from '../lib/abi';
 import type { Region } from '../lib/tender/plan';
-import { basePlan, cannotRun, DATA, encodePlan, insn, machine, MEM, runHelper, RW, RX, TEXT, type RunOptions } from './support/helper-run';
-
-/* If the helper ever ran the guest despite a bad plan, this would print and exit 7. */
-const hello = machine(`
-  bf 01 00 00 00        ; mov edi, 1
-  48 8d 35 18 00 00 00  ; lea rsi, [rip + msg]
-  ba 06 00 00 00        ; mov edx, 6
-  b8 01 00 00 00        ; mov eax, 1 (write)
-  0f 05                 ; syscall
-  bf 07 00 00 00        ; mov edi, 7
-  b8 e7 00 00 00        ; mov eax, 231 (exit_group)
-  0f 05                 ; syscall
-  68 65 6c 6c 6f 0a     ; msg: "hello\\n"
-`);
+import { basePlan, cannotRun, DATA, encodePlan, hello, insn, MEM, runHelper, RW, RX, TEXT, type RunOptions } from './support/helper-run';
 
 const P = abi.SN_PLAN.offsets;
 const R = abi.SN_PLAN_REGION.offsets;
@@ -87,7 +74,14 @@ const cases: Case[] = [
   { name: 'stack in text', plan: encodePlan(basePlan({ stackTop: TEXT + 0x1000 })), error: 'invalid plan: stack_top is not in writable memory' },
   { name: 'memfd size differs', plan: encodePlan(basePlan()), run: { memSize: 2 * MEM }, error: 'invalid plan: mem_size does not match the guest memory file' },
   { name: 'BPF the kernel refuses', plan: encodePlan(basePlan({ bpf: insn(0xffff, 0, 0, 0) })), error: 'seccomp failed: EINVAL' },
-  { name: 'doorbell fd not open', plan: encodePlan(basePlan({ ndoorbells: 1 })), error: 'epoll_ctl doorbell failed: EBADF' },
+  { name: 'odd number of doorbells', plan: encodePlan(basePlan({ ndoorbells: 3 })), error: 'invalid plan: ndoorbells is not a whole number of pairs' },
+  { name: 'doorbell to tender not open', plan: encodePlan(basePlan({ ndoorbells: 2 })), error: 'check doorbell to tender failed: EBADF' },
+  {
+    name: 'doorbell to guest not open',
+    plan: encodePlan(basePlan({ ndoorbells: 2 })),
+    run: { extra: ['pipe'] },
+    error: 'epoll_ctl doorbell to guest failed: EBADF',
+  },
   { name: 'no memory fd', plan: encodePlan(basePlan()), run: { omit: 'mem' }, error: 'fstat guest memory failed: EBADF' },
   { name: 'no plan fd', plan: encodePlan(basePlan()), run: { omit: 'plan' }, error: 'read plan failed: EBADF' },
 ];
@@ -101,6 +95,7 @@ if (why) {
     t.same({ code: r.code, stdout: r.stdout.toString(), stderr: r.stderr }, { code: 7, stdout: 'hello\n', stderr: '' });
   });
 
+  // Every case loads the hello guest: had the helper run it despite the bad plan, stdout would say so.
   for (const c of cases) {
     t.test(c.name, async (t) => {
       const r = await runHelper({ mem: [{ addr: TEXT, bytes: hello }], plan: c.plan, ...c.run });

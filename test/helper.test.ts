@@ -2,25 +2,13 @@
 import fs from 'node:fs';
 import t from 'tap';
 import * as abi from '../lib/abi';
-import { basePlan, cannotRun, DATA, encodePlan, killSyscall, machine, MEM, pipeAt, runHelper, RW, RX, TEXT, waitFor } from './support/helper-run';
+import { basePlan, cannotRun, DATA, encodePlan, killSyscall, hello, machine, MEM, pipeAt, runHelper, RW, RX, TEXT, waitFor } from './support/helper-run';
 
 /*
  * Each guest is a few bytes of x86-64 machine code placed at TEXT, with its
  * assembly beside it, so these tests depend on nothing but the helper, the
  * addon's memfd and the plan encoder.
  */
-const hello = machine(`
-  bf 01 00 00 00        ; mov edi, 1
-  48 8d 35 18 00 00 00  ; lea rsi, [rip + msg]
-  ba 06 00 00 00        ; mov edx, 6
-  b8 01 00 00 00        ; mov eax, 1 (write)
-  0f 05                 ; syscall
-  bf 07 00 00 00        ; mov edi, 7
-  b8 e7 00 00 00        ; mov eax, 231 (exit_group)
-  0f 05                 ; syscall
-  68 65 6c 6c 6f 0a     ; msg: "hello\\n"
-`);
-
 /** Pushes every general register as found at entry and writes them to stdout (128 bytes), then exits 0. */
 const regs = machine(`
   54 50 53 51 52 56 57 55  ; push rsp, rax, rbx, rcx, rdx, rsi, rdi, rbp
@@ -177,23 +165,28 @@ if (why) {
     t.same({ code: r.code, signal: r.signal }, { code: 0, signal: null }, 'control: a filter for another syscall lets it run');
   });
 
-  t.test('the guest holds only 0-3 and its doorbells, no environment; doorbells wake SN_FD_WAIT', async (t) => {
+  t.test('the guest holds only 0-3 and its doorbells, no environment; the doorbell to the guest wakes SN_FD_WAIT', async (t) => {
     const leaked = fs.openSync('/dev/null', 'r');
     process.env.SOLO5_HELPER_TEST_SECRET = SECRET;
     let procFds: Record<string, string> = {};
     let environ = Buffer.alloc(1);
     let maps: string[] = [];
+    let watched: string[] = [];
     const r = await runHelper({
       mem: [{ addr: TEXT, bytes: sleeper }],
       plan: encodePlan(basePlan({ ndoorbells: 2 })),
       extra: ['pipe', 'pipe', leaked],
       onSpawn: (child, out) => {
         waitFor(out, (b) => b.toString().startsWith('ready\n'))
-          .then(() => {
+          .then(async () => {
             const dir = `/proc/${child.pid}/fd`;
             procFds = Object.fromEntries(fs.readdirSync(dir).map((fd) => [fd, fs.readlinkSync(`${dir}/${fd}`)]));
             environ = fs.readFileSync(`/proc/${child.pid}/environ`);
+            watched = [...fs.readFileSync(`/proc/${child.pid}/fdinfo/3`, 'utf8').matchAll(/^tfd:\s*(\d+)/gm)].map((m) => m[1]);
             maps = fs.readFileSync(`/proc/${child.pid}/maps`, 'utf8').trim().split('\n');
+            // A kick on the doorbell to the tender must not wake the guest; only the second one may.
+            pipeAt(child, 5).write('x');
+            await new Promise((r) => setTimeout(r, 50));
             pipeAt(child, 6).write('x');
           })
           .catch((e: Error) => {
@@ -206,6 +199,7 @@ if (why) {
     delete process.env.SOLO5_HELPER_TEST_SECRET;
     t.same(Object.keys(procFds).sort(), ['0', '1', '2', '3', '5', '6']);
     t.equal(procFds['3'], 'anon_inode:[eventpoll]');
+    t.same(watched, ['6'], 'the wait fd watches the doorbell to the guest only');
     // tap instruments child_process.spawn and adds its own variables; nothing of ours may get through.
     const names = environ.toString('latin1').split('\0').filter((v) => v !== '').map((v) => v.split('=')[0]);
     t.same(names.filter((n) => !/^(NODE_OPTIONS|_TAPJS_PROCESSINFO_\w*)$/.test(n)), [], 'no variable of the spawning process');

@@ -86,6 +86,8 @@ int plan_check(const struct sn_plan *p, struct diag *why)
         return invalid(why, "bpf_len is out of range");
     if (p->ndoorbells > HELPER_MAX_DOORBELLS)
         return invalid(why, "ndoorbells is out of range");
+    if (p->ndoorbells % 2)
+        return invalid(why, "ndoorbells is not a whole number of pairs");
     if (p->bootinfo != SN_BOOTINFO_ADDR)
         return invalid(why, "bootinfo is not at its fixed address");
     if (!check_regions(p, why))

@@ -13,7 +13,7 @@
  */
 #define HELPER_MAX_MEM_SIZE 0x10000000000ULL
 #define HELPER_MIN_MEM_SIZE 0x200000ULL
-/* Doorbells the helper keeps open: two per device at most (one each way). */
+/* Doorbells the helper keeps open: pairs (to tender, to guest), one per device at most. */
 #define HELPER_MAX_DOORBELLS (2 * SN_MFT_MAX_ENTRIES)
 
 /*

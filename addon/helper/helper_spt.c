@@ -51,9 +51,12 @@ static void map_memory(const struct sn_plan *p)
 
 /*
  * The guest's fds after set-up: 0 (/dev/null), 1 console, 2 diagnostics,
- * SN_FD_WAIT (an epoll fd watching every doorbell for input; each event's
- * data is the doorbell's fd number) and the doorbells. The memfd and plan fds
- * are gone: the guest reaches its memory only through the mapping.
+ * SN_FD_WAIT and the doorbells. Doorbells come in pairs (SN_DOORBELL_TO_*):
+ * the guest writes the first to wake the tender and sleeps on the second, so
+ * only the second of each pair goes into the wait epoll (the first stays
+ * readable until the tender drains it and would wake the guest at once);
+ * each event's data is the doorbell's fd number. The memfd and plan fds are
+ * gone: the guest reaches its memory only through the mapping.
  */
 static void make_wait_fd(const struct sn_plan *p)
 {
@@ -72,10 +75,17 @@ static void make_wait_fd(const struct sn_plan *p)
     }
     for (uint32_t i = 0; i < p->ndoorbells; i++) {
         int fd = SN_FD_DOORBELL0 + (int)i;
+        if (i % 2 != SN_DOORBELL_TO_GUEST) {
+            /* Not waited on, but a missing one would only show as the guest's failed kicks. */
+            r = h_fcntl(fd, H_F_GETFD);
+            if (h_is_err(r))
+                diag_fail("check doorbell to tender", r);
+            continue;
+        }
         struct h_epoll_event ev = {.events = H_EPOLLIN, .data = (uint64_t)fd};
         r = h_epoll_ctl(SN_FD_WAIT, H_EPOLL_CTL_ADD, fd, &ev);
         if (h_is_err(r))
-            diag_fail("epoll_ctl doorbell", r);
+            diag_fail("epoll_ctl doorbell to guest", r);
     }
 }
 

@@ -18,6 +18,7 @@
 #define SYS_fstat 5
 #define SYS_mmap 9
 #define SYS_mprotect 10
+#define SYS_fcntl 72
 #define SYS_prctl 157
 #define SYS_epoll_ctl 233
 #define SYS_exit_group 231
@@ -33,6 +34,7 @@
 #define H_MAP_FIXED_NOREPLACE 0x100000
 
 #define H_O_CLOEXEC 02000000
+#define H_F_GETFD 1
 #define H_EPOLL_CLOEXEC H_O_CLOEXEC
 #define H_EPOLL_CTL_ADD 1
 #define H_EPOLLIN 0x001
@@ -134,6 +136,11 @@ static inline long h_mmap(uint64_t addr, uint64_t len, int prot, int flags, int 
 static inline long h_mprotect(uint64_t addr, uint64_t len, int prot)
 {
     return h_syscall3(SYS_mprotect, (long)addr, (long)len, prot);
+}
+
+static inline long h_fcntl(int fd, int cmd)
+{
+    return h_syscall3(SYS_fcntl, fd, cmd, 0);
 }
 
 static inline long h_epoll_create1(int flags)

@@ -32,6 +32,19 @@ export function insn(codeOp: number, jt: number, jf: number, k: number): Buffer 
   return b;
 }
 
+/** Writes "hello\n" to the console and exits 7. */
+export const hello = machine(`
+  bf 01 00 00 00        ; mov edi, 1
+  48 8d 35 18 00 00 00  ; lea rsi, [rip + msg]
+  ba 06 00 00 00        ; mov edx, 6
+  b8 01 00 00 00        ; mov eax, 1 (write)
+  0f 05                 ; syscall
+  bf 07 00 00 00        ; mov edi, 7
+  b8 e7 00 00 00        ; mov eax, 231 (exit_group)
+  0f 05                 ; syscall
+  68 65 6c 6c 6f 0a     ; msg: "hello\\n"
+`);
+
 const BPF_RET_K = 0x06;
 const SECCOMP_RET_ALLOW = 0x7fff0000;
 const SECCOMP_RET_KILL_PROCESS = 0x80000000;
