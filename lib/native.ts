@@ -9,10 +9,58 @@ export interface NativeLayout {
   constants: Record<string, number>;
 }
 
+/** A device served by the broker; `index` is its manifest entry (1..63). */
+export type DeviceConfig =
+  | { index: number; name: string; kind: 'block'; fd: number; capacity: number; blockSize: number }
+  | {
+      index: number;
+      name: string;
+      kind: 'net';
+      mtu: number;
+      mac: Buffer;
+      backend: { type: 'tap'; fd: number } | { type: 'switch'; switchId: number };
+      pcapFd?: number;
+    };
+
+export interface BrokerConfig {
+  memFd: number;
+  memSize: number;
+  ringsAddr: number;
+  devices: DeviceConfig[];
+}
+
+/** Reported from the pump thread: a protocol violation (the tender kills the guest) or a backend error. */
+export interface BrokerEvent {
+  type: 'violation' | 'error';
+  device: string;
+  message: string;
+}
+
+export interface BrokerHandle {
+  /** Bytes of guest memory the ring area takes at ringsAddr. */
+  ringsSize: number;
+  /** [to tender, to guest] eventfds; the helper receives them as fds 5 and 6. */
+  doorbellFds: [number, number];
+  start(): void;
+  /** Join the pump thread, unmap guest memory, close the doorbells. Idempotent. */
+  stop(): void;
+  counters(): Record<string, number>;
+}
+
 export interface NativeAddon {
   /** Create a close-on-exec memfd of the given size (sparse). Throws "memfd_create failed: E..." */
   memfdCreate(name: string, sizeBytes: number): number;
   layout: NativeLayout;
+  createGuestBroker(config: BrokerConfig, onEvent: (ev: BrokerEvent) => void): BrokerHandle;
+  createSwitch(opts: { mtu: number }): number;
+  switchAddEndpoint(switchId: number, mac: Buffer, onFrames: (frames: Buffer[]) => void): number;
+  switchSend(switchId: number, endpointId: number, frame: Buffer): void;
+  switchRemoveEndpoint(switchId: number, endpointId: number): void;
+  destroySwitch(switchId: number): void;
+  /** Open an existing tap interface with offloads off. */
+  openTap(ifname: string): { fd: number; mtu: number };
+  /** Check that an inherited fd is a tap and read its MTU. */
+  tapFromFd(fd: number): { mtu: number };
 }
 
 const root = path.resolve(__dirname, '..', '..');

@@ -23,6 +23,7 @@ interface Devices {
   net: Record<string, NetAttach>;
   sectorSizes: Record<string, number>;
   macs: Record<string, string>;
+  pcaps: Record<string, string>;
 }
 
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
@@ -41,6 +42,13 @@ const deviceOptions: DeviceOption[] = [
     apply(name, value, acc) {
       if (!MAC_RE.test(value)) throw new UsageError(`--net-mac:${name}: '${value}' is not a MAC address like 02:00:00:00:00:01`);
       acc.macs[name] = value.toLowerCase();
+    },
+  },
+  {
+    key: 'net-pcap',
+    usage: '--net-pcap:NAME=FILE     capture every frame of net device NAME to a pcap file',
+    apply(name, value, acc) {
+      acc.pcaps[name] = value;
     },
   },
   {
@@ -86,7 +94,7 @@ export function usage(tool: string, target: Target): string {
 
 /** Parse argv (without node and script). Throws UsageError with a one-line reason. */
 export function parseTenderArgs(argv: readonly string[], target: Target): TenderArgs {
-  const devices: Devices = { block: {}, net: {}, sectorSizes: {}, macs: {} };
+  const devices: Devices = { block: {}, net: {}, sectorSizes: {}, macs: {}, pcaps: {} };
   let memMB: number | undefined;
   let logLevel: LogLevel = 'warn';
   let logFormat: 'pretty' | 'json' | undefined;
@@ -137,6 +145,11 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
     const n = devices.net[name];
     if (!n) throw new UsageError(`--net-mac:${name}: no --net:${name}=IFACE to apply it to`);
     n.mac = mac;
+  }
+  for (const [name, file] of Object.entries(devices.pcaps)) {
+    const n = devices.net[name];
+    if (!n) throw new UsageError(`--net-pcap:${name}: no --net:${name}=IFACE to apply it to`);
+    n.pcap = file;
   }
   return {
     help: false,

@@ -1,8 +1,10 @@
-// devices.ts: match the devices a manifest declares with the ones the user attached.
+// devices.ts: match the devices a manifest declares with the ones attached, and open their backends.
 import fs from 'node:fs';
 import type { LoadedElf } from '../elf';
 import { DeviceError, UsageError } from '../errors';
 import type { TenderLog } from '../log';
+import { native, type DeviceConfig } from '../native';
+import { parseMac, randomMac } from '../net/mac';
 import type { CheckedOptions } from './options';
 
 /** Per-device data the tender puts into the guest's manifest copy. */
@@ -13,7 +15,9 @@ export interface Attachment {
 
 export interface AttachedDevices {
   attach: Map<string, Attachment>;
-  /** Release host resources (image file descriptors). Idempotent. */
+  /** What the native broker needs to serve each device (empty: no rings). */
+  configs: DeviceConfig[];
+  /** Release host resources (image and tap file descriptors, pcap files). Idempotent. */
   close(): void;
 }
 
@@ -26,6 +30,49 @@ export const MAX_SECTOR_SIZE = 32768;
  * must be declared with the matching type; otherwise refuse, naming them all.
  */
 export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderLog): AttachedDevices {
+  checkNames(elf, opts);
+  const attach = new Map<string, Attachment>();
+  const configs: DeviceConfig[] = [];
+  const fds: number[] = [];
+  const close = () => {
+    for (const fd of fds.splice(0)) fs.closeSync(fd);
+  };
+  try {
+    elf.manifest.devices.forEach((d, i) => {
+      const index = i + 1; // entry 0 of the MFT1 note is the reserved one
+      if (d.type === 'BLOCK_BASIC') {
+        const b = opts.block[d.name];
+        const img = openBlockImage(d.name, b.path, b.sectorSize ?? MIN_SECTOR_SIZE);
+        fds.push(img.fd);
+        attach.set(d.name, { block: { capacity: img.capacity, blockSize: img.blockSize } });
+        configs.push({ index, name: d.name, kind: 'block', fd: img.fd, capacity: Number(img.capacity), blockSize: img.blockSize });
+        log.debug({ device: d.name, path: b.path, capacity: Number(img.capacity), blockSize: img.blockSize }, 'block device attached');
+      } else {
+        const n = opts.net[d.name];
+        const mac = n.mac !== undefined ? parseMac(n.mac) : randomMac();
+        const backend = openNetBackend(d.name, n.iface, n.switch, fds);
+        let pcapFd: number | undefined;
+        if (n.pcap !== undefined) {
+          try {
+            pcapFd = fs.openSync(n.pcap, 'w');
+          } catch (e) {
+            throw new DeviceError(`net device '${d.name}': cannot create pcap file ${n.pcap}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+          }
+          fds.push(pcapFd);
+        }
+        attach.set(d.name, { net: { mac, mtu: backend.mtu } });
+        configs.push({ index, name: d.name, kind: 'net', mtu: backend.mtu, mac, backend: backend.config, pcapFd });
+        log.debug({ device: d.name, mtu: backend.mtu, backend: backend.config.type }, 'net device attached');
+      }
+    });
+  } catch (e) {
+    close();
+    throw e;
+  }
+  return { attach, configs, close };
+}
+
+function checkNames(elf: LoadedElf, opts: CheckedOptions): void {
   const declared = new Map(elf.manifest.devices.map((d) => [d.name, d.type]));
   const problems: string[] = [];
   const missing = elf.manifest.devices
@@ -38,27 +85,31 @@ export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderL
   ];
   if (undeclared.length) problems.push(`attached but not declared as that type in the manifest: ${undeclared.join(', ')}`);
   if (problems.length) throw new UsageError(`${elf.file}: devices do not match its manifest: ${problems.join('; ')}`);
+}
 
-  const attach = new Map<string, Attachment>();
-  const fds: number[] = [];
-  const close = () => {
-    for (const fd of fds.splice(0)) fs.closeSync(fd);
-  };
-  try {
-    for (const [name, b] of Object.entries(opts.block)) {
-      const { fd, capacity, blockSize } = openBlockImage(name, b.path, b.sectorSize ?? MIN_SECTOR_SIZE);
-      fds.push(fd);
-      attach.set(name, { block: { capacity, blockSize } });
-      log.debug({ device: name, path: b.path, capacity: Number(capacity), blockSize }, 'block device attached');
-    }
-    for (const name of Object.keys(opts.net)) {
-      throw new DeviceError(`net device '${name}': network backends are not available in this version`);
-    }
-  } catch (e) {
-    close();
-    throw e;
+function openNetBackend(
+  name: string,
+  iface: string | undefined,
+  sw: { id: number; mtu: number } | undefined,
+  fds: number[],
+): { mtu: number; config: Extract<DeviceConfig, { kind: 'net' }>['backend'] } {
+  if ((iface === undefined) === (sw === undefined)) {
+    throw new UsageError(`net device '${name}': give exactly one of a tap interface or a switch`);
   }
-  return { attach, close };
+  if (sw !== undefined) return { mtu: sw.mtu, config: { type: 'switch', switchId: sw.id } };
+  const at = /^@([0-9]+)$/.exec(iface!);
+  try {
+    if (at) {
+      const fd = Number(at[1]);
+      const { mtu } = native().tapFromFd(fd);
+      return { mtu, config: { type: 'tap', fd } };
+    }
+    const { fd, mtu } = native().openTap(iface!);
+    fds.push(fd);
+    return { mtu, config: { type: 'tap', fd } };
+  } catch (e) {
+    throw new DeviceError(`net device '${name}': ${(e as Error).message}`);
+  }
 }
 
 /** Open a raw image and derive its capacity; every refusal names the device and the file. */

@@ -6,7 +6,7 @@ export type GuestExit =
   /** The guest called solo5_exit (status & 0xff) or solo5_abort (255). */
   | { kind: 'exit'; status: number; aborted: boolean }
   /** The guest was killed by a signal: status 128 + signal number (139 SIGSEGV, 159 SIGSYS). */
-  | { kind: 'signal'; status: number; signal: NodeJS.Signals; reason: string }
+  | { kind: 'signal'; status: number; signal: NodeJS.Signals; reason: string; violation?: string }
   /** The tender or the helper failed before the guest ran: status 1 and a one-line reason. */
   | { kind: 'error'; status: 1; error: string };
 
@@ -25,11 +25,14 @@ const signalReasons: Partial<Record<NodeJS.Signals, string>> = {
  * cannot write fd 2 (seccomp), so anything there came from the helper before the
  * jump and means the guest never ran.
  */
-export function classifyExit(code: number | null, signal: NodeJS.Signals | null, diag: string): GuestExit {
+export function classifyExit(code: number | null, signal: NodeJS.Signals | null, diag: string, violation?: string): GuestExit {
   const line = diag.split('\n').find((l) => l.trim() !== '');
   if (line !== undefined) return { kind: 'error', status: 1, error: line.trim() };
   if (signal !== null) {
     const num = os.constants.signals[signal] ?? 0;
+    if (violation !== undefined) {
+      return { kind: 'signal', status: 128 + num, signal, reason: `killed by the tender: ${violation}`, violation };
+    }
     return { kind: 'signal', status: 128 + num, signal, reason: signalReasons[signal] ?? signal };
   }
   const status = (code ?? 1) & 0xff;

@@ -8,9 +8,9 @@ import { loadElf, type LoadedElf } from '../elf';
 import { HostError, UsageError } from '../errors';
 import { silentLog, type TenderLog } from '../log';
 import { encodeMftForGuest } from '../manifest/note';
-import { helperPath, native } from '../native';
+import { helperPath, native, type BrokerEvent, type BrokerHandle } from '../native';
 import { compileSptGuestPolicy } from '../seccomp';
-import { attachDevices } from './devices';
+import { attachDevices, type AttachedDevices } from './devices';
 import { classifyExit, type GuestExit } from './exit';
 import { checkOptions, type CheckedOptions, type LaunchOptions } from './options';
 import { encodeBootinfo, encodePlan, regionsFromSegments } from './plan';
@@ -28,6 +28,8 @@ export interface Guest {
   readonly exited: Promise<GuestExit>;
   /** Send a signal to the guest (default SIGKILL). Harmless after it ended. */
   kill(signal?: NodeJS.Signals): void;
+  /** Device counters from the broker (packets, bytes, requests, errors); final values once ended. */
+  counters(): Record<string, number>;
 }
 
 /**
@@ -44,8 +46,20 @@ export async function launch(options: LaunchOptions, log: TenderLog = silentLog)
   const glog = log.child({ guest: elf.file });
   const memFd = native().memfdCreate('solo5-guest-mem', opts.memSize);
   let planFd = -1;
+  let broker: GuestBroker | undefined;
+  const cleanup = () => {
+    broker?.handle.stop();
+    devices.close();
+  };
   try {
-    writeImage(memFd, elf, opts, encodeMftForGuest(elf.manifest, devices.attach));
+    const violations: string[] = [];
+    let onViolation: (message: string) => void = (m) => violations.push(m);
+    broker = createBroker(memFd, elf, opts, devices, glog, (m) => onViolation(m));
+    const rings = broker ? { addr: pageUp(elf.kernelEnd), size: broker.handle.ringsSize } : { addr: 0, size: 0 };
+    checkFits(elf, opts, rings.addr + rings.size);
+    writeImage(memFd, elf, opts, encodeMftForGuest(elf.manifest, devices.attach), rings);
+    const doorbells = broker ? broker.handle.doorbellFds : [];
+    const doorbellNumbers = doorbells.map((_, i) => abi.SN_FD_DOORBELL0 + i);
     planFd = native().memfdCreate('solo5-guest-plan', 0);
     const plan = encodePlan({
       target: opts.target,
@@ -54,20 +68,55 @@ export async function launch(options: LaunchOptions, log: TenderLog = silentLog)
       stackTop: opts.memSize,
       bootinfo: abi.SN_BOOTINFO_ADDR,
       regions: regionsFromSegments(elf.segments),
-      bpf: compileSptGuestPolicy({ doorbellFds: [] }),
-      ndoorbells: 0,
+      bpf: compileSptGuestPolicy({ doorbellFds: doorbellNumbers }),
+      ndoorbells: doorbells.length,
     });
     fs.writeSync(planFd, plan, 0, plan.length, 0);
-    const child = spawnHelper(opts, memFd, planFd);
-    glog.debug({ pid: child.pid, memMB: opts.memSize >> 20 }, 'guest started');
-    return watch(child, glog, devices.close);
+    const child = spawnHelper(opts, memFd, planFd, doorbells);
+    broker?.handle.start();
+    glog.debug({ pid: child.pid, memMB: opts.memSize >> 20, devices: devices.configs.length }, 'guest started');
+    const guest = watch(child, glog, cleanup, violations, broker);
+    onViolation = (m) => {
+      violations.push(m);
+      glog.error({ violation: m }, 'guest broke the device protocol; killing it');
+      guest.kill('SIGKILL');
+    };
+    for (const m of violations.splice(0)) onViolation(m);
+    return guest;
   } catch (e) {
-    devices.close();
+    cleanup();
     throw e;
   } finally {
     fs.closeSync(memFd);
     if (planFd >= 0) fs.closeSync(planFd);
   }
+}
+
+interface GuestBroker {
+  handle: BrokerHandle;
+}
+
+const pageUp = (x: number) => Math.ceil(x / 4096) * 4096;
+
+/** The native broker serving this guest's rings, or undefined when it has no devices. */
+function createBroker(
+  memFd: number,
+  elf: LoadedElf,
+  opts: CheckedOptions,
+  devices: AttachedDevices,
+  log: TenderLog,
+  onViolation: (message: string) => void,
+): GuestBroker | undefined {
+  if (devices.configs.length === 0) return undefined;
+  const onEvent = (ev: BrokerEvent) => {
+    if (ev.type === 'violation') onViolation(`device '${ev.device}': ${ev.message}`);
+    else log.warn({ device: ev.device }, ev.message);
+  };
+  const handle = native().createGuestBroker(
+    { memFd, memSize: opts.memSize, ringsAddr: pageUp(elf.kernelEnd), devices: devices.configs },
+    onEvent,
+  );
+  return { handle };
 }
 
 function checkTarget(elf: LoadedElf, opts: CheckedOptions): void {
@@ -76,15 +125,19 @@ function checkTarget(elf: LoadedElf, opts: CheckedOptions): void {
       `${elf.file}: built for ${elf.abi.target}, but this tender runs ${opts.target} unikernels (use solo5-${elf.abi.target})`,
     );
   }
-  if (elf.kernelEnd + MIN_FREE_ABOVE_IMAGE > opts.memSize) {
+  checkFits(elf, opts, elf.kernelEnd);
+}
+
+function checkFits(elf: LoadedElf, opts: CheckedOptions, end: number): void {
+  if (end + MIN_FREE_ABOVE_IMAGE > opts.memSize) {
     throw new UsageError(
-      `mem: ${opts.memSize >> 20} MiB is too small for ${elf.file} (its image ends at ${(elf.kernelEnd / 1048576).toFixed(1)} MiB)`,
+      `mem: ${opts.memSize >> 20} MiB is too small for ${elf.file} (its image and rings end at ${(end / 1048576).toFixed(1)} MiB)`,
     );
   }
 }
 
 /** Write segments, command line, manifest and boot info into the guest memfd (offset == guest address). */
-function writeImage(fd: number, elf: LoadedElf, opts: CheckedOptions, mft: Buffer): void {
+function writeImage(fd: number, elf: LoadedElf, opts: CheckedOptions, mft: Buffer, rings: { addr: number; size: number }): void {
   for (const seg of elf.segments) {
     if (seg.data.length > 0) fs.writeSync(fd, seg.data, 0, seg.data.length, seg.vaddr);
   }
@@ -101,8 +154,8 @@ function writeImage(fd: number, elf: LoadedElf, opts: CheckedOptions, mft: Buffe
     cmdline: abi.SN_CMDLINE_ADDR,
     mft: abi.SN_MFT_ADDR,
     mftSize: mft.length,
-    rings: 0,
-    ringsSize: 0,
+    rings: rings.addr,
+    ringsSize: rings.size,
     random: randomBytes(8).readBigUInt64LE(0),
     tscFreq: 0n,
     waitFd: abi.SN_FD_WAIT,
@@ -111,27 +164,28 @@ function writeImage(fd: number, elf: LoadedElf, opts: CheckedOptions, mft: Buffe
   fs.writeSync(fd, boot, 0, boot.length, abi.SN_BOOTINFO_ADDR);
 }
 
-function spawnHelper(opts: CheckedOptions, memFd: number, planFd: number): ChildProcess {
+function spawnHelper(opts: CheckedOptions, memFd: number, planFd: number, doorbells: readonly number[]): ChildProcess {
   const consoleStdio = opts.console === 'pipe' ? 'pipe' : opts.console === 'inherit' ? 'inherit' : opts.console;
   try {
     // The helper starts with an empty environment and exactly these fds (SN_FD_* in sn_abi.h).
     return spawn(helperPath, [], {
       argv0: 'solo5-guest',
       env: {},
-      stdio: ['ignore', consoleStdio, 'pipe', memFd, planFd],
+      stdio: ['ignore', consoleStdio, 'pipe', memFd, planFd, ...doorbells],
     });
   } catch (e) {
     throw new HostError(`cannot start the helper ${helperPath}: ${(e as Error).message}`);
   }
 }
 
-function watch(child: ChildProcess, log: TenderLog, cleanup: () => void): Guest {
+function watch(child: ChildProcess, log: TenderLog, cleanup: () => void, violations: string[], broker?: GuestBroker): Guest {
   let diag = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (s: string) => {
     if (diag.length < 4096) diag += s;
   });
   let ended = false;
+  let finalCounters: Record<string, number> | undefined;
   const exited = new Promise<GuestExit>((resolve) => {
     child.on('error', (e) => {
       if (ended) return;
@@ -142,9 +196,10 @@ function watch(child: ChildProcess, log: TenderLog, cleanup: () => void): Guest 
     child.on('close', (code, signal) => {
       if (ended) return;
       ended = true;
+      finalCounters = broker?.handle.counters() ?? {};
       cleanup();
-      const exit = classifyExit(code, signal, diag);
-      log.debug({ exit }, 'guest ended');
+      const exit = classifyExit(code, signal, diag, violations[0]);
+      log.debug({ exit, counters: finalCounters }, 'guest ended');
       resolve(exit);
     });
   });
@@ -154,6 +209,9 @@ function watch(child: ChildProcess, log: TenderLog, cleanup: () => void): Guest 
     exited,
     kill(signal: NodeJS.Signals = 'SIGKILL') {
       if (!ended) child.kill(signal);
+    },
+    counters() {
+      return finalCounters ?? broker?.handle.counters() ?? {};
     },
   };
 }

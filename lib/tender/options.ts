@@ -1,4 +1,5 @@
 // options.ts: the launch options of the TypeScript API, checked at the edge.
+import type { VirtualSwitch } from '../devices/switch';
 import { UsageError } from '../errors';
 
 export type Target = 'spt' | 'hvt';
@@ -10,12 +11,16 @@ export interface BlockAttach {
   sectorSize?: number;
 }
 
-/** A network device; the backends arrive with the brokered-devices work. */
+/** A network device: exactly one of `iface` (a tap) or `switch` (the tender's userspace switch). */
 export interface NetAttach {
-  /** A tap interface name, or `@N` for an already-open tap file descriptor N. */
-  iface: string;
-  /** "xx:xx:xx:xx:xx:xx"; generated when absent. */
+  /** An existing tap interface name, or `@N` for an already-open tap file descriptor N. */
+  iface?: string;
+  /** A VirtualSwitch of this tender; no root, tap or kernel networking involved. */
+  switch?: VirtualSwitch;
+  /** "xx:xx:xx:xx:xx:xx"; a random locally administered address when absent. */
   mac?: string;
+  /** Write every frame in and out of this device to this pcap file. */
+  pcap?: string;
 }
 
 export interface LaunchOptions {

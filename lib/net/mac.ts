@@ -1,0 +1,21 @@
+// mac.ts: Ethernet MAC addresses: parse, format, generate.
+import { randomBytes } from 'node:crypto';
+import { UsageError } from '../errors';
+
+const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+
+export function parseMac(s: string): Buffer {
+  if (!MAC_RE.test(s)) throw new UsageError(`'${s}' is not a MAC address like 02:00:00:00:00:01`);
+  return Buffer.from(s.split(':').map((h) => parseInt(h, 16)));
+}
+
+export function formatMac(b: Buffer): string {
+  return [...b.subarray(0, 6)].map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+/** A random locally administered unicast address. */
+export function randomMac(): Buffer {
+  const b = randomBytes(6);
+  b[0] = (b[0] & 0xfc) | 0x02;
+  return b;
+}
