@@ -43,7 +43,11 @@ t.test('--solo5:quiet silences the bindings, not the application', async (tt) =>
 });
 
 t.test('a unikernel cannot be executed directly on the host', async (tt) => {
-  const r = spawnSync('/bin/sh', ['-c', `'${app('hello')}'`], { encoding: 'utf8' });
+  // env(1) execs it and reports execve's error: the interpreter path does not exist.
+  const r = spawnSync('env', [app('hello')], { encoding: 'utf8' });
   tt.equal(r.status, 127);
   tt.match(r.stderr, /No such file or directory/);
+  const direct = spawnSync(app('hello'), [], { encoding: 'utf8' });
+  tt.match(direct.error, { code: 'ENOENT' }, 'execve fails with ENOENT');
+  tt.equal(direct.stdout ?? '', '', 'no guest code ran');
 });

