@@ -27,7 +27,7 @@ void sn_boot(const struct sn_bootinfo *bi, const char *target_name)
     /* Options first: they decide whether the banner is printed at all. */
     si.cmdline = sn_cmdline_parse(raw != NULL ? raw : "");
 
-    sn_log(SN_LOG_INFO, "solo5-node bindings %s (%s)", SN_BINDINGS_VERSION, target_name);
+    sn_log(SN_LOG_INFO, "solo5-node bindings " SN_BINDINGS_VERSION " (%s)", target_name);
     if (raw == NULL)
         sn_log(SN_LOG_WARN, "command line at 0x%lx is out of place; using an empty one",
                (unsigned long)bi->cmdline);
