@@ -1,6 +1,7 @@
 /* sysprobe.c: makes the one system call named on its command line, to test each seccomp rule from inside a guest. */
 #include "solo5.h"
 #include "sn_printf.h"
+#include "spt_sys.h"
 
 /*
  * Usage: sysprobe PROBE. Each probe is one raw system call with chosen
@@ -11,19 +12,10 @@
  * the policy decides whether a call is made, not whether it succeeds.
  */
 
-static long sys6(long n, long a1, long a2, long a3, long a4, long a5, long a6)
-{
-    long r;
-    register long r10 __asm__("r10") = a4;
-    register long r8 __asm__("r8") = a5;
-    register long r9 __asm__("r9") = a6;
-    __asm__ volatile("syscall"
-                     : "=a"(r)
-                     : "a"(n), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    return r;
-}
-
+/*
+ * spt_syscall6 is the bindings' own wrapper (guest/bindings/spt/spt_sys.h,
+ * on the include path for this app only; see guest/Makefile).
+ */
 #define SYS_WRITE 1
 #define SYS_OPEN 2
 #define SYS_MMAP 9
@@ -47,23 +39,23 @@ static uint64_t word;
 
 static long write_fd(long fd)
 {
-    return sys6(SYS_WRITE, fd, (long)msg, sizeof msg - 1, 0, 0, 0);
+    return spt_syscall6(SYS_WRITE, fd, (long)msg, sizeof msg - 1, 0, 0, 0);
 }
 
 static long clock_probe(long id)
 {
-    return sys6(SYS_CLOCK_GETTIME, id, (long)ts, 0, 0, 0, 0);
+    return spt_syscall6(SYS_CLOCK_GETTIME, id, (long)ts, 0, 0, 0, 0);
 }
 
 static long pwait2(long fd)
 {
     ts[0] = ts[1] = 0;
-    return sys6(SYS_EPOLL_PWAIT2, fd, (long)events, 4, (long)ts, 0, 8);
+    return spt_syscall6(SYS_EPOLL_PWAIT2, fd, (long)events, 4, (long)ts, 0, 8);
 }
 
 static long pwait(long fd)
 {
-    return sys6(SYS_EPOLL_PWAIT, fd, (long)events, 4, 0, 0, 8);
+    return spt_syscall6(SYS_EPOLL_PWAIT, fd, (long)events, 4, 0, 0, 8);
 }
 
 static const struct probe {
@@ -92,7 +84,7 @@ static long call(const struct probe *p)
         return clock_probe(p->a);
     case 'a':
         /* SET_FS 0 is what the bindings do at boot; GET_FS writes to `word`. */
-        return sys6(SYS_ARCH_PRCTL, p->a, p->a == ARCH_GET_FS ? (long)&word : 0, 0, 0, 0, 0);
+        return spt_syscall6(SYS_ARCH_PRCTL, p->a, p->a == ARCH_GET_FS ? (long)&word : 0, 0, 0, 0, 0);
     case 'p':
         return pwait2(p->a);
     case 'q':
@@ -100,18 +92,18 @@ static long call(const struct probe *p)
     case 'g':
         /* The OK line must come first: a successful exit_group never returns. */
         sn_printf("PROBE OK %s = (exiting)\n", p->name);
-        return sys6(SYS_EXIT_GROUP, 0, 0, 0, 0, 0, 0);
+        return spt_syscall6(SYS_EXIT_GROUP, 0, 0, 0, 0, 0, 0);
     case 'x':
         /* Allowed, this would end the only thread with status 0 and print nothing. */
-        return sys6(SYS_EXIT, 0, 0, 0, 0, 0, 0);
+        return spt_syscall6(SYS_EXIT, 0, 0, 0, 0, 0, 0);
     case 'o':
-        return sys6(SYS_OPEN, (long)"/", 0, 0, 0, 0, 0);
+        return spt_syscall6(SYS_OPEN, (long)"/", 0, 0, 0, 0, 0);
     case 's':
-        return sys6(SYS_SOCKET, 1 /* AF_UNIX */, 1 /* SOCK_STREAM */, 0, 0, 0, 0);
+        return spt_syscall6(SYS_SOCKET, 1 /* AF_UNIX */, 1 /* SOCK_STREAM */, 0, 0, 0, 0);
     case 'm':
-        return sys6(SYS_MMAP, 0, 4096, 1 /* PROT_READ */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
+        return spt_syscall6(SYS_MMAP, 0, 4096, 1 /* PROT_READ */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
     default:
-        return sys6(SYS_GETPID, 0, 0, 0, 0, 0, 0);
+        return spt_syscall6(SYS_GETPID, 0, 0, 0, 0, 0, 0);
     }
 }
 
