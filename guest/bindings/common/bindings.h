@@ -73,15 +73,13 @@ solo5_result_t sn_mft_lookup(const char *name, uint32_t type, solo5_handle_t *in
 void sn_ssp_init(uint64_t random);
 
 /* ------------------------------------------------------------------------
- * Memory layout and start-up (common/boot.c, common/memmap.c).
+ * Start-up (common/boot.c).
  */
 
-/* Computes the heap from the boot info and prints the memory map banner. */
-void sn_memmap_init(const struct sn_bootinfo *bi, struct solo5_start_info *si);
-
 /*
- * The target-independent part of start-up: command line, manifest, memory
- * map, then solo5_app_main() and solo5_exit() with its result.
+ * The target-independent part of start-up: command line, memory map and
+ * banner (heap from the image end to SN_STACK_SIZE below the top), manifest,
+ * then solo5_app_main() and solo5_exit() with its result.
  */
 void sn_boot(const struct sn_bootinfo *bi, const char *target_name)
     __attribute__((noreturn));
