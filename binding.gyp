@@ -2,7 +2,22 @@
   "targets": [
     {
       "target_name": "solo5_node",
-      "sources": ["addon/addon_main.cc"],
+      "sources": [
+        "addon/addon_main.cc",
+        "addon/block_dev.cc",
+        "addon/broker_config.cc",
+        "addon/broker_debug.cc",
+        "addon/broker_guest.cc",
+        "addon/broker_layout.cc",
+        "addon/broker_napi.cc",
+        "addon/broker_pump.cc",
+        "addon/net_dev.cc",
+        "addon/net_endpoint.cc",
+        "addon/net_napi.cc",
+        "addon/net_pcap.cc",
+        "addon/net_switch.cc",
+        "addon/net_tap.cc"
+      ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "include"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra"]

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "broker_exports.h"
 #include "sn_abi.h"
 
 namespace {
@@ -125,6 +126,9 @@ Napi::Object Layout(Napi::Env env) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("memfdCreate", Napi::Function::New(env, MemfdCreate, "memfdCreate"));
   exports.Set("layout", Layout(env));
+  sn::RegisterBrokerExports(env, exports);
+  sn::RegisterNetExports(env, exports);
+  sn::RegisterDebugExports(env, exports);
   return exports;
 }
 

@@ -27,6 +27,10 @@ export interface BrokerConfig {
   memSize: number;
   ringsAddr: number;
   devices: DeviceConfig[];
+  /** sn_rings_hdr.entries: the manifest's entry count (default: highest device index + 1). */
+  entries?: number;
+  /** How long the pump busy-polls after its last activity before it sleeps, in µs (default 50). */
+  spinUs?: number;
 }
 
 /** Reported from the pump thread: a protocol violation (the tender kills the guest) or a backend error. */
@@ -54,13 +58,21 @@ export interface NativeAddon {
   createGuestBroker(config: BrokerConfig, onEvent: (ev: BrokerEvent) => void): BrokerHandle;
   createSwitch(opts: { mtu: number }): number;
   switchAddEndpoint(switchId: number, mac: Buffer, onFrames: (frames: Buffer[]) => void): number;
-  switchSend(switchId: number, endpointId: number, frame: Buffer): void;
+  /** Switch one frame from an endpoint; false when no port queued it (dropped and counted). */
+  switchSend(switchId: number, endpointId: number, frame: Uint8Array): boolean;
   switchRemoveEndpoint(switchId: number, endpointId: number): void;
   destroySwitch(switchId: number): void;
+  /** forwarded, flooded, droppedMtu, droppedFiltered, ports, macs, endpoint.<id>.frames / .dropped */
+  switchCounters(switchId: number): Record<string, number>;
   /** Open an existing tap interface with offloads off. */
   openTap(ifname: string): { fd: number; mtu: number };
   /** Check that an inherited fd is a tap and read its MTU. */
   tapFromFd(fd: number): { mtu: number };
+
+  /** TEST SUPPORT ONLY: read guest memory through the broker's own mapping. */
+  debugMapRead(handle: BrokerHandle, addr: number, len: number): Buffer;
+  /** TEST SUPPORT ONLY: write guest memory through the broker's own mapping. */
+  debugMapWrite(handle: BrokerHandle, addr: number, data: Buffer): void;
 }
 
 const root = path.resolve(__dirname, '..', '..');

@@ -1,0 +1,160 @@
+// block_dev.cc: checks each block request once and carries it out with pread/pwrite on guest memory in place.
+#include "block_dev.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "broker_shm.h"
+
+namespace sn {
+
+namespace {
+
+constexpr uint32_t kSlots = SN_BLK_SLOTS;
+constexpr uint32_t kMask = SN_BLK_SLOTS - 1;
+static_assert((SN_BLK_SLOTS & (SN_BLK_SLOTS - 1)) == 0, "block slots are a power of two");
+
+}  // namespace
+
+BlkDev::BlkDev(Guest *guest, const BlkSpec &spec, const DevPlacement &place, uint8_t *dev_block)
+    : guest_(guest), name_(spec.name), fd_(spec.fd), capacity_(spec.capacity), block_size_(spec.block_size) {
+  shm_ = reinterpret_cast<volatile struct sn_blk_dev *>(dev_block);
+  reqs_ = reinterpret_cast<volatile struct sn_blk_req *>(dev_block + place.req);
+  cpls_ = reinterpret_cast<volatile struct sn_blk_cpl *>(dev_block + place.cpl);
+}
+
+bool BlkDev::CplSpace(uint32_t *space) {
+  const uint32_t cons = ShmAcquire(&shm_->cpl.cons);
+  const uint32_t used = cpl_prod_ - cons;
+  if (used > kSlots) {
+    guest_->Violation(name_, "completion consumer index " + std::to_string(cons) + " is not within " +
+                                 std::to_string(kSlots) + " slots behind the producer index " +
+                                 std::to_string(cpl_prod_));
+    return false;
+  }
+  *space = kSlots - used;
+  return true;
+}
+
+uint32_t BlkDev::Check(const BlkReq &r) const {
+  if (r.op != SN_BLK_OP_READ && r.op != SN_BLK_OP_WRITE) return SN_BLK_ST_EINVAL;
+  if (r.len == 0 || r.len % block_size_ != 0 || r.offset % block_size_ != 0) return SN_BLK_ST_EINVAL;
+  if (r.len > capacity_ || r.offset > capacity_ - r.len) return SN_BLK_ST_EINVAL;
+  const uint64_t mem = guest_->mem_size();
+  if (r.addr < SN_MEM_UNMAPPED_END || r.len > mem || r.addr > mem - r.len) return SN_BLK_ST_EINVAL;
+  return SN_BLK_ST_OK;
+}
+
+uint32_t BlkDev::Execute(const BlkReq &r) {
+  uint8_t *buf = guest_->mem() + r.addr;
+  uint64_t done = 0;
+  const bool rd = r.op == SN_BLK_OP_READ;
+  while (done < r.len) {
+    ssize_t n = rd ? pread(fd_, buf + done, r.len - done, static_cast<off_t>(r.offset + done))
+                   : pwrite(fd_, buf + done, r.len - done, static_cast<off_t>(r.offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      io_errors_.fetch_add(1, std::memory_order_relaxed);
+      if (!io_reported_) {
+        io_reported_ = true;
+        std::string what = n < 0 ? std::string(rd ? "pread" : "pwrite") + " failed: " + strerrorname_np(errno)
+                                  : std::string(rd ? "pread" : "pwrite") + " reached the end of the image";
+        guest_->Error(name_, what + " at offset " + std::to_string(r.offset + done));
+      }
+      return SN_BLK_ST_EIO;
+    }
+    done += static_cast<uint64_t>(n);
+  }
+  if (rd) {
+    reads_.fetch_add(1, std::memory_order_relaxed);
+    bytes_read_.fetch_add(r.len, std::memory_order_relaxed);
+  } else {
+    writes_.fetch_add(1, std::memory_order_relaxed);
+    bytes_written_.fetch_add(r.len, std::memory_order_relaxed);
+  }
+  return SN_BLK_ST_OK;
+}
+
+uint32_t BlkDev::Poll() {
+  const uint32_t prod = ShmAcquire(&shm_->req.prod);
+  const uint32_t avail = prod - req_cons_;
+  if (avail > kSlots) {
+    guest_->Violation(name_, "request producer index " + std::to_string(prod) + " is more than " +
+                                 std::to_string(kSlots) + " slots ahead of the consumer index " +
+                                 std::to_string(req_cons_));
+    return 0;
+  }
+  if (avail == 0) return 0;
+  uint32_t space = 0;
+  if (!CplSpace(&space)) return 0;
+  const uint32_t n = std::min(avail, space);
+  for (uint32_t k = 0; k < n; k++) {
+    volatile struct sn_blk_req *s = &reqs_[req_cons_ & kMask];
+    BlkReq r;  // every field read exactly once; only r is used below
+    r.op = ShmRead32(&s->op);
+    r.offset = ShmRead64(&s->offset);
+    r.addr = ShmRead64(&s->addr);
+    r.len = ShmRead64(&s->len);
+    r.id = ShmRead64(&s->id);
+    uint32_t status = Check(r);
+    if (status == SN_BLK_ST_OK)
+      status = Execute(r);
+    else
+      invalid_.fetch_add(1, std::memory_order_relaxed);
+    // A write's completion is published only after pwrite returned in full:
+    // the data is then in the file's page cache and survives a guest SIGKILL.
+    volatile struct sn_blk_cpl *c = &cpls_[cpl_prod_ & kMask];
+    ShmWrite64(&c->id, r.id);
+    ShmWrite32(&c->status, status);
+    ShmWrite32(&c->reserved, 0);
+    cpl_prod_++;
+    req_cons_++;
+    ShmRelease(&shm_->cpl.prod, cpl_prod_);
+    ShmRelease(&shm_->req.cons, req_cons_);
+    ShmFullFence();
+    if (ShmRead32(&shm_->cpl.cons_waiting) || ShmRead32(&shm_->req.prod_waiting)) guest_->KickGuest();
+  }
+  return n;
+}
+
+void BlkDev::ArmWait() {
+  ShmWrite32(&shm_->req.cons_waiting, 1);
+  uint32_t space = 0;
+  // With every completion slot taken the tender waits for the guest to
+  // consume one, not for a new request.
+  if (CplSpace(&space) && space == 0) {
+    ShmWrite32(&shm_->cpl.prod_waiting, 1);
+    cpl_wait_armed_ = true;
+  }
+}
+
+bool BlkDev::HasWork() {
+  if (ShmAcquire(&shm_->req.prod) == req_cons_) return false;
+  uint32_t space = 0;
+  return !CplSpace(&space) || space > 0;
+}
+
+void BlkDev::DisarmWait() {
+  ShmWrite32(&shm_->req.cons_waiting, 0);
+  if (cpl_wait_armed_) {
+    ShmWrite32(&shm_->cpl.prod_waiting, 0);
+    cpl_wait_armed_ = false;
+  }
+}
+
+void BlkDev::AddCounters(std::vector<std::pair<std::string, double>> *out) {
+  auto put = [&](const char *key, const std::atomic<uint64_t> &v) {
+    out->emplace_back(name_ + "." + key, static_cast<double>(v.load(std::memory_order_relaxed)));
+  };
+  put("reads", reads_);
+  put("writes", writes_);
+  put("bytesRead", bytes_read_);
+  put("bytesWritten", bytes_written_);
+  put("invalid", invalid_);
+  put("ioErrors", io_errors_);
+}
+
+}  // namespace sn

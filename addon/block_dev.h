@@ -1,0 +1,60 @@
+// block_dev.h: one brokered block device: request/completion queues in guest memory over a raw image fd.
+#ifndef SN_BLOCK_DEV_H
+#define SN_BLOCK_DEV_H
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "broker_guest.h"
+#include "broker_layout.h"
+#include "sn_abi.h"
+
+namespace sn {
+
+// A request after it was read once out of guest memory.
+struct BlkReq {
+  uint32_t op;
+  uint64_t offset, addr, len, id;
+};
+
+class BlkDev {
+ public:
+  BlkDev(Guest *guest, const BlkSpec &spec, const DevPlacement &place, uint8_t *dev_block);
+  const std::string &name() const { return name_; }
+
+  // Pump thread only: carries out the requests that have room for their
+  // completion; returns how many.
+  uint32_t Poll();
+  void ArmWait();
+  bool HasWork();
+  void DisarmWait();
+
+  void AddCounters(std::vector<std::pair<std::string, double>> *out);
+
+ private:
+  uint32_t Check(const BlkReq &r) const;  // SN_BLK_ST_OK or SN_BLK_ST_EINVAL
+  uint32_t Execute(const BlkReq &r);
+  bool CplSpace(uint32_t *space);  // false on a violation
+
+  Guest *const guest_;
+  const std::string name_;
+  const int fd_;
+  const uint64_t capacity_;
+  const uint32_t block_size_;
+  volatile struct sn_blk_dev *shm_;
+  volatile struct sn_blk_req *reqs_;
+  volatile struct sn_blk_cpl *cpls_;
+  uint32_t req_cons_ = 0;  // the tender's own copies of its indices
+  uint32_t cpl_prod_ = 0;
+  bool cpl_wait_armed_ = false;
+  bool io_reported_ = false;
+
+  std::atomic<uint64_t> reads_{0}, writes_{0}, bytes_read_{0}, bytes_written_{0}, invalid_{0}, io_errors_{0};
+};
+
+}  // namespace sn
+
+#endif  // SN_BLOCK_DEV_H

@@ -1,0 +1,150 @@
+// broker_config.cc: type and range checks of createGuestBroker's config (device list, backends, fds).
+#include "broker_config.h"
+
+#include <climits>
+#include <cmath>
+#include <cstring>
+
+#include "net_switch.h"
+#include "sn_abi.h"
+
+namespace sn {
+
+namespace {
+
+constexpr uint64_t kMaxSafe = (1ULL << 53) - 1;
+constexpr uint64_t kFdMax = INT_MAX;
+
+bool Fail(ConfigError *e, bool usage, const std::string &msg) {
+  e->usage = usage;
+  e->message = msg;
+  return false;
+}
+
+bool ReadFd(const Napi::Object &o, const char *key, const std::string &where, int *out, ConfigError *e) {
+  uint64_t v;
+  if (!ReadUint(o, key, where, 0, kFdMax, &v, e)) return false;
+  *out = static_cast<int>(v);
+  return true;
+}
+
+bool ParseBlock(const Napi::Object &d, const std::string &where, BlkSpec *b, ConfigError *e) {
+  uint64_t v;
+  if (!ReadFd(d, "fd", where, &b->fd, e)) return false;
+  if (!ReadUint(d, "blockSize", where, 512, 1U << 20, &v, e)) return false;
+  if ((v & (v - 1)) != 0) return Fail(e, false, where + ".blockSize " + std::to_string(v) + " is not a power of two");
+  b->block_size = static_cast<uint32_t>(v);
+  if (!ReadUint(d, "capacity", where, 1, kMaxSafe, &b->capacity, e)) return false;
+  if (b->capacity % b->block_size != 0)
+    return Fail(e, false, where + ".capacity " + std::to_string(b->capacity) + " is not a multiple of blockSize");
+  return true;
+}
+
+bool ParseNet(const Napi::Object &d, const std::string &where, NetSpec *n, ConfigError *e) {
+  uint64_t v;
+  if (!ReadUint(d, "mtu", where, 68, 65535 - 14, &v, e)) return false;
+  n->mtu = static_cast<uint32_t>(v);
+  Napi::Value mac = d.Get("mac");
+  if (!mac.IsBuffer() || mac.As<Napi::Buffer<uint8_t>>().Length() != 6)
+    return Fail(e, true, where + ".mac must be a Buffer of 6 bytes");
+  memcpy(n->mac, mac.As<Napi::Buffer<uint8_t>>().Data(), 6);
+  if (d.Has("pcapFd") && !d.Get("pcapFd").IsUndefined() && !ReadFd(d, "pcapFd", where, &n->pcap_fd, e)) return false;
+  Napi::Value bv = d.Get("backend");
+  if (!bv.IsObject()) return Fail(e, true, where + ".backend must be { type: 'tap', fd } or { type: 'switch', switchId }");
+  Napi::Object be = bv.As<Napi::Object>();
+  Napi::Value type = be.Get("type");
+  std::string t = type.IsString() ? type.As<Napi::String>().Utf8Value() : "";
+  const std::string bwhere = where + ".backend";
+  if (t == "tap") return ReadFd(be, "fd", bwhere, &n->tap_fd, e);
+  if (t != "switch") return Fail(e, true, bwhere + ".type must be 'tap' or 'switch'");
+  if (!ReadUint(be, "switchId", bwhere, 1, UINT32_MAX, &v, e)) return false;
+  n->sw = FindSwitch(static_cast<uint32_t>(v));
+  if (!n->sw) return Fail(e, false, bwhere + ".switchId " + std::to_string(v) + ": no such switch");
+  if (n->mtu > n->sw->mtu())
+    return Fail(e, false, where + ".mtu " + std::to_string(n->mtu) + " exceeds the MTU " +
+                              std::to_string(n->sw->mtu()) + " of switch " + std::to_string(v));
+  return true;
+}
+
+}  // namespace
+
+bool IsUint(const Napi::Value &v, uint64_t lo, uint64_t hi, uint64_t *out) {
+  if (!v.IsNumber()) return false;
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= static_cast<double>(lo)) || !(d <= static_cast<double>(hi)) || std::floor(d) != d) return false;
+  *out = static_cast<uint64_t>(d);
+  return true;
+}
+
+bool ReadUint(const Napi::Object &o, const char *key, const std::string &where, uint64_t lo, uint64_t hi,
+              uint64_t *out, ConfigError *e) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsNumber()) return Fail(e, true, where + "." + key + " must be a number");
+  if (!IsUint(v, lo, hi, out))
+    return Fail(e, false, where + "." + key + " is " + v.ToString().Utf8Value() + ", not an integer from " +
+                              std::to_string(lo) + " to " + std::to_string(hi));
+  return true;
+}
+
+bool ParseBrokerConfig(const Napi::Value &cv, GuestSpec *spec, ConfigError *e) {
+  if (!cv.IsObject()) return Fail(e, true, "config must be an object");
+  Napi::Object c = cv.As<Napi::Object>();
+  uint64_t v;
+  if (!ReadFd(c, "memFd", "config", &spec->mem_fd, e)) return false;
+  if (!ReadUint(c, "memSize", "config", SN_PAGE_SIZE, kMaxSafe, &spec->mem_size, e)) return false;
+  if (spec->mem_size % SN_PAGE_SIZE != 0) return Fail(e, false, "config.memSize is not a multiple of the page size");
+  if (!ReadUint(c, "ringsAddr", "config", SN_RINGS_ADDR, kMaxSafe, &spec->rings_addr, e)) return false;
+  if (spec->rings_addr % SN_PAGE_SIZE != 0) return Fail(e, false, "config.ringsAddr is not page aligned");
+  if (c.Has("spinUs") && !c.Get("spinUs").IsUndefined()) {
+    if (!ReadUint(c, "spinUs", "config", 0, 100000, &v, e)) return false;
+    spec->spin_us = static_cast<uint32_t>(v);
+  }
+  Napi::Value dv = c.Get("devices");
+  if (!dv.IsArray()) return Fail(e, true, "config.devices must be an array");
+  Napi::Array devs = dv.As<Napi::Array>();
+  if (devs.Length() > SN_MFT_MAX_ENTRIES - 1) return Fail(e, false, "config.devices has more than 63 devices");
+  bool used[SN_MFT_MAX_ENTRIES] = {};
+  uint32_t max_index = 0;
+  for (uint32_t i = 0; i < devs.Length(); i++) {
+    std::string where = "config.devices[" + std::to_string(i) + "]";
+    Napi::Value d = devs.Get(i);
+    if (!d.IsObject()) return Fail(e, true, where + " must be an object");
+    Napi::Object o = d.As<Napi::Object>();
+    if (!ReadUint(o, "index", where, 1, SN_MFT_MAX_ENTRIES - 1, &v, e)) return false;
+    uint32_t index = static_cast<uint32_t>(v);
+    if (used[index]) return Fail(e, false, where + ".index " + std::to_string(index) + " is used twice");
+    used[index] = true;
+    if (index > max_index) max_index = index;
+    Napi::Value nv = o.Get("name");
+    if (!nv.IsString()) return Fail(e, true, where + ".name must be a string");
+    std::string name = nv.As<Napi::String>().Utf8Value();
+    if (name.empty() || name.size() >= SN_MFT_NAME_SIZE)
+      return Fail(e, false, where + ".name must have 1 to " + std::to_string(SN_MFT_NAME_SIZE - 1) + " characters");
+    where = "device '" + name + "'";
+    Napi::Value kv = o.Get("kind");
+    std::string kind = kv.IsString() ? kv.As<Napi::String>().Utf8Value() : "";
+    if (kind == "block") {
+      BlkSpec b;
+      b.name = name;
+      b.index = index;
+      if (!ParseBlock(o, where, &b, e)) return false;
+      spec->blks.push_back(b);
+    } else if (kind == "net") {
+      NetSpec n;
+      n.name = name;
+      n.index = index;
+      if (!ParseNet(o, where, &n, e)) return false;
+      spec->nets.push_back(n);
+    } else {
+      return Fail(e, true, where + ".kind must be 'block' or 'net'");
+    }
+  }
+  spec->entries = max_index + 1;
+  if (c.Has("entries") && !c.Get("entries").IsUndefined()) {
+    if (!ReadUint(c, "entries", "config", max_index + 1, SN_MFT_MAX_ENTRIES, &v, e)) return false;
+    spec->entries = static_cast<uint32_t>(v);
+  }
+  return true;
+}
+
+}  // namespace sn

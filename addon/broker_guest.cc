@@ -1,0 +1,242 @@
+// broker_guest.cc: sets up and tears down one guest's broker: mapping, ring area, doorbells, events.
+#include "broker_guest.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "block_dev.h"
+#include "broker_layout.h"
+#include "net_dev.h"
+#include "sn_abi.h"
+
+namespace sn {
+
+namespace {
+
+std::string Errno(const std::string &what, int err) { return what + " failed: " + strerrorname_np(err); }
+
+struct EventMsg {
+  const char *type;
+  std::string device, message;
+};
+
+}  // namespace
+
+std::shared_ptr<Guest> Guest::Create(GuestSpec &spec, Napi::ThreadSafeFunction events, std::string *err) {
+  std::shared_ptr<Guest> g(new Guest());
+  g->events_ = events;
+  g->events_open_ = true;
+  g->spin_ns_ = static_cast<uint64_t>(spec.spin_us) * 1000;
+
+  std::vector<DevPlacement> places;
+  for (const NetSpec &n : spec.nets) {
+    DevPlacement p;
+    p.index = n.index;
+    p.net = true;
+    p.mtu = n.mtu;
+    places.push_back(p);
+  }
+  for (const BlkSpec &b : spec.blks) {
+    DevPlacement p;
+    p.index = b.index;
+    p.block_size = b.block_size;
+    p.capacity = b.capacity;
+    places.push_back(p);
+  }
+  const uint64_t size = PlaceDevices(places);
+  if (spec.rings_addr > spec.mem_size || size > spec.mem_size - spec.rings_addr) {
+    *err = "ring area of " + std::to_string(size) + " bytes at " + std::to_string(spec.rings_addr) +
+           " does not fit in " + std::to_string(spec.mem_size) + " bytes of guest memory";
+    return nullptr;
+  }
+  g->rings_size_ = size;
+
+  struct stat st;
+  if (fstat(spec.mem_fd, &st) < 0) {
+    *err = Errno("fstat guest memory fd", errno);
+    return nullptr;
+  }
+  if (static_cast<uint64_t>(st.st_size) < spec.mem_size) {
+    *err = "guest memory fd has " + std::to_string(st.st_size) + " bytes, less than memSize " +
+           std::to_string(spec.mem_size);
+    return nullptr;
+  }
+  // A memfd that shrank under the mapping would turn the next access into
+  // SIGBUS in the tender; sealing rules that out for good.
+  if (fcntl(spec.mem_fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0) {
+    *err = Errno("sealing guest memory against shrinking (F_ADD_SEALS)", errno);
+    return nullptr;
+  }
+  void *m = mmap(nullptr, spec.mem_size, PROT_READ | PROT_WRITE, MAP_SHARED, spec.mem_fd, 0);
+  if (m == MAP_FAILED) {
+    *err = Errno("mmap guest memory", errno);
+    return nullptr;
+  }
+  g->mem_ = static_cast<uint8_t *>(m);
+  g->mem_size_ = spec.mem_size;
+
+  g->db_tender_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  g->db_guest_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  g->wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (g->db_tender_ < 0 || g->db_guest_ < 0 || g->wake_fd_ < 0) {
+    *err = Errno("eventfd", errno);
+    return nullptr;
+  }
+  g->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (g->epoll_fd_ < 0) {
+    *err = Errno("epoll_create1", errno);
+    return nullptr;
+  }
+  auto watch = [&](int fd, uint64_t tag) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN;
+    ev.data.u64 = tag;
+    return epoll_ctl(g->epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+  };
+  if (!watch(g->db_tender_, kTagDoorbell) || !watch(g->wake_fd_, kTagWake)) {
+    *err = Errno("epoll_ctl", errno);
+    return nullptr;
+  }
+
+  uint8_t *area = g->mem_ + spec.rings_addr;
+  InitRingsArea(area, spec.entries, places);
+  auto place_of = [&](uint32_t index) -> const DevPlacement & {
+    for (const DevPlacement &p : places)
+      if (p.index == index) return p;
+    return places.front();  // unreachable: every spec has a placement
+  };
+  for (const NetSpec &n : spec.nets) {
+    const DevPlacement &p = place_of(n.index);
+    g->nets_.emplace_back(new NetDev(g.get(), n, p, area + p.dev_off));
+    NetDev *dev = g->nets_.back().get();
+    if (!dev->Init(err)) return nullptr;
+    if (n.tap_fd >= 0) {
+      uint64_t tag = kTagTap + g->nets_.size() - 1;
+      if (!watch(n.tap_fd, tag)) {
+        *err = "net device '" + n.name + "': " + Errno("epoll_ctl on the tap fd", errno);
+        return nullptr;
+      }
+      dev->SetEpoll(g->epoll_fd_, tag);
+    }
+  }
+  for (const BlkSpec &b : spec.blks) {
+    if (fstat(b.fd, &st) < 0) {
+      *err = "block device '" + b.name + "': " + Errno("fstat", errno);
+      return nullptr;
+    }
+    if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) < b.capacity) {
+      *err = "block device '" + b.name + "': image has " + std::to_string(st.st_size) +
+             " bytes, less than its capacity " + std::to_string(b.capacity);
+      return nullptr;
+    }
+    const DevPlacement &p = place_of(b.index);
+    g->blks_.emplace_back(new BlkDev(g.get(), b, p, area + p.dev_off));
+  }
+  return g;
+}
+
+Guest::~Guest() { Stop(); }
+
+bool Guest::Start(std::string *err) {
+  if (stopped_) {
+    *err = "the broker was stopped";
+    return false;
+  }
+  if (started_) return true;
+  for (auto &n : nets_) n->Attach();
+  // The pump takes no signals: they belong to Node's main thread.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int rc = pthread_create(&thread_, nullptr, PumpMain, this);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (rc != 0) {
+    for (auto &n : nets_) n->Detach();
+    *err = Errno("pthread_create for the pump", rc);
+    return false;
+  }
+  started_ = true;
+  return true;
+}
+
+void Guest::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  stopping_.store(true);
+  if (started_) {
+    WakePump();
+    pthread_join(thread_, nullptr);
+  }
+  // Leaving the switches waits for deliveries into this guest's rx queues
+  // that other pumps have in flight; only then is the mapping dropped.
+  for (auto &n : nets_) n->Detach();
+  for (int *fd : {&db_tender_, &db_guest_, &wake_fd_, &epoll_fd_}) {
+    if (*fd >= 0) close(*fd);
+    *fd = -1;
+  }
+  if (mem_) munmap(mem_, mem_size_);
+  mem_ = nullptr;
+  std::lock_guard<std::mutex> lock(events_mu_);
+  if (events_open_) {
+    events_open_ = false;
+    events_.Release();
+  }
+}
+
+void Guest::Report(const char *type, const std::string &device, const std::string &message) {
+  std::lock_guard<std::mutex> lock(events_mu_);
+  if (!events_open_) return;
+  EventMsg *msg = new EventMsg{type, device, message};
+  napi_status s = events_.NonBlockingCall(msg, [](Napi::Env env, Napi::Function fn, EventMsg *m) {
+    if (env != nullptr && fn != nullptr) {
+      Napi::Object ev = Napi::Object::New(env);
+      ev.Set("type", m->type);
+      ev.Set("device", m->device);
+      ev.Set("message", m->message);
+      fn.Call({ev});
+    }
+    delete m;
+  });
+  if (s != napi_ok) delete msg;
+}
+
+void Guest::Violation(const std::string &device, const std::string &message) {
+  if (violated_.exchange(true)) return;
+  Report("violation", device, message);
+  WakePump();
+}
+
+void Guest::Error(const std::string &device, const std::string &message) { Report("error", device, message); }
+
+void Guest::KickGuest() {
+  uint64_t one = 1;
+  if (write(db_guest_, &one, sizeof one) == sizeof one) kicks_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Guest::WakePump() {
+  uint64_t one = 1;
+  if (wake_fd_ >= 0 && write(wake_fd_, &one, sizeof one) < 0) {
+    // Only EAGAIN is possible (counter saturated): the pump is awake anyway.
+  }
+}
+
+std::vector<std::pair<std::string, double>> Guest::Counters() {
+  std::vector<std::pair<std::string, double>> out;
+  for (auto &n : nets_) n->AddCounters(&out);
+  for (auto &b : blks_) b->AddCounters(&out);
+  out.emplace_back("pump.sleeps", static_cast<double>(sleeps_.load(std::memory_order_relaxed)));
+  out.emplace_back("pump.kicks", static_cast<double>(kicks_.load(std::memory_order_relaxed)));
+  out.emplace_back("pump.violated", violated_.load() ? 1 : 0);
+  return out;
+}
+
+}  // namespace sn

@@ -1,0 +1,112 @@
+// broker_guest.h: one guest's brokered devices: its memory mapping, doorbells, devices and pump thread.
+#ifndef SN_BROKER_GUEST_H
+#define SN_BROKER_GUEST_H
+
+#include <napi.h>
+#include <pthread.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sn {
+
+class Switch;
+class NetDev;
+class BlkDev;
+
+struct NetSpec {
+  std::string name;
+  uint32_t index = 0;
+  uint32_t mtu = 0;
+  uint8_t mac[6] = {0, 0, 0, 0, 0, 0};
+  int tap_fd = -1;                // backend tap (owned by the caller)
+  std::shared_ptr<Switch> sw;     // backend switch
+  int pcap_fd = -1;               // owned by the caller
+};
+
+struct BlkSpec {
+  std::string name;
+  uint32_t index = 0;
+  int fd = -1;  // owned by the caller
+  uint64_t capacity = 0;
+  uint32_t block_size = 0;
+};
+
+struct GuestSpec {
+  int mem_fd = -1;
+  uint64_t mem_size = 0;
+  uint64_t rings_addr = 0;
+  uint32_t entries = 0;     // manifest entries, for sn_rings_hdr.entries
+  uint32_t spin_us = 50;    // busy-poll window after the last activity
+  std::vector<NetSpec> nets;
+  std::vector<BlkSpec> blks;
+};
+
+class Guest {
+ public:
+  // Maps guest memory, lays out the rings and creates the doorbells. On
+  // failure returns null and a one-line reason naming the syscall and errno.
+  static std::shared_ptr<Guest> Create(GuestSpec &spec, Napi::ThreadSafeFunction events, std::string *err);
+  ~Guest();
+  Guest(const Guest &) = delete;
+  Guest &operator=(const Guest &) = delete;
+
+  bool Start(std::string *err);
+  // Joins the pump, leaves the switches, unmaps, closes the doorbells.
+  // Idempotent; safe from the JS thread only.
+  void Stop();
+
+  uint64_t rings_size() const { return rings_size_; }
+  int doorbell_to_tender() const { return db_tender_; }
+  int doorbell_to_guest() const { return db_guest_; }
+  std::vector<std::pair<std::string, double>> Counters();
+
+  // Guest memory, for the devices and the test-only accessors.
+  uint8_t *mem() const { return mem_; }
+  uint64_t mem_size() const { return mem_size_; }
+  bool mapped() const { return mem_ != nullptr; }
+
+  // Any thread. The first violation stops servicing this guest for good.
+  void Violation(const std::string &device, const std::string &message);
+  void Error(const std::string &device, const std::string &message);
+  bool violated() const { return violated_.load(std::memory_order_relaxed); }
+  // Any thread: wake the guest out of its wait (one eventfd write).
+  void KickGuest();
+
+ private:
+  Guest() = default;
+  // epoll tags: the guest's doorbell, the stop/violation wake-up, tap i.
+  static constexpr uint64_t kTagDoorbell = 1, kTagWake = 2, kTagTap = 16;
+  static void *PumpMain(void *arg);
+  void Pump();
+  bool ServiceAll(bool *kick);
+  void Sleep();
+  void Dispatch(int timeout_ms);
+  void Report(const char *type, const std::string &device, const std::string &message);
+  void WakePump();
+
+  uint8_t *mem_ = nullptr;
+  uint64_t mem_size_ = 0;
+  uint64_t rings_size_ = 0;
+  uint64_t spin_ns_ = 0;
+  int db_tender_ = -1, db_guest_ = -1, epoll_fd_ = -1, wake_fd_ = -1;
+  std::vector<std::unique_ptr<NetDev>> nets_;
+  std::vector<std::unique_ptr<BlkDev>> blks_;
+  pthread_t thread_{};
+  bool started_ = false, stopped_ = false;
+  std::atomic<bool> stopping_{false}, violated_{false};
+  std::atomic<uint64_t> sleeps_{0}, kicks_{0};
+
+  std::mutex events_mu_;  // guards events_ against Release while a pump reports
+  bool events_open_ = false;
+  Napi::ThreadSafeFunction events_;
+};
+
+}  // namespace sn
+
+#endif  // SN_BROKER_GUEST_H

@@ -1,0 +1,118 @@
+// broker_napi.cc: createGuestBroker and the BrokerHandle object (start, stop, counters).
+#include <napi.h>
+
+#include "broker_config.h"
+#include "broker_exports.h"
+#include "broker_guest.h"
+
+namespace sn {
+
+namespace {
+
+// Marks objects made by BrokerHandle so that no other wrapped object is
+// ever taken for one.
+const napi_type_tag kBrokerTag = {0x736e62726f6b6572ULL, 0x68616e646c653031ULL};
+
+class BrokerHandle : public Napi::ObjectWrap<BrokerHandle> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "BrokerHandle",
+                       {InstanceMethod("start", &BrokerHandle::Start), InstanceMethod("stop", &BrokerHandle::Stop),
+                        InstanceMethod("counters", &BrokerHandle::Counters)});
+  }
+
+  // Constructed only by createGuestBroker, which passes the guest as an
+  // External (JavaScript cannot forge one).
+  explicit BrokerHandle(const Napi::CallbackInfo &info) : Napi::ObjectWrap<BrokerHandle>(info) {
+    if (info.Length() != 1 || !info[0].IsExternal()) {
+      Napi::TypeError::New(info.Env(), "Usage: a BrokerHandle comes from createGuestBroker()")
+          .ThrowAsJavaScriptException();
+      return;
+    }
+    guest_ = *info[0].As<Napi::External<std::shared_ptr<Guest>>>().Data();
+    Napi::Object self = info.This().As<Napi::Object>();
+    self.TypeTag(&kBrokerTag);
+    Napi::Env env = info.Env();
+    self.Set("ringsSize", Napi::Number::New(env, static_cast<double>(guest_->rings_size())));
+    Napi::Array fds = Napi::Array::New(env, 2);
+    fds.Set(0u, Napi::Number::New(env, guest_->doorbell_to_tender()));
+    fds.Set(1u, Napi::Number::New(env, guest_->doorbell_to_guest()));
+    self.Set("doorbellFds", fds);
+  }
+
+  // A handle dropped without stop() still joins its pump and unmaps.
+  ~BrokerHandle() override {
+    if (guest_) guest_->Stop();
+  }
+
+  std::shared_ptr<Guest> guest() const { return guest_; }
+
+ private:
+  Napi::Value Start(const Napi::CallbackInfo &info) {
+    std::string err;
+    if (!guest_->Start(&err)) Napi::Error::New(info.Env(), "broker start: " + err).ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Stop(const Napi::CallbackInfo &info) {
+    guest_->Stop();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Counters(const Napi::CallbackInfo &info) {
+    Napi::Object out = Napi::Object::New(info.Env());
+    for (const auto &kv : guest_->Counters()) out.Set(kv.first, kv.second);
+    return out;
+  }
+
+  std::shared_ptr<Guest> guest_;
+};
+
+Napi::Value CreateGuestBroker(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  const char *usage = "Usage: createGuestBroker(config: BrokerConfig, onEvent: (ev: BrokerEvent) => void): ";
+  if (info.Length() != 2 || !info[1].IsFunction()) {
+    Napi::TypeError::New(env, std::string(usage) + "expected a config object and a function")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  GuestSpec spec;
+  ConfigError ce;
+  if (!ParseBrokerConfig(info[0], &spec, &ce)) {
+    if (ce.usage)
+      Napi::TypeError::New(env, usage + ce.message).ThrowAsJavaScriptException();
+    else
+      Napi::RangeError::New(env, "createGuestBroker: " + ce.message).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::ThreadSafeFunction events =
+      Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "sn-broker-events", 0, 1);
+  // The guest process keeps the tender alive, not its broker.
+  events.Unref(env);
+  std::string err;
+  std::shared_ptr<Guest> guest = Guest::Create(spec, events, &err);
+  if (!guest) {
+    Napi::Error::New(env, "createGuestBroker: " + err).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto *ctor = static_cast<Napi::FunctionReference *>(info.Data());
+  return ctor->New({Napi::External<std::shared_ptr<Guest>>::New(env, &guest)});
+}
+
+}  // namespace
+
+std::shared_ptr<Guest> GuestOfHandle(const Napi::Value &v) {
+  if (!v.IsObject()) return nullptr;
+  Napi::Object o = v.As<Napi::Object>();
+  if (!o.CheckTypeTag(&kBrokerTag)) return nullptr;
+  BrokerHandle *h = BrokerHandle::Unwrap(o);
+  return h ? h->guest() : nullptr;
+}
+
+void RegisterBrokerExports(Napi::Env env, Napi::Object exports) {
+  auto *ctor = new Napi::FunctionReference(Napi::Persistent(BrokerHandle::Define(env)));
+  env.AddCleanupHook([ctor]() { delete ctor; });
+  exports.Set("createGuestBroker", Napi::Function::New(env, CreateGuestBroker, "createGuestBroker", ctor));
+}
+
+}  // namespace sn

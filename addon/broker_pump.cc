@@ -1,0 +1,100 @@
+// broker_pump.cc: the per-guest pump thread: services every ring, spins briefly when idle, then sleeps.
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "block_dev.h"
+#include "broker_guest.h"
+#include "broker_shm.h"
+#include "net_dev.h"
+
+namespace sn {
+
+namespace {
+
+// While spinning, look at the tap fds this often (they have no index in
+// shared memory to watch, so only epoll tells us about them).
+constexpr uint64_t kTapPeekNs = 4000;
+
+}  // namespace
+
+void *Guest::PumpMain(void *arg) {
+  pthread_setname_np(pthread_self(), "sn-pump");
+  static_cast<Guest *>(arg)->Pump();
+  return nullptr;
+}
+
+bool Guest::ServiceAll(bool *kick) {
+  uint32_t done = 0;
+  for (auto &b : blks_) done += b->Poll();
+  for (auto &n : nets_) done += n->Poll(kick);
+  return done > 0;
+}
+
+void Guest::Dispatch(int timeout_ms) {
+  struct epoll_event evs[16];
+  int n = epoll_wait(epoll_fd_, evs, 16, timeout_ms);
+  for (int i = 0; i < n; i++) {
+    uint64_t tag = evs[i].data.u64;
+    uint64_t count;
+    if (tag == kTagDoorbell) {
+      if (read(db_tender_, &count, sizeof count) < 0) {
+        // EAGAIN: drained already; nothing else can fail on an eventfd.
+      }
+    } else if (tag == kTagWake) {
+      if (read(wake_fd_, &count, sizeof count) < 0) {
+        // as above
+      }
+    } else if (tag >= kTagTap && tag - kTagTap < nets_.size()) {
+      nets_[tag - kTagTap]->OnTapReadable();
+    }
+  }
+}
+
+// The consumer half of the suppression protocol of docs/abi.md: announce
+// the sleep, fence, look once more, and only then block in the kernel.
+void Guest::Sleep() {
+  for (auto &b : blks_) b->ArmWait();
+  for (auto &n : nets_) n->ArmWait();
+  ShmFullFence();
+  bool work = violated_.load() || stopping_.load();
+  for (auto &b : blks_) work = work || b->HasWork();
+  for (auto &n : nets_) work = work || n->HasWork();
+  if (!work) {
+    sleeps_.fetch_add(1, std::memory_order_relaxed);
+    Dispatch(-1);
+  }
+  for (auto &b : blks_) b->DisarmWait();
+  for (auto &n : nets_) n->DisarmWait();
+}
+
+void Guest::Pump() {
+  bool has_tap = false;
+  for (auto &n : nets_) has_tap = has_tap || n->tap_fd() >= 0;
+  uint64_t idle_since = 0, last_peek = 0;
+  while (!stopping_.load(std::memory_order_relaxed) && !violated_.load(std::memory_order_relaxed)) {
+    bool kick = false;
+    bool work = ServiceAll(&kick);
+    if (kick) KickGuest();
+    if (work) {
+      idle_since = 0;
+      continue;
+    }
+    const uint64_t now = MonotonicNs();
+    if (idle_since == 0) idle_since = now;
+    if (now - idle_since < spin_ns_) {
+      if (has_tap && now - last_peek >= kTapPeekNs) {
+        Dispatch(0);
+        last_peek = now;
+      }
+      CpuRelax();
+      continue;
+    }
+    Sleep();
+    idle_since = 0;
+  }
+}
+
+}  // namespace sn

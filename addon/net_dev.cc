@@ -1,0 +1,289 @@
+// net_dev.cc: tx consumption, rx production and tap I/O of a net device, every guest value checked once.
+#include "net_dev.h"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "broker_shm.h"
+
+namespace sn {
+
+namespace {
+
+constexpr uint32_t kBatch = 64;
+constexpr uint32_t kSlots = SN_NET_SLOTS;
+constexpr uint32_t kMask = SN_NET_SLOTS - 1;
+static_assert((SN_NET_SLOTS & (SN_NET_SLOTS - 1)) == 0, "net slots are a power of two");
+
+std::string Errno(const char *what, int err) { return std::string(what) + " failed: " + strerrorname_np(err); }
+
+}  // namespace
+
+NetDev::NetDev(Guest *guest, const NetSpec &spec, const DevPlacement &place, uint8_t *dev_block)
+    : guest_(guest), name_(spec.name), mtu_(spec.mtu), tap_fd_(spec.tap_fd), sw_(spec.sw) {
+  memcpy(mac_, spec.mac, sizeof mac_);
+  stride_ = place.stride;
+  shm_ = reinterpret_cast<volatile struct sn_net_dev *>(dev_block);
+  tx_slots_ = reinterpret_cast<volatile struct sn_net_slot *>(dev_block + place.tx_slots);
+  rx_slots_ = reinterpret_cast<volatile struct sn_net_slot *>(dev_block + place.rx_slots);
+  tx_buf_ = dev_block + place.tx_buf;
+  rx_buf_ = dev_block + place.rx_buf;
+  if (spec.pcap_fd >= 0) pcap_.reset(new Pcap(spec.pcap_fd));
+}
+
+NetDev::~NetDev() { Detach(); }
+
+bool NetDev::Init(std::string *err) {
+  if (pcap_ && !pcap_->WriteHeader(mtu_ + 14, err)) {
+    *err = "net device '" + name_ + "': " + *err;
+    return false;
+  }
+  if (tap_fd_ >= 0) {
+    int fl = fcntl(tap_fd_, F_GETFL);
+    if (fl < 0 || fcntl(tap_fd_, F_SETFL, fl | O_NONBLOCK) < 0) {
+      *err = "net device '" + name_ + "': " + Errno("fcntl O_NONBLOCK on the tap fd", errno);
+      return false;
+    }
+  }
+  return true;
+}
+
+void NetDev::Attach() {
+  if (sw_ && port_ == 0) port_ = sw_->AddPort(this, mac_);
+}
+
+void NetDev::Detach() {
+  if (sw_ && port_ != 0) {
+    sw_->RemovePort(port_);
+    port_ = 0;
+  }
+}
+
+void NetDev::CapturePacket(const volatile uint8_t *data, uint32_t len) {
+  std::string err;
+  if (!pcap_->Record(data, len, &err) && !pcap_reported_.exchange(true)) guest_->Error(name_, err);
+}
+
+uint32_t NetDev::Poll(bool *kick) {
+  uint32_t done = ServiceTx(kick);
+  if (tap_fd_ >= 0 && tap_readable_ && !tap_dead_) done += TapReceive(kick);
+  return done;
+}
+
+uint32_t NetDev::ServiceTx(bool *kick) {
+  const uint32_t prod = ShmAcquire(&shm_->tx.prod);
+  const uint32_t avail = prod - tx_cons_;
+  if (avail > kSlots) {
+    guest_->Violation(name_, "tx producer index " + std::to_string(prod) + " is more than " +
+                                 std::to_string(kSlots) + " slots ahead of the consumer index " +
+                                 std::to_string(tx_cons_));
+    return 0;
+  }
+  if (avail == 0) return 0;
+  const uint32_t n = std::min(avail, kBatch);
+  Frame frames[kBatch];
+  uint32_t nf = 0;
+  for (uint32_t k = 0; k < n; k++) {
+    const uint32_t idx = (tx_cons_ + k) & kMask;
+    const uint32_t len = ShmRead32(&tx_slots_[idx].len);  // read once; the buffer address is ours
+    if (len < 14 || len > mtu_ + 14) {
+      tx_errors_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    frames[nf].data = tx_buf_ + static_cast<uint64_t>(idx) * stride_;
+    frames[nf].len = len;
+    if (pcap_) CapturePacket(frames[nf].data, len);
+    tx_packets_.fetch_add(1, std::memory_order_relaxed);
+    tx_bytes_.fetch_add(len, std::memory_order_relaxed);
+    nf++;
+  }
+  if (nf > 0) {
+    if (tap_fd_ >= 0) {
+      TapWrite(frames, nf);
+    } else if (sw_ && port_ != 0) {
+      uint32_t queued = sw_->Forward(port_, frames, nf);
+      if (queued < nf) tx_dropped_.fetch_add(nf - queued, std::memory_order_relaxed);
+    } else {
+      tx_dropped_.fetch_add(nf, std::memory_order_relaxed);
+    }
+  }
+  // The frames have been copied out (switch) or handed to the kernel (tap):
+  // only now may the guest reuse the slots.
+  tx_cons_ += n;
+  ShmRelease(&shm_->tx.cons, tx_cons_);
+  ShmFullFence();
+  if (ShmRead32(&shm_->tx.prod_waiting)) *kick = true;
+  return n;
+}
+
+void NetDev::TapWrite(const Frame *frames, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    ssize_t w;
+    do {
+      w = write(tap_fd_, const_cast<const uint8_t *>(frames[i].data), frames[i].len);
+    } while (w < 0 && errno == EINTR);
+    if (w != static_cast<ssize_t>(frames[i].len)) {
+      tx_dropped_.fetch_add(1, std::memory_order_relaxed);
+      // A tap that is down answers EIO to every frame: say it once.
+      if (!tap_write_reported_.exchange(true))
+        guest_->Error(name_, w < 0 ? Errno("tap write", errno) : "tap write was short");
+    }
+  }
+}
+
+bool NetDev::RxSpaceLocked(uint32_t *space) {
+  const uint32_t cons = ShmAcquire(&shm_->rx.cons);
+  const uint32_t used = rx_prod_ - cons;
+  if (used > kSlots) {
+    guest_->Violation(name_, "rx consumer index " + std::to_string(cons) + " is not within " +
+                                 std::to_string(kSlots) + " slots behind the producer index " +
+                                 std::to_string(rx_prod_));
+    return false;
+  }
+  *space = kSlots - used;
+  return true;
+}
+
+uint32_t NetDev::Deliver(const Frame *frames, uint32_t n) {
+  if (guest_->violated()) {
+    rx_dropped_.fetch_add(n, std::memory_order_relaxed);
+    return 0;
+  }
+  uint32_t queued = 0;
+  {
+    std::lock_guard<std::mutex> lock(rx_mu_);
+    uint32_t space = 0;
+    if (!RxSpaceLocked(&space)) return 0;
+    for (uint32_t i = 0; i < n; i++) {
+      const uint32_t len = frames[i].len;
+      if (space == 0 || len < 14 || len > mtu_ + 14) {
+        rx_dropped_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      const uint32_t idx = rx_prod_ & kMask;
+      uint8_t *dst = rx_buf_ + static_cast<uint64_t>(idx) * stride_;
+      memcpy(dst, const_cast<const uint8_t *>(frames[i].data), len);
+      ShmWrite32(&rx_slots_[idx].len, len);
+      ShmWrite32(&rx_slots_[idx].flags, 0);
+      if (pcap_) CapturePacket(dst, len);
+      rx_prod_++;
+      space--;
+      queued++;
+      rx_bytes_.fetch_add(len, std::memory_order_relaxed);
+    }
+    if (queued == 0) return 0;
+    ShmRelease(&shm_->rx.prod, rx_prod_);
+  }
+  rx_packets_.fetch_add(queued, std::memory_order_relaxed);
+  ShmFullFence();
+  if (ShmRead32(&shm_->rx.cons_waiting)) guest_->KickGuest();
+  return queued;
+}
+
+uint32_t NetDev::TapReceive(bool *kick) {
+  uint32_t got = 0;
+  {
+    std::lock_guard<std::mutex> lock(rx_mu_);
+    uint32_t space = 0;
+    if (!RxSpaceLocked(&space)) return 0;
+    while (space > 0 && got < kBatch) {
+      const uint32_t idx = rx_prod_ & kMask;
+      uint8_t *dst = rx_buf_ + static_cast<uint64_t>(idx) * stride_;
+      // Straight into the guest's slot buffer; a frame that fills the whole
+      // stride (one byte more than mtu + 14) was larger than the MTU.
+      ssize_t r = read(tap_fd_, dst, stride_);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        tap_readable_ = false;
+        if (errno != EAGAIN) {
+          tap_dead_ = true;
+          SetTapInterest(false);
+          guest_->Error(name_, Errno("tap read", errno));
+        }
+        break;
+      }
+      if (r < 14 || r > static_cast<ssize_t>(mtu_ + 14)) {
+        rx_dropped_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      const uint32_t len = static_cast<uint32_t>(r);
+      ShmWrite32(&rx_slots_[idx].len, len);
+      ShmWrite32(&rx_slots_[idx].flags, 0);
+      if (pcap_) CapturePacket(dst, len);
+      rx_prod_++;
+      space--;
+      got++;
+      rx_bytes_.fetch_add(len, std::memory_order_relaxed);
+    }
+    if (got == 0) return 0;
+    ShmRelease(&shm_->rx.prod, rx_prod_);
+  }
+  rx_packets_.fetch_add(got, std::memory_order_relaxed);
+  ShmFullFence();
+  if (ShmRead32(&shm_->rx.cons_waiting)) *kick = true;
+  return got;
+}
+
+void NetDev::SetTapInterest(bool on) {
+  if (tap_fd_ < 0 || epoll_fd_ < 0 || tap_interest_ == on) return;
+  struct epoll_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.events = on ? static_cast<uint32_t>(EPOLLIN) : 0u;
+  ev.data.u64 = epoll_tag_;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, tap_fd_, &ev) == 0) tap_interest_ = on;
+}
+
+void NetDev::ArmWait() {
+  ShmWrite32(&shm_->tx.cons_waiting, 1);
+  if (tap_fd_ < 0 || tap_dead_) return;
+  uint32_t space = 0;
+  {
+    std::lock_guard<std::mutex> lock(rx_mu_);
+    if (!RxSpaceLocked(&space)) return;
+  }
+  if (space == 0) {
+    // Leave frames in the tap's own queue until the guest makes room, and
+    // stop epoll from reporting a readable tap we cannot read.
+    ShmWrite32(&shm_->rx.prod_waiting, 1);
+    rx_wait_armed_ = true;
+    SetTapInterest(false);
+  } else {
+    SetTapInterest(true);
+  }
+}
+
+bool NetDev::HasWork() {
+  if (ShmAcquire(&shm_->tx.prod) != tx_cons_) return true;
+  if (!rx_wait_armed_ || !tap_readable_) return false;
+  std::lock_guard<std::mutex> lock(rx_mu_);
+  uint32_t space = 0;
+  return RxSpaceLocked(&space) && space > 0;
+}
+
+void NetDev::DisarmWait() {
+  ShmWrite32(&shm_->tx.cons_waiting, 0);
+  if (rx_wait_armed_) {
+    ShmWrite32(&shm_->rx.prod_waiting, 0);
+    rx_wait_armed_ = false;
+  }
+}
+
+void NetDev::AddCounters(std::vector<std::pair<std::string, double>> *out) {
+  auto put = [&](const char *key, const std::atomic<uint64_t> &v) {
+    out->emplace_back(name_ + "." + key, static_cast<double>(v.load(std::memory_order_relaxed)));
+  };
+  put("rxPackets", rx_packets_);
+  put("rxBytes", rx_bytes_);
+  put("rxDropped", rx_dropped_);
+  put("txPackets", tx_packets_);
+  put("txBytes", tx_bytes_);
+  put("txErrors", tx_errors_);
+  put("txDropped", tx_dropped_);
+}
+
+}  // namespace sn

@@ -1,0 +1,94 @@
+// net_dev.h: one brokered net device: its tx/rx queues in guest memory and its tap or switch backend.
+#ifndef SN_NET_DEV_H
+#define SN_NET_DEV_H
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "broker_guest.h"
+#include "broker_layout.h"
+#include "net_pcap.h"
+#include "net_switch.h"
+#include "sn_abi.h"
+
+namespace sn {
+
+class NetDev : public SwitchPort {
+ public:
+  NetDev(Guest *guest, const NetSpec &spec, const DevPlacement &place, uint8_t *dev_block);
+  ~NetDev() override;
+
+  // Writes the pcap header and makes the tap non-blocking.
+  bool Init(std::string *err);
+  const std::string &name() const { return name_; }
+  int tap_fd() const { return tap_fd_; }
+  // Joins / leaves the switch (JS thread, at start and stop).
+  void Attach();
+  void Detach();
+
+  // Pump thread only. Poll does the work that is ready and returns how
+  // much; *kick is set when the guest asked to be woken.
+  uint32_t Poll(bool *kick);
+  void SetEpoll(int epoll_fd, uint64_t tag) {
+    epoll_fd_ = epoll_fd;
+    epoll_tag_ = tag;
+  }
+  void OnTapReadable() { tap_readable_ = true; }
+  // The sleep protocol: set the tender's waiting flags, full fence (by the
+  // caller), HasWork re-reads the guest's indices, DisarmWait clears them.
+  void ArmWait();
+  bool HasWork();
+  void DisarmWait();
+
+  // Any thread: a switch delivering frames into this guest's rx queue.
+  uint32_t Deliver(const Frame *frames, uint32_t n) override;
+
+  void AddCounters(std::vector<std::pair<std::string, double>> *out);
+
+ private:
+  uint32_t ServiceTx(bool *kick);
+  uint32_t TapReceive(bool *kick);
+  void TapWrite(const Frame *frames, uint32_t n);
+  bool RxSpaceLocked(uint32_t *space);  // rx_mu_ held; false on a violation
+  void SetTapInterest(bool on);
+  void CapturePacket(const volatile uint8_t *data, uint32_t len);
+
+  Guest *const guest_;
+  const std::string name_;
+  const uint32_t mtu_;
+  uint32_t stride_ = 0;
+  uint8_t mac_[6];
+  volatile struct sn_net_dev *shm_;
+  volatile struct sn_net_slot *tx_slots_, *rx_slots_;
+  uint8_t *tx_buf_, *rx_buf_;
+
+  uint32_t tx_cons_ = 0;  // the tender's own copy; never read back from guest memory
+  std::mutex rx_mu_;      // several pumps (and the JS thread) may deliver into rx
+  uint32_t rx_prod_ = 0;  // under rx_mu_; the tender's own copy
+
+  const int tap_fd_;
+  int epoll_fd_ = -1;
+  uint64_t epoll_tag_ = 0;
+  bool tap_readable_ = true;
+  bool tap_interest_ = true;
+  bool tap_dead_ = false;
+  bool rx_wait_armed_ = false;
+  std::atomic<bool> tap_write_reported_{false};
+
+  std::shared_ptr<Switch> sw_;
+  uint32_t port_ = 0;
+  std::unique_ptr<Pcap> pcap_;
+  std::atomic<bool> pcap_reported_{false};
+
+  std::atomic<uint64_t> rx_packets_{0}, rx_bytes_{0}, rx_dropped_{0};
+  std::atomic<uint64_t> tx_packets_{0}, tx_bytes_{0}, tx_errors_{0}, tx_dropped_{0};
+};
+
+}  // namespace sn
+
+#endif  // SN_NET_DEV_H

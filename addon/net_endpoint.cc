@@ -1,0 +1,70 @@
+// net_endpoint.cc: batching of frames for TypeScript switch endpoints through a ThreadSafeFunction.
+#include "net_endpoint.h"
+
+#include <cstring>
+
+namespace sn {
+
+Endpoint::~Endpoint() { Close(); }
+
+uint32_t Endpoint::Deliver(const Frame *frames, uint32_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!open_) {
+    dropped_.fetch_add(n, std::memory_order_relaxed);
+    return 0;
+  }
+  uint32_t queued = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    const uint32_t len = frames[i].len;
+    if (lens_.size() >= kMaxPendingFrames || bytes_.size() + len > kMaxPendingBytes) {
+      dropped_.fetch_add(n - i, std::memory_order_relaxed);
+      break;
+    }
+    size_t at = bytes_.size();
+    bytes_.resize(at + len);
+    memcpy(bytes_.data() + at, const_cast<const uint8_t *>(frames[i].data), len);
+    lens_.push_back(len);
+    queued++;
+  }
+  frames_.fetch_add(queued, std::memory_order_relaxed);
+  if (queued > 0 && !scheduled_) {
+    auto *self = new std::shared_ptr<Endpoint>(shared_from_this());
+    if (tsfn_.NonBlockingCall(self, CallJs) == napi_ok)
+      scheduled_ = true;
+    else
+      delete self;
+  }
+  return queued;
+}
+
+void Endpoint::CallJs(Napi::Env env, Napi::Function fn, std::shared_ptr<Endpoint> *self) {
+  Endpoint *ep = self->get();
+  std::vector<uint8_t> bytes;
+  std::vector<uint32_t> lens;
+  bool open;
+  {
+    std::lock_guard<std::mutex> lock(ep->mu_);
+    open = ep->open_;
+    bytes.swap(ep->bytes_);
+    lens.swap(ep->lens_);
+    ep->scheduled_ = false;
+  }
+  delete self;
+  if (env == nullptr || fn == nullptr || lens.empty() || !open) return;
+  Napi::Array arr = Napi::Array::New(env, lens.size());
+  size_t at = 0;
+  for (uint32_t i = 0; i < lens.size(); i++) {
+    arr.Set(i, Napi::Buffer<uint8_t>::Copy(env, bytes.data() + at, lens[i]));
+    at += lens[i];
+  }
+  fn.Call({arr});
+}
+
+void Endpoint::Close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!open_) return;
+  open_ = false;
+  tsfn_.Release();
+}
+
+}  // namespace sn

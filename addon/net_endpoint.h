@@ -1,0 +1,49 @@
+// net_endpoint.h: a TypeScript switch port: frames are copied out and handed to JS in batches.
+#ifndef SN_NET_ENDPOINT_H
+#define SN_NET_ENDPOINT_H
+
+#include <napi.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "net_switch.h"
+
+namespace sn {
+
+class Endpoint : public SwitchPort, public std::enable_shared_from_this<Endpoint> {
+ public:
+  explicit Endpoint(Napi::ThreadSafeFunction tsfn) : tsfn_(tsfn) {}
+  ~Endpoint() override;
+
+  // Any thread (pumps and the JS thread): copies the frames into the
+  // pending batch and schedules one JS call for the whole batch.
+  uint32_t Deliver(const Frame *frames, uint32_t n) override;
+  // JS thread, after the port left the switch: no more calls are made.
+  void Close();
+
+  uint64_t frames() const { return frames_.load(std::memory_order_relaxed); }
+  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+
+ private:
+  static void CallJs(Napi::Env env, Napi::Function fn, std::shared_ptr<Endpoint> *self);
+
+  // Bounds what a JS side that does not keep up can make the tender hold.
+  static constexpr size_t kMaxPendingFrames = 16384;
+  static constexpr size_t kMaxPendingBytes = 32u << 20;
+
+  std::mutex mu_;
+  bool open_ = true;
+  bool scheduled_ = false;
+  std::vector<uint8_t> bytes_;
+  std::vector<uint32_t> lens_;
+  Napi::ThreadSafeFunction tsfn_;
+  std::atomic<uint64_t> frames_{0}, dropped_{0};
+};
+
+}  // namespace sn
+
+#endif  // SN_NET_ENDPOINT_H
