@@ -78,8 +78,8 @@ void sn_ssp_init(uint64_t random);
 
 /*
  * The target-independent part of start-up: command line, memory map and
- * banner (heap from the image end to SN_STACK_SIZE below the top), manifest,
- * then solo5_app_main() and solo5_exit() with its result.
+ * banner (heap from the end of the image or ring area to SN_STACK_SIZE below
+ * the top), manifest, then solo5_app_main() and solo5_exit() with its result.
  */
 void sn_boot(const struct sn_bootinfo *bi, const char *target_name)
     __attribute__((noreturn));

@@ -1,5 +1,5 @@
 /* boot.c: the target-independent start-up: command line, memory map and banner, then solo5_app_main. */
-#include "bindings.h"
+#include "rings.h"
 
 /*
  * Where the tender placed the command line is checked like the manifest copy:
@@ -23,21 +23,27 @@ static const char *checked_cmdline(const struct sn_bootinfo *bi)
  * Guest memory, as the tender lays it out (include/sn_abi.h):
  *
  *   0x0      .. 0x10000    never mapped
- *   0x10000  .. 0x100000   boot info, command line, manifest copy, rings
+ *   0x10000  .. 0x100000   boot info, command line, manifest copy
  *   0x100000 .. _end       the ELF image: text, rodata, data+bss
+ *   rings                  the device ring area, when there are devices
  *   heap_start .. stack    the heap handed to the application
  *   mem_size - SN_STACK_SIZE .. mem_size   the stack (grows down)
  *
- * The heap starts at the page after the image. The tender's kernel_end and
- * the linker's _end should agree; the larger one is used so that a
- * disagreement can never put the heap over the image.
+ * The heap starts at the page after the image, or after the ring area when
+ * the tender placed one there. The tender's kernel_end and the linker's _end
+ * should agree; the larger one is used so that a disagreement can never put
+ * the heap over the image.
  */
 static void memmap_init(const struct sn_bootinfo *bi, struct solo5_start_info *si)
 {
     uint64_t image_end = SN_PAGE_ALIGN_UP((uint64_t)(uintptr_t)_end);
-    uint64_t heap_start = bi->kernel_end > image_end ? SN_PAGE_ALIGN_UP(bi->kernel_end) : image_end;
+    if (bi->kernel_end > image_end && bi->kernel_end < bi->mem_size)
+        image_end = SN_PAGE_ALIGN_UP(bi->kernel_end);
+    uint64_t rings_end = sn_rings_init(bi, (uint64_t)(uintptr_t)__sn_text_start, image_end);
+    uint64_t heap_start = rings_end > image_end ? rings_end : image_end;
     uint64_t mem_top = bi->mem_size & ~(SN_PAGE_SIZE - 1);
     uint64_t stack_bottom = mem_top > SN_STACK_SIZE ? mem_top - SN_STACK_SIZE : 0;
+    uint64_t rings, rings_size;
 
     si->heap_start = (uintptr_t)heap_start;
     si->heap_size = stack_bottom > heap_start ? (size_t)(stack_bottom - heap_start) : 0;
@@ -49,6 +55,10 @@ static void memmap_init(const struct sn_bootinfo *bi, struct solo5_start_info *s
            (unsigned long)(uintptr_t)_erodata - 1);
     sn_log(SN_LOG_INFO, "    data @ (0x%08lx - 0x%08lx)", (unsigned long)(uintptr_t)__sn_data_start,
            (unsigned long)(uintptr_t)_end - 1);
+    sn_rings_area(&rings, &rings_size);
+    if (rings_size != 0)
+        sn_log(SN_LOG_INFO, "   rings @ (0x%08lx - 0x%08lx)", (unsigned long)rings,
+               (unsigned long)(rings + rings_size - 1));
     sn_log(SN_LOG_INFO, "    heap >= 0x%08lx < stack < 0x%08lx", (unsigned long)heap_start,
            (unsigned long)mem_top);
     if (si->heap_size == 0)

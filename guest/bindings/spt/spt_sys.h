@@ -10,6 +10,7 @@
  * with these arguments; anything else kills the guest with SIGSYS:
  *
  *   write(console_fd = 1, ...)
+ *   write(doorbell to the tender = 5, ...) and read(doorbell to the guest = 6, ...)
  *   exit_group(status)
  *   clock_gettime(CLOCK_MONOTONIC | CLOCK_REALTIME, ...)
  *   arch_prctl(ARCH_SET_FS, ...)
@@ -18,6 +19,7 @@
  * Linux returns -errno in %rax on failure; these wrappers pass it through.
  */
 
+#define SPT_SYS_READ 0
 #define SPT_SYS_WRITE 1
 #define SPT_SYS_ARCH_PRCTL 158
 #define SPT_SYS_CLOCK_GETTIME 228

@@ -1,0 +1,29 @@
+/* platform.h: the two device primitives each target provides to the shared ring code (doorbell out, sleep). */
+#ifndef SN_PLATFORM_H
+#define SN_PLATFORM_H
+
+#include "solo5.h"
+
+/*
+ * The ring protocol (common/rings.c, net.c, block.c, yield.c) is the same on
+ * every target; only how the guest rings the tender and how it sleeps
+ * differ. spt uses an eventfd write and an epoll wait (spt/spt_wait.c); hvt
+ * will use hypercalls. Nothing else about devices is target-specific.
+ */
+
+/*
+ * Wakes the tender: called after publishing ring entries when the tender's
+ * consumer said it sleeps (cons_waiting), or after consuming entries when
+ * the tender's producer waits for room (prod_waiting). Cheap to repeat.
+ */
+void sn_platform_kick(void);
+
+/*
+ * Sleeps until the monotonic clock reaches `deadline` or the tender rings
+ * the guest's doorbell, whichever comes first, and consumes the doorbell.
+ * It may return earlier (a signal, a stale ring): callers re-check their
+ * condition and call again. A deadline already passed returns at once.
+ */
+void sn_platform_wait(solo5_time_t deadline);
+
+#endif /* SN_PLATFORM_H */
