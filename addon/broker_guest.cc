@@ -107,6 +107,11 @@ std::shared_ptr<Guest> Guest::Create(GuestSpec &spec, Napi::ThreadSafeFunction e
     return nullptr;
   }
 
+  for (NetSpec &n : spec.nets)
+    if (!g->Own(&n.tap_fd, n.name, err) || !g->Own(&n.pcap_fd, n.name, err)) return nullptr;
+  for (BlkSpec &b : spec.blks)
+    if (!g->Own(&b.fd, b.name, err)) return nullptr;
+
   uint8_t *area = g->mem_ + spec.rings_addr;
   InitRingsArea(area, spec.entries, places);
   auto place_of = [&](uint32_t index) -> const DevPlacement & {
@@ -146,6 +151,18 @@ std::shared_ptr<Guest> Guest::Create(GuestSpec &spec, Napi::ThreadSafeFunction e
 
 Guest::~Guest() { Stop(); }
 
+bool Guest::Own(int *fd, const std::string &device, std::string *err) {
+  if (*fd < 0) return true;
+  int d = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+  if (d < 0) {
+    *err = "device '" + device + "': " + Errno("dup of fd " + std::to_string(*fd), errno);
+    return false;
+  }
+  owned_fds_.push_back(d);
+  *fd = d;
+  return true;
+}
+
 bool Guest::Start(std::string *err) {
   if (stopped_) {
     *err = "the broker was stopped";
@@ -183,6 +200,8 @@ void Guest::Stop() {
     if (*fd >= 0) close(*fd);
     *fd = -1;
   }
+  for (int fd : owned_fds_) close(fd);
+  owned_fds_.clear();
   if (mem_) munmap(mem_, mem_size_);
   mem_ = nullptr;
   std::lock_guard<std::mutex> lock(events_mu_);

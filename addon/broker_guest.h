@@ -24,19 +24,21 @@ struct NetSpec {
   uint32_t index = 0;
   uint32_t mtu = 0;
   uint8_t mac[6] = {0, 0, 0, 0, 0, 0};
-  int tap_fd = -1;                // backend tap (owned by the caller)
+  int tap_fd = -1;                // backend tap
   std::shared_ptr<Switch> sw;     // backend switch
-  int pcap_fd = -1;               // owned by the caller
+  int pcap_fd = -1;
 };
 
 struct BlkSpec {
   std::string name;
   uint32_t index = 0;
-  int fd = -1;  // owned by the caller
+  int fd = -1;
   uint64_t capacity = 0;
   uint32_t block_size = 0;
 };
 
+// The caller keeps its fds; the broker works on its own duplicates, so that
+// a caller closing early can never make the pump write into a reused fd.
 struct GuestSpec {
   int mem_fd = -1;
   uint64_t mem_size = 0;
@@ -89,12 +91,14 @@ class Guest {
   void Dispatch(int timeout_ms);
   void Report(const char *type, const std::string &device, const std::string &message);
   void WakePump();
+  bool Own(int *fd, const std::string &device, std::string *err);
 
   uint8_t *mem_ = nullptr;
   uint64_t mem_size_ = 0;
   uint64_t rings_size_ = 0;
   uint64_t spin_ns_ = 0;
   int db_tender_ = -1, db_guest_ = -1, epoll_fd_ = -1, wake_fd_ = -1;
+  std::vector<int> owned_fds_;  // duplicates of the backend fds
   std::vector<std::unique_ptr<NetDev>> nets_;
   std::vector<std::unique_ptr<BlkDev>> blks_;
   pthread_t thread_{};
