@@ -9,6 +9,7 @@
 
 #include "broker_exports.h"
 #include "sn_abi.h"
+#include "spawn.h"
 
 namespace {
 
@@ -129,6 +130,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sn::RegisterBrokerExports(env, exports);
   sn::RegisterNetExports(env, exports);
   sn::RegisterDebugExports(env, exports);
+  sn::RegisterSpawnExports(env, exports);
   return exports;
 }
 

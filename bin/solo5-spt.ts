@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // solo5-spt: run a Solo5 unikernel as a seccomp-confined process.
-import { main } from '../lib/cli/tender';
+import { tenderCli } from '../lib/cli/fast-load';
 
-void main(process.argv.slice(2), 'spt').then((code) => process.exit(code));
+void tenderCli()
+  .main(process.argv.slice(2), 'spt')
+  .then((code) => process.exit(code));

@@ -7,8 +7,8 @@ const rank: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 4
 
 export interface LogOptions {
   level: LogLevel;
-  /** 'pretty' for people (the default on a terminal), 'json' for machines. */
-  format?: 'pretty' | 'json';
+  /** 'pretty' for people, 'json' for machines, 'auto' (default): pretty when the destination is a terminal. */
+  format?: 'pretty' | 'json' | 'auto';
   /** Where log lines go; the guest's console never goes through the logger. */
   fd?: number;
 }
@@ -59,7 +59,9 @@ const roots = new Map<string, Logger>();
 
 function rootPino(opts: LogOptions): Logger {
   const fd = opts.fd ?? 2;
-  const format = opts.format ?? 'json';
+  // Decided only when the first line is emitted: even looking at process.stderr costs milliseconds.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const format = opts.format === 'auto' || opts.format === undefined ? ((require('node:tty') as typeof import('node:tty')).isatty(fd) ? 'pretty' : 'json') : opts.format;
   const key = `${opts.level}:${format}:${fd}`;
   const existing = roots.get(key);
   if (existing) return existing;

@@ -54,6 +54,19 @@ export interface BrokerHandle {
 export interface NativeAddon {
   /** Create a close-on-exec memfd of the given size (sparse). Throws "memfd_create failed: E..." */
   memfdCreate(name: string, sizeBytes: number): number;
+  /**
+   * Exec `path` with an empty environment: fd 0 /dev/null, fd 1 the console (an fd, or a new pipe
+   * whose read end is returned), fd 2 a diagnostics pipe (read end returned, non-blocking), and
+   * `fds` as 3, 4, ... `onExit` runs once, on the event loop, when the process has been reaped.
+   */
+  spawnHelper(
+    path: string,
+    console: number | 'pipe',
+    fds: number[],
+    onExit: (code: number | null, signal: number) => void,
+  ): { pid: number; diagFd: number; consoleFd: number };
+  /** 64 random bits from getrandom(2). */
+  getRandom64(): bigint;
   layout: NativeLayout;
   createGuestBroker(config: BrokerConfig, onEvent: (ev: BrokerEvent) => void): BrokerHandle;
   createSwitch(opts: { mtu: number }): number;

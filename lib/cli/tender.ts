@@ -22,7 +22,7 @@ export async function main(argv: readonly string[], target: Target): Promise<num
     }
     const log = createLog({
       level: args.logLevel,
-      format: args.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json'),
+      format: args.logFormat ?? 'auto',
     }).child({ tender: tool });
     const guest = await launch(args.launch, log);
     const stop = (sig: NodeJS.Signals) => () => guest.kill(sig);

@@ -1,19 +1,18 @@
 // launch.ts: start one unikernel: build its memory image, spawn the helper, watch it end.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import * as abi from '../abi';
 import { loadElf, type LoadedElf } from '../elf';
-import { HostError, UsageError } from '../errors';
+import { UsageError } from '../errors';
 import { silentLog, type TenderLog } from '../log';
 import { encodeMftForGuest } from '../manifest/note';
-import { helperPath, native, type BrokerEvent, type BrokerHandle } from '../native';
+import { native, type BrokerEvent, type BrokerHandle } from '../native';
 import { compileSptGuestPolicy } from '../seccomp';
 import { attachDevices, type AttachedDevices } from './devices';
 import { classifyExit, type GuestExit } from './exit';
 import { checkOptions, type CheckedOptions, type LaunchOptions } from './options';
 import { encodeBootinfo, encodePlan, regionsFromSegments } from './plan';
+import { spawnHelperProcess, type HelperProcess } from './spawn';
 
 /** The guest's stack sits at the top of its memory; keep at least this much above the image. */
 const MIN_FREE_ABOVE_IMAGE = 1024 * 1024;
@@ -72,7 +71,7 @@ export async function launch(options: LaunchOptions, log: TenderLog = silentLog)
       ndoorbells: doorbells.length,
     });
     fs.writeSync(planFd, plan, 0, plan.length, 0);
-    const child = spawnHelper(opts, memFd, planFd, doorbells);
+    const child = spawnHelperProcess(opts.console, [memFd, planFd, ...doorbells]);
     broker?.handle.start();
     glog.debug({ pid: child.pid, memMB: opts.memSize >> 20, devices: devices.configs.length }, 'guest started');
     const guest = watch(child, glog, cleanup, violations, broker);
@@ -156,7 +155,7 @@ function writeImage(fd: number, elf: LoadedElf, opts: CheckedOptions, mft: Buffe
     mftSize: mft.length,
     rings: rings.addr,
     ringsSize: rings.size,
-    random: randomBytes(8).readBigUInt64LE(0),
+    random: native().getRandom64(),
     tscFreq: 0n,
     waitFd: abi.SN_FD_WAIT,
     consoleFd: abi.SN_FD_CONSOLE,
@@ -164,48 +163,20 @@ function writeImage(fd: number, elf: LoadedElf, opts: CheckedOptions, mft: Buffe
   fs.writeSync(fd, boot, 0, boot.length, abi.SN_BOOTINFO_ADDR);
 }
 
-function spawnHelper(opts: CheckedOptions, memFd: number, planFd: number, doorbells: readonly number[]): ChildProcess {
-  const consoleStdio = opts.console === 'pipe' ? 'pipe' : opts.console === 'inherit' ? 'inherit' : opts.console;
-  try {
-    // The helper starts with an empty environment and exactly these fds (SN_FD_* in sn_abi.h).
-    return spawn(helperPath, [], {
-      argv0: 'solo5-guest',
-      env: {},
-      stdio: ['ignore', consoleStdio, 'pipe', memFd, planFd, ...doorbells],
-    });
-  } catch (e) {
-    throw new HostError(`cannot start the helper ${helperPath}: ${(e as Error).message}`);
-  }
-}
-
-function watch(child: ChildProcess, log: TenderLog, cleanup: () => void, violations: string[], broker?: GuestBroker): Guest {
-  let diag = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (s: string) => {
-    if (diag.length < 4096) diag += s;
-  });
+function watch(child: HelperProcess, log: TenderLog, cleanup: () => void, violations: string[], broker?: GuestBroker): Guest {
   let ended = false;
   let finalCounters: Record<string, number> | undefined;
-  const exited = new Promise<GuestExit>((resolve) => {
-    child.on('error', (e) => {
-      if (ended) return;
-      ended = true;
-      cleanup();
-      resolve({ kind: 'error', status: 1, error: `cannot start the helper ${helperPath}: ${e.message}` });
-    });
-    child.on('close', (code, signal) => {
-      if (ended) return;
-      ended = true;
-      finalCounters = broker?.handle.counters() ?? {};
-      cleanup();
-      const exit = classifyExit(code, signal, diag, violations[0]);
-      log.debug({ exit, counters: finalCounters }, 'guest ended');
-      resolve(exit);
-    });
+  const exited = child.exited.then(({ code, signal, diag }) => {
+    ended = true;
+    finalCounters = broker?.handle.counters() ?? {};
+    cleanup();
+    const exit = classifyExit(code, signal, diag, violations[0]);
+    log.debug({ exit, counters: finalCounters }, 'guest ended');
+    return exit;
   });
   return {
-    pid: child.pid ?? -1,
-    console: child.stdout,
+    pid: child.pid,
+    console: child.console,
     exited,
     kill(signal: NodeJS.Signals = 'SIGKILL') {
       if (!ended) child.kill(signal);
