@@ -1,8 +1,9 @@
 /* exit.c: how a guest ends: solo5_exit, solo5_abort and the stack protector's failure path. */
-#include "bindings.h"
+#include "rings.h"
 
 void solo5_exit(int status)
 {
+    sn_net_flush();
     sn_log(SN_LOG_INFO, "exit with status %d", status);
     sn_platform_exit(status);
 }

@@ -136,3 +136,30 @@ void sn_net_arm_rx(int on)
     for (solo5_handle_set_t left = net_acquired; left != 0; left &= left - 1)
         nets[__builtin_ctzll(left)].dev->rx.cons_waiting = on ? 1 : 0;
 }
+
+/* How long solo5_exit waits for the tender to take queued frames. */
+#define FLUSH_NS 200000000ULL
+
+static int tx_all_taken(const void *arg)
+{
+    const struct sn_net_ring *n = arg;
+    return sn_load_acquire(&n->dev->tx.cons) == n->tx_prod;
+}
+
+void sn_net_flush(void)
+{
+    solo5_time_t deadline = 0;
+
+    for (solo5_handle_set_t left = net_acquired; left != 0; left &= left - 1) {
+        struct sn_net_ring *n = &nets[__builtin_ctzll(left)];
+        if (tx_all_taken(n))
+            continue;
+        if (deadline == 0)
+            deadline = solo5_clock_monotonic() + FLUSH_NS;
+        n->dev->tx.prod_waiting = 1;
+        sn_fence();
+        while (!tx_all_taken(n) && solo5_clock_monotonic() < deadline)
+            sn_platform_wait(deadline);
+        n->dev->tx.prod_waiting = 0;
+    }
+}

@@ -111,4 +111,12 @@ void sn_ring_wait(volatile uint32_t *waiting, int (*done)(const void *arg), cons
 solo5_handle_set_t sn_net_ready_set(void);
 void sn_net_arm_rx(int on);
 
+/*
+ * For solo5_exit: a frame solo5_net_write accepted should reach the wire
+ * even if the guest exits right after, as it would with a direct write to
+ * a tap. Waits, for a bounded time, until the tender has taken every
+ * queued tx frame.
+ */
+void sn_net_flush(void);
+
 #endif /* SN_RINGS_H */
