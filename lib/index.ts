@@ -1,5 +1,7 @@
 // index.ts: the public TypeScript API of solo5-node.
 export { launch, type Guest } from './tender/launch';
+export { VirtualSwitch, SwitchEndpoint } from './devices/switch';
+export { Pinger, type PingResult } from './net/pinger';
 export { run, type RunOptions, type RunResult } from './tender/run';
 export type { LaunchOptions, BlockAttach, NetAttach, Target } from './tender/options';
 export type { GuestExit } from './tender/exit';
