@@ -1,0 +1,62 @@
+// net-tap.test.ts: a unikernel on a tap interface inside a network namespace this test creates; the kernel pings it.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { app, root, sptCli } from './support/paths';
+
+const ns = `solo5t${process.pid}`;
+const skip =
+  process.getuid?.() !== 0
+    ? 'creating a network namespace and a tap interface needs root'
+    : !fs.existsSync('/dev/net/tun')
+      ? 'no /dev/net/tun on this host'
+      : spawnSync('ip', ['-V']).status !== 0
+        ? 'the ip command (iproute2) is not installed'
+        : false;
+const kping = path.join(root, 'test', 'support', 'kping.py');
+
+function sh(cmd: string[]): void {
+  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr.trim()}`);
+}
+
+t.test('the kernel pings a unikernel over tap, inside a private namespace', { skip }, async (tt) => {
+  sh(['ip', 'netns', 'add', ns]);
+  tt.teardown(() => spawnSync('ip', ['netns', 'del', ns]));
+  const inNs = (cmd: string[]) => ['ip', 'netns', 'exec', ns, ...cmd];
+  sh(inNs(['ip', 'link', 'set', 'lo', 'up']));
+  sh(inNs(['ip', 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap']));
+  sh(inNs(['ip', 'addr', 'add', '10.77.0.1/24', 'dev', 'tap0']));
+  sh(inNs(['ip', 'link', 'set', 'tap0', 'up']));
+
+  const guest = spawn('ip', inNs([process.execPath, sptCli, '--mem=32', '--net:service=tap0', app('net'), '10.77.0.2', '5']).slice(1), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  guest.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  guest.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number | null>((resolve) => guest.on('close', (code) => resolve(code)));
+  for (let i = 0; i < 100 && !out.includes('mtu'); i++) await new Promise((r) => setTimeout(r, 20));
+  tt.match(out, 'mtu 1500', `the guest sees the tap's MTU ${err}`);
+
+  // The kernel's own IP stack (a raw ICMP socket) pings the guest: ARP and echo cross the tap.
+  const ping = spawnSync('ip', inNs(['python3', kping, '10.77.0.2', '5']).slice(1), { encoding: 'utf8', timeout: 30000 });
+  tt.equal(ping.status, 0, `kping ran ${ping.stderr}`);
+  tt.match(ping.stdout, /sent=5 received=5/, 'the kernel gets every reply');
+  const code = await exited;
+  tt.equal(code, 0, 'the unikernel exits after 5 replies');
+  tt.match(out, 'SUCCESS');
+});
+
+t.test('a missing tap interface is one line and exit 1', { skip }, async (tt) => {
+  sh(['ip', 'netns', 'add', `${ns}b`]);
+  tt.teardown(() => spawnSync('ip', ['netns', 'del', `${ns}b`]));
+  const r = spawnSync('ip', ['netns', 'exec', `${ns}b`, process.execPath, sptCli, '--net:service=nosuchtap', app('net'), '10.0.0.2'], {
+    encoding: 'utf8',
+    timeout: 20000,
+  });
+  tt.equal(r.status, 1);
+  tt.match(r.stderr, /^solo5-spt: net device 'service': .*nosuchtap[^\n]*\n$/);
+});
