@@ -1,0 +1,112 @@
+// compare.ts: run one unikernel on spt and hvt and report, structurally, where their behaviour differs.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UsageError } from './errors';
+import type { GuestExit } from './tender/exit';
+import type { Target } from './tender/options';
+import { run, type RunOptions } from './tender/run';
+
+export interface CompareOptions extends Omit<RunOptions, 'kernel' | 'target' | 'block'> {
+  /** The same application built for each target, e.g. { spt: 'app.spt', hvt: 'app.hvt' }. */
+  kernels: Record<Target, string>;
+  /** Block devices: each target gets its own copy of `image`, so both start from the same content. */
+  block?: Record<string, { image: string; sectorSize?: number }>;
+}
+
+export interface TargetRun {
+  target: Target;
+  exit: GuestExit;
+  /** The full console output. */
+  output: string;
+  /** The console output without the bindings' own lines (those starting with "Solo5: "). */
+  appOutput: string;
+  /** SHA-256 of each block image after the run. */
+  blockDigests: Record<string, string>;
+  timedOut: boolean;
+}
+
+export interface Difference {
+  what: 'status' | 'output' | 'block';
+  /** For 'block', the device name; for 'output', the first differing line number (1-based). */
+  where?: string;
+  spt: string;
+  hvt: string;
+}
+
+export interface Comparison {
+  same: boolean;
+  runs: Record<Target, TargetRun>;
+  differences: Difference[];
+}
+
+/** The application's own output: the bindings' banner and log lines ("Solo5: ...") removed. */
+export function appOutput(output: string): string {
+  return output
+    .split('\n')
+    .filter((l) => !l.startsWith('Solo5: '))
+    .join('\n');
+}
+
+function digest(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+async function runOne(target: Target, o: CompareOptions, dir: string): Promise<TargetRun> {
+  const block: RunOptions['block'] = {};
+  for (const [name, b] of Object.entries(o.block ?? {})) {
+    const copy = path.join(dir, `${target}-${name}.img`);
+    fs.copyFileSync(b.image, copy);
+    block[name] = { path: copy, sectorSize: b.sectorSize };
+  }
+  const { kernels: _k, block: _b, ...rest } = o;
+  const r = await run({ ...rest, kernel: o.kernels[target], target, block });
+  const blockDigests: Record<string, string> = {};
+  for (const [name, b] of Object.entries(block)) blockDigests[name] = digest(b.path);
+  return { target, exit: r.exit, output: r.output, appOutput: appOutput(r.output), blockDigests, timedOut: r.timedOut };
+}
+
+function firstDifferentLine(a: string, b: string): number {
+  const al = a.split('\n');
+  const bl = b.split('\n');
+  for (let i = 0; i < Math.max(al.length, bl.length); i++) if (al[i] !== bl[i]) return i + 1;
+  return 0;
+}
+
+/**
+ * Run the unikernel on spt, then on hvt, with the same arguments and the same
+ * initial block images, and list every difference in exit status, application
+ * console output and final block-image content.
+ */
+export async function compareTargets(o: CompareOptions): Promise<Comparison> {
+  if (!o.kernels || typeof o.kernels.spt !== 'string' || typeof o.kernels.hvt !== 'string') {
+    throw new UsageError('kernels: give { spt: PATH, hvt: PATH }');
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'solo5-compare-'));
+  try {
+    const spt = await runOne('spt', o, dir);
+    const hvt = await runOne('hvt', o, dir);
+    const differences: Difference[] = [];
+    if (spt.exit.status !== hvt.exit.status) {
+      differences.push({ what: 'status', spt: String(spt.exit.status), hvt: String(hvt.exit.status) });
+    }
+    if (spt.appOutput !== hvt.appOutput) {
+      const line = firstDifferentLine(spt.appOutput, hvt.appOutput);
+      differences.push({
+        what: 'output',
+        where: String(line),
+        spt: spt.appOutput.split('\n')[line - 1] ?? '',
+        hvt: hvt.appOutput.split('\n')[line - 1] ?? '',
+      });
+    }
+    for (const name of Object.keys(spt.blockDigests)) {
+      if (spt.blockDigests[name] !== hvt.blockDigests[name]) {
+        differences.push({ what: 'block', where: name, spt: spt.blockDigests[name], hvt: hvt.blockDigests[name] });
+      }
+    }
+    return { same: differences.length === 0, runs: { spt, hvt }, differences };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
