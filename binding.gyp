@@ -17,7 +17,10 @@
         "addon/net_pcap.cc",
         "addon/net_switch.cc",
         "addon/net_tap.cc",
-        "addon/spawn.cc"
+        "addon/spawn.cc",
+        "addon/broker_bench.cc",
+        "addon/broker_fakeguest.cc",
+        "addon/broker_hostile.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "include"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

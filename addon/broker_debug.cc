@@ -64,6 +64,7 @@ Napi::Value MapWrite(const Napi::CallbackInfo &info) {
 void RegisterDebugExports(Napi::Env env, Napi::Object exports) {
   exports.Set("debugMapRead", Napi::Function::New(env, MapRead, "debugMapRead"));
   exports.Set("debugMapWrite", Napi::Function::New(env, MapWrite, "debugMapWrite"));
+  RegisterDebugBenchExports(env, exports);
 }
 
 }  // namespace sn

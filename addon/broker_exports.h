@@ -19,6 +19,7 @@ void RegisterNetExports(Napi::Env env, Napi::Object exports);
 std::shared_ptr<Guest> GuestOfHandle(const Napi::Value &v);
 // Test-support exports that act as a guest from inside the tender.
 void RegisterDebugExports(Napi::Env env, Napi::Object exports);
+void RegisterDebugBenchExports(Napi::Env env, Napi::Object exports);
 
 }  // namespace sn
 

@@ -58,6 +58,7 @@ std::shared_ptr<Guest> Guest::Create(GuestSpec &spec, Napi::ThreadSafeFunction e
     return nullptr;
   }
   g->rings_size_ = size;
+  g->rings_addr_ = spec.rings_addr;
 
   struct stat st;
   if (fstat(spec.mem_fd, &st) < 0) {

@@ -64,6 +64,7 @@ class Guest {
   void Stop();
 
   uint64_t rings_size() const { return rings_size_; }
+  uint64_t rings_addr() const { return rings_addr_; }
   int doorbell_to_tender() const { return db_tender_; }
   int doorbell_to_guest() const { return db_guest_; }
   std::vector<std::pair<std::string, double>> Counters();
@@ -96,6 +97,7 @@ class Guest {
   uint8_t *mem_ = nullptr;
   uint64_t mem_size_ = 0;
   uint64_t rings_size_ = 0;
+  uint64_t rings_addr_ = 0;
   uint64_t spin_ns_ = 0;
   int db_tender_ = -1, db_guest_ = -1, epoll_fd_ = -1, wake_fd_ = -1;
   std::vector<int> owned_fds_;  // duplicates of the backend fds

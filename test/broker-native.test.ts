@@ -487,3 +487,69 @@ t.test('two guests through the switch, and pcap of both', async (t) => {
   if (tshark.error) t.comment('tshark not installed: pcap checked by the parser above only');
   else t.equal(tshark.stdout.trim().split('\n').length, 3, 'tshark reads 3 packets');
 });
+
+t.test('a hostile guest posting a million garbage descriptors: the tender survives, others go on', async (t) => {
+  const sw = n.createSwitch({ mtu: 1500 });
+  const got: Buffer[] = [];
+  const ep = n.switchAddEndpoint(sw, MAC_E, (frames) => got.push(...frames));
+  const img = image('hostile.img', 1 << 20);
+  const bad = new GuestView({
+    devices: [
+      { index: 1, name: 'disk', kind: 'block', fd: img.fd, capacity: 1 << 20, blockSize: 512 },
+      { index: 2, name: 'net', kind: 'net', mtu: 1500, mac: MAC_A, backend: { type: 'switch', switchId: sw } },
+    ],
+  });
+  const good = blockGuest(t, 512, 1 << 20);
+  const peer = new GuestView({ devices: [{ index: 1, name: 'net', kind: 'net', mtu: 1500, mac: MAC_B, backend: { type: 'switch', switchId: sw } }] });
+  bad.h.start();
+  peer.h.start();
+  t.teardown(() => {
+    bad.h.stop();
+    peer.h.stop();
+    n.destroySwitch(sw);
+    fs.closeSync(img.fd);
+  });
+  const r = n.debugHostile(bad.h, 1_000_000, 7, BUF);
+  t.comment(`hostile guest: ${r.posted} garbage descriptors in ${r.seconds.toFixed(2)} s`);
+  t.ok(r.posted >= 1_000_000 || r.violated, 'a million garbage descriptors posted, or the guest was caught breaking the protocol');
+  const c = bad.h.counters();
+  t.ok(c['disk.invalid'] > 100_000, `most block requests refused (${c['disk.invalid']})`);
+  t.ok(c['net.txErrors'] > 100_000, `most frame lengths refused (${c['net.txErrors']})`);
+  t.ok(n.switchCounters(sw).macs <= 4096, 'the MAC table stays bounded');
+  t.equal(await good.blk.run({ op: abi.SN_BLK_OP_READ, offset: 0n, addr: BigInt(BUF), len: 512n, id: 1n }), 0, 'another guest is served');
+  const pn = new NetGuest(peer, 1);
+  while (pn.receive()) {}
+  n.switchSend(sw, ep, frame(MAC_B, MAC_E, 42));
+  await until(() => pn.pending() > 0, 'a frame at the peer');
+  let last: Buffer | undefined;
+  for (let f = pn.receive(); f; f = pn.receive()) last = f;
+  t.same(last, frame(MAC_B, MAC_E, 42), 'the switch still delivers');
+  for (const ev of bad.events) t.match(ev, { type: /^(violation|error)$/, device: /^(disk|net)$/, message: /./ });
+});
+
+t.test('measured: switch frames per second and block request latency', async (t) => {
+  const { guests } = switchSetup(t, 2);
+  const [a, b] = guests;
+  const count = 400_000;
+  const r = n.debugBenchSwitch(a.g.h, 1, b.g.h, 1, frame(MAC_B, MAC_A, 0, 64), count);
+  const fps = r.received / r.seconds;
+  t.comment(`switch: ${r.received}/${r.sent} 64-byte frames guest to guest in ${r.seconds.toFixed(3)} s = ${Math.round(fps)} frames/s`);
+  t.ok(r.received > count * 0.05, 'frames arrive');
+  t.equal(a.g.h.counters()['net0.txPackets'], count, 'A sent every frame');
+  t.equal(r.received + b.g.h.counters()['net1.rxDropped'], count, 'every frame was received by B or dropped at its full rx queue');
+  const { g } = blockGuest(t, 4096, 16 << 20);
+  const img = image('floor.img', 16 << 20);
+  t.teardown(() => fs.closeSync(img.fd));
+  for (const [op, name] of [[2, 'write'], [1, 'read']] as const) {
+    for (const size of [4096, 65536]) {
+      const reqs = size === 4096 ? 20000 : 4000;
+      const ring = n.debugBenchBlock(g.h, 1, op, size, reqs, BUF, 16 << 20);
+      const floor = n.debugBenchFloor(img.fd, op, size, reqs, 16 << 20);
+      t.equal(ring.errors, 0);
+      t.comment(
+        `block ${name} ${size / 1024} KiB: ${((ring.seconds / reqs) * 1e6).toFixed(2)} µs/request through the rings, ` +
+          `${((floor.seconds / reqs) * 1e6).toFixed(2)} µs direct (${(floor.seconds / ring.seconds).toFixed(2)}x of the floor)`,
+      );
+    }
+  }
+});
