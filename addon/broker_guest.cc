@@ -152,6 +152,12 @@ std::shared_ptr<Guest> Guest::Create(GuestSpec &spec, Napi::ThreadSafeFunction e
 
 Guest::~Guest() { Stop(); }
 
+void Guest::CleanupHook(void *arg) { static_cast<Guest *>(arg)->Stop(); }
+
+void Guest::AddCleanupHook(napi_env env) {
+  if (napi_add_env_cleanup_hook(env, CleanupHook, this) == napi_ok) hook_env_ = env;
+}
+
 bool Guest::Own(int *fd, const std::string &device, std::string *err) {
   if (*fd < 0) return true;
   int d = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
@@ -189,6 +195,8 @@ bool Guest::Start(std::string *err) {
 void Guest::Stop() {
   if (stopped_) return;
   stopped_ = true;
+  if (hook_env_ != nullptr) napi_remove_env_cleanup_hook(hook_env_, CleanupHook, this);
+  hook_env_ = nullptr;
   stopping_.store(true);
   if (started_) {
     WakePump();

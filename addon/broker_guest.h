@@ -58,6 +58,10 @@ class Guest {
   Guest(const Guest &) = delete;
   Guest &operator=(const Guest &) = delete;
 
+  // Stops this guest before Node tears down the environment (and with it
+  // the event TSFN): registered after the TSFN, so it runs before its hook.
+  void AddCleanupHook(napi_env env);
+
   bool Start(std::string *err);
   // Joins the pump, leaves the switches, unmaps, closes the doorbells.
   // Idempotent; safe from the JS thread only.
@@ -86,6 +90,7 @@ class Guest {
   // epoll tags: the guest's doorbell, the stop/violation wake-up, tap i.
   static constexpr uint64_t kTagDoorbell = 1, kTagWake = 2, kTagTap = 16;
   static void *PumpMain(void *arg);
+  static void CleanupHook(void *arg);
   void Pump();
   bool ServiceAll(bool *kick);
   void Sleep();
@@ -108,6 +113,7 @@ class Guest {
   std::atomic<bool> stopping_{false}, violated_{false};
   std::atomic<uint64_t> sleeps_{0}, kicks_{0};
 
+  napi_env hook_env_ = nullptr;
   std::mutex events_mu_;  // guards events_ against Release while a pump reports
   bool events_open_ = false;
   Napi::ThreadSafeFunction events_;

@@ -95,6 +95,7 @@ Napi::Value CreateGuestBroker(const Napi::CallbackInfo &info) {
     Napi::Error::New(env, "createGuestBroker: " + err).ThrowAsJavaScriptException();
     return env.Undefined();
   }
+  guest->AddCleanupHook(env);
   auto *ctor = static_cast<Napi::FunctionReference *>(info.Data());
   return ctor->New({Napi::External<std::shared_ptr<Guest>>::New(env, &guest)});
 }

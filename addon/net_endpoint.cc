@@ -7,6 +7,22 @@ namespace sn {
 
 Endpoint::~Endpoint() { Close(); }
 
+void Endpoint::Attach(napi_env env, const std::shared_ptr<Switch> &sw, const uint8_t mac[6]) {
+  sw_ = sw;
+  port_ = sw->AddPort(this, mac);
+  if (napi_add_env_cleanup_hook(env, CleanupHook, this) == napi_ok) hook_env_ = env;
+}
+
+void Endpoint::CleanupHook(void *arg) { static_cast<Endpoint *>(arg)->Detach(); }
+
+void Endpoint::Detach() {
+  if (hook_env_ != nullptr) napi_remove_env_cleanup_hook(hook_env_, CleanupHook, this);
+  hook_env_ = nullptr;
+  if (auto sw = sw_.lock()) sw->RemovePort(port_);
+  sw_.reset();
+  Close();
+}
+
 uint32_t Endpoint::Deliver(const Frame *frames, uint32_t n) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!open_) {

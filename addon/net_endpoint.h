@@ -19,6 +19,13 @@ class Endpoint : public SwitchPort, public std::enable_shared_from_this<Endpoint
   explicit Endpoint(Napi::ThreadSafeFunction tsfn) : tsfn_(tsfn) {}
   ~Endpoint() override;
 
+  // Joins the switch; registers an environment cleanup hook (after the
+  // TSFN's, so it runs first) that leaves the switch and releases the TSFN.
+  void Attach(napi_env env, const std::shared_ptr<Switch> &sw, const uint8_t mac[6]);
+  // Leaves the switch (waiting for deliveries in flight) and closes. JS thread.
+  void Detach();
+  uint32_t port() const { return port_; }
+
   // Any thread (pumps and the JS thread): copies the frames into the
   // pending batch and schedules one JS call for the whole batch.
   uint32_t Deliver(const Frame *frames, uint32_t n) override;
@@ -30,11 +37,15 @@ class Endpoint : public SwitchPort, public std::enable_shared_from_this<Endpoint
 
  private:
   static void CallJs(Napi::Env env, Napi::Function fn, std::shared_ptr<Endpoint> *self);
+  static void CleanupHook(void *arg);
 
   // Bounds what a JS side that does not keep up can make the tender hold.
   static constexpr size_t kMaxPendingFrames = 16384;
   static constexpr size_t kMaxPendingBytes = 32u << 20;
 
+  std::weak_ptr<Switch> sw_;
+  uint32_t port_ = 0;
+  napi_env hook_env_ = nullptr;
   std::mutex mu_;
   bool open_ = true;
   bool scheduled_ = false;

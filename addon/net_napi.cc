@@ -15,8 +15,10 @@ namespace sn {
 namespace {
 
 // TypeScript endpoints by (switch, port). Only the JS thread touches this map;
-// pumps reach an endpoint through the switch, which RemovePort fences.
-std::map<std::pair<uint32_t, uint32_t>, std::shared_ptr<Endpoint>> g_endpoints;
+// pumps reach an endpoint through the switch, which RemovePort fences. Never
+// destroyed: at exit the environment's cleanup hooks have detached them all,
+// and a static destructor running after that could only do harm.
+auto &g_endpoints = *new std::map<std::pair<uint32_t, uint32_t>, std::shared_ptr<Endpoint>>();
 
 Napi::Value Usage(Napi::Env env, const char *msg) {
   Napi::TypeError::New(env, std::string("Usage: ") + msg).ThrowAsJavaScriptException();
@@ -61,9 +63,9 @@ Napi::Value AddEndpoint(const Napi::CallbackInfo &info) {
   auto tsfn = Napi::ThreadSafeFunction::New(env, info[2].As<Napi::Function>(), "sn-switch-endpoint", 0, 1);
   tsfn.Unref(env);
   auto ep = std::make_shared<Endpoint>(tsfn);
-  uint32_t port = sw->AddPort(ep.get(), info[1].As<Napi::Buffer<uint8_t>>().Data());
-  g_endpoints[{sw->id(), port}] = ep;
-  return Napi::Number::New(env, port);
+  ep->Attach(env, sw, info[1].As<Napi::Buffer<uint8_t>>().Data());
+  g_endpoints[{sw->id(), ep->port()}] = ep;
+  return Napi::Number::New(env, ep->port());
 }
 
 Napi::Value RemoveEndpoint(const Napi::CallbackInfo &info) {
@@ -76,8 +78,7 @@ Napi::Value RemoveEndpoint(const Napi::CallbackInfo &info) {
   auto it = g_endpoints.find({sw->id(), static_cast<uint32_t>(port)});
   if (it == g_endpoints.end())
     return Fail(env, "switchRemoveEndpoint: no endpoint " + std::to_string(port) + " on switch " + std::to_string(sw->id()));
-  sw->RemovePort(it->first.second);
-  it->second->Close();
+  it->second->Detach();
   g_endpoints.erase(it);
   return env.Undefined();
 }
@@ -104,8 +105,7 @@ Napi::Value Destroy(const Napi::CallbackInfo &info) {
   if (!sw) return env.Undefined();
   for (auto it = g_endpoints.begin(); it != g_endpoints.end();) {
     if (it->first.first == sw->id()) {
-      sw->RemovePort(it->first.second);
-      it->second->Close();
+      it->second->Detach();
       it = g_endpoints.erase(it);
     } else {
       ++it;

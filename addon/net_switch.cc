@@ -16,8 +16,10 @@ uint64_t MacKey(const uint8_t *m) {
 
 constexpr uint32_t kChunk = 64;
 
-std::mutex g_registry_mu;
-std::unordered_map<uint32_t, std::shared_ptr<Switch>> g_switches;
+// Never destroyed (see g_endpoints in net_napi.cc): pumps may still hold
+// switches while the process exits.
+std::mutex &g_registry_mu = *new std::mutex();
+auto &g_switches = *new std::unordered_map<uint32_t, std::shared_ptr<Switch>>();
 uint32_t g_next_switch = 1;
 
 }  // namespace
