@@ -160,14 +160,14 @@ static size_t answer_icmp(struct responder *r, uint8_t *f, size_t len)
     return ETH_HLEN + total;
 }
 
-/* Reads every frame waiting on `r` and answers what is ours; returns -1 on an I/O error. */
-static int drain(struct responder *r)
+/* Reads every frame waiting on `r` and answers what is ours; returns the frames read, -1 on an I/O error. */
+static int64_t drain(struct responder *r)
 {
-    for (;;) {
+    for (int64_t frames = 0;; frames++) {
         size_t len;
         solo5_result_t res = solo5_net_read(r->h, frame, sizeof frame, &len);
         if (res == SOLO5_R_AGAIN)
-            return 0;
+            return frames;
         if (res != SOLO5_R_OK) {
             sn_printf("net: read %s: result %d\n", r->dev, (int)res);
             return -1;
@@ -192,10 +192,17 @@ static int drain(struct responder *r)
 /*
  * Serves `n` interfaces until each has sent `count` echo replies (forever
  * when count is 0). Every ready device is drained before the next yield, so
- * a burst costs one wake-up, not one per frame.
+ * a burst costs one wake-up, not one per frame. It also holds solo5_yield to
+ * its word: a bit for a handle that is not ours, or for one with nothing to
+ * read, is counted as spurious and fails the run.
  */
 static int serve(struct responder *rs, int n, uint64_t count)
 {
+    solo5_handle_set_t ours = 0;
+    uint64_t spurious = 0;
+
+    for (int i = 0; i < n; i++)
+        ours |= 1ULL << rs[i].h;
     for (;;) {
         int done = count != 0;
         for (int i = 0; i < n; i++)
@@ -205,15 +212,26 @@ static int serve(struct responder *rs, int n, uint64_t count)
             break;
         solo5_handle_set_t ready = 0;
         solo5_yield(solo5_clock_monotonic() + NS_PER_SEC, &ready);
+        if (ready & ~ours)
+            spurious++;
         for (int i = 0; i < n; i++) {
-            if ((ready & (1ULL << rs[i].h)) && drain(&rs[i]) != 0)
+            if (!(ready & (1ULL << rs[i].h)))
+                continue;
+            int64_t got = drain(&rs[i]);
+            if (got < 0)
                 return SOLO5_EXIT_FAILURE;
+            if (got == 0)
+                spurious++;
         }
     }
     for (int i = 0; i < n; i++)
         sn_printf("net: %s: %lu echo replies, %lu ARP replies, %lu frames ignored\n", rs[i].dev,
                   (unsigned long)rs[i].echo_replies, (unsigned long)rs[i].arp_replies,
                   (unsigned long)rs[i].ignored);
+    if (spurious != 0) {
+        sn_printf("FAILURE: solo5_yield reported %lu spurious ready bits\n", (unsigned long)spurious);
+        return SOLO5_EXIT_FAILURE;
+    }
     sn_puts("SUCCESS\n");
     return SOLO5_EXIT_SUCCESS;
 }
