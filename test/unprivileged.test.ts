@@ -59,3 +59,34 @@ t.test('bundled unikernels as nobody', { skip }, async (tt) => {
     for (const m of spt.markers) tt.match(r.stdout, m, `${name}: ${m}`);
   }
 });
+
+t.test('block and switch networking as nobody, through the API', { skip }, async (tt) => {
+  const dir = runtimeCopy();
+  tt.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const img = path.join(dir, 'disk.img');
+  fs.writeFileSync(img, Buffer.alloc(1 << 20));
+  fs.chownSync(img, nobody!.uid, nobody!.gid);
+  const script = `
+    const { run, launch, VirtualSwitch, Pinger } = require(${JSON.stringify(path.join(dir, 'dist', 'lib', 'index.js'))});
+    (async () => {
+      const b = await run({ kernel: ${JSON.stringify(path.join(dir, 'guest', 'build', 'blk.spt'))}, memMB: 32, block: { storage: { path: ${JSON.stringify(img)} } }, timeoutMs: 30000 });
+      const sw = new VirtualSwitch();
+      const g = await launch({ kernel: ${JSON.stringify(path.join(dir, 'guest', 'build', 'net.spt'))}, args: ['--solo5:quiet', '10.0.0.2', '1000'], memMB: 32, net: { service: { switch: sw } } });
+      const p = new Pinger(sw.endpoint(), '10.0.0.1');
+      const mac = await p.resolve('10.0.0.2');
+      const r = await p.ping('10.0.0.2', mac, 1000, { window: 16 });
+      const e = await g.exited;
+      sw.close();
+      console.log(JSON.stringify({ uid: process.getuid(), blk: b.exit.status, blkOk: b.output.includes('SUCCESS'), received: r.received, net: e.status }));
+    })();`;
+  const r = spawnSync(process.execPath, ['-e', script], {
+    uid: nobody!.uid,
+    gid: nobody!.gid,
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    encoding: 'utf8',
+    timeout: 60000,
+  });
+  tt.equal(r.status, 0, `the script ran ${r.stderr.trim()}`);
+  tt.same(JSON.parse(r.stdout.trim() || '{}'), { uid: nobody!.uid, blk: 0, blkOk: true, received: 1000, net: 0 }, 'blk and 1000 pings as nobody');
+});
