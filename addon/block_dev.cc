@@ -35,6 +35,12 @@ bool BlkDev::CplSpace(uint32_t *space) {
                                  std::to_string(cpl_prod_));
     return false;
   }
+  if (cons - cpl_cons_seen_ > kSlots) {
+    guest_->Violation(name_, "completion consumer index " + std::to_string(cons) + " is behind " + std::to_string(cpl_cons_seen_) +
+                                 ", where it was before (indices only move forward)");
+    return false;
+  }
+  cpl_cons_seen_ = cons;
   *space = kSlots - used;
   return true;
 }
@@ -87,6 +93,12 @@ uint32_t BlkDev::Poll() {
                                  std::to_string(req_cons_));
     return 0;
   }
+  if (prod - req_prod_seen_ > kSlots) {
+    guest_->Violation(name_, "request producer index " + std::to_string(prod) + " is behind " + std::to_string(req_prod_seen_) +
+                                 ", where it was before (indices only move forward)");
+    return 0;
+  }
+  req_prod_seen_ = prod;
   if (avail == 0) return 0;
   uint32_t space = 0;
   if (!CplSpace(&space)) return 0;

@@ -49,6 +49,8 @@ class BlkDev {
   volatile struct sn_blk_cpl *cpls_;
   uint32_t req_cons_ = 0;  // the tender's own copies of its indices
   uint32_t cpl_prod_ = 0;
+  uint32_t req_prod_seen_ = 0;  // the guest's indices as last seen: they may only move forward
+  uint32_t cpl_cons_seen_ = 0;
   bool cpl_wait_armed_ = false;
   bool io_reported_ = false;
 

@@ -56,6 +56,9 @@ Napi::Value MapWrite(const Napi::CallbackInfo &info) {
   uint64_t addr;
   if (!Range(info, usage, &g, &addr, data.Length())) return info.Env().Undefined();
   memcpy(g->mem() + addr, data.Data(), data.Length());
+  // A test playing the guest writes an index and then reads the tender's
+  // waiting flag: the protocol needs a full fence between the two.
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
   return info.Env().Undefined();
 }
 

@@ -84,6 +84,12 @@ uint32_t NetDev::ServiceTx(bool *kick) {
                                  std::to_string(tx_cons_));
     return 0;
   }
+  if (prod - tx_prod_seen_ > kSlots) {
+    guest_->Violation(name_, "tx producer index " + std::to_string(prod) + " is behind " + std::to_string(tx_prod_seen_) +
+                                 ", where it was before (indices only move forward)");
+    return 0;
+  }
+  tx_prod_seen_ = prod;
   if (avail == 0) return 0;
   const uint32_t n = std::min(avail, kBatch);
   Frame frames[kBatch];
@@ -145,6 +151,12 @@ bool NetDev::RxSpaceLocked(uint32_t *space) {
                                  std::to_string(rx_prod_));
     return false;
   }
+  if (cons - rx_cons_seen_ > kSlots) {
+    guest_->Violation(name_, "rx consumer index " + std::to_string(cons) + " is behind " + std::to_string(rx_cons_seen_) +
+                                 ", where it was before (indices only move forward)");
+    return false;
+  }
+  rx_cons_seen_ = cons;
   *space = kSlots - used;
   return true;
 }
@@ -270,6 +282,9 @@ void NetDev::DisarmWait() {
   if (rx_wait_armed_) {
     ShmWrite32(&shm_->rx.prod_waiting, 0);
     rx_wait_armed_ = false;
+    // Woken because the guest made room: frames may have queued in the tap
+    // while epoll was not watching it, so look without waiting for epoll.
+    tap_readable_ = true;
   }
 }
 

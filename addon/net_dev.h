@@ -68,6 +68,8 @@ class NetDev : public SwitchPort {
   uint8_t *tx_buf_, *rx_buf_;
 
   uint32_t tx_cons_ = 0;  // the tender's own copy; never read back from guest memory
+  uint32_t tx_prod_seen_ = 0;  // the guest's indices as last seen: they may only move forward
+  uint32_t rx_cons_seen_ = 0;  // under rx_mu_
   std::mutex rx_mu_;      // several pumps (and the JS thread) may deliver into rx
   uint32_t rx_prod_ = 0;  // under rx_mu_; the tender's own copy
 

@@ -329,6 +329,18 @@ t.test('block: a full completion queue holds requests back until the guest consu
   t.equal((await blk.complete()).id, 64n, 'served after the guest made room and rang');
 });
 
+t.test('an index the guest moves backwards is a violation, even inside the window', async (t) => {
+  const { g, blk } = blockGuest(t, 512, 1 << 20);
+  for (let i = 0; i < 64; i++) blk.post({ op: abi.SN_BLK_OP_READ, offset: 0n, addr: BigInt(BUF), len: 512n, id: BigInt(i) });
+  await until(() => g.r32(blk.base + BLK.cpl + Q.prod) === 64, 'a full completion queue');
+  blk.post({ op: abi.SN_BLK_OP_READ, offset: 0n, addr: BigInt(BUF), len: 512n, id: 64n });
+  await until(() => g.r32(blk.base + BLK.cpl + Q.prod_waiting) === 1, 'the tender to see request 65 and wait for room');
+  g.w32(blk.base + BLK.req + Q.prod, 64);
+  g.kickTender();
+  await until(() => g.events.length > 0, 'the violation');
+  t.same(g.events, [{ type: 'violation', device: 'disk', message: 'request producer index 64 is behind 65, where it was before (indices only move forward)' }]);
+});
+
 t.test('a protocol violation stops that guest only; the tender and other guests go on', async (t) => {
   const bad = blockGuest(t, 512, 1 << 20);
   const good = blockGuest(t, 512, 1 << 20);
