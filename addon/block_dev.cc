@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "broker_index.h"
 #include "broker_shm.h"
 
 namespace sn {
@@ -27,22 +28,11 @@ BlkDev::BlkDev(Guest *guest, const BlkSpec &spec, const DevPlacement &place, uin
 }
 
 bool BlkDev::CplSpace(uint32_t *space) {
-  const uint32_t cons = ShmAcquire(&shm_->cpl.cons);
-  const uint32_t used = cpl_prod_ - cons;
-  if (used > kSlots) {
-    guest_->Violation(name_, "completion consumer index " + std::to_string(cons) + " is not within " +
-                                 std::to_string(kSlots) + " slots behind the producer index " +
-                                 std::to_string(cpl_prod_));
-    return false;
-  }
-  if (cons - cpl_cons_seen_ > kSlots) {
-    guest_->Violation(name_, "completion consumer index " + std::to_string(cons) + " is behind " + std::to_string(cpl_cons_seen_) +
-                                 ", where it was before (indices only move forward)");
-    return false;
-  }
-  cpl_cons_seen_ = cons;
-  *space = kSlots - used;
-  return true;
+  std::string why;
+  if (CheckConsumer("completion consumer", ShmAcquire(&shm_->cpl.cons), cpl_prod_, &cpl_cons_seen_, kSlots, space, &why))
+    return true;
+  guest_->Violation(name_, why);
+  return false;
 }
 
 uint32_t BlkDev::Check(const BlkReq &r) const {
@@ -85,20 +75,12 @@ uint32_t BlkDev::Execute(const BlkReq &r) {
 }
 
 uint32_t BlkDev::Poll() {
-  const uint32_t prod = ShmAcquire(&shm_->req.prod);
-  const uint32_t avail = prod - req_cons_;
-  if (avail > kSlots) {
-    guest_->Violation(name_, "request producer index " + std::to_string(prod) + " is more than " +
-                                 std::to_string(kSlots) + " slots ahead of the consumer index " +
-                                 std::to_string(req_cons_));
+  uint32_t avail;
+  std::string why;
+  if (!CheckProducer("request producer", ShmAcquire(&shm_->req.prod), req_cons_, &req_prod_seen_, kSlots, &avail, &why)) {
+    guest_->Violation(name_, why);
     return 0;
   }
-  if (prod - req_prod_seen_ > kSlots) {
-    guest_->Violation(name_, "request producer index " + std::to_string(prod) + " is behind " + std::to_string(req_prod_seen_) +
-                                 ", where it was before (indices only move forward)");
-    return 0;
-  }
-  req_prod_seen_ = prod;
   if (avail == 0) return 0;
   uint32_t space = 0;
   if (!CplSpace(&space)) return 0;

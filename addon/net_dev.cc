@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "broker_index.h"
 #include "broker_shm.h"
 
 namespace sn {
@@ -76,20 +77,12 @@ uint32_t NetDev::Poll(bool *kick) {
 }
 
 uint32_t NetDev::ServiceTx(bool *kick) {
-  const uint32_t prod = ShmAcquire(&shm_->tx.prod);
-  const uint32_t avail = prod - tx_cons_;
-  if (avail > kSlots) {
-    guest_->Violation(name_, "tx producer index " + std::to_string(prod) + " is more than " +
-                                 std::to_string(kSlots) + " slots ahead of the consumer index " +
-                                 std::to_string(tx_cons_));
+  uint32_t avail;
+  std::string why;
+  if (!CheckProducer("tx producer", ShmAcquire(&shm_->tx.prod), tx_cons_, &tx_prod_seen_, kSlots, &avail, &why)) {
+    guest_->Violation(name_, why);
     return 0;
   }
-  if (prod - tx_prod_seen_ > kSlots) {
-    guest_->Violation(name_, "tx producer index " + std::to_string(prod) + " is behind " + std::to_string(tx_prod_seen_) +
-                                 ", where it was before (indices only move forward)");
-    return 0;
-  }
-  tx_prod_seen_ = prod;
   if (avail == 0) return 0;
   const uint32_t n = std::min(avail, kBatch);
   Frame frames[kBatch];
@@ -143,22 +136,11 @@ void NetDev::TapWrite(const Frame *frames, uint32_t n) {
 }
 
 bool NetDev::RxSpaceLocked(uint32_t *space) {
-  const uint32_t cons = ShmAcquire(&shm_->rx.cons);
-  const uint32_t used = rx_prod_ - cons;
-  if (used > kSlots) {
-    guest_->Violation(name_, "rx consumer index " + std::to_string(cons) + " is not within " +
-                                 std::to_string(kSlots) + " slots behind the producer index " +
-                                 std::to_string(rx_prod_));
-    return false;
-  }
-  if (cons - rx_cons_seen_ > kSlots) {
-    guest_->Violation(name_, "rx consumer index " + std::to_string(cons) + " is behind " + std::to_string(rx_cons_seen_) +
-                                 ", where it was before (indices only move forward)");
-    return false;
-  }
-  rx_cons_seen_ = cons;
-  *space = kSlots - used;
-  return true;
+  std::string why;
+  if (CheckConsumer("rx consumer", ShmAcquire(&shm_->rx.cons), rx_prod_, &rx_cons_seen_, kSlots, space, &why))
+    return true;
+  guest_->Violation(name_, why);
+  return false;
 }
 
 uint32_t NetDev::Deliver(const Frame *frames, uint32_t n) {
@@ -177,24 +159,33 @@ uint32_t NetDev::Deliver(const Frame *frames, uint32_t n) {
         rx_dropped_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
-      const uint32_t idx = rx_prod_ & kMask;
-      uint8_t *dst = rx_buf_ + static_cast<uint64_t>(idx) * stride_;
-      memcpy(dst, const_cast<const uint8_t *>(frames[i].data), len);
-      ShmWrite32(&rx_slots_[idx].len, len);
-      ShmWrite32(&rx_slots_[idx].flags, 0);
-      if (pcap_) CapturePacket(dst, len);
-      rx_prod_++;
+      memcpy(RxBufferLocked(), const_cast<const uint8_t *>(frames[i].data), len);
+      FillRxSlotLocked(len);
       space--;
       queued++;
-      rx_bytes_.fetch_add(len, std::memory_order_relaxed);
     }
     if (queued == 0) return 0;
     ShmRelease(&shm_->rx.prod, rx_prod_);
   }
-  rx_packets_.fetch_add(queued, std::memory_order_relaxed);
-  ShmFullFence();
-  if (ShmRead32(&shm_->rx.cons_waiting)) guest_->KickGuest();
+  if (RxPublished(queued)) guest_->KickGuest();
   return queued;
+}
+
+uint8_t *NetDev::RxBufferLocked() { return rx_buf_ + static_cast<uint64_t>(rx_prod_ & kMask) * stride_; }
+
+void NetDev::FillRxSlotLocked(uint32_t len) {
+  const uint32_t idx = rx_prod_ & kMask;
+  ShmWrite32(&rx_slots_[idx].len, len);
+  ShmWrite32(&rx_slots_[idx].flags, 0);
+  if (pcap_) CapturePacket(RxBufferLocked(), len);
+  rx_bytes_.fetch_add(len, std::memory_order_relaxed);
+  rx_prod_++;
+}
+
+bool NetDev::RxPublished(uint32_t n) {
+  rx_packets_.fetch_add(n, std::memory_order_relaxed);
+  ShmFullFence();
+  return ShmRead32(&shm_->rx.cons_waiting) != 0;
 }
 
 uint32_t NetDev::TapReceive(bool *kick) {
@@ -204,11 +195,9 @@ uint32_t NetDev::TapReceive(bool *kick) {
     uint32_t space = 0;
     if (!RxSpaceLocked(&space)) return 0;
     while (space > 0 && got < kBatch) {
-      const uint32_t idx = rx_prod_ & kMask;
-      uint8_t *dst = rx_buf_ + static_cast<uint64_t>(idx) * stride_;
       // Straight into the guest's slot buffer; a frame that fills the whole
       // stride (one byte more than mtu + 14) was larger than the MTU.
-      ssize_t r = read(tap_fd_, dst, stride_);
+      ssize_t r = read(tap_fd_, RxBufferLocked(), stride_);
       if (r < 0) {
         if (errno == EINTR) continue;
         tap_readable_ = false;
@@ -223,21 +212,14 @@ uint32_t NetDev::TapReceive(bool *kick) {
         rx_dropped_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
-      const uint32_t len = static_cast<uint32_t>(r);
-      ShmWrite32(&rx_slots_[idx].len, len);
-      ShmWrite32(&rx_slots_[idx].flags, 0);
-      if (pcap_) CapturePacket(dst, len);
-      rx_prod_++;
+      FillRxSlotLocked(static_cast<uint32_t>(r));
       space--;
       got++;
-      rx_bytes_.fetch_add(len, std::memory_order_relaxed);
     }
     if (got == 0) return 0;
     ShmRelease(&shm_->rx.prod, rx_prod_);
   }
-  rx_packets_.fetch_add(got, std::memory_order_relaxed);
-  ShmFullFence();
-  if (ShmRead32(&shm_->rx.cons_waiting)) *kick = true;
+  if (RxPublished(got)) *kick = true;
   return got;
 }
 

@@ -55,6 +55,12 @@ class NetDev : public SwitchPort {
   uint32_t TapReceive(bool *kick);
   void TapWrite(const Frame *frames, uint32_t n);
   bool RxSpaceLocked(uint32_t *space);  // rx_mu_ held; false on a violation
+  // rx_mu_ held: the buffer of the next rx slot, and handing that slot over
+  // once the frame is in it (published by the caller's release of rx.prod).
+  uint8_t *RxBufferLocked();
+  void FillRxSlotLocked(uint32_t len);
+  // After publishing n frames: counts them; true when the guest waits for rx.
+  bool RxPublished(uint32_t n);
   void SetTapInterest(bool on);
   void CapturePacket(const volatile uint8_t *data, uint32_t len);
 
