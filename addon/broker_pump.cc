@@ -1,5 +1,6 @@
 // broker_pump.cc: the per-guest pump thread: services every ring, spins briefly when idle, then sleeps.
 #include <pthread.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@ namespace {
 // While spinning, look at the tap fds this often (they have no index in
 // shared memory to watch, so only epoll tells us about them).
 constexpr uint64_t kTapPeekNs = 4000;
+constexpr uint64_t kYieldAfterNs = 5000;
 
 }  // namespace
 
@@ -96,6 +98,9 @@ void Guest::Pump() {
         Dispatch(0);
         last_peek = now;
       }
+      // Past the first few microseconds, give the core away between looks:
+      // on a busy machine the guest we wait for may need this very core.
+      if (now - idle_since >= kYieldAfterNs) sched_yield();
       continue;
     }
     Sleep();
