@@ -111,7 +111,7 @@ export async function switchThroughputRows(target: Target): Promise<Row[]> {
       floorName: 'target',
       floor: 500_000,
       compare: 'ratio',
-      target: size === 64 ? 1 : 0,
+      target: size === 64 ? 1 : undefined,
       direction: 'min',
     });
   }
@@ -142,7 +142,7 @@ export async function rttRows(target: Target): Promise<Row[]> {
   const why = tapUnavailable();
   if (why) {
     console.log(`(tap round trips skipped: ${why})`);
-    rows.push({ name: `${target} switch RTT median (TS endpoint)`, unit: 'us', value: median(switchRtts), floorName: '-', floor: median(switchRtts), compare: 'ratio', target: 1 });
+    rows.push({ name: `${target} switch RTT median (TS endpoint)`, unit: 'us', value: median(switchRtts), floorName: '-', floor: median(switchRtts), compare: 'ratio' });
     return rows;
   }
   const tn = createTapNamespace();
@@ -159,10 +159,11 @@ export async function rttRows(target: Target): Promise<Row[]> {
     const tapRtts = kpingRtts(tn.guestIp, N);
     await ended;
     rows.push(
-      { name: `${target} switch RTT median (TS endpoint)`, unit: 'us', value: median(switchRtts), floorName: 'kernel echo (netns)', floor: median(floor), compare: 'ratio', target: 2 },
-      { name: `${target} switch RTT p99 (TS endpoint)`, unit: 'us', value: percentile(switchRtts, 99), floorName: 'kernel echo p99', floor: percentile(floor, 99), compare: 'ratio', target: 4 },
+      // The switch round trip includes JavaScript on the endpoint side; the issue sets no target for it.
+      { name: `${target} switch RTT median (TS endpoint)`, unit: 'us', value: median(switchRtts), floorName: 'kernel echo (netns)', floor: median(floor), compare: 'ratio' },
+      { name: `${target} switch RTT p99 (TS endpoint)`, unit: 'us', value: percentile(switchRtts, 99), floorName: 'kernel echo p99', floor: percentile(floor, 99), compare: 'ratio' },
       { name: `${target} tap RTT median (kernel ping)`, unit: 'us', value: median(tapRtts), floorName: 'kernel echo (netns)', floor: median(floor), compare: 'ratio', target: 2 },
-      { name: `${target} tap RTT p99 (kernel ping)`, unit: 'us', value: percentile(tapRtts, 99), floorName: 'kernel echo p99', floor: percentile(floor, 99), compare: 'ratio', target: 4 },
+      { name: `${target} tap RTT p99 (kernel ping)`, unit: 'us', value: percentile(tapRtts, 99), floorName: 'kernel echo p99', floor: percentile(floor, 99), compare: 'ratio' },
     );
   } finally {
     tn.close();
@@ -193,8 +194,6 @@ export async function tapThroughputRows(target: Target): Promise<Row[]> {
         floorName: 'whole run incl. start-up',
         floor: delivered / secs,
         compare: 'ratio',
-        target: 0,
-        direction: 'min',
       });
     }
   } finally {

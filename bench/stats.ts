@@ -36,8 +36,8 @@ export interface Row {
   floor: number;
   /** 'ratio' compares value/floor, 'diff' compares value-floor. */
   compare: 'ratio' | 'diff';
-  /** Target: the ratio or difference must be at most this (or at least, for 'min'). */
-  target: number;
+  /** Target: the ratio or difference must be at most this (or at least, for 'min'); undefined: reported only. */
+  target?: number;
   direction?: 'max' | 'min';
 }
 
@@ -51,15 +51,16 @@ export function printTable(rows: Row[]): boolean {
   const body = rows.map((r) => {
     const measure = r.compare === 'ratio' ? r.value / r.floor : r.value - r.floor;
     const dir = r.direction ?? 'max';
-    const ok = dir === 'max' ? measure <= r.target : measure >= r.target;
+    const ok = r.target === undefined ? undefined : dir === 'max' ? measure <= r.target : measure >= r.target;
     const m = r.compare === 'ratio' ? `${measure.toFixed(2)}x` : `${measure >= 0 ? '+' : ''}${fmt(measure)} ${r.unit}`;
-    const tg = `${dir === 'max' ? '<=' : '>='} ${r.compare === 'ratio' ? `${r.target}x` : `+${r.target} ${r.unit}`}`;
-    return [r.name, `${fmt(r.value)} ${r.unit}`, r.floorName, `${fmt(r.floor)} ${r.unit}`, m, tg, ok ? 'yes' : 'NO'];
+    const tg =
+      r.target === undefined ? '-' : `${dir === 'max' ? '<=' : '>='} ${r.compare === 'ratio' ? `${r.target}x` : `+${r.target} ${r.unit}`}`;
+    return [r.name, `${fmt(r.value)} ${r.unit}`, r.floorName, `${fmt(r.floor)} ${r.unit}`, m, tg, ok === undefined ? '-' : ok ? 'yes' : 'NO'];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   console.log(line(head));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const b of body) console.log(line(b));
-  return body.every((b) => b[6] === 'yes');
+  return body.every((b) => b[6] !== 'NO');
 }
