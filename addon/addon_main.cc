@@ -66,6 +66,9 @@ Napi::Object Layout(Napi::Env env) {
   SN_EXPORT_OFFSET(offsets, sn_bootinfo, tsc_freq);
   SN_EXPORT_OFFSET(offsets, sn_bootinfo, wait_fd);
   SN_EXPORT_OFFSET(offsets, sn_bootinfo, console_fd);
+  SN_EXPORT_OFFSET(offsets, sn_bootinfo, tsc_base);
+  SN_EXPORT_OFFSET(offsets, sn_bootinfo, mono_base_ns);
+  SN_EXPORT_OFFSET(offsets, sn_bootinfo, wall_base_ns);
   SN_EXPORT_OFFSET(offsets, sn_plan, magic);
   SN_EXPORT_OFFSET(offsets, sn_plan, abi_version);
   SN_EXPORT_OFFSET(offsets, sn_plan, target);
@@ -116,6 +119,7 @@ Napi::Object Layout(Napi::Env env) {
   constants.Set("SN_FD_PLAN", Napi::Number::New(env, SN_FD_PLAN));
   constants.Set("SN_FD_DOORBELL0", Napi::Number::New(env, SN_FD_DOORBELL0));
   constants.Set("SN_FD_WAIT", Napi::Number::New(env, SN_FD_WAIT));
+  constants.Set("SN_FD_VCPU", Napi::Number::New(env, SN_FD_VCPU));
 
   Napi::Object layout = Napi::Object::New(env);
   layout.Set("offsets", offsets);

@@ -121,7 +121,16 @@ struct sn_bootinfo {
     uint64_t tsc_freq;     /* hvt: TSC ticks per second; 0 on spt */
     int32_t wait_fd;       /* spt: epoll fd the guest sleeps on in solo5_yield */
     int32_t console_fd;    /* spt: fd for console output */
-    uint64_t reserved[20];
+    /*
+     * hvt: the clocks, written by the helper just before the vCPU first runs
+     * (0 on spt). At guest TSC value tsc_base the host's CLOCK_MONOTONIC read
+     * mono_base_ns and its CLOCK_REALTIME wall_base_ns; the guest adds the
+     * TSC ticks since then, converted at tsc_freq.
+     */
+    uint64_t tsc_base;
+    uint64_t mono_base_ns;
+    uint64_t wall_base_ns;
+    uint64_t reserved[17];
 };
 SN_STATIC_ASSERT(sizeof(struct sn_bootinfo) == 256, "bootinfo layout");
 
@@ -171,6 +180,13 @@ SN_STATIC_ASSERT(sizeof(struct sn_plan) == 64 + 24 * SN_PLAN_MAX_REGIONS, "plan 
 #define SN_FD_DOORBELL0 5 /* device doorbells, plan.ndoorbells of them */
 /* After setup (spt): the helper's epoll fd, on which the guest waits. */
 #define SN_FD_WAIT 3
+/*
+ * hvt: the KVM device (/dev/kvm, opened by the tender) is the fd right after
+ * the doorbells, SN_FD_DOORBELL0 + plan.ndoorbells. After setup the helper
+ * holds its vCPU at SN_FD_VCPU (and the same wait epoll at SN_FD_WAIT, which
+ * it sleeps on for the guest); the device and VM fds are closed.
+ */
+#define SN_FD_VCPU 4
 
 /* ------------------------------------------------------------------------
  * Device rings (docs/abi.md, "Rings"). The tender places the ring area at

@@ -67,6 +67,8 @@ export const SN_FD_MEM = 3;
 export const SN_FD_PLAN = 4;
 export const SN_FD_DOORBELL0 = 5;
 export const SN_FD_WAIT = 3;
+/** hvt: the helper's vCPU fd after set-up (the KVM device fd at exec follows the doorbells). */
+export const SN_FD_VCPU = 4;
 
 /** Device rings. */
 export const SN_RINGS_MAGIC = 0x31474e49524e5335n; // "5SNRING1"
@@ -105,7 +107,10 @@ export const SN_BOOTINFO = {
     tsc_freq: 80,
     wait_fd: 88,
     console_fd: 92,
-    reserved: 96,
+    tsc_base: 96,
+    mono_base_ns: 104,
+    wall_base_ns: 112,
+    reserved: 120,
   },
 } as const satisfies StructLayout;
 

@@ -5,9 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { HostError, ManifestError, UsageError } from './errors';
 
+export type BuildTarget = 'spt' | 'hvt';
+export const BUILD_TARGETS: readonly BuildTarget[] = ['spt', 'hvt'];
+
 export interface BuildOptions {
-  /** Only spt exists so far. */
-  target: 'spt';
+  /** Which bindings to link: spt (a seccomp-confined process) or hvt (a KVM virtual machine). */
+  target: BuildTarget;
   /** Path of the JSON manifest (type solo5.manifest). */
   manifest: string;
   /** C (.c) and assembly (.S, .s) sources of the application. */
@@ -20,19 +23,21 @@ export interface BuildOptions {
   log?: (message: string) => void;
 }
 
-/** Where the package keeps the pieces a build needs; resolved from this file (dist/lib/build.js). */
-export function guestPaths(root = path.resolve(__dirname, '..', '..')) {
+/** Where the package keeps the pieces a build for `target` needs; resolved from this file (dist/lib/build.js). */
+export function guestPaths(target: BuildTarget = 'spt', root = path.resolve(__dirname, '..', '..')) {
   return {
     root,
     include: [path.join(root, 'guest', 'include'), path.join(root, 'include')],
-    flagsFile: path.join(root, 'guest', 'spt.flags'),
-    linkerScript: path.join(root, 'guest', 'bindings', 'spt', 'spt.ld'),
-    bindings: path.join(root, 'guest', 'build', 'bindings-spt', 'solo5-spt.o'),
+    flagsFile: path.join(root, 'guest', `${target}.flags`),
+    linkerScript: path.join(root, 'guest', 'bindings', target, `${target}.ld`),
+    // hvt.ld includes spt.ld (one image layout for both), which ld finds on its search path.
+    linkerSearch: [path.join(root, 'guest', 'bindings', 'spt')],
+    bindings: path.join(root, 'guest', 'build', `bindings-${target}`, `solo5-${target}.o`),
     elftool: path.join(root, 'dist', 'bin', 'solo5-elftool.js'),
   };
 }
 
-/** The `key:` lines of guest/spt.flags, split into flags (shared with guest/Makefile). */
+/** The `key:` lines of guest/<target>.flags, split into flags (shared with guest/Makefile). */
 export function readFlags(file: string, key: 'cflags' | 'ldflags'): string[] {
   const text = fs.readFileSync(file, 'utf8');
   const out: string[] = [];
@@ -75,7 +80,9 @@ export function firstDiagnostic(stderr: string): string {
 const SOURCE_TYPES = new Set(['.c', '.S', '.s']);
 
 function checkOptions(opts: BuildOptions): void {
-  if (opts.target !== 'spt') throw new UsageError(`target "${String(opts.target)}" is not supported (only spt)`);
+  if (!BUILD_TARGETS.includes(opts.target)) {
+    throw new UsageError(`target "${String(opts.target)}" is not supported (${BUILD_TARGETS.join(' or ')})`);
+  }
   if (typeof opts.manifest !== 'string' || opts.manifest === '') throw new UsageError('no manifest given');
   if (typeof opts.output !== 'string' || opts.output === '') throw new UsageError('no output file given');
   if (!Array.isArray(opts.sources) || opts.sources.length === 0) throw new UsageError('no source files given');
@@ -132,14 +139,14 @@ async function pool(jobs: (() => Promise<void>)[], limit: number): Promise<void>
 
 /**
  * Builds a unikernel: the manifest becomes C through solo5-elftool
- * gen-manifest, every source and that C file are compiled with the guest
- * flags (guest/spt.flags), and the objects are linked with the prebuilt
+ * gen-manifest, every source and that C file are compiled with the target's
+ * flags (guest/spt.flags or guest/hvt.flags), and the objects are linked with the prebuilt
  * bindings (npm run build:guest) and the target's linker script. Throws
  * UsageError, ManifestError or HostError with a one-line message.
  */
 export async function buildUnikernel(opts: BuildOptions): Promise<void> {
   checkOptions(opts);
-  const p = guestPaths();
+  const p = guestPaths(opts.target);
   if (!fs.existsSync(p.bindings)) {
     throw new HostError(`guest bindings not built (${p.bindings} is missing); run 'npm run build:guest'`);
   }
@@ -175,7 +182,7 @@ export async function buildUnikernel(opts: BuildOptions): Promise<void> {
 
     fs.mkdirSync(outDir, { recursive: true });
     // libgcc last: the compiler may call its helpers (128-bit division and the like).
-    const link = [...ldflags, '-T', p.linkerScript, '-o', partial, ...objects, p.bindings, '-lgcc'];
+    const link = [...ldflags, ...p.linkerSearch.map((d) => `-L${d}`), '-T', p.linkerScript, '-o', partial, ...objects, p.bindings, '-lgcc'];
     const r = await run(gcc, link, opts.log);
     if (r.code !== 0) throw new HostError(`linking ${opts.output} failed: ${firstDiagnostic(r.stderr)}`);
     fs.renameSync(partial, opts.output);

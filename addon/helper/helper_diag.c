@@ -51,18 +51,23 @@ void diag_exit(struct diag *d)
     h_exit_group(1);
 }
 
+void diag_errno(struct diag *d, long ret)
+{
+    long err = -ret;
+    if (err > 0 && err < (long)(sizeof(errno_names) / sizeof(errno_names[0])) && errno_names[err][0]) {
+        diag_str(d, errno_names[err]);
+    } else {
+        diag_str(d, "errno ");
+        diag_u64(d, (uint64_t)err);
+    }
+}
+
 void diag_fail(const char *step, long ret)
 {
     struct diag d;
     d.len = 0;
-    long err = -ret;
     diag_str(&d, step);
     diag_str(&d, " failed: ");
-    if (err > 0 && err < (long)(sizeof(errno_names) / sizeof(errno_names[0])) && errno_names[err][0]) {
-        diag_str(&d, errno_names[err]);
-    } else {
-        diag_str(&d, "errno ");
-        diag_u64(&d, (uint64_t)err);
-    }
+    diag_errno(&d, ret);
     diag_exit(&d);
 }

@@ -1,4 +1,5 @@
 /* helper_main.c: the exec'd helper's main: read the plan, keep only the intended fds, run the target. */
+#include "helper_hvt.h"
 #include "helper_plan.h"
 #include "helper_spt.h"
 
@@ -18,12 +19,15 @@ void helper_main(void)
     /*
      * Whatever else the spawning process leaked into us goes now, so the guest
      * holds exactly 0-2, the memory and plan fds (closed later) and its
-     * doorbells.
+     * doorbells; hvt also keeps the KVM device fd that follows them.
      */
-    long r = h_close_range(SN_FD_DOORBELL0 + plan.ndoorbells, ~0U);
+    unsigned keep = SN_FD_DOORBELL0 + plan.ndoorbells + (plan.target == SN_ABI_TARGET_HVT ? 1 : 0);
+    long r = h_close_range(keep, ~0U);
     if (h_is_err(r))
         diag_fail("close_range", r);
 
-    /* Only spt exists so far; plan_check refuses other targets. An hvt run loop goes beside it. */
+    /* plan_check accepted only these two targets. */
+    if (plan.target == SN_ABI_TARGET_HVT)
+        hvt_run(&plan, bpf);
     spt_run(&plan, bpf);
 }

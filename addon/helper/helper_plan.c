@@ -72,8 +72,8 @@ int plan_check(const struct sn_plan *p, struct diag *why)
         return invalid(why, "bad magic");
     if (p->abi_version != SN_ABI_VERSION)
         return invalid(why, "abi_version does not match the helper");
-    if (p->target != SN_ABI_TARGET_SPT)
-        return invalid(why, "target is not spt");
+    if (p->target != SN_ABI_TARGET_SPT && p->target != SN_ABI_TARGET_HVT)
+        return invalid(why, "target is neither spt nor hvt");
     if (p->flags != 0)
         return invalid(why, "unknown flags");
     if (!page_aligned(p->mem_size))

@@ -1,6 +1,6 @@
 // build.ts: the solo5-build command: argument parsing around buildUnikernel; returns an exit code.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { buildUnikernel } from '../build';
+import { BUILD_TARGETS, buildUnikernel, type BuildTarget } from '../build';
 import { isSolo5Error, UsageError } from '../errors';
 import { version } from '../version';
 
@@ -13,8 +13,8 @@ the ABI1 note.
 
 Options:
   -m, --manifest=FILE   JSON manifest ({"type":"solo5.manifest","version":1,"devices":[...]})
-  -o, --output=FILE     ELF file to write (e.g. hello.spt)
-  -t, --target=TARGET   target bindings; only "spt" (the default)
+  -o, --output=FILE     ELF file to write (e.g. hello.spt, hello.hvt)
+  -t, --target=TARGET   target bindings: "spt" (the default) or "hvt"
       --cflag=FLAG      extra compiler flag for the sources; repeatable
   -v, --verbose         show each command and the compiler's full output
   -h, --help            show this text and exit
@@ -42,6 +42,10 @@ function parse(argv: string[]) {
   }
 }
 
+function isTarget(t: string): t is BuildTarget {
+  return (BUILD_TARGETS as readonly string[]).includes(t);
+}
+
 async function run(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<void> {
   const { values, positionals } = parse(argv);
   if (values.help) {
@@ -55,9 +59,10 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
   if (values.manifest === undefined) throw new UsageError('missing --manifest=FILE (see solo5-build --help)');
   if (values.output === undefined) throw new UsageError('missing --output=FILE (see solo5-build --help)');
   if (positionals.length === 0) throw new UsageError('no source files given (see solo5-build --help)');
-  if (values.target !== 'spt') throw new UsageError(`--target=${values.target}: only spt is supported`);
+  const target = values.target;
+  if (!isTarget(target)) throw new UsageError(`--target=${target}: unknown target (${BUILD_TARGETS.join(' or ')})`);
   await buildUnikernel({
-    target: 'spt',
+    target,
     manifest: values.manifest,
     output: values.output,
     sources: positionals,

@@ -8,7 +8,9 @@ import { silentLog, type TenderLog } from '../log';
 import { encodeMftForGuest } from '../manifest/note';
 import { native, type BrokerEvent, type BrokerHandle } from '../native';
 import { compileSptGuestPolicy } from '../seccomp';
+import { compileHvtHelperPolicy } from '../seccomp/hvt';
 import { attachDevices, type AttachedDevices } from './devices';
+import { openKvm } from './hvt';
 import { classifyExit, type GuestExit } from './exit';
 import { checkOptions, type CheckedOptions, type LaunchOptions } from './options';
 import { encodeBootinfo, encodePlan, regionsFromSegments } from './plan';
@@ -38,19 +40,21 @@ export interface Guest {
  */
 export async function launch(options: LaunchOptions, log: TenderLog = silentLog): Promise<Guest> {
   const opts = checkOptions(options);
-  if (opts.target !== 'spt') throw new UsageError(`target: ${opts.target} is not supported by this build`);
   const elf = loadElf(opts.kernel, { memSize: opts.memSize });
   checkTarget(elf, opts);
   const devices = attachDevices(elf, opts, log);
   const glog = log.child({ guest: elf.file });
   const memFd = native().memfdCreate('solo5-guest-mem', opts.memSize);
   let planFd = -1;
+  let kvmFd = -1;
   let broker: GuestBroker | undefined;
   const cleanup = () => {
     broker?.handle.stop();
     devices.close();
   };
   try {
+    // hvt: the helper gets the KVM device as the fd after the doorbells (include/sn_abi.h).
+    if (opts.target === 'hvt') kvmFd = openKvm();
     const violations: string[] = [];
     let onViolation: (message: string) => void = (m) => violations.push(m);
     broker = createBroker(memFd, elf, opts, devices, glog, (m) => onViolation(m));
@@ -67,11 +71,15 @@ export async function launch(options: LaunchOptions, log: TenderLog = silentLog)
       stackTop: opts.memSize,
       bootinfo: abi.SN_BOOTINFO_ADDR,
       regions: regionsFromSegments(elf.segments),
-      bpf: compileSptGuestPolicy({ doorbellFds: doorbellNumbers }),
+      // spt: the guest's own policy; hvt: the helper's, installed after KVM set-up (the guest makes no syscalls).
+      bpf:
+        opts.target === 'hvt'
+          ? compileHvtHelperPolicy({ ndoorbells: doorbells.length })
+          : compileSptGuestPolicy({ doorbellFds: doorbellNumbers }),
       ndoorbells: doorbells.length,
     });
     fs.writeSync(planFd, plan, 0, plan.length, 0);
-    const child = spawnHelperProcess(opts.console, [memFd, planFd, ...doorbells]);
+    const child = spawnHelperProcess(opts.console, [memFd, planFd, ...doorbells, ...(kvmFd >= 0 ? [kvmFd] : [])]);
     broker?.handle.start();
     glog.debug({ pid: child.pid, memMB: opts.memSize >> 20, devices: devices.configs.length }, 'guest started');
     const guest = watch(child, glog, cleanup, violations, broker);
@@ -88,6 +96,7 @@ export async function launch(options: LaunchOptions, log: TenderLog = silentLog)
   } finally {
     fs.closeSync(memFd);
     if (planFd >= 0) fs.closeSync(planFd);
+    if (kvmFd >= 0) fs.closeSync(kvmFd);
   }
 }
 
@@ -112,7 +121,7 @@ function createBroker(
     else log.warn({ device: ev.device }, ev.message);
   };
   const handle = native().createGuestBroker(
-    { memFd, memSize: opts.memSize, ringsAddr: pageUp(elf.kernelEnd), devices: devices.configs },
+    { memFd, memSize: opts.memSize, ringsAddr: pageUp(elf.kernelEnd), entries: elf.manifest.devices.length + 1, devices: devices.configs },
     onEvent,
   );
   return { handle };
@@ -156,9 +165,10 @@ function writeImage(fd: number, elf: LoadedElf, opts: CheckedOptions, mft: Buffe
     rings: rings.addr,
     ringsSize: rings.size,
     random: native().getRandom64(),
+    // hvt: the helper fills in the TSC frequency and clock bases; the guest holds no fds.
     tscFreq: 0n,
-    waitFd: abi.SN_FD_WAIT,
-    consoleFd: abi.SN_FD_CONSOLE,
+    waitFd: opts.target === 'spt' ? abi.SN_FD_WAIT : -1,
+    consoleFd: opts.target === 'spt' ? abi.SN_FD_CONSOLE : -1,
   });
   fs.writeSync(fd, boot, 0, boot.length, abi.SN_BOOTINFO_ADDR);
 }

@@ -1,0 +1,68 @@
+/* helper_hvt_sys.h: the extra raw system calls the hvt run loop makes (KVM ioctls, doorbells, waits, clocks). */
+#ifndef HELPER_HVT_SYS_H
+#define HELPER_HVT_SYS_H
+
+#include <linux/kvm.h>
+
+#include "helper_sys.h"
+
+/*
+ * The KVM structures and ioctl numbers come from the kernel's UAPI header
+ * (no libc involved); the syscall numbers follow helper_sys.h's style. The
+ * hvt seccomp policy (lib/seccomp/hvt.ts) allows exactly the calls the run
+ * loop makes after set-up: ioctl(SN_FD_VCPU, KVM_RUN), write(1), write and
+ * read on the doorbells, epoll_pwait2/epoll_pwait(SN_FD_WAIT), exit_group.
+ */
+
+#define SYS_read 0
+#define SYS_ioctl 16
+#define SYS_clock_gettime 228
+#define SYS_epoll_pwait 281
+#define SYS_epoll_pwait2 441
+
+#define H_MAP_PRIVATE 0x02
+#define H_CLOCK_REALTIME 0
+#define H_CLOCK_MONOTONIC 1
+#define H_EINTR 4
+#define H_EAGAIN 11
+#define H_ENOSYS 38
+
+/* The KVM API version every kernel since 2.6.22 reports (KVM_GET_API_VERSION). */
+#define H_KVM_API_VERSION 12
+
+struct h_timespec {
+    int64_t tv_sec;
+    int64_t tv_nsec;
+};
+
+static inline long h_ioctl(int fd, unsigned long req, uint64_t arg)
+{
+    return h_syscall3(SYS_ioctl, fd, (long)req, (long)arg);
+}
+
+static inline long h_read(int fd, void *buf, size_t len)
+{
+    return h_syscall3(SYS_read, fd, (long)buf, (long)len);
+}
+
+static inline long h_clock_gettime(int clock, struct h_timespec *ts)
+{
+    return h_syscall3(SYS_clock_gettime, clock, (long)ts, 0);
+}
+
+static inline long h_epoll_pwait2(int epfd, struct h_epoll_event *ev, int max, const struct h_timespec *ts)
+{
+    return h_syscall6(SYS_epoll_pwait2, epfd, (long)ev, max, (long)ts, 0, 8);
+}
+
+static inline long h_epoll_pwait(int epfd, struct h_epoll_event *ev, int max, int timeout_ms)
+{
+    return h_syscall6(SYS_epoll_pwait, epfd, (long)ev, max, timeout_ms, 0, 8);
+}
+
+static inline long h_munmap(uint64_t addr, uint64_t len)
+{
+    return h_syscall3(11 /* munmap */, (long)addr, (long)len, 0);
+}
+
+#endif /* HELPER_HVT_SYS_H */

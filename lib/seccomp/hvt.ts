@@ -1,0 +1,116 @@
+// hvt.ts: the seccomp policy the hvt helper confines itself with once its VM is set up.
+
+import { UsageError } from '../errors';
+import * as abi from '../abi';
+import { compilePolicy } from './compile';
+import type { Policy, Rule } from './policy';
+
+/*
+ * On hvt the guest cannot make system calls at all (it runs in a VM; a
+ * `syscall` instruction is #UD there). What remains to confine is the
+ * helper's own run loop (addon/helper/helper_hvt_loop.c): from the moment it
+ * installs this filter, after KVM set-up and before the first KVM_RUN, it
+ * may only run the vCPU, serve the guest's hypercalls and exit. Even a guest
+ * that found a bug in the helper's hypercall handling would hold a process
+ * that can do no more than that.
+ */
+
+/* From linux/kvm.h; test/seccomp-hvt.test.ts compares them with the header. */
+/** _IO(KVMIO = 0xAE, 0x80) */
+export const KVM_RUN = 0xae80;
+/** _IOW(KVMIO, 0x89, struct kvm_msrs), struct kvm_msrs being 8 bytes */
+export const KVM_SET_MSRS = 0x4008ae89;
+
+export interface HvtHelperPolicyOptions {
+  /** Doorbell eventfds handed to the helper from SN_FD_DOORBELL0, in (to tender, to guest) pairs. */
+  ndoorbells: number;
+}
+
+function checkDoorbells(n: number): void {
+  if (!Number.isInteger(n) || n < 0 || n > abi.HELPER_MAX_DOORBELLS || n % 2 !== 0) {
+    throw new UsageError(`seccomp hvt-helper: ndoorbells ${n} is not an even count from 0 to ${abi.HELPER_MAX_DOORBELLS}`);
+  }
+}
+
+/** The hvt helper's whole world after set-up, pinned to its fds (SN_FD_* in include/sn_abi.h). */
+export function hvtHelperPolicy(opts: HvtHelperPolicyOptions): Policy {
+  checkDoorbells(opts.ndoorbells);
+  const toTender: number[] = [];
+  const toGuest: number[] = [];
+  for (let i = 0; i < opts.ndoorbells; i++) {
+    (i % 2 === abi.SN_DOORBELL_TO_TENDER ? toTender : toGuest).push(abi.SN_FD_DOORBELL0 + i);
+  }
+  const rules: Rule[] = [
+    {
+      syscall: 'ioctl',
+      args: [
+        { index: 0, op: 'in', values: [abi.SN_FD_VCPU] },
+        { index: 1, op: 'in', values: [KVM_RUN] },
+        { index: 2, op: 'in', values: [0] },
+      ],
+      why: 'run the vCPU; no other KVM ioctl (no register, memory or VM changes) after set-up',
+    },
+    {
+      syscall: 'ioctl',
+      args: [
+        { index: 0, op: 'in', values: [abi.SN_FD_VCPU] },
+        { index: 1, op: 'in', values: [KVM_SET_MSRS] },
+      ],
+      why: 'the TLS hypercall sets the guest\'s own FS base MSR (the helper builds the request, always MSR_FS_BASE)',
+    },
+    {
+      syscall: 'write',
+      args: [{ index: 0, op: 'in', values: [abi.SN_FD_CONSOLE] }],
+      why: 'the console hypercall, and the ABORT line when the guest breaks the protocol, go to fd 1',
+    },
+  ];
+  if (opts.ndoorbells > 0) {
+    rules.push(
+      {
+        syscall: 'write',
+        args: [{ index: 0, op: 'in', values: toTender }],
+        why: 'the kick hypercall rings the tender: an eventfd write on the doorbell to the tender',
+      },
+      {
+        syscall: 'read',
+        args: [{ index: 0, op: 'in', values: toGuest }],
+        why: 'the wait hypercall drains the doorbell to the guest after the tender rang it',
+      },
+    );
+  }
+  rules.push(
+    {
+      syscall: 'epoll_pwait2',
+      args: [{ index: 0, op: 'in', values: [abi.SN_FD_WAIT] }],
+      why: 'the wait hypercall sleeps on the wait epoll with a nanosecond timeout',
+    },
+    {
+      syscall: 'epoll_pwait',
+      args: [{ index: 0, op: 'in', values: [abi.SN_FD_WAIT] }],
+      why: 'the wait hypercall on kernels before 5.11, which lack epoll_pwait2',
+    },
+    {
+      syscall: 'exit_group',
+      why: "the exit hypercall (the status is the guest's) and the abort path (255)",
+    },
+  );
+  return { name: 'hvt-helper', rules };
+}
+
+/*
+ * Compiled on every hvt launch with the doorbell count as its only input,
+ * so each count's program is kept; callers get a copy they may write into a
+ * plan.
+ */
+const cache = new Map<number, Buffer>();
+
+/** The BPF program (struct sock_filter[], 8 bytes each) the hvt helper installs before its first KVM_RUN. */
+export function compileHvtHelperPolicy(opts: HvtHelperPolicyOptions): Buffer {
+  checkDoorbells(opts.ndoorbells);
+  let prog = cache.get(opts.ndoorbells);
+  if (prog === undefined) {
+    prog = compilePolicy(hvtHelperPolicy(opts));
+    cache.set(opts.ndoorbells, prog);
+  }
+  return Buffer.from(prog);
+}
