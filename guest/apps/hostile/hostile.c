@@ -182,10 +182,13 @@ static void scribble(void)
  */
 static int violate(void)
 {
-    switch (rnd() % 4) {
+    /* Only indices the tender reads on its own: a completion consumer index
+     * moved past the producer is seen only when the tender next completes a
+     * request, which this guest never asks for again (the broker's own tests
+     * cover that case deterministically). */
+    switch (rnd() % 3) {
     case 0: t.net->tx.prod = t.tx_prod + t.nmask + 2 + (uint32_t)(rnd() % 100000); break;
     case 1: t.blk->req.prod = t.req_prod + t.bmask + 2 + (uint32_t)(rnd() % 100000); break;
-    case 2: t.blk->cpl.cons = t.blk->cpl.prod + 1 + (uint32_t)(rnd() % 1000); break;
     default: t.net->tx.prod = t.tx_prod - 1 - (uint32_t)(rnd() % 1000); break;
     }
     sn_printf("HOSTILE VIOLATION\n");
