@@ -6,13 +6,19 @@ import path from 'node:path';
 import { UsageError } from './errors';
 import type { GuestExit } from './tender/exit';
 import type { Target } from './tender/options';
-import { run, type RunOptions } from './tender/run';
+import { launch } from './tender/launch';
+import type { RunOptions } from './tender/run';
 
 export interface CompareOptions extends Omit<RunOptions, 'kernel' | 'target' | 'block'> {
   /** The same application built for each target, e.g. { spt: 'app.spt', hvt: 'app.hvt' }. */
   kernels: Record<Target, string>;
   /** Block devices: each target gets its own copy of `image`, so both start from the same content. */
   block?: Record<string, { image: string; sectorSize?: number }>;
+  /**
+   * Called once per target while the guest runs (for instance to send it the
+   * same pings through a switch); the run ends when the guest exits.
+   */
+  drive?: (target: Target) => Promise<void>;
 }
 
 export interface TargetRun {
@@ -60,11 +66,24 @@ async function runOne(target: Target, o: CompareOptions, dir: string): Promise<T
     fs.copyFileSync(b.image, copy);
     block[name] = { path: copy, sectorSize: b.sectorSize };
   }
-  const { kernels: _k, block: _b, ...rest } = o;
-  const r = await run({ ...rest, kernel: o.kernels[target], target, block });
+  const { kernels: _k, block: _b, drive, timeoutMs, ...rest } = o;
+  const guest = await launch({ ...rest, kernel: o.kernels[target], target, block, console: 'pipe' });
+  const chunks: Buffer[] = [];
+  guest.console?.on('data', (b: Buffer) => chunks.push(b));
+  let timedOut = false;
+  const timer = timeoutMs !== undefined ? setTimeout(() => ((timedOut = true), guest.kill()), timeoutMs) : undefined;
+  try {
+    if (drive) await drive(target);
+  } catch (e) {
+    guest.kill();
+    throw e;
+  }
+  const exit = await guest.exited;
+  if (timer) clearTimeout(timer);
+  const output = Buffer.concat(chunks).toString('utf8');
   const blockDigests: Record<string, string> = {};
   for (const [name, b] of Object.entries(block)) blockDigests[name] = digest(b.path);
-  return { target, exit: r.exit, output: r.output, appOutput: appOutput(r.output), blockDigests, timedOut: r.timedOut };
+  return { target, exit, output, appOutput: appOutput(output), blockDigests, timedOut };
 }
 
 function firstDifferentLine(a: string, b: string): number {
