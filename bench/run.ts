@@ -1,6 +1,7 @@
 // run.ts: `npm run bench`: every benchmark, one table with medians and ratios against floors.
 import { bootRows } from './boot';
 import { blockRows, rttRows, switchThroughputRows, tapThroughputRows } from './devices';
+import { againstSpt, hvtBootRows, hvtUnavailable } from './hvt';
 import { printTable, type Row } from './stats';
 
 async function section(name: string, rows: Row[], f: () => Promise<Row[]>): Promise<void> {
@@ -17,10 +18,23 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   const want = (s: string) => !only || only.split(',').includes(s);
   if (want('boot')) await section('boot', rows, () => bootRows(n));
-  if (want('block')) await section('block', rows, () => blockRows('spt'));
-  if (want('switch')) await section('switch', rows, () => switchThroughputRows('spt'));
+  const spt: Row[] = [];
+  if (want('block')) await section('block', spt, () => blockRows('spt'));
+  if (want('switch')) await section('switch', spt, () => switchThroughputRows('spt'));
+  rows.push(...spt);
   if (want('rtt')) await section('rtt', rows, () => rttRows('spt'));
   if (want('tap')) await section('tap', rows, () => tapThroughputRows('spt'));
+  const noHvt = hvtUnavailable();
+  if (noHvt) {
+    console.log(`(hvt columns skipped: ${noHvt})`);
+  } else {
+    if (want('boot')) await section('hvt boot', rows, () => hvtBootRows(n));
+    const hvt: Row[] = [];
+    if (want('block')) await section('hvt block', hvt, () => blockRows('hvt'));
+    if (want('switch')) await section('hvt switch', hvt, () => switchThroughputRows('hvt'));
+    rows.push(...againstSpt(hvt, spt));
+    if (want('rtt')) await section('hvt rtt', rows, () => rttRows('hvt'));
+  }
   const ok = printTable(rows);
   if (!ok) console.log('\nSome targets were missed (see the ok column).');
   return 0;
