@@ -150,7 +150,7 @@ t.test('bad inputs: one line and exit 1', { skip }, async (tt) => {
     ['no output', ['-m', mft, good], /^solo5-build: missing --output=FILE/],
     ['no sources', ['-m', mft, '-o', out], /^solo5-build: no source files given/],
     ['unknown option', ['--frobnicate', '-m', mft, '-o', out, good], /^solo5-build: Unknown option '--frobnicate' \(see solo5-build --help\)$/m],
-    ['unknown target', ['--target=hvt', '-m', mft, '-o', out, good], /^solo5-build: --target=hvt: only spt is supported/],
+    ['unknown target', ['--target=xen', '-m', mft, '-o', out, good], /^solo5-build: --target=xen: unknown target \(spt or hvt\)$/m],
     ['missing source', ['-m', mft, '-o', out, join(dir, 'nope.c')], /^solo5-build: .*nope\.c: source file not found$/m],
     ['not a source', ['-m', mft, '-o', out, file('x.txt', 'hi')], /^solo5-build: .*x\.txt: not a C \(\.c\) or assembly/],
     ['missing manifest', ['-m', join(dir, 'none.json'), '-o', out, good], /^solo5-build: .*none\.json: cannot read: ENOENT$/m],
@@ -200,8 +200,8 @@ t.test('buildUnikernel: typed errors through the API', { skip }, async (tt) => {
 
   await tt.rejects(buildUnikernel({ target: 'spt', manifest: mft, sources: [], output }), UsageError);
   await tt.rejects(
-    buildUnikernel({ target: 'hvt' as 'spt', manifest: mft, sources: [src], output }),
-    new UsageError('target "hvt" is not supported (only spt)'),
+    buildUnikernel({ target: 'xen' as 'spt', manifest: mft, sources: [src], output }),
+    new UsageError('target "xen" is not supported (spt or hvt)'),
   );
   await tt.rejects(buildUnikernel({ target: 'spt', manifest: file('bad.json', '[]'), sources: [src], output }), ManifestError);
   await tt.rejects(buildUnikernel({ target: 'spt', manifest: mft, sources: [file('e.c', 'oops')], output }), HostError);

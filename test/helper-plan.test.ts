@@ -31,8 +31,8 @@ interface Case {
 const cases: Case[] = [
   { name: 'bad magic', plan: patched([P.magic, 8, 0x1234n]), error: 'invalid plan: bad magic' },
   { name: 'other ABI version', plan: patched([P.abi_version, 4, 2]), error: 'invalid plan: abi_version does not match the helper' },
-  { name: 'hvt target', plan: encodePlan(basePlan({ target: 'hvt' })), error: 'invalid plan: target is not spt' },
-  { name: 'unknown target', plan: patched([P.target, 4, 9]), error: 'invalid plan: target is not spt' },
+  { name: 'unknown target', plan: patched([P.target, 4, 9]), error: 'invalid plan: target is neither spt nor hvt' },
+  { name: 'no target', plan: patched([P.target, 4, 0]), error: 'invalid plan: target is neither spt nor hvt' },
   { name: 'flags set', plan: patched([P.flags, 4, 1]), error: 'invalid plan: unknown flags' },
   { name: 'mem_size unaligned', plan: encodePlan(basePlan({ memSize: MEM + 8 })), error: 'invalid plan: mem_size is not page aligned' },
   { name: 'mem_size too small', plan: encodePlan(basePlan({ memSize: 1 << 20, stackTop: 1 << 20 })), error: 'invalid plan: mem_size is out of range' },

@@ -96,7 +96,6 @@ void hvt_run(const struct sn_plan *p, const struct h_sock_filter *bpf)
         .mem = mem,
         .mem_size = p->mem_size,
         .run = (struct kvm_run *)run,
-        .run_size = (uint64_t)run_size,
         .ndoorbells = p->ndoorbells,
     };
     hvt_loop(&vm);

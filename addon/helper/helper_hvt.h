@@ -11,7 +11,6 @@ struct hvt_vm {
     uint8_t *mem;         /* guest memory as mapped here: guest physical address 0 is mem[0] */
     uint64_t mem_size;
     struct kvm_run *run;  /* the vCPU's shared exit record */
-    uint64_t run_size;    /* bytes of that mapping */
     uint32_t ndoorbells;
 };
 

@@ -149,12 +149,14 @@ static void hc_set_tls(uint64_t base)
         guest_abort("TLS hypercall with a base KVM refused: ", 1, base);
 }
 
-/* Untrusted: the guest chose the address and width; only 8-byte stores to the hypercall page are calls. */
+/* Untrusted: the guest chose the address and width; only 8-byte stores to the call slots are calls. */
 static void handle_mmio(const struct kvm_run *run)
 {
     uint64_t gpa = run->mmio.phys_addr;
-    if (gpa < SN_HVT_HYPERCALL_ADDR || gpa - SN_HVT_HYPERCALL_ADDR >= 8 * SN_HVT_CALLS)
-        guest_abort("access to guest physical address outside guest memory: ", 1, gpa);
+    if (gpa < SN_HVT_HYPERCALL_ADDR || gpa - SN_HVT_HYPERCALL_ADDR >= SN_PAGE_SIZE)
+        guest_abort("access to a guest physical address outside guest memory: ", 1, gpa);
+    if (gpa - SN_HVT_HYPERCALL_ADDR >= 8 * SN_HVT_CALLS)
+        guest_abort("unknown hypercall at ", 1, gpa);
     if (!run->mmio.is_write || run->mmio.len != 8 || (gpa - SN_HVT_HYPERCALL_ADDR) % 8 != 0)
         guest_abort("hypercall page access other than an aligned 8-byte store at ", 1, gpa);
     uint64_t value = 0;

@@ -10,8 +10,9 @@
  * The KVM structures and ioctl numbers come from the kernel's UAPI header
  * (no libc involved); the syscall numbers follow helper_sys.h's style. The
  * hvt seccomp policy (lib/seccomp/hvt.ts) allows exactly the calls the run
- * loop makes after set-up: ioctl(SN_FD_VCPU, KVM_RUN), write(1), write and
- * read on the doorbells, epoll_pwait2/epoll_pwait(SN_FD_WAIT), exit_group.
+ * loop makes after set-up: ioctl(SN_FD_VCPU, KVM_RUN or KVM_SET_MSRS),
+ * write(1), write and read on the doorbells, epoll_pwait2/epoll_pwait
+ * (SN_FD_WAIT), exit_group. clock_gettime is for set-up only.
  */
 
 #define SYS_read 0
@@ -20,7 +21,6 @@
 #define SYS_epoll_pwait 281
 #define SYS_epoll_pwait2 441
 
-#define H_MAP_PRIVATE 0x02
 #define H_CLOCK_REALTIME 0
 #define H_CLOCK_MONOTONIC 1
 #define H_EINTR 4
@@ -58,11 +58,6 @@ static inline long h_epoll_pwait2(int epfd, struct h_epoll_event *ev, int max, c
 static inline long h_epoll_pwait(int epfd, struct h_epoll_event *ev, int max, int timeout_ms)
 {
     return h_syscall6(SYS_epoll_pwait, epfd, (long)ev, max, timeout_ms, 0, 8);
-}
-
-static inline long h_munmap(uint64_t addr, uint64_t len)
-{
-    return h_syscall3(11 /* munmap */, (long)addr, (long)len, 0);
 }
 
 #endif /* HELPER_HVT_SYS_H */

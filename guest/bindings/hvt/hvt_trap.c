@@ -52,11 +52,10 @@ void hvt_trap(const struct hvt_trap_frame *f)
 
     unsigned long v = (unsigned long)f->vector;
     const char *name = v < 32 && names[v] != NULL ? names[v] : "reserved vector";
-    if (v == VECTOR_SYSCALL) {
-        name = "system call";
+    if (v == VECTOR_SYSCALL)
         sn_log(SN_LOG_ERROR, "trap: system call %lu at rip 0x%lx: an hvt guest cannot make system calls",
                (unsigned long)f->error, (unsigned long)f->rip);
-    } else if (v == VECTOR_PF)
+    else if (v == VECTOR_PF)
         sn_log(SN_LOG_ERROR, "trap: %s (#%lu) at rip 0x%lx, rsp 0x%lx, error 0x%lx, cr2 0x%lx", name, v,
                (unsigned long)f->rip, (unsigned long)f->rsp, (unsigned long)f->error,
                (unsigned long)f->cr2);
@@ -73,6 +72,9 @@ void hvt_trap(const struct hvt_trap_frame *f)
            (unsigned long)f->r12, (unsigned long)f->r13, (unsigned long)f->r14, (unsigned long)f->r15);
     sn_log(SN_LOG_ERROR, "  rip 0x%016lx rflags 0x%08lx cs 0x%lx ss 0x%lx", (unsigned long)f->rip,
            (unsigned long)f->rflags, (unsigned long)f->cs, (unsigned long)f->ss);
-    sn_log(SN_LOG_ERROR, "ABORT: unhandled CPU exception: %s", name);
+    if (v == VECTOR_SYSCALL)
+        sn_log(SN_LOG_ERROR, "ABORT: system call from the guest");
+    else
+        sn_log(SN_LOG_ERROR, "ABORT: unhandled CPU exception: %s", name);
     sn_platform_exit(SOLO5_EXIT_ABORT);
 }

@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// solo5-hvt: run a Solo5 unikernel in a KVM virtual machine.
+import { tenderCli } from '../lib/cli/fast-load';
+
+void tenderCli()
+  .main(process.argv.slice(2), 'hvt')
+  .then((code) => process.exit(code));
