@@ -51,7 +51,8 @@ void diag_exit(struct diag *d)
     h_exit_group(1);
 }
 
-void diag_errno(struct diag *d, long ret)
+/* The errno name of a raw syscall result -errno ("EACCES"), or "errno N". */
+static void diag_errno(struct diag *d, long ret)
 {
     long err = -ret;
     if (err > 0 && err < (long)(sizeof(errno_names) / sizeof(errno_names[0])) && errno_names[err][0]) {
@@ -62,12 +63,22 @@ void diag_errno(struct diag *d, long ret)
     }
 }
 
-void diag_fail(const char *step, long ret)
+void diag_fail_because(const char *step, long ret, const char *advice)
 {
     struct diag d;
     d.len = 0;
     diag_str(&d, step);
     diag_str(&d, " failed: ");
     diag_errno(&d, ret);
+    if (advice) {
+        diag_str(&d, " (");
+        diag_str(&d, advice);
+        diag_str(&d, ")");
+    }
     diag_exit(&d);
+}
+
+void diag_fail(const char *step, long ret)
+{
+    diag_fail_because(step, ret, 0);
 }

@@ -16,13 +16,14 @@ struct diag {
 
 void diag_str(struct diag *d, const char *s);
 void diag_u64(struct diag *d, uint64_t v);
-/* The errno name of a raw syscall result -errno ("EACCES"), or "errno N". */
-void diag_errno(struct diag *d, long ret);
 
 /* Write "solo5-helper: <line>\n" to fd 2 and exit_group(1). */
 __attribute__((noreturn)) void diag_exit(struct diag *d);
 
 /* "solo5-helper: <step> failed: <ERRNO NAME>", for a raw syscall result -errno. */
 __attribute__((noreturn)) void diag_fail(const char *step, long ret);
+
+/* The same with " (<advice>)" appended: what the user can do about it. */
+__attribute__((noreturn)) void diag_fail_because(const char *step, long ret, const char *advice);
 
 #endif /* HELPER_DIAG_H */

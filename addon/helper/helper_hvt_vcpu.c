@@ -23,13 +23,7 @@
 
 void hvt_kvm_fail(const char *step, long ret)
 {
-    struct diag d;
-    d.len = 0;
-    diag_str(&d, step);
-    diag_str(&d, " failed: ");
-    diag_errno(&d, ret);
-    diag_str(&d, " (KVM refused the virtual machine: see dmesg, or run the spt build with solo5-spt)");
-    diag_exit(&d);
+    diag_fail_because(step, ret, "KVM refused the virtual machine: see dmesg, or run the spt build with solo5-spt");
 }
 
 /*
