@@ -91,6 +91,26 @@ t.test('guest memory the page tables cannot map is refused before the guest runs
   tt.equal(r.stdout, '');
 });
 
+t.test('while it runs, the hvt guest process holds only its fds and is confined', { skip }, async (tt) => {
+  const guest = await launch({ kernel: app('sleep', 'hvt'), target: 'hvt', args: ['10000'], memMB: 32, console: 'pipe' });
+  let out = '';
+  guest.console?.on('data', (b: Buffer) => (out += b.toString()));
+  tt.teardown(() => guest.kill('SIGKILL'));
+  for (let i = 0; i < 500 && !out.includes('READY'); i++) await new Promise((r) => setTimeout(r, 10));
+  tt.match(out, 'READY', 'the guest is up');
+  const fds = fs.readdirSync(`/proc/${guest.pid}/fd`).map((fd) => `${fd} ${fs.readlinkSync(`/proc/${guest.pid}/fd/${fd}`)}`);
+  tt.same(
+    fds.map((l) => l.replace(/\[\d+\]$/, '')).sort(),
+    ['0 /dev/null', '1 pipe:', '2 pipe:', '3 anon_inode:[eventpoll]', '4 anon_inode:kvm-vcpu:0'],
+    'console, diagnostics, the wait epoll and the vCPU; the KVM device, VM, memory and plan fds are closed',
+  );
+  const status = fs.readFileSync(`/proc/${guest.pid}/status`, 'utf8');
+  tt.match(status, /^NoNewPrivs:\s+1$/m);
+  tt.match(status, /^Seccomp:\s+2$/m, 'in seccomp filter mode');
+  guest.kill('SIGKILL');
+  tt.match(await guest.exited, { kind: 'signal', signal: 'SIGKILL' });
+});
+
 t.test('hvt hello, launch to exit: median of 50 through the API', { skip }, async (tt) => {
   const ms: number[] = [];
   const statuses = new Set<number>();

@@ -18,7 +18,7 @@
 #define RFLAGS_RESERVED (1ULL << 1)
 #define MSR_IA32_TSC 0x10U
 
-#define CPUID_MAX_ENTRIES 128
+#define CPUID_MAX_ENTRIES 256
 #define NS_PER_SEC 1000000000ULL
 
 void hvt_kvm_fail(const char *step, long ret)
