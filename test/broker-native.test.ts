@@ -612,13 +612,22 @@ const arp = Buffer.alloc(42);
 arp.fill(0xff, 0, 6); mac.copy(arp, 6); arp.writeUInt16BE(0x0806, 12);
 arp.writeUInt16BE(1, 14); arp.writeUInt16BE(0x0800, 16); arp[18] = 6; arp[19] = 4; arp.writeUInt16BE(1, 20);
 mac.copy(arp, 22); Buffer.from([10, 77, 0, 2]).copy(arp, 28); Buffer.from([10, 77, 0, 1]).copy(arp, 38);
-n.debugMapWrite(h, off(288), arp);
-w32(off(272), arp.length);
-w32(dev + 0, 1);
-fs.writeSync(h.doorbellFds[0], Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]));
+// The tap's carrier comes up as it is opened; a request sent in that instant
+// can be lost, so it is repeated every 250 ms until the kernel answers.
+let prod = 0, lastSend = 0;
+const sendArp = () => {
+  const i = prod % 256;
+  n.debugMapWrite(h, off(288) + i * stride, arp);
+  w32(off(272) + i * 8, arp.length);
+  w32(dev + 0, ++prod);
+  fs.writeSync(h.doorbellFds[0], Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]));
+  lastSend = Date.now();
+};
+sendArp();
 let cons = 0;
 const end = Date.now() + 5000;
 (function poll() {
+  if (!out.reply && Date.now() - lastSend > 250) sendArp();
   while (r32(dev + 128) !== cons) {
     const i = cons % 256;
     const len = r32(off(280) + i * 8);
@@ -663,7 +672,7 @@ t.test('tap: open, adopt, errors, and an ARP round trip with the kernel inside a
   t.equal(r.mtu, 1400, 'MTU of the interface');
   t.equal(r.fromFd, 1400, 'tapFromFd agrees');
   t.same(r.reply?.sender, '10.77.0.1', 'the kernel answered the guest ARP request through the tap');
-  t.ok(r.counters['tap0.txPackets'] === 1 && r.counters['tap0.rxPackets'] >= 1, 'counters');
+  t.ok(r.counters['tap0.txPackets'] >= 1 && r.counters['tap0.rxPackets'] >= 1, 'counters');
   const p = fs.readFileSync(pcap);
   t.equal(p.readUInt32LE(20), 1, 'pcap of the tap device');
   t.ok(p.length >= 24 + 16 + 42 + 16 + 42, 'records for the request and the reply');
