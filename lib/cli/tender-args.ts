@@ -86,8 +86,15 @@ export function usage(tool: string, target: Target): string {
     'Device options (every device the manifest declares must be attached):',
     ...deviceOptions.map((d) => `  ${d.usage}`),
     '',
-    'Exit status: the guest\'s status & 0xff; 255 when the guest aborts; 128+N when it',
-    'is killed by signal N (139 SIGSEGV, 159 SIGSYS for a forbidden system call);',
+    ...(target === 'spt'
+      ? [
+          "Exit status: the guest's status & 0xff; 255 when the guest aborts; 128+N when it",
+          'is killed by signal N (139 SIGSEGV, 159 SIGSYS for a forbidden system call);',
+        ]
+      : [
+          "Exit status: the guest's status & 0xff; 255 when the guest aborts, including on a",
+          'CPU exception (its name and registers are printed first) or a broken hypercall;',
+        ]),
     '1 when the tender cannot start it (the reason is printed on one line).',
   ].join('\n');
 }
