@@ -23,6 +23,8 @@ export interface LoadedBundle {
 export function loadBundle(useCache = true): LoadedBundle | undefined {
   let src: string;
   try {
+    // A bundle older than the compiled modules is stale (tsc ran without tools/bundle-cli.js).
+    if (fs.statSync(bundlePath).mtimeMs < fs.statSync(path.join(__dirname, 'tender.js')).mtimeMs) return undefined;
     src = fs.readFileSync(bundlePath, 'utf8');
   } catch {
     return undefined;
