@@ -72,6 +72,12 @@ solo5_result_t sn_mft_lookup(const char *name, uint32_t type, solo5_handle_t *in
 /* Seeds the canary; must run before any function that has a canary returns. */
 void sn_ssp_init(uint64_t random);
 
+/*
+ * Checks the boot info the tender wrote (before anything else trusts it):
+ * returns NULL when it is usable by a `target` guest, else the reason.
+ */
+const char *sn_bootinfo_problem(const struct sn_bootinfo *bi, uint32_t target);
+
 /* ------------------------------------------------------------------------
  * Start-up (common/boot.c).
  */

@@ -86,3 +86,16 @@ void sn_boot(const struct sn_bootinfo *bi, const char *target_name)
 
     solo5_exit(solo5_app_main(&si));
 }
+
+const char *sn_bootinfo_problem(const struct sn_bootinfo *bi, uint32_t target)
+{
+    if ((uintptr_t)bi < SN_MEM_UNMAPPED_END || (uintptr_t)bi % 8 != 0)
+        return "pointer is not in guest memory";
+    if (bi->magic != SN_BOOTINFO_MAGIC)
+        return "wrong magic (not started by a solo5-node tender?)";
+    if (bi->abi_version != SN_ABI_VERSION)
+        return "ABI version mismatch between tender and bindings";
+    if (bi->target != target)
+        return target == SN_ABI_TARGET_SPT ? "target is not spt" : "target is not hvt";
+    return NULL;
+}

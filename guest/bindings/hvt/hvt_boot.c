@@ -22,14 +22,9 @@ void hvt_boot(const struct sn_bootinfo *bi) __attribute__((noreturn, no_stack_pr
 
 void hvt_boot(const struct sn_bootinfo *bi)
 {
-    if ((uintptr_t)bi < SN_MEM_UNMAPPED_END || (uintptr_t)bi % 8 != 0)
-        bad_bootinfo("pointer is not in guest memory");
-    if (bi->magic != SN_BOOTINFO_MAGIC)
-        bad_bootinfo("wrong magic (not started by a solo5-node tender?)");
-    if (bi->abi_version != SN_ABI_VERSION)
-        bad_bootinfo("ABI version mismatch between tender and bindings");
-    if (bi->target != SN_ABI_TARGET_HVT)
-        bad_bootinfo("target is not hvt");
+    const char *problem = sn_bootinfo_problem(bi, SN_ABI_TARGET_HVT);
+    if (problem)
+        bad_bootinfo(problem);
     if (bi->tsc_freq == 0)
         bad_bootinfo("no TSC frequency");
 
