@@ -21,6 +21,12 @@ function parseKv(out: string, key: string): number {
   return Number(m[1]);
 }
 
+function syncFile(file: string): void {
+  const fd = fs.openSync(file, 'r+');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+}
+
 /** Sequential block I/O: the guest's MB/s through the rings against pread/pwrite done natively. */
 export async function blockRows(target: Target, floors?: Map<string, number>): Promise<Row[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'solo5-bench-'));
@@ -33,11 +39,14 @@ export async function blockRows(target: Target, floors?: Map<string, number>): P
         const guestMBs: number[] = [];
         const floorMBs: number[] = [];
         for (let i = 0; i < 3; i++) {
+          // Flush what earlier runs dirtied, so background writeback falls on neither measurement.
+          syncFile(img);
           const fd = fs.openSync(img, 'r+');
           const count = (IMAGE_MB << 20) / size;
           const { seconds } = native().debugBenchFloor(fd, op === 'read' ? 1 : 2, size, count, IMAGE_MB << 20);
           fs.closeSync(fd);
           floorMBs.push(IMAGE_MB / seconds);
+          syncFile(img);
           const r = await run({
             kernel: kernel('blkbench', target),
             target,

@@ -53,3 +53,15 @@ t.test('the guest exit status is status & 0xff', async (tt) => {
     tt.equal(r.status, want, `exit ${arg}`);
   }
 });
+
+t.test('tender logs: pino JSON on stderr when asked, the console untouched on stdout', async (tt) => {
+  const r = cli(['--mem=16', '--log-level=debug', '--log-format=json', app('hello'), 'x']);
+  tt.equal(r.status, 0);
+  tt.match(r.stdout, "Command line is: 'x'", 'guest console on stdout');
+  tt.notMatch(r.stdout, /"level"/, 'no log line on stdout');
+  const lines = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string; tender?: string });
+  tt.ok(lines.some((l) => l.msg === 'guest started' && l.tender === 'solo5-spt'), 'a JSON line per event, with the tender named');
+  tt.ok(lines.some((l) => l.msg === 'guest ended'));
+  const quiet = cli(['--mem=16', app('hello')]);
+  tt.equal(quiet.stderr, '', 'the default level logs nothing for a clean run');
+});
