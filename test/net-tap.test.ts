@@ -60,3 +60,39 @@ t.test('a missing tap interface is one line and exit 1', { skip }, async (tt) =>
   tt.equal(r.status, 1);
   tt.match(r.stderr, /^solo5-spt: net device 'service': .*nosuchtap[^\n]*\n$/);
 });
+
+t.test('--net:NAME=@N: a tap file descriptor handed over by the caller', { skip }, async (tt) => {
+  const ns2 = `${ns}c`;
+  sh(['ip', 'netns', 'add', ns2]);
+  tt.teardown(() => spawnSync('ip', ['netns', 'del', ns2]));
+  const inNs = (cmd: string[]) => ['ip', 'netns', 'exec', ns2, ...cmd];
+  sh(inNs(['ip', 'link', 'set', 'lo', 'up']));
+  sh(inNs(['ip', 'tuntap', 'add', 'dev', 'tap1', 'mode', 'tap']));
+  sh(inNs(['ip', 'addr', 'add', '10.79.0.1/24', 'dev', 'tap1']));
+  sh(inNs(['ip', 'link', 'set', 'tap1', 'up']));
+  // The caller opens the tap and passes it as fd 3; the tender only adopts it.
+  const script = `
+    const { spawn } = require('node:child_process');
+    const { native } = require(${JSON.stringify(path.join(root, 'dist', 'lib', 'native.js'))});
+    const { fd } = native().openTap('tap1');
+    const c = spawn(process.execPath, [${JSON.stringify(sptCli)}, '--mem=32', '--net:service=@3', ${JSON.stringify(app('net'))}, '10.79.0.2', '3'],
+      { stdio: ['ignore', 'inherit', 'inherit', fd] });
+    c.on('close', (code) => process.exit(code ?? 1));`;
+  const guest = spawn('ip', inNs([process.execPath, '-e', script]).slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  guest.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  guest.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number | null>((resolve) => guest.on('close', (code) => resolve(code)));
+  for (let i = 0; i < 100 && !out.includes('mtu'); i++) await new Promise((r) => setTimeout(r, 20));
+  tt.match(out, 'mtu 1500', `the adopted tap's MTU reaches the guest ${err}`);
+  const ping = spawnSync('ip', inNs(['python3', kping, '10.79.0.2', '3']).slice(1), { encoding: 'utf8', timeout: 30000 });
+  tt.match(ping.stdout, /sent=3 received=3/, 'the kernel gets every reply');
+  tt.equal(await exited, 0, 'the unikernel exits after 3 replies');
+});
+
+t.test('--net:NAME=@N with a descriptor that is not a tap: one line, exit 1', async (tt) => {
+  const r = spawnSync(process.execPath, [sptCli, '--net:service=@0', app('net'), '10.0.0.2'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  tt.equal(r.status, 1);
+  tt.match(r.stderr, /^solo5-spt: net device 'service': [^\n]+\n$/);
+});
