@@ -5,18 +5,10 @@ import path from 'node:path';
 import t from 'tap';
 import { compareTargets, VirtualSwitch } from '../lib';
 import { Pinger } from '../lib/net/pinger';
+import { kvmUnavailable } from './support/kvm';
 import { app } from './support/paths';
 
-function kvmUnavailable(): string | false {
-  try {
-    fs.accessSync('/dev/kvm', fs.constants.R_OK | fs.constants.W_OK);
-  } catch (e) {
-    return `hvt needs /dev/kvm, which is ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : 'not accessible'} on this host`;
-  }
-  if (!fs.existsSync(app('hello', 'hvt'))) return 'the hvt unikernels were not built';
-  return false;
-}
-const skip = kvmUnavailable();
+const skip = kvmUnavailable() ?? false;
 const kernels = (name: string) => ({ spt: app(name, 'spt'), hvt: app(name, 'hvt') });
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'solo5-compare-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -1,15 +1,18 @@
 // kvm.ts: whether this host can run hvt guests, and why not, for tests that skip without KVM.
 import fs from 'node:fs';
+import { kvmDevicePath } from '../../lib/tender/hvt';
 import { app } from './paths';
 
 /** Why hvt guests cannot run here (a skip reason), or undefined when they can. */
 export function kvmUnavailable(): string | undefined {
   let fd: number;
+  // SOLO5_KVM_DEVICE (a test-only override the tender honours too) simulates a host without KVM.
+  const dev = kvmDevicePath();
   try {
-    fd = fs.openSync('/dev/kvm', fs.constants.O_RDWR);
+    fd = fs.openSync(dev, fs.constants.O_RDWR);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return 'no /dev/kvm on this host (KVM not loaded, or no virtualization)';
+    if (code === 'ENOENT') return `no ${dev} on this host (KVM not loaded, or no virtualization)`;
     if (code === 'EACCES' || code === 'EPERM') return 'no permission to open /dev/kvm (not in the kvm group)';
     return `/dev/kvm cannot be opened here (${code ?? 'unknown error'})`;
   }
