@@ -189,7 +189,13 @@ static int violate(void)
     switch (rnd() % 3) {
     case 0: t.net->tx.prod = t.tx_prod + t.nmask + 2 + (uint32_t)(rnd() % 100000); break;
     case 1: t.blk->req.prod = t.req_prod + t.bmask + 2 + (uint32_t)(rnd() % 100000); break;
-    default: t.net->tx.prod = t.tx_prod - 1 - (uint32_t)(rnd() % 1000); break;
+    default:
+        /* Backwards is only a violation of an index the tender has seen:
+         * let it catch up first (a lagging tender could not tell). */
+        for (int i = 0; i < 1000 && __atomic_load_n(&t.net->tx.cons, __ATOMIC_ACQUIRE) != t.tx_prod; i++)
+            solo5_yield(solo5_clock_monotonic() + 1000000ULL, NULL);
+        t.net->tx.prod = t.tx_prod - 1 - (uint32_t)(rnd() % 1000);
+        break;
     }
     sn_printf("HOSTILE VIOLATION\n");
     for (int i = 0; i < 100; i++) {
