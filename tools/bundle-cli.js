@@ -21,3 +21,15 @@ const { loadBundle, cachePath } = require(path.join(root, 'dist', 'lib', 'cli', 
 fs.rmSync(cachePath, { force: true });
 const loaded = loadBundle(false);
 fs.writeFileSync(cachePath, loaded.script.createCachedData());
+
+// The BPF programs the launch paths use, compiled now rather than in every cold CLI process.
+const seccomp = require(path.join(root, 'dist', 'lib', 'seccomp', 'index.js'));
+const hvt = require(path.join(root, 'dist', 'lib', 'seccomp', 'hvt.js'));
+const { precompiledPath } = require(path.join(root, 'dist', 'lib', 'seccomp', 'precompiled.js'));
+fs.rmSync(precompiledPath, { force: true });
+const table = {};
+for (const fds of [[], [5, 6]]) {
+  table[`spt:${fds.join(',')}`] = seccomp.compilePolicy(seccomp.sptGuestPolicy({ doorbellFds: fds })).toString('base64');
+}
+for (const nd of [0, 2]) table[`hvt:${nd}`] = seccomp.compilePolicy(hvt.hvtHelperPolicy({ ndoorbells: nd })).toString('base64');
+fs.writeFileSync(precompiledPath, `${JSON.stringify(table, null, 1)}\n`);

@@ -4,6 +4,7 @@ import { UsageError } from '../errors';
 import * as abi from '../abi';
 import { compilePolicy } from './compile';
 import type { Policy, Rule } from './policy';
+import { precompiled } from './precompiled';
 
 /*
  * On hvt the guest cannot make system calls at all (it runs in a VM; a
@@ -109,7 +110,7 @@ export function compileHvtHelperPolicy(opts: HvtHelperPolicyOptions): Buffer {
   checkDoorbells(opts.ndoorbells);
   let prog = cache.get(opts.ndoorbells);
   if (prog === undefined) {
-    prog = compilePolicy(hvtHelperPolicy(opts));
+    prog = precompiled(`hvt:${opts.ndoorbells}`) ?? compilePolicy(hvtHelperPolicy(opts));
     cache.set(opts.ndoorbells, prog);
   }
   return Buffer.from(prog);

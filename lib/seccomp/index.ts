@@ -2,6 +2,7 @@
 
 import { compilePolicy } from './compile';
 import { checkDoorbellFds, sptGuestPolicy, type SptGuestPolicyOptions } from './policy';
+import { precompiled } from './precompiled';
 
 export { compilePolicy } from './compile';
 export { decodeProgram, encodeProgram, SOCK_FILTER_SIZE, type SockFilter } from './bpf';
@@ -35,7 +36,7 @@ export function compileSptGuestPolicy(opts: SptGuestPolicyOptions): Buffer {
   const key = opts.doorbellFds.join(',');
   let prog = sptCache.get(key);
   if (prog === undefined) {
-    prog = compilePolicy(sptGuestPolicy(opts));
+    prog = precompiled(`spt:${key}`) ?? compilePolicy(sptGuestPolicy(opts));
     if (sptCache.size >= SPT_CACHE_MAX) sptCache.clear();
     sptCache.set(key, prog);
   }
