@@ -1,20 +1,12 @@
 // block-attach.test.ts: every way a block image can be wrong gets one line and exit 1, naming device and file.
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { imageMaker } from './support/images';
 import { app, sptCli } from './support/paths';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'solo5-blk-'));
-t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-function image(name: string, size: number): string {
-  const p = path.join(tmp, name);
-  fs.writeFileSync(p, Buffer.alloc(0));
-  fs.truncateSync(p, size);
-  return p;
-}
+const image = imageMaker('solo5-blk-');
+const tmp = path.dirname(image('probe.img', 512));
 
 function cli(args: string[]) {
   return spawnSync(process.execPath, [sptCli, '--mem=32', ...args], { encoding: 'utf8', timeout: 20000 });

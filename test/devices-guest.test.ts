@@ -1,21 +1,12 @@
 // devices-guest.test.ts: the guest side of block devices end to end: blk, maxdevices, durability, hostile guests.
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t from 'tap';
 import { launch, run, type Guest } from '../lib';
 import { VirtualSwitch } from '../lib/devices/switch';
+import { imageMaker } from './support/images';
 import { app } from './support/paths';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'solo5-devguest-'));
-t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-function image(name: string, size: number): string {
-  const p = path.join(tmp, name);
-  fs.writeFileSync(p, Buffer.alloc(0));
-  fs.truncateSync(p, size);
-  return p;
-}
+const image = imageMaker('solo5-devguest-');
 
 /** Resolves with the console so far once it matches `marker`. */
 function waitFor(guest: Guest, marker: RegExp): Promise<string> {

@@ -21,14 +21,20 @@ function sh(cmd: string[]): void {
   if (r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr.trim()}`);
 }
 
-t.test('the kernel pings a unikernel over tap, inside a private namespace', { skip }, async (tt) => {
-  sh(['ip', 'netns', 'add', ns]);
-  tt.teardown(() => spawnSync('ip', ['netns', 'del', ns]));
-  const inNs = (cmd: string[]) => ['ip', 'netns', 'exec', ns, ...cmd];
+/** A namespace of the test's own with `tap` up at `cidr`; deleted on teardown. Returns the argv prefix to run inside it. */
+function tapNamespace(tt: { teardown(fn: () => void): void }, name: string, tap: string, cidr: string): (cmd: string[]) => string[] {
+  sh(['ip', 'netns', 'add', name]);
+  tt.teardown(() => spawnSync('ip', ['netns', 'del', name]));
+  const inNs = (cmd: string[]) => ['ip', 'netns', 'exec', name, ...cmd];
   sh(inNs(['ip', 'link', 'set', 'lo', 'up']));
-  sh(inNs(['ip', 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap']));
-  sh(inNs(['ip', 'addr', 'add', '10.77.0.1/24', 'dev', 'tap0']));
-  sh(inNs(['ip', 'link', 'set', 'tap0', 'up']));
+  sh(inNs(['ip', 'tuntap', 'add', 'dev', tap, 'mode', 'tap']));
+  sh(inNs(['ip', 'addr', 'add', cidr, 'dev', tap]));
+  sh(inNs(['ip', 'link', 'set', tap, 'up']));
+  return inNs;
+}
+
+t.test('the kernel pings a unikernel over tap, inside a private namespace', { skip }, async (tt) => {
+  const inNs = tapNamespace(tt, ns, 'tap0', '10.77.0.1/24');
 
   const guest = spawn('ip', inNs([process.execPath, sptCli, '--mem=32', '--net:service=tap0', app('net'), '10.77.0.2', '5']).slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -62,14 +68,7 @@ t.test('a missing tap interface is one line and exit 1', { skip }, async (tt) =>
 });
 
 t.test('--net:NAME=@N: a tap file descriptor handed over by the caller', { skip }, async (tt) => {
-  const ns2 = `${ns}c`;
-  sh(['ip', 'netns', 'add', ns2]);
-  tt.teardown(() => spawnSync('ip', ['netns', 'del', ns2]));
-  const inNs = (cmd: string[]) => ['ip', 'netns', 'exec', ns2, ...cmd];
-  sh(inNs(['ip', 'link', 'set', 'lo', 'up']));
-  sh(inNs(['ip', 'tuntap', 'add', 'dev', 'tap1', 'mode', 'tap']));
-  sh(inNs(['ip', 'addr', 'add', '10.79.0.1/24', 'dev', 'tap1']));
-  sh(inNs(['ip', 'link', 'set', 'tap1', 'up']));
+  const inNs = tapNamespace(tt, `${ns}c`, 'tap1', '10.79.0.1/24');
   // The caller opens the tap and passes it as fd 3; the tender only adopts it.
   const script = `
     const { spawn } = require('node:child_process');
