@@ -21,6 +21,17 @@ function sh(cmd: string[]): void {
   if (r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr.trim()}`);
 }
 
+/** Run argv (an `ip netns exec` command line) and wait until the guest has printed its net device line. */
+async function startGuest(argv: string[]): Promise<{ got: { out: string; err: string }; exited: Promise<number | null> }> {
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const got = { out: '', err: '' };
+  child.stdout.on('data', (b: Buffer) => (got.out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (got.err += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  for (let i = 0; i < 100 && !got.out.includes('mtu'); i++) await new Promise((r) => setTimeout(r, 20));
+  return { got, exited };
+}
+
 /** A namespace of the test's own with `tap` up at `cidr`; deleted on teardown. Returns the argv prefix to run inside it. */
 function tapNamespace(tt: { teardown(fn: () => void): void }, name: string, tap: string, cidr: string): (cmd: string[]) => string[] {
   sh(['ip', 'netns', 'add', name]);
@@ -36,16 +47,9 @@ function tapNamespace(tt: { teardown(fn: () => void): void }, name: string, tap:
 t.test('the kernel pings a unikernel over tap, inside a private namespace', { skip }, async (tt) => {
   const inNs = tapNamespace(tt, ns, 'tap0', '10.77.0.1/24');
 
-  const guest = spawn('ip', inNs([process.execPath, sptCli, '--mem=32', '--net:service=tap0', app('net'), '10.77.0.2', '5']).slice(1), {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  guest.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  guest.stderr.on('data', (b: Buffer) => (err += b.toString()));
-  const exited = new Promise<number | null>((resolve) => guest.on('close', (code) => resolve(code)));
-  for (let i = 0; i < 100 && !out.includes('mtu'); i++) await new Promise((r) => setTimeout(r, 20));
-  tt.match(out, 'mtu 1500', `the guest sees the tap's MTU ${err}`);
+  const guest = await startGuest(inNs([process.execPath, sptCli, '--mem=32', '--net:service=tap0', app('net'), '10.77.0.2', '5']));
+  const { got, exited } = guest;
+  tt.match(got.out, 'mtu 1500', `the guest sees the tap's MTU ${got.err}`);
 
   // The kernel's own IP stack (a raw ICMP socket) pings the guest: ARP and echo cross the tap.
   const ping = spawnSync('ip', inNs(['python3', kping, '10.77.0.2', '5']).slice(1), { encoding: 'utf8', timeout: 30000 });
@@ -53,7 +57,7 @@ t.test('the kernel pings a unikernel over tap, inside a private namespace', { sk
   tt.match(ping.stdout, /sent=5 received=5/, 'the kernel gets every reply');
   const code = await exited;
   tt.equal(code, 0, 'the unikernel exits after 5 replies');
-  tt.match(out, 'SUCCESS');
+  tt.match(got.out, 'SUCCESS');
 });
 
 t.test('a missing tap interface is one line and exit 1', { skip }, async (tt) => {
@@ -77,14 +81,8 @@ t.test('--net:NAME=@N: a tap file descriptor handed over by the caller', { skip 
     const c = spawn(process.execPath, [${JSON.stringify(sptCli)}, '--mem=32', '--net:service=@3', ${JSON.stringify(app('net'))}, '10.79.0.2', '3'],
       { stdio: ['ignore', 'inherit', 'inherit', fd] });
     c.on('close', (code) => process.exit(code ?? 1));`;
-  const guest = spawn('ip', inNs([process.execPath, '-e', script]).slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  guest.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  guest.stderr.on('data', (b: Buffer) => (err += b.toString()));
-  const exited = new Promise<number | null>((resolve) => guest.on('close', (code) => resolve(code)));
-  for (let i = 0; i < 100 && !out.includes('mtu'); i++) await new Promise((r) => setTimeout(r, 20));
-  tt.match(out, 'mtu 1500', `the adopted tap's MTU reaches the guest ${err}`);
+  const { got, exited } = await startGuest(inNs([process.execPath, '-e', script]));
+  tt.match(got.out, 'mtu 1500', `the adopted tap's MTU reaches the guest ${got.err}`);
   const ping = spawnSync('ip', inNs(['python3', kping, '10.79.0.2', '3']).slice(1), { encoding: 'utf8', timeout: 30000 });
   tt.match(ping.stdout, /sent=3 received=3/, 'the kernel gets every reply');
   tt.equal(await exited, 0, 'the unikernel exits after 3 replies');
