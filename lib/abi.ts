@@ -51,6 +51,9 @@ export const SN_PLAN_MAX_BPF = 4096;
 export const SN_PROT_R = 1;
 export const SN_PROT_W = 2;
 export const SN_PROT_X = 4;
+/** sn_plan.flags: the guest speaks Solo5's spt ABI; the helper drops to plan.uid/gid and no capabilities. */
+export const SN_PLAN_F_SOLO5 = 1;
+export const SN_PLAN_F_SETID = 2;
 
 /*
  * Limits the helper enforces on a plan beyond the header's (HELPER_* in
@@ -67,6 +70,10 @@ export const SN_FD_MEM = 3;
 export const SN_FD_PLAN = 4;
 export const SN_FD_DOORBELL0 = 5;
 export const SN_FD_WAIT = 3;
+/** Solo5-ABI guests: device fds from SN_FD_DEV0; epoll and timerfd take the memory and plan fds' numbers. */
+export const SN_FD_DEV0 = 5;
+export const SN_FD_SOLO5_EPOLL = 3;
+export const SN_FD_SOLO5_TIMER = 4;
 /** hvt: the helper's vCPU fd after set-up (the KVM device fd at exec follows the doorbells). */
 export const SN_FD_VCPU = 4;
 
@@ -120,7 +127,7 @@ export const SN_PLAN_REGION = {
 } as const satisfies StructLayout;
 
 export const SN_PLAN = {
-  size: 64 + SN_PLAN_REGION.size * SN_PLAN_MAX_REGIONS,
+  size: 64 + SN_PLAN_REGION.size * SN_PLAN_MAX_REGIONS + 16 + SN_MFT_MAX_ENTRIES,
   offsets: {
     magic: 0,
     abi_version: 8,
@@ -134,6 +141,11 @@ export const SN_PLAN = {
     ndoorbells: 56,
     flags: 60,
     regions: 64,
+    parent_pid: 64 + SN_PLAN_REGION.size * SN_PLAN_MAX_REGIONS,
+    uid: 68 + SN_PLAN_REGION.size * SN_PLAN_MAX_REGIONS,
+    gid: 72 + SN_PLAN_REGION.size * SN_PLAN_MAX_REGIONS,
+    ndevfds: 76 + SN_PLAN_REGION.size * SN_PLAN_MAX_REGIONS,
+    dev_epoll: 80 + SN_PLAN_REGION.size * SN_PLAN_MAX_REGIONS,
   },
 } as const satisfies StructLayout;
 
@@ -209,6 +221,26 @@ export const SN_RINGS_HDR = {
   offsets: { magic: 0, version: 8, entries: 12, dev_off: 16 },
 } as const satisfies StructLayout;
 
+/*
+ * include/sn_solo5.h: Solo5's own spt ABI (versions 1 and 2), as published;
+ * test/solo5-abi.test.ts compares these with the header.
+ */
+export const SN_SOLO5_SPT_ABI_V1 = 1;
+export const SN_SOLO5_SPT_ABI_V2 = 2;
+export const SN_SOLO5_HVT_ABI_VERSION = 2;
+export const SN_SOLO5_HOST_MEM_BASE = 0x10000;
+export const SN_SOLO5_BOOT_INFO_BASE = 0x11000;
+export const SN_SOLO5_GUEST_MIN_BASE = 0x100000;
+export const SN_SOLO5_CMDLINE_SIZE = 8192;
+export const SN_SOLO5_INTERNAL_TIMERFD = 0xfffffffen;
+export const SN_SOLO5_STACK_GAP = 8;
+export const SN_SOLO5_MFT_ADDR = SN_SOLO5_BOOT_INFO_BASE + 40;
+
+export const SN_SOLO5_BOOT_INFO = {
+  size: 40,
+  offsets: { mem_size: 0, kernel_end: 8, cmdline: 16, mft: 24, epollfd: 32, timerfd: 36 },
+} as const satisfies StructLayout;
+
 /** Every layout by its C struct name, for the layout test. */
 export const LAYOUTS: Readonly<Record<string, StructLayout>> = {
   sn_bootinfo: SN_BOOTINFO,
@@ -226,4 +258,6 @@ export const LAYOUTS: Readonly<Record<string, StructLayout>> = {
   sn_blk_cpl: SN_BLK_CPL,
   sn_blk_dev: SN_BLK_DEV,
   sn_rings_hdr: SN_RINGS_HDR,
+  sn_solo5_boot_info: SN_SOLO5_BOOT_INFO,
 };
+
