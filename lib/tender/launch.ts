@@ -156,7 +156,11 @@ export async function launch(options: LaunchOptions, log: TenderLog = silentLog)
     return guest;
   } catch (e) {
     // A guest already spawned must not run on without its broker or its caller knowing of it.
-    child?.kill('SIGKILL');
+    if (child) {
+      child.kill('SIGKILL');
+      child.console?.destroy();
+      await child.exited;
+    }
     held.release();
     throw asSolo5Error(e, step);
   }
