@@ -18,7 +18,8 @@ class BrokerHandle : public Napi::ObjectWrap<BrokerHandle> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "BrokerHandle",
                        {InstanceMethod("start", &BrokerHandle::Start), InstanceMethod("stop", &BrokerHandle::Stop),
-                        InstanceMethod("counters", &BrokerHandle::Counters)});
+                        InstanceMethod("counters", &BrokerHandle::Counters),
+                        InstanceMethod("drain", &BrokerHandle::Drain)});
   }
 
   // Constructed only by createGuestBroker, which passes the guest as an
@@ -59,6 +60,12 @@ class BrokerHandle : public Napi::ObjectWrap<BrokerHandle> {
     return info.Env().Undefined();
   }
 
+  Napi::Value Drain(const Napi::CallbackInfo &info) {
+    std::string v = guest_->Drain();
+    if (v.empty()) return info.Env().Undefined();
+    return Napi::String::New(info.Env(), v);
+  }
+
   Napi::Value Counters(const Napi::CallbackInfo &info) {
     Napi::Object out = Napi::Object::New(info.Env());
     for (const auto &kv : guest_->Counters()) out.Set(kv.first, kv.second);
@@ -89,10 +96,12 @@ Napi::Value CreateGuestBroker(const Napi::CallbackInfo &info) {
       Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "sn-broker-events", 0, 1);
   // The guest process keeps the tender alive, not its broker.
   events.Unref(env);
-  std::string err;
-  std::shared_ptr<Guest> guest = Guest::Create(spec, events, &err);
+  std::string err, code;
+  std::shared_ptr<Guest> guest = Guest::Create(spec, events, &err, &code);
   if (!guest) {
-    Napi::Error::New(env, "createGuestBroker: " + err).ThrowAsJavaScriptException();
+    Napi::Error error = Napi::Error::New(env, "createGuestBroker: " + err);
+    if (!code.empty()) error.Set("code", code);
+    error.ThrowAsJavaScriptException();
     return env.Undefined();
   }
   guest->AddCleanupHook(env);

@@ -41,12 +41,14 @@ class NetDev : public SwitchPort {
   void OnTapReadable() { tap_readable_ = true; }
   // The sleep protocol: set the tender's waiting flags, full fence (by the
   // caller), HasWork re-reads the guest's indices, DisarmWait clears them.
+  // After the pump stopped: whether the guest's indices are still valid.
+  bool Audit(std::string *why);
   void ArmWait();
   bool HasWork();
   void DisarmWait();
 
   // Any thread: a switch delivering frames into this guest's rx queue.
-  uint32_t Deliver(const Frame *frames, uint32_t n) override;
+  uint32_t Deliver(const Frame *frames, uint32_t n, uint32_t src_port) override;
 
   void AddCounters(std::vector<std::pair<std::string, double>> *out);
 
@@ -68,6 +70,7 @@ class NetDev : public SwitchPort {
   const std::string name_;
   const uint32_t mtu_;
   uint32_t stride_ = 0;
+  uint32_t slots_ = 0, mask_ = 0;  // per queue, from the tender's placement (a power of two)
   uint8_t mac_[6];
   volatile struct sn_net_dev *shm_;
   volatile struct sn_net_slot *tx_slots_, *rx_slots_;

@@ -98,7 +98,7 @@ uint32_t Switch::DeliverRun(uint32_t dest, uint32_t src_port, const Frame *frame
   if (dest != kFlood) {
     auto it = ports_.find(dest);
     if (it == ports_.end()) return 0;
-    uint32_t got = it->second->Deliver(frames, n);
+    uint32_t got = it->second->Deliver(frames, n, src_port);
     forwarded_.fetch_add(got, std::memory_order_relaxed);
     return got;
   }
@@ -107,7 +107,7 @@ uint32_t Switch::DeliverRun(uint32_t dest, uint32_t src_port, const Frame *frame
     bool any = false;
     for (const auto &p : port_list_) {
       if (p.first == src_port) continue;
-      if (p.second->Deliver(&frames[i], 1) == 1) any = true;
+      if (p.second->Deliver(&frames[i], 1, src_port) == 1) any = true;
     }
     if (any) queued++;
   }

@@ -22,9 +22,10 @@ struct Frame {
 class SwitchPort {
  public:
   virtual ~SwitchPort() = default;
-  // Takes frames that all go to this port; returns how many it queued
-  // (the rest it dropped and counted: a full queue drops, like Ethernet).
-  virtual uint32_t Deliver(const Frame *frames, uint32_t n) = 0;
+  // Takes frames that all go to this port, all from switch port src_port
+  // (0: not from a switch port); returns how many it queued (the rest it
+  // dropped and counted: a full queue drops, like Ethernet).
+  virtual uint32_t Deliver(const Frame *frames, uint32_t n, uint32_t src_port) = 0;
 };
 
 struct SwitchStats {
