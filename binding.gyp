@@ -5,7 +5,6 @@
       "sources": [
         "addon/addon_main.cc",
         "addon/broker_config.cc",
-        "addon/broker_debug.cc",
         "addon/broker_guest.cc",
         "addon/broker_layout.cc",
         "addon/broker_napi.cc",
@@ -19,10 +18,7 @@
         "addon/net_sock.cc",
         "addon/net_switch.cc",
         "addon/net_tap.cc",
-        "addon/spawn.cc",
-        "addon/broker_bench.cc",
-        "addon/broker_fakeguest.cc",
-        "addon/broker_hostile.cc"
+        "addon/spawn.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "include"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

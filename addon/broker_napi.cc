@@ -9,10 +9,6 @@ namespace sn {
 
 namespace {
 
-// Marks objects made by BrokerHandle so that no other wrapped object is
-// ever taken for one.
-const napi_type_tag kBrokerTag = {0x736e62726f6b6572ULL, 0x68616e646c653031ULL};
-
 class BrokerHandle : public Napi::ObjectWrap<BrokerHandle> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -32,7 +28,6 @@ class BrokerHandle : public Napi::ObjectWrap<BrokerHandle> {
     }
     guest_ = *info[0].As<Napi::External<std::shared_ptr<Guest>>>().Data();
     Napi::Object self = info.This().As<Napi::Object>();
-    self.TypeTag(&kBrokerTag);
     Napi::Env env = info.Env();
     self.Set("ringsSize", Napi::Number::New(env, static_cast<double>(guest_->rings_size())));
     Napi::Array fds = Napi::Array::New(env, 2);
@@ -45,8 +40,6 @@ class BrokerHandle : public Napi::ObjectWrap<BrokerHandle> {
   ~BrokerHandle() override {
     if (guest_) guest_->Stop();
   }
-
-  std::shared_ptr<Guest> guest() const { return guest_; }
 
  private:
   Napi::Value Start(const Napi::CallbackInfo &info) {
@@ -110,14 +103,6 @@ Napi::Value CreateGuestBroker(const Napi::CallbackInfo &info) {
 }
 
 }  // namespace
-
-std::shared_ptr<Guest> GuestOfHandle(const Napi::Value &v) {
-  if (!v.IsObject()) return nullptr;
-  Napi::Object o = v.As<Napi::Object>();
-  if (!o.CheckTypeTag(&kBrokerTag)) return nullptr;
-  BrokerHandle *h = BrokerHandle::Unwrap(o);
-  return h ? h->guest() : nullptr;
-}
 
 void RegisterBrokerExports(Napi::Env env, Napi::Object exports) {
   auto *ctor = new Napi::FunctionReference(Napi::Persistent(BrokerHandle::Define(env)));

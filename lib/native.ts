@@ -106,39 +106,6 @@ export interface NativeAddon {
   tapFromFd(fd: number): { mtu: number };
   /** An AF_UNIX SOCK_SEQPACKET pair, both close-on-exec, the tender's end non-blocking. */
   socketpairSeqpacket(): [tenderEnd: number, guestEnd: number];
-
-  /** TEST SUPPORT ONLY: read guest memory through the broker's own mapping. */
-  debugMapRead(handle: BrokerHandle, addr: number, len: number): Buffer;
-  /** TEST SUPPORT ONLY: write guest memory through the broker's own mapping. */
-  debugMapWrite(handle: BrokerHandle, addr: number, data: Buffer): void;
-  /** TEST SUPPORT ONLY: the JS thread plays guest A sending `count` frames, a thread plays guest B draining. */
-  debugBenchSwitch(
-    a: BrokerHandle,
-    aIndex: number,
-    b: BrokerHandle,
-    bIndex: number,
-    frame: Buffer,
-    count: number,
-  ): { seconds: number; sent: number; received: number };
-  /** TEST SUPPORT ONLY: `count` synchronous block requests (op 1 read, 2 write) over the first `span` bytes. */
-  debugBenchBlock(
-    handle: BrokerHandle,
-    index: number,
-    op: number,
-    reqBytes: number,
-    count: number,
-    addr: number,
-    span: number,
-  ): { seconds: number; errors: number };
-  /** TEST SUPPORT ONLY: the same sequential pread/pwrite done directly on fd (the floor). */
-  debugBenchFloor(fd: number, op: number, reqBytes: number, count: number, span: number): { seconds: number };
-  /** TEST SUPPORT ONLY: post `descriptors` garbage descriptors on every queue of the guest, rewriting them after publication. */
-  debugHostile(
-    handle: BrokerHandle,
-    descriptors: number,
-    seed: number,
-    scratchAddr: number,
-  ): { posted: number; seconds: number; violated: boolean };
 }
 
 const root = path.resolve(__dirname, '..', '..');
