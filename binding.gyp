@@ -13,6 +13,7 @@
         "addon/block_dev.cc",
         "addon/net_dev.cc",
         "addon/net_endpoint.cc",
+        "addon/net_fair.cc",
         "addon/net_napi.cc",
         "addon/net_pcap.cc",
         "addon/net_sock.cc",

@@ -28,6 +28,7 @@ NetDev::NetDev(Guest *guest, const NetSpec &spec, const DevPlacement &place, uin
   stride_ = place.stride;
   slots_ = place.slots;
   mask_ = place.slots - 1;
+  fair_.Reset(place.slots);
   shm_ = reinterpret_cast<volatile struct sn_net_dev *>(dev_block);
   tx_slots_ = reinterpret_cast<volatile struct sn_net_slot *>(dev_block + place.tx_slots);
   rx_slots_ = reinterpret_cast<volatile struct sn_net_slot *>(dev_block + place.rx_slots);
@@ -136,8 +137,11 @@ void NetDev::TapWrite(const Frame *frames, uint32_t n) {
 
 bool NetDev::RxSpaceLocked(uint32_t *space) {
   std::string why;
-  if (CheckConsumer("rx consumer", ShmAcquire(&shm_->rx.cons), rx_prod_, &rx_cons_seen_, slots_, space, &why))
+  const uint32_t before = rx_cons_seen_;
+  if (CheckConsumer("rx consumer", ShmAcquire(&shm_->rx.cons), rx_prod_, &rx_cons_seen_, slots_, space, &why)) {
+    fair_.Freed(before, rx_cons_seen_);
     return true;
+  }
   guest_->Violation(name_, why);
   return false;
 }
@@ -152,13 +156,19 @@ uint32_t NetDev::Deliver(const Frame *frames, uint32_t n, uint32_t src_port) {
     std::lock_guard<std::mutex> lock(rx_mu_);
     uint32_t space = 0;
     if (!RxSpaceLocked(&space)) return 0;
+    // Ports other than this one and the sender: only they could need room.
+    const uint32_t ports = sw_ ? sw_->port_count() : 0;
+    const uint32_t others = ports > 2 ? ports - 2 : 0;
     for (uint32_t i = 0; i < n; i++) {
       const uint32_t len = frames[i].len;
-      if (space == 0 || len < 14 || len > mtu_ + 14) {
+      // A full queue drops like Ethernet; a sender past its share of the
+      // queue drops too, so that it cannot keep the others out.
+      if (space == 0 || len < 14 || len > mtu_ + 14 || !fair_.Admit(src_port, space, others)) {
         rx_dropped_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
       memcpy(RxBufferLocked(), const_cast<const uint8_t *>(frames[i].data), len);
+      fair_.Took(rx_prod_, src_port);
       FillRxSlotLocked(len);
       space--;
       queued++;
@@ -211,6 +221,7 @@ uint32_t NetDev::TapReceive(bool *kick) {
         rx_dropped_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
+      fair_.Took(rx_prod_, 0);
       FillRxSlotLocked(static_cast<uint32_t>(r));
       space--;
       got++;

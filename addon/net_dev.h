@@ -12,6 +12,7 @@
 
 #include "broker_guest.h"
 #include "broker_layout.h"
+#include "net_fair.h"
 #include "net_pcap.h"
 #include "net_switch.h"
 #include "sn_abi.h"
@@ -81,6 +82,7 @@ class NetDev : public SwitchPort {
   uint32_t rx_cons_seen_ = 0;  // under rx_mu_
   std::mutex rx_mu_;      // several pumps (and the JS thread) may deliver into rx
   uint32_t rx_prod_ = 0;  // under rx_mu_; the tender's own copy
+  FairShare fair_;        // under rx_mu_: which switch port filled each rx slot
 
   const int tap_fd_;
   int epoll_fd_ = -1;

@@ -44,6 +44,8 @@ class Switch {
   // Removes a port; returns once no delivery into it is in flight.
   void RemovePort(uint32_t port_id);
   bool HasPort(uint32_t port_id);
+  // Any thread, no lock: how many ports are attached now.
+  uint32_t port_count() const { return port_count_.load(std::memory_order_relaxed); }
 
   // Switches frames that entered on src_port. Returns how many were queued
   // on at least one destination port.
@@ -74,6 +76,7 @@ class Switch {
   std::vector<std::pair<uint32_t, SwitchPort *>> port_list_;  // flooding order
   std::mutex table_mu_;
   std::unordered_map<uint64_t, MacEntry> table_;
+  std::atomic<uint32_t> port_count_{0};
   std::atomic<uint64_t> forwarded_{0}, flooded_{0}, dropped_mtu_{0}, dropped_filtered_{0};
 };
 
