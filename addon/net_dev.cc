@@ -17,9 +17,6 @@ namespace sn {
 namespace {
 
 constexpr uint32_t kBatch = 64;
-constexpr uint32_t kSlots = SN_NET_SLOTS;
-constexpr uint32_t kMask = SN_NET_SLOTS - 1;
-static_assert((SN_NET_SLOTS & (SN_NET_SLOTS - 1)) == 0, "net slots are a power of two");
 
 std::string Errno(const char *what, int err) { return std::string(what) + " failed: " + strerrorname_np(err); }
 
@@ -29,6 +26,9 @@ NetDev::NetDev(Guest *guest, const NetSpec &spec, const DevPlacement &place, uin
     : guest_(guest), name_(spec.name), mtu_(spec.mtu), tap_fd_(spec.tap_fd), sw_(spec.sw) {
   memcpy(mac_, spec.mac, sizeof mac_);
   stride_ = place.stride;
+  slots_ = place.slots;
+  mask_ = place.slots - 1;
+  fair_.Reset(place.slots);
   shm_ = reinterpret_cast<volatile struct sn_net_dev *>(dev_block);
   tx_slots_ = reinterpret_cast<volatile struct sn_net_slot *>(dev_block + place.tx_slots);
   rx_slots_ = reinterpret_cast<volatile struct sn_net_slot *>(dev_block + place.rx_slots);
@@ -79,7 +79,7 @@ uint32_t NetDev::Poll(bool *kick) {
 uint32_t NetDev::ServiceTx(bool *kick) {
   uint32_t avail;
   std::string why;
-  if (!CheckProducer("tx producer", ShmAcquire(&shm_->tx.prod), tx_cons_, &tx_prod_seen_, kSlots, &avail, &why)) {
+  if (!CheckProducer("tx producer", ShmAcquire(&shm_->tx.prod), tx_cons_, &tx_prod_seen_, slots_, &avail, &why)) {
     guest_->Violation(name_, why);
     return 0;
   }
@@ -88,7 +88,7 @@ uint32_t NetDev::ServiceTx(bool *kick) {
   Frame frames[kBatch];
   uint32_t nf = 0;
   for (uint32_t k = 0; k < n; k++) {
-    const uint32_t idx = (tx_cons_ + k) & kMask;
+    const uint32_t idx = (tx_cons_ + k) & mask_;
     const uint32_t len = ShmRead32(&tx_slots_[idx].len);  // read once; the buffer address is ours
     if (len < 14 || len > mtu_ + 14) {
       tx_errors_.fetch_add(1, std::memory_order_relaxed);
@@ -137,13 +137,16 @@ void NetDev::TapWrite(const Frame *frames, uint32_t n) {
 
 bool NetDev::RxSpaceLocked(uint32_t *space) {
   std::string why;
-  if (CheckConsumer("rx consumer", ShmAcquire(&shm_->rx.cons), rx_prod_, &rx_cons_seen_, kSlots, space, &why))
+  const uint32_t before = rx_cons_seen_;
+  if (CheckConsumer("rx consumer", ShmAcquire(&shm_->rx.cons), rx_prod_, &rx_cons_seen_, slots_, space, &why)) {
+    fair_.Freed(before, rx_cons_seen_);
     return true;
+  }
   guest_->Violation(name_, why);
   return false;
 }
 
-uint32_t NetDev::Deliver(const Frame *frames, uint32_t n) {
+uint32_t NetDev::Deliver(const Frame *frames, uint32_t n, uint32_t src_port) {
   if (guest_->violated()) {
     rx_dropped_.fetch_add(n, std::memory_order_relaxed);
     return 0;
@@ -153,13 +156,19 @@ uint32_t NetDev::Deliver(const Frame *frames, uint32_t n) {
     std::lock_guard<std::mutex> lock(rx_mu_);
     uint32_t space = 0;
     if (!RxSpaceLocked(&space)) return 0;
+    // Ports other than this one and the sender: only they could need room.
+    const uint32_t ports = sw_ ? sw_->port_count() : 0;
+    const uint32_t others = ports > 2 ? ports - 2 : 0;
     for (uint32_t i = 0; i < n; i++) {
       const uint32_t len = frames[i].len;
-      if (space == 0 || len < 14 || len > mtu_ + 14) {
+      // A full queue drops like Ethernet; a sender past its share of the
+      // queue drops too, so that it cannot keep the others out.
+      if (space == 0 || len < 14 || len > mtu_ + 14 || !fair_.Admit(src_port, space, others)) {
         rx_dropped_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
       memcpy(RxBufferLocked(), const_cast<const uint8_t *>(frames[i].data), len);
+      fair_.Took(rx_prod_, src_port);
       FillRxSlotLocked(len);
       space--;
       queued++;
@@ -171,10 +180,10 @@ uint32_t NetDev::Deliver(const Frame *frames, uint32_t n) {
   return queued;
 }
 
-uint8_t *NetDev::RxBufferLocked() { return rx_buf_ + static_cast<uint64_t>(rx_prod_ & kMask) * stride_; }
+uint8_t *NetDev::RxBufferLocked() { return rx_buf_ + static_cast<uint64_t>(rx_prod_ & mask_) * stride_; }
 
 void NetDev::FillRxSlotLocked(uint32_t len) {
-  const uint32_t idx = rx_prod_ & kMask;
+  const uint32_t idx = rx_prod_ & mask_;
   ShmWrite32(&rx_slots_[idx].len, len);
   ShmWrite32(&rx_slots_[idx].flags, 0);
   if (pcap_) CapturePacket(RxBufferLocked(), len);
@@ -212,6 +221,7 @@ uint32_t NetDev::TapReceive(bool *kick) {
         rx_dropped_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
+      fair_.Took(rx_prod_, 0);
       FillRxSlotLocked(static_cast<uint32_t>(r));
       space--;
       got++;
@@ -230,6 +240,15 @@ void NetDev::SetTapInterest(bool on) {
   ev.events = on ? static_cast<uint32_t>(EPOLLIN) : 0u;
   ev.data.u64 = epoll_tag_;
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, tap_fd_, &ev) == 0) tap_interest_ = on;
+}
+
+bool NetDev::Audit(std::string *why) {
+  uint32_t avail = 0, space = 0;
+  uint32_t seen = tx_prod_seen_;
+  if (!CheckProducer("tx producer", ShmAcquire(&shm_->tx.prod), tx_cons_, &seen, slots_, &avail, why)) return false;
+  std::lock_guard<std::mutex> lock(rx_mu_);
+  uint32_t cseen = rx_cons_seen_;
+  return CheckConsumer("rx consumer", ShmAcquire(&shm_->rx.cons), rx_prod_, &cseen, slots_, &space, why);
 }
 
 void NetDev::ArmWait() {

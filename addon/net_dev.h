@@ -12,6 +12,7 @@
 
 #include "broker_guest.h"
 #include "broker_layout.h"
+#include "net_fair.h"
 #include "net_pcap.h"
 #include "net_switch.h"
 #include "sn_abi.h"
@@ -41,12 +42,14 @@ class NetDev : public SwitchPort {
   void OnTapReadable() { tap_readable_ = true; }
   // The sleep protocol: set the tender's waiting flags, full fence (by the
   // caller), HasWork re-reads the guest's indices, DisarmWait clears them.
+  // After the pump stopped: whether the guest's indices are still valid.
+  bool Audit(std::string *why);
   void ArmWait();
   bool HasWork();
   void DisarmWait();
 
   // Any thread: a switch delivering frames into this guest's rx queue.
-  uint32_t Deliver(const Frame *frames, uint32_t n) override;
+  uint32_t Deliver(const Frame *frames, uint32_t n, uint32_t src_port) override;
 
   void AddCounters(std::vector<std::pair<std::string, double>> *out);
 
@@ -68,6 +71,7 @@ class NetDev : public SwitchPort {
   const std::string name_;
   const uint32_t mtu_;
   uint32_t stride_ = 0;
+  uint32_t slots_ = 0, mask_ = 0;  // per queue, from the tender's placement (a power of two)
   uint8_t mac_[6];
   volatile struct sn_net_dev *shm_;
   volatile struct sn_net_slot *tx_slots_, *rx_slots_;
@@ -78,6 +82,7 @@ class NetDev : public SwitchPort {
   uint32_t rx_cons_seen_ = 0;  // under rx_mu_
   std::mutex rx_mu_;      // several pumps (and the JS thread) may deliver into rx
   uint32_t rx_prod_ = 0;  // under rx_mu_; the tender's own copy
+  FairShare fair_;        // under rx_mu_: which switch port filled each rx slot
 
   const int tap_fd_;
   int epoll_fd_ = -1;

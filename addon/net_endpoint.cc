@@ -23,7 +23,7 @@ void Endpoint::Detach() {
   Close();
 }
 
-uint32_t Endpoint::Deliver(const Frame *frames, uint32_t n) {
+uint32_t Endpoint::Deliver(const Frame *frames, uint32_t n, uint32_t /*src_port*/) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!open_) {
     dropped_.fetch_add(n, std::memory_order_relaxed);

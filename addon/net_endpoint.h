@@ -28,7 +28,7 @@ class Endpoint : public SwitchPort, public std::enable_shared_from_this<Endpoint
 
   // Any thread (pumps and the JS thread): copies the frames into the
   // pending batch and schedules one JS call for the whole batch.
-  uint32_t Deliver(const Frame *frames, uint32_t n) override;
+  uint32_t Deliver(const Frame *frames, uint32_t n, uint32_t src_port) override;
   // JS thread, after the port left the switch: no more calls are made.
   void Close();
 

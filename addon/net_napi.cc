@@ -1,6 +1,12 @@
 // net_napi.cc: N-API exports for the userspace switch (endpoints, send, counters) and tap opening.
 #include <napi.h>
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <utility>
 
@@ -163,6 +169,27 @@ Napi::Value TapFromFdJs(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// socketpairSeqpacket(): [tenderEnd, guestEnd], both close-on-exec, the
+// tender's end non-blocking (the guest's stays blocking: it is its NIC).
+Napi::Value SocketpairSeqpacket(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 0) return Usage(env, "socketpairSeqpacket(): [tenderEnd: number, guestEnd: number]");
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return Fail(env, std::string("socketpair failed: ") + strerrorname_np(errno));
+  int fl = fcntl(sv[0], F_GETFL);
+  if (fl < 0 || fcntl(sv[0], F_SETFL, fl | O_NONBLOCK) < 0) {
+    int err = errno;
+    close(sv[0]);
+    close(sv[1]);
+    return Fail(env, std::string("fcntl O_NONBLOCK failed: ") + strerrorname_np(err));
+  }
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, sv[0]));
+  out.Set(1u, Napi::Number::New(env, sv[1]));
+  return out;
+}
+
 }  // namespace
 
 void RegisterNetExports(Napi::Env env, Napi::Object exports) {
@@ -174,6 +201,7 @@ void RegisterNetExports(Napi::Env env, Napi::Object exports) {
   exports.Set("destroySwitch", Napi::Function::New(env, Destroy, "destroySwitch"));
   exports.Set("openTap", Napi::Function::New(env, OpenTapJs, "openTap"));
   exports.Set("tapFromFd", Napi::Function::New(env, TapFromFdJs, "tapFromFd"));
+  exports.Set("socketpairSeqpacket", Napi::Function::New(env, SocketpairSeqpacket, "socketpairSeqpacket"));
 }
 
 }  // namespace sn
