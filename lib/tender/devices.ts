@@ -86,7 +86,7 @@ export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderL
           const [tenderEnd, guestEnd] = seqpacketPair(d.name);
           fds.push(tenderEnd, guestEnd);
           guestFds.push({ index, fd: guestEnd, kind: 'net' });
-          configs.push(Object.assign({}, config, { guestSocketFd: tenderEnd }));
+          configs.push({ ...config, guestSocketFd: tenderEnd });
         } else {
           configs.push(config);
         }
@@ -106,14 +106,8 @@ export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderL
  * works for such guests.
  */
 function seqpacketPair(name: string): [number, number] {
-  const n = native();
-  if (!('socketpairSeqpacket' in n) || typeof n.socketpairSeqpacket !== 'function') {
-    throw new DeviceError(`net device '${name}': this build cannot broker a Solo5-ABI guest's network yet; attach a tap without --net-pcap`);
-  }
   try {
-    const pair: unknown = n.socketpairSeqpacket();
-    if (!Array.isArray(pair) || pair.length !== 2) throw new Error('socketpairSeqpacket returned no pair');
-    return [Number(pair[0]), Number(pair[1])];
+    return native().socketpairSeqpacket();
   } catch (e) {
     throw new DeviceError(`net device '${name}': ${(e as Error).message}`);
   }

@@ -168,7 +168,13 @@ export async function launch(options: LaunchOptions, log: TenderLog = silentLog)
 
 const pageUp = (x: number) => Math.ceil(x / abi.SN_PAGE_SIZE) * abi.SN_PAGE_SIZE;
 
-/** The native broker serving this guest's devices, or undefined when none needs it. */
+/**
+ * The native broker serving this guest's devices, or undefined when none needs
+ * it. Ring ABI: the ring area goes right after the image and may take what
+ * memory leaves once the guest's own minimum is set aside (the broker shrinks
+ * the queues to fit); block reads never land in pages the guest cannot write.
+ * Solo5 ABI: no ring area, every brokered net device is a socket end.
+ */
 function createBroker(
   memFd: number,
   ringsAddr: number,
@@ -182,11 +188,25 @@ function createBroker(
   if (devices.configs.length === 0) return undefined;
   const onEvent = (ev: BrokerEvent) => {
     if (ev.type === 'violation') onViolation(`device '${ev.device}': ${ev.message}`);
+    else if (ev.type === 'closed') log.debug({ device: ev.device }, ev.message);
     else log.warn({ device: ev.device }, ev.message);
   };
-  const config = { memFd, memSize: opts.memSize, ringsAddr, entries: elf.manifest.devices.length + 1, devices: devices.configs };
-  // Solo5 ABI: no ring area, every net device is a socket end (the broker's solo5 mode).
-  return native().createGuestBroker(solo5 ? Object.assign(config, { solo5: true }) : config, onEvent);
+  const entries = elf.manifest.devices.length + 1;
+  if (solo5) return native().createGuestBroker({ memFd, memSize: opts.memSize, ringsAddr: 0, solo5: true, entries, devices: devices.configs }, onEvent);
+  const ringsMax = Math.max(0, opts.memSize - ringsAddr - MIN_FREE_ABOVE_IMAGE);
+  const guestReadOnly = regionsFromSegments(elf.segments)
+    .filter((r) => (r.prot & abi.SN_PROT_W) === 0)
+    .map((r) => ({ addr: r.addr, len: r.len }));
+  try {
+    return native().createGuestBroker({ memFd, memSize: opts.memSize, ringsAddr, ringsMax, guestReadOnly, entries, devices: devices.configs }, onEvent);
+  } catch (e) {
+    const need = /need at least ([0-9]+) bytes/.exec((e as Error).message ?? '');
+    if ((e as { code?: unknown }).code !== 'ERINGS' || !need) throw e;
+    const mb = Math.ceil((ringsAddr + Number(need[1]) + MIN_FREE_ABOVE_IMAGE) / 1048576);
+    throw new UsageError(
+      `mem: ${opts.memSize >> 20} MiB is too small for ${elf.file}: the rings of its ${devices.configs.length} device(s) need at least ${need[1]} bytes after the image (which ends at ${(ringsAddr / 1048576).toFixed(1)} MiB) and the guest ${MIN_FREE_ABOVE_IMAGE >> 10} KiB above them; use --mem=${mb} or more`,
+    );
+  }
 }
 
 function checkTarget(elf: LoadedElf, opts: CheckedOptions, kind: GuestAbi): void {
@@ -241,6 +261,9 @@ function watch(child: HelperProcess, log: TenderLog, release: () => void, violat
   let finalCounters: Record<string, number> | undefined;
   const exited = child.exited.then(({ code, signal, diag }) => {
     ended = true;
+    // A violation written just before the exit is still in the rings: look once more (issue 8 item 7).
+    const late = broker?.drain();
+    if (late !== undefined && violations.length === 0) violations.push(late);
     finalCounters = broker?.counters() ?? {};
     release();
     const exit = classifyExit(code, signal, diag, violations[0]);
