@@ -107,3 +107,24 @@ t.test('as root the guest runs as nobody, with no groups and no capabilities', {
 t.test('not as root: --user is refused rather than ignored', { skip: asRoot ? 'the tender runs as root here' : built }, async (t) => {
   await t.rejects(launch({ kernel: sleeper, memMB: 8, user: 'nobody' }), { code: 'EUSAGE', message: /needs a tender running as root/ });
 });
+
+t.test('device names that are Object.prototype properties are just names (issue 8 item 8)', async (t) => {
+  const { buildElf } = await import('./support/elf-builder.js');
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'sn-proto-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const kernel = path.join(dir, 'proto.spt');
+  const manifest = { type: 'solo5.manifest' as const, version: 1 as const, devices: [{ name: 'toString', type: 'BLOCK_BASIC' as const }, { name: 'constructor', type: 'NET_BASIC' as const }] };
+  fs.writeFileSync(kernel, buildElf({ manifest }).buf);
+  await t.rejects(launch({ kernel, memMB: 8 }), {
+    code: 'EUSAGE',
+    message: `${kernel}: devices do not match its manifest: not attached: toString (--block:toString=PATH), constructor (--net:constructor=IFACE)`,
+  });
+  await t.rejects(launch({ kernel, memMB: 8, block: { valueOf: { path: '/dev/null' } }, net: Object.create(null) as Record<string, never> }), {
+    code: 'EUSAGE',
+    message: /not attached: toString .*; attached but not declared as that type in the manifest: --block:valueOf$/,
+  });
+  const disk = path.join(dir, 'disk');
+  fs.writeFileSync(disk, Buffer.alloc(4096));
+  const inherited = Object.create({ toString: { path: disk } }) as Record<string, { path: string }>;
+  await t.rejects(launch({ kernel, memMB: 8, block: inherited }), { code: 'EUSAGE', message: /not attached: toString/ }, 'inherited properties are not devices');
+});
