@@ -36,6 +36,17 @@ void solo5_setup_fds(const struct sn_plan *p)
     for (uint32_t i = 0; i < p->ndevfds; i++) {
         int fd = SN_FD_DEV0 + (int)i;
         if (p->dev_epoll[i] != 0) {
+            /*
+             * Solo5's bindings expect a read with nothing to read to fail with
+             * EAGAIN, as on upstream's O_NONBLOCK tap; a socket end arrives
+             * blocking.
+             */
+            long fl = h_fcntl3(fd, H_F_GETFL, 0);
+            if (h_is_err(fl))
+                diag_fail("fcntl(F_GETFL) net device fd", fl);
+            r = h_fcntl3(fd, H_F_SETFL, fl | H_O_NONBLOCK);
+            if (h_is_err(r))
+                diag_fail("fcntl(F_SETFL, O_NONBLOCK) net device fd", r);
             epoll_add(fd, p->dev_epoll[i], "epoll_ctl net device fd");
             continue;
         }

@@ -41,6 +41,9 @@
 
 #define H_O_CLOEXEC 02000000
 #define H_F_GETFD 1
+#define H_F_GETFL 3
+#define H_F_SETFL 4
+#define H_O_NONBLOCK 04000
 #define H_EPOLL_CLOEXEC H_O_CLOEXEC
 #define H_EPOLL_CTL_ADD 1
 #define H_EPOLLIN 0x001
@@ -167,6 +170,11 @@ static inline long h_mprotect(uint64_t addr, uint64_t len, int prot)
 static inline long h_fcntl(int fd, int cmd)
 {
     return h_syscall3(SYS_fcntl, fd, cmd, 0);
+}
+
+static inline long h_fcntl3(int fd, int cmd, long arg)
+{
+    return h_syscall3(SYS_fcntl, fd, cmd, arg);
 }
 
 static inline long h_epoll_create1(int flags)
