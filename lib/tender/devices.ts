@@ -30,6 +30,11 @@ export interface AttachedDevices {
   guestFds: GuestFd[];
   /** Release host resources (image and tap file descriptors, pcap files, socket ends). Idempotent. */
   close(): void;
+  /**
+   * Once the guest holds its own copies: close the tender's copies of the fds
+   * only the guest uses (Solo5 ABI), so that the guest's exit closes them.
+   */
+  closeGuestFds(): void;
 }
 
 /** How the guest reaches its devices: through rings the broker serves, or on host fds (Solo5's ABI). */
@@ -97,7 +102,16 @@ export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderL
     close();
     throw e;
   }
-  return { attach, configs, guestFds, close };
+  const closeGuestFds = () => {
+    for (const g of guestFds) {
+      const i = fds.indexOf(g.fd);
+      // An inherited tap (@FD) is not the tender's to close.
+      if (i < 0) continue;
+      fds.splice(i, 1);
+      fs.closeSync(g.fd);
+    }
+  };
+  return { attach, configs, guestFds, close, closeGuestFds };
 }
 
 /**

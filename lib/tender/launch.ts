@@ -145,6 +145,7 @@ export async function launch(options: LaunchOptions, log: TenderLog = silentLog)
     step = 'start the device broker';
     broker?.start();
     held.closeFds();
+    devices.closeGuestFds();
     glog.debug({ pid: child.pid, memMB: opts.memSize >> 20, abi: kind, devices: devices.configs.length }, 'guest started');
     const guest = watch(child, glog, () => held.release(), violations, broker);
     onViolation = (m) => {
