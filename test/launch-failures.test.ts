@@ -92,9 +92,11 @@ tap.test('each step fails cleanly', { skip: built }, async (t) => {
     ['load plan', failCall('memfdCreate', 2, () => new Error('memfd_create failed: ENOMEM')), withDisk, { code: 'EHOST', message: /^write the load plan: memfd_create failed: ENOMEM$/ }],
     [
       'a ring area that does not fit',
-      failCall('createGuestBroker', 1, () => Object.assign(new Error('the devices need at least 300000 bytes of rings, 8192 are free'), { code: 'ERINGS' })),
+      failCall('createGuestBroker', 1, () =>
+        Object.assign(new Error('the rings of 1 device(s) need at least 300000 bytes, more than the 8192 bytes allowed (ringsMax)'), { code: 'ERINGS' }),
+      ),
       withDisk,
-      { code: 'EUSAGE', message: /^mem: the devices need at least 300000 bytes/ },
+      { code: 'EUSAGE', message: /^mem: 8 MiB is too small for .*blk\.spt: the rings of its 1 device\(s\) need at least 300000 bytes after the image .*; use --mem=\d+ or more$/ },
     ],
     ['broker set-up', failCall('createGuestBroker', 1, () => new Error('mmap failed: ENOMEM')), withDisk, { code: 'EHOST', message: /^start the device broker: mmap failed: ENOMEM$/ }],
     ['random bytes for the boot info', failCall('getRandom64', 1, () => new Error('getrandom failed: ENOSYS')), { kernel: app('hello'), memMB: 8 }, { code: 'EHOST', message: /^write the guest image: getrandom failed: ENOSYS$/ }],
