@@ -6,6 +6,7 @@ import t from 'tap';
 import { launch } from '../lib';
 import { app, root, sptCli } from './support/paths';
 import { basePlan, encodePlan, hello, runHelper, TEXT } from './support/helper-run';
+import { kvmUnavailable } from './support/kvm';
 import { childrenOf, procStatus, startTime, waitForText, waitGone } from './support/proc';
 
 const sleeper = app('sleep');
@@ -102,6 +103,17 @@ t.test('as root the guest runs as nobody, with no groups and no capabilities', {
     await guest.exited;
   }
   await t.rejects(launch({ kernel: sleeper, memMB: 8, user: 'no-such-user-here' }), { code: 'EUSAGE', message: /no user 'no-such-user-here' in \/etc\/passwd/ });
+});
+
+t.test('hvt: the helper running the VM drops its privileges too', { skip: !asRoot ? 'needs root' : (kvmUnavailable() ?? (fs.existsSync(app('sleep', 'hvt')) ? false : 'sleep.hvt not built')) }, async (t) => {
+  const guest = await launch({ kernel: app('sleep', 'hvt'), target: 'hvt', args: ['600000'], memMB: 8, console: 'pipe' });
+  await waitForText(guest.console!, 'READY');
+  const s = procStatus(guest.pid);
+  t.match(s.get('Uid'), /^(\d+)\t\1\t\1\t\1$/, 'one uid');
+  t.not(s.get('Uid')?.split('\t')[0], '0', 'not root');
+  for (const set of ['CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) t.equal(s.get(set), '0000000000000000', `${set} empty`);
+  guest.kill('SIGKILL');
+  await guest.exited;
 });
 
 t.test('not as root: --user is refused rather than ignored', { skip: asRoot ? 'the tender runs as root here' : built }, async (t) => {
