@@ -23,12 +23,14 @@
 #define SN_BINDINGS_VERSION "0.1.0"
 
 /*
- * Bytes reserved for the stack at the top of guest memory; the heap ends
- * where the stack begins. There is no guard page between them: the spt
- * guest cannot change its mappings (mprotect is not in the seccomp policy),
- * so a stack overflow runs silently into the top of the heap, as it does on
- * the other Solo5 targets. 1 MiB is far more than the bindings use and
- * matches what language runtimes on Solo5 expect to find.
+ * Ring ABI: bytes reserved for the stack at the top of guest memory, at most
+ * (ring/boot.c gives the stack half of the free memory when that is less,
+ * so that --mem=2 still leaves a heap); the heap ends where the stack
+ * begins. There is no guard page between them: the spt guest cannot change
+ * its mappings (mprotect is not in the seccomp policy), so a stack overflow
+ * runs silently into the top of the heap, as it does on the other Solo5
+ * targets. 1 MiB is far more than the bindings use and matches what
+ * language runtimes on Solo5 expect to find.
  */
 #define SN_STACK_SIZE (1024UL * 1024UL)
 

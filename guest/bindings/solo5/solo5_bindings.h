@@ -45,6 +45,15 @@ extern struct s5_dev s5_devs[SN_MFT_MAX_ENTRIES];
 extern int s5_epollfd;
 extern int s5_timerfd;
 
+/*
+ * solo5_boot.c: whether `size` bytes at `buf` are guest memory the device
+ * may read (`into` = 0) or write into (`into` = 1: not the image's
+ * read-only text, rodata or TLS template). The ring ABI's tender refuses
+ * other buffers with SOLO5_R_EINVAL; checking here answers the same instead
+ * of a failed system call (EFAULT) or, worse, a read landing in code.
+ */
+int s5_buf_ok(uintptr_t buf, size_t size, int into);
+
 /* solo5_mft.c: checks and copies the manifest copy at `addr` (an untrusted pointer). */
 void s5_mft_init(uint64_t addr);
 

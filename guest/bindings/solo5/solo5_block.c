@@ -31,7 +31,7 @@ static solo5_result_t block_io(solo5_handle_t handle, long sys, solo5_off_t offs
 {
     const struct s5_dev *d = s5_dev(handle, SN_MFT_DEV_BLOCK_BASIC);
 
-    if (d == NULL || buf == 0 || size == 0)
+    if (d == NULL || size == 0 || !s5_buf_ok(buf, size, sys == S5_SYS_PREAD64))
         return SOLO5_R_EINVAL;
     uint64_t bs = d->block_size, cap = d->capacity;
     if (size % bs != 0 || offset % bs != 0 || size > cap || offset > cap - size)

@@ -3,6 +3,25 @@
 
 int s5_epollfd = -1;
 int s5_timerfd = -1;
+static uint64_t s5_mem_size;
+
+/* The read-only TLS template segment: [_stdata, _edata) in ABI 2, empty in ABI 1 (the linker scripts say). */
+extern char __sn_ro_tdata_start[], __sn_ro_tdata_end[];
+
+static int overlaps(uintptr_t buf, size_t size, const char *start, const char *end)
+{
+    return buf < (uintptr_t)end && buf + size > (uintptr_t)start;
+}
+
+int s5_buf_ok(uintptr_t buf, size_t size, int into)
+{
+    if (buf < SN_SOLO5_HOST_MEM_BASE || buf >= s5_mem_size || size > s5_mem_size - buf)
+        return 0;
+    if (into && (overlaps(buf, size, __sn_text_start, _erodata) ||
+                 overlaps(buf, size, __sn_ro_tdata_start, __sn_ro_tdata_end)))
+        return 0;
+    return 1;
+}
 
 /*
  * Upstream's bindings need this much free memory above the image (heap and
@@ -72,6 +91,7 @@ void solo5_boot(const struct sn_solo5_boot_info *bi)
     uint64_t mem_size = bi->mem_size, cmdline = bi->cmdline, mft = bi->mft;
     s5_epollfd = bi->epollfd;
     s5_timerfd = bi->timerfd;
+    s5_mem_size = mem_size;
 
     uint64_t heap_start = SN_PAGE_ALIGN_UP((uint64_t)(uintptr_t)_end);
     if (mem_size < heap_start || mem_size - heap_start < S5_MIN_FREE || mem_size > (1ULL << 47))

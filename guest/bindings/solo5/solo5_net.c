@@ -29,7 +29,8 @@ solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf, size_t
 {
     const struct s5_dev *d = s5_dev(handle, SN_MFT_DEV_NET_BASIC);
 
-    if (d == NULL || buf == NULL || size < SOLO5_NET_HLEN || size > (size_t)d->mtu + SOLO5_NET_HLEN)
+    if (d == NULL || size < SOLO5_NET_HLEN || size > (size_t)d->mtu + SOLO5_NET_HLEN ||
+        !s5_buf_ok((uintptr_t)buf, size, 0))
         return SOLO5_R_EINVAL;
     long n;
     do
@@ -43,7 +44,8 @@ solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf, size_t size,
 {
     const struct s5_dev *d = s5_dev(handle, SN_MFT_DEV_NET_BASIC);
 
-    if (d == NULL || buf == NULL || read_size == NULL || size < (size_t)d->mtu + SOLO5_NET_HLEN)
+    if (d == NULL || read_size == NULL || size < (size_t)d->mtu + SOLO5_NET_HLEN ||
+        !s5_buf_ok((uintptr_t)buf, size, 1))
         return SOLO5_R_EINVAL;
     long n;
     do
