@@ -1,6 +1,6 @@
 // build.test.ts: solo5-build turns C and a manifest into a Solo5 ELF with the right notes and segments, and fails in one line.
 import t, { type Test } from 'tap';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,7 +113,11 @@ t.test('a small unikernel from a temporary directory', { skip }, async (tt) => {
   const desc = ABI1_DESC_SIZE;
   tt.match(notes, new RegExp(`Solo5\\s+0x${hex8(desc)}\\s+Unknown note type: \\(0x31494241\\)`), `ABI1 note, ${desc}-byte descriptor`);
   tt.match(notes, new RegExp(`description data: 02 00 00 00 ${leHex(SN_ABI_VERSION)}${desc === 16 ? ' 00 00 00 00 00 00 00 00' : ''} ?\\n`), `ABI1: target 2 (spt), version ${SN_ABI_VERSION}`);
-  tt.match(notes, new RegExp(`Solo5\\s+0x${hex8(MFT_PAD + mftSize(3))}\\s+Unknown note type: \\(0x3154464d\\)`), 'MFT1 note, 3 entries');
+  // readelf does not display an 8-aligned note whose size is not a multiple of 8 (Solo5's own are not either): read the section.
+  const mftBin = join(dir, 'mft.bin');
+  execFileSync('objcopy', ['-O', 'binary', '--only-section=.note.solo5.manifest', out, mftBin]);
+  const mftNote = readFileSync(mftBin);
+  tt.same([mftNote.readUInt32LE(0), mftNote.readUInt32LE(4), mftNote.readUInt32LE(8), mftNote.length], [6, MFT_PAD + mftSize(3), 0x3154464d, 20 + MFT_PAD + mftSize(3)], 'MFT1 note, 3 entries, alone in its section');
   tt.match(notes, /OpenBSD\s+0x00000004\s+NT_VERSION \(version\)\s+description data: 00 00 00 00/, 'the "not OpenBSD" note');
 
   const segs = readelf('-l', out);
@@ -173,7 +177,7 @@ t.test('bad inputs: one line and exit 1', { skip }, async (tt) => {
     ['unknown target', ['--target=xen', '-m', mft, '-o', out, good], /^solo5-build: --target=xen: unknown target \(spt or hvt\)$/m],
     ['missing source', ['-m', mft, '-o', out, join(dir, 'nope.c')], /^solo5-build: .*nope\.c: source file not found$/m],
     ['not a source', ['-m', mft, '-o', out, file('x.txt', 'hi')], /^solo5-build: .*x\.txt: not a C \(\.c\) or assembly/],
-    ['missing manifest', ['-m', join(dir, 'none.json'), '-o', out, good], /^solo5-build: .*none\.json: cannot read: ENOENT$/m],
+    ['missing manifest', ['-m', join(dir, 'none.json'), '-o', out, good], /^solo5-build: .*none\.json: cannot open: ENOENT$/m],
     ['manifest not JSON', ['-m', file('nj.json', '{'), '-o', out, good], /^solo5-build: .*nj\.json: /],
     [
       'manifest with an unknown key',
