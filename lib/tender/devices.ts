@@ -1,5 +1,6 @@
 // devices.ts: match the devices a manifest declares with the ones attached, and open their backends.
 import fs from 'node:fs';
+import * as abi from '../abi';
 import type { LoadedElf } from '../elf';
 import { DeviceError, UsageError } from '../errors';
 import type { TenderLog } from '../log';
@@ -11,6 +12,8 @@ import type { CheckedOptions } from './options';
 export interface Attachment {
   block?: { capacity: bigint; blockSize: number };
   net?: { mac: Buffer; mtu: number };
+  /** Solo5 ABI: the fd the guest holds for the device (SN_FD_DEV0 + its place in guestFds). */
+  hostfd?: number;
 }
 
 /** A host fd a Solo5-ABI guest holds for one device (upstream's `hostfd`). */
@@ -64,10 +67,15 @@ export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderL
         const b = opts.block.get(d.name)!;
         const img = openBlockImage(d.name, b.path, b.sectorSize ?? MIN_SECTOR_SIZE);
         fds.push(img.fd);
-        attach.set(d.name, { block: { capacity: img.capacity, blockSize: img.blockSize } });
+        const block = { capacity: img.capacity, blockSize: img.blockSize };
         // Solo5 ABI: the guest does its own pread64/pwrite64 on the image, as under upstream's tender.
-        if (deviceAbi === 'solo5') guestFds.push({ index, fd: img.fd, kind: 'block', block: { blockSize: img.blockSize, capacity: img.capacity } });
-        else configs.push({ index, name: d.name, kind: 'block', fd: img.fd, capacity: Number(img.capacity), blockSize: img.blockSize });
+        if (deviceAbi === 'solo5') {
+          attach.set(d.name, { block, hostfd: abi.SN_FD_DEV0 + guestFds.length });
+          guestFds.push({ index, fd: img.fd, kind: 'block', block });
+        } else {
+          attach.set(d.name, { block });
+          configs.push({ index, name: d.name, kind: 'block', fd: img.fd, capacity: Number(img.capacity), blockSize: img.blockSize });
+        }
         log.debug({ device: d.name, path: b.path, capacity: Number(img.capacity), blockSize: img.blockSize }, 'block device attached');
       } else {
         const n = opts.net.get(d.name)!;
@@ -82,7 +90,8 @@ export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderL
           }
           fds.push(pcapFd);
         }
-        attach.set(d.name, { net: { mac, mtu: backend.mtu } });
+        const net = { mac, mtu: backend.mtu };
+        attach.set(d.name, deviceAbi === 'solo5' ? { net, hostfd: abi.SN_FD_DEV0 + guestFds.length } : { net });
         const config: DeviceConfig = { index, name: d.name, kind: 'net', mtu: backend.mtu, mac, backend: backend.config, pcapFd };
         if (deviceAbi === 'solo5' && backend.config.type === 'tap' && pcapFd === undefined) {
           // A plain tap is handed over: one frame per read/write, as upstream's tender does it.

@@ -12,10 +12,10 @@ import { compileHvtHelperPolicy } from '../seccomp/hvt';
 import { attachDevices, type AttachedDevices } from './devices';
 import { classifyExit, type GuestExit } from './exit';
 import { openKvm } from './hvt';
-import { elfAbi, solo5KernelEnd, type GuestAbi } from './abi-kind';
+import type { GuestAbi } from '../elf/abi';
 import { checkOptions, type CheckedOptions, type LaunchOptions } from './options';
 import { encodeBootinfo, encodePlan, regionsFromSegments, type PlanInput } from './plan';
-import { solo5DevEpoll, solo5Manifest, solo5Policy, writeSolo5Image } from './solo5';
+import { solo5DevEpoll, solo5Policy, writeSolo5Image } from './solo5';
 import { spawnHelperProcess, type HelperProcess } from './spawn';
 
 /**
@@ -83,9 +83,8 @@ function asSolo5Error(e: unknown, step: string): unknown {
  */
 export async function launch(options: LaunchOptions, log: TenderLog = silentLog): Promise<Guest> {
   const opts = checkOptions(options);
-  const loadOpts = { memSize: opts.memSize, tender: opts.target };
-  const elf = loadElf(opts.kernel, loadOpts);
-  const kind = elfAbi(elf);
+  const elf = loadElf(opts.kernel, { memSize: opts.memSize, tender: opts.target });
+  const kind = elf.abi;
   checkTarget(elf, opts, kind);
   const held = new Held();
   let step = 'attach devices';
@@ -111,7 +110,7 @@ export async function launch(options: LaunchOptions, log: TenderLog = silentLog)
     let plan: PlanInput;
     const common = { target: opts.target, memSize: opts.memSize, entry: elf.entry, regions: regionsFromSegments(elf.segments), parentPid: process.pid, setid: opts.ids };
     if (kind.kind === 'solo5') {
-      writeSolo5Image(memFd, { ...elf, solo5KernelEnd: solo5KernelEnd(elf, kind.version) }, opts.memSize, solo5Manifest(mft, devices.guestFds), opts.cmdline);
+      writeSolo5Image(memFd, elf, opts.memSize, mft, opts.cmdline);
       fds = devices.guestFds.map((d) => d.fd);
       plan = {
         ...common,

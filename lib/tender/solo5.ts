@@ -19,18 +19,6 @@ import type { GuestFd } from './devices';
 /** The fd number the guest finds device `i` (in manifest order) at. */
 export const guestFdOf = (i: number): number => abi.SN_FD_DEV0 + i;
 
-/** Entry `index` of the manifest copy gets `fd` as hostfd (upstream's `b.hostfd`, bytes 88-91 of the entry). */
-export function setHostFd(mft: Buffer, index: number, fd: number): void {
-  mft.writeInt32LE(fd, abi.SN_MFT.offsets.e + index * abi.SN_MFT_ENTRY.size + abi.SN_MFT_ENTRY.offsets.hostfd);
-}
-
-/** The manifest copy with every attached device's guest fd filled in. */
-export function solo5Manifest(mft: Buffer, fds: readonly GuestFd[]): Buffer {
-  const copy = Buffer.from(mft);
-  fds.forEach((d, i) => setHostFd(copy, d.index, guestFdOf(i)));
-  return copy;
-}
-
 /** struct spt_boot_info (40 bytes), as upstream's tender writes it at 0x11000. */
 export function encodeSolo5BootInfo(b: { memSize: number; kernelEnd: number; cmdline: number; epollFd: number; timerFd: number }): Buffer {
   const o = abi.SN_SOLO5_BOOT_INFO.offsets;
@@ -54,7 +42,7 @@ export function solo5Cmdline(cmdline: string): Buffer {
 }
 
 /** Write segments, boot info, manifest copy and command line into the guest memfd (offset == guest address). */
-export function writeSolo5Image(fd: number, elf: LoadedElf & { solo5KernelEnd: number }, memSize: number, mft: Buffer, cmdline: string): void {
+export function writeSolo5Image(fd: number, elf: LoadedElf, memSize: number, mft: Buffer, cmdline: string): void {
   const line = solo5Cmdline(cmdline);
   for (const seg of elf.segments) {
     if (seg.data.length > 0) fs.writeSync(fd, seg.data, 0, seg.data.length, seg.vaddr);
