@@ -1,10 +1,11 @@
 // broker-solo5.test.ts: socket net devices of Solo5-ABI guests, with the test holding the guest's end of each socketpair.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { native, packageRoot, type BrokerEvent, type BrokerHandle, type DeviceConfig } from '../lib/native';
+import { tapNamespace, tapSkip } from './support/tapns';
 
 const n = native();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sn-solo5-'));
@@ -232,15 +233,6 @@ t.test('guest to guest through the switch with two brokers; pcap records both di
   t.equal(p.length, second + 16 + 200, 'two records');
 });
 
-const tapSkip =
-  process.getuid?.() !== 0
-    ? 'the tap test needs root (network namespaces and TUNSETIFF)'
-    : !fs.existsSync('/dev/net/tun')
-      ? 'no /dev/net/tun on this host'
-      : spawnSync('ip', ['-V']).error
-        ? 'no ip(8) on this host'
-        : false;
-
 // Inside the namespace: a Solo5-ABI guest's socket served by a tap backend; the child ARPs for the kernel.
 const tapChild = `
 const fs = require('fs');
@@ -274,18 +266,9 @@ const end = Date.now() + 10000;
 `;
 
 t.test('tap backend in a network namespace: ARP with the kernel through the guest socket', { skip: tapSkip }, async (t) => {
-  const ns = `sn-s5-${process.pid}`;
-  const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
-  ip('netns', 'add', ns);
-  t.teardown(() => spawnSync('ip', ['netns', 'del', ns]));
-  const inNs = (...args: string[]) => ip('netns', 'exec', ns, ...args);
-  inNs('ip', 'tuntap', 'add', 'dev', 'sn5tap0', 'mode', 'tap');
-  inNs('ip', 'link', 'set', 'sn5tap0', 'up');
-  inNs('ip', 'addr', 'add', '10.78.0.1/24', 'dev', 'sn5tap0');
-  const out = execFileSync('ip', ['netns', 'exec', ns, process.execPath, '-e', tapChild, path.join(packageRoot, 'dist', 'lib', 'native.js')], {
-    encoding: 'utf8',
-    timeout: 30000,
-  });
+  const inNs = tapNamespace(t, `sn-s5-${process.pid}`, 'sn5tap0', '10.78.0.1/24');
+  const argv = inNs([process.execPath, '-e', tapChild, path.join(packageRoot, 'dist', 'lib', 'native.js')]);
+  const out = execFileSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 30000 });
   const r = JSON.parse(out) as { reply?: { sender: string }; counters: Record<string, number>; events: BrokerEvent[] };
   t.equal(r.reply?.sender, '10.78.0.1', 'the kernel answered through the tap and the socket');
   t.ok(r.counters['tap0.txPackets'] >= 1 && r.counters['tap0.rxPackets'] >= 1, 'counters both ways');
