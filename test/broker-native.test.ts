@@ -27,12 +27,26 @@ function image(name: string, bytes: number): { fd: number; file: string } {
   return { fd, file };
 }
 
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+/** Polls for an event; the time limit only turns a hang into a message, it is not part of any check. */
+async function until(cond: () => boolean, what: string, ms = 120_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 1));
   }
+}
+
+/** Every pump thread of this process is blocked in epoll_wait (x86_64 syscall 232), i.e. past its last look at the rings. */
+function pumpsBlocked(): boolean {
+  const read = (tid: string, f: string): string => {
+    try {
+      return fs.readFileSync(`/proc/self/task/${tid}/${f}`, 'utf8');
+    } catch {
+      return ''; // the thread ended between the listing and the read
+    }
+  };
+  const pumps = fs.readdirSync('/proc/self/task').filter((tid) => read(tid, 'comm') === 'sn-pump\n');
+  return pumps.length > 0 && pumps.every((tid) => read(tid, 'syscall').startsWith('232 '));
 }
 
 /** The test's view of guest memory: it plays the guest, which trusts its own memory. */
@@ -320,10 +334,11 @@ t.test('block: a full completion queue holds requests back until the guest consu
   // 64 requests, none consumed: the completion queue is full.
   for (let i = 0; i < 64; i++) blk.post({ op: abi.SN_BLK_OP_READ, offset: 0n, addr: BigInt(BUF), len: 512n, id: BigInt(i) });
   await until(() => g.r32(blk.base + BLK.cpl + Q.prod) === 64, '64 completions');
+  const sleeps = g.h.counters()['pump.sleeps'];
   blk.post({ op: abi.SN_BLK_OP_READ, offset: 0n, addr: BigInt(BUF), len: 512n, id: 64n });
-  await new Promise((r) => setTimeout(r, 50));
+  // Every sleep after the post has looked at request 65 first (the last look before blocking).
+  await until(() => g.h.counters()['pump.sleeps'] > sleeps && g.r32(blk.base + BLK.cpl + Q.prod_waiting) === 1, 'the tender to sleep again');
   t.equal(g.r32(blk.base + BLK.cpl + Q.prod), 64, 'request 65 waits for a free completion slot');
-  t.equal(g.r32(blk.base + BLK.cpl + Q.prod_waiting), 1, 'the tender sleeps with prod_waiting set');
   for (let i = 0; i < 64; i++) t.equal((await blk.complete()).id, BigInt(i));
   if (g.r32(blk.base + BLK.cpl + Q.prod_waiting)) g.kickTender();
   t.equal((await blk.complete()).id, 64n, 'served after the guest made room and rang');
@@ -448,15 +463,17 @@ t.test('event suppression: the tender rings only a guest that asked for it', asy
   n.switchSend(sw, ep, frame(MAC_A, MAC_E, 2));
   t.equal(g.kicked(), 1, 'a waiting guest gets one doorbell write');
   g.w32(net.base + NET.rx + Q.cons_waiting, 0);
-  // The tender sleeps with tx.cons_waiting set; the guest rings only then.
-  await until(() => g.r32(net.base + NET.tx + Q.cons_waiting) === 1, 'the pump to sleep');
+  // The tender sleeps with tx.cons_waiting set; the guest rings only then. The flag is
+  // set before the pump's last look, so wait until the thread is blocked in the kernel.
+  await until(() => g.r32(net.base + NET.tx + Q.cons_waiting) === 1 && pumpsBlocked(), 'the pump to sleep');
   const sleeps = g.h.counters()['pump.sleeps'];
+  t.ok(sleeps >= 1, `the sleep is counted (${sleeps})`);
   g.w32(net.base + NET.tx + Q.prod, 1);
   await new Promise((r) => setTimeout(r, 30));
   t.equal(g.r32(net.base + NET.tx + Q.cons), 0, 'a sleeping tender does not see a frame nobody rang for');
   g.kickTender();
   await until(() => g.r32(net.base + NET.tx + Q.cons) === 1, 'the frame consumed after the doorbell');
-  t.ok(g.h.counters()['pump.sleeps'] >= sleeps, 'sleep counter');
+  await until(() => g.h.counters()['pump.sleeps'] > sleeps, 'the pump to sleep again after the frame');
 });
 
 t.test('rx consumer index out of range from the guest is a violation of that guest', async (t) => {
@@ -491,20 +508,27 @@ t.test('two guests through the switch, and pcap of both', async (t) => {
     t.equal(p.readUInt16LE(6), 4);
     t.equal(p.readUInt32LE(16), 9014, 'snaplen');
     t.equal(p.readUInt32LE(20), 1, 'LINKTYPE_ETHERNET');
-    const lens: number[] = [];
-    for (let off = 24; off < p.length; ) {
+    const records: Buffer[] = [];
+    for (let off = 24; off + 16 <= p.length; ) {
       const incl = p.readUInt32LE(off + 8);
-      t.equal(p.readUInt32LE(off + 12), incl);
-      lens.push(incl);
+      t.equal(p.readUInt32LE(off + 12), incl, 'captured whole');
+      records.push(p.subarray(off + 16, off + 16 + incl));
       off += 16 + incl;
     }
-    t.same(lens, i === 0 ? [9014, 60, 60] : [9014, 60, 60], `records of net${i}`);
+    // A captures what it sent and then the reply; B what it received and then its reply: the same frames, in order.
+    t.same(records, [big, frame(MAC_B, MAC_A, 2), frame(MAC_A, MAC_B, 3)], `net${i} holds exactly the three frames, in order`);
   }
   const readers = [['tshark', '-r'], ['tcpdump', '-n', '-r']].map(([cmd, ...args]) => ({ cmd, r: spawnSync(cmd, [...args, pcaps[0]], { encoding: 'utf8' }) }));
   const reader = readers.find(({ r }) => !r.error);
-  if (!reader) t.comment('neither tshark nor tcpdump is installed: pcap checked by the parser above only');
-  // One summary line per packet (tcpdump adds hex lines for unknown ethertypes).
-  else t.equal(reader.r.stdout.split('\n').filter((l) => /^(\d\d:|\s*\d+ )/.test(l)).length, 3, `${reader.cmd} reads 3 packets`);
+  if (!reader) {
+    // .ci/run installs tcpdump: in CI a missing reader is a broken setup, not a reason to check less.
+    if (process.env.CI) t.fail('neither tshark nor tcpdump is installed (CI is set): the capture cannot be read by a real pcap reader');
+    else t.comment('neither tshark nor tcpdump is installed: pcap checked by the parser above only');
+  } else {
+    t.equal(reader.r.status, 0, `${reader.cmd} reads the file without an error ${reader.r.stderr}`);
+    // One summary line per packet (tcpdump adds hex lines for unknown ethertypes).
+    t.equal(reader.r.stdout.split('\n').filter((l) => /^(\d\d:|\s*\d+ )/.test(l)).length, 3, `${reader.cmd} reads 3 packets`);
+  }
 });
 
 t.test('a hostile guest posting a million garbage descriptors: the tender survives, others go on', async (t) => {
@@ -546,29 +570,24 @@ t.test('a hostile guest posting a million garbage descriptors: the tender surviv
   for (const ev of bad.events) t.match(ev, { type: /^(violation|error)$/, device: /^(disk|net)$/, message: /./ });
 });
 
-t.test('measured: switch frames per second and block request latency', async (t) => {
+// Throughput and latency against their floors are the bench's job (npm run bench: bench/devices.ts);
+// here the same drivers only check behaviour, which does not depend on how busy the machine is.
+t.test('a switch flood and pipelined block requests: every frame and request accounted for', async (t) => {
   const { guests } = switchSetup(t, 2);
   const [a, b] = guests;
   const count = 400_000;
   const r = n.debugBenchSwitch(a.g.h, 1, b.g.h, 1, frame(MAC_B, MAC_A, 0, 64), count);
-  const fps = r.received / r.seconds;
-  t.comment(`switch: ${r.received}/${r.sent} 64-byte frames guest to guest in ${r.seconds.toFixed(3)} s = ${Math.round(fps)} frames/s`);
-  t.ok(r.received > count * 0.05, 'frames arrive');
+  t.ok(r.received > 0, `frames arrive (${r.received} of ${r.sent})`);
   t.equal(a.g.h.counters()['net0.txPackets'], count, 'A sent every frame');
   t.equal(r.received + b.g.h.counters()['net1.rxDropped'], count, 'every frame was received by B or dropped at its full rx queue');
   const { g } = blockGuest(t, 4096, 16 << 20);
-  const img = image('floor.img', 16 << 20);
-  t.teardown(() => fs.closeSync(img.fd));
   for (const [op, name] of [[2, 'write'], [1, 'read']] as const) {
     for (const size of [4096, 65536]) {
       const reqs = size === 4096 ? 20000 : 4000;
       const ring = n.debugBenchBlock(g.h, 1, op, size, reqs, BUF, 16 << 20);
-      const floor = n.debugBenchFloor(img.fd, op, size, reqs, 16 << 20);
-      t.equal(ring.errors, 0);
-      t.comment(
-        `block ${name} ${size / 1024} KiB: ${((ring.seconds / reqs) * 1e6).toFixed(2)} µs/request through the rings, ` +
-          `${((floor.seconds / reqs) * 1e6).toFixed(2)} µs direct (${(floor.seconds / ring.seconds).toFixed(2)}x of the floor)`,
-      );
+      t.equal(ring.errors, 0, `${reqs} ${name}s of ${size / 1024} KiB through the rings, none failed`);
     }
   }
+  const c = g.h.counters();
+  t.match(c, { 'disk.writes': 24000, 'disk.reads': 24000, 'disk.invalid': 0 }, 'the device counted each request once');
 });

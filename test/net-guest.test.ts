@@ -86,7 +86,13 @@ t.test('an idle guest sleeps in the kernel until its yield deadline; nobody ring
   tt.teardown(() => sw.close());
   // net serves forever; with nothing on the wire it wakes once a second to yield again.
   const guest = await launch({ kernel: app('net'), args: ['10.0.0.2'], memMB: 32, console: 'pipe', net: { service: { switch: sw } } });
-  await new Promise((r) => setTimeout(r, 200));
+  // Its start-up is not idle time: measure only from its device line on, however late that comes.
+  let early = '';
+  await new Promise<void>((resolve) => {
+    guest.console?.on('data', (b: Buffer) => (early += b.toString()).includes('mtu') && resolve());
+    void guest.exited.then(() => resolve());
+  });
+  tt.match(early, 'mtu', 'the guest has acquired its device');
   const ticks0 = cpuTicks(guest.pid);
   const kicks0 = guest.counters()['pump.kicks'];
   await new Promise((r) => setTimeout(r, 1500));

@@ -28,7 +28,16 @@ async function startGuest(argv: string[]): Promise<{ got: { out: string; err: st
   child.stdout.on('data', (b: Buffer) => (got.out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (got.err += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  for (let i = 0; i < 100 && !got.out.includes('mtu'); i++) await new Promise((r) => setTimeout(r, 20));
+  // Wait for the line itself, or the end of the process: on a loaded machine start-up takes seconds.
+  await new Promise<void>((resolve) => {
+    const look = () => {
+      if (!got.out.includes('mtu')) return;
+      child.stdout.off('data', look);
+      resolve();
+    };
+    child.stdout.on('data', look);
+    child.on('close', () => resolve());
+  });
   return { got, exited };
 }
 
