@@ -22,14 +22,14 @@ function check(tt: Test, name: string, e: Expectation, status: number, output: s
 
 for (const { app: name, hvt } of behaviour) {
   t.test(`${name} on hvt through the API`, { skip }, async (tt) => {
-    const r = await run({ kernel: app(name, 'hvt'), target: 'hvt', args: hvt.args, memMB: 32, timeoutMs: 20000 });
+    const r = await run({ kernel: app(name, 'hvt'), target: 'hvt', args: hvt.args, memMB: 32, timeoutMs: 120_000 });
     tt.equal(r.timedOut, false, 'finishes on its own');
     check(tt, name, hvt, r.exit.status, r.output);
     tt.equal(r.exit.kind, 'exit', 'an hvt guest always ends by exiting: its faults are its own');
   });
 
   t.test(`${name} through solo5-hvt`, { skip }, async (tt) => {
-    const r = spawnSync(process.execPath, [hvtCli, '--mem=32', app(name, 'hvt'), ...hvt.args], { encoding: 'utf8', timeout: 20000 });
+    const r = spawnSync(process.execPath, [hvtCli, '--mem=32', app(name, 'hvt'), ...hvt.args], { encoding: 'utf8', timeout: 120_000 });
     check(tt, name, hvt, r.status ?? -1, r.stdout);
     tt.equal(r.stderr, '', 'nothing on stderr: the guest ran, whatever it did');
   });
