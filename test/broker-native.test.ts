@@ -525,7 +525,7 @@ t.test('two guests through the switch, and pcap of both', async (t) => {
     if (process.env.CI) t.fail('neither tshark nor tcpdump is installed (CI is set): the capture cannot be read by a real pcap reader');
     else t.comment('neither tshark nor tcpdump is installed: pcap checked by the parser above only');
   } else {
-    t.equal(reader.r.status, 0, `${reader.cmd} reads the file without an error ${reader.r.stderr}`);
+    t.equal(reader.r.status, 0, `${reader.cmd} reads the file without an error${reader.r.status === 0 ? '' : `: ${reader.r.stderr}`}`);
     // One summary line per packet (tcpdump adds hex lines for unknown ethertypes).
     t.equal(reader.r.stdout.split('\n').filter((l) => /^(\d\d:|\s*\d+ )/.test(l)).length, 3, `${reader.cmd} reads 3 packets`);
   }
