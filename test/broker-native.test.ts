@@ -38,15 +38,21 @@ async function until(cond: () => boolean, what: string, ms = 120_000): Promise<v
 
 /** Every pump thread of this process is blocked in epoll_wait (x86_64 syscall 232), i.e. past its last look at the rings. */
 function pumpsBlocked(): boolean {
-  const read = (tid: string, f: string): string => {
-    try {
-      return fs.readFileSync(`/proc/self/task/${tid}/${f}`, 'utf8');
-    } catch {
-      return ''; // the thread ended between the listing and the read
-    }
-  };
-  const pumps = fs.readdirSync('/proc/self/task').filter((tid) => read(tid, 'comm') === 'sn-pump\n');
-  return pumps.length > 0 && pumps.every((tid) => read(tid, 'syscall').startsWith('232 '));
+  const pumps = pumpThreads();
+  return pumps.length > 0 && pumps.every((tid) => readTask(tid, 'syscall').startsWith('232 '));
+}
+
+function readTask(tid: string, f: string): string {
+  try {
+    return fs.readFileSync(`/proc/self/task/${tid}/${f}`, 'utf8');
+  } catch {
+    return ''; // the thread ended between the listing and the read
+  }
+}
+
+/** The live pump threads of this process (one per started broker that has not stopped or violated). */
+function pumpThreads(): string[] {
+  return fs.readdirSync('/proc/self/task').filter((tid) => readTask(tid, 'comm') === 'sn-pump\n');
 }
 
 /** The test's view of guest memory: it plays the guest, which trusts its own memory. */
@@ -369,10 +375,11 @@ t.test('a protocol violation stops that guest only; the tender and other guests 
   await until(() => bad.g.events.length > 0, 'the violation event');
   t.same(bad.g.events, [{ type: 'violation', device: 'disk', message: 'request producer index 1000 is more than 64 slots ahead of the consumer index 0' }]);
   t.equal(bad.g.h.counters()['pump.violated'], 1);
+  // The violator's pump thread ends; the other guest's goes on.
+  await until(() => pumpThreads().length === 1, "the violator's pump thread to end");
   bad.blk.prod = 1000;
   bad.blk.post({ op: abi.SN_BLK_OP_READ, offset: 0n, addr: BigInt(BUF), len: 512n, id: 5n });
   bad.g.kickTender();
-  await new Promise((r) => setTimeout(r, 20));
   t.equal(bad.g.r32(bad.blk.base + BLK.cpl + Q.prod), 0, 'the violating guest is no longer served');
   t.equal(await good.blk.run({ op: abi.SN_BLK_OP_READ, offset: 0n, addr: BigInt(BUF), len: 512n, id: 9n }), 0, 'another guest is');
   bad.g.h.stop();
