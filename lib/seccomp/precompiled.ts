@@ -4,7 +4,7 @@ import path from 'node:path';
 import { packageRoot } from '../native';
 import type { Policy } from './policy';
 
-/** The compiled seccomp modules; their text decides what compilePolicy emits. */
+/** Where the compiled seccomp modules and the table live. */
 export const seccompDistDir = path.join(packageRoot, 'dist', 'lib', 'seccomp');
 /** Written by tools/bundle-cli.js (buildPrecompiledTable); read by precompiled(). */
 export const precompiledPath = path.join(seccompDistDir, 'precompiled.json');
@@ -36,7 +36,7 @@ function hash64(parts: readonly Uint8Array[]): string {
     const src = p.byteOffset % 4 === 0 ? p : Uint8Array.prototype.slice.call(p);
     const words = new Int32Array(src.buffer, src.byteOffset, n);
     for (let i = 0; i <= n; i++) {
-      // The last round takes the 0-3 trailing bytes and the length, so parts cannot run into each other.
+      // The last round takes the 0-3 trailing bytes; the length follows, so parts cannot run into each other.
       let v = 0;
       if (i < n) v = words[i];
       else for (let k = n * 4; k < p.length; k++) v = (v << 8) | p[k];
