@@ -8,9 +8,18 @@ import { HostError, ManifestError, UsageError } from './errors';
 export type BuildTarget = 'spt' | 'hvt';
 export const BUILD_TARGETS: readonly BuildTarget[] = ['spt', 'hvt'];
 
+/**
+ * Which guest ABI the bindings speak: the project's ring ABI (spt and hvt),
+ * or upstream Solo5's spt ABI, version 2 (Solo5 >= 0.8) or 1 (0.6 to 0.7).
+ */
+export type BuildAbi = 'ring' | 'solo5' | 'solo5-v1';
+export const BUILD_ABIS: readonly BuildAbi[] = ['ring', 'solo5', 'solo5-v1'];
+
 export interface BuildOptions {
   /** Which bindings to link: spt (a seccomp-confined process) or hvt (a KVM virtual machine). */
   target: BuildTarget;
+  /** The guest ABI (default 'ring'); the Solo5 ABIs exist for spt only. */
+  abi?: BuildAbi;
   /** Path of the JSON manifest (type solo5.manifest). */
   manifest: string;
   /** C (.c) and assembly (.S, .s) sources of the application. */
@@ -23,17 +32,34 @@ export interface BuildOptions {
   log?: (message: string) => void;
 }
 
-/** Where the package keeps the pieces a build for `target` needs; resolved from this file (dist/lib/build.js). */
-export function guestPaths(target: BuildTarget = 'spt', root = path.resolve(__dirname, '..', '..')) {
-  return {
+/**
+ * Where the package keeps the pieces a build for `target` and `abi` needs;
+ * resolved from this file (dist/lib/build.js). The Solo5 ABI's two versions
+ * share their compiled bindings but for the ABI1 note, and differ in the
+ * linker script.
+ */
+export function guestPaths(target: BuildTarget = 'spt', root = path.resolve(__dirname, '..', '..'), abi: BuildAbi = 'ring') {
+  const common = {
     root,
     include: [path.join(root, 'guest', 'include'), path.join(root, 'include')],
     flagsFile: path.join(root, 'guest', `${target}.flags`),
+    elftool: path.join(root, 'dist', 'bin', 'solo5-elftool.js'),
+  };
+  if (abi !== 'ring') {
+    const bindings = path.join(root, 'guest', 'bindings', 'solo5');
+    return {
+      ...common,
+      linkerScript: path.join(bindings, abi === 'solo5' ? 'solo5.ld' : 'solo5-v1.ld'),
+      linkerSearch: [] as string[],
+      bindings: path.join(root, 'guest', 'build', 'bindings-solo5', abi === 'solo5' ? 'solo5-solo5.o' : 'solo5-solo5-v1.o'),
+    };
+  }
+  return {
+    ...common,
     linkerScript: path.join(root, 'guest', 'bindings', target, `${target}.ld`),
     // hvt.ld includes spt.ld (one image layout for both), which ld finds on its search path.
     linkerSearch: [path.join(root, 'guest', 'bindings', 'spt')],
     bindings: path.join(root, 'guest', 'build', `bindings-${target}`, `solo5-${target}.o`),
-    elftool: path.join(root, 'dist', 'bin', 'solo5-elftool.js'),
   };
 }
 
@@ -82,6 +108,13 @@ const SOURCE_TYPES = new Set(['.c', '.S', '.s']);
 function checkOptions(opts: BuildOptions): void {
   if (!BUILD_TARGETS.includes(opts.target)) {
     throw new UsageError(`target "${String(opts.target)}" is not supported (${BUILD_TARGETS.join(' or ')})`);
+  }
+  const abi = opts.abi ?? 'ring';
+  if (!BUILD_ABIS.includes(abi)) {
+    throw new UsageError(`ABI "${String(abi)}" is not supported (${BUILD_ABIS.join(', ')})`);
+  }
+  if (abi !== 'ring' && opts.target !== 'spt') {
+    throw new UsageError(`the Solo5 ABI (${abi}) exists for target spt only; ${opts.target} builds use the ring ABI`);
   }
   if (typeof opts.manifest !== 'string' || opts.manifest === '') throw new UsageError('no manifest given');
   if (typeof opts.output !== 'string' || opts.output === '') throw new UsageError('no output file given');
@@ -141,12 +174,12 @@ async function pool(jobs: (() => Promise<void>)[], limit: number): Promise<void>
  * Builds a unikernel: the manifest becomes C through solo5-elftool
  * gen-manifest, every source and that C file are compiled with the target's
  * flags (guest/spt.flags or guest/hvt.flags), and the objects are linked with the prebuilt
- * bindings (npm run build:guest) and the target's linker script. Throws
+ * bindings of the target and ABI (npm run build:guest) and their linker script. Throws
  * UsageError, ManifestError or HostError with a one-line message.
  */
 export async function buildUnikernel(opts: BuildOptions): Promise<void> {
   checkOptions(opts);
-  const p = guestPaths(opts.target);
+  const p = guestPaths(opts.target, undefined, opts.abi ?? 'ring');
   if (!fs.existsSync(p.bindings)) {
     throw new HostError(`guest bindings not built (${p.bindings} is missing); run 'npm run build:guest'`);
   }

@@ -27,7 +27,7 @@ extern "C" {
 /* The outcome of an API call that can fail. */
 typedef enum {
     /* The call did what was asked. */
-    SOLO5_R_OK,
+    SOLO5_R_OK = 0,
     /* Nothing to do right now (e.g. no packet waiting); try again later. */
     SOLO5_R_AGAIN,
     /* An argument is wrong: unknown device, bad handle, misaligned offset. */
@@ -95,7 +95,26 @@ void solo5_abort(void) __attribute__((noreturn));
 
 /* ------------------------------------------------------------------------
  * Thread-local storage
+ *
+ * The application owns TLS: for each thread it allocates a block of
+ * solo5_tls_size() bytes (any alignment), fills it with solo5_tls_init()
+ * and makes it current with
+ * solo5_set_tls_base(solo5_tls_tp_offset(block)). Only the local-exec model
+ * is supported (the image is static).
  */
+
+/* Bytes a TLS block needs: the __thread template, alignment slack and the self-pointer. */
+size_t solo5_tls_size(void);
+
+/* The thread pointer to use for the block at `tls` (inside it, near its end). */
+uintptr_t solo5_tls_tp_offset(uintptr_t tls);
+
+/*
+ * Fills the block at `tls` (solo5_tls_size() bytes): the initial values of
+ * __thread variables, zeroes, and the word at the thread pointer pointing
+ * to itself. Returns SOLO5_R_EINVAL for a NULL block.
+ */
+solo5_result_t solo5_tls_init(uintptr_t tls);
 
 /*
  * Sets the architecture's thread pointer (%fs base on x86_64) to `base`.

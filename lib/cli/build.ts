@@ -1,6 +1,6 @@
 // build.ts: the solo5-build command: argument parsing around buildUnikernel; returns an exit code.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { BUILD_TARGETS, buildUnikernel, type BuildTarget } from '../build';
+import { BUILD_ABIS, BUILD_TARGETS, buildUnikernel, type BuildAbi, type BuildTarget } from '../build';
 import { isSolo5Error, UsageError } from '../errors';
 import { version } from '../version';
 
@@ -9,12 +9,15 @@ const USAGE = `usage: solo5-build [OPTIONS] --manifest=MANIFEST.json --output=KE
 Builds a Solo5 unikernel from C (.c) and assembly (.S, .s) sources and a
 JSON manifest, linked against the solo5-node guest bindings. The manifest is
 turned into the MFT1 note by 'solo5-elftool gen-manifest'; the bindings add
-the ABI1 note.
+the ABI1 note, which names the target and ABI.
 
 Options:
   -m, --manifest=FILE   JSON manifest ({"type":"solo5.manifest","version":1,"devices":[...]})
   -o, --output=FILE     ELF file to write (e.g. hello.spt, hello.hvt)
   -t, --target=TARGET   target bindings: "spt" (the default) or "hvt"
+      --abi=ABI         guest ABI: "ring" (the default; solo5-node's own rings, spt
+                        and hvt), "solo5" (upstream Solo5's spt ABI 2, Solo5 >= 0.8)
+                        or "solo5-v1" (Solo5's spt ABI 1, Solo5 0.6 to 0.7); spt only
       --cflag=FLAG      extra compiler flag for the sources; repeatable
   -v, --verbose         show each command and the compiler's full output
   -h, --help            show this text and exit
@@ -26,6 +29,7 @@ const OPTIONS = {
   manifest: { type: 'string', short: 'm' },
   output: { type: 'string', short: 'o' },
   target: { type: 'string', short: 't', default: 'spt' },
+  abi: { type: 'string', default: 'ring' },
   cflag: { type: 'string', multiple: true },
   verbose: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
@@ -46,6 +50,10 @@ function isTarget(t: string): t is BuildTarget {
   return (BUILD_TARGETS as readonly string[]).includes(t);
 }
 
+function isAbi(a: string): a is BuildAbi {
+  return (BUILD_ABIS as readonly string[]).includes(a);
+}
+
 async function run(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<void> {
   const { values, positionals } = parse(argv);
   if (values.help) {
@@ -61,8 +69,14 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
   if (positionals.length === 0) throw new UsageError('no source files given (see solo5-build --help)');
   const target = values.target;
   if (!isTarget(target)) throw new UsageError(`--target=${target}: unknown target (${BUILD_TARGETS.join(' or ')})`);
+  const abi = values.abi;
+  if (!isAbi(abi)) throw new UsageError(`--abi=${abi}: unknown ABI (${BUILD_ABIS.join(', ')})`);
+  if (abi !== 'ring' && target !== 'spt') {
+    throw new UsageError(`--abi=${abi} builds spt unikernels only; --target=${target} uses --abi=ring`);
+  }
   await buildUnikernel({
     target,
+    abi,
     manifest: values.manifest,
     output: values.output,
     sources: positionals,

@@ -19,8 +19,11 @@ int strcmp(const char *a, const char *b);
 #define MAX_BLOCKS_PER_REQ 16
 #define MAX_BLOCK_SIZE 65536
 
-static uint8_t wbuf[MAX_BLOCKS_PER_REQ * MAX_BLOCK_SIZE];
-static uint8_t rbuf[MAX_BLOCKS_PER_REQ * MAX_BLOCK_SIZE];
+/*
+ * The two request buffers come from the heap, sized for the device's block
+ * size, so that the image stays small and the test runs with --mem=2.
+ */
+static uint8_t *wbuf, *rbuf;
 static const size_t chunks[] = { 1, 2, 7, 16 };
 
 static solo5_handle_t h;
@@ -150,6 +153,14 @@ int solo5_app_main(const struct solo5_start_info *si)
         sn_printf("blk: geometry out of range for this test\n");
         return SOLO5_EXIT_FAILURE;
     }
+    size_t buf_len = MAX_BLOCKS_PER_REQ * (size_t)info.block_size;
+    if (si->heap_size < 2 * buf_len) {
+        sn_printf("blk: the heap (%lu bytes) is smaller than the test's buffers (%lu bytes)\n",
+                  (unsigned long)si->heap_size, (unsigned long)(2 * buf_len));
+        return SOLO5_EXIT_FAILURE;
+    }
+    wbuf = (uint8_t *)si->heap_start;
+    rbuf = wbuf + buf_len;
     if (strcmp(si->cmdline, "durable") == 0)
         return durable();
 

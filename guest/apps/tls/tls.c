@@ -3,13 +3,13 @@
 #include "sn_printf.h"
 
 /*
- * The application owns TLS on Solo5: it lays out the block and hands the
- * thread pointer to solo5_set_tls_base(). On x86_64 (TLS variant II) the
- * block ends at the thread pointer, and the first word at the thread pointer
- * points to itself (compilers read %fs:0 to take a TLS variable's address).
- * The linker script (guest/bindings/spt/spt.ld) exports the template.
+ * The application owns TLS on Solo5: it allocates each block, fills it with
+ * solo5_tls_init() and hands the thread pointer solo5_tls_tp_offset() gives
+ * to solo5_set_tls_base(). Only the public API is used, so this runs on both
+ * ABIs. On x86_64 (TLS variant II) the block ends at the thread pointer, and
+ * the first word at the thread pointer points to itself (compilers read
+ * %fs:0 to take a TLS variable's address).
  */
-extern char __sn_tdata_start[], __sn_tdata_end[], __sn_tbss_end[], __sn_tls_align[];
 
 /* Different sizes on purpose, so that the block's size is not already aligned. */
 __thread char tls_char = 'x';
@@ -17,9 +17,11 @@ __thread uint64_t tls_word = 0xfeedfacecafebeefULL;
 __thread int tls_zero;
 __thread char tls_buf[13];
 
-#define AREA_SIZE 1024
-static uint8_t area_a[AREA_SIZE] __attribute__((aligned(64)));
-static uint8_t area_b[AREA_SIZE] __attribute__((aligned(64)));
+/* Room for a template padded to a page (the Solo5 ABI 2 layout) and slack. */
+#define AREA_SIZE 8192
+/* Off by one byte from any alignment, so that solo5_tls_tp_offset must align. */
+static uint8_t area_a[AREA_SIZE + 1] __attribute__((aligned(64)));
+static uint8_t area_b[AREA_SIZE + 1] __attribute__((aligned(64)));
 
 static int failures;
 
@@ -31,25 +33,24 @@ static void expect(int ok, const char *what)
     }
 }
 
-/* Builds a fresh TLS block in `area` and returns its thread pointer. */
+/* Fills a fresh TLS block in `area` with garbage first and returns its thread pointer. */
 static uintptr_t tls_init(uint8_t *area)
 {
-    uintptr_t align = (uintptr_t)__sn_tls_align;
-    size_t data = (size_t)(__sn_tdata_end - __sn_tdata_start);
-    size_t size = (size_t)(__sn_tbss_end - __sn_tdata_start);
-    size_t block = (size + align - 1) & ~(align - 1);
-    uintptr_t tp = ((uintptr_t)area + block + 63) & ~(uintptr_t)63;
+    uintptr_t block = (uintptr_t)area + 1;
+    size_t size = solo5_tls_size();
 
-    if (tp + sizeof(uintptr_t) > (uintptr_t)area + AREA_SIZE) {
-        sn_puts("tls: TLS block does not fit\nFAILURE\n");
+    if (size > AREA_SIZE) {
+        sn_printf("tls: solo5_tls_size() is %lu, more than the test's %u\nFAILURE\n",
+                  (unsigned long)size, AREA_SIZE);
         solo5_exit(SOLO5_EXIT_FAILURE);
     }
-    uint8_t *start = (uint8_t *)(tp - block);
-    for (size_t i = 0; i < data; i++)
-        start[i] = (uint8_t)__sn_tdata_start[i];
-    for (size_t i = data; i < block; i++)
-        start[i] = 0;
-    *(uintptr_t *)tp = tp;
+    for (size_t i = 0; i < size; i++)
+        ((uint8_t *)block)[i] = 0xa5;
+    expect(solo5_tls_init(block) == SOLO5_R_OK, "solo5_tls_init failed");
+    uintptr_t tp = solo5_tls_tp_offset(block);
+    expect(tp >= block && tp + sizeof(uintptr_t) <= block + size, "tp is outside the block");
+    expect(tp % 8 == 0, "tp is not aligned");
+    expect(*(uintptr_t *)tp == tp, "the word at tp does not point to itself");
     return tp;
 }
 
@@ -76,6 +77,7 @@ int solo5_app_main(const struct solo5_start_info *si)
     tls_buf[12] = 'A';
     expect((uintptr_t)&tls_word > a - AREA_SIZE && (uintptr_t)&tls_word < a,
            "&tls_word is not inside block a");
+    expect(solo5_tls_init(0) == SOLO5_R_EINVAL, "solo5_tls_init(0) was accepted");
 
     expect(solo5_set_tls_base(b) == SOLO5_R_OK, "solo5_set_tls_base(b) failed");
     expect(tls_char == 'x' && tls_word == 0xfeedfacecafebeefULL && tls_zero == 0,

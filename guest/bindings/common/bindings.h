@@ -1,4 +1,4 @@
-/* bindings.h: internal interface between the target-independent bindings (common/) and each target. */
+/* bindings.h: internal interface of the guest bindings: ABI-neutral helpers (common/), the ring ABI (ring/) and each target. */
 #ifndef SN_BINDINGS_H
 #define SN_BINDINGS_H
 
@@ -6,16 +6,31 @@
 #include "sn_abi.h"
 #include "sn_printf.h"
 
+/*
+ * Transition shim, to be removed when main's include/sn_abi.h carries
+ * Solo5's note layout (16-byte ABI1 descriptor, 104-byte manifest entries,
+ * PT_INTERP path): these bindings then build against either header.
+ */
+#ifndef SN_INTERP_PATH
+#define SN_INTERP_PATH "/nonexistent/solo5/"
+#define SN_INTERP_SIZE 24U
+#define SN_MFT_ENTRY_HOSTFD(e) ((e)->hostfd)
+#else
+#define SN_MFT_ENTRY_HOSTFD(e) ((e)->b.hostfd)
+#endif
+
 /* Kept equal to package.json's version; test/build.test.ts checks the ELF for it. */
 #define SN_BINDINGS_VERSION "0.1.0"
 
 /*
- * Bytes reserved for the stack at the top of guest memory; the heap ends
- * where the stack begins. There is no guard page between them: the spt
- * guest cannot change its mappings (mprotect is not in the seccomp policy),
- * so a stack overflow runs silently into the top of the heap, as it does on
- * the other Solo5 targets. 1 MiB is far more than the bindings use and
- * matches what language runtimes on Solo5 expect to find.
+ * Ring ABI: bytes reserved for the stack at the top of guest memory, at most
+ * (ring/boot.c gives the stack half of the free memory when that is less,
+ * so that --mem=2 still leaves a heap); the heap ends where the stack
+ * begins. There is no guard page between them: the spt guest cannot change
+ * its mappings (mprotect is not in the seccomp policy), so a stack overflow
+ * runs silently into the top of the heap, as it does on the other Solo5
+ * targets. 1 MiB is far more than the bindings use and matches what
+ * language runtimes on Solo5 expect to find.
  */
 #define SN_STACK_SIZE (1024UL * 1024UL)
 
@@ -39,7 +54,7 @@ extern int sn_log_level;
 void sn_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ------------------------------------------------------------------------
- * Command line (common/cmdline.c).
+ * Command line (common/log.c).
  */
 
 /*
@@ -50,7 +65,10 @@ void sn_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 const char *sn_cmdline_parse(const char *cmdline);
 
 /* ------------------------------------------------------------------------
- * Manifest (common/mft.c): the tender's copy of the MFT1 manifest, with
+ * Ring ABI only (ring/, spt/, hvt/). The Solo5-ABI bindings (solo5/)
+ * have their own boot info and device calls and define none of these.
+ *
+ * Manifest (ring/mft.c): the tender's copy of the MFT1 manifest, with
  * per-device data filled in, found through the boot info.
  */
 
@@ -65,13 +83,6 @@ void sn_mft_init(const struct sn_bootinfo *bi);
 solo5_result_t sn_mft_lookup(const char *name, uint32_t type, solo5_handle_t *index,
                              const struct sn_mft_entry **entry);
 
-/* ------------------------------------------------------------------------
- * Stack protector (common/ssp.c).
- */
-
-/* Seeds the canary; must run before any function that has a canary returns. */
-void sn_ssp_init(uint64_t random);
-
 /*
  * Checks the boot info the tender wrote (before anything else trusts it):
  * returns NULL when it is usable by a `target` guest, else the reason.
@@ -79,7 +90,7 @@ void sn_ssp_init(uint64_t random);
 const char *sn_bootinfo_problem(const struct sn_bootinfo *bi, uint32_t target);
 
 /* ------------------------------------------------------------------------
- * Start-up (common/boot.c).
+ * Start-up (ring/boot.c).
  */
 
 /*
@@ -89,6 +100,40 @@ const char *sn_bootinfo_problem(const struct sn_bootinfo *bi, uint32_t target);
  */
 void sn_boot(const struct sn_bootinfo *bi, const char *target_name)
     __attribute__((noreturn));
+
+/* ------------------------------------------------------------------------
+ * The ABI1 note, as Solo5 publishes it: namesz, descsz, type, the owner name
+ * "Solo5" padded to 8 bytes, then the 16-byte descriptor (target, version,
+ * two reserved zero words). Each bindings defines it once with SN_ABI1_NOTE
+ * in section .note.solo5.abi, which its linker script keeps (nothing
+ * references it) in a PT_NOTE of its own; solo5-elftool query-abi reads it.
+ */
+struct sn_abi1_note {
+    uint32_t namesz;
+    uint32_t descsz;
+    uint32_t type;
+    char name[8];
+    struct sn_abi1_desc desc;
+};
+SN_STATIC_ASSERT(sizeof(struct sn_abi1_note) == 20 + sizeof(struct sn_abi1_desc),
+                 "ABI1 note has no padding");
+
+#define SN_ABI1_NOTE(target_, version_)                                                  \
+    __attribute__((section(".note.solo5.abi"), aligned(4), used))                       \
+    static const struct sn_abi1_note sn_abi1_note = {                                   \
+        .namesz = sizeof SN_NOTE_NAME,                                                  \
+        .descsz = sizeof(struct sn_abi1_desc),                                          \
+        .type = SN_NOTE_TYPE_ABI,                                                       \
+        .name = SN_NOTE_NAME,                                                           \
+        .desc = { .target = (target_), .version = (version_) },                        \
+    }
+
+/* ------------------------------------------------------------------------
+ * Stack protector (common/ssp.c), for every bindings.
+ */
+
+/* Seeds the canary; must run before any function that has a canary returns. */
+void sn_ssp_init(uint64_t random);
 
 /* ------------------------------------------------------------------------
  * Provided by each target.
@@ -115,5 +160,11 @@ extern char __sn_text_start[], _etext[];
 extern char __sn_rodata_start[], _erodata[];
 extern char __sn_data_start[], _edata[];
 extern char _end[];
+/*
+ * The TLS template (common/tls.c): .tdata from __sn_tdata_start to
+ * __sn_tdata_end, then .tbss up to __sn_tbss_end; __sn_tls_align is the
+ * PT_TLS alignment, as an absolute symbol. Every linker script defines them.
+ */
+extern char __sn_tdata_start[], __sn_tdata_end[], __sn_tbss_end[], __sn_tls_align[];
 
 #endif /* SN_BINDINGS_H */

@@ -27,7 +27,8 @@ static const char *checked_cmdline(const struct sn_bootinfo *bi)
  *   0x100000 .. _end       the ELF image: text, rodata, data+bss
  *   rings                  the device ring area, when there are devices
  *   heap_start .. stack    the heap handed to the application
- *   mem_size - SN_STACK_SIZE .. mem_size   the stack (grows down)
+ *   .. mem_size            the stack (grows down): SN_STACK_SIZE, or half
+ *                          of the free memory when that is smaller
  *
  * The heap starts at the page after the image, or after the ring area when
  * the tender placed one there. The tender's kernel_end and the linker's _end
@@ -42,11 +43,13 @@ static void memmap_init(const struct sn_bootinfo *bi, struct solo5_start_info *s
     uint64_t rings_end = sn_rings_init(bi, (uint64_t)(uintptr_t)__sn_text_start, image_end);
     uint64_t heap_start = rings_end > image_end ? rings_end : image_end;
     uint64_t mem_top = bi->mem_size & ~(SN_PAGE_SIZE - 1);
-    uint64_t stack_bottom = mem_top > SN_STACK_SIZE ? mem_top - SN_STACK_SIZE : 0;
+    uint64_t free = mem_top > heap_start ? mem_top - heap_start : 0;
+    /* Half of what is left when that is less than twice SN_STACK_SIZE (--mem=2 and the like). */
+    uint64_t stack = free / 2 < SN_STACK_SIZE ? (free / 2) & ~(SN_PAGE_SIZE - 1) : SN_STACK_SIZE;
     uint64_t rings, rings_size;
 
     si->heap_start = (uintptr_t)heap_start;
-    si->heap_size = stack_bottom > heap_start ? (size_t)(stack_bottom - heap_start) : 0;
+    si->heap_size = (size_t)(free - stack);
 
     sn_log(SN_LOG_INFO, "memory map: %lu MB addressable", (unsigned long)(mem_top >> 20));
     sn_log(SN_LOG_INFO, "    text @ (0x%08lx - 0x%08lx)", (unsigned long)(uintptr_t)__sn_text_start,
@@ -65,7 +68,7 @@ static void memmap_init(const struct sn_bootinfo *bi, struct solo5_start_info *s
         sn_log(SN_LOG_WARN, "no heap: %lu MB of guest memory leaves no room above the image",
                (unsigned long)(mem_top >> 20));
     sn_log(SN_LOG_DEBUG, "heap %lu bytes, stack %lu bytes", (unsigned long)si->heap_size,
-           (unsigned long)SN_STACK_SIZE);
+           (unsigned long)stack);
 }
 
 void sn_boot(const struct sn_bootinfo *bi, const char *target_name)

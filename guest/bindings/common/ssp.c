@@ -1,25 +1,11 @@
-/* exit.c: how a guest ends: solo5_exit, solo5_abort and the stack protector's failure path. */
-#include "rings.h"
-
-void solo5_exit(int status)
-{
-    sn_net_flush();
-    sn_log(SN_LOG_INFO, "exit with status %d", status);
-    sn_platform_exit(status);
-}
-
-void solo5_abort(void)
-{
-    sn_log(SN_LOG_ERROR, "ABORT: solo5_abort() called");
-    sn_platform_exit(SOLO5_EXIT_ABORT);
-}
+/* ssp.c: the stack protector's canary and failure path, shared by every bindings (ring and Solo5 ABI). */
+#include "bindings.h"
 
 /*
- * Stack protector. Everything is compiled with
- * -fstack-protector-strong -mstack-protector-guard=global, so the canary is
- * this global rather than the %fs:0x28 slot a libc would provide: the thread
- * pointer belongs to the application (solo5_set_tls_base), and the guest may
- * run with none at all.
+ * Everything is compiled with -fstack-protector-strong
+ * -mstack-protector-guard=global, so the canary is this global rather than
+ * the %fs:0x28 slot a libc would provide: the thread pointer belongs to the
+ * application (solo5_set_tls_base), and the guest may run with none at all.
  *
  * The initial value only matters until sn_ssp_init() runs, first thing at
  * boot, from functions built without a canary.
@@ -30,7 +16,8 @@ void sn_ssp_init(uint64_t random)
 {
     /*
      * A zero low byte stops string overflows (strcpy and friends stop at
-     * NUL) from reproducing the canary; the rest comes from the tender.
+     * NUL) from reproducing the canary; the rest comes from the caller's
+     * entropy (the tender's on the ring ABI, the TSC on the Solo5 ABI).
      */
     uint64_t canary = random & ~(uint64_t)0xff;
 

@@ -30,14 +30,17 @@ uint64_t sn_rings_init(const struct sn_bootinfo *bi, uint64_t image_start, uint6
 {
     uint64_t addr = bi->rings, size = bi->rings_size;
     uint64_t mem_top = bi->mem_size & ~(SN_PAGE_SIZE - 1);
-    uint64_t stack_bottom = mem_top > SN_STACK_SIZE ? mem_top - SN_STACK_SIZE : 0;
 
     rings_hdr = NULL;
     if (addr == 0 && size == 0)
         return 0;
-    /* Either the low window reserved for rings or above the image, and never over the stack. */
+    /*
+     * Either the low window reserved for rings or above the image, inside
+     * guest memory; the stack is then carved out of what is left above the
+     * area (boot.c), so a small guest still gets its devices.
+     */
     int in_low = addr >= SN_RINGS_ADDR && size <= SN_RINGS_END - addr;
-    int above = addr >= image_end && addr < stack_bottom && size <= stack_bottom - addr;
+    int above = addr >= image_end && addr < mem_top && size <= mem_top - addr;
     if (addr % SN_PAGE_SIZE != 0 || size == 0 || size % SN_PAGE_SIZE != 0 ||
         (!in_low && !above) || (addr < image_end && addr + size > image_start)) {
         sn_log(SN_LOG_WARN, "ring area at 0x%lx (%lu bytes) is out of place; no devices available",

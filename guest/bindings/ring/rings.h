@@ -104,7 +104,7 @@ solo5_result_t sn_rings_blk(uint32_t index, uint32_t block_size, uint64_t capaci
 void sn_ring_wait(volatile uint32_t *waiting, int (*done)(const void *arg), const void *arg);
 
 /*
- * For solo5_yield (common/yield.c), from common/net.c: the acquired net
+ * For solo5_yield (ring/yield.c), from ring/net.c: the acquired net
  * handles with a frame waiting, and setting or clearing rx.cons_waiting on
  * every acquired net device.
  */

@@ -5,7 +5,7 @@
 #include "solo5.h"
 
 /*
- * The ring protocol (common/rings.c, net.c, block.c, yield.c) is the same on
+ * The ring protocol (ring/rings.c, net.c, block.c, yield.c) is the same on
  * every target; only how the guest rings the tender and how it sleeps
  * differ. spt uses an eventfd write and an epoll wait (spt/spt_wait.c); hvt
  * will use hypercalls. Nothing else about devices is target-specific.
