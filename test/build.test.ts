@@ -171,6 +171,8 @@ t.test('bad inputs: one line and exit 1', { skip }, async (tt) => {
     ['no sources', ['-m', mft, '-o', out], /^solo5-build: no source files given/],
     ['unknown option', ['--frobnicate', '-m', mft, '-o', out, good], /^solo5-build: Unknown option '--frobnicate' \(see solo5-build --help\)$/m],
     ['unknown target', ['--target=xen', '-m', mft, '-o', out, good], /^solo5-build: --target=xen: unknown target \(spt or hvt\)$/m],
+    ['unknown ABI', ['--abi=xen', '-m', mft, '-o', out, good], /^solo5-build: --abi=xen: unknown ABI \(ring, solo5, solo5-v1\)$/m],
+    ['Solo5 ABI for hvt', ['--abi=solo5', '--target=hvt', '-m', mft, '-o', out, good], /^solo5-build: --abi=solo5 builds spt unikernels only; --target=hvt uses --abi=ring$/m],
     ['missing source', ['-m', mft, '-o', out, join(dir, 'nope.c')], /^solo5-build: .*nope\.c: source file not found$/m],
     ['not a source', ['-m', mft, '-o', out, file('x.txt', 'hi')], /^solo5-build: .*x\.txt: not a C \(\.c\) or assembly/],
     ['missing manifest', ['-m', join(dir, 'none.json'), '-o', out, good], /^solo5-build: .*none\.json: cannot read: ENOENT$/m],
@@ -222,6 +224,10 @@ t.test('buildUnikernel: typed errors through the API', { skip }, async (tt) => {
   await tt.rejects(
     buildUnikernel({ target: 'xen' as 'spt', manifest: mft, sources: [src], output }),
     new UsageError('target "xen" is not supported (spt or hvt)'),
+  );
+  await tt.rejects(
+    buildUnikernel({ target: 'hvt', abi: 'solo5-v1', manifest: mft, sources: [src], output }),
+    new UsageError('the Solo5 ABI (solo5-v1) exists for target spt only; hvt builds use the ring ABI'),
   );
   await tt.rejects(buildUnikernel({ target: 'spt', manifest: file('bad.json', '[]'), sources: [src], output }), ManifestError);
   await tt.rejects(buildUnikernel({ target: 'spt', manifest: mft, sources: [file('e.c', 'oops')], output }), HostError);
