@@ -53,6 +53,9 @@ extern int sn_log_level;
 /* Writes "Solo5: " + the formatted message + "\n" if `level` is enabled. */
 void sn_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The first lines of the memory map, at info level: its size and the image's parts. */
+void sn_log_image(uint64_t mem_size);
+
 /* ------------------------------------------------------------------------
  * Command line (common/log.c).
  */
