@@ -87,7 +87,7 @@ Napi::Object Layout(Napi::Env env) {
   SN_EXPORT_OFFSET(offsets, sn_mft_entry, name);
   SN_EXPORT_OFFSET(offsets, sn_mft_entry, type);
   SN_EXPORT_OFFSET(offsets, sn_mft_entry, u);
-  SN_EXPORT_OFFSET(offsets, sn_mft_entry, hostfd);
+  SN_EXPORT_OFFSET(offsets, sn_mft_entry, b);
   SN_EXPORT_OFFSET(offsets, sn_mft_entry, attached);
   SN_EXPORT_OFFSET(offsets, sn_mft_block_basic, capacity);
   SN_EXPORT_OFFSET(offsets, sn_mft_block_basic, block_size);

@@ -19,7 +19,13 @@
 #define SN_STATIC_ASSERT _Static_assert
 #endif
 
-#define SN_ABI_VERSION 1
+/*
+ * The ring ABI's version, in the ABI1 note, the boot info, the plan and the
+ * ring header. Solo5's own releases number their ABIs 1 and 2 (sn_solo5.h);
+ * this ABI counts from 1000 so that no upstream tool mistakes one of our
+ * binaries for theirs: 1000 + the ring ABI's revision.
+ */
+#define SN_ABI_VERSION 1001
 
 /* ABI1 note targets (Solo5's published numbering). */
 #define SN_ABI_TARGET_HVT 1
@@ -30,11 +36,31 @@
 #define SN_NOTE_TYPE_MFT 0x3154464dU /* "MFT1" little-endian */
 #define SN_NOTE_TYPE_ABI 0x31494241U /* "ABI1" little-endian */
 
+/*
+ * Note descriptors are aligned inside the note: ABI1's to 4 (it starts right
+ * after the 8-byte owner name, at note offset 20), MFT1's to 8 (its manifest
+ * holds 64-bit fields), so an MFT1 descriptor begins with 4 padding bytes
+ * that n_descsz counts. The largest descriptors a reader accepts are Solo5's.
+ */
+#define SN_NOTE_HEADER_SIZE 20U
+#define SN_NOTE_ABI1_ALIGN 4U
+#define SN_NOTE_MFT1_ALIGN 8U
+#define SN_NOTE_MFT1_PAD 4U
+#define SN_NOTE_ABI1_MAX 32U
+#define SN_NOTE_MFT1_MAX (12U + 104U * 64U)
+
+/* The ABI1 descriptor: Solo5's 16 bytes, whatever the ABI. */
 struct sn_abi1_desc {
-    uint32_t target;  /* SN_ABI_TARGET_* */
-    uint32_t version; /* SN_ABI_VERSION */
+    uint32_t target;    /* SN_ABI_TARGET_* */
+    uint32_t version;   /* SN_ABI_VERSION, or a Solo5 version (sn_solo5.h) */
+    uint32_t reserved0; /* 0 */
+    uint32_t reserved1; /* 0 */
 };
-SN_STATIC_ASSERT(sizeof(struct sn_abi1_desc) == 8, "abi1 desc layout");
+SN_STATIC_ASSERT(sizeof(struct sn_abi1_desc) == 16, "abi1 desc layout");
+
+/* PT_INTERP of every unikernel: a path that cannot exist, so the host kernel refuses to exec it. */
+#define SN_INTERP_PATH "/nonexistent/solo5/"
+#define SN_INTERP_SIZE 24U
 
 /* ------------------------------------------------------------------------
  * MFT1: the application manifest. Stored in the ELF note with every entry
@@ -59,6 +85,11 @@ struct sn_mft_block_basic {
     uint16_t block_size; /* bytes, power of two >= 512 */
 };
 
+/*
+ * Solo5's 104-byte entry, for both ABIs. The b union is 8 bytes wide because
+ * upstream declares it with a pointer; here it is a 64-bit word so that the
+ * layout is the same for every compiler that includes this header.
+ */
 struct sn_mft_entry {
     char name[SN_MFT_NAME_SIZE]; /* NUL-terminated, [A-Za-z0-9]{1,67} */
     uint32_t type;               /* SN_MFT_DEV_* or SN_MFT_RESERVED_FIRST */
@@ -66,11 +97,16 @@ struct sn_mft_entry {
         struct sn_mft_net_basic net_basic;
         struct sn_mft_block_basic block_basic;
     } u;                         /* zero in the ELF note */
-    int32_t hostfd;              /* -1 in the ELF note; tender-private */
+    union {
+        int32_t hostfd;          /* Solo5 ABI: the guest's host fd; ring ABI: -1 */
+        uint64_t data;
+    } b;                         /* zero in the ELF note */
     uint8_t attached;            /* 0 in the ELF note */
-    uint8_t reserved[3];
+    uint8_t reserved[7];
 };
-SN_STATIC_ASSERT(sizeof(struct sn_mft_entry) == 96, "mft entry layout");
+SN_STATIC_ASSERT(sizeof(struct sn_mft_entry) == 104, "mft entry layout");
+SN_STATIC_ASSERT(__builtin_offsetof(struct sn_mft_entry, b) == 88, "mft entry b");
+SN_STATIC_ASSERT(__builtin_offsetof(struct sn_mft_entry, attached) == 96, "mft entry attached");
 
 struct sn_mft {
     uint32_t version; /* SN_MFT_VERSION */
@@ -78,7 +114,8 @@ struct sn_mft {
     struct sn_mft_entry e[];
 };
 SN_STATIC_ASSERT(sizeof(struct sn_mft) == 8, "mft header layout");
-#define SN_MFT_SIZE(n) (8U + 96U * (uint32_t)(n))
+#define SN_MFT_SIZE(n) (8U + 104U * (uint32_t)(n))
+SN_STATIC_ASSERT(SN_NOTE_MFT1_MAX == SN_NOTE_MFT1_PAD + 8U + 104U * SN_MFT_MAX_ENTRIES, "mft note max");
 
 /* ------------------------------------------------------------------------
  * Guest physical/virtual memory layout (identical for spt and hvt).

@@ -6,7 +6,8 @@
  * they are compared bit for bit.
  */
 
-export const SN_ABI_VERSION = 1;
+/** The ring ABI's version: 1000 + its revision, so that it never equals a Solo5 release's (1, 2). */
+export const SN_ABI_VERSION = 1001;
 
 /** ABI1 note targets (Solo5's published numbering). */
 export const SN_ABI_TARGET_HVT = 1;
@@ -18,6 +19,15 @@ export const TARGET_NUMBER: Readonly<Record<Target, number>> = { hvt: SN_ABI_TAR
 export const SN_NOTE_NAME = 'Solo5';
 export const SN_NOTE_TYPE_MFT = 0x3154464d; // "MFT1"
 export const SN_NOTE_TYPE_ABI = 0x31494241; // "ABI1"
+/** Note header (12) + owner "Solo5" padded to 8; descriptor alignment and Solo5's size limits. */
+export const SN_NOTE_HEADER_SIZE = 20;
+export const SN_NOTE_ABI1_ALIGN = 4;
+export const SN_NOTE_MFT1_ALIGN = 8;
+export const SN_NOTE_MFT1_PAD = 4;
+export const SN_NOTE_ABI1_MAX = 32;
+export const SN_NOTE_MFT1_MAX = 12 + 104 * 64;
+export const SN_INTERP_PATH = '/nonexistent/solo5/';
+export const SN_INTERP_SIZE = 24;
 
 /** MFT1 manifest. */
 export const SN_MFT_VERSION = 1;
@@ -27,7 +37,7 @@ export const SN_MFT_DEV_BLOCK_BASIC = 1;
 export const SN_MFT_DEV_NET_BASIC = 2;
 export const SN_MFT_RESERVED_FIRST = 0x40000000;
 export function mftSize(entries: number): number {
-  return 8 + 96 * entries;
+  return 8 + SN_MFT_ENTRY.size * entries;
 }
 
 /** Guest memory layout (identical for spt and hvt). */
@@ -44,6 +54,21 @@ export const SN_PAGE_SIZE = 0x1000;
 
 export const SN_BOOTINFO_MAGIC = 0x31544f4f42354e53n; // "SN5BOOT1"
 export const SN_PLAN_MAGIC = 0x314e414c504e5335n; // "5SNPLAN1"
+
+/*
+ * Solo5's own spt ABI (include/sn_solo5.h): published values, copied exactly.
+ * A guest built for it does its own device syscalls on host fds.
+ */
+export const SN_SOLO5_SPT_ABI_V1 = 1;
+export const SN_SOLO5_SPT_ABI_V2 = 2;
+export const SN_SOLO5_HVT_ABI_VERSION = 2;
+export const SN_SOLO5_HOST_MEM_BASE = 0x10000;
+export const SN_SOLO5_BOOT_INFO_BASE = 0x11000;
+export const SN_SOLO5_GUEST_MIN_BASE = 0x100000;
+export const SN_SOLO5_CMDLINE_SIZE = 8192;
+export const SN_SOLO5_INTERNAL_TIMERFD = 0xfffffffe;
+export const SN_SOLO5_STACK_GAP = 8;
+export const SN_SOLO5_MFT_ADDR = SN_SOLO5_BOOT_INFO_BASE + 40;
 
 /** Load plan limits and region protections. */
 export const SN_PLAN_MAX_REGIONS = 16;
@@ -148,8 +173,8 @@ export const SN_MFT_BLOCK_BASIC = {
 } as const satisfies StructLayout;
 
 export const SN_MFT_ENTRY = {
-  size: 96,
-  offsets: { name: 0, type: 68, u: 72, hostfd: 88, attached: 92, reserved: 93 },
+  size: 104,
+  offsets: { name: 0, type: 68, u: 72, b: 88, attached: 96, reserved: 97 },
 } as const satisfies StructLayout;
 
 export const SN_MFT = {
@@ -158,8 +183,13 @@ export const SN_MFT = {
 } as const satisfies StructLayout;
 
 export const SN_ABI1_DESC = {
-  size: 8,
-  offsets: { target: 0, version: 4 },
+  size: 16,
+  offsets: { target: 0, version: 4, reserved0: 8, reserved1: 12 },
+} as const satisfies StructLayout;
+
+export const SN_SOLO5_BOOT_INFO = {
+  size: 40,
+  offsets: { mem_size: 0, kernel_end: 8, cmdline: 16, mft: 24, epollfd: 32, timerfd: 36 },
 } as const satisfies StructLayout;
 
 export const SN_QUEUE = {
@@ -219,6 +249,7 @@ export const LAYOUTS: Readonly<Record<string, StructLayout>> = {
   sn_mft_entry: SN_MFT_ENTRY,
   sn_mft: SN_MFT,
   sn_abi1_desc: SN_ABI1_DESC,
+  sn_solo5_boot_info: SN_SOLO5_BOOT_INFO,
   sn_queue: SN_QUEUE,
   sn_net_slot: SN_NET_SLOT,
   sn_net_dev: SN_NET_DEV,

@@ -41,14 +41,14 @@ t.test('the addon (C++ offsetof/sizeof) agrees with lib/abi.ts', { skip: addonWh
  * header must have a twin in lib/abi.ts.
  */
 function cProbe(): string {
-  const lines = ['#include <stdio.h>', '#include <stddef.h>', '#include "sn_abi.h"', '#include "helper_plan.h"', 'int main(void) {'];
+  const lines = ['#include <stdio.h>', '#include <stddef.h>', '#include "sn_abi.h"', '#include "sn_solo5.h"', '#include "helper_plan.h"', 'int main(void) {'];
   const put = (key: string, expr: string) => lines.push(`  printf("%s %llu\\n", "${key}", (unsigned long long)(${expr}));`);
   for (const name of Object.keys(tsConstants)) put(name, name);
   for (const [struct, l] of Object.entries(abi.LAYOUTS)) {
     put(`sizeof.${struct}`, `sizeof(struct ${struct})`);
     for (const field of Object.keys(l.offsets)) put(`${struct}.${field}`, `offsetof(struct ${struct}, ${field})`);
   }
-  lines.push('  printf("SN_NOTE_NAME %s\\n", SN_NOTE_NAME);', '  return 0;', '}');
+  lines.push('  printf("SN_NOTE_NAME %s\\n", SN_NOTE_NAME);', '  printf("SN_INTERP_PATH %s\\n", SN_INTERP_PATH);', '  return 0;', '}');
   return lines.join('\n');
 }
 
@@ -72,17 +72,18 @@ t.test('the C compiler agrees with every constant and field of lib/abi.ts', { sk
       .map((l) => l.split(' ') as [string, string]),
   );
   t.equal(seen.get('SN_NOTE_NAME'), abi.SN_NOTE_NAME, 'SN_NOTE_NAME');
+  t.equal(seen.get('SN_INTERP_PATH'), abi.SN_INTERP_PATH, 'SN_INTERP_PATH');
   for (const [name, v] of Object.entries(tsConstants)) t.equal(BigInt(seen.get(name) ?? -1), v, name);
   for (const [struct, l] of Object.entries(abi.LAYOUTS)) {
     t.equal(Number(seen.get(`sizeof.${struct}`)), l.size, `sizeof ${struct}`);
     for (const [field, off] of Object.entries(l.offsets)) t.equal(Number(seen.get(`${struct}.${field}`)), off, `offset ${struct}.${field}`);
   }
 
-  const macros = execFileSync('gcc', ['-dM', '-E', ...include, '-x', 'c', '-'], { input: '#include "sn_abi.h"\n', encoding: 'utf8' })
+  const macros = execFileSync('gcc', ['-dM', '-E', ...include, '-x', 'c', '-'], { input: '#include "sn_abi.h"\n#include "sn_solo5.h"\n', encoding: 'utf8' })
     .split('\n')
     .map((l) => /^#define (SN_[A-Z0-9_]+) /.exec(l)?.[1])
-    .filter((name): name is string => name !== undefined && !['SN_ABI_H', 'SN_STATIC_ASSERT', 'SN_NOTE_NAME'].includes(name));
-  t.same(macros.filter((name) => !(name in tsConstants)), [], 'every SN_* constant of sn_abi.h is mirrored in lib/abi.ts');
+    .filter((name): name is string => name !== undefined && !['SN_ABI_H', 'SN_SOLO5_H', 'SN_STATIC_ASSERT', 'SN_NOTE_NAME', 'SN_INTERP_PATH'].includes(name));
+  t.same(macros.filter((name) => !(name in tsConstants)), [], 'every SN_* constant of sn_abi.h and sn_solo5.h is mirrored in lib/abi.ts');
 });
 
 t.test('magic values and note types spell their ASCII names little-endian', async (t) => {
@@ -96,6 +97,7 @@ t.test('magic values and note types spell their ASCII names little-endian', asyn
   t.equal(ascii(abi.SN_RINGS_MAGIC, 8), '5SNRING1');
   t.equal(ascii(BigInt(abi.SN_NOTE_TYPE_MFT), 4), 'MFT1');
   t.equal(ascii(BigInt(abi.SN_NOTE_TYPE_ABI), 4), 'ABI1');
-  t.equal(abi.mftSize(abi.SN_MFT_MAX_ENTRIES), 8 + 96 * 64);
+  t.equal(abi.mftSize(abi.SN_MFT_MAX_ENTRIES), 8 + 104 * 64);
+  t.equal(abi.SN_NOTE_MFT1_PAD + abi.mftSize(abi.SN_MFT_MAX_ENTRIES), abi.SN_NOTE_MFT1_MAX, "Solo5's MFT1_NOTE_MAX_SIZE");
   t.same(abi.TARGET_NUMBER, { hvt: 1, spt: 2 });
 });

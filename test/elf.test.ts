@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ElfError, ManifestError } from '../lib/errors.js';
 import { loadElf, parseElf } from '../lib/elf/index.js';
-import { encodeMftNote } from '../lib/manifest/note.js';
+import { SN_ABI_VERSION } from '../lib/abi.js';
 import {
   ABI1, DATA_ADDR, DEFAULT_MANIFEST, MFT1, PF_R, PF_W, PF_X, TEXT_ADDR,
-  abiDesc, buildElf, setEh, setPh, type BuildOptions, type BuiltElf,
+  abiDesc, buildElf, buildSolo5Elf, mftDesc, setEh, setPh, type BuildOptions, type BuiltElf,
 } from './support/elf-builder.js';
 
 const MEM = 32 * 1024 * 1024;
@@ -16,10 +16,11 @@ const F = 'guest.spt';
 
 t.test('a valid image yields segments, entry, kernel end, ABI and manifest', async (t) => {
   const e = buildElf();
-  const elf = parseElf(e.buf, F, { memSize: MEM });
+  const elf = parseElf(e.buf, F, { memSize: MEM, tender: 'spt' });
   t.equal(elf.file, F);
   t.equal(elf.entry, TEXT_ADDR);
-  t.same(elf.abi, { target: 'spt', version: 1 });
+  t.same(elf.abi, { kind: 'ring', target: 'spt', version: SN_ABI_VERSION });
+  t.same(elf.abiNote, { target: 2, version: SN_ABI_VERSION });
   t.same(elf.manifest, DEFAULT_MANIFEST);
   t.equal(elf.segments.length, 2);
   const [text, data] = elf.segments;
@@ -36,7 +37,7 @@ t.test('a valid image yields segments, entry, kernel end, ABI and manifest', asy
 
 t.test('hvt target, no interpreter, segments given out of order', async (t) => {
   const e = buildElf({
-    abi: { target: 1, version: 1 },
+    abi: { target: 1, version: SN_ABI_VERSION },
     interp: false,
     segments: [
       { vaddr: 0x300000, data: Buffer.alloc(8), memsz: 0x10, flags: PF_R | PF_W },
@@ -44,7 +45,7 @@ t.test('hvt target, no interpreter, segments given out of order', async (t) => {
     ],
     entry: 0x200010,
   });
-  const elf = parseElf(e.buf, F, { memSize: MEM });
+  const elf = parseElf(e.buf, F, { memSize: MEM, tender: 'hvt' });
   t.equal(elf.abi.target, 'hvt');
   t.same(elf.segments.map((s) => s.vaddr), [0x200000, 0x300000]);
   t.equal(elf.kernelEnd, 0x301000);
@@ -56,14 +57,14 @@ t.test('other owners\' notes and zero-size PT_LOADs are ignored', async (t) => {
       { owner: 'GNU', type: 3, desc: Buffer.alloc(20, 1) },
       { owner: 'Solo5', type: ABI1, desc: abiDesc() },
       { owner: 'Solo5', type: 0x12345678, desc: Buffer.alloc(3) },
-      { owner: 'Solo5', type: MFT1, desc: encodeMftNote({ type: 'solo5.manifest', version: 1, devices: [] }) },
+      { owner: 'Solo5', type: MFT1, desc: mftDesc({ type: 'solo5.manifest', version: 1, devices: [] }) },
     ],
     segments: [
       { vaddr: TEXT_ADDR, data: Buffer.alloc(16), flags: PF_R | PF_X },
       { vaddr: 0x500000, data: Buffer.alloc(0), flags: PF_R },
     ],
   });
-  const elf = parseElf(e.buf, F, { memSize: MEM });
+  const elf = parseElf(e.buf, F, { memSize: MEM, tender: 'spt' });
   t.equal(elf.segments.length, 1);
   t.same(elf.manifest.devices, []);
 });
@@ -75,6 +76,7 @@ interface Bad {
   memSize?: number;
   error: string;
   kind?: typeof ElfError | typeof ManifestError;
+  tender?: 'spt' | 'hvt';
 }
 
 const cases: Bad[] = [
@@ -181,7 +183,7 @@ const cases: Bad[] = [
   {
     name: 'PT_NOTE past EOF',
     mutate: (e) => setPh(e, e.ph.note, 'filesz', e.buf.length),
-    error: 'program header 3 (PT_NOTE): file range 0x140+0x2010 runs past the end of the file (8208 bytes)',
+    error: 'program header 3 (PT_NOTE): file range 0x138+0x2010 runs past the end of the file (8208 bytes)',
   },
   {
     name: 'note header truncated',
@@ -191,7 +193,7 @@ const cases: Bad[] = [
   {
     name: 'namesz lies',
     mutate: (e) => e.buf.writeUInt32LE(0xfffffff0, e.noteHeaders[1]),
-    error: 'program header 3 (PT_NOTE): note at offset 0x1c: namesz 4294967280 runs past the end of the note area',
+    error: 'program header 3 (PT_NOTE): note at offset 0x24: namesz 4294967280 runs past the end of the note area',
   },
   {
     name: 'descsz lies',
@@ -215,7 +217,7 @@ const cases: Bad[] = [
       notes: [
         { owner: 'Solo5', type: ABI1, desc: abiDesc() },
         { owner: 'Solo5', type: ABI1, desc: abiDesc() },
-        { owner: 'Solo5', type: MFT1, desc: encodeMftNote(DEFAULT_MANIFEST) },
+        { owner: 'Solo5', type: MFT1, desc: mftDesc(DEFAULT_MANIFEST) },
       ],
     },
     error: '2 ABI1 notes, expected exactly one',
@@ -225,29 +227,107 @@ const cases: Bad[] = [
     opts: {
       notes: [
         { owner: 'Solo5', type: ABI1, desc: abiDesc() },
-        { owner: 'Solo5', type: MFT1, desc: encodeMftNote(DEFAULT_MANIFEST) },
-        { owner: 'Solo5', type: MFT1, desc: encodeMftNote(DEFAULT_MANIFEST) },
+        { owner: 'Solo5', type: MFT1, desc: mftDesc(DEFAULT_MANIFEST) },
+        { owner: 'Solo5', type: MFT1, desc: mftDesc(DEFAULT_MANIFEST) },
       ],
     },
     error: '2 MFT1 notes, expected exactly one',
   },
-  { name: 'ABI1 unknown target', opts: { abi: { target: 3, version: 1 } }, error: 'ABI1 note: unknown target 3 (1 = hvt, 2 = spt)' },
-  { name: 'ABI1 wrong version', opts: { abi: { target: 2, version: 2 } }, error: 'ABI1 note: ABI version 2, this tender supports 1' },
+  {
+    name: 'a virtio unikernel',
+    opts: { abi: { target: 3, version: 1 } },
+    error: 'built for Solo5 virtio ABI version 1; this solo5-spt runs Solo5 spt ABI 1 and 2 and solo5-node ring ABI 1001',
+  },
+  {
+    name: 'an unknown target',
+    opts: { abi: { target: 77, version: 1 } },
+    error: 'built for unknown Solo5 target 77 (ABI version 1); this solo5-spt runs Solo5 spt ABI 1 and 2 and solo5-node ring ABI 1001',
+  },
+  {
+    name: 'a future Solo5 spt ABI',
+    opts: { abi: { target: 2, version: 3 } },
+    error: 'built for Solo5 spt ABI version 3; this solo5-spt runs Solo5 spt ABI 1 and 2 and solo5-node ring ABI 1001',
+  },
+  {
+    name: 'a ring hvt unikernel on spt',
+    opts: { abi: { target: 1, version: SN_ABI_VERSION } },
+    error: 'built for solo5-node ring ABI 1001 for hvt; this solo5-spt runs Solo5 spt ABI 1 and 2 and solo5-node ring ABI 1001 (run it with solo5-hvt)',
+  },
+  {
+    name: 'a ring spt unikernel on hvt',
+    tender: 'hvt',
+    error: 'built for solo5-node ring ABI 1001 for spt; this solo5-hvt runs solo5-node ring ABI 1001 for hvt (run it with solo5-spt)',
+  },
+  {
+    name: 'a Solo5 spt unikernel on hvt',
+    tender: 'hvt',
+    opts: { abi: { target: 2, version: 2 } },
+    error: 'built for Solo5 spt ABI version 2; this solo5-hvt runs solo5-node ring ABI 1001 for hvt (run it with solo5-spt)',
+  },
+  {
+    name: 'an upstream hvt unikernel',
+    tender: 'hvt',
+    opts: { abi: { target: 1, version: 2 } },
+    error:
+      'built for Solo5 hvt ABI version 2; this solo5-hvt runs solo5-node ring ABI 1001 for hvt ' +
+      '(upstream-built hvt unikernels are not supported yet; build it for spt and use solo5-spt)',
+  },
+  {
+    name: 'an 8-byte ABI1 descriptor (solo5-node before Solo5\'s layout)',
+    opts: {
+      notes: [
+        { owner: 'Solo5', type: ABI1, desc: abiDesc().subarray(0, 8) },
+        { owner: 'Solo5', type: MFT1, desc: mftDesc(DEFAULT_MANIFEST) },
+      ],
+    },
+    error: "ABI1 note: descriptor is 8 bytes, Solo5's is 16 (at most 32); rebuild it: solo5-node now writes Solo5's note layout",
+  },
+  {
+    name: 'an ABI1 descriptor over 32 bytes',
+    opts: {
+      notes: [
+        { owner: 'Solo5', type: ABI1, desc: Buffer.concat([abiDesc(), Buffer.alloc(20)]) },
+        { owner: 'Solo5', type: MFT1, desc: mftDesc(DEFAULT_MANIFEST) },
+      ],
+    },
+    error: "ABI1 note: descriptor is 36 bytes, Solo5's is 16 (at most 32)",
+  },
+  {
+    name: 'an MFT1 descriptor of only its padding',
+    opts: {
+      notes: [
+        { owner: 'Solo5', type: ABI1, desc: abiDesc() },
+        { owner: 'Solo5', type: MFT1, desc: Buffer.alloc(4) },
+      ],
+    },
+    error: 'MFT1 note: descriptor is 4 bytes, expected 5 to 6668',
+  },
+  {
+    name: 'an MFT1 descriptor without its padding',
+    opts: {
+      notes: [
+        { owner: 'Solo5', type: ABI1, desc: abiDesc() },
+        { owner: 'Solo5', type: MFT1, desc: mftDesc(DEFAULT_MANIFEST).subarray(4) },
+      ],
+    },
+    error: 'MFT1 note: version 3, expected 1',
+    kind: ManifestError,
+  },
   {
     name: 'ABI1 short descriptor',
     opts: {
       notes: [
         { owner: 'Solo5', type: ABI1, desc: Buffer.alloc(4) },
-        { owner: 'Solo5', type: MFT1, desc: encodeMftNote(DEFAULT_MANIFEST) },
+        { owner: 'Solo5', type: MFT1, desc: mftDesc(DEFAULT_MANIFEST) },
       ],
     },
-    error: 'ABI1 note: descriptor is 4 bytes, expected 8',
+    error: "ABI1 note: descriptor is 4 bytes, Solo5's is 16 (at most 32)",
   },
   {
     name: 'MFT1 pre-attached device',
     mutate: (e) => {
       const desc = e.noteHeaders[1] + 12 + 8;
-      e.buf[desc + 8 + 96 * 2 + 92] = 1;
+      e.buf[desc + 4 + 8 + 104 * 2 + 96] = 1;
     },
     error: 'MFT1 note: entry 2: attached is set (must be 0 in the ELF)',
     kind: ManifestError,
@@ -258,14 +338,45 @@ for (const c of cases) {
   t.test(`refuses: ${c.name}`, async (t) => {
     const e = buildElf(c.opts);
     c.mutate?.(e);
-    t.throws(() => parseElf(e.buf, F, { memSize: c.memSize ?? MEM }), { name: (c.kind ?? ElfError).name, message: `${F}: ${c.error}` });
+    t.throws(() => parseElf(e.buf, F, { memSize: c.memSize ?? MEM, tender: c.tender ?? 'spt' }), { name: (c.kind ?? ElfError).name, message: `${F}: ${c.error}` });
   });
 }
 
+t.test("Solo5's own layouts: ABI 2 and ABI 1 images load on solo5-spt", async (t) => {
+  const v2 = parseElf(buildSolo5Elf(2).buf, F, { memSize: MEM, tender: 'spt' });
+  t.same(v2.abi, { kind: 'solo5', target: 'spt', version: 2 });
+  t.same(v2.manifest, DEFAULT_MANIFEST);
+  t.same(v2.segments.map((s) => [s.vaddr, s.filesz, s.memsz]), [
+    [TEXT_ADDR, 0x180, 0x180],
+    [DATA_ADDR, 16, 16],
+    [DATA_ADDR + 0x1000, 0, 0x800],
+  ], 'the empty TLS placeholder at address 0 is skipped; bss is kept');
+  t.equal(v2.kernelEnd, DATA_ADDR + 0x2000, 'kernelEnd covers bss');
+  t.equal(v2.solo5KernelEnd, DATA_ADDR + 0x1000, "Solo5's kernel_end (ABI 2) ends with the last segment that has file bytes");
+  const v1 = parseElf(buildSolo5Elf(1).buf, F, { memSize: MEM, tender: 'spt' });
+  t.same(v1.abi, { kind: 'solo5', target: 'spt', version: 1 });
+  t.equal(v1.solo5KernelEnd, DATA_ADDR + 0x2000, "Solo5's kernel_end (ABI 1) covers every PT_LOAD");
+});
+
+t.test("Solo5's layout: lying sizes in a note of its own segment get one line", async (t) => {
+  const e = buildSolo5Elf(2);
+  t.equal(e.ph.notes.length, 3, 'three PT_NOTEs');
+  const [, abiHdr, mftHdr] = e.noteHeaders;
+  const lie = (at: number, v: number, message: string) => {
+    const copy = { ...e, buf: Buffer.from(e.buf) };
+    copy.buf.writeUInt32LE(v, at);
+    t.throws(() => parseElf(copy.buf, F, { memSize: MEM, tender: 'spt' }), { message: `${F}: ${message}` });
+  };
+  lie(abiHdr + 4, 17, 'program header 7 (PT_NOTE): note at offset 0x0: descsz 17 runs past the end of the note area');
+  lie(mftHdr + 4, 0x10000, 'program header 8 (PT_NOTE): note at offset 0x0: descsz 65536 runs past the end of the note area');
+  lie(mftHdr + 20 + 4 + 4, 7, 'MFT1 note: size 320 bytes, expected 736 for 7 entries');
+  lie(abiHdr, 0x7fffffff, 'program header 7 (PT_NOTE): note at offset 0x0: namesz 2147483647 runs past the end of the note area');
+});
+
 t.test('memSize must be a sane integer', async (t) => {
   const e = buildElf();
-  t.throws(() => parseElf(e.buf, F, { memSize: 4096 }), { name: 'UsageError' });
-  t.throws(() => parseElf(e.buf, F, { memSize: 2 ** 60 }), { name: 'UsageError' });
+  t.throws(() => parseElf(e.buf, F, { memSize: 4096, tender: 'spt' }), { name: 'UsageError' });
+  t.throws(() => parseElf(e.buf, F, { memSize: 2 ** 60, tender: 'spt' }), { name: 'UsageError' });
 });
 
 const GUEST_BUILD = join(__dirname, '..', '..', 'guest', 'build');
@@ -273,8 +384,8 @@ const built = existsSync(GUEST_BUILD) ? readdirSync(GUEST_BUILD).filter((f) => f
 
 t.test('the bundled unikernels load', { skip: built.length === 0 && 'guest/build has no .spt files (npm run build:guest)' }, async (t) => {
   for (const name of built) {
-    const elf = loadElf(join(GUEST_BUILD, name), { memSize: MEM });
-    t.equal(elf.abi.target, 'spt', `${name}: target`);
+    const elf = loadElf(join(GUEST_BUILD, name), { memSize: MEM, tender: 'spt' });
+    t.same(elf.abi, { kind: 'ring', target: 'spt', version: SN_ABI_VERSION }, `${name}: ABI`);
     t.ok(elf.segments.some((s) => s.prot.x) && elf.segments.every((s) => !(s.prot.w && s.prot.x)), `${name}: W^X text`);
     t.ok(elf.kernelEnd > 0x100000 && elf.kernelEnd % 4096 === 0, `${name}: kernel end`);
   }
@@ -284,12 +395,12 @@ t.test('loadElf reads files and names the errno when it cannot', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sn-elf-'));
   const good = join(dir, 'good.spt');
   writeFileSync(good, buildElf().buf);
-  t.equal(loadElf(good, { memSize: MEM }).entry, TEXT_ADDR);
+  t.equal(loadElf(good, { memSize: MEM, tender: 'spt' }).entry, TEXT_ADDR);
   const missing = join(dir, 'missing.spt');
-  t.throws(() => loadElf(missing, { memSize: MEM }), { name: 'ElfError', message: `${missing}: cannot open: ENOENT` });
+  t.throws(() => loadElf(missing, { memSize: MEM, tender: 'spt' }), { name: 'ElfError', message: `${missing}: cannot open: ENOENT` });
   const sub = join(dir, 'sub');
   mkdirSync(sub);
-  t.throws(() => loadElf(sub, { memSize: MEM }), { name: 'ElfError', message: `${sub}: not a regular file` });
+  t.throws(() => loadElf(sub, { memSize: MEM, tender: 'spt' }), { name: 'ElfError', message: `${sub}: not a regular file` });
 });
 
 t.test('loadElf does not block on a FIFO', { skip: process.platform !== 'linux' && 'needs mkfifo' }, async (t) => {
@@ -297,7 +408,7 @@ t.test('loadElf does not block on a FIFO', { skip: process.platform !== 'linux' 
   const dir = mkdtempSync(join(tmpdir(), 'sn-elf-'));
   const fifo = join(dir, 'fifo');
   execFileSync('mkfifo', [fifo]);
-  t.throws(() => loadElf(fifo, { memSize: MEM }), { name: 'ElfError', message: `${fifo}: not a regular file` });
+  t.throws(() => loadElf(fifo, { memSize: MEM, tender: 'spt' }), { name: 'ElfError', message: `${fifo}: not a regular file` });
 });
 
 t.test('note areas aligned to 8 use 8-byte padding', async (t) => {
@@ -305,10 +416,10 @@ t.test('note areas aligned to 8 use 8-byte padding', async (t) => {
   const notes = [
     { owner: 'GNU', type: 5, desc: Buffer.alloc(16) },
     { owner: 'Solo5', type: ABI1, desc: abiDesc() },
-    { owner: 'Solo5', type: MFT1, desc: encodeMftNote(DEFAULT_MANIFEST) },
+    { owner: 'Solo5', type: MFT1, desc: mftDesc(DEFAULT_MANIFEST) },
   ];
   const e = buildElf({ notes, noteAlign: 8 });
-  t.equal(parseElf(e.buf, F, { memSize: MEM }).abi.target, 'spt');
+  t.equal(parseElf(e.buf, F, { memSize: MEM, tender: 'spt' }).abi.target, 'spt');
   setPh(e, e.ph.note, 'align', 4);
-  t.throws(() => parseElf(e.buf, F, { memSize: MEM }), ElfError, 'the same bytes read with 4-byte padding do not parse');
+  t.throws(() => parseElf(e.buf, F, { memSize: MEM, tender: 'spt' }), ElfError, 'the same bytes read with 4-byte padding do not parse');
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { DeviceError, ManifestError } from '../lib/errors.js';
 import {
   decodeMftNote, encodeMftForGuest, encodeMftNote, manifestJsonSchema, manifestToCSource, parseManifestJson,
-  type AttachInfo, type Manifest,
+  encodeMftNoteDescriptor, type AttachInfo, type Manifest,
 } from '../lib/manifest/index.js';
 import { SCHEMA_FILE, manifestJsonSchemaText } from '../lib/manifest/export-schema.js';
 
@@ -67,31 +67,36 @@ t.test('the committed JSON Schema is the generated one', async (t) => {
 
 const M2 = manifest([{ name: 'service', type: 'NET_BASIC' }, { name: 'storage', type: 'BLOCK_BASIC' }]);
 
-t.test('MFT1 encoding layout and round trip', async (t) => {
+t.test("MFT1 encoding: Solo5's 104-byte entries, unions zero", async (t) => {
   const b = encodeMftNote(M2);
-  t.equal(b.length, 8 + 96 * 3);
+  t.equal(b.length, 8 + 104 * 3);
   t.equal(b.readUInt32LE(0), 1, 'version');
   t.equal(b.readUInt32LE(4), 3, 'entries');
   t.equal(b.readUInt32LE(8 + 68), 1 << 30, 'reserved first entry');
-  t.equal(b.toString('latin1', 8 + 96, 8 + 96 + 8), 'service\0');
-  t.equal(b.readUInt32LE(8 + 96 + 68), 2, 'net type');
-  t.equal(b.readUInt32LE(8 + 192 + 68), 1, 'block type');
-  for (let i = 0; i < 3; i++) t.equal(b.readInt32LE(8 + 96 * i + 88), -1, `entry ${i} hostfd`);
+  t.equal(b.toString('latin1', 8 + 104, 8 + 104 + 8), 'service\0');
+  t.equal(b.readUInt32LE(8 + 104 + 68), 2, 'net type');
+  t.equal(b.readUInt32LE(8 + 208 + 68), 1, 'block type');
+  for (let i = 0; i < 3; i++) t.ok(b.subarray(8 + 104 * i + 72, 8 + 104 * i + 104).every((x) => x === 0), `entry ${i}: u, b and attached are zero`);
+  const d = encodeMftNoteDescriptor(M2);
+  t.equal(d.length, 4 + 8 + 104 * 3, 'the note descriptor counts 4 padding bytes (116 for one entry in Solo5)');
+  t.same(d.subarray(0, 4), Buffer.alloc(4));
+  t.same(d.subarray(4), b);
+  t.equal(encodeMftNoteDescriptor(manifest([])).length, 116, "no devices: the reserved entry alone, 116 bytes as in Solo5's own binaries");
   for (const m of [manifest([]), M2, manifest(Array.from({ length: 63 }, (_, i) => ({ name: `n${'x'.repeat(i)}`, type: i % 2 ? 'NET_BASIC' : 'BLOCK_BASIC' } as const)))]) {
     t.same(decodeMftNote(encodeMftNote(m), 'note'), m, `${m.devices.length} devices`);
   }
 });
 
 t.test('MFT1 decoding refuses every broken rule (untrusted input)', async (t) => {
-  const entry = (i: number) => 8 + 96 * i;
+  const entry = (i: number) => 8 + 104 * i;
   const cases: [string, (b: Buffer) => Buffer, string][] = [
     ['too short', (b) => b.subarray(0, 4), 'too short (4 bytes)'],
     ['version', (b) => (b.writeUInt32LE(2, 0), b), 'version 2, expected 1'],
     ['zero entries', (b) => (b.writeUInt32LE(0, 4), b), 'no entries (the reserved first entry is missing)'],
     ['65 entries', (b) => (b.writeUInt32LE(65, 4), b), '64 devices: too many entries, maximum 63'],
     ['huge entry count', (b) => (b.writeUInt32LE(0xffffffff, 4), b), '4294967294 devices: too many entries, maximum 63'],
-    ['size too small', (b) => b.subarray(0, b.length - 1), 'size 295 bytes, expected 296 for 3 entries'],
-    ['size too large', (b) => Buffer.concat([b, Buffer.alloc(96)]), 'size 392 bytes, expected 296 for 3 entries'],
+    ['size too small', (b) => b.subarray(0, b.length - 1), 'size 319 bytes, expected 320 for 3 entries'],
+    ['size too large', (b) => Buffer.concat([b, Buffer.alloc(104)]), 'size 424 bytes, expected 320 for 3 entries'],
     ['reserved entry type', (b) => (b.writeUInt32LE(2, entry(0) + 68), b), 'entry 0: type 0x2, expected the reserved first entry 0x40000000'],
     ['reserved entry name', (b) => (b.write('x', entry(0)), b), 'entry 0: reserved first entry has a name'],
     ['name not terminated', (b) => (b.fill(0x41, entry(2), entry(2) + 68), b), 'entry 2: name not NUL-terminated'],
@@ -99,9 +104,11 @@ t.test('MFT1 decoding refuses every broken rule (untrusted input)', async (t) =>
     ['bad character', (b) => (b.write('-', entry(1)), b), 'entry 1: name "-ervice" is not 1 to 67 characters from [A-Za-z0-9]'],
     ['unknown type', (b) => (b.writeUInt32LE(7, entry(2) + 68), b), 'entry 2: unknown device type 0x7'],
     ['reserved type later', (b) => (b.writeUInt32LE(1 << 30, entry(1) + 68), b), 'entry 1: reserved entry type outside entry 0'],
-    ['pre-attached', (b) => (b.writeUInt8(1, entry(1) + 92), b), 'entry 1: attached is set (must be 0 in the ELF)'],
-    ['device data set', (b) => (b.writeUInt8(0xaa, entry(2) + 72 + 15), b), 'entry 2: device data is not zero'],
-    ['reserved entry attached', (b) => (b.writeUInt8(1, entry(0) + 92), b), 'entry 0: attached is set (must be 0 in the ELF)'],
+    ['pre-attached', (b) => (b.writeUInt8(1, entry(1) + 96), b), 'entry 1: attached is set (must be 0 in the ELF)'],
+    ['device data set', (b) => (b.writeUInt8(0xaa, entry(2) + 72 + 15), b), 'entry 2: device data (u) is not zero'],
+    ['host fd set', (b) => (b.writeInt32LE(7, entry(1) + 88), b), 'entry 1: host data (b) is not zero'],
+    ['host data high word set', (b) => (b.writeUInt8(1, entry(2) + 95), b), 'entry 2: host data (b) is not zero'],
+    ['reserved entry attached', (b) => (b.writeUInt8(1, entry(0) + 96), b), 'entry 0: attached is set (must be 0 in the ELF)'],
     ['duplicate names', (b) => (b.write('service\0', entry(2)), b), 'entry 2: duplicate name "service"'],
   ];
   for (const [name, damage, message] of cases) {
@@ -109,28 +116,34 @@ t.test('MFT1 decoding refuses every broken rule (untrusted input)', async (t) =>
     t.throws(() => decodeMftNote(buf, 'k.spt'), { name: 'ManifestError', message: `k.spt: MFT1 note: ${message}` }, name);
   }
   const b = encodeMftNote(M2);
-  b.writeInt32LE(7, entry(1) + 88);
-  t.same(decodeMftNote(b, 'k.spt'), M2, 'hostfd is tender-private and ignored');
+  b.fill(0x5a, entry(1) + 97, entry(1) + 104);
+  t.same(decodeMftNote(b, 'k.spt'), M2, 'the padding after attached is not part of the interface');
 });
 
 t.test('the guest copy carries attach data', async (t) => {
   const mac = Buffer.from([2, 0, 0, 0, 0, 1]);
   const attach = new Map<string, AttachInfo>([
     ['service', { net: { mac, mtu: 1500 } }],
-    ['storage', { block: { capacity: 1n << 40n, blockSize: 4096 } }],
+    ['storage', { block: { capacity: 1n << 40n, blockSize: 4096 }, hostfd: 5 }],
   ]);
   const b = encodeMftForGuest(M2, attach);
   t.equal(b.length, encodeMftNote(M2).length);
-  t.same(b.subarray(8 + 96 + 72, 8 + 96 + 78), mac);
-  t.equal(b.readUInt16LE(8 + 96 + 78), 1500);
-  t.equal(b[8 + 96 + 92], 1);
-  t.equal(b.readBigUInt64LE(8 + 192 + 72), 1n << 40n);
-  t.equal(b.readUInt16LE(8 + 192 + 80), 4096);
-  t.equal(b[8 + 192 + 92], 1);
-  t.equal(b[8 + 92], 0, 'reserved entry never attached');
+  t.same(b.subarray(8 + 104 + 72, 8 + 104 + 78), mac);
+  t.equal(b.readUInt16LE(8 + 104 + 78), 1500);
+  t.equal(b.readInt32LE(8 + 104 + 88), -1, 'ring ABI: hostfd -1');
+  t.equal(b[8 + 104 + 96], 1);
+  t.equal(b.readBigUInt64LE(8 + 208 + 72), 1n << 40n);
+  t.equal(b.readUInt16LE(8 + 208 + 80), 4096);
+  t.equal(b.readInt32LE(8 + 208 + 88), 5, 'Solo5 ABI: the host fd');
+  t.equal(b[8 + 208 + 96], 1);
+  t.equal(b[8 + 96], 0, 'reserved entry never attached');
+  t.equal(b.readInt32LE(8 + 88), 0, 'reserved entry has no host fd');
   const partial = encodeMftForGuest(M2, new Map([['storage', attach.get('storage') as AttachInfo]]));
-  t.equal(partial[8 + 96 + 92], 0, 'unattached device stays unattached');
+  t.equal(partial[8 + 104 + 96], 0, 'unattached device stays unattached');
   t.throws(() => decodeMftNote(b, 'x'), ManifestError, 'an attached copy is never valid as a note');
+  t.throws(() => encodeMftForGuest(M2, new Map([['storage', { block: { capacity: 512n, blockSize: 512 }, hostfd: -2 }]])), {
+    message: 'device "storage": host fd -2 out of range',
+  });
 
   const bad: [string, Map<string, AttachInfo>, string][] = [
     ['undeclared', new Map([['other', { net: { mac, mtu: 1500 } }]]), 'device "other" is not declared in the manifest'],
@@ -164,7 +177,7 @@ t.test('generated C compiles to exactly the expected note', { skip: noToolchain 
     writeFileSync(c, manifestToCSource(m));
     execFileSync('gcc', ['-c', '-O2', '-Wall', '-Werror', '-ffreestanding', '-o', o, c]);
     execFileSync('objcopy', ['-O', 'binary', '--only-section=.note.solo5.manifest', o, bin]);
-    const desc = encodeMftNote(m);
+    const desc = encodeMftNoteDescriptor(m);
     const header = Buffer.alloc(20);
     header.writeUInt32LE(6, 0);
     header.writeUInt32LE(desc.length, 4);
@@ -173,5 +186,10 @@ t.test('generated C compiles to exactly the expected note', { skip: noToolchain 
     t.same(readFileSync(bin), Buffer.concat([header, desc]), `${m.devices.length} devices`);
     const sections = execFileSync('readelf', ['-SW', o], { encoding: 'utf8' });
     t.match(sections, /\.note\.solo5\.manifest\s+NOTE\s/, 'section type is SHT_NOTE');
+    // [Nr] Name Type Address Off Size ES Flg Lk Inf Al
+    const row = /\.note\.solo5\.manifest\s+NOTE\s+[0-9a-f]+\s+[0-9a-f]+\s+([0-9a-f]+)\s.*\s(\d+)\s*$/m.exec(sections);
+    t.ok(row, 'readelf lists the section');
+    t.equal(parseInt(row?.[2] ?? '', 10), 8, 'the section is 8-byte aligned, as Solo5 aligns the manifest');
+    t.equal(parseInt(row?.[1] ?? '', 16), 20 + desc.length, 'the section holds the note and nothing else');
   }
 });

@@ -2,8 +2,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isSolo5Error, ManifestError, UsageError } from '../errors.js';
-import { loadElf } from '../elf/load.js';
-import { QUERY_MEM_SIZE } from '../elf/constants.js';
+import { ABI_TARGET_NAMES } from '../elf/abi.js';
+import { readElfFile, readUserFile } from '../elf/load.js';
+import { queryAbi, queryManifest } from '../elf/parse.js';
+
+/** A JSON manifest of 63 devices is a few KiB; anything this large is not one. */
+const MAX_MANIFEST_JSON = 1 << 20;
 
 const USAGE = `usage: solo5-elftool COMMAND ...
 
@@ -16,7 +20,11 @@ Commands:
       (pretty-printed, 2-space indent).
   query-abi ELF
       Print the unikernel's ABI1 note as one line of compact JSON:
-      {"type":"solo5.abi","target":"spt","version":1}
+      {"type":"solo5.abi","target":"spt","version":2}
+      (Solo5 spt ABI 2; solo5-node's ring ABI is version 1001).
+
+Both queries read any well-formed Solo5 unikernel, whatever its target and
+version, including those built by upstream Solo5's toolchain.
 
 Options:
   --help      Show this text and exit.
@@ -50,13 +58,7 @@ async function genManifest(input: string, output: string): Promise<void> {
   // zod is loaded only here, so the query commands start faster.
   const { parseManifestJson } = await import('../manifest/schema.js');
   const { manifestToCSource } = await import('../manifest/csource.js');
-  let text: string;
-  try {
-    text = readFileSync(input, 'utf8');
-  } catch (e) {
-    const code = e instanceof Error && 'code' in e ? String(e.code) : String(e);
-    throw new ManifestError(input, `cannot read: ${code}`);
-  }
+  const text = readUserFile(input, MAX_MANIFEST_JSON, (why) => new ManifestError(input, why)).toString('utf8');
   const source = manifestToCSource(parseManifestJson(text, input));
   try {
     writeFileSync(output, source);
@@ -81,14 +83,15 @@ async function run(argv: string[], out: (s: string) => void): Promise<void> {
       return genManifest(args[0], args[1]);
     case 'query-manifest': {
       want(args, 1, command, 'ELF');
-      const elf = loadElf(args[0], { memSize: QUERY_MEM_SIZE });
-      out(`${JSON.stringify(elf.manifest, null, 2)}\n`);
+      const manifest = queryManifest(readElfFile(args[0]), args[0]);
+      out(`${JSON.stringify(manifest, null, 2)}\n`);
       return;
     }
     case 'query-abi': {
       want(args, 1, command, 'ELF');
-      const { target, version } = loadElf(args[0], { memSize: QUERY_MEM_SIZE }).abi;
-      out(`${JSON.stringify({ type: 'solo5.abi', target, version })}\n`);
+      const { note } = queryAbi(readElfFile(args[0]), args[0]);
+      const target = ABI_TARGET_NAMES[note.target] ?? note.target;
+      out(`${JSON.stringify({ type: 'solo5.abi', target, version: note.version })}\n`);
       return;
     }
     case undefined:

@@ -10,20 +10,23 @@ function errnoOf(e: unknown): string {
 }
 
 /**
- * Reads `file` whole. O_NONBLOCK keeps a FIFO or a device from blocking the
- * open; fstat then refuses anything but a regular file of sane size.
+ * Reads a file a user named, whole. O_NONBLOCK keeps a FIFO or a device from
+ * blocking the open; fstat then refuses anything but a regular file of at
+ * most `limit` bytes, and the read never goes past the size fstat saw, so
+ * neither /dev/zero nor a file growing under us can make it allocate more.
+ * `error` turns the one-line reason into the caller's error class.
  */
-export function readElfFile(file: string): Buffer {
+export function readUserFile(file: string, limit: number, error: (why: string) => Error): Buffer {
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    throw new ElfError(file, `cannot open: ${errnoOf(e)}`);
+    throw error(`cannot open: ${errnoOf(e)}`);
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new ElfError(file, 'not a regular file');
-    if (st.size > MAX_FILE_SIZE) throw new ElfError(file, `${st.size} bytes, larger than the ${MAX_FILE_SIZE}-byte limit`);
+    if (!st.isFile()) throw error('not a regular file');
+    if (st.size > limit) throw error(`${st.size} bytes, larger than the ${limit}-byte limit`);
     const buf = Buffer.alloc(st.size);
     let got = 0;
     while (got < buf.length) {
@@ -33,11 +36,16 @@ export function readElfFile(file: string): Buffer {
     }
     return got === buf.length ? buf : buf.subarray(0, got);
   } catch (e) {
-    if (e instanceof ElfError) throw e;
-    throw new ElfError(file, `cannot read: ${errnoOf(e)}`);
+    if (e instanceof Error && !('syscall' in e)) throw e;
+    throw error(`cannot read: ${errnoOf(e)}`);
   } finally {
     closeSync(fd);
   }
+}
+
+/** Reads a unikernel file whole (regular files of at most MAX_FILE_SIZE bytes). */
+export function readElfFile(file: string): Buffer {
+  return readUserFile(file, MAX_FILE_SIZE, (why) => new ElfError(file, why));
 }
 
 /** Reads and validates a unikernel ELF; see parseElf for the rules. */

@@ -1,13 +1,22 @@
-// notes.ts: walks ELF note areas (untrusted bytes) and picks out the Solo5 ABI1 and MFT1 notes.
+// notes.ts: walks ELF note areas (untrusted bytes) and picks out the Solo5 ABI1 and MFT1 notes, in Solo5's published layout.
 import { ElfError } from '../errors.js';
-import { SN_ABI_TARGET_HVT, SN_ABI_TARGET_SPT, SN_ABI_VERSION, SN_NOTE_NAME, SN_NOTE_TYPE_ABI, SN_NOTE_TYPE_MFT } from '../abi.js';
+import {
+  SN_NOTE_ABI1_MAX, SN_NOTE_MFT1_MAX, SN_NOTE_MFT1_PAD, SN_NOTE_NAME, SN_NOTE_TYPE_ABI, SN_NOTE_TYPE_MFT,
+} from '../abi.js';
 
 const OWNER = Buffer.from(`${SN_NOTE_NAME}\0`, 'latin1');
 
-/** The Solo5 notes found so far; each must be seen exactly once in the whole file. */
+/** The Solo5 notes found so far (descriptors as stored); each must be seen exactly once in the whole file. */
 export interface SoloNotes {
   abi: Buffer[];
   mft: Buffer[];
+}
+
+/** What an ABI1 note says, before anyone decides whether it can be run. */
+export interface AbiNote {
+  /** Solo5's abi_target: 1 hvt, 2 spt, 3 virtio, 4 muen, 5 genode, 6 xen. */
+  target: number;
+  version: number;
 }
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
@@ -16,9 +25,12 @@ const hex = (n: number): string => `0x${n.toString(16)}`;
  * Walks the notes in `area` (a PT_NOTE segment's bytes, already known to lie
  * inside the file). Sizes come from the file and may lie: every size is
  * checked against the area before it is used, and each note advances the
- * cursor by at least its 12-byte header, so the walk always ends. `align` is
- * the segment's p_align: 8-aligned note areas (GNU property notes) pad name
- * and descriptor to 8, everything else to 4.
+ * cursor by at least its 12-byte header, so the walk always ends. Solo5's
+ * own binaries put each note alone in its PT_NOTE; older layouts and other
+ * linkers share one, so every note of the area is looked at. `align` is the
+ * segment's p_align: 8-aligned note areas pad name and descriptor to 8,
+ * everything else to 4. The owner "Solo5" (namesz 6) pads to 8 either way,
+ * so a Solo5 descriptor always starts at note offset 20.
  */
 export function collectNotes(file: string, where: string, area: Buffer, align: number, into: SoloNotes): void {
   const pad = align === 8 ? 8 : 4;
@@ -47,19 +59,33 @@ export function collectNotes(file: string, where: string, area: Buffer, align: n
   }
 }
 
-/** Target and version from the single ABI1 note (untrusted). */
-export function decodeAbiNote(file: string, desc: Buffer): { target: 'spt' | 'hvt'; version: number } {
-  if (desc.length !== 8) throw new ElfError(file, `ABI1 note: descriptor is ${desc.length} bytes, expected 8`);
-  const targetCode = desc.readUInt32LE(0);
-  const version = desc.readUInt32LE(4);
-  let target: 'spt' | 'hvt';
-  if (targetCode === SN_ABI_TARGET_SPT) target = 'spt';
-  else if (targetCode === SN_ABI_TARGET_HVT) target = 'hvt';
-  else throw new ElfError(file, `ABI1 note: unknown target ${targetCode} (1 = hvt, 2 = spt)`);
-  if (version !== SN_ABI_VERSION) {
-    throw new ElfError(file, `ABI1 note: ABI version ${version}, this tender supports ${SN_ABI_VERSION}`);
+/**
+ * Target and version from the ABI1 descriptor (untrusted). Solo5 writes 16
+ * bytes (target, version, two reserved words) and its readers accept up to
+ * 32; fewer than 16 is refused, because the 8-byte notes of solo5-node
+ * before 0.2 would otherwise pass for Solo5's ABI version 1.
+ */
+export function decodeAbiNote(file: string, desc: Buffer): AbiNote {
+  if (desc.length < 16 || desc.length > SN_NOTE_ABI1_MAX) {
+    throw new ElfError(
+      file,
+      `ABI1 note: descriptor is ${desc.length} bytes, Solo5's is 16 (at most ${SN_NOTE_ABI1_MAX})` +
+        (desc.length === 8 ? '; rebuild it: solo5-node now writes Solo5\'s note layout' : ''),
+    );
   }
-  return { target, version };
+  return { target: desc.readUInt32LE(0), version: desc.readUInt32LE(4) };
+}
+
+/**
+ * The manifest inside an MFT1 descriptor (untrusted): Solo5 aligns the
+ * manifest to 8 bytes, so the descriptor starts with 4 padding bytes that
+ * n_descsz counts (their value is not part of the interface).
+ */
+export function mftFromNote(file: string, desc: Buffer): Buffer {
+  if (desc.length <= SN_NOTE_MFT1_PAD || desc.length > SN_NOTE_MFT1_MAX) {
+    throw new ElfError(file, `MFT1 note: descriptor is ${desc.length} bytes, expected ${SN_NOTE_MFT1_PAD + 1} to ${SN_NOTE_MFT1_MAX}`);
+  }
+  return desc.subarray(SN_NOTE_MFT1_PAD);
 }
 
 /** Insists on exactly one note of a kind. */

@@ -4,7 +4,8 @@ import { ElfError, UsageError } from '../errors.js';
 import { decodeMftNote } from '../manifest/note.js';
 import type { Manifest } from '../manifest/types.js';
 import * as C from './constants.js';
-import { collectNotes, decodeAbiNote, exactlyOne, type SoloNotes } from './notes.js';
+import { abiForTender, guestAbiOf, type GuestAbi } from './abi.js';
+import { collectNotes, decodeAbiNote, exactlyOne, mftFromNote, type AbiNote, type SoloNotes } from './notes.js';
 
 export interface Segment {
   vaddr: number;
@@ -20,15 +21,29 @@ export interface LoadedElf {
   entry: number;
   /** PT_LOAD segments with memsz > 0, sorted by vaddr */
   segments: Segment[];
-  /** page-aligned end of the highest PT_LOAD */
+  /** page-aligned end of the highest PT_LOAD, bss included */
   kernelEnd: number;
-  abi: { target: 'spt' | 'hvt'; version: number };
+  /**
+   * Solo5's kernel_end for its spt boot info: the page-aligned end of the
+   * PT_LOADs its loader copies (p_filesz != 0 in ABI version 2, every one in
+   * version 1), so in version 2 it excludes .bss. Equal to kernelEnd for the
+   * ring ABI.
+   */
+  solo5KernelEnd: number;
+  abi: GuestAbi;
+  /** The ABI1 note as found (for messages and query-abi). */
+  abiNote: AbiNote;
   manifest: Manifest;
 }
 
 export interface ElfOptions {
   /** bytes of guest memory; every PT_LOAD must end at or below it */
   memSize: number;
+  /**
+   * The tender that will run the file: anything it cannot run is refused in
+   * one line before the manifest is read.
+   */
+  tender: 'spt' | 'hvt';
 }
 
 interface RawPhdr {
@@ -138,26 +153,20 @@ export function parseElf(buf: Buffer, file: string, opts: ElfOptions): LoadedElf
   if (!Number.isSafeInteger(opts.memSize) || opts.memSize <= SN_GUEST_MIN_BASE) {
     throw new UsageError(`memSize ${opts.memSize} must be an integer above ${hex(SN_GUEST_MIN_BASE)}`);
   }
-  const fail = (msg: string): never => {
-    throw new ElfError(file, msg);
-  };
-  const { phoff, phnum, entry } = checkHeader(buf, fail);
-  const phdrs = readPhdrs(buf, phoff, phnum);
-
-  // Notes first: "not a Solo5 unikernel" is the most useful thing to say about a foreign ELF.
-  const notes: SoloNotes = { abi: [], mft: [] };
-  for (const p of phdrs) {
-    if (p.type !== C.PT_NOTE) continue;
-    const where = `program header ${p.index} (PT_NOTE)`;
-    checkFileRange(p, buf.length, where, fail);
-    const start = Number(p.offset);
-    collectNotes(file, where, buf.subarray(start, start + Number(p.filesz)), Number(p.align === 8n ? 8n : 4n), notes);
-  }
-  const abi = decodeAbiNote(file, exactlyOne(file, 'ABI1', notes.abi));
-  const manifest = decodeMftNote(exactlyOne(file, 'MFT1', notes.mft), file);
+  const fail = failFor(file);
+  const { phdrs, entry, notes } = readNotes(buf, file);
+  // The ABI first: "built for another ABI" is the most useful thing to say about a foreign unikernel.
+  const abiNote = decodeAbiNote(file, exactlyOne(file, 'ABI1', notes.abi));
+  const abi = abiForTender(file, abiNote, opts.tender);
+  const manifest = decodeMftNote(mftFromNote(file, exactlyOne(file, 'MFT1', notes.mft)), file);
 
   const memSize = BigInt(opts.memSize);
-  const loads = phdrs.filter((p) => p.type === C.PT_LOAD);
+  /*
+   * Solo5's ABI-2 linker script emits an empty PT_LOAD at address 0 for a
+   * missing TLS image; its loader skips every PT_LOAD with p_filesz 0, and
+   * an empty one occupies nothing, so it is not checked here either.
+   */
+  const loads = phdrs.filter((p) => p.type === C.PT_LOAD && !(p.filesz === 0n && p.memsz === 0n));
   for (const p of loads) checkLoad(p, buf.length, memSize, fail);
   // Empty PT_LOADs occupy nothing; linkers occasionally emit them.
   const used = loads.filter((p) => p.memsz > 0n).sort((a, b) => (a.vaddr < b.vaddr ? -1 : a.vaddr > b.vaddr ? 1 : 0));
@@ -184,12 +193,48 @@ export function parseElf(buf: Buffer, file: string, opts: ElfOptions): LoadedElf
     };
   });
   const last = used[used.length - 1];
-  return {
-    file,
-    entry: Number(entry),
-    segments,
-    kernelEnd: Number(pageUp(last.vaddr + last.memsz)),
-    abi,
-    manifest,
+  const kernelEnd = Number(pageUp(last.vaddr + last.memsz));
+  // Solo5's loader copies only segments with file bytes (ABI 2) and rounds each end to its p_align.
+  const copied = abi.kind === 'solo5' && abi.version === 1 ? used : used.filter((p) => p.filesz > 0n);
+  const solo5KernelEnd =
+    abi.kind !== 'solo5' ? kernelEnd : copied.reduce((end, p) => Math.max(end, Number(alignUp(p.vaddr + p.memsz, p.align))), 0);
+  return { file, entry: Number(entry), segments, kernelEnd, solo5KernelEnd, abi, abiNote, manifest };
+}
+
+function failFor(file: string): (msg: string) => never {
+  return (msg: string): never => {
+    throw new ElfError(file, msg);
   };
 }
+
+/**
+ * The ELF header, the program headers and every Solo5 note of the PT_NOTE
+ * segments; no other part of the file is looked at (section headers never).
+ */
+function readNotes(buf: Buffer, file: string): { phdrs: RawPhdr[]; entry: bigint; notes: SoloNotes } {
+  const fail = failFor(file);
+  const { phoff, phnum, entry } = checkHeader(buf, fail);
+  const phdrs = readPhdrs(buf, phoff, phnum);
+  const notes: SoloNotes = { abi: [], mft: [] };
+  for (const p of phdrs) {
+    if (p.type !== C.PT_NOTE) continue;
+    const where = `program header ${p.index} (PT_NOTE)`;
+    checkFileRange(p, buf.length, where, fail);
+    const start = Number(p.offset);
+    collectNotes(file, where, buf.subarray(start, start + Number(p.filesz)), Number(p.align === 8n ? 8n : 4n), notes);
+  }
+  return { phdrs, entry, notes };
+}
+
+/** The ABI1 note of any well-formed Solo5 ELF, whatever its target and version (solo5-elftool query-abi). */
+export function queryAbi(buf: Buffer, file: string): { note: AbiNote; abi: GuestAbi | undefined } {
+  const note = decodeAbiNote(file, exactlyOne(file, 'ABI1', readNotes(buf, file).notes.abi));
+  return { note, abi: guestAbiOf(note) };
+}
+
+/** The manifest of any well-formed Solo5 ELF, whatever its target and version (solo5-elftool query-manifest). */
+export function queryManifest(buf: Buffer, file: string): Manifest {
+  return decodeMftNote(mftFromNote(file, exactlyOne(file, 'MFT1', readNotes(buf, file).notes.mft)), file);
+}
+
+const alignUp = (n: bigint, a: bigint): bigint => ((n + a - 1n) / a) * a;

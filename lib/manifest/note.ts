@@ -1,19 +1,21 @@
-// note.ts: the binary MFT1 manifest (include/sn_abi.h struct sn_mft): encode, and decode untrusted notes.
+// note.ts: the binary MFT1 manifest (Solo5's struct mft, include/sn_abi.h): encode, and decode untrusted notes.
 import { DeviceError, ManifestError } from '../errors.js';
 import {
+  SN_MFT, SN_MFT_BLOCK_BASIC, SN_MFT_ENTRY, SN_MFT_NET_BASIC, SN_NOTE_MFT1_PAD,
   SN_MFT_DEV_BLOCK_BASIC as MFT_DEV_BLOCK_BASIC, SN_MFT_DEV_NET_BASIC as MFT_DEV_NET_BASIC, SN_MFT_MAX_ENTRIES as MFT_MAX_ENTRIES,
   SN_MFT_NAME_SIZE as MFT_NAME_SIZE, SN_MFT_RESERVED_FIRST as MFT_RESERVED_FIRST, SN_MFT_VERSION as MFT_VERSION, mftSize,
 } from '../abi.js';
 import { DEVICE_NAME_RE, TOO_MANY_MESSAGE, firstDuplicate, type DeviceType, type Manifest } from './types.js';
 
-/* Offsets inside struct sn_mft / struct sn_mft_entry (include/sn_abi.h). */
-export const MFT_HEADER_SIZE = 8;
-export const MFT_ENTRY_SIZE = 96;
-const OFF_TYPE = 68;
-const OFF_UNION = 72;
-const UNION_SIZE = 16;
-const OFF_HOSTFD = 88;
-const OFF_ATTACHED = 92;
+/* Offsets inside struct sn_mft / struct sn_mft_entry, from their one source (lib/abi.ts mirrors include/sn_abi.h). */
+export const MFT_HEADER_SIZE = SN_MFT.size;
+export const MFT_ENTRY_SIZE = SN_MFT_ENTRY.size;
+const OFF_TYPE = SN_MFT_ENTRY.offsets.type;
+const OFF_UNION = SN_MFT_ENTRY.offsets.u;
+const UNION_SIZE = SN_MFT_ENTRY.offsets.b - SN_MFT_ENTRY.offsets.u;
+const OFF_B = SN_MFT_ENTRY.offsets.b;
+const B_SIZE = SN_MFT_ENTRY.offsets.attached - SN_MFT_ENTRY.offsets.b;
+const OFF_ATTACHED = SN_MFT_ENTRY.offsets.attached;
 
 const TYPE_CODES: Record<DeviceType, number> = {
   NET_BASIC: MFT_DEV_NET_BASIC,
@@ -24,9 +26,11 @@ const TYPE_CODES: Record<DeviceType, number> = {
 export interface AttachInfo {
   net?: { mac: Buffer; mtu: number };
   block?: { capacity: bigint; blockSize: number };
+  /** Solo5 ABI: the guest's host fd for the device. Ring ABI: absent (the copy says -1). */
+  hostfd?: number;
 }
 
-/** Writes header and entries with every device unattached (hostfd -1, union zero). */
+/** Writes header and entries with every device unattached (unions zero, as Solo5's gen-manifest leaves them). */
 function encodeBase(m: Manifest): Buffer {
   const entries = m.devices.length + 1;
   const buf = Buffer.alloc(mftSize(entries));
@@ -41,14 +45,18 @@ function encodeBase(m: Manifest): Buffer {
       buf.write(dev.name, off, MFT_NAME_SIZE - 1, 'latin1');
       buf.writeUInt32LE(TYPE_CODES[dev.type], off + OFF_TYPE);
     }
-    buf.writeInt32LE(-1, off + OFF_HOSTFD);
   }
   return buf;
 }
 
-/** The MFT1 note descriptor exactly as it is stored in the ELF. `m` must already be valid. */
+/** The manifest (struct mft) exactly as the ELF note carries it after its padding. `m` must already be valid. */
 export function encodeMftNote(m: Manifest): Buffer {
   return encodeBase(m);
+}
+
+/** The whole MFT1 note descriptor: Solo5's 4 padding bytes (to align the manifest to 8), then the manifest. */
+export function encodeMftNoteDescriptor(m: Manifest): Buffer {
+  return Buffer.concat([Buffer.alloc(SN_NOTE_MFT1_PAD), encodeBase(m)]);
 }
 
 /**
@@ -64,16 +72,22 @@ export function encodeMftForGuest(m: Manifest, attach: ReadonlyMap<string, Attac
     if (!known.has(name)) throw new DeviceError(`device "${name}" is not declared in the manifest`);
   }
   m.devices.forEach((dev, i) => {
-    const info = attach.get(dev.name);
-    if (!info) return;
     const off = MFT_HEADER_SIZE + (i + 1) * MFT_ENTRY_SIZE;
+    const info = attach.get(dev.name);
+    if (!info) {
+      buf.writeInt32LE(-1, off + OFF_B);
+      return;
+    }
+    const hostfd = info.hostfd ?? -1;
+    if (!Number.isInteger(hostfd) || hostfd < -1 || hostfd > 0x7fffffff) throw new DeviceError(`device "${dev.name}": host fd ${hostfd} out of range`);
+    buf.writeInt32LE(hostfd, off + OFF_B);
     if (dev.type === 'NET_BASIC') {
       if (!info.net || info.block) throw new DeviceError(`device "${dev.name}" is NET_BASIC: expected net attach data only`);
       const { mac, mtu } = info.net;
       if (mac.length !== 6) throw new DeviceError(`device "${dev.name}": MAC must be 6 bytes, got ${mac.length}`);
       if (!Number.isInteger(mtu) || mtu < 1 || mtu > 0xffff) throw new DeviceError(`device "${dev.name}": MTU ${mtu} out of range 1..65535`);
-      mac.copy(buf, off + OFF_UNION);
-      buf.writeUInt16LE(mtu, off + OFF_UNION + 6);
+      mac.copy(buf, off + OFF_UNION + SN_MFT_NET_BASIC.offsets.mac);
+      buf.writeUInt16LE(mtu, off + OFF_UNION + SN_MFT_NET_BASIC.offsets.mtu);
     } else {
       if (!info.block || info.net) throw new DeviceError(`device "${dev.name}" is BLOCK_BASIC: expected block attach data only`);
       const { capacity, blockSize } = info.block;
@@ -81,8 +95,8 @@ export function encodeMftForGuest(m: Manifest, attach: ReadonlyMap<string, Attac
       if (!Number.isInteger(blockSize) || blockSize < 512 || blockSize > 0x8000 || (blockSize & (blockSize - 1)) !== 0) {
         throw new DeviceError(`device "${dev.name}": block size ${blockSize} must be a power of two from 512 to 32768`);
       }
-      buf.writeBigUInt64LE(capacity, off + OFF_UNION);
-      buf.writeUInt16LE(blockSize, off + OFF_UNION + 8);
+      buf.writeBigUInt64LE(capacity, off + OFF_UNION + SN_MFT_BLOCK_BASIC.offsets.capacity);
+      buf.writeUInt16LE(blockSize, off + OFF_UNION + SN_MFT_BLOCK_BASIC.offsets.block_size);
     }
     buf.writeUInt8(1, off + OFF_ATTACHED);
   });
@@ -95,10 +109,14 @@ function allZero(buf: Buffer, start: number, end: number): boolean {
 }
 
 /**
- * Decodes an MFT1 note descriptor. The bytes come from the ELF file and are
- * UNTRUSTED: every field is checked before it is believed, and the first
- * fault found is reported with the entry and field it concerns. hostfd and
- * the reserved bytes are tender-private and not inspected.
+ * Decodes the manifest of an MFT1 note (the descriptor after its 4 padding
+ * bytes). The bytes come from the ELF file and are UNTRUSTED: every field is
+ * checked before it is believed, and the first fault found is reported with
+ * the entry and field it concerns. Solo5's validator checks the header,
+ * the reserved first entry, NUL-terminated names and `attached`; this one
+ * also wants the per-device unions zero (Solo5's gen-manifest leaves them
+ * so), known types, names of [A-Za-z0-9] and no duplicates, because every
+ * one of those would otherwise surface later as a confusing device error.
  */
 export function decodeMftNote(desc: Buffer, source: string): Manifest {
   const fail = (msg: string): never => {
@@ -122,7 +140,8 @@ export function decodeMftNote(desc: Buffer, source: string): Manifest {
     const name = desc.toString('latin1', off, nul);
     const type = desc.readUInt32LE(off + OFF_TYPE);
     if (desc[off + OFF_ATTACHED] !== 0) fail(`${at}: attached is set (must be 0 in the ELF)`);
-    if (!allZero(desc, off + OFF_UNION, off + OFF_UNION + UNION_SIZE)) fail(`${at}: device data is not zero`);
+    if (!allZero(desc, off + OFF_UNION, off + OFF_UNION + UNION_SIZE)) fail(`${at}: device data (u) is not zero`);
+    if (!allZero(desc, off + OFF_B, off + OFF_B + B_SIZE)) fail(`${at}: host data (b) is not zero`);
     if (i === 0) {
       if (type !== MFT_RESERVED_FIRST) fail(`${at}: type 0x${type.toString(16)}, expected the reserved first entry 0x40000000`);
       if (name !== '') fail(`${at}: reserved first entry has a name`);

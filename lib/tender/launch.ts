@@ -40,7 +40,7 @@ export interface Guest {
  */
 export async function launch(options: LaunchOptions, log: TenderLog = silentLog): Promise<Guest> {
   const opts = checkOptions(options);
-  const elf = loadElf(opts.kernel, { memSize: opts.memSize });
+  const elf = loadElf(opts.kernel, { memSize: opts.memSize, tender: opts.target });
   checkTarget(elf, opts);
   const devices = attachDevices(elf, opts, log);
   const glog = log.child({ guest: elf.file });

@@ -1,5 +1,6 @@
 // elf-builder.ts: builds small synthetic ELF64 unikernel images for the loader tests, valid unless told otherwise.
-import { encodeMftNote } from '../../lib/manifest/note.js';
+import { SN_ABI_VERSION } from '../../lib/abi.js';
+import { encodeMftNoteDescriptor } from '../../lib/manifest/note.js';
 import type { Manifest } from '../../lib/manifest/types.js';
 
 export const PF_X = 1;
@@ -8,6 +9,7 @@ export const PF_R = 4;
 export const PT_LOAD = 1;
 export const PT_INTERP = 3;
 export const PT_NOTE = 4;
+export const PT_TLS = 7;
 export const ABI1 = 0x31494241;
 export const MFT1 = 0x3154464d;
 
@@ -37,14 +39,22 @@ export interface BuildOptions {
   interp?: string | false;
   /** PT_NOTE p_align, and the padding of names and descriptors (4 or 8) */
   noteAlign?: 4 | 8;
+  /**
+   * 'shared': every note in one PT_NOTE (older layouts). 'each' (Solo5's
+   * layout): Solo5's "not OpenBSD" note first, then each note alone in its
+   * own PT_NOTE, in that order in the program header table.
+   */
+  noteSegments?: 'shared' | 'each';
+  /** Program headers without file bytes, written after the PT_LOADs (Solo5 ABI 2's TLS placeholders). */
+  extraPhdrs?: { type: number; flags: number; vaddr: number; memsz: number; align: number }[];
 }
 
 /** Where things landed, so tests can damage exactly one field. */
 export interface BuiltElf {
   buf: Buffer;
   phoff: number;
-  /** program header index of each kind (loads in the order given) */
-  ph: { loads: number[]; note: number; interp: number | undefined };
+  /** program header index of each kind (loads in the order given; note is the first PT_NOTE) */
+  ph: { loads: number[]; note: number; notes: number[]; interp: number | undefined };
   noteOffset: number;
   noteSize: number;
   /** file offset of each note's header, in order */
@@ -63,12 +73,21 @@ export const DEFAULT_MANIFEST: Manifest = {
   ],
 };
 
-export function abiDesc(target = 2, version = 1): Buffer {
-  const b = Buffer.alloc(8);
+/** Solo5's 16-byte ABI1 descriptor (target, version, two reserved words). */
+export function abiDesc(target = 2, version = SN_ABI_VERSION): Buffer {
+  const b = Buffer.alloc(16);
   b.writeUInt32LE(target, 0);
   b.writeUInt32LE(version, 4);
   return b;
 }
+
+/** Solo5's MFT1 descriptor: 4 padding bytes, then the manifest. */
+export function mftDesc(m: Manifest = DEFAULT_MANIFEST): Buffer {
+  return encodeMftNoteDescriptor(m);
+}
+
+/** Solo5's "not OpenBSD" note (name "OpenBSD", type NT_VERSION, a zero word). */
+export const NOT_OPENBSD: NoteSpec = { owner: 'OpenBSD', type: 1, desc: Buffer.alloc(4) };
 
 /** One note with name and descriptor padded to `align`, as the ELF format lays it out. */
 export function encodeNote(n: NoteSpec, align: 4 | 8 = 4): Buffer {
@@ -97,13 +116,16 @@ const align = (n: number, a: number): number => Math.ceil(n / a) * a;
 /** Builds the image: header, program headers, interp, notes, then each segment's bytes page-aligned. */
 export function buildElf(opts: BuildOptions = {}): BuiltElf {
   const segments = opts.segments ?? defaultSegments();
-  const abi = opts.abi ?? { target: 2, version: 1 };
+  const abi = opts.abi ?? { target: 2, version: SN_ABI_VERSION };
+  const each = opts.noteSegments === 'each';
   const notes = opts.notes ?? [
+    ...(each ? [NOT_OPENBSD] : []),
     { owner: 'Solo5', type: ABI1, desc: abiDesc(abi.target, abi.version) },
-    { owner: 'Solo5', type: MFT1, desc: encodeMftNote(opts.manifest ?? DEFAULT_MANIFEST) },
+    { owner: 'Solo5', type: MFT1, desc: mftDesc(opts.manifest ?? DEFAULT_MANIFEST) },
   ];
-  const interp = opts.interp === undefined ? '/nonexistent/solo5-unikernel' : opts.interp;
-  const phnum = segments.length + 1 + (interp === false ? 0 : 1);
+  const extra = opts.extraPhdrs ?? [];
+  const interp = opts.interp === undefined ? '/nonexistent/solo5/' : opts.interp;
+  const phnum = segments.length + extra.length + (each ? notes.length : 1) + (interp === false ? 0 : 1);
   const phoff = 64;
   let cursor = phoff + phnum * 56;
   const interpBytes = interp === false ? undefined : Buffer.from(`${interp}\0`, 'latin1');
@@ -161,9 +183,12 @@ export function buildElf(opts: BuildOptions = {}): BuiltElf {
     s.data.copy(buf, segOffsets[i]);
     return writePh(PT_LOAD, s.flags, segOffsets[i], s.vaddr, s.data.length, s.memsz ?? s.data.length, s.align ?? 0x1000);
   });
-  const noteIndex = writePh(PT_NOTE, PF_R, noteOffset, 0, noteSize, noteSize, noteAlign);
+  for (const x of extra) writePh(x.type, x.flags, 0, x.vaddr, 0, x.memsz, x.align);
+  const noteIndexes = each
+    ? noteBlobs.map((n, i) => writePh(PT_NOTE, PF_R, noteHeaders[i], 0, n.length, n.length, noteAlign))
+    : [writePh(PT_NOTE, PF_R, noteOffset, 0, noteSize, noteSize, noteAlign)];
   Buffer.concat(noteBlobs).copy(buf, noteOffset);
-  return { buf, phoff, ph: { loads, note: noteIndex, interp: interpIndex }, noteOffset, noteSize, noteHeaders };
+  return { buf, phoff, ph: { loads, note: noteIndexes[0], notes: noteIndexes, interp: interpIndex }, noteOffset, noteSize, noteHeaders };
 }
 
 type PhField = 'type' | 'flags' | 'offset' | 'vaddr' | 'filesz' | 'memsz' | 'align';
@@ -176,6 +201,42 @@ const PH_FIELDS: Record<PhField, [number, 4 | 8]> = {
   memsz: [40, 8],
   align: [48, 8],
 };
+
+/**
+ * An image laid out like Solo5's own linker script for its spt ABI: version
+ * 2 has text, data, an empty tdata PT_LOAD at address 0, an empty PT_TLS and
+ * a bss PT_LOAD without file bytes; version 1 keeps .bss in the data
+ * segment's memsz. Notes each in their own PT_NOTE, not_openbsd first.
+ */
+export function buildSolo5Elf(version: 1 | 2, manifest: Manifest = DEFAULT_MANIFEST): BuiltElf {
+  const text = Buffer.alloc(0x180, 0x90);
+  const data = Buffer.from('initialised data', 'latin1');
+  if (version === 1) {
+    return buildElf({
+      abi: { target: 2, version },
+      manifest,
+      noteSegments: 'each',
+      segments: [
+        { vaddr: TEXT_ADDR, data: text, flags: PF_R | PF_X },
+        { vaddr: DATA_ADDR, data, memsz: 0x1800, flags: PF_R | PF_W },
+      ],
+    });
+  }
+  return buildElf({
+    abi: { target: 2, version },
+    manifest,
+    noteSegments: 'each',
+    segments: [
+      { vaddr: TEXT_ADDR, data: text, flags: PF_R | PF_X },
+      { vaddr: DATA_ADDR, data, flags: PF_R | PF_W },
+      { vaddr: DATA_ADDR + 0x1000, data: Buffer.alloc(0), memsz: 0x800, flags: PF_R | PF_W },
+    ],
+    extraPhdrs: [
+      { type: PT_LOAD, flags: PF_R, vaddr: 0, memsz: 0, align: 0x1000 },
+      { type: PT_TLS, flags: 0, vaddr: 0, memsz: 0, align: 0 },
+    ],
+  });
+}
 
 /** Overwrites one field of program header `index` in place. */
 export function setPh(e: BuiltElf, index: number, field: PhField, value: number | bigint): void {
