@@ -137,6 +137,10 @@ t.test('Solo5-ABI builds run with --mem=2 under the published boot protocol and 
       at.match(blk.out, /SUCCESS/);
       digests.push(createHash('sha256').update(readFileSync(image)).digest('hex'));
 
+      const acquire = load(['--mem=2', `--block:storage=${image}`, app(abi, 'acquire'), '--solo5:quiet']);
+      at.equal(acquire.status, 0, `acquire: ${acquire.out}${acquire.err}`);
+      at.equal(acquire.out, 'SUCCESS\n', 'acquire: lookups and bad handles answer as on the ring ABI');
+
       const net = load(['--mem=2', '--net:service=10.0.0.2', '--ping=5', app(abi, 'net'), '--solo5:quiet', '10.0.0.2', '5']);
       at.equal(net.status, 0, `net: ${net.out}${net.err}`);
       at.match(net.out, /LOADER ARP ok\n/, 'the guest answers ARP');
@@ -152,6 +156,7 @@ t.test('Solo5-ABI builds run with --mem=2 under the published boot protocol and 
         ['abort', [], 255, /ABORT: solo5_abort\(\) called/],
         ['ssp', [], 255, /ABORT: stack smashing detected/],
         ['notls', [], 139, /expect a fault/],
+        ['exception', [], 139, /expect a fault/],
         ['zeropage', [], 139, /expect a fault/],
         ['wnox', [], 139, /./],
         ['xnow', [], 139, /./],
