@@ -49,17 +49,17 @@ t.test('a CPU exception prints every register', { skip }, async (tt) => {
 t.test('each tender refuses the other target\'s unikernels with one line', { skip: built }, async (tt) => {
   const hvtOnSpt = spawnSync(process.execPath, [sptCli, app('hello', 'hvt')], { encoding: 'utf8' });
   tt.equal(hvtOnSpt.status, 1);
-  tt.match(hvtOnSpt.stderr, /^solo5-spt: .*hello\.hvt: built for hvt, but this tender runs spt unikernels \(use solo5-hvt\)\n$/);
+  tt.match(hvtOnSpt.stderr, /^solo5-spt: .*hello\.hvt: built for solo5-node ring ABI 1001 for hvt; this solo5-spt runs .* \(run it with solo5-hvt\)\n$/);
   tt.equal(hvtOnSpt.stdout, '');
   const sptOnHvt = spawnSync(process.execPath, [hvtCli, app('hello')], { encoding: 'utf8' });
   tt.equal(sptOnHvt.status, 1);
-  tt.match(sptOnHvt.stderr, /^solo5-hvt: .*hello\.spt: built for spt, but this tender runs hvt unikernels \(use solo5-spt\)\n$/);
+  tt.match(sptOnHvt.stderr, /^solo5-hvt: .*hello\.spt: built for solo5-node ring ABI 1001 for spt; this solo5-hvt runs .* \(run it with solo5-spt\)\n$/);
   tt.equal(sptOnHvt.stdout, '');
 });
 
 t.test('hvt unikernels say so in their ABI1 note and cannot be executed directly', { skip: built }, async (tt) => {
   const abi = execFileSync(process.execPath, [elftoolCli, 'query-abi', app('hello', 'hvt')], { encoding: 'utf8' });
-  tt.equal(abi, '{"type":"solo5.abi","target":"hvt","version":1}\n');
+  tt.equal(abi, '{"type":"solo5.abi","target":"hvt","version":1001}\n');
   const direct = spawnSync(app('hello', 'hvt'), [], { encoding: 'utf8' });
   tt.match(direct.error, { code: 'ENOENT' }, 'execve fails: the PT_INTERP path does not exist');
 });

@@ -125,7 +125,7 @@ t.test('encodeBootinfo fills struct sn_bootinfo (256 bytes, reserved zero)', asy
       b.readInt32LE(o.wait_fd),
       b.readInt32LE(o.console_fd),
     ],
-    [abi.SN_BOOTINFO_MAGIC, 1, 2, 32n << 20n, 0x180000n, 0x11000n, 0x13000n, 200n, 0x20000n, 0x4000n, 0xfedcba9876543210n, 0n, 3, -1],
+    [abi.SN_BOOTINFO_MAGIC, abi.SN_ABI_VERSION, 2, 32n << 20n, 0x180000n, 0x11000n, 0x13000n, BigInt(abi.mftSize(2)), 0x20000n, 0x4000n, 0xfedcba9876543210n, 0n, 3, -1],
   );
   t.ok(b.subarray(o.reserved).every((x) => x === 0), 'reserved words are zero');
   t.throws(() => encodeBootinfo({ ...fields(), random: -1n }), RangeError);
