@@ -16,6 +16,7 @@
         "addon/net_fair.cc",
         "addon/net_napi.cc",
         "addon/net_pcap.cc",
+        "addon/net_port.cc",
         "addon/net_sock.cc",
         "addon/net_switch.cc",
         "addon/net_tap.cc",

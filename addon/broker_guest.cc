@@ -249,6 +249,7 @@ std::string Guest::Drain() {
       if (found.empty() && !n->Audit(&why)) found = n->name() + ": " + why;
     for (auto &b : blks_)
       if (found.empty() && !b->Audit(&why)) found = b->name() + ": " + why;
+    if (!found.empty()) violated_.store(true);
     std::lock_guard<std::mutex> lock(violation_mu_);
     if (first_violation_.empty()) first_violation_ = found;
   }

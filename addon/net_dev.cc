@@ -1,7 +1,6 @@
 // net_dev.cc: tx consumption, rx production and tap I/O of a net device, every guest value checked once.
 #include "net_dev.h"
 
-#include <fcntl.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -23,8 +22,7 @@ std::string Errno(const char *what, int err) { return std::string(what) + " fail
 }  // namespace
 
 NetDev::NetDev(Guest *guest, const NetSpec &spec, const DevPlacement &place, uint8_t *dev_block)
-    : guest_(guest), name_(spec.name), mtu_(spec.mtu), tap_fd_(spec.tap_fd), sw_(spec.sw) {
-  memcpy(mac_, spec.mac, sizeof mac_);
+    : NetPort(guest, spec) {
   stride_ = place.stride;
   slots_ = place.slots;
   mask_ = place.slots - 1;
@@ -34,41 +32,9 @@ NetDev::NetDev(Guest *guest, const NetSpec &spec, const DevPlacement &place, uin
   rx_slots_ = reinterpret_cast<volatile struct sn_net_slot *>(dev_block + place.rx_slots);
   tx_buf_ = dev_block + place.tx_buf;
   rx_buf_ = dev_block + place.rx_buf;
-  if (spec.pcap_fd >= 0) pcap_.reset(new Pcap(spec.pcap_fd));
 }
 
 NetDev::~NetDev() { Detach(); }
-
-bool NetDev::Init(std::string *err) {
-  if (pcap_ && !pcap_->WriteHeader(mtu_ + 14, err)) {
-    *err = "net device '" + name_ + "': " + *err;
-    return false;
-  }
-  if (tap_fd_ >= 0) {
-    int fl = fcntl(tap_fd_, F_GETFL);
-    if (fl < 0 || fcntl(tap_fd_, F_SETFL, fl | O_NONBLOCK) < 0) {
-      *err = "net device '" + name_ + "': " + Errno("fcntl O_NONBLOCK on the tap fd", errno);
-      return false;
-    }
-  }
-  return true;
-}
-
-void NetDev::Attach() {
-  if (sw_ && port_ == 0) port_ = sw_->AddPort(this, mac_);
-}
-
-void NetDev::Detach() {
-  if (sw_ && port_ != 0) {
-    sw_->RemovePort(port_);
-    port_ = 0;
-  }
-}
-
-void NetDev::CapturePacket(const volatile uint8_t *data, uint32_t len) {
-  std::string err;
-  if (!pcap_->Record(data, len, &err) && !pcap_reported_.exchange(true)) guest_->Error(name_, err);
-}
 
 uint32_t NetDev::Poll(bool *kick) {
   uint32_t done = ServiceTx(kick);
@@ -96,21 +62,12 @@ uint32_t NetDev::ServiceTx(bool *kick) {
     }
     frames[nf].data = tx_buf_ + static_cast<uint64_t>(idx) * stride_;
     frames[nf].len = len;
-    if (pcap_) CapturePacket(frames[nf].data, len);
+    if (pcap_) Capture(frames[nf].data, len);
     tx_packets_.fetch_add(1, std::memory_order_relaxed);
     tx_bytes_.fetch_add(len, std::memory_order_relaxed);
     nf++;
   }
-  if (nf > 0) {
-    if (tap_fd_ >= 0) {
-      TapWrite(frames, nf);
-    } else if (sw_ && port_ != 0) {
-      uint32_t queued = sw_->Forward(port_, frames, nf);
-      if (queued < nf) tx_dropped_.fetch_add(nf - queued, std::memory_order_relaxed);
-    } else {
-      tx_dropped_.fetch_add(nf, std::memory_order_relaxed);
-    }
-  }
+  Transmit(frames, nf);
   // The frames have been copied out (switch) or handed to the kernel (tap):
   // only now may the guest reuse the slots.
   tx_cons_ += n;
@@ -118,21 +75,6 @@ uint32_t NetDev::ServiceTx(bool *kick) {
   ShmFullFence();
   if (ShmRead32(&shm_->tx.prod_waiting)) *kick = true;
   return n;
-}
-
-void NetDev::TapWrite(const Frame *frames, uint32_t n) {
-  for (uint32_t i = 0; i < n; i++) {
-    ssize_t w;
-    do {
-      w = write(tap_fd_, const_cast<const uint8_t *>(frames[i].data), frames[i].len);
-    } while (w < 0 && errno == EINTR);
-    if (w != static_cast<ssize_t>(frames[i].len)) {
-      tx_dropped_.fetch_add(1, std::memory_order_relaxed);
-      // A tap that is down answers EIO to every frame: say it once.
-      if (!tap_write_reported_.exchange(true))
-        guest_->Error(name_, w < 0 ? Errno("tap write", errno) : "tap write was short");
-    }
-  }
 }
 
 bool NetDev::RxSpaceLocked(uint32_t *space) {
@@ -186,7 +128,7 @@ void NetDev::FillRxSlotLocked(uint32_t len) {
   const uint32_t idx = rx_prod_ & mask_;
   ShmWrite32(&rx_slots_[idx].len, len);
   ShmWrite32(&rx_slots_[idx].flags, 0);
-  if (pcap_) CapturePacket(RxBufferLocked(), len);
+  if (pcap_) Capture(RxBufferLocked(), len);
   rx_bytes_.fetch_add(len, std::memory_order_relaxed);
   rx_prod_++;
 }
@@ -287,19 +229,6 @@ void NetDev::DisarmWait() {
     // while epoll was not watching it, so look without waiting for epoll.
     tap_readable_ = true;
   }
-}
-
-void NetDev::AddCounters(std::vector<std::pair<std::string, double>> *out) {
-  auto put = [&](const char *key, const std::atomic<uint64_t> &v) {
-    out->emplace_back(name_ + "." + key, static_cast<double>(v.load(std::memory_order_relaxed)));
-  };
-  put("rxPackets", rx_packets_);
-  put("rxBytes", rx_bytes_);
-  put("rxDropped", rx_dropped_);
-  put("txPackets", tx_packets_);
-  put("txBytes", tx_bytes_);
-  put("txErrors", tx_errors_);
-  put("txDropped", tx_dropped_);
 }
 
 }  // namespace sn

@@ -1,9 +1,7 @@
 // net_napi.cc: N-API exports for the userspace switch (endpoints, send, counters) and tap opening.
 #include <napi.h>
 
-#include <fcntl.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -169,21 +167,16 @@ Napi::Value TapFromFdJs(const Napi::CallbackInfo &info) {
   return out;
 }
 
-// socketpairSeqpacket(): [tenderEnd, guestEnd], both close-on-exec, the
-// tender's end non-blocking (the guest's stays blocking: it is its NIC).
+// socketpairSeqpacket(): [tenderEnd, guestEnd], both close-on-exec and
+// non-blocking. The guest end is a Solo5 net hostfd: upstream's bindings
+// expect read(2) to fail with EAGAIN when no frame waits (SOLO5_R_AGAIN), as
+// on the O_NONBLOCK taps upstream's tender hands over.
 Napi::Value SocketpairSeqpacket(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() != 0) return Usage(env, "socketpairSeqpacket(): [tenderEnd: number, guestEnd: number]");
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
     return Fail(env, std::string("socketpair failed: ") + strerrorname_np(errno));
-  int fl = fcntl(sv[0], F_GETFL);
-  if (fl < 0 || fcntl(sv[0], F_SETFL, fl | O_NONBLOCK) < 0) {
-    int err = errno;
-    close(sv[0]);
-    close(sv[1]);
-    return Fail(env, std::string("fcntl O_NONBLOCK failed: ") + strerrorname_np(err));
-  }
   Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, Napi::Number::New(env, sv[0]));
   out.Set(1u, Napi::Number::New(env, sv[1]));

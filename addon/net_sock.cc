@@ -20,52 +20,16 @@ constexpr uint32_t kBatch = 32;
 
 std::string Errno(const char *what, int err) { return std::string(what) + " failed: " + strerrorname_np(err); }
 
-bool SetNonBlocking(int fd) {
-  int fl = fcntl(fd, F_GETFL);
-  return fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0;
-}
-
 }  // namespace
 
 SockNetDev::SockNetDev(Guest *guest, const NetSpec &spec)
-    : guest_(guest), name_(spec.name), mtu_(spec.mtu), sock_fd_(spec.guest_sock_fd), tap_fd_(spec.tap_fd),
-      sw_(spec.sw) {
-  memcpy(mac_, spec.mac, sizeof mac_);
+    : NetPort(guest, spec), sock_fd_(spec.guest_sock_fd) {
   // One byte more than the largest frame: a message that fills it was too big
   // (a seqpacket recv truncates and returns the buffer size).
   buf_.resize(static_cast<size_t>(kBatch) * (mtu_ + 15));
-  if (spec.pcap_fd >= 0) pcap_.reset(new Pcap(spec.pcap_fd));
 }
 
 SockNetDev::~SockNetDev() { Detach(); }
-
-bool SockNetDev::Init(std::string *err) {
-  if (pcap_ && !pcap_->WriteHeader(mtu_ + 14, err)) {
-    *err = "net device '" + name_ + "': " + *err;
-    return false;
-  }
-  if (!SetNonBlocking(sock_fd_) || (tap_fd_ >= 0 && !SetNonBlocking(tap_fd_))) {
-    *err = "net device '" + name_ + "': " + Errno("fcntl O_NONBLOCK", errno);
-    return false;
-  }
-  return true;
-}
-
-void SockNetDev::Attach() {
-  if (sw_ && port_ == 0) port_ = sw_->AddPort(this, mac_);
-}
-
-void SockNetDev::Detach() {
-  if (sw_ && port_ != 0) {
-    sw_->RemovePort(port_);
-    port_ = 0;
-  }
-}
-
-void SockNetDev::Capture(const volatile uint8_t *data, uint32_t len) {
-  std::string err;
-  if (!pcap_->Record(data, len, &err) && !pcap_reported_.exchange(true)) guest_->Error(name_, err);
-}
 
 void SockNetDev::Closed(const std::string &why) {
   if (closed_.exchange(true)) return;
@@ -107,24 +71,7 @@ void SockNetDev::OnSockEvent(uint32_t events) {
     tx_bytes_.fetch_add(len, std::memory_order_relaxed);
     frames[nf++] = Frame{b, len};
   }
-  if (nf == 0) return;
-  if (tap_fd_ >= 0) {
-    for (uint32_t i = 0; i < nf; i++) {
-      ssize_t w;
-      do {
-        w = write(tap_fd_, const_cast<const uint8_t *>(frames[i].data), frames[i].len);
-      } while (w < 0 && errno == EINTR);
-      if (w != static_cast<ssize_t>(frames[i].len)) {
-        tx_dropped_.fetch_add(1, std::memory_order_relaxed);
-        if (!tap_reported_.exchange(true)) guest_->Error(name_, w < 0 ? Errno("tap write", errno) : "tap write was short");
-      }
-    }
-  } else if (sw_ && port_ != 0) {
-    uint32_t queued = sw_->Forward(port_, frames, nf);
-    if (queued < nf) tx_dropped_.fetch_add(nf - queued, std::memory_order_relaxed);
-  } else {
-    tx_dropped_.fetch_add(nf, std::memory_order_relaxed);
-  }
+  Transmit(frames, nf);
 }
 
 void SockNetDev::OnTapReadable() {
@@ -180,16 +127,7 @@ uint32_t SockNetDev::Deliver(const Frame *frames, uint32_t n, uint32_t /*src_por
 }
 
 void SockNetDev::AddCounters(std::vector<std::pair<std::string, double>> *out) {
-  auto put = [&](const char *key, const std::atomic<uint64_t> &v) {
-    out->emplace_back(name_ + "." + key, static_cast<double>(v.load(std::memory_order_relaxed)));
-  };
-  put("rxPackets", rx_packets_);
-  put("rxBytes", rx_bytes_);
-  put("rxDropped", rx_dropped_);
-  put("txPackets", tx_packets_);
-  put("txBytes", tx_bytes_);
-  put("txErrors", tx_errors_);
-  put("txDropped", tx_dropped_);
+  NetPort::AddCounters(out);
   out->emplace_back(name_ + ".closed", closed_.load() ? 1 : 0);
 }
 

@@ -104,7 +104,10 @@ export interface NativeAddon {
   openTap(ifname: string): { fd: number; mtu: number };
   /** Check that an inherited fd is a tap and read its MTU. */
   tapFromFd(fd: number): { mtu: number };
-  /** An AF_UNIX SOCK_SEQPACKET pair, both close-on-exec, the tender's end non-blocking. */
+  /**
+   * An AF_UNIX SOCK_SEQPACKET pair, both ends close-on-exec and non-blocking: the guest's end is a
+   * Solo5 net hostfd, whose read must fail with EAGAIN when no frame waits (as on upstream's taps).
+   */
   socketpairSeqpacket(): [tenderEnd: number, guestEnd: number];
 }
 

@@ -52,6 +52,7 @@ t.test('a bad index written right before the exit is reported by drain(), 20 of 
     if (v !== undefined && re.test(v)) caught++;
     else t.fail(`round ${i} (${what}): drain() returned ${JSON.stringify(v)}`);
     t.equal(g.h.drain(), v, 'drain() again returns the same violation');
+    t.equal(g.h.counters()['pump.violated'], 1, 'and the counters say so');
     done();
   }
   t.equal(caught, 20, 'every violation caught');

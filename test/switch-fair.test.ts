@@ -83,3 +83,25 @@ t.test('a lone sender may fill all but the reserve; a newcomer takes it', async 
   t.equal(by.get(P[5]), 1);
   t.equal(by.get(F1[5]), net.slots - reserve);
 });
+
+t.test('a TypeScript endpoint flooded faster than JavaScript takes its frames still gets every ping', async (t) => {
+  const sw = n.createSwitch({ mtu: 1500 });
+  t.teardown(() => n.destroySwitch(sw));
+  const E = Buffer.from([2, 0, 0, 0, 0x0f, 0x05]);
+  const got: Buffer[] = [];
+  const e = n.switchAddEndpoint(sw, E, (f) => got.push(...f));
+  const p = n.switchAddEndpoint(sw, P, () => {});
+  const f1 = n.switchAddEndpoint(sw, F1, () => {});
+  const total = 40000; // more than the endpoint's pending batch, all before its callback can run
+  for (let i = 0; i < total; i++) {
+    n.switchSend(sw, f1, frame(E, F1, i));
+    if (i % 10000 === 5000 && !n.switchSend(sw, p, frame(E, P, i))) t.fail(`ping at ${i} refused`);
+  }
+  const sent = 4;
+  const counted = () => got.filter((f) => f[11] === P[5]).length;
+  const end = Date.now() + 10000;
+  while (counted() < sent && Date.now() < end) await new Promise((r) => setTimeout(r, 1));
+  t.equal(counted(), sent, 'every ping reached the endpoint');
+  const c = n.switchCounters(sw);
+  t.ok(c[`endpoint.${e}.dropped`] > total - 16384, `the flood was cut (${c[`endpoint.${e}.dropped`]} dropped)`);
+});
