@@ -6,35 +6,17 @@ import path from 'node:path';
 import t from 'tap';
 import { root, sptCli } from './support/paths';
 import { waitForText } from './support/proc';
+import { tapNamespace, tapSkip } from './support/tapns';
 
-const skip =
-  process.getuid?.() !== 0
-    ? 'creating a network namespace and a tap interface needs root'
-    : !fs.existsSync('/dev/net/tun')
-      ? 'no /dev/net/tun on this host'
-      : spawnSync('ip', ['-V']).status !== 0
-        ? 'the ip command (iproute2) is not installed'
-        : false;
 const kping = path.join(root, 'test', 'support', 'kping.py');
-
-function sh(cmd: string[]): void {
-  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr.trim()}`);
-}
 
 for (const dir of ['solo5', 'solo5-v1']) {
   const net = path.join(root, 'guest', 'build', dir, 'net.spt');
   for (const pcap of [false, true]) {
     const what = pcap ? 'the socket path (tap + pcap through the broker)' : 'the tap fd itself';
-    t.test(`${dir} net over a tap, ${what}: the kernel pings it`, { skip: skip || (fs.existsSync(net) ? false : `${net} not built`) }, async (t) => {
+    t.test(`${dir} net over a tap, ${what}: the kernel pings it`, { skip: tapSkip || (fs.existsSync(net) ? false : `${net} not built`) }, async (t) => {
       const ns = `s5t${process.pid}${pcap ? 'p' : 'd'}${dir.length}`;
-      sh(['ip', 'netns', 'add', ns]);
-      t.teardown(() => spawnSync('ip', ['netns', 'del', ns]));
-      const inNs = (cmd: string[]) => ['ip', 'netns', 'exec', ns, ...cmd];
-      sh(inNs(['ip', 'link', 'set', 'lo', 'up']));
-      sh(inNs(['ip', 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap']));
-      sh(inNs(['ip', 'addr', 'add', '10.79.0.1/24', 'dev', 'tap0']));
-      sh(inNs(['ip', 'link', 'set', 'tap0', 'up']));
+      const inNs = tapNamespace(t, ns, 'tap0', '10.79.0.1/24');
       const capture = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sn-s5tap-')), 'cap.pcap');
       t.teardown(() => fs.rmSync(path.dirname(capture), { recursive: true, force: true }));
       const argv = inNs([process.execPath, sptCli, '--mem=2', '--net:service=tap0', ...(pcap ? [`--net-pcap:service=${capture}`] : []), net, '10.79.0.2', '5']);
@@ -45,7 +27,8 @@ for (const dir of ['solo5', 'solo5-v1']) {
       // The app prints its device line (with the MTU) once it has acquired the device.
       const out = await waitForText(child.stdout, 'mtu');
       t.match(out, 'mtu 1500', `the guest sees the tap's MTU ${err}`);
-      const ping = spawnSync(inNs(['python3', kping, '10.79.0.2', '5'])[0], inNs(['python3', kping, '10.79.0.2', '5']).slice(1), { encoding: 'utf8', timeout: 30000 });
+      const pingArgv = inNs(['python3', kping, '10.79.0.2', '5']);
+      const ping = spawnSync(pingArgv[0], pingArgv.slice(1), { encoding: 'utf8', timeout: 30000 });
       t.equal(ping.status, 0, `kping ran ${ping.stderr}`);
       t.match(ping.stdout, /sent=5 received=5/, 'the kernel gets every reply');
       t.equal(await exited, 0, `the unikernel exits after 5 replies ${err}`);
