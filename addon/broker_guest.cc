@@ -263,11 +263,22 @@ void Guest::Report(const char *type, const std::string &device, const std::strin
   EventMsg *msg = new EventMsg{type, device, message};
   napi_status s = events_.NonBlockingCall(msg, [](Napi::Env env, Napi::Function fn, EventMsg *m) {
     if (env != nullptr && fn != nullptr) {
-      Napi::Object ev = Napi::Object::New(env);
-      ev.Set("type", m->type);
-      ev.Set("device", m->device);
-      ev.Set("message", m->message);
-      fn.Call({ev});
+      // A call still queued when Node tears the environment down cannot run
+      // JavaScript, and node-addon-api would throw that failure into a dying
+      // environment and abort the process: raw calls, statuses ignored (a
+      // throw from the callback itself stays pending as usual).
+      napi_value ev, v, result;
+      if (napi_create_object(env, &ev) == napi_ok) {
+        const std::string type = m->type;
+        const std::pair<const char *, const std::string *> fields[] = {
+            {"type", &type}, {"device", &m->device}, {"message", &m->message}};
+        bool ok = true;
+        for (const auto &f : fields)
+          ok = ok && napi_create_string_utf8(env, f.second->c_str(), f.second->size(), &v) == napi_ok &&
+               napi_set_named_property(env, ev, f.first, v) == napi_ok;
+        napi_value global;
+        if (ok && napi_get_global(env, &global) == napi_ok) napi_call_function(env, global, fn, 1, &ev, &result);
+      }
     }
     delete m;
   });

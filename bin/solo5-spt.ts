@@ -5,4 +5,7 @@ import { tenderCli } from '../lib/cli/fast-load';
 
 void tenderCli()
   .main(process.argv.slice(2), 'spt', path.basename(process.argv[1] ?? 'solo5-spt'))
-  .then((code) => process.exit(code));
+  .then((code) => {
+    // Not process.exit(): device events the broker queued before it stopped are delivered first, not during teardown.
+    process.exitCode = code;
+  });
