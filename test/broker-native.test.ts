@@ -5,18 +5,17 @@ import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import * as abi from '../lib/abi';
-import { native, type BrokerConfig, type BrokerEvent, type BrokerHandle } from '../lib/native';
+import { native, type BrokerConfig, type BrokerEvent } from '../lib/native';
+import { testNative } from './support/native-test';
+import { BlkGuest, frame, GuestView, MEM, NetGuest, RINGS, until, type Req } from './support/ring-guest';
 
-const MEM = 8 << 20;
-const RINGS = 0x100000;
 const BUF = 0x400000; // guest buffers used by the tests
 const Q = abi.SN_QUEUE.offsets;
 const NET = abi.SN_NET_DEV.offsets;
 const BLK = abi.SN_BLK_DEV.offsets;
-const REQ = abi.SN_BLK_REQ.offsets;
-const CPL = abi.SN_BLK_CPL.offsets;
 
 const n = native();
+const tn = testNative();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sn-broker-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -27,148 +26,23 @@ function image(name: string, bytes: number): { fd: number; file: string } {
   return { fd, file };
 }
 
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1));
+/** Every pump thread of this process is blocked in epoll_wait (x86_64 syscall 232), i.e. past its last look at the rings. */
+function pumpsBlocked(): boolean {
+  const pumps = pumpThreads();
+  return pumps.length > 0 && pumps.every((tid) => readTask(tid, 'syscall').startsWith('232 '));
+}
+
+function readTask(tid: string, f: string): string {
+  try {
+    return fs.readFileSync(`/proc/self/task/${tid}/${f}`, 'utf8');
+  } catch {
+    return ''; // the thread ended between the listing and the read
   }
 }
 
-/** The test's view of guest memory: it plays the guest, which trusts its own memory. */
-class GuestView {
-  readonly events: BrokerEvent[] = [];
-  readonly h: BrokerHandle;
-  constructor(config: Omit<BrokerConfig, 'memFd' | 'memSize' | 'ringsAddr'>, memSize = MEM) {
-    const memFd = n.memfdCreate('guest', memSize);
-    this.h = n.createGuestBroker({ memFd, memSize, ringsAddr: RINGS, ...config }, (ev) => this.events.push(ev));
-    fs.closeSync(memFd);
-  }
-  read(a: number, len: number): Buffer {
-    return n.debugMapRead(this.h, a, len);
-  }
-  write(a: number, data: Buffer): void {
-    n.debugMapWrite(this.h, a, data);
-  }
-  r32(a: number): number {
-    return this.read(a, 4).readUInt32LE(0);
-  }
-  w32(a: number, v: number): void {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(v >>> 0);
-    this.write(a, b);
-  }
-  r64(a: number): bigint {
-    return this.read(a, 8).readBigUInt64LE(0);
-  }
-  w64(a: number, v: bigint): void {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(BigInt.asUintN(64, v));
-    this.write(a, b);
-  }
-  dev(index: number): number {
-    return RINGS + Number(this.r64(RINGS + abi.SN_RINGS_HDR.offsets.dev_off + 8 * index));
-  }
-  kickTender(): void {
-    const one = Buffer.alloc(8);
-    one.writeBigUInt64LE(1n);
-    fs.writeSync(this.h.doorbellFds[0], one);
-  }
-  /** Drains the to-guest doorbell; returns the count (0 when nobody rang). */
-  kicked(): number {
-    try {
-      const b = Buffer.alloc(8);
-      fs.readSync(this.h.doorbellFds[1], b);
-      return Number(b.readBigUInt64LE(0));
-    } catch {
-      return 0;
-    }
-  }
-}
-
-interface Req {
-  op: number;
-  offset: bigint;
-  addr: bigint;
-  len: bigint;
-  id: bigint;
-}
-
-/** The guest side of a block device's queues. */
-class BlkGuest {
-  readonly base: number;
-  prod = 0;
-  cons = 0;
-  constructor(readonly g: GuestView, index: number) {
-    this.base = g.dev(index);
-  }
-  post(r: Req): void {
-    const slot = this.base + Number(this.g.r64(this.base + BLK.req_off)) + (this.prod % abi.SN_BLK_SLOTS) * 40;
-    this.g.w32(slot + REQ.op, r.op);
-    this.g.w64(slot + REQ.offset, r.offset);
-    this.g.w64(slot + REQ.addr, r.addr);
-    this.g.w64(slot + REQ.len, r.len);
-    this.g.w64(slot + REQ.id, r.id);
-    this.prod = (this.prod + 1) >>> 0;
-    this.g.w32(this.base + BLK.req + Q.prod, this.prod);
-    if (this.g.r32(this.base + BLK.req + Q.cons_waiting)) this.g.kickTender();
-  }
-  async complete(): Promise<{ id: bigint; status: number }> {
-    await until(() => this.g.r32(this.base + BLK.cpl + Q.prod) !== this.cons, 'a block completion');
-    const slot = this.base + Number(this.g.r64(this.base + BLK.cpl_off)) + (this.cons % abi.SN_BLK_SLOTS) * 16;
-    const c = { id: this.g.r64(slot + CPL.id), status: this.g.r32(slot + CPL.status) };
-    this.cons = (this.cons + 1) >>> 0;
-    this.g.w32(this.base + BLK.cpl + Q.cons, this.cons);
-    return c;
-  }
-  async run(r: Req): Promise<number> {
-    this.post(r);
-    const c = await this.complete();
-    if (c.id !== r.id) throw new Error(`completion for id ${c.id}, expected ${r.id}`);
-    return c.status;
-  }
-}
-
-/** The guest side of a net device's queues. */
-class NetGuest {
-  readonly base: number;
-  readonly stride: number;
-  txProd = 0;
-  rxCons = 0;
-  constructor(readonly g: GuestView, index: number) {
-    this.base = g.dev(index);
-    this.stride = g.r32(this.base + NET.buf_stride);
-  }
-  send(frame: Buffer, len = frame.length): void {
-    const i = this.txProd % abi.SN_NET_SLOTS;
-    this.g.write(this.base + Number(this.g.r64(this.base + NET.tx_buf_off)) + i * this.stride, frame);
-    this.g.w32(this.base + Number(this.g.r64(this.base + NET.tx_slots_off)) + i * 8, len);
-    this.txProd = (this.txProd + 1) >>> 0;
-    this.g.w32(this.base + NET.tx + Q.prod, this.txProd);
-    if (this.g.r32(this.base + NET.tx + Q.cons_waiting)) this.g.kickTender();
-  }
-  pending(): number {
-    return (this.g.r32(this.base + NET.rx + Q.prod) - this.rxCons) >>> 0;
-  }
-  receive(): Buffer | undefined {
-    if (this.pending() === 0) return undefined;
-    const i = this.rxCons % abi.SN_NET_SLOTS;
-    const len = this.g.r32(this.base + Number(this.g.r64(this.base + NET.rx_slots_off)) + i * 8);
-    const f = this.g.read(this.base + Number(this.g.r64(this.base + NET.rx_buf_off)) + i * this.stride, len);
-    this.rxCons = (this.rxCons + 1) >>> 0;
-    this.g.w32(this.base + NET.rx + Q.cons, this.rxCons);
-    return f;
-  }
-}
-
-function frame(dst: Buffer, src: Buffer, payload: number | Buffer, len = 60): Buffer {
-  const f = Buffer.alloc(len);
-  dst.copy(f, 0);
-  src.copy(f, 6);
-  f.writeUInt16BE(0x88b5, 12); // local experimental ethertype
-  if (typeof payload === 'number') f.writeUInt32BE(payload >>> 0, 14);
-  else payload.copy(f, 14);
-  return f;
+/** The live pump threads of this process (one per started broker that has not stopped or violated). */
+function pumpThreads(): string[] {
+  return fs.readdirSync('/proc/self/task').filter((tid) => readTask(tid, 'comm') === 'sn-pump\n');
 }
 
 const MAC_A = Buffer.from([0x02, 0, 0, 0, 0, 0x0a]);
@@ -207,7 +81,6 @@ t.test('argument checks: Usage for types, one line naming the field for values',
   );
   t.throws(() => n.createSwitch({ mtu: 9001 }), /mtu is 9001, not an integer from 68 to 9000/);
   t.throws(() => n.switchSend(sw, 12345, Buffer.alloc(60)), /switchSend: no endpoint 12345/);
-  t.throws(() => n.debugMapRead({} as BrokerHandle, 0, 1), /^Usage: debugMapRead/);
   fs.closeSync(img.fd);
 });
 
@@ -247,7 +120,7 @@ t.test('the ring area as the guest sees it', async (t) => {
   t.match(g.h.doorbellFds, [Number, Number]);
   g.h.stop();
   g.h.stop();
-  t.throws(() => g.read(RINGS, 8), /stopped/, 'stop is idempotent and unmaps');
+  t.throws(() => g.h.start(), /the broker was stopped/, 'stop is idempotent and final');
 });
 
 /** A started broker with one block device on a fresh image, for the block tests. */
@@ -320,10 +193,11 @@ t.test('block: a full completion queue holds requests back until the guest consu
   // 64 requests, none consumed: the completion queue is full.
   for (let i = 0; i < 64; i++) blk.post({ op: abi.SN_BLK_OP_READ, offset: 0n, addr: BigInt(BUF), len: 512n, id: BigInt(i) });
   await until(() => g.r32(blk.base + BLK.cpl + Q.prod) === 64, '64 completions');
+  const sleeps = g.h.counters()['pump.sleeps'];
   blk.post({ op: abi.SN_BLK_OP_READ, offset: 0n, addr: BigInt(BUF), len: 512n, id: 64n });
-  await new Promise((r) => setTimeout(r, 50));
+  // Every sleep after the post has looked at request 65 first (the last look before blocking).
+  await until(() => g.h.counters()['pump.sleeps'] > sleeps && g.r32(blk.base + BLK.cpl + Q.prod_waiting) === 1, 'the tender to sleep again');
   t.equal(g.r32(blk.base + BLK.cpl + Q.prod), 64, 'request 65 waits for a free completion slot');
-  t.equal(g.r32(blk.base + BLK.cpl + Q.prod_waiting), 1, 'the tender sleeps with prod_waiting set');
   for (let i = 0; i < 64; i++) t.equal((await blk.complete()).id, BigInt(i));
   if (g.r32(blk.base + BLK.cpl + Q.prod_waiting)) g.kickTender();
   t.equal((await blk.complete()).id, 64n, 'served after the guest made room and rang');
@@ -354,10 +228,11 @@ t.test('a protocol violation stops that guest only; the tender and other guests 
   await until(() => bad.g.events.length > 0, 'the violation event');
   t.same(bad.g.events, [{ type: 'violation', device: 'disk', message: 'request producer index 1000 is more than 64 slots ahead of the consumer index 0' }]);
   t.equal(bad.g.h.counters()['pump.violated'], 1);
+  // The violator's pump thread ends; the other guest's goes on.
+  await until(() => pumpThreads().length === 1, "the violator's pump thread to end");
   bad.blk.prod = 1000;
   bad.blk.post({ op: abi.SN_BLK_OP_READ, offset: 0n, addr: BigInt(BUF), len: 512n, id: 5n });
   bad.g.kickTender();
-  await new Promise((r) => setTimeout(r, 20));
   t.equal(bad.g.r32(bad.blk.base + BLK.cpl + Q.prod), 0, 'the violating guest is no longer served');
   t.equal(await good.blk.run({ op: abi.SN_BLK_OP_READ, offset: 0n, addr: BigInt(BUF), len: 512n, id: 9n }), 0, 'another guest is');
   bad.g.h.stop();
@@ -448,15 +323,17 @@ t.test('event suppression: the tender rings only a guest that asked for it', asy
   n.switchSend(sw, ep, frame(MAC_A, MAC_E, 2));
   t.equal(g.kicked(), 1, 'a waiting guest gets one doorbell write');
   g.w32(net.base + NET.rx + Q.cons_waiting, 0);
-  // The tender sleeps with tx.cons_waiting set; the guest rings only then.
-  await until(() => g.r32(net.base + NET.tx + Q.cons_waiting) === 1, 'the pump to sleep');
+  // The tender sleeps with tx.cons_waiting set; the guest rings only then. The flag is
+  // set before the pump's last look, so wait until the thread is blocked in the kernel.
+  await until(() => g.r32(net.base + NET.tx + Q.cons_waiting) === 1 && pumpsBlocked(), 'the pump to sleep');
   const sleeps = g.h.counters()['pump.sleeps'];
+  t.ok(sleeps >= 1, `the sleep is counted (${sleeps})`);
   g.w32(net.base + NET.tx + Q.prod, 1);
   await new Promise((r) => setTimeout(r, 30));
   t.equal(g.r32(net.base + NET.tx + Q.cons), 0, 'a sleeping tender does not see a frame nobody rang for');
   g.kickTender();
   await until(() => g.r32(net.base + NET.tx + Q.cons) === 1, 'the frame consumed after the doorbell');
-  t.ok(g.h.counters()['pump.sleeps'] >= sleeps, 'sleep counter');
+  await until(() => g.h.counters()['pump.sleeps'] > sleeps, 'the pump to sleep again after the frame');
 });
 
 t.test('rx consumer index out of range from the guest is a violation of that guest', async (t) => {
@@ -491,20 +368,27 @@ t.test('two guests through the switch, and pcap of both', async (t) => {
     t.equal(p.readUInt16LE(6), 4);
     t.equal(p.readUInt32LE(16), 9014, 'snaplen');
     t.equal(p.readUInt32LE(20), 1, 'LINKTYPE_ETHERNET');
-    const lens: number[] = [];
-    for (let off = 24; off < p.length; ) {
+    const records: Buffer[] = [];
+    for (let off = 24; off + 16 <= p.length; ) {
       const incl = p.readUInt32LE(off + 8);
-      t.equal(p.readUInt32LE(off + 12), incl);
-      lens.push(incl);
+      t.equal(p.readUInt32LE(off + 12), incl, 'captured whole');
+      records.push(p.subarray(off + 16, off + 16 + incl));
       off += 16 + incl;
     }
-    t.same(lens, i === 0 ? [9014, 60, 60] : [9014, 60, 60], `records of net${i}`);
+    // A captures what it sent and then the reply; B what it received and then its reply: the same frames, in order.
+    t.same(records, [big, frame(MAC_B, MAC_A, 2), frame(MAC_A, MAC_B, 3)], `net${i} holds exactly the three frames, in order`);
   }
   const readers = [['tshark', '-r'], ['tcpdump', '-n', '-r']].map(([cmd, ...args]) => ({ cmd, r: spawnSync(cmd, [...args, pcaps[0]], { encoding: 'utf8' }) }));
   const reader = readers.find(({ r }) => !r.error);
-  if (!reader) t.comment('neither tshark nor tcpdump is installed: pcap checked by the parser above only');
-  // One summary line per packet (tcpdump adds hex lines for unknown ethertypes).
-  else t.equal(reader.r.stdout.split('\n').filter((l) => /^(\d\d:|\s*\d+ )/.test(l)).length, 3, `${reader.cmd} reads 3 packets`);
+  if (!reader) {
+    // .ci/run installs tcpdump: in CI a missing reader is a broken setup, not a reason to check less.
+    if (process.env.CI) t.fail('neither tshark nor tcpdump is installed (CI is set): the capture cannot be read by a real pcap reader');
+    else t.comment('neither tshark nor tcpdump is installed: pcap checked by the parser above only');
+  } else {
+    t.equal(reader.r.status, 0, `${reader.cmd} reads the file without an error${reader.r.status === 0 ? '' : `: ${reader.r.stderr}`}`);
+    // One summary line per packet (tcpdump adds hex lines for unknown ethertypes).
+    t.equal(reader.r.stdout.split('\n').filter((l) => /^(\d\d:|\s*\d+ )/.test(l)).length, 3, `${reader.cmd} reads 3 packets`);
+  }
 });
 
 t.test('a hostile guest posting a million garbage descriptors: the tender survives, others go on', async (t) => {
@@ -528,7 +412,7 @@ t.test('a hostile guest posting a million garbage descriptors: the tender surviv
     n.destroySwitch(sw);
     fs.closeSync(img.fd);
   });
-  const r = n.debugHostile(bad.h, 1_000_000, 7, BUF);
+  const r = tn.hostile(bad.map, bad.h, 1_000_000, 7, BUF);
   t.comment(`hostile guest: ${r.posted} garbage descriptors in ${r.seconds.toFixed(2)} s`);
   t.ok(r.posted >= 1_000_000 || r.violated, 'a million garbage descriptors posted, or the guest was caught breaking the protocol');
   const c = bad.h.counters();
@@ -546,29 +430,24 @@ t.test('a hostile guest posting a million garbage descriptors: the tender surviv
   for (const ev of bad.events) t.match(ev, { type: /^(violation|error)$/, device: /^(disk|net)$/, message: /./ });
 });
 
-t.test('measured: switch frames per second and block request latency', async (t) => {
+// Throughput and latency against their floors are the bench's job (npm run bench: bench/devices.ts);
+// here the same drivers only check behaviour, which does not depend on how busy the machine is.
+t.test('a switch flood and pipelined block requests: every frame and request accounted for', async (t) => {
   const { guests } = switchSetup(t, 2);
   const [a, b] = guests;
   const count = 400_000;
-  const r = n.debugBenchSwitch(a.g.h, 1, b.g.h, 1, frame(MAC_B, MAC_A, 0, 64), count);
-  const fps = r.received / r.seconds;
-  t.comment(`switch: ${r.received}/${r.sent} 64-byte frames guest to guest in ${r.seconds.toFixed(3)} s = ${Math.round(fps)} frames/s`);
-  t.ok(r.received > count * 0.05, 'frames arrive');
+  const r = tn.benchSwitch(a.g.map, 1, b.g.map, 1, frame(MAC_B, MAC_A, 0, 64), count);
+  t.ok(r.received > 0, `frames arrive (${r.received} of ${r.sent})`);
   t.equal(a.g.h.counters()['net0.txPackets'], count, 'A sent every frame');
   t.equal(r.received + b.g.h.counters()['net1.rxDropped'], count, 'every frame was received by B or dropped at its full rx queue');
   const { g } = blockGuest(t, 4096, 16 << 20);
-  const img = image('floor.img', 16 << 20);
-  t.teardown(() => fs.closeSync(img.fd));
   for (const [op, name] of [[2, 'write'], [1, 'read']] as const) {
     for (const size of [4096, 65536]) {
       const reqs = size === 4096 ? 20000 : 4000;
-      const ring = n.debugBenchBlock(g.h, 1, op, size, reqs, BUF, 16 << 20);
-      const floor = n.debugBenchFloor(img.fd, op, size, reqs, 16 << 20);
-      t.equal(ring.errors, 0);
-      t.comment(
-        `block ${name} ${size / 1024} KiB: ${((ring.seconds / reqs) * 1e6).toFixed(2)} µs/request through the rings, ` +
-          `${((floor.seconds / reqs) * 1e6).toFixed(2)} µs direct (${(floor.seconds / ring.seconds).toFixed(2)}x of the floor)`,
-      );
+      const ring = tn.benchBlock(g.map, 1, op, size, reqs, BUF, 16 << 20);
+      t.equal(ring.errors, 0, `${reqs} ${name}s of ${size / 1024} KiB through the rings, none failed`);
     }
   }
+  const c = g.h.counters();
+  t.match(c, { 'disk.writes': 24000, 'disk.reads': 24000, 'disk.invalid': 0 }, 'the device counted each request once');
 });
