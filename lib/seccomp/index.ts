@@ -14,6 +14,7 @@ export {
   type ArgCondition,
   type ArgIn,
   type ArgIndex,
+  type ArgLe,
   type ArgMasked,
   type ArgValue,
   type Policy,
@@ -21,6 +22,7 @@ export {
   type SptGuestPolicyOptions,
 } from './policy';
 export * from './syscalls';
+export { compileSolo5GuestPolicy, solo5GuestPolicy, type Solo5BlockFd, type Solo5GuestPolicyOptions } from './solo5';
 
 /*
  * The spt program is compiled on every guest launch, and its only input is
@@ -36,7 +38,8 @@ export function compileSptGuestPolicy(opts: SptGuestPolicyOptions): Buffer {
   const key = opts.doorbellFds.join(',');
   let prog = sptCache.get(key);
   if (prog === undefined) {
-    prog = precompiled(`spt:${key}`) ?? compilePolicy(sptGuestPolicy(opts));
+    const policy = sptGuestPolicy(opts);
+    prog = precompiled(`spt:${key}`, policy) ?? compilePolicy(policy);
     if (sptCache.size >= SPT_CACHE_MAX) sptCache.clear();
     sptCache.set(key, prog);
   }
