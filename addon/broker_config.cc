@@ -2,7 +2,6 @@
 #include "broker_config.h"
 
 #include <climits>
-#include <cmath>
 #include <cstring>
 
 #include "net_switch.h"
@@ -70,14 +69,6 @@ bool ParseNet(const Napi::Object &d, const std::string &where, NetSpec *n, Confi
 }
 
 }  // namespace
-
-bool IsUint(const Napi::Value &v, uint64_t lo, uint64_t hi, uint64_t *out) {
-  if (!v.IsNumber()) return false;
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= static_cast<double>(lo)) || !(d <= static_cast<double>(hi)) || std::floor(d) != d) return false;
-  *out = static_cast<uint64_t>(d);
-  return true;
-}
 
 bool ReadUint(const Napi::Object &o, const char *key, const std::string &where, uint64_t lo, uint64_t hi,
               uint64_t *out, ConfigError *e) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "broker_guest.h"
+#include "napi_uint.h"
 
 namespace sn {
 
@@ -21,7 +22,6 @@ bool ParseBrokerConfig(const Napi::Value &v, GuestSpec *spec, ConfigError *e);
 // Shared by the switch and tap exports.
 bool ReadUint(const Napi::Object &o, const char *key, const std::string &where, uint64_t lo, uint64_t hi,
               uint64_t *out, ConfigError *e);
-bool IsUint(const Napi::Value &v, uint64_t lo, uint64_t hi, uint64_t *out);
 
 }  // namespace sn
 

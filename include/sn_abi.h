@@ -290,7 +290,7 @@ struct sn_net_slot {
 struct sn_net_dev {
     struct sn_queue tx;
     struct sn_queue rx;
-    uint32_t slots;      /* SN_NET_SLOTS */
+    uint32_t slots;      /* a power of two, at most SN_NET_SLOTS */
     uint32_t buf_stride; /* >= mtu + 14, multiple of 64 */
     uint32_t mtu;
     uint32_t reserved0;
@@ -328,7 +328,7 @@ SN_STATIC_ASSERT(sizeof(struct sn_blk_cpl) == 16, "blk cpl layout");
 struct sn_blk_dev {
     struct sn_queue req;
     struct sn_queue cpl;
-    uint32_t slots; /* SN_BLK_SLOTS */
+    uint32_t slots; /* a power of two, at most SN_BLK_SLOTS */
     uint32_t block_size;
     uint64_t capacity;
     uint64_t req_off; /* struct sn_blk_req[slots] */

@@ -23,7 +23,7 @@ export class Pinger {
   }
 
   /** Resolve `target` to a MAC address by ARP (retrying every 100 ms). */
-  resolve(target: string, timeoutMs = 5000): Promise<Buffer> {
+  resolve(target: string, timeoutMs = 60_000): Promise<Buffer> {
     const tip = parseIpv4(target);
     return new Promise((resolve, reject) => {
       const onFrame = (f: Buffer) => {
@@ -51,12 +51,14 @@ export class Pinger {
 
   /**
    * Send `count` echo requests to `target` (MAC `mac`), keeping at most `window`
-   * outstanding; resolves when all are answered or nothing arrived for `idleMs`.
+   * outstanding; resolves when all are answered or nothing arrived for `idleMs`
+   * (default 60 s: a hang guard, long enough that a loaded machine's delays
+   * are never mistaken for losses; pass less to measure a lossy link).
    */
   ping(target: string, mac: Buffer, count: number, opts: { window?: number; idleMs?: number; payload?: number } = {}): Promise<PingResult> {
     const tip = parseIpv4(target);
     const window = opts.window ?? 1;
-    const idleMs = opts.idleMs ?? 2000;
+    const idleMs = opts.idleMs ?? 60_000;
     const payloadLen = opts.payload ?? 56;
     const id = (process.pid ^ count) & 0xffff;
     const sentAt = new Map<number, bigint>();

@@ -4,7 +4,6 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include <cmath>
 #include <cstring>
 
 #include "broker_shm.h"
@@ -50,14 +49,6 @@ void Wait(volatile uint32_t *flag, int doorbell, Ready ready) {
 }
 
 }  // namespace
-
-bool IsUint(const Napi::Value &v, uint64_t lo, uint64_t hi, uint64_t *out) {
-  if (!v.IsNumber()) return false;
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= static_cast<double>(lo)) || !(d <= static_cast<double>(hi)) || std::floor(d) != d) return false;
-  *out = static_cast<uint64_t>(d);
-  return true;
-}
 
 void Kick(int doorbell) {
   uint64_t one = 1;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "napi_uint.h"
 #include "sn_abi.h"
 
 namespace sntest {
@@ -22,7 +23,7 @@ struct GuestMem {
 
 // The GuestMem behind a mapGuest() object, or null.
 GuestMem *GuestMemOf(const Napi::Value &v);
-bool IsUint(const Napi::Value &v, uint64_t lo, uint64_t hi, uint64_t *out);
+using sn::IsUint;
 void Kick(int doorbell);
 
 // The device block of manifest entry `index` as the ring header names it, or
