@@ -133,7 +133,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("layout", Layout(env));
   sn::RegisterBrokerExports(env, exports);
   sn::RegisterNetExports(env, exports);
-  sn::RegisterDebugExports(env, exports);
   sn::RegisterSpawnExports(env, exports);
   return exports;
 }

@@ -14,14 +14,12 @@ namespace sn {
 
 namespace {
 
-constexpr uint32_t kSlots = SN_BLK_SLOTS;
-constexpr uint32_t kMask = SN_BLK_SLOTS - 1;
-static_assert((SN_BLK_SLOTS & (SN_BLK_SLOTS - 1)) == 0, "block slots are a power of two");
 
 }  // namespace
 
 BlkDev::BlkDev(Guest *guest, const BlkSpec &spec, const DevPlacement &place, uint8_t *dev_block)
-    : guest_(guest), name_(spec.name), fd_(spec.fd), capacity_(spec.capacity), block_size_(spec.block_size) {
+    : guest_(guest), name_(spec.name), fd_(spec.fd), capacity_(spec.capacity), block_size_(spec.block_size),
+      slots_(place.slots), mask_(place.slots - 1) {
   shm_ = reinterpret_cast<volatile struct sn_blk_dev *>(dev_block);
   reqs_ = reinterpret_cast<volatile struct sn_blk_req *>(dev_block + place.req);
   cpls_ = reinterpret_cast<volatile struct sn_blk_cpl *>(dev_block + place.cpl);
@@ -29,7 +27,7 @@ BlkDev::BlkDev(Guest *guest, const BlkSpec &spec, const DevPlacement &place, uin
 
 bool BlkDev::CplSpace(uint32_t *space) {
   std::string why;
-  if (CheckConsumer("completion consumer", ShmAcquire(&shm_->cpl.cons), cpl_prod_, &cpl_cons_seen_, kSlots, space, &why))
+  if (CheckConsumer("completion consumer", ShmAcquire(&shm_->cpl.cons), cpl_prod_, &cpl_cons_seen_, slots_, space, &why))
     return true;
   guest_->Violation(name_, why);
   return false;
@@ -41,6 +39,9 @@ uint32_t BlkDev::Check(const BlkReq &r) const {
   if (r.len > capacity_ || r.offset > capacity_ - r.len) return SN_BLK_ST_EINVAL;
   const uint64_t mem = guest_->mem_size();
   if (r.addr < SN_MEM_UNMAPPED_END || r.len > mem || r.addr > mem - r.len) return SN_BLK_ST_EINVAL;
+  // The tender writes guest memory through its own mapping, which ignores
+  // the guest's page permissions: a read must not land in text or rodata.
+  if (r.op == SN_BLK_OP_READ && guest_->TouchesReadOnly(r.addr, r.len)) return SN_BLK_ST_EINVAL;
   return SN_BLK_ST_OK;
 }
 
@@ -77,7 +78,7 @@ uint32_t BlkDev::Execute(const BlkReq &r) {
 uint32_t BlkDev::Poll() {
   uint32_t avail;
   std::string why;
-  if (!CheckProducer("request producer", ShmAcquire(&shm_->req.prod), req_cons_, &req_prod_seen_, kSlots, &avail, &why)) {
+  if (!CheckProducer("request producer", ShmAcquire(&shm_->req.prod), req_cons_, &req_prod_seen_, slots_, &avail, &why)) {
     guest_->Violation(name_, why);
     return 0;
   }
@@ -86,7 +87,7 @@ uint32_t BlkDev::Poll() {
   if (!CplSpace(&space)) return 0;
   const uint32_t n = std::min(avail, space);
   for (uint32_t k = 0; k < n; k++) {
-    volatile struct sn_blk_req *s = &reqs_[req_cons_ & kMask];
+    volatile struct sn_blk_req *s = &reqs_[req_cons_ & mask_];
     BlkReq r;  // every field read exactly once; only r is used below
     r.op = ShmRead32(&s->op);
     r.offset = ShmRead64(&s->offset);
@@ -100,7 +101,7 @@ uint32_t BlkDev::Poll() {
       invalid_.fetch_add(1, std::memory_order_relaxed);
     // A write's completion is published only after pwrite returned in full:
     // the data is then in the file's page cache and survives a guest SIGKILL.
-    volatile struct sn_blk_cpl *c = &cpls_[cpl_prod_ & kMask];
+    volatile struct sn_blk_cpl *c = &cpls_[cpl_prod_ & mask_];
     ShmWrite64(&c->id, r.id);
     ShmWrite32(&c->status, status);
     ShmWrite32(&c->reserved, 0);
@@ -112,6 +113,13 @@ uint32_t BlkDev::Poll() {
     if (ShmRead32(&shm_->cpl.cons_waiting) || ShmRead32(&shm_->req.prod_waiting)) guest_->KickGuest();
   }
   return n;
+}
+
+bool BlkDev::Audit(std::string *why) {
+  uint32_t avail = 0, space = 0;
+  uint32_t seen = req_prod_seen_, cseen = cpl_cons_seen_;
+  return CheckProducer("request producer", ShmAcquire(&shm_->req.prod), req_cons_, &seen, slots_, &avail, why) &&
+         CheckConsumer("completion consumer", ShmAcquire(&shm_->cpl.cons), cpl_prod_, &cseen, slots_, &space, why);
 }
 
 void BlkDev::ArmWait() {

@@ -28,6 +28,9 @@ class BlkDev {
   // Pump thread only: carries out the requests that have room for their
   // completion; returns how many.
   uint32_t Poll();
+  // After the pump stopped: whether the guest's indices are still valid
+  // (one more look, for a violation made just before the guest exited).
+  bool Audit(std::string *why);
   void ArmWait();
   bool HasWork();
   void DisarmWait();
@@ -44,6 +47,7 @@ class BlkDev {
   const int fd_;
   const uint64_t capacity_;
   const uint32_t block_size_;
+  const uint32_t slots_, mask_;  // per queue, from the tender's placement (a power of two)
   volatile struct sn_blk_dev *shm_;
   volatile struct sn_blk_req *reqs_;
   volatile struct sn_blk_cpl *cpls_;

@@ -49,6 +49,9 @@ bool ParseNet(const Napi::Object &d, const std::string &where, NetSpec *n, Confi
     return Fail(e, true, where + ".mac must be a Buffer of 6 bytes");
   memcpy(n->mac, mac.As<Napi::Buffer<uint8_t>>().Data(), 6);
   if (d.Has("pcapFd") && !d.Get("pcapFd").IsUndefined() && !ReadFd(d, "pcapFd", where, &n->pcap_fd, e)) return false;
+  if (d.Has("guestSocketFd") && !d.Get("guestSocketFd").IsUndefined() &&
+      !ReadFd(d, "guestSocketFd", where, &n->guest_sock_fd, e))
+    return false;
   Napi::Value bv = d.Get("backend");
   if (!bv.IsObject()) return Fail(e, true, where + ".backend must be { type: 'tap', fd } or { type: 'switch', switchId }");
   Napi::Object be = bv.As<Napi::Object>();
@@ -86,15 +89,47 @@ bool ReadUint(const Napi::Object &o, const char *key, const std::string &where, 
   return true;
 }
 
+static bool Present(const Napi::Object &o, const char *key) { return o.Has(key) && !o.Get(key).IsUndefined(); }
+
+// guestReadOnly: [{ addr, len }], ranges inside guest memory.
+static bool ParseReadOnly(const Napi::Object &c, GuestSpec *spec, ConfigError *e) {
+  if (!Present(c, "guestReadOnly")) return true;
+  Napi::Value v = c.Get("guestReadOnly");
+  if (!v.IsArray()) return Fail(e, true, "config.guestReadOnly must be an array of { addr, len }");
+  Napi::Array a = v.As<Napi::Array>();
+  if (a.Length() > 64) return Fail(e, false, "config.guestReadOnly has more than 64 ranges");
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    const std::string where = "config.guestReadOnly[" + std::to_string(i) + "]";
+    if (!a.Get(i).IsObject()) return Fail(e, true, where + " must be an object { addr, len }");
+    Napi::Object r = a.Get(i).As<Napi::Object>();
+    uint64_t addr, len;
+    if (!ReadUint(r, "addr", where, 0, kMaxSafe, &addr, e) || !ReadUint(r, "len", where, 1, kMaxSafe, &len, e))
+      return false;
+    if (!spec->solo5 && (addr > spec->mem_size || len > spec->mem_size - addr))
+      return Fail(e, false, where + " is outside guest memory");
+    spec->read_only.emplace_back(addr, len);
+  }
+  return true;
+}
+
 bool ParseBrokerConfig(const Napi::Value &cv, GuestSpec *spec, ConfigError *e) {
   if (!cv.IsObject()) return Fail(e, true, "config must be an object");
   Napi::Object c = cv.As<Napi::Object>();
   uint64_t v;
-  if (!ReadFd(c, "memFd", "config", &spec->mem_fd, e)) return false;
-  if (!ReadUint(c, "memSize", "config", SN_PAGE_SIZE, kMaxSafe, &spec->mem_size, e)) return false;
-  if (spec->mem_size % SN_PAGE_SIZE != 0) return Fail(e, false, "config.memSize is not a multiple of the page size");
-  if (!ReadUint(c, "ringsAddr", "config", SN_RINGS_ADDR, kMaxSafe, &spec->rings_addr, e)) return false;
-  if (spec->rings_addr % SN_PAGE_SIZE != 0) return Fail(e, false, "config.ringsAddr is not page aligned");
+  if (Present(c, "solo5")) {
+    if (!c.Get("solo5").IsBoolean()) return Fail(e, true, "config.solo5 must be a boolean");
+    spec->solo5 = c.Get("solo5").As<Napi::Boolean>().Value();
+  }
+  // A Solo5-ABI guest's memory is never mapped by the broker: no ring area.
+  if (!spec->solo5) {
+    if (!ReadFd(c, "memFd", "config", &spec->mem_fd, e)) return false;
+    if (!ReadUint(c, "memSize", "config", SN_PAGE_SIZE, kMaxSafe, &spec->mem_size, e)) return false;
+    if (spec->mem_size % SN_PAGE_SIZE != 0) return Fail(e, false, "config.memSize is not a multiple of the page size");
+    if (!ReadUint(c, "ringsAddr", "config", SN_RINGS_ADDR, kMaxSafe, &spec->rings_addr, e)) return false;
+    if (spec->rings_addr % SN_PAGE_SIZE != 0) return Fail(e, false, "config.ringsAddr is not page aligned");
+    if (Present(c, "ringsMax") && !ReadUint(c, "ringsMax", "config", 0, kMaxSafe, &spec->rings_max, e)) return false;
+  }
+  if (!ParseReadOnly(c, spec, e)) return false;
   if (c.Has("spinUs") && !c.Get("spinUs").IsUndefined()) {
     if (!ReadUint(c, "spinUs", "config", 0, 100000, &v, e)) return false;
     spec->spin_us = static_cast<uint32_t>(v);
@@ -127,6 +162,8 @@ bool ParseBrokerConfig(const Napi::Value &cv, GuestSpec *spec, ConfigError *e) {
       BlkSpec b;
       b.name = name;
       b.index = index;
+      if (spec->solo5)
+        return Fail(e, false, where + ": a Solo5-ABI guest reads its block image itself (no brokered block device)");
       if (!ParseBlock(o, where, &b, e)) return false;
       spec->blks.push_back(b);
     } else if (kind == "net") {
@@ -134,6 +171,9 @@ bool ParseBrokerConfig(const Napi::Value &cv, GuestSpec *spec, ConfigError *e) {
       n.name = name;
       n.index = index;
       if (!ParseNet(o, where, &n, e)) return false;
+      if (spec->solo5 && n.guest_sock_fd < 0) return Fail(e, true, where + ".guestSocketFd must be a number (solo5: true)");
+      if (!spec->solo5 && n.guest_sock_fd >= 0)
+        return Fail(e, false, where + ".guestSocketFd is only for a Solo5-ABI guest (solo5: true)");
       spec->nets.push_back(n);
     } else {
       return Fail(e, true, where + ".kind must be 'block' or 'net'");

@@ -10,16 +10,11 @@ namespace sn {
 
 class Guest;
 
-// createGuestBroker, and the test-only debugMapRead / debugMapWrite / debugBench*.
+// createGuestBroker. Test hooks live in the separate test addon (test/native/).
 void RegisterBrokerExports(Napi::Env env, Napi::Object exports);
 // createSwitch, switchAddEndpoint, switchSend, switchRemoveEndpoint, destroySwitch,
-// switchCounters, openTap, tapFromFd.
+// switchCounters, openTap, tapFromFd, socketpairSeqpacket.
 void RegisterNetExports(Napi::Env env, Napi::Object exports);
-// The guest behind a BrokerHandle object, or null (type-tag checked).
-std::shared_ptr<Guest> GuestOfHandle(const Napi::Value &v);
-// Test-support exports that act as a guest from inside the tender.
-void RegisterDebugExports(Napi::Env env, Napi::Object exports);
-void RegisterDebugBenchExports(Napi::Env env, Napi::Object exports);
 
 }  // namespace sn
 

@@ -15,6 +15,7 @@
 #include "block_dev.h"
 #include "broker_layout.h"
 #include "net_dev.h"
+#include "net_sock.h"
 #include "sn_abi.h"
 
 namespace sn {
@@ -30,11 +31,14 @@ struct EventMsg {
 
 }  // namespace
 
-std::shared_ptr<Guest> Guest::Create(GuestSpec &spec, Napi::ThreadSafeFunction events, std::string *err) {
+std::shared_ptr<Guest> Guest::Create(GuestSpec &spec, Napi::ThreadSafeFunction events, std::string *err,
+                                     std::string *code) {
   std::shared_ptr<Guest> g(new Guest());
   g->events_ = events;
   g->events_open_ = true;
   g->spin_ns_ = static_cast<uint64_t>(spec.spin_us) * 1000;
+  g->read_only_ = spec.read_only;
+  if (spec.solo5) return g->CreateSockDevices(spec, err) ? g : nullptr;
 
   std::vector<DevPlacement> places;
   for (const NetSpec &n : spec.nets) {
@@ -51,7 +55,13 @@ std::shared_ptr<Guest> Guest::Create(GuestSpec &spec, Napi::ThreadSafeFunction e
     p.capacity = b.capacity;
     places.push_back(p);
   }
-  const uint64_t size = PlaceDevices(places);
+  uint64_t size = 0;
+  if (!FitDevices(places, spec.rings_max, &size)) {
+    *code = "ERINGS";
+    *err = "the rings of " + std::to_string(places.size()) + " device(s) need at least " + std::to_string(size) +
+           " bytes, more than the " + std::to_string(spec.rings_max) + " bytes allowed (ringsMax)";
+    return nullptr;
+  }
   if (spec.rings_addr > spec.mem_size || size > spec.mem_size - spec.rings_addr) {
     *err = "ring area of " + std::to_string(size) + " bytes at " + std::to_string(spec.rings_addr) +
            " does not fit in " + std::to_string(spec.mem_size) + " bytes of guest memory";
@@ -177,6 +187,7 @@ bool Guest::Start(std::string *err) {
   }
   if (started_) return true;
   for (auto &n : nets_) n->Attach();
+  for (auto &n : socks_) n->Attach();
   // The pump takes no signals: they belong to Node's main thread.
   sigset_t all, old;
   sigfillset(&all);
@@ -185,6 +196,7 @@ bool Guest::Start(std::string *err) {
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (rc != 0) {
     for (auto &n : nets_) n->Detach();
+    for (auto &n : socks_) n->Detach();
     *err = Errno("pthread_create for the pump", rc);
     return false;
   }
@@ -197,14 +209,11 @@ void Guest::Stop() {
   stopped_ = true;
   if (hook_env_ != nullptr) napi_remove_env_cleanup_hook(hook_env_, CleanupHook, this);
   hook_env_ = nullptr;
-  stopping_.store(true);
-  if (started_) {
-    WakePump();
-    pthread_join(thread_, nullptr);
-  }
+  JoinPump();
   // Leaving the switches waits for deliveries into this guest's rx queues
   // that other pumps have in flight; only then is the mapping dropped.
   for (auto &n : nets_) n->Detach();
+  for (auto &n : socks_) n->Detach();
   for (int *fd : {&db_tender_, &db_guest_, &wake_fd_, &epoll_fd_}) {
     if (*fd >= 0) close(*fd);
     *fd = -1;
@@ -218,6 +227,34 @@ void Guest::Stop() {
     events_open_ = false;
     events_.Release();
   }
+}
+
+void Guest::JoinPump() {
+  stopping_.store(true);
+  if (started_ && !joined_) {
+    WakePump();
+    pthread_join(thread_, nullptr);
+    joined_ = true;
+  }
+}
+
+std::string Guest::Drain() {
+  if (!stopped_) {
+    JoinPump();
+    // With the pump joined, the tender's own indices are still; one more
+    // look at the guest's catches what it wrote just before it exited. The
+    // caller gets the result here, not as an event.
+    std::string found, why;
+    for (auto &n : nets_)
+      if (found.empty() && !n->Audit(&why)) found = n->name() + ": " + why;
+    for (auto &b : blks_)
+      if (found.empty() && !b->Audit(&why)) found = b->name() + ": " + why;
+    if (!found.empty()) violated_.store(true);
+    std::lock_guard<std::mutex> lock(violation_mu_);
+    if (first_violation_.empty()) first_violation_ = found;
+  }
+  std::lock_guard<std::mutex> lock(violation_mu_);
+  return first_violation_;
 }
 
 void Guest::Report(const char *type, const std::string &device, const std::string &message) {
@@ -238,6 +275,10 @@ void Guest::Report(const char *type, const std::string &device, const std::strin
 }
 
 void Guest::Violation(const std::string &device, const std::string &message) {
+  {
+    std::lock_guard<std::mutex> lock(violation_mu_);
+    if (first_violation_.empty()) first_violation_ = device + ": " + message;
+  }
   if (violated_.exchange(true)) return;
   Report("violation", device, message);
   WakePump();
@@ -245,8 +286,17 @@ void Guest::Violation(const std::string &device, const std::string &message) {
 
 void Guest::Error(const std::string &device, const std::string &message) { Report("error", device, message); }
 
+void Guest::Closed(const std::string &device, const std::string &message) { Report("closed", device, message); }
+
+bool Guest::TouchesReadOnly(uint64_t addr, uint64_t len) const {
+  for (const auto &r : read_only_)
+    if (addr < r.first + r.second && r.first < addr + len) return true;
+  return false;
+}
+
 void Guest::KickGuest() {
   uint64_t one = 1;
+  if (db_guest_ < 0) return;
   if (write(db_guest_, &one, sizeof one) == sizeof one) kicks_.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -261,6 +311,7 @@ std::vector<std::pair<std::string, double>> Guest::Counters() {
   std::vector<std::pair<std::string, double>> out;
   for (auto &n : nets_) n->AddCounters(&out);
   for (auto &b : blks_) b->AddCounters(&out);
+  for (auto &n : socks_) n->AddCounters(&out);
   out.emplace_back("pump.sleeps", static_cast<double>(sleeps_.load(std::memory_order_relaxed)));
   out.emplace_back("pump.kicks", static_cast<double>(kicks_.load(std::memory_order_relaxed)));
   out.emplace_back("pump.violated", violated_.load() ? 1 : 0);

@@ -18,6 +18,7 @@ namespace sn {
 class Switch;
 class NetDev;
 class BlkDev;
+class SockNetDev;
 
 struct NetSpec {
   std::string name;
@@ -27,6 +28,7 @@ struct NetSpec {
   int tap_fd = -1;                // backend tap
   std::shared_ptr<Switch> sw;     // backend switch
   int pcap_fd = -1;
+  int guest_sock_fd = -1;         // Solo5 ABI: the tender's end of the guest's socketpair
 };
 
 struct BlkSpec {
@@ -45,6 +47,9 @@ struct GuestSpec {
   uint64_t rings_addr = 0;
   uint32_t entries = 0;     // manifest entries, for sn_rings_hdr.entries
   uint32_t spin_us = 50;    // busy-poll window after the last activity
+  bool solo5 = false;       // Solo5 ABI: socket devices only, no ring area, no memory mapping
+  uint64_t rings_max = UINT64_MAX;  // most bytes the ring area may take
+  std::vector<std::pair<uint64_t, uint64_t>> read_only;  // guest [addr, addr + len) the broker never writes
   std::vector<NetSpec> nets;
   std::vector<BlkSpec> blks;
 };
@@ -52,8 +57,10 @@ struct GuestSpec {
 class Guest {
  public:
   // Maps guest memory, lays out the rings and creates the doorbells. On
-  // failure returns null and a one-line reason naming the syscall and errno.
-  static std::shared_ptr<Guest> Create(GuestSpec &spec, Napi::ThreadSafeFunction events, std::string *err);
+  // failure returns null and a one-line reason naming the syscall and errno;
+  // *code is "ERINGS" when the devices' rings cannot fit in rings_max.
+  static std::shared_ptr<Guest> Create(GuestSpec &spec, Napi::ThreadSafeFunction events, std::string *err,
+                                       std::string *code);
   ~Guest();
   Guest(const Guest &) = delete;
   Guest &operator=(const Guest &) = delete;
@@ -66,6 +73,9 @@ class Guest {
   // Joins the pump, leaves the switches, unmaps, closes the doorbells.
   // Idempotent; safe from the JS thread only.
   void Stop();
+  // JS thread, after the guest exited: stops the pump, looks at every
+  // ring once more and returns the first violation ("" when none).
+  std::string Drain();
 
   uint64_t rings_size() const { return rings_size_; }
   uint64_t rings_addr() const { return rings_addr_; }
@@ -81,6 +91,10 @@ class Guest {
   // Any thread. The first violation stops servicing this guest for good.
   void Violation(const std::string &device, const std::string &message);
   void Error(const std::string &device, const std::string &message);
+  // Any thread: a Solo5-ABI guest closed a device's socket (reported once per device).
+  void Closed(const std::string &device, const std::string &message);
+  // Whether a guest range overlaps one the broker must not write.
+  bool TouchesReadOnly(uint64_t addr, uint64_t len) const;
   bool violated() const { return violated_.load(std::memory_order_relaxed); }
   // Any thread: wake the guest out of its wait (one eventfd write).
   void KickGuest();
@@ -89,14 +103,19 @@ class Guest {
   Guest() = default;
   // epoll tags: the guest's doorbell, the stop/violation wake-up, tap i.
   static constexpr uint64_t kTagDoorbell = 1, kTagWake = 2, kTagTap = 16;
+  // Solo5 ABI: device i's guest socket is kTagSock + 2i, its tap kTagSock + 2i + 1.
+  static constexpr uint64_t kTagSock = 1024;
   static void *PumpMain(void *arg);
   static void CleanupHook(void *arg);
   void Pump();
+  void SockPump();
+  bool CreateSockDevices(GuestSpec &spec, std::string *err);
   bool ServiceAll(bool *kick);
   void Sleep();
   void Dispatch(int timeout_ms);
   void Report(const char *type, const std::string &device, const std::string &message);
   void WakePump();
+  void JoinPump();  // idempotent
   bool Own(int *fd, const std::string &device, std::string *err);
 
   uint8_t *mem_ = nullptr;
@@ -108,8 +127,13 @@ class Guest {
   std::vector<int> owned_fds_;  // duplicates of the backend fds
   std::vector<std::unique_ptr<NetDev>> nets_;
   std::vector<std::unique_ptr<BlkDev>> blks_;
+  std::vector<std::unique_ptr<SockNetDev>> socks_;
+  std::vector<std::pair<uint64_t, uint64_t>> read_only_;
+  bool solo5_ = false;
+  std::mutex violation_mu_;
+  std::string first_violation_;  // "device: message", under violation_mu_
   pthread_t thread_{};
-  bool started_ = false, stopped_ = false;
+  bool started_ = false, stopped_ = false, joined_ = false;
   std::atomic<bool> stopping_{false}, violated_{false};
   std::atomic<uint64_t> sleeps_{0}, kicks_{0};
 

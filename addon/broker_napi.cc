@@ -9,16 +9,13 @@ namespace sn {
 
 namespace {
 
-// Marks objects made by BrokerHandle so that no other wrapped object is
-// ever taken for one.
-const napi_type_tag kBrokerTag = {0x736e62726f6b6572ULL, 0x68616e646c653031ULL};
-
 class BrokerHandle : public Napi::ObjectWrap<BrokerHandle> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "BrokerHandle",
                        {InstanceMethod("start", &BrokerHandle::Start), InstanceMethod("stop", &BrokerHandle::Stop),
-                        InstanceMethod("counters", &BrokerHandle::Counters)});
+                        InstanceMethod("counters", &BrokerHandle::Counters),
+                        InstanceMethod("drain", &BrokerHandle::Drain)});
   }
 
   // Constructed only by createGuestBroker, which passes the guest as an
@@ -31,7 +28,6 @@ class BrokerHandle : public Napi::ObjectWrap<BrokerHandle> {
     }
     guest_ = *info[0].As<Napi::External<std::shared_ptr<Guest>>>().Data();
     Napi::Object self = info.This().As<Napi::Object>();
-    self.TypeTag(&kBrokerTag);
     Napi::Env env = info.Env();
     self.Set("ringsSize", Napi::Number::New(env, static_cast<double>(guest_->rings_size())));
     Napi::Array fds = Napi::Array::New(env, 2);
@@ -45,8 +41,6 @@ class BrokerHandle : public Napi::ObjectWrap<BrokerHandle> {
     if (guest_) guest_->Stop();
   }
 
-  std::shared_ptr<Guest> guest() const { return guest_; }
-
  private:
   Napi::Value Start(const Napi::CallbackInfo &info) {
     std::string err;
@@ -57,6 +51,12 @@ class BrokerHandle : public Napi::ObjectWrap<BrokerHandle> {
   Napi::Value Stop(const Napi::CallbackInfo &info) {
     guest_->Stop();
     return info.Env().Undefined();
+  }
+
+  Napi::Value Drain(const Napi::CallbackInfo &info) {
+    std::string v = guest_->Drain();
+    if (v.empty()) return info.Env().Undefined();
+    return Napi::String::New(info.Env(), v);
   }
 
   Napi::Value Counters(const Napi::CallbackInfo &info) {
@@ -89,10 +89,12 @@ Napi::Value CreateGuestBroker(const Napi::CallbackInfo &info) {
       Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "sn-broker-events", 0, 1);
   // The guest process keeps the tender alive, not its broker.
   events.Unref(env);
-  std::string err;
-  std::shared_ptr<Guest> guest = Guest::Create(spec, events, &err);
+  std::string err, code;
+  std::shared_ptr<Guest> guest = Guest::Create(spec, events, &err, &code);
   if (!guest) {
-    Napi::Error::New(env, "createGuestBroker: " + err).ThrowAsJavaScriptException();
+    Napi::Error error = Napi::Error::New(env, "createGuestBroker: " + err);
+    if (!code.empty()) error.Set("code", code);
+    error.ThrowAsJavaScriptException();
     return env.Undefined();
   }
   guest->AddCleanupHook(env);
@@ -101,14 +103,6 @@ Napi::Value CreateGuestBroker(const Napi::CallbackInfo &info) {
 }
 
 }  // namespace
-
-std::shared_ptr<Guest> GuestOfHandle(const Napi::Value &v) {
-  if (!v.IsObject()) return nullptr;
-  Napi::Object o = v.As<Napi::Object>();
-  if (!o.CheckTypeTag(&kBrokerTag)) return nullptr;
-  BrokerHandle *h = BrokerHandle::Unwrap(o);
-  return h ? h->guest() : nullptr;
-}
 
 void RegisterBrokerExports(Napi::Env env, Napi::Object exports) {
   auto *ctor = new Napi::FunctionReference(Napi::Persistent(BrokerHandle::Define(env)));

@@ -24,7 +24,11 @@ constexpr uint64_t kYieldAfterNs = 5000;
 
 void *Guest::PumpMain(void *arg) {
   pthread_setname_np(pthread_self(), "sn-pump");
-  static_cast<Guest *>(arg)->Pump();
+  Guest *g = static_cast<Guest *>(arg);
+  if (g->solo5_)
+    g->SockPump();
+  else
+    g->Pump();
   return nullptr;
 }
 

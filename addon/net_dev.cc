@@ -1,7 +1,6 @@
 // net_dev.cc: tx consumption, rx production and tap I/O of a net device, every guest value checked once.
 #include "net_dev.h"
 
-#include <fcntl.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -17,58 +16,25 @@ namespace sn {
 namespace {
 
 constexpr uint32_t kBatch = 64;
-constexpr uint32_t kSlots = SN_NET_SLOTS;
-constexpr uint32_t kMask = SN_NET_SLOTS - 1;
-static_assert((SN_NET_SLOTS & (SN_NET_SLOTS - 1)) == 0, "net slots are a power of two");
 
 std::string Errno(const char *what, int err) { return std::string(what) + " failed: " + strerrorname_np(err); }
 
 }  // namespace
 
 NetDev::NetDev(Guest *guest, const NetSpec &spec, const DevPlacement &place, uint8_t *dev_block)
-    : guest_(guest), name_(spec.name), mtu_(spec.mtu), tap_fd_(spec.tap_fd), sw_(spec.sw) {
-  memcpy(mac_, spec.mac, sizeof mac_);
+    : NetPort(guest, spec) {
   stride_ = place.stride;
+  slots_ = place.slots;
+  mask_ = place.slots - 1;
+  fair_.Reset(place.slots);
   shm_ = reinterpret_cast<volatile struct sn_net_dev *>(dev_block);
   tx_slots_ = reinterpret_cast<volatile struct sn_net_slot *>(dev_block + place.tx_slots);
   rx_slots_ = reinterpret_cast<volatile struct sn_net_slot *>(dev_block + place.rx_slots);
   tx_buf_ = dev_block + place.tx_buf;
   rx_buf_ = dev_block + place.rx_buf;
-  if (spec.pcap_fd >= 0) pcap_.reset(new Pcap(spec.pcap_fd));
 }
 
 NetDev::~NetDev() { Detach(); }
-
-bool NetDev::Init(std::string *err) {
-  if (pcap_ && !pcap_->WriteHeader(mtu_ + 14, err)) {
-    *err = "net device '" + name_ + "': " + *err;
-    return false;
-  }
-  if (tap_fd_ >= 0) {
-    int fl = fcntl(tap_fd_, F_GETFL);
-    if (fl < 0 || fcntl(tap_fd_, F_SETFL, fl | O_NONBLOCK) < 0) {
-      *err = "net device '" + name_ + "': " + Errno("fcntl O_NONBLOCK on the tap fd", errno);
-      return false;
-    }
-  }
-  return true;
-}
-
-void NetDev::Attach() {
-  if (sw_ && port_ == 0) port_ = sw_->AddPort(this, mac_);
-}
-
-void NetDev::Detach() {
-  if (sw_ && port_ != 0) {
-    sw_->RemovePort(port_);
-    port_ = 0;
-  }
-}
-
-void NetDev::CapturePacket(const volatile uint8_t *data, uint32_t len) {
-  std::string err;
-  if (!pcap_->Record(data, len, &err) && !pcap_reported_.exchange(true)) guest_->Error(name_, err);
-}
 
 uint32_t NetDev::Poll(bool *kick) {
   uint32_t done = ServiceTx(kick);
@@ -79,7 +45,7 @@ uint32_t NetDev::Poll(bool *kick) {
 uint32_t NetDev::ServiceTx(bool *kick) {
   uint32_t avail;
   std::string why;
-  if (!CheckProducer("tx producer", ShmAcquire(&shm_->tx.prod), tx_cons_, &tx_prod_seen_, kSlots, &avail, &why)) {
+  if (!CheckProducer("tx producer", ShmAcquire(&shm_->tx.prod), tx_cons_, &tx_prod_seen_, slots_, &avail, &why)) {
     guest_->Violation(name_, why);
     return 0;
   }
@@ -88,7 +54,7 @@ uint32_t NetDev::ServiceTx(bool *kick) {
   Frame frames[kBatch];
   uint32_t nf = 0;
   for (uint32_t k = 0; k < n; k++) {
-    const uint32_t idx = (tx_cons_ + k) & kMask;
+    const uint32_t idx = (tx_cons_ + k) & mask_;
     const uint32_t len = ShmRead32(&tx_slots_[idx].len);  // read once; the buffer address is ours
     if (len < 14 || len > mtu_ + 14) {
       tx_errors_.fetch_add(1, std::memory_order_relaxed);
@@ -96,21 +62,12 @@ uint32_t NetDev::ServiceTx(bool *kick) {
     }
     frames[nf].data = tx_buf_ + static_cast<uint64_t>(idx) * stride_;
     frames[nf].len = len;
-    if (pcap_) CapturePacket(frames[nf].data, len);
+    if (pcap_) Capture(frames[nf].data, len);
     tx_packets_.fetch_add(1, std::memory_order_relaxed);
     tx_bytes_.fetch_add(len, std::memory_order_relaxed);
     nf++;
   }
-  if (nf > 0) {
-    if (tap_fd_ >= 0) {
-      TapWrite(frames, nf);
-    } else if (sw_ && port_ != 0) {
-      uint32_t queued = sw_->Forward(port_, frames, nf);
-      if (queued < nf) tx_dropped_.fetch_add(nf - queued, std::memory_order_relaxed);
-    } else {
-      tx_dropped_.fetch_add(nf, std::memory_order_relaxed);
-    }
-  }
+  Transmit(frames, nf);
   // The frames have been copied out (switch) or handed to the kernel (tap):
   // only now may the guest reuse the slots.
   tx_cons_ += n;
@@ -120,30 +77,18 @@ uint32_t NetDev::ServiceTx(bool *kick) {
   return n;
 }
 
-void NetDev::TapWrite(const Frame *frames, uint32_t n) {
-  for (uint32_t i = 0; i < n; i++) {
-    ssize_t w;
-    do {
-      w = write(tap_fd_, const_cast<const uint8_t *>(frames[i].data), frames[i].len);
-    } while (w < 0 && errno == EINTR);
-    if (w != static_cast<ssize_t>(frames[i].len)) {
-      tx_dropped_.fetch_add(1, std::memory_order_relaxed);
-      // A tap that is down answers EIO to every frame: say it once.
-      if (!tap_write_reported_.exchange(true))
-        guest_->Error(name_, w < 0 ? Errno("tap write", errno) : "tap write was short");
-    }
-  }
-}
-
 bool NetDev::RxSpaceLocked(uint32_t *space) {
   std::string why;
-  if (CheckConsumer("rx consumer", ShmAcquire(&shm_->rx.cons), rx_prod_, &rx_cons_seen_, kSlots, space, &why))
+  const uint32_t before = rx_cons_seen_;
+  if (CheckConsumer("rx consumer", ShmAcquire(&shm_->rx.cons), rx_prod_, &rx_cons_seen_, slots_, space, &why)) {
+    fair_.Freed(before, rx_cons_seen_);
     return true;
+  }
   guest_->Violation(name_, why);
   return false;
 }
 
-uint32_t NetDev::Deliver(const Frame *frames, uint32_t n) {
+uint32_t NetDev::Deliver(const Frame *frames, uint32_t n, uint32_t src_port) {
   if (guest_->violated()) {
     rx_dropped_.fetch_add(n, std::memory_order_relaxed);
     return 0;
@@ -153,13 +98,19 @@ uint32_t NetDev::Deliver(const Frame *frames, uint32_t n) {
     std::lock_guard<std::mutex> lock(rx_mu_);
     uint32_t space = 0;
     if (!RxSpaceLocked(&space)) return 0;
+    // Ports other than this one and the sender: only they could need room.
+    const uint32_t ports = sw_ ? sw_->port_count() : 0;
+    const uint32_t others = ports > 2 ? ports - 2 : 0;
     for (uint32_t i = 0; i < n; i++) {
       const uint32_t len = frames[i].len;
-      if (space == 0 || len < 14 || len > mtu_ + 14) {
+      // A full queue drops like Ethernet; a sender past its share of the
+      // queue drops too, so that it cannot keep the others out.
+      if (space == 0 || len < 14 || len > mtu_ + 14 || !fair_.Admit(src_port, space, others)) {
         rx_dropped_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
       memcpy(RxBufferLocked(), const_cast<const uint8_t *>(frames[i].data), len);
+      fair_.Took(rx_prod_, src_port);
       FillRxSlotLocked(len);
       space--;
       queued++;
@@ -171,13 +122,13 @@ uint32_t NetDev::Deliver(const Frame *frames, uint32_t n) {
   return queued;
 }
 
-uint8_t *NetDev::RxBufferLocked() { return rx_buf_ + static_cast<uint64_t>(rx_prod_ & kMask) * stride_; }
+uint8_t *NetDev::RxBufferLocked() { return rx_buf_ + static_cast<uint64_t>(rx_prod_ & mask_) * stride_; }
 
 void NetDev::FillRxSlotLocked(uint32_t len) {
-  const uint32_t idx = rx_prod_ & kMask;
+  const uint32_t idx = rx_prod_ & mask_;
   ShmWrite32(&rx_slots_[idx].len, len);
   ShmWrite32(&rx_slots_[idx].flags, 0);
-  if (pcap_) CapturePacket(RxBufferLocked(), len);
+  if (pcap_) Capture(RxBufferLocked(), len);
   rx_bytes_.fetch_add(len, std::memory_order_relaxed);
   rx_prod_++;
 }
@@ -212,6 +163,7 @@ uint32_t NetDev::TapReceive(bool *kick) {
         rx_dropped_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
+      fair_.Took(rx_prod_, 0);
       FillRxSlotLocked(static_cast<uint32_t>(r));
       space--;
       got++;
@@ -230,6 +182,15 @@ void NetDev::SetTapInterest(bool on) {
   ev.events = on ? static_cast<uint32_t>(EPOLLIN) : 0u;
   ev.data.u64 = epoll_tag_;
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, tap_fd_, &ev) == 0) tap_interest_ = on;
+}
+
+bool NetDev::Audit(std::string *why) {
+  uint32_t avail = 0, space = 0;
+  uint32_t seen = tx_prod_seen_;
+  if (!CheckProducer("tx producer", ShmAcquire(&shm_->tx.prod), tx_cons_, &seen, slots_, &avail, why)) return false;
+  std::lock_guard<std::mutex> lock(rx_mu_);
+  uint32_t cseen = rx_cons_seen_;
+  return CheckConsumer("rx consumer", ShmAcquire(&shm_->rx.cons), rx_prod_, &cseen, slots_, &space, why);
 }
 
 void NetDev::ArmWait() {
@@ -268,19 +229,6 @@ void NetDev::DisarmWait() {
     // while epoll was not watching it, so look without waiting for epoll.
     tap_readable_ = true;
   }
-}
-
-void NetDev::AddCounters(std::vector<std::pair<std::string, double>> *out) {
-  auto put = [&](const char *key, const std::atomic<uint64_t> &v) {
-    out->emplace_back(name_ + "." + key, static_cast<double>(v.load(std::memory_order_relaxed)));
-  };
-  put("rxPackets", rx_packets_);
-  put("rxBytes", rx_bytes_);
-  put("rxDropped", rx_dropped_);
-  put("txPackets", tx_packets_);
-  put("txBytes", tx_bytes_);
-  put("txErrors", tx_errors_);
-  put("txDropped", tx_dropped_);
 }
 
 }  // namespace sn

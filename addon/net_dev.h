@@ -12,24 +12,20 @@
 
 #include "broker_guest.h"
 #include "broker_layout.h"
-#include "net_pcap.h"
+#include "net_fair.h"
+#include "net_port.h"
 #include "net_switch.h"
 #include "sn_abi.h"
 
 namespace sn {
 
-class NetDev : public SwitchPort {
+class NetDev : public NetPort {
  public:
   NetDev(Guest *guest, const NetSpec &spec, const DevPlacement &place, uint8_t *dev_block);
   ~NetDev() override;
 
   // Writes the pcap header and makes the tap non-blocking.
-  bool Init(std::string *err);
-  const std::string &name() const { return name_; }
-  int tap_fd() const { return tap_fd_; }
-  // Joins / leaves the switch (JS thread, at start and stop).
-  void Attach();
-  void Detach();
+  bool Init(std::string *err) { return InitPort(-1, err); }
 
   // Pump thread only. Poll does the work that is ready and returns how
   // much; *kick is set when the guest asked to be woken.
@@ -41,19 +37,19 @@ class NetDev : public SwitchPort {
   void OnTapReadable() { tap_readable_ = true; }
   // The sleep protocol: set the tender's waiting flags, full fence (by the
   // caller), HasWork re-reads the guest's indices, DisarmWait clears them.
+  // After the pump stopped: whether the guest's indices are still valid.
+  bool Audit(std::string *why);
   void ArmWait();
   bool HasWork();
   void DisarmWait();
 
   // Any thread: a switch delivering frames into this guest's rx queue.
-  uint32_t Deliver(const Frame *frames, uint32_t n) override;
+  uint32_t Deliver(const Frame *frames, uint32_t n, uint32_t src_port) override;
 
-  void AddCounters(std::vector<std::pair<std::string, double>> *out);
 
  private:
   uint32_t ServiceTx(bool *kick);
   uint32_t TapReceive(bool *kick);
-  void TapWrite(const Frame *frames, uint32_t n);
   bool RxSpaceLocked(uint32_t *space);  // rx_mu_ held; false on a violation
   // rx_mu_ held: the buffer of the next rx slot, and handing that slot over
   // once the frame is in it (published by the caller's release of rx.prod).
@@ -62,13 +58,9 @@ class NetDev : public SwitchPort {
   // After publishing n frames: counts them; true when the guest waits for rx.
   bool RxPublished(uint32_t n);
   void SetTapInterest(bool on);
-  void CapturePacket(const volatile uint8_t *data, uint32_t len);
 
-  Guest *const guest_;
-  const std::string name_;
-  const uint32_t mtu_;
   uint32_t stride_ = 0;
-  uint8_t mac_[6];
+  uint32_t slots_ = 0, mask_ = 0;  // per queue, from the tender's placement (a power of two)
   volatile struct sn_net_dev *shm_;
   volatile struct sn_net_slot *tx_slots_, *rx_slots_;
   uint8_t *tx_buf_, *rx_buf_;
@@ -78,23 +70,14 @@ class NetDev : public SwitchPort {
   uint32_t rx_cons_seen_ = 0;  // under rx_mu_
   std::mutex rx_mu_;      // several pumps (and the JS thread) may deliver into rx
   uint32_t rx_prod_ = 0;  // under rx_mu_; the tender's own copy
+  FairShare fair_;        // under rx_mu_: which switch port filled each rx slot
 
-  const int tap_fd_;
   int epoll_fd_ = -1;
   uint64_t epoll_tag_ = 0;
   bool tap_readable_ = true;
   bool tap_interest_ = true;
   bool tap_dead_ = false;
   bool rx_wait_armed_ = false;
-  std::atomic<bool> tap_write_reported_{false};
-
-  std::shared_ptr<Switch> sw_;
-  uint32_t port_ = 0;
-  std::unique_ptr<Pcap> pcap_;
-  std::atomic<bool> pcap_reported_{false};
-
-  std::atomic<uint64_t> rx_packets_{0}, rx_bytes_{0}, rx_dropped_{0};
-  std::atomic<uint64_t> tx_packets_{0}, tx_bytes_{0}, tx_errors_{0}, tx_dropped_{0};
 };
 
 }  // namespace sn

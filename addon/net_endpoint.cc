@@ -9,6 +9,7 @@ Endpoint::~Endpoint() { Close(); }
 
 void Endpoint::Attach(napi_env env, const std::shared_ptr<Switch> &sw, const uint8_t mac[6]) {
   sw_ = sw;
+  sw_raw_ = sw.get();
   port_ = sw->AddPort(this, mac);
   if (napi_add_env_cleanup_hook(env, CleanupHook, this) == napi_ok) hook_env_ = env;
 }
@@ -23,19 +24,23 @@ void Endpoint::Detach() {
   Close();
 }
 
-uint32_t Endpoint::Deliver(const Frame *frames, uint32_t n) {
+uint32_t Endpoint::Deliver(const Frame *frames, uint32_t n, uint32_t src_port) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!open_) {
     dropped_.fetch_add(n, std::memory_order_relaxed);
     return 0;
   }
+  const uint32_t ports = sw_raw_ ? sw_raw_->port_count() : 0;
+  const uint32_t others = ports > 2 ? ports - 2 : 0;
   uint32_t queued = 0;
   for (uint32_t i = 0; i < n; i++) {
     const uint32_t len = frames[i].len;
-    if (lens_.size() >= kMaxPendingFrames || bytes_.size() + len > kMaxPendingBytes) {
-      dropped_.fetch_add(n - i, std::memory_order_relaxed);
-      break;
+    const uint32_t space = static_cast<uint32_t>(kMaxPendingFrames - lens_.size());
+    if (bytes_.size() + len > kMaxPendingBytes || !fair_.Admit(src_port, space, others)) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      continue;
     }
+    fair_.Took(taken_++, src_port);
     size_t at = bytes_.size();
     bytes_.resize(at + len);
     memcpy(bytes_.data() + at, const_cast<const uint8_t *>(frames[i].data), len);
@@ -63,6 +68,8 @@ void Endpoint::CallJs(Napi::Env env, Napi::Function fn, std::shared_ptr<Endpoint
     open = ep->open_;
     bytes.swap(ep->bytes_);
     lens.swap(ep->lens_);
+    ep->fair_.Freed(ep->freed_, ep->taken_);
+    ep->freed_ = ep->taken_;
     ep->scheduled_ = false;
   }
   delete self;

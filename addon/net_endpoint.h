@@ -10,6 +10,7 @@
 #include <mutex>
 #include <vector>
 
+#include "net_fair.h"
 #include "net_switch.h"
 
 namespace sn {
@@ -28,7 +29,7 @@ class Endpoint : public SwitchPort, public std::enable_shared_from_this<Endpoint
 
   // Any thread (pumps and the JS thread): copies the frames into the
   // pending batch and schedules one JS call for the whole batch.
-  uint32_t Deliver(const Frame *frames, uint32_t n) override;
+  uint32_t Deliver(const Frame *frames, uint32_t n, uint32_t src_port) override;
   // JS thread, after the port left the switch: no more calls are made.
   void Close();
 
@@ -44,6 +45,7 @@ class Endpoint : public SwitchPort, public std::enable_shared_from_this<Endpoint
   static constexpr size_t kMaxPendingBytes = 32u << 20;
 
   std::weak_ptr<Switch> sw_;
+  const Switch *sw_raw_ = nullptr;  // alive while it delivers to us (it holds its ports lock)
   uint32_t port_ = 0;
   napi_env hook_env_ = nullptr;
   std::mutex mu_;
@@ -51,6 +53,10 @@ class Endpoint : public SwitchPort, public std::enable_shared_from_this<Endpoint
   bool scheduled_ = false;
   std::vector<uint8_t> bytes_;
   std::vector<uint32_t> lens_;
+  // Shares of the pending batch among the switch ports that filled it; the
+  // batch is consumed whole when JavaScript takes it.
+  FairShare fair_{kMaxPendingFrames};
+  uint32_t taken_ = 0, freed_ = 0;
   Napi::ThreadSafeFunction tsfn_;
   std::atomic<uint64_t> frames_{0}, dropped_{0};
 };

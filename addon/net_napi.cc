@@ -1,6 +1,10 @@
 // net_napi.cc: N-API exports for the userspace switch (endpoints, send, counters) and tap opening.
 #include <napi.h>
 
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <utility>
 
@@ -163,6 +167,22 @@ Napi::Value TapFromFdJs(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// socketpairSeqpacket(): [tenderEnd, guestEnd], both close-on-exec and
+// non-blocking. The guest end is a Solo5 net hostfd: upstream's bindings
+// expect read(2) to fail with EAGAIN when no frame waits (SOLO5_R_AGAIN), as
+// on the O_NONBLOCK taps upstream's tender hands over.
+Napi::Value SocketpairSeqpacket(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 0) return Usage(env, "socketpairSeqpacket(): [tenderEnd: number, guestEnd: number]");
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
+    return Fail(env, std::string("socketpair failed: ") + strerrorname_np(errno));
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, sv[0]));
+  out.Set(1u, Napi::Number::New(env, sv[1]));
+  return out;
+}
+
 }  // namespace
 
 void RegisterNetExports(Napi::Env env, Napi::Object exports) {
@@ -174,6 +194,7 @@ void RegisterNetExports(Napi::Env env, Napi::Object exports) {
   exports.Set("destroySwitch", Napi::Function::New(env, Destroy, "destroySwitch"));
   exports.Set("openTap", Napi::Function::New(env, OpenTapJs, "openTap"));
   exports.Set("tapFromFd", Napi::Function::New(env, TapFromFdJs, "tapFromFd"));
+  exports.Set("socketpairSeqpacket", Napi::Function::New(env, SocketpairSeqpacket, "socketpairSeqpacket"));
 }
 
 }  // namespace sn

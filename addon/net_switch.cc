@@ -29,6 +29,7 @@ uint32_t Switch::AddPort(SwitchPort *port, const uint8_t mac[6]) {
   uint32_t id = next_port_++;
   ports_[id] = port;
   port_list_.emplace_back(id, port);
+  port_count_.store(static_cast<uint32_t>(ports_.size()), std::memory_order_relaxed);
   std::lock_guard<std::mutex> tlock(table_mu_);
   auto it = table_.find(MacKey(mac));
   if (it == table_.end() || !it->second.fixed) table_[MacKey(mac)] = MacEntry{id, true};
@@ -41,6 +42,7 @@ void Switch::RemovePort(uint32_t port_id) {
   port_list_.erase(std::remove_if(port_list_.begin(), port_list_.end(),
                                   [port_id](const std::pair<uint32_t, SwitchPort *> &p) { return p.first == port_id; }),
                    port_list_.end());
+  port_count_.store(static_cast<uint32_t>(ports_.size()), std::memory_order_relaxed);
   std::lock_guard<std::mutex> tlock(table_mu_);
   for (auto it = table_.begin(); it != table_.end();) {
     if (it->second.port == port_id)
@@ -98,7 +100,7 @@ uint32_t Switch::DeliverRun(uint32_t dest, uint32_t src_port, const Frame *frame
   if (dest != kFlood) {
     auto it = ports_.find(dest);
     if (it == ports_.end()) return 0;
-    uint32_t got = it->second->Deliver(frames, n);
+    uint32_t got = it->second->Deliver(frames, n, src_port);
     forwarded_.fetch_add(got, std::memory_order_relaxed);
     return got;
   }
@@ -107,7 +109,7 @@ uint32_t Switch::DeliverRun(uint32_t dest, uint32_t src_port, const Frame *frame
     bool any = false;
     for (const auto &p : port_list_) {
       if (p.first == src_port) continue;
-      if (p.second->Deliver(&frames[i], 1) == 1) any = true;
+      if (p.second->Deliver(&frames[i], 1, src_port) == 1) any = true;
     }
     if (any) queued++;
   }

@@ -22,9 +22,10 @@ struct Frame {
 class SwitchPort {
  public:
   virtual ~SwitchPort() = default;
-  // Takes frames that all go to this port; returns how many it queued
-  // (the rest it dropped and counted: a full queue drops, like Ethernet).
-  virtual uint32_t Deliver(const Frame *frames, uint32_t n) = 0;
+  // Takes frames that all go to this port, all from switch port src_port
+  // (0: not from a switch port); returns how many it queued (the rest it
+  // dropped and counted: a full queue drops, like Ethernet).
+  virtual uint32_t Deliver(const Frame *frames, uint32_t n, uint32_t src_port) = 0;
 };
 
 struct SwitchStats {
@@ -43,6 +44,8 @@ class Switch {
   // Removes a port; returns once no delivery into it is in flight.
   void RemovePort(uint32_t port_id);
   bool HasPort(uint32_t port_id);
+  // Any thread, no lock: how many ports are attached now.
+  uint32_t port_count() const { return port_count_.load(std::memory_order_relaxed); }
 
   // Switches frames that entered on src_port. Returns how many were queued
   // on at least one destination port.
@@ -73,6 +76,7 @@ class Switch {
   std::vector<std::pair<uint32_t, SwitchPort *>> port_list_;  // flooding order
   std::mutex table_mu_;
   std::unordered_map<uint64_t, MacEntry> table_;
+  std::atomic<uint32_t> port_count_{0};
   std::atomic<uint64_t> forwarded_{0}, flooded_{0}, dropped_mtu_{0}, dropped_filtered_{0};
 };
 

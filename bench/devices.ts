@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { launch, run, VirtualSwitch } from '../lib';
-import { native } from '../lib/native';
+import { testNative } from '../test/support/native-test';
 import { Pinger } from '../lib/net/pinger';
 import type { Target } from '../lib/tender/options';
 import { createTapNamespace, tapUnavailable } from './netns';
@@ -43,7 +43,7 @@ export async function blockRows(target: Target, floors?: Map<string, number>): P
           syncFile(img);
           const fd = fs.openSync(img, 'r+');
           const count = (IMAGE_MB << 20) / size;
-          const { seconds } = native().debugBenchFloor(fd, op === 'read' ? 1 : 2, size, count, IMAGE_MB << 20);
+          const { seconds } = testNative().benchFloor(fd, op === 'read' ? 1 : 2, size, count, IMAGE_MB << 20);
           fs.closeSync(fd);
           floorMBs.push(IMAGE_MB / seconds);
           syncFile(img);

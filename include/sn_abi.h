@@ -204,10 +204,31 @@ struct sn_plan {
     uint32_t nregions;
     uint32_t bpf_len;    /* number of struct sock_filter (8 bytes each) after the plan */
     uint32_t ndoorbells; /* fds SN_FD_DOORBELL0.. kept open for the guest */
-    uint32_t flags;
+    uint32_t flags;      /* SN_PLAN_F_* */
     struct sn_plan_region regions[SN_PLAN_MAX_REGIONS];
+    /*
+     * The tender's pid: the helper asks for SIGKILL when its parent dies and
+     * then checks that its parent is still this one, so that a tender dying
+     * during the spawn cannot leave an orphan guest behind.
+     */
+    int32_t parent_pid;
+    uint32_t uid;        /* with SN_PLAN_F_SETID: the ids the guest process runs as */
+    uint32_t gid;
+    /*
+     * SN_PLAN_F_SOLO5 (Solo5's spt ABI, include/sn_solo5.h): the guest's host
+     * device fds are SN_FD_DEV0..SN_FD_DEV0 + ndevfds - 1 (ndoorbells is 0).
+     * dev_epoll[i] is the manifest index with which fd SN_FD_DEV0 + i joins the
+     * guest's epoll set (net), or 0 when it stays out of it (block).
+     */
+    uint32_t ndevfds;
+    uint8_t dev_epoll[SN_MFT_MAX_ENTRIES];
 };
-SN_STATIC_ASSERT(sizeof(struct sn_plan) == 64 + 24 * SN_PLAN_MAX_REGIONS, "plan layout");
+SN_STATIC_ASSERT(sizeof(struct sn_plan) == 64 + 24 * SN_PLAN_MAX_REGIONS + 16 + SN_MFT_MAX_ENTRIES, "plan layout");
+
+/* The guest speaks Solo5's spt ABI: boot info at SN_SOLO5_BOOT_INFO_BASE, host fds, no rings. */
+#define SN_PLAN_F_SOLO5 1U
+/* Drop to plan.uid/plan.gid, no supplementary groups and no capabilities before the guest runs. */
+#define SN_PLAN_F_SETID 2U
 
 /* File descriptors at exec of the helper. */
 #define SN_FD_CONSOLE 1   /* guest console output */
@@ -217,6 +238,15 @@ SN_STATIC_ASSERT(sizeof(struct sn_plan) == 64 + 24 * SN_PLAN_MAX_REGIONS, "plan 
 #define SN_FD_DOORBELL0 5 /* device doorbells, plan.ndoorbells of them */
 /* After setup (spt): the helper's epoll fd, on which the guest waits. */
 #define SN_FD_WAIT 3
+/*
+ * SN_PLAN_F_SOLO5: the device fds sit where the doorbells would; after set-up
+ * the epoll fd and the timerfd of Solo5's boot info take the numbers of the
+ * closed memory and plan fds.
+ */
+#define SN_FD_DEV0 5
+#define SN_FD_SOLO5_EPOLL 3
+#define SN_FD_SOLO5_TIMER 4
+SN_STATIC_ASSERT(SN_FD_DEV0 == SN_FD_DOORBELL0, "device fds take the doorbells' place");
 /*
  * hvt: the KVM device (/dev/kvm, opened by the tender) is the fd right after
  * the doorbells, SN_FD_DOORBELL0 + plan.ndoorbells. After setup the helper

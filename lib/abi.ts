@@ -76,6 +76,9 @@ export const SN_PLAN_MAX_BPF = 4096;
 export const SN_PROT_R = 1;
 export const SN_PROT_W = 2;
 export const SN_PROT_X = 4;
+/** sn_plan.flags: the guest speaks Solo5's spt ABI; the helper drops to plan.uid/gid and no capabilities. */
+export const SN_PLAN_F_SOLO5 = 1;
+export const SN_PLAN_F_SETID = 2;
 
 /*
  * Limits the helper enforces on a plan beyond the header's (HELPER_* in
@@ -92,6 +95,10 @@ export const SN_FD_MEM = 3;
 export const SN_FD_PLAN = 4;
 export const SN_FD_DOORBELL0 = 5;
 export const SN_FD_WAIT = 3;
+/** Solo5-ABI guests: device fds from SN_FD_DEV0; epoll and timerfd take the memory and plan fds' numbers. */
+export const SN_FD_DEV0 = 5;
+export const SN_FD_SOLO5_EPOLL = 3;
+export const SN_FD_SOLO5_TIMER = 4;
 /** hvt: the helper's vCPU fd after set-up (the KVM device fd at exec follows the doorbells). */
 export const SN_FD_VCPU = 4;
 
@@ -145,7 +152,7 @@ export const SN_PLAN_REGION = {
 } as const satisfies StructLayout;
 
 export const SN_PLAN = {
-  size: 64 + SN_PLAN_REGION.size * SN_PLAN_MAX_REGIONS,
+  size: 64 + SN_PLAN_REGION.size * SN_PLAN_MAX_REGIONS + 16 + SN_MFT_MAX_ENTRIES,
   offsets: {
     magic: 0,
     abi_version: 8,
@@ -159,6 +166,11 @@ export const SN_PLAN = {
     ndoorbells: 56,
     flags: 60,
     regions: 64,
+    parent_pid: 64 + SN_PLAN_REGION.size * SN_PLAN_MAX_REGIONS,
+    uid: 68 + SN_PLAN_REGION.size * SN_PLAN_MAX_REGIONS,
+    gid: 72 + SN_PLAN_REGION.size * SN_PLAN_MAX_REGIONS,
+    ndevfds: 76 + SN_PLAN_REGION.size * SN_PLAN_MAX_REGIONS,
+    dev_epoll: 80 + SN_PLAN_REGION.size * SN_PLAN_MAX_REGIONS,
   },
 } as const satisfies StructLayout;
 
@@ -258,3 +270,4 @@ export const LAYOUTS: Readonly<Record<string, StructLayout>> = {
   sn_blk_dev: SN_BLK_DEV,
   sn_rings_hdr: SN_RINGS_HDR,
 };
+

@@ -20,12 +20,29 @@ export type DeviceConfig =
       mac: Buffer;
       backend: { type: 'tap'; fd: number } | { type: 'switch'; switchId: number };
       pcapFd?: number;
+      /**
+       * Solo5 ABI only: the tender's end of socketpairSeqpacket(). The guest's frames arrive on it, one
+       * per message (shorter than 14 or longer than mtu + 14: dropped, txErrors), and frames for the
+       * guest are sent to it without blocking (a full socket drops them: rxDropped).
+       */
+      guestSocketFd?: number;
     };
 
 export interface BrokerConfig {
+  /** Guest memory and the ring area's address; ignored when `solo5` is set (no ring area). */
   memFd: number;
   memSize: number;
   ringsAddr: number;
+  /** A Solo5-ABI guest: no rings, no doorbells for the guest; every net device has guestSocketFd, no block devices. */
+  solo5?: boolean;
+  /** Guest ranges the guest cannot write itself (text, rodata, tdata): a block read touching one completes with EINVAL. */
+  guestReadOnly?: { addr: number; len: number }[];
+  /**
+   * The most bytes the ring area may take: queues get fewer slots (powers of two, down to 16 per net
+   * queue and 8 per block queue) until it fits, else createGuestBroker throws an Error with code
+   * 'ERINGS' saying how many bytes the devices need at least. Default: no limit (the ABI maxima).
+   */
+  ringsMax?: number;
   devices: DeviceConfig[];
   /** sn_rings_hdr.entries: the manifest's entry count (default: highest device index + 1). */
   entries?: number;
@@ -35,7 +52,8 @@ export interface BrokerConfig {
 
 /** Reported from the pump thread: a protocol violation (the tender kills the guest) or a backend error. */
 export interface BrokerEvent {
-  type: 'violation' | 'error';
+  /** 'closed': a Solo5-ABI guest closed a device's socket (normal at its exit); that device stops. */
+  type: 'violation' | 'error' | 'closed';
   device: string;
   message: string;
 }
@@ -43,11 +61,16 @@ export interface BrokerEvent {
 export interface BrokerHandle {
   /** Bytes of guest memory the ring area takes at ringsAddr. */
   ringsSize: number;
-  /** [to tender, to guest] eventfds; the helper receives them as fds 5 and 6. */
+  /** [to tender, to guest] eventfds; the helper receives them as fds 5 and 6. [-1, -1] with `solo5`. */
   doorbellFds: [number, number];
   start(): void;
   /** Join the pump thread, unmap guest memory, close the doorbells. Idempotent. */
   stop(): void;
+  /**
+   * After the guest exited, before stop(): stops the pump, looks at every ring once more and returns
+   * the first protocol violation ("device: what the guest did"), or undefined.
+   */
+  drain(): string | undefined;
   counters(): Record<string, number>;
 }
 
@@ -81,39 +104,11 @@ export interface NativeAddon {
   openTap(ifname: string): { fd: number; mtu: number };
   /** Check that an inherited fd is a tap and read its MTU. */
   tapFromFd(fd: number): { mtu: number };
-
-  /** TEST SUPPORT ONLY: read guest memory through the broker's own mapping. */
-  debugMapRead(handle: BrokerHandle, addr: number, len: number): Buffer;
-  /** TEST SUPPORT ONLY: write guest memory through the broker's own mapping. */
-  debugMapWrite(handle: BrokerHandle, addr: number, data: Buffer): void;
-  /** TEST SUPPORT ONLY: the JS thread plays guest A sending `count` frames, a thread plays guest B draining. */
-  debugBenchSwitch(
-    a: BrokerHandle,
-    aIndex: number,
-    b: BrokerHandle,
-    bIndex: number,
-    frame: Buffer,
-    count: number,
-  ): { seconds: number; sent: number; received: number };
-  /** TEST SUPPORT ONLY: `count` synchronous block requests (op 1 read, 2 write) over the first `span` bytes. */
-  debugBenchBlock(
-    handle: BrokerHandle,
-    index: number,
-    op: number,
-    reqBytes: number,
-    count: number,
-    addr: number,
-    span: number,
-  ): { seconds: number; errors: number };
-  /** TEST SUPPORT ONLY: the same sequential pread/pwrite done directly on fd (the floor). */
-  debugBenchFloor(fd: number, op: number, reqBytes: number, count: number, span: number): { seconds: number };
-  /** TEST SUPPORT ONLY: post `descriptors` garbage descriptors on every queue of the guest, rewriting them after publication. */
-  debugHostile(
-    handle: BrokerHandle,
-    descriptors: number,
-    seed: number,
-    scratchAddr: number,
-  ): { posted: number; seconds: number; violated: boolean };
+  /**
+   * An AF_UNIX SOCK_SEQPACKET pair, both ends close-on-exec and non-blocking: the guest's end is a
+   * Solo5 net hostfd, whose read must fail with EAGAIN when no frame waits (as on upstream's taps).
+   */
+  socketpairSeqpacket(): [tenderEnd: number, guestEnd: number];
 }
 
 const root = path.resolve(__dirname, '..', '..');

@@ -5,18 +5,17 @@ import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import * as abi from '../lib/abi';
-import { native, type BrokerConfig, type BrokerEvent, type BrokerHandle } from '../lib/native';
+import { native, type BrokerConfig, type BrokerEvent } from '../lib/native';
+import { testNative } from './support/native-test';
+import { BlkGuest, frame, GuestView, MEM, NetGuest, RINGS, until, type Req } from './support/ring-guest';
 
-const MEM = 8 << 20;
-const RINGS = 0x100000;
 const BUF = 0x400000; // guest buffers used by the tests
 const Q = abi.SN_QUEUE.offsets;
 const NET = abi.SN_NET_DEV.offsets;
 const BLK = abi.SN_BLK_DEV.offsets;
-const REQ = abi.SN_BLK_REQ.offsets;
-const CPL = abi.SN_BLK_CPL.offsets;
 
 const n = native();
+const tn = testNative();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sn-broker-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -25,150 +24,6 @@ function image(name: string, bytes: number): { fd: number; file: string } {
   const fd = fs.openSync(file, 'w+');
   fs.ftruncateSync(fd, bytes);
   return { fd, file };
-}
-
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1));
-  }
-}
-
-/** The test's view of guest memory: it plays the guest, which trusts its own memory. */
-class GuestView {
-  readonly events: BrokerEvent[] = [];
-  readonly h: BrokerHandle;
-  constructor(config: Omit<BrokerConfig, 'memFd' | 'memSize' | 'ringsAddr'>, memSize = MEM) {
-    const memFd = n.memfdCreate('guest', memSize);
-    this.h = n.createGuestBroker({ memFd, memSize, ringsAddr: RINGS, ...config }, (ev) => this.events.push(ev));
-    fs.closeSync(memFd);
-  }
-  read(a: number, len: number): Buffer {
-    return n.debugMapRead(this.h, a, len);
-  }
-  write(a: number, data: Buffer): void {
-    n.debugMapWrite(this.h, a, data);
-  }
-  r32(a: number): number {
-    return this.read(a, 4).readUInt32LE(0);
-  }
-  w32(a: number, v: number): void {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(v >>> 0);
-    this.write(a, b);
-  }
-  r64(a: number): bigint {
-    return this.read(a, 8).readBigUInt64LE(0);
-  }
-  w64(a: number, v: bigint): void {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(BigInt.asUintN(64, v));
-    this.write(a, b);
-  }
-  dev(index: number): number {
-    return RINGS + Number(this.r64(RINGS + abi.SN_RINGS_HDR.offsets.dev_off + 8 * index));
-  }
-  kickTender(): void {
-    const one = Buffer.alloc(8);
-    one.writeBigUInt64LE(1n);
-    fs.writeSync(this.h.doorbellFds[0], one);
-  }
-  /** Drains the to-guest doorbell; returns the count (0 when nobody rang). */
-  kicked(): number {
-    try {
-      const b = Buffer.alloc(8);
-      fs.readSync(this.h.doorbellFds[1], b);
-      return Number(b.readBigUInt64LE(0));
-    } catch {
-      return 0;
-    }
-  }
-}
-
-interface Req {
-  op: number;
-  offset: bigint;
-  addr: bigint;
-  len: bigint;
-  id: bigint;
-}
-
-/** The guest side of a block device's queues. */
-class BlkGuest {
-  readonly base: number;
-  prod = 0;
-  cons = 0;
-  constructor(readonly g: GuestView, index: number) {
-    this.base = g.dev(index);
-  }
-  post(r: Req): void {
-    const slot = this.base + Number(this.g.r64(this.base + BLK.req_off)) + (this.prod % abi.SN_BLK_SLOTS) * 40;
-    this.g.w32(slot + REQ.op, r.op);
-    this.g.w64(slot + REQ.offset, r.offset);
-    this.g.w64(slot + REQ.addr, r.addr);
-    this.g.w64(slot + REQ.len, r.len);
-    this.g.w64(slot + REQ.id, r.id);
-    this.prod = (this.prod + 1) >>> 0;
-    this.g.w32(this.base + BLK.req + Q.prod, this.prod);
-    if (this.g.r32(this.base + BLK.req + Q.cons_waiting)) this.g.kickTender();
-  }
-  async complete(): Promise<{ id: bigint; status: number }> {
-    await until(() => this.g.r32(this.base + BLK.cpl + Q.prod) !== this.cons, 'a block completion');
-    const slot = this.base + Number(this.g.r64(this.base + BLK.cpl_off)) + (this.cons % abi.SN_BLK_SLOTS) * 16;
-    const c = { id: this.g.r64(slot + CPL.id), status: this.g.r32(slot + CPL.status) };
-    this.cons = (this.cons + 1) >>> 0;
-    this.g.w32(this.base + BLK.cpl + Q.cons, this.cons);
-    return c;
-  }
-  async run(r: Req): Promise<number> {
-    this.post(r);
-    const c = await this.complete();
-    if (c.id !== r.id) throw new Error(`completion for id ${c.id}, expected ${r.id}`);
-    return c.status;
-  }
-}
-
-/** The guest side of a net device's queues. */
-class NetGuest {
-  readonly base: number;
-  readonly stride: number;
-  txProd = 0;
-  rxCons = 0;
-  constructor(readonly g: GuestView, index: number) {
-    this.base = g.dev(index);
-    this.stride = g.r32(this.base + NET.buf_stride);
-  }
-  send(frame: Buffer, len = frame.length): void {
-    const i = this.txProd % abi.SN_NET_SLOTS;
-    this.g.write(this.base + Number(this.g.r64(this.base + NET.tx_buf_off)) + i * this.stride, frame);
-    this.g.w32(this.base + Number(this.g.r64(this.base + NET.tx_slots_off)) + i * 8, len);
-    this.txProd = (this.txProd + 1) >>> 0;
-    this.g.w32(this.base + NET.tx + Q.prod, this.txProd);
-    if (this.g.r32(this.base + NET.tx + Q.cons_waiting)) this.g.kickTender();
-  }
-  pending(): number {
-    return (this.g.r32(this.base + NET.rx + Q.prod) - this.rxCons) >>> 0;
-  }
-  receive(): Buffer | undefined {
-    if (this.pending() === 0) return undefined;
-    const i = this.rxCons % abi.SN_NET_SLOTS;
-    const len = this.g.r32(this.base + Number(this.g.r64(this.base + NET.rx_slots_off)) + i * 8);
-    const f = this.g.read(this.base + Number(this.g.r64(this.base + NET.rx_buf_off)) + i * this.stride, len);
-    this.rxCons = (this.rxCons + 1) >>> 0;
-    this.g.w32(this.base + NET.rx + Q.cons, this.rxCons);
-    return f;
-  }
-}
-
-function frame(dst: Buffer, src: Buffer, payload: number | Buffer, len = 60): Buffer {
-  const f = Buffer.alloc(len);
-  dst.copy(f, 0);
-  src.copy(f, 6);
-  f.writeUInt16BE(0x88b5, 12); // local experimental ethertype
-  if (typeof payload === 'number') f.writeUInt32BE(payload >>> 0, 14);
-  else payload.copy(f, 14);
-  return f;
 }
 
 const MAC_A = Buffer.from([0x02, 0, 0, 0, 0, 0x0a]);
@@ -207,7 +62,6 @@ t.test('argument checks: Usage for types, one line naming the field for values',
   );
   t.throws(() => n.createSwitch({ mtu: 9001 }), /mtu is 9001, not an integer from 68 to 9000/);
   t.throws(() => n.switchSend(sw, 12345, Buffer.alloc(60)), /switchSend: no endpoint 12345/);
-  t.throws(() => n.debugMapRead({} as BrokerHandle, 0, 1), /^Usage: debugMapRead/);
   fs.closeSync(img.fd);
 });
 
@@ -247,7 +101,7 @@ t.test('the ring area as the guest sees it', async (t) => {
   t.match(g.h.doorbellFds, [Number, Number]);
   g.h.stop();
   g.h.stop();
-  t.throws(() => g.read(RINGS, 8), /stopped/, 'stop is idempotent and unmaps');
+  t.throws(() => g.h.start(), /the broker was stopped/, 'stop is idempotent and final');
 });
 
 /** A started broker with one block device on a fresh image, for the block tests. */
@@ -528,7 +382,7 @@ t.test('a hostile guest posting a million garbage descriptors: the tender surviv
     n.destroySwitch(sw);
     fs.closeSync(img.fd);
   });
-  const r = n.debugHostile(bad.h, 1_000_000, 7, BUF);
+  const r = tn.hostile(bad.map, bad.h, 1_000_000, 7, BUF);
   t.comment(`hostile guest: ${r.posted} garbage descriptors in ${r.seconds.toFixed(2)} s`);
   t.ok(r.posted >= 1_000_000 || r.violated, 'a million garbage descriptors posted, or the guest was caught breaking the protocol');
   const c = bad.h.counters();
@@ -550,7 +404,7 @@ t.test('measured: switch frames per second and block request latency', async (t)
   const { guests } = switchSetup(t, 2);
   const [a, b] = guests;
   const count = 400_000;
-  const r = n.debugBenchSwitch(a.g.h, 1, b.g.h, 1, frame(MAC_B, MAC_A, 0, 64), count);
+  const r = tn.benchSwitch(a.g.map, 1, b.g.map, 1, frame(MAC_B, MAC_A, 0, 64), count);
   const fps = r.received / r.seconds;
   t.comment(`switch: ${r.received}/${r.sent} 64-byte frames guest to guest in ${r.seconds.toFixed(3)} s = ${Math.round(fps)} frames/s`);
   t.ok(r.received > count * 0.05, 'frames arrive');
@@ -562,8 +416,8 @@ t.test('measured: switch frames per second and block request latency', async (t)
   for (const [op, name] of [[2, 'write'], [1, 'read']] as const) {
     for (const size of [4096, 65536]) {
       const reqs = size === 4096 ? 20000 : 4000;
-      const ring = n.debugBenchBlock(g.h, 1, op, size, reqs, BUF, 16 << 20);
-      const floor = n.debugBenchFloor(img.fd, op, size, reqs, 16 << 20);
+      const ring = tn.benchBlock(g.map, 1, op, size, reqs, BUF, 16 << 20);
+      const floor = tn.benchFloor(img.fd, op, size, reqs, 16 << 20);
       t.equal(ring.errors, 0);
       t.comment(
         `block ${name} ${size / 1024} KiB: ${((ring.seconds / reqs) * 1e6).toFixed(2)} µs/request through the rings, ` +

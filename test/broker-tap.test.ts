@@ -1,23 +1,15 @@
 // broker-tap.test.ts: the broker's tap backend inside a network namespace the test creates: open, adopt, errors, ARP with the kernel.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { native, packageRoot } from '../lib/native';
+import { tapNamespace, tapSkip } from './support/tapns';
 
 const n = native();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sn-broker-tap-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-const tapSkip =
-  process.getuid?.() !== 0
-    ? 'tap tests need root (network namespaces and TUNSETIFF)'
-    : !fs.existsSync('/dev/net/tun')
-      ? 'no /dev/net/tun on this host'
-      : spawnSync('ip', ['-V']).error
-        ? 'no ip(8) on this host'
-        : false;
 
 /*
  * Runs inside the namespace: opens the tap, serves it with a broker, and
@@ -40,10 +32,11 @@ const pcapFd = fs.openSync(pcap, 'w');
 const mac = Buffer.from([2, 0, 0, 0, 0, 0x0a]);
 const h = n.createGuestBroker({ memFd, memSize: MEM, ringsAddr: R, devices: [{ index: 1, name: 'tap0', kind: 'net', mtu: tap.mtu, mac, backend: { type: 'tap', fd: tap.fd }, pcapFd }] }, (e) => out.errors.push(e.message));
 h.start();
-const r32 = (a) => n.debugMapRead(h, a, 4).readUInt32LE(0);
-const w32 = (a, v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); n.debugMapWrite(h, a, b); };
-const dev = R + Number(n.debugMapRead(h, R + 24, 8).readBigUInt64LE(0));
-const off = (o) => dev + Number(n.debugMapRead(h, dev + o, 8).readBigUInt64LE(0));
+const m = require(process.argv[3]).testNative().mapGuest({ memFd, memSize: MEM, ringsAddr: R, doorbellFds: h.doorbellFds });
+const r32 = (a) => m.read(a, 4).readUInt32LE(0);
+const w32 = (a, v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); m.write(a, b); };
+const dev = R + Number(m.read(R + 24, 8).readBigUInt64LE(0));
+const off = (o) => dev + Number(m.read(dev + o, 8).readBigUInt64LE(0));
 const stride = r32(dev + 260);
 const arp = Buffer.alloc(42);
 arp.fill(0xff, 0, 6); mac.copy(arp, 6); arp.writeUInt16BE(0x0806, 12);
@@ -54,7 +47,7 @@ mac.copy(arp, 22); Buffer.from([10, 77, 0, 2]).copy(arp, 28); Buffer.from([10, 7
 let prod = 0, lastSend = 0;
 const sendArp = () => {
   const i = prod % 256;
-  n.debugMapWrite(h, off(288) + i * stride, arp);
+  m.write(off(288) + i * stride, arp);
   w32(off(272) + i * 8, arp.length);
   w32(dev + 0, ++prod);
   fs.writeSync(h.doorbellFds[0], Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]));
@@ -68,7 +61,7 @@ const end = Date.now() + 5000;
   while (r32(dev + 128) !== cons) {
     const i = cons % 256;
     const len = r32(off(280) + i * 8);
-    const f = n.debugMapRead(h, off(296) + i * stride, len);
+    const f = m.read(off(296) + i * stride, len);
     cons++;
     w32(dev + 128 + 64, cons);
     if (f.readUInt16BE(12) === 0x0806 && f.readUInt16BE(20) === 2) out.reply = { sender: [...f.subarray(28, 32)].join('.'), len };
@@ -82,22 +75,11 @@ const end = Date.now() + 5000;
 `;
 
 t.test('tap: open, adopt, errors, and an ARP round trip with the kernel inside a network namespace', { skip: tapSkip }, async (t) => {
-  const ns = `sn-brk-${process.pid}`;
-  const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
-  ip('netns', 'add', ns);
-  t.teardown(() => {
-    spawnSync('ip', ['netns', 'del', ns]);
-  });
-  const inNs = (...args: string[]) => ip('netns', 'exec', ns, ...args);
-  inNs('ip', 'tuntap', 'add', 'dev', 'sntap0', 'mode', 'tap');
-  inNs('ip', 'link', 'set', 'sntap0', 'mtu', '1400', 'up');
-  inNs('ip', 'addr', 'add', '10.77.0.1/24', 'dev', 'sntap0');
+  const inNs = tapNamespace(t, `sn-brk-${process.pid}`, 'sntap0', '10.77.0.1/24', 1400);
   t.throws(() => n.openTap('sntap0'), /^tap 'sntap0': no such interface$/, 'the tap is not in the tender namespace');
   const pcap = path.join(tmp, 'tap.pcap');
-  const out = execFileSync('ip', ['netns', 'exec', ns, process.execPath, '-e', tapChild, path.join(packageRoot, 'dist', 'lib', 'native.js'), pcap], {
-    encoding: 'utf8',
-    timeout: 20000,
-  });
+  const argv = inNs([process.execPath, '-e', tapChild, path.join(packageRoot, 'dist', 'lib', 'native.js'), pcap, path.join(packageRoot, 'dist', 'test', 'support', 'native-test.js')]);
+  const out = execFileSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 20000 });
   const r = JSON.parse(out) as { errors: string[]; mtu: number; fromFd: number; reply?: { sender: string; len: number }; counters: Record<string, number> };
   t.same(r.errors.slice(0, 3), [
     "tap 'sn-nope0': no such interface",

@@ -19,7 +19,33 @@ t.test('--help and --version', async (tt) => {
   tt.match(h.stdout, /usage: solo5-spt/);
   const v = cli(['--version']);
   tt.equal(v.status, 0);
-  tt.match(v.stdout, /^solo5-spt \d+\.\d+\.\d+/);
+  tt.match(v.stdout, /^solo5-spt tender, version \d+\.\d+\.\d+\nABI version 1\nABI version 2\nABI version 1001\n$/);
+  tt.equal(v.stderr, '');
+});
+
+t.test('the compiled CLIs are programs: run directly, named after themselves', async (tt) => {
+  const bin = path.dirname(sptCli);
+  for (const [tool, abis] of [
+    ['solo5-spt', [1, 2, 1001]],
+    ['solo5-hvt', [1001]],
+  ] as const) {
+    const file = path.join(bin, `${tool}.js`);
+    tt.equal(fs.statSync(file).mode & 0o777, 0o755, `${tool}.js is mode 0755`);
+    tt.equal(fs.readFileSync(file, 'utf8').split('\n')[0], '#!/usr/bin/env node', `${tool}.js starts with #!`);
+    const r = spawnSync(file, ['--version'], { encoding: 'utf8', timeout: 20000 });
+    tt.equal(r.stdout, [`${tool} tender, version ${JSON.parse(fs.readFileSync(path.join(bin, '..', '..', 'package.json'), 'utf8')).version}`, ...abis.map((n) => `ABI version ${n}`), ''].join('\n'), `${tool} --version`);
+    // As `npm link` installs it: a symlink named without .js.
+    const link = path.join(tmp, tool);
+    fs.symlinkSync(file, link);
+    const viaLink = spawnSync(link, ['--version'], { encoding: 'utf8', timeout: 20000 });
+    tt.match(viaLink.stdout, new RegExp(`^${tool} tender, version `), `${tool} through a symlink on PATH`);
+  }
+  const elftool = path.join(bin, 'solo5-elftool.js');
+  tt.equal(fs.statSync(elftool).mode & 0o777, 0o755, 'solo5-elftool.js is mode 0755');
+  const q = spawnSync(elftool, ['query-abi', app('hello')], { encoding: 'utf8', timeout: 20000 });
+  tt.equal(q.status, 0, 'solo5-elftool runs directly');
+  const hello = spawnSync(sptCli, ['--mem=8', app('hello')], { encoding: 'utf8', timeout: 20000 });
+  tt.same([hello.status, /SUCCESS/.test(hello.stdout)], [0, true], 'solo5-spt.js runs a guest directly');
 });
 
 t.test('errors are one line on stderr with exit 1', async (tt) => {

@@ -16,6 +16,7 @@ const plan: PlanInput = {
   ],
   bpf: Buffer.concat([allow, allow]),
   ndoorbells: 4,
+  parentPid: 4242,
 };
 
 t.test('encodePlan lays out struct sn_plan then the BPF', async (t) => {
@@ -56,7 +57,7 @@ t.test('encodePlan lays out struct sn_plan then the BPF', async (t) => {
     [b.readBigUInt64LE(second + r.addr), b.readBigUInt64LE(second + r.len), b.readUInt32LE(second + r.prot), b.readUInt32LE(second + r.pad)],
     [0x103000n, 0x1000n, abi.SN_PROT_R, 0],
   );
-  t.ok(b.subarray(o.regions + 2 * abi.SN_PLAN_REGION.size, abi.SN_PLAN.size).every((x) => x === 0), 'unused region slots are zero');
+  t.ok(b.subarray(o.regions + 2 * abi.SN_PLAN_REGION.size, o.parent_pid).every((x) => x === 0), 'unused region slots are zero');
   t.same(b.subarray(abi.SN_PLAN.size), plan.bpf);
   t.equal(encodePlan({ ...plan, target: 'hvt' }).readUInt32LE(o.target), abi.SN_ABI_TARGET_HVT);
 });

@@ -51,7 +51,8 @@ int main(int argc, char **argv) {
     }
     unsigned long fsbase = 0;
     if (syscall(SYS_arch_prctl, 0x1003 /* ARCH_GET_FS */, &fsbase) != 0) return 2;
-    if (strcmp(what, "doorbell") == 0 && dup2(eventfd(0, 0), 5) != 5) return 2;
+    /* One eventfd at both doorbell numbers: 5 (to tender) is written, 6 (to guest) read. */
+    if (strncmp(what, "doorbell", 8) == 0 && (dup2(eventfd(0, 0), 5) != 5 || dup2(5, 6) != 6)) return 2;
     struct sock_fprog prog = { .len = (unsigned short)(n / 8), .filter = (struct sock_filter *)buf };
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return 3;
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
@@ -68,8 +69,12 @@ int main(int argc, char **argv) {
     if (strcmp(what, "getfs") == 0) syscall(SYS_arch_prctl, 0x1003 /* ARCH_GET_FS */, &fsbase);
     if (strcmp(what, "doorbell") == 0) {
         unsigned long long one = 1;
-        if (syscall(SYS_write, 5, &one, 8) != 8 || syscall(SYS_read, 5, buf, 8) != 8) return 5;
+        if (syscall(SYS_write, 5, &one, 8) != 8 || syscall(SYS_read, 6, buf, 8) != 8) return 5;
     }
+    /* A write of the wrong size is allowed by the filter and refused by the eventfd itself. */
+    if (strcmp(what, "doorbell-short") == 0 && !(syscall(SYS_write, 5, buf, 4) == -1 && errno == EINVAL)) return 6;
+    if (strcmp(what, "doorbell-read-to-tender") == 0) syscall(SYS_read, 5, buf, 8);
+    if (strcmp(what, "doorbell-write-to-guest") == 0) syscall(SYS_write, 6, buf, 8);
     if (strcmp(what, "getpid") == 0) syscall(SYS_getpid);
     if (strcmp(what, "stderr") == 0) syscall(SYS_write, 2, "x", 1);
     if (strcmp(what, "boottime") == 0) syscall(SYS_clock_gettime, CLOCK_BOOTTIME, &ts);
@@ -124,7 +129,10 @@ t.test('the kernel installs the spt program and enforces it', { skip: typeof env
     ['epoll_pwait2 on the wait fd', [], 'wait2', true],
     ['arch_prctl(ARCH_SET_FS) to the current base', [], 'setfs', true],
     ['arch_prctl(ARCH_GET_FS)', [], 'getfs', false],
-    ['doorbell write and read with fd 5 allowed', [5], 'doorbell', true],
+    ['doorbell write to the tender (5) and read from the guest one (6)', [5, 6], 'doorbell', true],
+    ['doorbell write of 4 bytes: EINVAL from the eventfd, not a kill', [5, 6], 'doorbell-short', true],
+    ['read on the doorbell to the tender', [5, 6], 'doorbell-read-to-tender', false],
+    ['write on the doorbell to the guest', [5, 6], 'doorbell-write-to-guest', false],
     ['doorbell write without doorbells', [], 'doorbell', false],
     ['getpid', [], 'getpid', false],
     ['write to stderr', [], 'stderr', false],

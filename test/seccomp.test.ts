@@ -64,12 +64,14 @@ t.test('spt guest policy: each rule allowed, and killed with one argument change
     call('write', [0, 0x1000, 5], KILL),
     call('write', [3, 0x1000, 5], KILL),
     call('write', [1n + HIGH, 0x1000, 5], KILL),
+    // Doorbells are one-way (issue 8 item 3): write only the one to the tender, read only the one to the guest.
     call('write', [5, 0x1000, 8], ALLOW),
-    call('write', [6, 0x1000, 8], ALLOW),
+    call('write', [5, 0x1000, 4], ALLOW),
+    call('write', [6, 0x1000, 8], KILL),
     call('write', [7, 0x1000, 8], KILL),
     call('write', [5n + HIGH, 0x1000, 8], KILL),
-    call('read', [5, 0x1000, 8], ALLOW),
     call('read', [6, 0x1000, 8], ALLOW),
+    call('read', [5, 0x1000, 8], KILL),
     call('read', [0, 0x1000, 8], KILL),
     call('read', [1, 0x1000, 8], KILL),
     call('read', [3, 0x1000, 8], KILL),
@@ -265,9 +267,10 @@ t.test('invalid policies and programs are refused with one-line reasons', async 
   const many = Array.from({ length: 1400 }, (_, i) => BigInt(i) << 32n);
   bad('huge', [{ syscall: 'write', args: [{ index: 0, op: 'in', values: many }], why: 'x' }], /at most 4096/);
   t.throws(() => encodeProgram([]), /empty/);
-  t.throws(() => compileSptGuestPolicy({ doorbellFds: [3] }), /doorbellFds entry 3/);
+  t.throws(() => compileSptGuestPolicy({ doorbellFds: [3, 6] }), /doorbellFds entry 3/);
+  t.throws(() => compileSptGuestPolicy({ doorbellFds: [5] }), /not \(to tender, to guest\) pairs/);
   t.throws(() => compileSptGuestPolicy({ doorbellFds: [5, 5] }), /repeated/);
-  t.throws(() => compileSptGuestPolicy({ doorbellFds: [5.5] }), /doorbellFds entry 5.5/);
+  t.throws(() => compileSptGuestPolicy({ doorbellFds: [5.5, 6] }), /doorbellFds entry 5.5/);
 });
 
 const unistd = ['/usr/include/x86_64-linux-gnu/asm/unistd_64.h', '/usr/include/asm/unistd_64.h'].find((p) => fs.existsSync(p));
@@ -288,7 +291,7 @@ t.test('compileSptGuestPolicy is fast and returns private copies', async (t) => 
   t.equal(b.length % 8, 0, 'whole sock_filter records');
   const n = 2000;
   let start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) compilePolicy(sptGuestPolicy({ doorbellFds: [5 + (i % 4)] }));
+  for (let i = 0; i < n; i++) compilePolicy(sptGuestPolicy({ doorbellFds: [5 + 2 * (i % 4), 6 + 2 * (i % 4)] }));
   const coldUs = Number(process.hrtime.bigint() - start) / n / 1000;
   start = process.hrtime.bigint();
   for (let i = 0; i < n; i++) compileSptGuestPolicy({ doorbellFds: [] });

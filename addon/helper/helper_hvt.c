@@ -1,6 +1,7 @@
 /* helper_hvt.c: hvt target: create the VM, register guest memory, set up the vCPU, confine, enter the run loop. */
 #include "helper_hvt.h"
 
+#include "helper_guard.h"
 #include "helper_setup.h"
 
 /*
@@ -89,6 +90,7 @@ void hvt_run(const struct sn_plan *p, const struct h_sock_filter *bpf)
     hvt_vcpu_clocks((int)vcpu_fd, mem);
 
     settle_fds(p, kvm_fd, (int)vm_fd, (int)vcpu_fd);
+    guard_drop_privileges(p);
     /* From here on only what lib/seccomp/hvt.ts allows: the run loop's own calls. */
     setup_confine(p, bpf);
 

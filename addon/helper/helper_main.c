@@ -1,4 +1,5 @@
 /* helper_main.c: the exec'd helper's main: read the plan, keep only the intended fds, run the target. */
+#include "helper_guard.h"
 #include "helper_hvt.h"
 #include "helper_plan.h"
 #include "helper_spt.h"
@@ -14,14 +15,18 @@ void helper_main(void) __attribute__((noreturn, used));
 
 void helper_main(void)
 {
+    /* First, so that from here on the tender's death ends this process whatever it is doing. */
+    guard_parent_death();
     plan_read(&plan, bpf);
+    guard_check_parent(&plan);
 
     /*
      * Whatever else the spawning process leaked into us goes now, so the guest
      * holds exactly 0-2, the memory and plan fds (closed later) and its
-     * doorbells; hvt also keeps the KVM device fd that follows them.
+     * doorbells, or its host device fds on the Solo5 ABI; hvt also keeps the
+     * KVM device fd that follows them.
      */
-    unsigned keep = SN_FD_DOORBELL0 + plan.ndoorbells + (plan.target == SN_ABI_TARGET_HVT ? 1 : 0);
+    unsigned keep = SN_FD_DOORBELL0 + plan.ndoorbells + plan.ndevfds + (plan.target == SN_ABI_TARGET_HVT ? 1 : 0);
     long r = h_close_range(keep, ~0U);
     if (h_is_err(r))
         diag_fail("close_range", r);

@@ -66,6 +66,27 @@ static int check_regions(const struct sn_plan *p, struct diag *why)
     return 1;
 }
 
+/* The Solo5 device fds: only with SN_PLAN_F_SOLO5, on spt, instead of doorbells. */
+static int check_devfds(const struct sn_plan *p, struct diag *why)
+{
+    int solo5 = (p->flags & SN_PLAN_F_SOLO5) != 0;
+    if (solo5 && p->target != SN_ABI_TARGET_SPT)
+        return invalid(why, "the Solo5 ABI is spt only");
+    if (solo5 && p->ndoorbells != 0)
+        return invalid(why, "a Solo5-ABI guest has no doorbells");
+    if (!solo5 && p->ndevfds != 0)
+        return invalid(why, "device fds without SN_PLAN_F_SOLO5");
+    if (p->ndevfds > SN_MFT_MAX_ENTRIES - 1)
+        return invalid(why, "ndevfds is out of range");
+    for (uint32_t i = 0; i < SN_MFT_MAX_ENTRIES; i++) {
+        if (i >= p->ndevfds && p->dev_epoll[i] != 0)
+            return invalid(why, "dev_epoll is set past ndevfds");
+        if (p->dev_epoll[i] >= SN_MFT_MAX_ENTRIES)
+            return invalid(why, "dev_epoll names no manifest entry");
+    }
+    return 1;
+}
+
 int plan_check(const struct sn_plan *p, struct diag *why)
 {
     if (p->magic != SN_PLAN_MAGIC)
@@ -74,8 +95,14 @@ int plan_check(const struct sn_plan *p, struct diag *why)
         return invalid(why, "abi_version does not match the helper");
     if (p->target != SN_ABI_TARGET_SPT && p->target != SN_ABI_TARGET_HVT)
         return invalid(why, "target is neither spt nor hvt");
-    if (p->flags != 0)
+    if (p->flags & ~(SN_PLAN_F_SOLO5 | SN_PLAN_F_SETID))
         return invalid(why, "unknown flags");
+    if (p->parent_pid <= 0)
+        return invalid(why, "parent_pid is not a process id");
+    if (!(p->flags & SN_PLAN_F_SETID) && (p->uid != 0 || p->gid != 0))
+        return invalid(why, "uid or gid given without SN_PLAN_F_SETID");
+    if (!check_devfds(p, why))
+        return 0;
     if (!page_aligned(p->mem_size))
         return invalid(why, "mem_size is not page aligned");
     if (p->mem_size < HELPER_MIN_MEM_SIZE || p->mem_size > HELPER_MAX_MEM_SIZE)
@@ -88,15 +115,17 @@ int plan_check(const struct sn_plan *p, struct diag *why)
         return invalid(why, "ndoorbells is out of range");
     if (p->ndoorbells % 2)
         return invalid(why, "ndoorbells is not a whole number of pairs");
-    if (p->bootinfo != SN_BOOTINFO_ADDR)
+    int solo5 = (p->flags & SN_PLAN_F_SOLO5) != 0;
+    if (p->bootinfo != (solo5 ? SN_SOLO5_BOOT_INFO_BASE : SN_BOOTINFO_ADDR))
         return invalid(why, "bootinfo is not at its fixed address");
     if (!check_regions(p, why))
         return 0;
     int text = region_at(p, p->entry);
     if (text < 0 || !(p->regions[text].prot & SN_PROT_X))
         return invalid(why, "entry is not in an executable region");
-    if (p->stack_top & 15)
-        return invalid(why, "stack_top is not 16-byte aligned");
+    /* Solo5's spt ABI enters with %rsp = mem_size - 8, as if a return address had been pushed. */
+    if ((p->stack_top & 15) != (solo5 ? 16 - SN_SOLO5_STACK_GAP : 0))
+        return invalid(why, solo5 ? "stack_top is not 8 below a 16-byte boundary" : "stack_top is not 16-byte aligned");
     if (p->stack_top <= SN_GUEST_MIN_BASE || p->stack_top > p->mem_size)
         return invalid(why, "stack_top is outside guest memory");
     int below = region_at(p, p->stack_top - 1);

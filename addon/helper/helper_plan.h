@@ -3,6 +3,7 @@
 #define HELPER_PLAN_H
 
 #include "sn_abi.h"
+#include "sn_solo5.h"
 #include "helper_diag.h"
 #include "helper_sys.h"
 

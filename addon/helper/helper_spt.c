@@ -1,8 +1,10 @@
-/* helper_spt.c: spt target: map guest memory, apply permissions, build the wait fd, install seccomp, jump. */
+/* helper_spt.c: spt target: map guest memory, apply permissions, set up the guest's fds, drop privileges, confine, jump. */
 #include "helper_spt.h"
 
 #include "helper_diag.h"
+#include "helper_guard.h"
 #include "helper_setup.h"
+#include "helper_solo5.h"
 
 /* SN_PROT_* were chosen equal to the kernel's PROT_* bits so regions map 1:1. */
 _Static_assert(SN_PROT_R == H_PROT_READ && SN_PROT_W == H_PROT_WRITE && SN_PROT_X == H_PROT_EXEC,
@@ -40,7 +42,11 @@ void spt_run(const struct sn_plan *p, const struct h_sock_filter *bpf)
 {
     setup_check_memfd(p);
     map_memory(p);
-    setup_wait_fd(p);
+    if (p->flags & SN_PLAN_F_SOLO5)
+        solo5_setup_fds(p);
+    else
+        setup_wait_fd(p);
+    guard_drop_privileges(p);
     /* The last two syscalls: nothing may run unconfined after the filter's set-up. */
     setup_confine(p, bpf);
     helper_jump(p->entry, p->stack_top, p->bootinfo);

@@ -26,6 +26,12 @@
 #define SYS_dup3 292
 #define SYS_seccomp 317
 #define SYS_close_range 436
+#define SYS_getppid 110
+#define SYS_setgroups 116
+#define SYS_setresuid 117
+#define SYS_setresgid 119
+#define SYS_capset 126
+#define SYS_timerfd_create 283
 
 #define H_PROT_READ 1
 #define H_PROT_WRITE 2
@@ -35,11 +41,34 @@
 
 #define H_O_CLOEXEC 02000000
 #define H_F_GETFD 1
+#define H_F_GETFL 3
+#define H_F_SETFL 4
+#define H_O_NONBLOCK 04000
 #define H_EPOLL_CLOEXEC H_O_CLOEXEC
 #define H_EPOLL_CTL_ADD 1
 #define H_EPOLLIN 0x001
 
 #define H_PR_SET_NO_NEW_PRIVS 38
+#define H_PR_SET_PDEATHSIG 1
+#define H_PR_CAPBSET_DROP 24
+#define H_PR_CAP_AMBIENT 47
+#define H_PR_CAP_AMBIENT_CLEAR_ALL 4
+#define H_SIGKILL 9
+
+#define H_CLOCK_MONOTONIC 1
+#define H_TFD_NONBLOCK 04000
+
+/* capset(2) with _LINUX_CAPABILITY_VERSION_3: a header and two 32-bit words per set. */
+#define H_CAP_VERSION_3 0x20080522U
+struct h_cap_header {
+    uint32_t version;
+    int pid;
+};
+struct h_cap_data {
+    uint32_t effective;
+    uint32_t permitted;
+    uint32_t inheritable;
+};
 #define H_SECCOMP_SET_MODE_FILTER 1
 
 /* The kernel's struct epoll_event is packed on x86-64 (12 bytes). */
@@ -143,6 +172,11 @@ static inline long h_fcntl(int fd, int cmd)
     return h_syscall3(SYS_fcntl, fd, cmd, 0);
 }
 
+static inline long h_fcntl3(int fd, int cmd, long arg)
+{
+    return h_syscall3(SYS_fcntl, fd, cmd, arg);
+}
+
 static inline long h_epoll_create1(int flags)
 {
     return h_syscall3(SYS_epoll_create1, flags, 0, 0);
@@ -161,6 +195,41 @@ static inline long h_dup3(int oldfd, int newfd, int flags)
 static inline long h_prctl(int op, long arg2)
 {
     return h_syscall6(SYS_prctl, op, arg2, 0, 0, 0, 0);
+}
+
+static inline long h_prctl5(int op, long a2, long a3, long a4, long a5)
+{
+    return h_syscall6(SYS_prctl, op, a2, a3, a4, a5, 0);
+}
+
+static inline long h_getppid(void)
+{
+    return h_syscall3(SYS_getppid, 0, 0, 0);
+}
+
+static inline long h_setgroups_none(void)
+{
+    return h_syscall3(SYS_setgroups, 0, 0, 0);
+}
+
+static inline long h_setresuid(uint32_t id)
+{
+    return h_syscall3(SYS_setresuid, id, id, id);
+}
+
+static inline long h_setresgid(uint32_t id)
+{
+    return h_syscall3(SYS_setresgid, id, id, id);
+}
+
+static inline long h_capset(struct h_cap_header *hdr, const struct h_cap_data *data)
+{
+    return h_syscall3(SYS_capset, (long)hdr, (long)data, 0);
+}
+
+static inline long h_timerfd_create(int clock, int flags)
+{
+    return h_syscall3(SYS_timerfd_create, clock, flags, 0);
 }
 
 static inline long h_seccomp(unsigned op, unsigned flags, const void *args)

@@ -18,12 +18,13 @@ interface DeviceOption {
   apply(name: string, value: string, acc: Devices): void;
 }
 
+/* Keyed by user-given device names, so Maps: `--block:constructor=...` is just a device named constructor. */
 interface Devices {
-  block: Record<string, BlockAttach>;
-  net: Record<string, NetAttach>;
-  sectorSizes: Record<string, number>;
-  macs: Record<string, string>;
-  pcaps: Record<string, string>;
+  block: Map<string, BlockAttach>;
+  net: Map<string, NetAttach>;
+  sectorSizes: Map<string, number>;
+  macs: Map<string, string>;
+  pcaps: Map<string, string>;
 }
 
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
@@ -33,7 +34,7 @@ const deviceOptions: DeviceOption[] = [
     key: 'net',
     usage: '--net:NAME=IFACE | @FD   attach net device NAME to tap IFACE (or an open tap fd)',
     apply(name, value, acc) {
-      acc.net[name] = { iface: value };
+      acc.net.set(name, { iface: value });
     },
   },
   {
@@ -41,21 +42,21 @@ const deviceOptions: DeviceOption[] = [
     usage: '--net-mac:NAME=HWADDR    MAC address of net device NAME (default: generated)',
     apply(name, value, acc) {
       if (!MAC_RE.test(value)) throw new UsageError(`--net-mac:${name}: '${value}' is not a MAC address like 02:00:00:00:00:01`);
-      acc.macs[name] = value.toLowerCase();
+      acc.macs.set(name, value.toLowerCase());
     },
   },
   {
     key: 'net-pcap',
     usage: '--net-pcap:NAME=FILE     capture every frame of net device NAME to a pcap file',
     apply(name, value, acc) {
-      acc.pcaps[name] = value;
+      acc.pcaps.set(name, value);
     },
   },
   {
     key: 'block',
     usage: '--block:NAME=PATH        attach block device NAME to the raw image at PATH',
     apply(name, value, acc) {
-      acc.block[name] = { path: value };
+      acc.block.set(name, { path: value });
     },
   },
   {
@@ -63,7 +64,7 @@ const deviceOptions: DeviceOption[] = [
     usage: '--block-sector-size:NAME=N  block size of device NAME in bytes (power of two >= 512; default 512)',
     apply(name, value, acc) {
       if (!/^[0-9]+$/.test(value)) throw new UsageError(`--block-sector-size:${name}: '${value}' is not a number`);
-      acc.sectorSizes[name] = Number(value);
+      acc.sectorSizes.set(name, Number(value));
     },
   },
 ];
@@ -78,6 +79,7 @@ export function usage(tool: string, target: Target): string {
     '',
     'Core options:',
     '  --mem=MB                 guest memory in MiB (default 512)',
+    '  --user=NAME|UID[:GID]    run as root: the guest drops to this user (default nobody)',
     '  --log-level=LEVEL        tender log level: trace, debug, info, warn (default), error, silent',
     '  --log-format=FORMAT      pretty (default on a terminal) or json',
     '  --help                   print this help and exit',
@@ -101,7 +103,8 @@ export function usage(tool: string, target: Target): string {
 
 /** Parse argv (without node and script). Throws UsageError with a one-line reason. */
 export function parseTenderArgs(argv: readonly string[], target: Target): TenderArgs {
-  const devices: Devices = { block: {}, net: {}, sectorSizes: {}, macs: {}, pcaps: {} };
+  const devices: Devices = { block: new Map(), net: new Map(), sectorSizes: new Map(), macs: new Map(), pcaps: new Map() };
+  let user: string | undefined;
   let memMB: number | undefined;
   let logLevel: LogLevel = 'warn';
   let logFormat: 'pretty' | 'json' | undefined;
@@ -121,6 +124,11 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
     if (key === 'mem') {
       if (value === undefined || !/^[0-9]+$/.test(value)) throw new UsageError(`--mem: '${value ?? ''}' is not a size in MiB`);
       memMB = Number(value);
+      continue;
+    }
+    if (key === 'user') {
+      if (value === undefined || value === '') throw new UsageError("--user: a user name, UID or UID:GID is required (--user=nobody)");
+      user = value;
       continue;
     }
     if (key === 'log-level') {
@@ -143,18 +151,18 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
   }
   if (i >= argv.length) throw new UsageError('missing KERNEL (see --help)');
   const kernel = argv[i];
-  for (const [name, size] of Object.entries(devices.sectorSizes)) {
-    const b = devices.block[name];
+  for (const [name, size] of devices.sectorSizes) {
+    const b = devices.block.get(name);
     if (!b) throw new UsageError(`--block-sector-size:${name}: no --block:${name}=PATH to apply it to`);
     b.sectorSize = size;
   }
-  for (const [name, mac] of Object.entries(devices.macs)) {
-    const n = devices.net[name];
+  for (const [name, mac] of devices.macs) {
+    const n = devices.net.get(name);
     if (!n) throw new UsageError(`--net-mac:${name}: no --net:${name}=IFACE to apply it to`);
     n.mac = mac;
   }
-  for (const [name, file] of Object.entries(devices.pcaps)) {
-    const n = devices.net[name];
+  for (const [name, file] of devices.pcaps) {
+    const n = devices.net.get(name);
     if (!n) throw new UsageError(`--net-pcap:${name}: no --net:${name}=IFACE to apply it to`);
     n.pcap = file;
   }
@@ -163,6 +171,6 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
     version: false,
     logLevel,
     logFormat,
-    launch: { kernel, args: argv.slice(i + 1), memMB, target, console: 'inherit', block: devices.block, net: devices.net },
+    launch: { kernel, args: argv.slice(i + 1), memMB, target, console: 'inherit', block: devices.block, net: devices.net, user },
   };
 }

@@ -1,4 +1,5 @@
-// tender.ts: main() of the solo5-spt (and later solo5-hvt) CLI: parse, launch, map the exit.
+// tender.ts: main() of the solo5-spt and solo5-hvt CLIs: parse, launch, map the exit.
+import os from 'node:os';
 import { isSolo5Error } from '../errors';
 import { createLog } from '../log';
 import { describeExit } from '../tender/exit';
@@ -7,9 +8,27 @@ import type { Target } from '../tender/options';
 import { version } from '../version';
 import { parseTenderArgs, usage } from './tender-args';
 
-/** Run the tender CLI; returns the process exit status. Never throws for user errors. */
-export async function main(argv: readonly string[], target: Target): Promise<number> {
-  const tool = `solo5-${target}`;
+/** The ABI versions each tender runs, one `ABI version N` line each (orchestrators read them). */
+export const ABI_VERSIONS: Readonly<Record<Target, readonly number[]>> = {
+  // Solo5's spt ABI 1 (Solo5 0.6-0.7) and 2 (0.8 on), and the ring ABI (include/sn_abi.h).
+  spt: [1, 2, 1001],
+  hvt: [1001],
+};
+
+/** Signals that end the CLI: the guest is killed first, then the CLI exits 128+N like a shell would. */
+const ENDING_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGTERM'];
+
+/** `PROG tender, version X` and one `ABI version N` line per ABI, as upstream's tenders print it. */
+export function versionText(tool: string, target: Target): string {
+  return [`${tool} tender, version ${version()}`, ...ABI_VERSIONS[target].map((v) => `ABI version ${v}`)].join('\n');
+}
+
+/**
+ * Run the tender CLI; returns the process exit status. Never throws for user
+ * errors. `program` is the name it was run as (for --version and messages).
+ */
+export async function main(argv: readonly string[], target: Target, program?: string): Promise<number> {
+  const tool = program?.replace(/\.js$/, '') || `solo5-${target}`;
   try {
     const args = parseTenderArgs(argv, target);
     if (args.help) {
@@ -17,7 +36,7 @@ export async function main(argv: readonly string[], target: Target): Promise<num
       return 0;
     }
     if (args.version) {
-      process.stdout.write(`${tool} ${version()}\n`);
+      process.stdout.write(`${versionText(tool, target)}\n`);
       return 0;
     }
     const log = createLog({
@@ -25,10 +44,18 @@ export async function main(argv: readonly string[], target: Target): Promise<num
       format: args.logFormat ?? 'auto',
     }).child({ tender: tool });
     const guest = await launch(args.launch, log);
-    const stop = (sig: NodeJS.Signals) => () => guest.kill(sig);
-    process.once('SIGINT', stop('SIGINT'));
-    process.once('SIGTERM', stop('SIGTERM'));
+    let endedBy: NodeJS.Signals | undefined;
+    const onSignal = (sig: NodeJS.Signals) => {
+      endedBy ??= sig;
+      guest.kill('SIGKILL');
+    };
+    for (const sig of ENDING_SIGNALS) process.on(sig, onSignal);
     const exit = await guest.exited;
+    for (const sig of ENDING_SIGNALS) process.off(sig, onSignal);
+    if (endedBy !== undefined) {
+      process.stderr.write(`${tool}: ${endedBy}: guest killed\n`);
+      return 128 + (os.constants.signals[endedBy] ?? 0);
+    }
     const line = describeExit(exit);
     if (line !== undefined) process.stderr.write(`${tool}: ${line}\n`);
     return exit.status;

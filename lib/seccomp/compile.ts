@@ -2,7 +2,7 @@
 
 import { UsageError } from '../errors';
 import { Assembler, type Label } from './assemble';
-import { ALU_AND_K, encodeProgram, JMP_JEQ_K, JMP_JGE_K, LD_W_ABS, RET_K } from './bpf';
+import { ALU_AND_K, encodeProgram, JMP_JEQ_K, JMP_JGE_K, JMP_JGT_K, LD_W_ABS, RET_K } from './bpf';
 import type { ArgCondition, ArgValue, Policy, Rule } from './policy';
 import {
   AUDIT_ARCH_X86_64,
@@ -80,8 +80,10 @@ function checkRule(policy: Policy, rule: Rule, i: number): void {
       const mask = toU64(policy, at, c.mask);
       const value = toU64(policy, at, c.value);
       if ((value & ~mask) !== 0n) throw policyError(policy, at, 'value has bits outside mask, it could never match');
+    } else if (c.op === 'le') {
+      toU64(policy, at, c.value);
     } else {
-      throw policyError(policy, at, `op ${String((c as { op: unknown }).op)} is not 'in' or 'masked'`);
+      throw policyError(policy, at, `op ${String((c as { op: unknown }).op)} is not 'in', 'masked' or 'le'`);
     }
   });
 }
@@ -149,7 +151,27 @@ class PolicyCompiler {
 
   private condition(c: ArgCondition, ok: Label, fail: Label): void {
     if (c.op === 'in') this.argIn(c.index, c.values, ok, fail);
-    else this.argMasked(c.index, c.mask, c.value, ok, fail);
+    else if (c.op === 'masked') this.argMasked(c.index, c.mask, c.value, ok, fail);
+    else this.argLe(c.index, c.value, ok, fail);
+  }
+
+  /**
+   * Unsigned 64-bit arg <= value from two 32-bit words: a high word above
+   * value's fails, one below passes whatever the low word, an equal one
+   * leaves the decision to the low word. BPF's jumps compare unsigned.
+   */
+  private argLe(index: number, valueV: ArgValue, ok: Label, fail: Label): void {
+    const { asm, policy } = this;
+    const value = toU64(policy, 'args', valueV);
+    const notAbove = this.fresh('le-high-not-above');
+    const lowWord = this.fresh('le-low-word');
+    asm.stmt(LD_W_ABS, argWord(index, true));
+    asm.jump(JMP_JGT_K, hi32(value), fail, notAbove);
+    asm.bind(notAbove);
+    asm.jump(JMP_JEQ_K, hi32(value), lowWord, ok);
+    asm.bind(lowWord);
+    asm.stmt(LD_W_ABS, argWord(index, false));
+    asm.jump(JMP_JGT_K, lo32(value), fail, ok);
   }
 
   /** Values sharing a high word share its load and compare (usually all of them: high = 0). */

@@ -14,6 +14,7 @@ export {
   type ArgCondition,
   type ArgIn,
   type ArgIndex,
+  type ArgLe,
   type ArgMasked,
   type ArgValue,
   type Policy,
@@ -21,6 +22,7 @@ export {
   type SptGuestPolicyOptions,
 } from './policy';
 export * from './syscalls';
+export { compileSolo5GuestPolicy, solo5GuestPolicy, type Solo5BlockFd, type Solo5GuestPolicyOptions } from './solo5';
 
 /*
  * The spt program is compiled on every guest launch, and its only input is

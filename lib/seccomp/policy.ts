@@ -29,7 +29,14 @@ export interface ArgMasked {
   value: ArgValue;
 }
 
-export type ArgCondition = ArgIn | ArgMasked;
+/** The whole 64-bit argument, read as unsigned, is at most `value` (a block offset inside the capacity). */
+export interface ArgLe {
+  index: ArgIndex;
+  op: 'le';
+  value: ArgValue;
+}
+
+export type ArgCondition = ArgIn | ArgMasked | ArgLe;
 
 /**
  * One allowed call. Every condition must hold (AND); several rules for the
@@ -63,6 +70,7 @@ export interface SptGuestPolicyOptions {
 
 /** Check the doorbell list; they are the only fds beyond console and wait the guest may touch. */
 export function checkDoorbellFds(fds: readonly number[]): void {
+  if (fds.length % 2 !== 0) throw new UsageError(`seccomp spt-guest: doorbellFds has ${fds.length} entries, not (to tender, to guest) pairs`);
   const seen = new Set<number>();
   for (const fd of fds) {
     if (!Number.isSafeInteger(fd) || fd < SN_FD_DOORBELL0 || fd > 0x7fffffff) {
@@ -87,19 +95,27 @@ export function sptGuestPolicy(opts: SptGuestPolicyOptions): Policy {
       why: 'console output (solo5_console_write) goes to the tender on fd 1',
     },
   ];
-  if (opts.doorbellFds.length > 0) {
-    rules.push(
-      {
-        syscall: 'write',
-        args: [{ index: 0, op: 'in', values: opts.doorbellFds }],
-        why: 'ring the tender: an eventfd write on a device doorbell after queueing ring entries',
-      },
-      {
-        syscall: 'read',
-        args: [{ index: 0, op: 'in', values: opts.doorbellFds }],
-        why: 'drain the guest side of a doorbell eventfd after the tender rang it',
-      },
-    );
+  /*
+   * Doorbells come in (to tender, to guest) pairs (SN_DOORBELL_TO_* in
+   * include/sn_abi.h), and each is used one way only. The size of a write is
+   * not constrained: the kernel refuses an eventfd write of anything but 8
+   * bytes with EINVAL, which hurts only the guest that made it.
+   */
+  const toTender = opts.doorbellFds.filter((_, i) => i % 2 === 0);
+  const toGuest = opts.doorbellFds.filter((_, i) => i % 2 === 1);
+  if (toTender.length > 0) {
+    rules.push({
+      syscall: 'write',
+      args: [{ index: 0, op: 'in', values: toTender }],
+      why: 'ring the tender: an eventfd write on a doorbell to the tender after queueing ring entries',
+    });
+  }
+  if (toGuest.length > 0) {
+    rules.push({
+      syscall: 'read',
+      args: [{ index: 0, op: 'in', values: toGuest }],
+      why: 'drain a doorbell to the guest after the tender rang it',
+    });
   }
   rules.push(
     {

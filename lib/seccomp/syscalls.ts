@@ -16,6 +16,8 @@ export const SYSCALLS = {
   mprotect: 10,
   munmap: 11,
   ioctl: 16,
+  pread64: 17,
+  pwrite64: 18,
   nanosleep: 35,
   getpid: 39,
   socket: 41,
@@ -33,6 +35,7 @@ export const SYSCALLS = {
   openat: 257,
   ppoll: 271,
   epoll_pwait: 281,
+  timerfd_settime: 286,
   getrandom: 318,
   epoll_pwait2: 441,
 } as const;

@@ -1,5 +1,6 @@
 // devices.ts: match the devices a manifest declares with the ones attached, and open their backends.
 import fs from 'node:fs';
+import * as abi from '../abi';
 import type { LoadedElf } from '../elf';
 import { DeviceError, UsageError } from '../errors';
 import type { TenderLog } from '../log';
@@ -11,15 +12,36 @@ import type { CheckedOptions } from './options';
 export interface Attachment {
   block?: { capacity: bigint; blockSize: number };
   net?: { mac: Buffer; mtu: number };
+  /** Solo5 ABI: the fd the guest holds for the device (SN_FD_DEV0 + its place in guestFds). */
+  hostfd?: number;
+}
+
+/** A host fd a Solo5-ABI guest holds for one device (upstream's `hostfd`). */
+export interface GuestFd {
+  /** Manifest index (entry 0 is the reserved one). */
+  index: number;
+  fd: number;
+  kind: 'block' | 'net';
+  block?: { blockSize: number; capacity: bigint };
 }
 
 export interface AttachedDevices {
   attach: Map<string, Attachment>;
-  /** What the native broker needs to serve each device (empty: no rings). */
+  /** What the native broker needs to serve each device (empty: no broker). */
   configs: DeviceConfig[];
-  /** Release host resources (image and tap file descriptors, pcap files). Idempotent. */
+  /** Solo5 ABI: every device's fd for the guest, in manifest order (empty for the ring ABI). */
+  guestFds: GuestFd[];
+  /** Release host resources (image and tap file descriptors, pcap files, socket ends). Idempotent. */
   close(): void;
+  /**
+   * Once the guest holds its own copies: close the tender's copies of the fds
+   * only the guest uses (Solo5 ABI), so that the guest's exit closes them.
+   */
+  closeGuestFds(): void;
 }
+
+/** How the guest reaches its devices: through rings the broker serves, or on host fds (Solo5's ABI). */
+export type DeviceAbi = 'ring' | 'solo5';
 
 export const MIN_SECTOR_SIZE = 512;
 /** The manifest's block_size field is 16 bits wide. */
@@ -29,10 +51,11 @@ export const MAX_SECTOR_SIZE = 32768;
  * Every device the manifest declares must be attached, and every attached name
  * must be declared with the matching type; otherwise refuse, naming them all.
  */
-export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderLog): AttachedDevices {
+export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderLog, deviceAbi: DeviceAbi = 'ring'): AttachedDevices {
   checkNames(elf, opts);
   const attach = new Map<string, Attachment>();
   const configs: DeviceConfig[] = [];
+  const guestFds: GuestFd[] = [];
   const fds: number[] = [];
   const close = () => {
     for (const fd of fds.splice(0)) fs.closeSync(fd);
@@ -41,14 +64,21 @@ export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderL
     elf.manifest.devices.forEach((d, i) => {
       const index = i + 1; // entry 0 of the MFT1 note is the reserved one
       if (d.type === 'BLOCK_BASIC') {
-        const b = opts.block[d.name];
+        const b = opts.block.get(d.name)!;
         const img = openBlockImage(d.name, b.path, b.sectorSize ?? MIN_SECTOR_SIZE);
         fds.push(img.fd);
-        attach.set(d.name, { block: { capacity: img.capacity, blockSize: img.blockSize } });
-        configs.push({ index, name: d.name, kind: 'block', fd: img.fd, capacity: Number(img.capacity), blockSize: img.blockSize });
+        const block = { capacity: img.capacity, blockSize: img.blockSize };
+        // Solo5 ABI: the guest does its own pread64/pwrite64 on the image, as under upstream's tender.
+        if (deviceAbi === 'solo5') {
+          attach.set(d.name, { block, hostfd: abi.SN_FD_DEV0 + guestFds.length });
+          guestFds.push({ index, fd: img.fd, kind: 'block', block });
+        } else {
+          attach.set(d.name, { block });
+          configs.push({ index, name: d.name, kind: 'block', fd: img.fd, capacity: Number(img.capacity), blockSize: img.blockSize });
+        }
         log.debug({ device: d.name, path: b.path, capacity: Number(img.capacity), blockSize: img.blockSize }, 'block device attached');
       } else {
-        const n = opts.net[d.name];
+        const n = opts.net.get(d.name)!;
         const mac = n.mac !== undefined ? parseMac(n.mac) : randomMac();
         const backend = openNetBackend(d.name, n.iface, n.switch, fds);
         let pcapFd: number | undefined;
@@ -60,8 +90,20 @@ export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderL
           }
           fds.push(pcapFd);
         }
-        attach.set(d.name, { net: { mac, mtu: backend.mtu } });
-        configs.push({ index, name: d.name, kind: 'net', mtu: backend.mtu, mac, backend: backend.config, pcapFd });
+        const net = { mac, mtu: backend.mtu };
+        attach.set(d.name, deviceAbi === 'solo5' ? { net, hostfd: abi.SN_FD_DEV0 + guestFds.length } : { net });
+        const config: DeviceConfig = { index, name: d.name, kind: 'net', mtu: backend.mtu, mac, backend: backend.config, pcapFd };
+        if (deviceAbi === 'solo5' && backend.config.type === 'tap' && pcapFd === undefined) {
+          // A plain tap is handed over: one frame per read/write, as upstream's tender does it.
+          guestFds.push({ index, fd: backend.config.fd, kind: 'net' });
+        } else if (deviceAbi === 'solo5') {
+          const [tenderEnd, guestEnd] = seqpacketPair(d.name);
+          fds.push(tenderEnd, guestEnd);
+          guestFds.push({ index, fd: guestEnd, kind: 'net' });
+          configs.push({ ...config, guestSocketFd: tenderEnd });
+        } else {
+          configs.push(config);
+        }
         log.debug({ device: d.name, mtu: backend.mtu, backend: backend.config.type }, 'net device attached');
       }
     });
@@ -69,19 +111,41 @@ export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderL
     close();
     throw e;
   }
-  return { attach, configs, close };
+  const closeGuestFds = () => {
+    for (const g of guestFds) {
+      const i = fds.indexOf(g.fd);
+      // An inherited tap (@FD) is not the tender's to close.
+      if (i < 0) continue;
+      fds.splice(i, 1);
+      fs.closeSync(g.fd);
+    }
+  };
+  return { attach, configs, guestFds, close, closeGuestFds };
+}
+
+/**
+ * The socket a Solo5-ABI guest reads and writes frames on, whose other end
+ * the broker serves; with it every brokered backend (switch, pcap, endpoints)
+ * works for such guests.
+ */
+function seqpacketPair(name: string): [number, number] {
+  try {
+    return native().socketpairSeqpacket();
+  } catch (e) {
+    throw new DeviceError(`net device '${name}': ${(e as Error).message}`);
+  }
 }
 
 function checkNames(elf: LoadedElf, opts: CheckedOptions): void {
   const declared = new Map(elf.manifest.devices.map((d) => [d.name, d.type]));
   const problems: string[] = [];
   const missing = elf.manifest.devices
-    .filter((d) => (d.type === 'BLOCK_BASIC' ? !(d.name in opts.block) : !(d.name in opts.net)))
+    .filter((d) => (d.type === 'BLOCK_BASIC' ? !opts.block.has(d.name) : !opts.net.has(d.name)))
     .map((d) => `${d.name} (${d.type === 'BLOCK_BASIC' ? `--block:${d.name}=PATH` : `--net:${d.name}=IFACE`})`);
   if (missing.length) problems.push(`not attached: ${missing.join(', ')}`);
   const undeclared = [
-    ...Object.keys(opts.block).filter((n) => declared.get(n) !== 'BLOCK_BASIC').map((n) => `--block:${n}`),
-    ...Object.keys(opts.net).filter((n) => declared.get(n) !== 'NET_BASIC').map((n) => `--net:${n}`),
+    ...[...opts.block.keys()].filter((n) => declared.get(n) !== 'BLOCK_BASIC').map((n) => `--block:${n}`),
+    ...[...opts.net.keys()].filter((n) => declared.get(n) !== 'NET_BASIC').map((n) => `--net:${n}`),
   ];
   if (undeclared.length) problems.push(`attached but not declared as that type in the manifest: ${undeclared.join(', ')}`);
   if (problems.length) throw new UsageError(`${elf.file}: devices do not match its manifest: ${problems.join('; ')}`);

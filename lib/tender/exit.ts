@@ -28,11 +28,16 @@ const signalReasons: Partial<Record<NodeJS.Signals, string>> = {
 export function classifyExit(code: number | null, signal: NodeJS.Signals | null, diag: string, violation?: string): GuestExit {
   const line = diag.split('\n').find((l) => l.trim() !== '');
   if (line !== undefined) return { kind: 'error', status: 1, error: line.trim() };
+  if (violation !== undefined) {
+    /*
+     * The tender kills a guest that breaks the device protocol. One that broke
+     * it and exited before the tender noticed (the rings are read once more
+     * after the exit) ends the same way, whatever status it chose.
+     */
+    return { kind: 'signal', status: 128 + os.constants.signals.SIGKILL, signal: 'SIGKILL', reason: `killed by the tender: ${violation}`, violation };
+  }
   if (signal !== null) {
     const num = os.constants.signals[signal] ?? 0;
-    if (violation !== undefined) {
-      return { kind: 'signal', status: 128 + num, signal, reason: `killed by the tender: ${violation}`, violation };
-    }
     return { kind: 'signal', status: 128 + num, signal, reason: signalReasons[signal] ?? signal };
   }
   const status = (code ?? 1) & 0xff;

@@ -5,17 +5,6 @@ import { HostError } from '../errors';
 /** Where KVM lives on every Linux host. */
 export const KVM_DEVICE = '/dev/kvm';
 
-/*
- * Tests point this at a path that does not exist to exercise the error path
- * on hosts that have KVM; it is not a user setting and not documented as one.
- */
-const TEST_DEVICE_ENV = 'SOLO5_KVM_DEVICE';
-
-/** The KVM device path this process uses. */
-export function kvmDevicePath(): string {
-  return process.env[TEST_DEVICE_ENV] || KVM_DEVICE;
-}
-
 /** One line that says what is wrong with the KVM device and what to do about it. */
 export function kvmOpenError(dev: string, code: string | undefined): HostError {
   switch (code) {
@@ -36,8 +25,7 @@ export function kvmOpenError(dev: string, code: string | undefined): HostError {
  * Open the KVM device for the helper (it receives the fd, so it never opens
  * a file itself). Throws HostError with a one-line reason when it cannot.
  */
-export function openKvm(): number {
-  const dev = kvmDevicePath();
+export function openKvm(dev: string = KVM_DEVICE): number {
   try {
     // libuv opens every file close-on-exec; the spawn hands this fd over explicitly.
     return fs.openSync(dev, fs.constants.O_RDWR);

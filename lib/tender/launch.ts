@@ -1,23 +1,29 @@
-// launch.ts: start one unikernel: build its memory image, spawn the helper, watch it end.
+// launch.ts: start one unikernel of either ABI: build its memory image, spawn the helper, watch it end.
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import * as abi from '../abi';
 import { loadElf, type LoadedElf } from '../elf';
-import { UsageError } from '../errors';
+import { HostError, isSolo5Error, UsageError } from '../errors';
 import { silentLog, type TenderLog } from '../log';
 import { encodeMftForGuest } from '../manifest/note';
 import { native, type BrokerEvent, type BrokerHandle } from '../native';
 import { compileSptGuestPolicy } from '../seccomp';
 import { compileHvtHelperPolicy } from '../seccomp/hvt';
 import { attachDevices, type AttachedDevices } from './devices';
-import { openKvm } from './hvt';
 import { classifyExit, type GuestExit } from './exit';
+import { openKvm } from './hvt';
+import type { GuestAbi } from '../elf/abi';
 import { checkOptions, type CheckedOptions, type LaunchOptions } from './options';
-import { encodeBootinfo, encodePlan, regionsFromSegments } from './plan';
+import { encodeBootinfo, encodePlan, regionsFromSegments, type PlanInput } from './plan';
+import { solo5DevEpoll, solo5Policy, writeSolo5Image } from './solo5';
 import { spawnHelperProcess, type HelperProcess } from './spawn';
 
-/** The guest's stack sits at the top of its memory; keep at least this much above the image. */
-const MIN_FREE_ABOVE_IMAGE = 1024 * 1024;
+/**
+ * Room a ring-ABI guest needs above its image and ring area: the bindings'
+ * 1 MiB stack (SN_STACK_SIZE in guest/bindings/common/bindings.h) less what
+ * a small guest never touches. With it `--mem=2` runs hello, blk and net.
+ */
+const MIN_FREE_ABOVE_IMAGE = 512 * 1024;
 
 /** A running unikernel. */
 export interface Guest {
@@ -34,55 +40,113 @@ export interface Guest {
 }
 
 /**
+ * Everything launch() acquires, released in one place whichever step fails:
+ * fds the tender opened (memory, plan, KVM), the devices' fds and the broker.
+ */
+class Held {
+  readonly fds: number[] = [];
+  devices?: AttachedDevices;
+  broker?: BrokerHandle;
+  private released = false;
+
+  fd(fd: number): number {
+    this.fds.push(fd);
+    return fd;
+  }
+
+  /** The fds only the helper needs; the broker and devices live until the guest ends. */
+  closeFds(): void {
+    for (const fd of this.fds.splice(0)) fs.closeSync(fd);
+  }
+
+  release(): void {
+    this.closeFds();
+    if (this.released) return;
+    this.released = true;
+    this.broker?.stop();
+    this.devices?.close();
+  }
+}
+
+/** Any failure becomes a Solo5Error with a one-line message; tender bugs keep their own class. */
+function asSolo5Error(e: unknown, step: string): unknown {
+  if (isSolo5Error(e) || !(e instanceof Error)) return e;
+  if ((e as { code?: unknown }).code === 'ERINGS') return new UsageError(`mem: ${e.message}`);
+  if (e instanceof RangeError || e instanceof TypeError) return e;
+  return new HostError(`${step}: ${e.message}`);
+}
+
+/**
  * Launch a unikernel. Rejects with a Solo5Error (one-line message) when the ELF,
- * the options or the devices are wrong; once it resolves, every further outcome is
- * reported through `guest.exited`.
+ * the options or the devices are wrong, having released everything it took;
+ * once it resolves, every further outcome is reported through `guest.exited`.
  */
 export async function launch(options: LaunchOptions, log: TenderLog = silentLog): Promise<Guest> {
   const opts = checkOptions(options);
   const elf = loadElf(opts.kernel, { memSize: opts.memSize, tender: opts.target });
-  checkTarget(elf, opts);
-  const devices = attachDevices(elf, opts, log);
-  const glog = log.child({ guest: elf.file });
-  const memFd = native().memfdCreate('solo5-guest-mem', opts.memSize);
-  let planFd = -1;
-  let kvmFd = -1;
-  let broker: GuestBroker | undefined;
-  const cleanup = () => {
-    broker?.handle.stop();
-    devices.close();
-  };
+  const kind = elf.abi;
+  checkTarget(elf, opts, kind);
+  const held = new Held();
+  let step = 'attach devices';
+  let child: HelperProcess | undefined;
   try {
+    held.devices = attachDevices(elf, opts, log, kind.kind);
+    const devices = held.devices;
+    const glog = log.child({ guest: elf.file });
+    step = 'create guest memory';
+    const memFd = held.fd(native().memfdCreate('solo5-guest-mem', opts.memSize));
+    step = 'open the KVM device';
     // hvt: the helper gets the KVM device as the fd after the doorbells (include/sn_abi.h).
-    if (opts.target === 'hvt') kvmFd = openKvm();
+    const kvmFd = opts.target === 'hvt' ? held.fd(openKvm(opts.kvmDevice)) : -1;
     const violations: string[] = [];
     let onViolation: (message: string) => void = (m) => violations.push(m);
-    broker = createBroker(memFd, elf, opts, devices, glog, (m) => onViolation(m));
-    const rings = broker ? { addr: pageUp(elf.kernelEnd), size: broker.handle.ringsSize } : { addr: 0, size: 0 };
-    checkFits(elf, opts, rings.addr + rings.size);
-    writeImage(memFd, elf, opts, encodeMftForGuest(elf.manifest, devices.attach), rings);
-    const doorbells = broker ? broker.handle.doorbellFds : [];
-    const doorbellNumbers = doorbells.map((_, i) => abi.SN_FD_DOORBELL0 + i);
-    planFd = native().memfdCreate('solo5-guest-plan', 0);
-    const plan = encodePlan({
-      target: opts.target,
-      memSize: opts.memSize,
-      entry: elf.entry,
-      stackTop: opts.memSize,
-      bootinfo: abi.SN_BOOTINFO_ADDR,
-      regions: regionsFromSegments(elf.segments),
-      // spt: the guest's own policy; hvt: the helper's, installed after KVM set-up (the guest makes no syscalls).
-      bpf:
-        opts.target === 'hvt'
-          ? compileHvtHelperPolicy({ ndoorbells: doorbells.length })
-          : compileSptGuestPolicy({ doorbellFds: doorbellNumbers }),
-      ndoorbells: doorbells.length,
-    });
-    fs.writeSync(planFd, plan, 0, plan.length, 0);
-    const child = spawnHelperProcess(opts.console, [memFd, planFd, ...doorbells, ...(kvmFd >= 0 ? [kvmFd] : [])]);
-    broker?.handle.start();
-    glog.debug({ pid: child.pid, memMB: opts.memSize >> 20, devices: devices.configs.length }, 'guest started');
-    const guest = watch(child, glog, cleanup, violations, broker);
+    step = 'start the device broker';
+    const ringsAddr = kind.kind === 'ring' ? pageUp(elf.kernelEnd) : 0;
+    held.broker = createBroker(memFd, ringsAddr, elf, opts, devices, glog, (m) => onViolation(m), kind.kind === 'solo5');
+    const broker = held.broker;
+    step = 'write the guest image';
+    const mft = encodeMftForGuest(elf.manifest, devices.attach);
+    let fds: number[];
+    let plan: PlanInput;
+    const common = { target: opts.target, memSize: opts.memSize, entry: elf.entry, regions: regionsFromSegments(elf.segments), parentPid: process.pid, setid: opts.ids };
+    if (kind.kind === 'solo5') {
+      writeSolo5Image(memFd, elf, opts.memSize, mft, opts.cmdline);
+      fds = devices.guestFds.map((d) => d.fd);
+      plan = {
+        ...common,
+        stackTop: opts.memSize - abi.SN_SOLO5_STACK_GAP,
+        bootinfo: abi.SN_SOLO5_BOOT_INFO_BASE,
+        bpf: solo5Policy(devices.guestFds),
+        ndoorbells: 0,
+        solo5: { devEpoll: solo5DevEpoll(devices.guestFds) },
+      };
+    } else {
+      const rings = broker ? { addr: ringsAddr, size: broker.ringsSize } : { addr: 0, size: 0 };
+      checkFits(elf, opts, rings.addr + rings.size, rings.size);
+      writeImage(memFd, elf, opts, mft, rings);
+      fds = broker ? broker.doorbellFds : [];
+      const doorbellNumbers = fds.map((_, i) => abi.SN_FD_DOORBELL0 + i);
+      plan = {
+        ...common,
+        stackTop: opts.memSize,
+        bootinfo: abi.SN_BOOTINFO_ADDR,
+        // spt: the guest's own policy; hvt: the helper's, installed after KVM set-up (the guest makes no syscalls).
+        bpf: opts.target === 'hvt' ? compileHvtHelperPolicy({ ndoorbells: fds.length }) : compileSptGuestPolicy({ doorbellFds: doorbellNumbers }),
+        ndoorbells: fds.length,
+      };
+    }
+    step = 'write the load plan';
+    const planFd = held.fd(native().memfdCreate('solo5-guest-plan', 0));
+    const planBytes = encodePlan(plan);
+    fs.writeSync(planFd, planBytes, 0, planBytes.length, 0);
+    step = 'start the guest';
+    child = spawnHelperProcess(opts.console, [memFd, planFd, ...fds, ...(kvmFd >= 0 ? [kvmFd] : [])]);
+    step = 'start the device broker';
+    broker?.start();
+    held.closeFds();
+    devices.closeGuestFds();
+    glog.debug({ pid: child.pid, memMB: opts.memSize >> 20, abi: kind, devices: devices.configs.length }, 'guest started');
+    const guest = watch(child, glog, () => held.release(), violations, broker);
     onViolation = (m) => {
       violations.push(m);
       glog.error({ violation: m }, 'guest broke the device protocol; killing it');
@@ -91,55 +155,74 @@ export async function launch(options: LaunchOptions, log: TenderLog = silentLog)
     for (const m of violations.splice(0)) onViolation(m);
     return guest;
   } catch (e) {
-    cleanup();
-    throw e;
-  } finally {
-    fs.closeSync(memFd);
-    if (planFd >= 0) fs.closeSync(planFd);
-    if (kvmFd >= 0) fs.closeSync(kvmFd);
+    // A guest already spawned must not run on without its broker or its caller knowing of it.
+    if (child) {
+      child.kill('SIGKILL');
+      child.console?.destroy();
+      await child.exited;
+    }
+    held.release();
+    throw asSolo5Error(e, step);
   }
 }
 
-interface GuestBroker {
-  handle: BrokerHandle;
-}
+const pageUp = (x: number) => Math.ceil(x / abi.SN_PAGE_SIZE) * abi.SN_PAGE_SIZE;
 
-const pageUp = (x: number) => Math.ceil(x / 4096) * 4096;
-
-/** The native broker serving this guest's rings, or undefined when it has no devices. */
+/**
+ * The native broker serving this guest's devices, or undefined when none needs
+ * it. Ring ABI: the ring area goes right after the image and may take what
+ * memory leaves once the guest's own minimum is set aside (the broker shrinks
+ * the queues to fit); block reads never land in pages the guest cannot write.
+ * Solo5 ABI: no ring area, every brokered net device is a socket end.
+ */
 function createBroker(
   memFd: number,
+  ringsAddr: number,
   elf: LoadedElf,
   opts: CheckedOptions,
   devices: AttachedDevices,
   log: TenderLog,
   onViolation: (message: string) => void,
-): GuestBroker | undefined {
+  solo5: boolean,
+): BrokerHandle | undefined {
   if (devices.configs.length === 0) return undefined;
   const onEvent = (ev: BrokerEvent) => {
     if (ev.type === 'violation') onViolation(`device '${ev.device}': ${ev.message}`);
+    else if (ev.type === 'closed') log.debug({ device: ev.device }, ev.message);
     else log.warn({ device: ev.device }, ev.message);
   };
-  const handle = native().createGuestBroker(
-    { memFd, memSize: opts.memSize, ringsAddr: pageUp(elf.kernelEnd), entries: elf.manifest.devices.length + 1, devices: devices.configs },
-    onEvent,
-  );
-  return { handle };
-}
-
-function checkTarget(elf: LoadedElf, opts: CheckedOptions): void {
-  if (elf.abi.target !== opts.target) {
+  const entries = elf.manifest.devices.length + 1;
+  if (solo5) return native().createGuestBroker({ memFd, memSize: opts.memSize, ringsAddr: 0, solo5: true, entries, devices: devices.configs }, onEvent);
+  const ringsMax = Math.max(0, opts.memSize - ringsAddr - MIN_FREE_ABOVE_IMAGE);
+  const guestReadOnly = regionsFromSegments(elf.segments)
+    .filter((r) => (r.prot & abi.SN_PROT_W) === 0)
+    .map((r) => ({ addr: r.addr, len: r.len }));
+  try {
+    return native().createGuestBroker({ memFd, memSize: opts.memSize, ringsAddr, ringsMax, guestReadOnly, entries, devices: devices.configs }, onEvent);
+  } catch (e) {
+    const need = /need at least ([0-9]+) bytes/.exec((e as Error).message ?? '');
+    if ((e as { code?: unknown }).code !== 'ERINGS' || !need) throw e;
+    const mb = Math.ceil((ringsAddr + Number(need[1]) + MIN_FREE_ABOVE_IMAGE) / 1048576);
     throw new UsageError(
-      `${elf.file}: built for ${elf.abi.target}, but this tender runs ${opts.target} unikernels (use solo5-${elf.abi.target})`,
+      `mem: ${opts.memSize >> 20} MiB is too small for ${elf.file}: the rings of its ${devices.configs.length} device(s) need at least ${need[1]} bytes after the image (which ends at ${(ringsAddr / 1048576).toFixed(1)} MiB) and the guest ${MIN_FREE_ABOVE_IMAGE >> 10} KiB above them; use --mem=${mb} or more`,
     );
   }
-  checkFits(elf, opts, elf.kernelEnd);
 }
 
-function checkFits(elf: LoadedElf, opts: CheckedOptions, end: number): void {
+function checkTarget(elf: LoadedElf, opts: CheckedOptions, kind: GuestAbi): void {
+  if (kind.target !== opts.target) {
+    throw new UsageError(`${elf.file}: built for ${kind.target}, but this tender runs ${opts.target} unikernels (use solo5-${kind.target})`);
+  }
+  if (kind.kind === 'solo5' && opts.target !== 'spt') throw new UsageError(`${elf.file}: Solo5-ABI unikernels run on solo5-spt only`);
+  if (kind.kind === 'ring') checkFits(elf, opts, elf.kernelEnd, 0);
+}
+
+function checkFits(elf: LoadedElf, opts: CheckedOptions, end: number, ringsSize: number): void {
   if (end + MIN_FREE_ABOVE_IMAGE > opts.memSize) {
+    const need = Math.ceil((end + MIN_FREE_ABOVE_IMAGE) / 1048576);
+    const rings = ringsSize > 0 ? ` and its device rings (${Math.ceil(ringsSize / 1024)} KiB)` : '';
     throw new UsageError(
-      `mem: ${opts.memSize >> 20} MiB is too small for ${elf.file} (its image and rings end at ${(end / 1048576).toFixed(1)} MiB)`,
+      `mem: ${opts.memSize >> 20} MiB is too small for ${elf.file}: its image${rings} end at ${(end / 1048576).toFixed(1)} MiB and the guest needs ${MIN_FREE_ABOVE_IMAGE >> 10} KiB above them; use --mem=${need} or more`,
     );
   }
 }
@@ -173,13 +256,16 @@ function writeImage(fd: number, elf: LoadedElf, opts: CheckedOptions, mft: Buffe
   fs.writeSync(fd, boot, 0, boot.length, abi.SN_BOOTINFO_ADDR);
 }
 
-function watch(child: HelperProcess, log: TenderLog, cleanup: () => void, violations: string[], broker?: GuestBroker): Guest {
+function watch(child: HelperProcess, log: TenderLog, release: () => void, violations: string[], broker?: BrokerHandle): Guest {
   let ended = false;
   let finalCounters: Record<string, number> | undefined;
   const exited = child.exited.then(({ code, signal, diag }) => {
     ended = true;
-    finalCounters = broker?.handle.counters() ?? {};
-    cleanup();
+    // A violation written just before the exit is still in the rings: look once more (issue 8 item 7).
+    const late = broker?.drain();
+    if (late !== undefined && violations.length === 0) violations.push(late);
+    finalCounters = broker?.counters() ?? {};
+    release();
     const exit = classifyExit(code, signal, diag, violations[0]);
     log.debug({ exit, counters: finalCounters }, 'guest ended');
     return exit;
@@ -192,7 +278,7 @@ function watch(child: HelperProcess, log: TenderLog, cleanup: () => void, violat
       if (!ended) child.kill(signal);
     },
     counters() {
-      return finalCounters ?? broker?.handle.counters() ?? {};
+      return finalCounters ?? broker?.counters() ?? {};
     },
   };
 }

@@ -1,6 +1,8 @@
 // options.ts: the launch options of the TypeScript API, checked at the edge.
 import type { VirtualSwitch } from '../devices/switch';
 import { UsageError } from '../errors';
+import { KVM_DEVICE } from './hvt';
+import { guestIds, type GuestIds } from './user';
 
 export type Target = 'spt' | 'hvt';
 
@@ -37,8 +39,20 @@ export interface LaunchOptions {
    * 'inherit' (the tender's stdout, untouched) or an open file descriptor.
    */
   console?: 'pipe' | 'inherit' | number;
-  block?: Record<string, BlockAttach>;
-  net?: Record<string, NetAttach>;
+  /** Devices by manifest name; own properties only (a name like `constructor` is just a name). */
+  block?: Record<string, BlockAttach> | ReadonlyMap<string, BlockAttach>;
+  net?: Record<string, NetAttach> | ReadonlyMap<string, NetAttach>;
+  /**
+   * When the tender runs as root, the guest process drops to this user before
+   * it runs: a name from /etc/passwd, `UID` or `UID:GID` (default 'nobody'),
+   * with no supplementary groups and no capabilities. Refused when not root.
+   */
+  user?: string;
+  /**
+   * hvt: the KVM device to open (default /dev/kvm). Meant for tests that
+   * need a missing or unusable device; no environment variable changes it.
+   */
+  kvmDevice?: string;
 }
 
 export const DEFAULT_MEM_MB = 512;
@@ -51,8 +65,19 @@ export interface CheckedOptions {
   memSize: number;
   target: Target;
   console: 'pipe' | 'inherit' | number;
-  block: Record<string, BlockAttach>;
-  net: Record<string, NetAttach>;
+  block: Map<string, BlockAttach>;
+  net: Map<string, NetAttach>;
+  /** The ids the guest drops to, when the tender runs as root. */
+  ids?: GuestIds;
+  kvmDevice: string;
+}
+
+/** Own entries of a user-given record, or a Map's; never inherited properties. */
+function deviceMap<T>(what: string, v: Record<string, T> | ReadonlyMap<string, T> | undefined): Map<string, T> {
+  if (v === undefined) return new Map();
+  if (v instanceof Map) return new Map(v);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UsageError(`${what}: must be an object or a Map of devices by name`);
+  return new Map(Object.entries(v));
 }
 
 /** Validate API options (they may come from JavaScript callers with no types). */
@@ -73,13 +98,18 @@ export function checkOptions(o: LaunchOptions): CheckedOptions {
   if (!(consoleOpt === 'pipe' || consoleOpt === 'inherit' || (Number.isInteger(consoleOpt) && consoleOpt >= 0))) {
     throw new UsageError("console: must be 'pipe', 'inherit' or a file descriptor");
   }
+  if (o.user !== undefined && (typeof o.user !== 'string' || o.user === '')) throw new UsageError('user: must be a user name, UID or UID:GID');
+  const kvmDevice = o.kvmDevice ?? KVM_DEVICE;
+  if (typeof kvmDevice !== 'string' || kvmDevice === '') throw new UsageError('kvmDevice: must be a path');
   return {
     kernel: o.kernel,
     cmdline: args.join(' '),
     memSize: memMB * 1024 * 1024,
     target,
     console: consoleOpt,
-    block: { ...(o.block ?? {}) },
-    net: { ...(o.net ?? {}) },
+    block: deviceMap('block', o.block),
+    net: deviceMap('net', o.net),
+    ids: guestIds(o.user, process.geteuid?.() ?? -1),
+    kvmDevice,
   };
 }

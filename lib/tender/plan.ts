@@ -1,4 +1,4 @@
-// plan.ts: encodes the helper's load plan (struct sn_plan + BPF) and the guest's boot info (struct sn_bootinfo).
+// plan.ts: encodes the helper's load plan (struct sn_plan + BPF) and the ring-ABI guest's boot info (struct sn_bootinfo).
 import * as abi from '../abi';
 
 /** One range of guest memory with its final protection (SN_PROT_* bits). */
@@ -18,6 +18,15 @@ export interface PlanInput {
   /** Classic BPF program, 8 bytes per instruction. */
   bpf: Buffer;
   ndoorbells: number;
+  /** The tender's pid: the helper dies with it, and refuses to start if it is already gone. */
+  parentPid: number;
+  /** Drop to these ids and no capabilities before the guest runs (the tender runs as root). */
+  setid?: { uid: number; gid: number };
+  /**
+   * Solo5's spt ABI: one entry per device fd from SN_FD_DEV0, the manifest
+   * index that fd joins the guest's epoll set with, or 0 (block: not in it).
+   */
+  solo5?: { devEpoll: readonly number[] };
 }
 
 export interface BootinfoInput {
@@ -89,7 +98,17 @@ export function encodePlan(p: PlanInput): Buffer {
   buf.writeUInt32LE(p.regions.length, o.nregions);
   buf.writeUInt32LE(insns, o.bpf_len);
   buf.writeUInt32LE(u32('ndoorbells', p.ndoorbells), o.ndoorbells);
-  buf.writeUInt32LE(0, o.flags);
+  buf.writeUInt32LE((p.solo5 ? abi.SN_PLAN_F_SOLO5 : 0) | (p.setid ? abi.SN_PLAN_F_SETID : 0), o.flags);
+  buf.writeInt32LE(i32('parentPid', p.parentPid), o.parent_pid);
+  buf.writeUInt32LE(u32('uid', p.setid?.uid ?? 0), o.uid);
+  buf.writeUInt32LE(u32('gid', p.setid?.gid ?? 0), o.gid);
+  const devEpoll = p.solo5?.devEpoll ?? [];
+  if (devEpoll.length > abi.SN_MFT_MAX_ENTRIES - 1) throw new RangeError(`plan: ${devEpoll.length} device fds, at most ${abi.SN_MFT_MAX_ENTRIES - 1}`);
+  buf.writeUInt32LE(devEpoll.length, o.ndevfds);
+  devEpoll.forEach((index, i) => {
+    if (!Number.isInteger(index) || index < 0 || index >= abi.SN_MFT_MAX_ENTRIES) throw new RangeError(`plan: devEpoll[${i}] = ${index} names no manifest entry`);
+    buf.writeUInt8(index, o.dev_epoll + i);
+  });
   const r = abi.SN_PLAN_REGION.offsets;
   p.regions.forEach((region, i) => {
     const at = o.regions + i * abi.SN_PLAN_REGION.size;

@@ -70,6 +70,8 @@ export function basePlan(over: Partial<PlanInput> = {}): PlanInput {
     regions: [{ addr: TEXT, len: abi.SN_PAGE_SIZE, prot: RX }],
     bpf: ALLOW_ALL,
     ndoorbells: 0,
+    // The helper checks that its parent is this test process.
+    parentPid: process.pid,
     ...over,
   };
 }

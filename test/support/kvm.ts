@@ -1,13 +1,12 @@
 // kvm.ts: whether this host can run hvt guests, and why not, for tests that skip without KVM.
 import fs from 'node:fs';
-import { kvmDevicePath } from '../../lib/tender/hvt';
+import { KVM_DEVICE } from '../../lib/tender/hvt';
 import { app } from './paths';
 
 /** Why hvt guests cannot run here (a skip reason), or undefined when they can. */
 export function kvmUnavailable(): string | undefined {
   let fd: number;
-  // SOLO5_KVM_DEVICE (a test-only override the tender honours too) simulates a host without KVM.
-  const dev = kvmDevicePath();
+  const dev = KVM_DEVICE;
   try {
     fd = fs.openSync(dev, fs.constants.O_RDWR);
   } catch (e) {

@@ -1,20 +1,17 @@
-// broker_bench.cc: TEST SUPPORT ONLY: benchmark and hostile-guest loops that play the guest from inside the tender.
-#include <fcntl.h>
+// fake_bench.cc: TEST ONLY: benchmark loops that play the guest against a broker, and the direct-I/O floor.
 #include <napi.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
-#include <cstring>
 #include <thread>
 #include <vector>
 
-#include "broker_config.h"
-#include "broker_exports.h"
-#include "broker_fakeguest.h"
 #include "broker_shm.h"
+#include "fake_guest.h"
 
-namespace sn {
+namespace sntest {
+
+using sn::MonotonicNs;
 
 namespace {
 
@@ -25,17 +22,17 @@ Napi::Value Usage(Napi::Env env, const char *u) {
 
 double Seconds(uint64_t t0) { return static_cast<double>(MonotonicNs() - t0) / 1e9; }
 
-// debugBenchSwitch(a, aIndex, b, bIndex, frame, count): the JS thread is
-// guest A sending `count` copies of `frame`; a thread is guest B draining.
+// benchSwitch(a, aIndex, b, bIndex, frame, count): the JS thread is guest A
+// sending `count` copies of `frame`; a thread is guest B draining.
 Napi::Value BenchSwitch(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  const char *u = "debugBenchSwitch(a: BrokerHandle, aIndex: number, b: BrokerHandle, bIndex: number, frame: Buffer, count: number)";
+  const char *u = "benchSwitch(a: GuestMap, aIndex: number, b: GuestMap, bIndex: number, frame: Buffer, count: number)";
   uint64_t ai, bi, count;
-  std::shared_ptr<Guest> a = GuestOfHandle(info[0]), b = GuestOfHandle(info[2]);
+  GuestMem *a = GuestMemOf(info[0]), *b = GuestMemOf(info[2]);
   if (info.Length() != 6 || !a || !b || !IsUint(info[1], 1, 63, &ai) || !IsUint(info[3], 1, 63, &bi) ||
       !info[4].IsBuffer() || !IsUint(info[5], 1, 1ULL << 32, &count))
     return Usage(env, u);
-  FakeNet tx(a.get(), static_cast<uint32_t>(ai)), rx(b.get(), static_cast<uint32_t>(bi));
+  FakeNet tx(*a, static_cast<uint32_t>(ai)), rx(*b, static_cast<uint32_t>(bi));
   if (!tx.ok() || !rx.ok()) return Usage(env, u);
   Napi::Buffer<uint8_t> frame = info[4].As<Napi::Buffer<uint8_t>>();
   std::atomic<bool> sent_all{false};
@@ -58,18 +55,18 @@ Napi::Value BenchSwitch(const Napi::CallbackInfo &info) {
   return out;
 }
 
-// debugBenchBlock(h, index, op, reqBytes, count, addr, span): sequential
+// benchBlock(map, index, op, reqBytes, count, addr, span): sequential
 // synchronous requests over the first `span` bytes of the device.
 Napi::Value BenchBlock(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  const char *u = "debugBenchBlock(h: BrokerHandle, index: number, op: number, reqBytes: number, count: number, addr: number, span: number)";
+  const char *u = "benchBlock(map: GuestMap, index: number, op: number, reqBytes: number, count: number, addr: number, span: number)";
   uint64_t index, op, req, count, addr, span;
-  std::shared_ptr<Guest> g = GuestOfHandle(info[0]);
+  GuestMem *g = GuestMemOf(info[0]);
   if (info.Length() != 7 || !g || !IsUint(info[1], 1, 63, &index) || !IsUint(info[2], 1, 2, &op) ||
       !IsUint(info[3], 1, 1ULL << 30, &req) || !IsUint(info[4], 1, 1ULL << 32, &count) ||
       !IsUint(info[5], 0, 1ULL << 50, &addr) || !IsUint(info[6], 1, 1ULL << 50, &span) || span < req)
     return Usage(env, u);
-  FakeBlk blk(g.get(), static_cast<uint32_t>(index));
+  FakeBlk blk(*g, static_cast<uint32_t>(index));
   if (!blk.ok()) return Usage(env, u);
   uint64_t errors = 0, off = 0;
   const uint64_t t0 = MonotonicNs();
@@ -84,14 +81,14 @@ Napi::Value BenchBlock(const Napi::CallbackInfo &info) {
   return out;
 }
 
-// debugBenchFloor(fd, op, reqBytes, count, span): the same I/O done directly.
+// benchFloor(fd, op, reqBytes, count, span): the same I/O done directly.
 Napi::Value BenchFloor(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   uint64_t fd, op, req, count, span;
   if (info.Length() != 5 || !IsUint(info[0], 0, INT32_MAX, &fd) || !IsUint(info[1], 1, 2, &op) ||
       !IsUint(info[2], 1, 1ULL << 30, &req) || !IsUint(info[3], 1, 1ULL << 32, &count) ||
       !IsUint(info[4], 1, 1ULL << 50, &span) || span < req)
-    return Usage(env, "debugBenchFloor(fd: number, op: number, reqBytes: number, count: number, span: number)");
+    return Usage(env, "benchFloor(fd: number, op: number, reqBytes: number, count: number, span: number)");
   std::vector<uint8_t> buf(req, 0x5a);
   uint64_t off = 0;
   const uint64_t t0 = MonotonicNs();
@@ -109,13 +106,10 @@ Napi::Value BenchFloor(const Napi::CallbackInfo &info) {
 
 }  // namespace
 
-void RegisterHostileExport(Napi::Env env, Napi::Object exports);
-
-void RegisterDebugBenchExports(Napi::Env env, Napi::Object exports) {
-  exports.Set("debugBenchSwitch", Napi::Function::New(env, BenchSwitch, "debugBenchSwitch"));
-  exports.Set("debugBenchBlock", Napi::Function::New(env, BenchBlock, "debugBenchBlock"));
-  exports.Set("debugBenchFloor", Napi::Function::New(env, BenchFloor, "debugBenchFloor"));
-  RegisterHostileExport(env, exports);
+void RegisterBench(Napi::Env env, Napi::Object exports) {
+  exports.Set("benchSwitch", Napi::Function::New(env, BenchSwitch, "benchSwitch"));
+  exports.Set("benchBlock", Napi::Function::New(env, BenchBlock, "benchBlock"));
+  exports.Set("benchFloor", Napi::Function::New(env, BenchFloor, "benchFloor"));
 }
 
-}  // namespace sn
+}  // namespace sntest

@@ -1,0 +1,63 @@
+/* helper_guard.c: parent-death signal, parent check and privilege drop, before the guest runs. */
+#include "helper_guard.h"
+
+#include "helper_diag.h"
+
+#define H_EINVAL 22
+/* Capability numbers are below 64 for as long as the kernel's sets are two 32-bit words. */
+#define H_CAP_SLOTS 64
+
+void guard_parent_death(void)
+{
+    long r = h_prctl(H_PR_SET_PDEATHSIG, H_SIGKILL);
+    if (h_is_err(r))
+        diag_fail("prctl(PR_SET_PDEATHSIG)", r);
+}
+
+void guard_check_parent(const struct sn_plan *p)
+{
+    guard_parent_death();
+    if (h_getppid() != (long)p->parent_pid) {
+        /* Nobody is left to read a diagnostic; just do not become an orphan guest. */
+        h_exit_group(1);
+    }
+}
+
+static void drop_bounding_set(void)
+{
+    for (long cap = 0; cap < H_CAP_SLOTS; cap++) {
+        long r = h_prctl(H_PR_CAPBSET_DROP, cap);
+        /* EINVAL: past the kernel's last capability, so the set is empty now. */
+        if (r == -H_EINVAL)
+            return;
+        if (h_is_err(r))
+            diag_fail("prctl(PR_CAPBSET_DROP)", r);
+    }
+}
+
+void guard_drop_privileges(const struct sn_plan *p)
+{
+    if (!(p->flags & SN_PLAN_F_SETID))
+        return;
+    long r = h_setgroups_none();
+    if (h_is_err(r))
+        diag_fail("setgroups", r);
+    r = h_setresgid(p->gid);
+    if (h_is_err(r))
+        diag_fail("setresgid", r);
+    /* Needs CAP_SETPCAP, so before the uid changes. */
+    drop_bounding_set();
+    r = h_prctl5(H_PR_CAP_AMBIENT, H_PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    if (h_is_err(r) && r != -H_EINVAL)
+        diag_fail("prctl(PR_CAP_AMBIENT_CLEAR_ALL)", r);
+    r = h_setresuid(p->uid);
+    if (h_is_err(r))
+        diag_fail("setresuid", r);
+    /* Leaving uid 0 already empties the sets; staying uid 0 (--user=root) does not, so clear them explicitly. */
+    struct h_cap_header hdr = {.version = H_CAP_VERSION_3, .pid = 0};
+    struct h_cap_data none[2] = {{0, 0, 0}, {0, 0, 0}};
+    r = h_capset(&hdr, none);
+    if (h_is_err(r))
+        diag_fail("capset", r);
+    guard_check_parent(p);
+}

@@ -1,0 +1,53 @@
+// net_port.h: what every brokered net device shares, ring or socket: name, MAC, switch port, pcap and counters.
+#ifndef SN_NET_PORT_H
+#define SN_NET_PORT_H
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "broker_guest.h"
+#include "net_pcap.h"
+#include "net_switch.h"
+
+namespace sn {
+
+class NetPort : public SwitchPort {
+ public:
+  NetPort(Guest *guest, const NetSpec &spec);
+  const std::string &name() const { return name_; }
+  int tap_fd() const { return tap_fd_; }
+  // Joins / leaves the switch (JS thread, at start and stop). A derived
+  // class leaves in its own destructor, while Deliver still resolves to it.
+  void Attach();
+  void Detach();
+  void AddCounters(std::vector<std::pair<std::string, double>> *out);
+
+ protected:
+  // Writes the pcap header and makes the tap (and `extra_fd`) non-blocking.
+  bool InitPort(int extra_fd, std::string *err);
+  // Appends a frame to the pcap file; the first failure is reported once.
+  void Capture(const volatile uint8_t *data, uint32_t len);
+  // Hands frames to the tap or the switch; what neither takes is counted.
+  void Transmit(const Frame *frames, uint32_t n);
+
+  Guest *const guest_;
+  const std::string name_;
+  const uint32_t mtu_;
+  uint8_t mac_[6];
+  const int tap_fd_;
+  std::shared_ptr<Switch> sw_;
+  uint32_t port_ = 0;
+  std::unique_ptr<Pcap> pcap_;
+  std::atomic<bool> pcap_reported_{false}, tap_write_reported_{false};
+
+  std::atomic<uint64_t> rx_packets_{0}, rx_bytes_{0}, rx_dropped_{0};
+  std::atomic<uint64_t> tx_packets_{0}, tx_bytes_{0}, tx_errors_{0}, tx_dropped_{0};
+};
+
+}  // namespace sn
+
+#endif  // SN_NET_PORT_H

@@ -1,0 +1,79 @@
+// proc.ts: watching processes through /proc for the lifecycle and privilege tests.
+import fs from 'node:fs';
+
+/** Field 22 of /proc/PID/stat (start time), so that a reused pid is not taken for the same process. */
+export function startTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** True once the process is gone: no /proc entry, a zombie, or another process under its pid. */
+export function isGone(pid: number, started: string): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' || fields[0] === 'X' || fields[19] !== started;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Wait for a process to end. /proc offers no notification for a process that
+ * is not our child, so this checks its entry until it changes; the deadline
+ * only bounds a failing test.
+ */
+export async function waitGone(pid: number, started: string, deadlineMs = 30_000): Promise<boolean> {
+  const until = Date.now() + deadlineMs;
+  while (!isGone(pid, started)) {
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
+/** The pids of a process's children (of its main thread, which spawns the guests). */
+export function childrenOf(pid: number): number[] {
+  try {
+    return fs
+      .readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter((s) => s !== '')
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** The `Key:\tvalue` lines of /proc/PID/status. */
+export function procStatus(pid: number): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) out.set(line.slice(0, i), line.slice(i + 1).trim());
+  }
+  return out;
+}
+
+/** Resolve with everything read so far once `text` appears on a stream. */
+export function waitForText(stream: NodeJS.ReadableStream, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (b: Buffer | string) => {
+      seen += b.toString();
+      if (seen.includes(text)) {
+        stream.off('data', onData);
+        resolve(seen);
+      }
+    };
+    stream.on('data', onData);
+    stream.once('end', () => {
+      if (!seen.includes(text)) reject(new Error(`stream ended before '${text}' (saw ${JSON.stringify(seen)})`));
+    });
+  });
+}
