@@ -3,12 +3,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { loadElf } from '../elf';
 import { isSolo5Error } from '../errors';
 import { describeExit } from '../tender/exit';
-import { launch, type Guest } from '../tender/launch';
+import { prepare as prepareGuest, type Guest, type PreparedGuest } from '../tender/launch';
 import type { LaunchOptions } from '../tender/options';
-import { openBlockImage } from '../tender/devices';
 import { ipv4Args, unwireNetwork, wireNetwork, type Wired } from './network';
 import type { Plan } from './plan';
 import { liveStart, writeJson } from './state';
@@ -26,10 +24,11 @@ function tellCreator(line: string): void {
   }
 }
 
-/** Everything create promised to check before it returns: the ELF, the block images, the network. */
-function prepare(plan: Plan): { options: LaunchOptions; wired: Wired[] } {
-  loadElf(plan.kernel, { memSize: plan.memMB * 1024 * 1024, tender: plan.target });
-  for (const [name, b] of Object.entries(plan.block)) fs.closeSync(openBlockImage(name, b.path, b.sectorSize ?? 512).fd);
+/**
+ * Everything create promises before it returns: the network wired, the ELF
+ * checked, the devices open and guest memory loaded; only the spawn is left.
+ */
+async function prepare(plan: Plan): Promise<{ guest: PreparedGuest; wired: Wired[] }> {
   const wired = Object.keys(plan.net).length > 0 ? wireNetwork(plan.net) : [];
   const options: LaunchOptions = {
     kernel: plan.kernel,
@@ -40,21 +39,29 @@ function prepare(plan: Plan): { options: LaunchOptions; wired: Wired[] } {
     block: plan.block,
     net: Object.fromEntries(wired.map((w) => [w.device, { iface: w.tap, mac: w.mac }])),
   };
-  return { options, wired };
+  try {
+    return { guest: await prepareGuest(options), wired };
+  } catch (e) {
+    unwireNetwork(wired);
+    throw e;
+  }
 }
 
 /** Run the monitor for the container whose state directory is `dir`; resolves to the exit status. */
 export async function monitor(dir: string): Promise<number> {
   const plan = JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as Plan;
-  let prepared: { options: LaunchOptions; wired: Wired[] };
+  let prepared: { guest: PreparedGuest; wired: Wired[] };
   try {
-    prepared = prepare(plan);
+    prepared = await prepare(plan);
   } catch (e) {
     tellCreator(`error ${isSolo5Error(e) ? e.message : `internal error: ${(e as Error).message}`}`);
     return 1;
   }
   if (prepared.wired.length > 0) writeJson(path.join(dir, 'network.json'), prepared.wired);
-  const cleanup = () => unwireNetwork(prepared.wired);
+  const cleanup = () => {
+    prepared.guest.release();
+    unwireNetwork(prepared.wired);
+  };
   let guest: Guest | undefined;
   let onExit: (status: number) => void = () => {};
   const done = new Promise<number>((resolve) => (onExit = resolve));
@@ -75,7 +82,7 @@ export async function monitor(dir: string): Promise<number> {
         conn.end('error the container was already started\n');
         return;
       }
-      launch(prepared.options).then(
+      prepared.guest.start().then(
         (g) => {
           guest = g;
           writeJson(path.join(dir, 'started.json'), { guestPid: g.pid, guestStart: liveStart(g.pid) ?? '' });
