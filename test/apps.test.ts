@@ -13,14 +13,14 @@ function check(tt: Test, name: string, e: Expectation, status: number, output: s
 
 for (const { app: name, spt } of behaviour) {
   t.test(`${name} through the API`, async (tt) => {
-    const r = await run({ kernel: app(name), args: spt.args, memMB: 32, timeoutMs: 20000 });
+    const r = await run({ kernel: app(name), args: spt.args, memMB: 32, timeoutMs: 120_000 });
     tt.equal(r.timedOut, false, 'finishes on its own');
     check(tt, name, spt, r.exit.status, r.output);
     if (spt.status >= 128 && spt.status !== 255) tt.equal(r.exit.kind, 'signal', 'reported as killed by a signal');
   });
 
   t.test(`${name} through solo5-spt`, async (tt) => {
-    const r = spawnSync(process.execPath, [sptCli, '--mem=32', app(name), ...spt.args], { encoding: 'utf8', timeout: 20000 });
+    const r = spawnSync(process.execPath, [sptCli, '--mem=32', app(name), ...spt.args], { encoding: 'utf8', timeout: 120_000 });
     check(tt, name, spt, r.status ?? -1, r.stdout);
     if (spt.status === 159) tt.match(r.stderr, /SIGSYS/, 'the tender reports the forbidden system call');
     if (spt.status === 139) tt.match(r.stderr, /SIGSEGV/, 'the tender reports the fault');

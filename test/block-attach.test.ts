@@ -9,7 +9,7 @@ const image = imageMaker('solo5-blk-');
 const tmp = path.dirname(image('probe.img', 512));
 
 function cli(args: string[]) {
-  return spawnSync(process.execPath, [sptCli, '--mem=32', ...args], { encoding: 'utf8', timeout: 20000 });
+  return spawnSync(process.execPath, [sptCli, '--mem=32', ...args], { encoding: 'utf8', timeout: 120_000 });
 }
 
 t.test('refused block attachments', async (tt) => {

@@ -26,6 +26,25 @@ function image(name: string, bytes: number): { fd: number; file: string } {
   return { fd, file };
 }
 
+/** Every pump thread of this process is blocked in epoll_wait (x86_64 syscall 232), i.e. past its last look at the rings. */
+function pumpsBlocked(): boolean {
+  const pumps = pumpThreads();
+  return pumps.length > 0 && pumps.every((tid) => readTask(tid, 'syscall').startsWith('232 '));
+}
+
+function readTask(tid: string, f: string): string {
+  try {
+    return fs.readFileSync(`/proc/self/task/${tid}/${f}`, 'utf8');
+  } catch {
+    return ''; // the thread ended between the listing and the read
+  }
+}
+
+/** The live pump threads of this process (one per started broker that has not stopped or violated). */
+function pumpThreads(): string[] {
+  return fs.readdirSync('/proc/self/task').filter((tid) => readTask(tid, 'comm') === 'sn-pump\n');
+}
+
 const MAC_A = Buffer.from([0x02, 0, 0, 0, 0, 0x0a]);
 const MAC_B = Buffer.from([0x02, 0, 0, 0, 0, 0x0b]);
 const MAC_E = Buffer.from([0x02, 0, 0, 0, 0, 0x0e]);
@@ -174,10 +193,11 @@ t.test('block: a full completion queue holds requests back until the guest consu
   // 64 requests, none consumed: the completion queue is full.
   for (let i = 0; i < 64; i++) blk.post({ op: abi.SN_BLK_OP_READ, offset: 0n, addr: BigInt(BUF), len: 512n, id: BigInt(i) });
   await until(() => g.r32(blk.base + BLK.cpl + Q.prod) === 64, '64 completions');
+  const sleeps = g.h.counters()['pump.sleeps'];
   blk.post({ op: abi.SN_BLK_OP_READ, offset: 0n, addr: BigInt(BUF), len: 512n, id: 64n });
-  await new Promise((r) => setTimeout(r, 50));
+  // Every sleep after the post has looked at request 65 first (the last look before blocking).
+  await until(() => g.h.counters()['pump.sleeps'] > sleeps && g.r32(blk.base + BLK.cpl + Q.prod_waiting) === 1, 'the tender to sleep again');
   t.equal(g.r32(blk.base + BLK.cpl + Q.prod), 64, 'request 65 waits for a free completion slot');
-  t.equal(g.r32(blk.base + BLK.cpl + Q.prod_waiting), 1, 'the tender sleeps with prod_waiting set');
   for (let i = 0; i < 64; i++) t.equal((await blk.complete()).id, BigInt(i));
   if (g.r32(blk.base + BLK.cpl + Q.prod_waiting)) g.kickTender();
   t.equal((await blk.complete()).id, 64n, 'served after the guest made room and rang');
@@ -208,10 +228,11 @@ t.test('a protocol violation stops that guest only; the tender and other guests 
   await until(() => bad.g.events.length > 0, 'the violation event');
   t.same(bad.g.events, [{ type: 'violation', device: 'disk', message: 'request producer index 1000 is more than 64 slots ahead of the consumer index 0' }]);
   t.equal(bad.g.h.counters()['pump.violated'], 1);
+  // The violator's pump thread ends; the other guest's goes on.
+  await until(() => pumpThreads().length === 1, "the violator's pump thread to end");
   bad.blk.prod = 1000;
   bad.blk.post({ op: abi.SN_BLK_OP_READ, offset: 0n, addr: BigInt(BUF), len: 512n, id: 5n });
   bad.g.kickTender();
-  await new Promise((r) => setTimeout(r, 20));
   t.equal(bad.g.r32(bad.blk.base + BLK.cpl + Q.prod), 0, 'the violating guest is no longer served');
   t.equal(await good.blk.run({ op: abi.SN_BLK_OP_READ, offset: 0n, addr: BigInt(BUF), len: 512n, id: 9n }), 0, 'another guest is');
   bad.g.h.stop();
@@ -302,15 +323,17 @@ t.test('event suppression: the tender rings only a guest that asked for it', asy
   n.switchSend(sw, ep, frame(MAC_A, MAC_E, 2));
   t.equal(g.kicked(), 1, 'a waiting guest gets one doorbell write');
   g.w32(net.base + NET.rx + Q.cons_waiting, 0);
-  // The tender sleeps with tx.cons_waiting set; the guest rings only then.
-  await until(() => g.r32(net.base + NET.tx + Q.cons_waiting) === 1, 'the pump to sleep');
+  // The tender sleeps with tx.cons_waiting set; the guest rings only then. The flag is
+  // set before the pump's last look, so wait until the thread is blocked in the kernel.
+  await until(() => g.r32(net.base + NET.tx + Q.cons_waiting) === 1 && pumpsBlocked(), 'the pump to sleep');
   const sleeps = g.h.counters()['pump.sleeps'];
+  t.ok(sleeps >= 1, `the sleep is counted (${sleeps})`);
   g.w32(net.base + NET.tx + Q.prod, 1);
   await new Promise((r) => setTimeout(r, 30));
   t.equal(g.r32(net.base + NET.tx + Q.cons), 0, 'a sleeping tender does not see a frame nobody rang for');
   g.kickTender();
   await until(() => g.r32(net.base + NET.tx + Q.cons) === 1, 'the frame consumed after the doorbell');
-  t.ok(g.h.counters()['pump.sleeps'] >= sleeps, 'sleep counter');
+  await until(() => g.h.counters()['pump.sleeps'] > sleeps, 'the pump to sleep again after the frame');
 });
 
 t.test('rx consumer index out of range from the guest is a violation of that guest', async (t) => {
@@ -345,20 +368,27 @@ t.test('two guests through the switch, and pcap of both', async (t) => {
     t.equal(p.readUInt16LE(6), 4);
     t.equal(p.readUInt32LE(16), 9014, 'snaplen');
     t.equal(p.readUInt32LE(20), 1, 'LINKTYPE_ETHERNET');
-    const lens: number[] = [];
-    for (let off = 24; off < p.length; ) {
+    const records: Buffer[] = [];
+    for (let off = 24; off + 16 <= p.length; ) {
       const incl = p.readUInt32LE(off + 8);
-      t.equal(p.readUInt32LE(off + 12), incl);
-      lens.push(incl);
+      t.equal(p.readUInt32LE(off + 12), incl, 'captured whole');
+      records.push(p.subarray(off + 16, off + 16 + incl));
       off += 16 + incl;
     }
-    t.same(lens, i === 0 ? [9014, 60, 60] : [9014, 60, 60], `records of net${i}`);
+    // A captures what it sent and then the reply; B what it received and then its reply: the same frames, in order.
+    t.same(records, [big, frame(MAC_B, MAC_A, 2), frame(MAC_A, MAC_B, 3)], `net${i} holds exactly the three frames, in order`);
   }
   const readers = [['tshark', '-r'], ['tcpdump', '-n', '-r']].map(([cmd, ...args]) => ({ cmd, r: spawnSync(cmd, [...args, pcaps[0]], { encoding: 'utf8' }) }));
   const reader = readers.find(({ r }) => !r.error);
-  if (!reader) t.comment('neither tshark nor tcpdump is installed: pcap checked by the parser above only');
-  // One summary line per packet (tcpdump adds hex lines for unknown ethertypes).
-  else t.equal(reader.r.stdout.split('\n').filter((l) => /^(\d\d:|\s*\d+ )/.test(l)).length, 3, `${reader.cmd} reads 3 packets`);
+  if (!reader) {
+    // .ci/run installs tcpdump: in CI a missing reader is a broken setup, not a reason to check less.
+    if (process.env.CI) t.fail('neither tshark nor tcpdump is installed (CI is set): the capture cannot be read by a real pcap reader');
+    else t.comment('neither tshark nor tcpdump is installed: pcap checked by the parser above only');
+  } else {
+    t.equal(reader.r.status, 0, `${reader.cmd} reads the file without an error${reader.r.status === 0 ? '' : `: ${reader.r.stderr}`}`);
+    // One summary line per packet (tcpdump adds hex lines for unknown ethertypes).
+    t.equal(reader.r.stdout.split('\n').filter((l) => /^(\d\d:|\s*\d+ )/.test(l)).length, 3, `${reader.cmd} reads 3 packets`);
+  }
 });
 
 t.test('a hostile guest posting a million garbage descriptors: the tender survives, others go on', async (t) => {
@@ -400,29 +430,24 @@ t.test('a hostile guest posting a million garbage descriptors: the tender surviv
   for (const ev of bad.events) t.match(ev, { type: /^(violation|error)$/, device: /^(disk|net)$/, message: /./ });
 });
 
-t.test('measured: switch frames per second and block request latency', async (t) => {
+// Throughput and latency against their floors are the bench's job (npm run bench: bench/devices.ts);
+// here the same drivers only check behaviour, which does not depend on how busy the machine is.
+t.test('a switch flood and pipelined block requests: every frame and request accounted for', async (t) => {
   const { guests } = switchSetup(t, 2);
   const [a, b] = guests;
   const count = 400_000;
   const r = tn.benchSwitch(a.g.map, 1, b.g.map, 1, frame(MAC_B, MAC_A, 0, 64), count);
-  const fps = r.received / r.seconds;
-  t.comment(`switch: ${r.received}/${r.sent} 64-byte frames guest to guest in ${r.seconds.toFixed(3)} s = ${Math.round(fps)} frames/s`);
-  t.ok(r.received > count * 0.05, 'frames arrive');
+  t.ok(r.received > 0, `frames arrive (${r.received} of ${r.sent})`);
   t.equal(a.g.h.counters()['net0.txPackets'], count, 'A sent every frame');
   t.equal(r.received + b.g.h.counters()['net1.rxDropped'], count, 'every frame was received by B or dropped at its full rx queue');
   const { g } = blockGuest(t, 4096, 16 << 20);
-  const img = image('floor.img', 16 << 20);
-  t.teardown(() => fs.closeSync(img.fd));
   for (const [op, name] of [[2, 'write'], [1, 'read']] as const) {
     for (const size of [4096, 65536]) {
       const reqs = size === 4096 ? 20000 : 4000;
       const ring = tn.benchBlock(g.map, 1, op, size, reqs, BUF, 16 << 20);
-      const floor = tn.benchFloor(img.fd, op, size, reqs, 16 << 20);
-      t.equal(ring.errors, 0);
-      t.comment(
-        `block ${name} ${size / 1024} KiB: ${((ring.seconds / reqs) * 1e6).toFixed(2)} µs/request through the rings, ` +
-          `${((floor.seconds / reqs) * 1e6).toFixed(2)} µs direct (${(floor.seconds / ring.seconds).toFixed(2)}x of the floor)`,
-      );
+      t.equal(ring.errors, 0, `${reqs} ${name}s of ${size / 1024} KiB through the rings, none failed`);
     }
   }
+  const c = g.h.counters();
+  t.match(c, { 'disk.writes': 24000, 'disk.reads': 24000, 'disk.invalid': 0 }, 'the device counted each request once');
 });

@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildUnikernel, firstDiagnostic, guestPaths, readFlags } from '../lib/build';
 import { HostError, ManifestError, UsageError } from '../lib/errors';
-import * as abi from '../lib/abi';
-import { mftSize, SN_ABI_VERSION } from '../lib/abi';
+import { mftSize, SN_ABI_VERSION, SN_NOTE_MFT1_PAD } from '../lib/abi';
 
 const ROOT = join(__dirname, '..', '..');
 const BUILD = join(ROOT, 'dist', 'bin', 'solo5-build.js');
@@ -23,15 +22,6 @@ const missing = [
 ].filter((m): m is string => typeof m === 'string');
 const skip = missing.length > 0 ? missing.join('; ') : false;
 
-/*
- * Solo5's note layout (16-byte ABI1 descriptor, MFT1 descriptor 8-aligned
- * after 4 padding bytes) arrives with lib/abi.ts's note constants; until then
- * the older layout is expected. Both are read from the one source.
- */
-const SOLO5_NOTES = 'SN_NOTE_MFT1_PAD' in abi;
-const ABI1_DESC_SIZE = SOLO5_NOTES ? 16 : 8;
-const MFT_PAD = SOLO5_NOTES ? 4 : 0;
-const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
 const leHex = (n: number): string => [0, 8, 16, 24].map((s) => ((n >> s) & 0xff).toString(16).padStart(2, '0')).join(' ');
 
 const file = (name: string, content: string): string => {
@@ -110,14 +100,17 @@ t.test('a small unikernel from a temporary directory', { skip }, async (tt) => {
   tt.match(header, /Machine:\s+Advanced Micro Devices X86-64/, 'EM_X86_64');
 
   const notes = readelf('-n', out);
-  const desc = ABI1_DESC_SIZE;
-  tt.match(notes, new RegExp(`Solo5\\s+0x${hex8(desc)}\\s+Unknown note type: \\(0x31494241\\)`), `ABI1 note, ${desc}-byte descriptor`);
-  tt.match(notes, new RegExp(`description data: 02 00 00 00 ${leHex(SN_ABI_VERSION)}${desc === 16 ? ' 00 00 00 00 00 00 00 00' : ''} ?\\n`), `ABI1: target 2 (spt), version ${SN_ABI_VERSION}`);
+  tt.match(notes, /Solo5\s+0x00000010\s+Unknown note type: \(0x31494241\)/, 'ABI1 note, 16-byte descriptor');
+  tt.match(notes, new RegExp(`description data: 02 00 00 00 ${leHex(SN_ABI_VERSION)} 00 00 00 00 00 00 00 00 ?\\n`), `ABI1: target 2 (spt), version ${SN_ABI_VERSION}`);
   // readelf does not display an 8-aligned note whose size is not a multiple of 8 (Solo5's own are not either): read the section.
   const mftBin = join(dir, 'mft.bin');
   execFileSync('objcopy', ['-O', 'binary', '--only-section=.note.solo5.manifest', out, mftBin]);
   const mftNote = readFileSync(mftBin);
-  tt.same([mftNote.readUInt32LE(0), mftNote.readUInt32LE(4), mftNote.readUInt32LE(8), mftNote.length], [6, MFT_PAD + mftSize(3), 0x3154464d, 20 + MFT_PAD + mftSize(3)], 'MFT1 note, 3 entries, alone in its section');
+  tt.same(
+    [mftNote.readUInt32LE(0), mftNote.readUInt32LE(4), mftNote.readUInt32LE(8), mftNote.toString('latin1', 12, 24), mftNote.length],
+    [6, SN_NOTE_MFT1_PAD + mftSize(3), 0x3154464d, 'Solo5\0\0\0\0\0\0\0', 20 + SN_NOTE_MFT1_PAD + mftSize(3)],
+    'MFT1 note: "Solo5", 4 padding bytes, 8 + 3 * 104 bytes of manifest, alone in its section',
+  );
   tt.match(notes, /OpenBSD\s+0x00000004\s+NT_VERSION \(version\)\s+description data: 00 00 00 00/, 'the "not OpenBSD" note');
 
   const segs = readelf('-l', out);
@@ -175,6 +168,8 @@ t.test('bad inputs: one line and exit 1', { skip }, async (tt) => {
     ['no sources', ['-m', mft, '-o', out], /^solo5-build: no source files given/],
     ['unknown option', ['--frobnicate', '-m', mft, '-o', out, good], /^solo5-build: Unknown option '--frobnicate' \(see solo5-build --help\)$/m],
     ['unknown target', ['--target=xen', '-m', mft, '-o', out, good], /^solo5-build: --target=xen: unknown target \(spt or hvt\)$/m],
+    ['unknown ABI', ['--abi=xen', '-m', mft, '-o', out, good], /^solo5-build: --abi=xen: unknown ABI \(ring, solo5, solo5-v1\)$/m],
+    ['Solo5 ABI for hvt', ['--abi=solo5', '--target=hvt', '-m', mft, '-o', out, good], /^solo5-build: --abi=solo5 builds spt unikernels only; --target=hvt uses --abi=ring$/m],
     ['missing source', ['-m', mft, '-o', out, join(dir, 'nope.c')], /^solo5-build: .*nope\.c: source file not found$/m],
     ['not a source', ['-m', mft, '-o', out, file('x.txt', 'hi')], /^solo5-build: .*x\.txt: not a C \(\.c\) or assembly/],
     ['missing manifest', ['-m', join(dir, 'none.json'), '-o', out, good], /^solo5-build: .*none\.json: cannot open: ENOENT$/m],
@@ -226,6 +221,10 @@ t.test('buildUnikernel: typed errors through the API', { skip }, async (tt) => {
   await tt.rejects(
     buildUnikernel({ target: 'xen' as 'spt', manifest: mft, sources: [src], output }),
     new UsageError('target "xen" is not supported (spt or hvt)'),
+  );
+  await tt.rejects(
+    buildUnikernel({ target: 'hvt', abi: 'solo5-v1', manifest: mft, sources: [src], output }),
+    new UsageError('the Solo5 ABI (solo5-v1) exists for target spt only; hvt builds use the ring ABI'),
   );
   await tt.rejects(buildUnikernel({ target: 'spt', manifest: file('bad.json', '[]'), sources: [src], output }), ManifestError);
   await tt.rejects(buildUnikernel({ target: 'spt', manifest: mft, sources: [file('e.c', 'oops')], output }), HostError);

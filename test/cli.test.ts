@@ -7,7 +7,7 @@ import t from 'tap';
 import { app, sptCli } from './support/paths';
 
 function cli(args: string[]) {
-  return spawnSync(process.execPath, [sptCli, ...args], { encoding: 'utf8', timeout: 20000 });
+  return spawnSync(process.execPath, [sptCli, ...args], { encoding: 'utf8', timeout: 120_000 });
 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'solo5-cli-'));

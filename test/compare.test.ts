@@ -20,7 +20,7 @@ for (const [name, args] of [
   ['tls', []],
 ] as const) {
   t.test(`${name}: same exit and application output on spt and hvt`, { skip }, async (tt) => {
-    const c = await compareTargets({ kernels: kernels(name), args: [...args], memMB: 32, timeoutMs: 30000 });
+    const c = await compareTargets({ kernels: kernels(name), args: [...args], memMB: 32, timeoutMs: 120_000 });
     tt.same(c.differences, [], 'no differences');
     tt.equal(c.runs.spt.exit.status, 0);
     tt.match(c.runs.hvt.appOutput, 'SUCCESS');

@@ -66,7 +66,7 @@ t.test('blk writes and reads back every block, multi-block requests, invalid req
 t.test('maxdevices: 63 block devices attached, acquired and used', async (tt) => {
   const block: Record<string, { path: string }> = {};
   for (let i = 0; i < 63; i++) block[`storage${i}`] = { path: image(`max${i}.img`, 8192) };
-  const r = await run({ kernel: app('maxdevices'), memMB: 32, block, timeoutMs: 30000 });
+  const r = await run({ kernel: app('maxdevices'), memMB: 32, block, timeoutMs: 120_000 });
   tt.equal(r.exit.status, 0, r.exit.status === 0 ? 'exit 0' : r.output);
   tt.match(r.output, 'maxdevices: 63 devices');
   tt.match(r.output, 'SUCCESS');

@@ -61,14 +61,22 @@ function mutate(base: BuiltElf, rand: () => number): Buffer {
   }
 }
 
-t.test('random mutations end in success or a one-line ElfError/ManifestError, quickly', async (t) => {
+/** A fresh seed per run finds more; a printed one replays a failure: SEED=N (or SN_FUZZ_SEED=N). */
+function fuzzSeed(): number {
+  const given = process.env.SEED ?? process.env.SN_FUZZ_SEED;
+  if (given === undefined) return Date.now() % 1_000_000;
+  const seed = Number(given);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`SEED=${given}: not a non-negative integer`);
+  return seed;
+}
+
+t.test('random mutations end in success or a one-line ElfError/ManifestError', async (t) => {
   const ITERATIONS = 5000;
-  const seed = Number(process.env.SN_FUZZ_SEED ?? Date.now() % 1_000_000);
-  t.comment(`seed ${seed} (replay with SN_FUZZ_SEED=${seed})`);
+  const seed = fuzzSeed();
+  t.comment(`seed ${seed} (replay with SEED=${seed})`);
   const rand = rng(seed);
   const base = buildElf();
   const outcomes = new Map<string, number>();
-  const started = process.hrtime.bigint();
   for (let i = 0; i < ITERATIONS; i++) {
     const buf = mutate(base, rand);
     let kind: string;
@@ -78,27 +86,26 @@ t.test('random mutations end in success or a one-line ElfError/ManifestError, qu
       let prevEnd = 0;
       for (const s of elf.segments) {
         if (s.vaddr < 0x100000 || s.vaddr + s.memsz > MEM || (s.prot.w && s.prot.x) || s.data.length !== s.filesz || s.filesz > s.memsz) {
-          t.fail(`iteration ${i}: bad segment accepted ${JSON.stringify({ ...s, data: undefined })}`);
+          t.fail(`iteration ${i} (seed ${seed}): bad segment accepted ${JSON.stringify({ ...s, data: undefined })}`);
         }
-        if (Math.floor(s.vaddr / 4096) * 4096 < prevEnd) t.fail(`iteration ${i}: overlapping segments accepted`);
+        if (Math.floor(s.vaddr / 4096) * 4096 < prevEnd) t.fail(`iteration ${i} (seed ${seed}): overlapping segments accepted`);
         prevEnd = Math.ceil((s.vaddr + s.memsz) / 4096) * 4096;
       }
-      if (!elf.segments.some((s) => s.prot.x && elf.entry >= s.vaddr && elf.entry < s.vaddr + s.memsz)) t.fail(`iteration ${i}: entry outside text`);
+      if (!elf.segments.some((s) => s.prot.x && elf.entry >= s.vaddr && elf.entry < s.vaddr + s.memsz)) t.fail(`iteration ${i} (seed ${seed}): entry outside text`);
       kind = 'ok';
     } catch (e) {
       if (!(e instanceof ElfError || e instanceof ManifestError)) {
         t.fail(`iteration ${i} (seed ${seed}): unexpected ${String(e)}`);
         return;
       }
-      if (e.message.includes('\n') || !e.message.startsWith(`${F}: `)) t.fail(`iteration ${i}: not one line naming the file: ${e.message}`);
+      if (e.message.includes('\n') || !e.message.startsWith(`${F}: `)) t.fail(`iteration ${i} (seed ${seed}): not one line naming the file: ${e.message}`);
       kind = e.name;
     }
     outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
   }
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  t.comment(`${ITERATIONS} mutations in ${ms.toFixed(0)} ms: ${JSON.stringify(Object.fromEntries(outcomes))}`);
-  t.ok((outcomes.get('ElfError') ?? 0) > ITERATIONS / 4, 'most mutations are caught as ElfError');
-  t.ok((outcomes.get('ManifestError') ?? 0) > 0, 'some reach the MFT1 decoder');
-  t.ok((outcomes.get('ok') ?? 0) > 0, 'some are harmless');
-  t.ok(ms < 20000, 'the loop finishes in reasonable time');
+  // A hang is caught by tap's timeout; a time bound here would only measure the machine's load.
+  t.comment(`${ITERATIONS} mutations (seed ${seed}): ${JSON.stringify(Object.fromEntries(outcomes))}`);
+  t.ok((outcomes.get('ElfError') ?? 0) > ITERATIONS / 4, `most mutations are caught as ElfError (seed ${seed})`);
+  t.ok((outcomes.get('ManifestError') ?? 0) > 0, `some reach the MFT1 decoder (seed ${seed})`);
+  t.ok((outcomes.get('ok') ?? 0) > 0, `some are harmless (seed ${seed})`);
 });

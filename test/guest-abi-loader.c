@@ -298,11 +298,7 @@ int main(int argc, char **argv)
         if (ph[k].p_type != PT_NOTE || pread(elf, nh, 20, (off_t)ph[k].p_offset) != 20 ||
             nh[0] != 6 || nh[2] != SN_NOTE_TYPE_MFT)
             continue;
-#ifdef SN_NOTE_MFT1_PAD
         size_t pad = SN_NOTE_MFT1_PAD;
-#else
-        size_t pad = 0;
-#endif
         mft_size = nh[1] - pad;
         if (mft_size > sizeof mft || pread(elf, mft, mft_size, (off_t)(ph[k].p_offset + 20 + pad)) != (ssize_t)mft_size)
             fail("bad MFT1 note");
@@ -379,11 +375,7 @@ int main(int argc, char **argv)
         if (k == ndevs || (me->type == SN_MFT_DEV_NET_BASIC) != devs[k].net)
             fail("a declared device is not attached");
         struct dev *d = &devs[k];
-#ifdef SN_NOTE_MFT1_PAD
         me->b.hostfd = d->fd;
-#else
-        me->hostfd = d->fd;
-#endif
         me->attached = 1;
         if (d->net) {
             const uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 2 };

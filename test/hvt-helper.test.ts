@@ -152,13 +152,11 @@ t.test('hvt: WAIT sleeps its timeout, or until the doorbell to the guest rings',
   t.equal(slept.code, 0, 'woken = 0: the timeout ran out');
   t.ok(Date.now() - start >= 100, 'after at least 100 ms');
 
-  const t0 = Date.now();
   const rung = await runHvt(waitExit, le64(10_000_000_000, 0), {
     doorbells: ['pipe', 'pipe'],
     onSpawn: (child) => setTimeout(() => pipeAt(child, abi.SN_FD_DOORBELL0 + abi.SN_DOORBELL_TO_GUEST).write(le64(1)), 100),
   });
-  t.equal(rung.code, 1, 'woken = 1: the doorbell ended the wait');
-  t.ok(Date.now() - t0 < 5000, 'long before the 10 s timeout');
+  t.equal(rung.code, 1, 'woken = 1: the doorbell ended the wait, not the 10 s timeout');
 
   const none = await runHvt(waitExit, le64(50_000_000, 0));
   t.equal(none.code, 0, 'without doorbells the wait is a plain sleep');

@@ -39,12 +39,18 @@ t.test('a sleeping guest: its fds, environment and memory', { skip }, async (tt)
   const secret = `s3cr3t-${process.pid}-${Date.now()}`;
   process.env.SOLO5_TEST_SECRET = secret;
   const heapCopy = Buffer.from(`heap-${secret}`); // lives in the tender's heap while the guest runs
-  const guest = await launch({ kernel: app('sleep'), args: ['3000'], memMB: 64, console: 'pipe' });
+  // Long enough to outlast the checks on a loaded machine; the finally block kills it.
+  const guest = await launch({ kernel: app('sleep'), args: ['600000'], memMB: 64, console: 'pipe' });
   try {
     let out = '';
-    guest.console?.on('data', (b: Buffer) => (out += b.toString()));
-    // Wait until the guest is running its own code (it prints READY before sleeping).
-    for (let i = 0; i < 200 && !out.includes('READY'); i++) await new Promise((r) => setTimeout(r, 10));
+    // Wait until the guest is running its own code (it prints READY before sleeping), or has died.
+    await new Promise<void>((resolve) => {
+      guest.console?.on('data', (b: Buffer) => {
+        out += b.toString();
+        if (out.includes('READY')) resolve();
+      });
+      void guest.exited.then(() => resolve());
+    });
     tt.match(out, 'READY', 'the guest is up');
 
     const fds = fs.readdirSync(`/proc/${guest.pid}/fd`).map(Number).sort((a, b) => a - b);
@@ -63,7 +69,7 @@ t.test('a sleeping guest: its fds, environment and memory', { skip }, async (tt)
     tt.ok(scan.scanned > 0, `scanned ${scan.scanned} bytes of guest address space`);
     tt.equal(scan.found, false, 'the secret from the tender environment and heap is not in the guest');
     tt.notOk(scan.maps.some((m) => /node|libc|\.so/.test(m)), 'no node or shared-library mappings');
-    tt.ok(heapCopy.length > 0);
+    tt.comment(`the tender held a ${heapCopy.length}-byte heap copy of the secret during the scan`);
   } finally {
     guest.kill();
     await guest.exited;

@@ -28,7 +28,16 @@ async function startGuest(argv: string[]): Promise<{ got: { out: string; err: st
   child.stdout.on('data', (b: Buffer) => (got.out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (got.err += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  for (let i = 0; i < 100 && !got.out.includes('mtu'); i++) await new Promise((r) => setTimeout(r, 20));
+  // Wait for the line itself, or the end of the process: on a loaded machine start-up takes seconds.
+  await new Promise<void>((resolve) => {
+    const look = () => {
+      if (!got.out.includes('mtu')) return;
+      child.stdout.off('data', look);
+      resolve();
+    };
+    child.stdout.on('data', look);
+    child.on('close', () => resolve());
+  });
   return { got, exited };
 }
 
@@ -52,7 +61,7 @@ t.test('the kernel pings a unikernel over tap, inside a private namespace', { sk
   tt.match(got.out, 'mtu 1500', `the guest sees the tap's MTU ${got.err}`);
 
   // The kernel's own IP stack (a raw ICMP socket) pings the guest: ARP and echo cross the tap.
-  const ping = spawnSync('ip', inNs(['python3', kping, '10.77.0.2', '5']).slice(1), { encoding: 'utf8', timeout: 30000 });
+  const ping = spawnSync('ip', inNs(['python3', kping, '10.77.0.2', '5']).slice(1), { encoding: 'utf8', timeout: 120_000 });
   tt.equal(ping.status, 0, `kping ran ${ping.stderr}`);
   tt.match(ping.stdout, /sent=5 received=5/, 'the kernel gets every reply');
   const code = await exited;
@@ -65,7 +74,7 @@ t.test('a missing tap interface is one line and exit 1', { skip }, async (tt) =>
   tt.teardown(() => spawnSync('ip', ['netns', 'del', `${ns}b`]));
   const r = spawnSync('ip', ['netns', 'exec', `${ns}b`, process.execPath, sptCli, '--net:service=nosuchtap', app('net'), '10.0.0.2'], {
     encoding: 'utf8',
-    timeout: 20000,
+    timeout: 120_000,
   });
   tt.equal(r.status, 1);
   tt.match(r.stderr, /^solo5-spt: net device 'service': .*nosuchtap[^\n]*\n$/);
@@ -83,7 +92,7 @@ t.test('--net:NAME=@N: a tap file descriptor handed over by the caller', { skip 
     c.on('close', (code) => process.exit(code ?? 1));`;
   const { got, exited } = await startGuest(inNs([process.execPath, '-e', script]));
   tt.match(got.out, 'mtu 1500', `the adopted tap's MTU reaches the guest ${got.err}`);
-  const ping = spawnSync('ip', inNs(['python3', kping, '10.79.0.2', '3']).slice(1), { encoding: 'utf8', timeout: 30000 });
+  const ping = spawnSync('ip', inNs(['python3', kping, '10.79.0.2', '3']).slice(1), { encoding: 'utf8', timeout: 120_000 });
   tt.match(ping.stdout, /sent=3 received=3/, 'the kernel gets every reply');
   tt.equal(await exited, 0, 'the unikernel exits after 3 replies');
 });

@@ -26,7 +26,7 @@ const probes: [string, string, boolean][] = [
 
 for (const [probe, rule, allowed] of probes) {
   t.test(`${probe} (${rule}) is ${allowed ? 'allowed' : 'killed'}`, async (tt) => {
-    const r = await run({ kernel: app('sysprobe'), args: ['--solo5:quiet', probe], memMB: 8, timeoutMs: 10000 });
+    const r = await run({ kernel: app('sysprobe'), args: ['--solo5:quiet', probe], memMB: 8, timeoutMs: 120_000 });
     if (allowed) {
       tt.equal(r.exit.status, 0, 'exit 0');
       tt.match(r.output, `PROBE OK ${probe}`, 'the call returned');

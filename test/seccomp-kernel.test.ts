@@ -95,7 +95,7 @@ interface Probe {
 function runIn(env: Probe, doorbellFds: number[], what: string): SpawnSyncReturns<string> {
   const file = path.join(env.dir, `prog-${doorbellFds.join('_')}.bpf`);
   fs.writeFileSync(file, compileSptGuestPolicy({ doorbellFds }));
-  return spawnSync(env.probe, [file, what], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+  return spawnSync(env.probe, [file, what], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
 }
 
 /** Build the probe; a string result is the reason to skip. */

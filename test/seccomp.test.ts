@@ -283,20 +283,14 @@ t.test('syscall numbers agree with the host header', { skip: unistd === undefine
   }
 });
 
-t.test('compileSptGuestPolicy is fast and returns private copies', async (t) => {
+// Compile time is not asserted here: a bound on a loaded machine is either loose enough to
+// prove nothing or tight enough to fail for reasons that are not the compiler's.
+t.test('compileSptGuestPolicy returns private copies of one program', async (t) => {
   const a = compileSptGuestPolicy({ doorbellFds: [] });
   a.fill(0);
   const b = compileSptGuestPolicy({ doorbellFds: [] });
   t.not(b[0], 0, 'changing a returned program does not change the next one');
   t.equal(b.length % 8, 0, 'whole sock_filter records');
-  const n = 2000;
-  let start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) compilePolicy(sptGuestPolicy({ doorbellFds: [5 + 2 * (i % 4), 6 + 2 * (i % 4)] }));
-  const coldUs = Number(process.hrtime.bigint() - start) / n / 1000;
-  start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) compileSptGuestPolicy({ doorbellFds: [] });
-  const warmUs = Number(process.hrtime.bigint() - start) / n / 1000;
-  t.comment(`spt policy: ${b.length / 8} instructions; compile ${coldUs.toFixed(1)} us, memoized ${warmUs.toFixed(2)} us`);
-  // Generous bound: a launch costs milliseconds, the compiler must be noise next to it.
-  t.ok(coldUs < 1000, `uncached compile under 1 ms (${coldUs.toFixed(1)} us)`);
+  t.same(b, compilePolicy(sptGuestPolicy({ doorbellFds: [] })), 'the program is what the compiler emits');
+  t.not(compileSptGuestPolicy({ doorbellFds: [] }), b, 'each call returns a new buffer');
 });

@@ -53,7 +53,7 @@ t.test('bundled unikernels as nobody', { skip }, async (tt) => {
       cwd: dir,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
       encoding: 'utf8',
-      timeout: 20000,
+      timeout: 120_000,
     });
     tt.equal(r.status, spt.status, `${name}: exit ${spt.status} as nobody ${r.stderr.trim()}`);
     for (const m of spt.markers) tt.match(r.stdout, m, `${name}: ${m}`);
@@ -69,7 +69,7 @@ t.test('block and switch networking as nobody, through the API', { skip }, async
   const script = `
     const { run, launch, VirtualSwitch, Pinger } = require(${JSON.stringify(path.join(dir, 'dist', 'lib', 'index.js'))});
     (async () => {
-      const b = await run({ kernel: ${JSON.stringify(path.join(dir, 'guest', 'build', 'blk.spt'))}, memMB: 32, block: { storage: { path: ${JSON.stringify(img)} } }, timeoutMs: 30000 });
+      const b = await run({ kernel: ${JSON.stringify(path.join(dir, 'guest', 'build', 'blk.spt'))}, memMB: 32, block: { storage: { path: ${JSON.stringify(img)} } }, timeoutMs: 120_000 });
       const sw = new VirtualSwitch();
       const g = await launch({ kernel: ${JSON.stringify(path.join(dir, 'guest', 'build', 'net.spt'))}, args: ['--solo5:quiet', '10.0.0.2', '1000'], memMB: 32, net: { service: { switch: sw } } });
       const p = new Pinger(sw.endpoint(), '10.0.0.1');

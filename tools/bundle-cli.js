@@ -22,14 +22,15 @@ fs.rmSync(cachePath, { force: true });
 const loaded = loadBundle(false);
 fs.writeFileSync(cachePath, loaded.script.createCachedData());
 
-// The BPF programs the launch paths use, compiled now rather than in every cold CLI process.
+// The BPF programs the launch paths use, compiled now rather than in every cold
+// CLI process; each carries fingerprints of its policy and of the compiler, which
+// lib/seccomp/precompiled.ts compares at load, so a stale table is never used.
 const seccomp = require(path.join(root, 'dist', 'lib', 'seccomp', 'index.js'));
 const hvt = require(path.join(root, 'dist', 'lib', 'seccomp', 'hvt.js'));
-const { precompiledPath } = require(path.join(root, 'dist', 'lib', 'seccomp', 'precompiled.js'));
-fs.rmSync(precompiledPath, { force: true });
-const table = {};
-for (const fds of [[], [5, 6]]) {
-  table[`spt:${fds.join(',')}`] = seccomp.compilePolicy(seccomp.sptGuestPolicy({ doorbellFds: fds })).toString('base64');
-}
-for (const nd of [0, 2]) table[`hvt:${nd}`] = seccomp.compilePolicy(hvt.hvtHelperPolicy({ ndoorbells: nd })).toString('base64');
-fs.writeFileSync(precompiledPath, `${JSON.stringify(table, null, 1)}\n`);
+const pre = require(path.join(root, 'dist', 'lib', 'seccomp', 'precompiled.js'));
+fs.rmSync(pre.precompiledPath, { force: true });
+const entries = [];
+const add = (key, policy) => entries.push({ key, policy, bpf: seccomp.compilePolicy(policy) });
+for (const fds of [[], [5, 6]]) add(`spt:${fds.join(',')}`, seccomp.sptGuestPolicy({ doorbellFds: fds }));
+for (const nd of [0, 2]) add(`hvt:${nd}`, hvt.hvtHelperPolicy({ ndoorbells: nd }));
+fs.writeFileSync(pre.precompiledPath, pre.buildPrecompiledTable(pre.seccompDistDir, entries));

@@ -110,7 +110,8 @@ export function compileHvtHelperPolicy(opts: HvtHelperPolicyOptions): Buffer {
   checkDoorbells(opts.ndoorbells);
   let prog = cache.get(opts.ndoorbells);
   if (prog === undefined) {
-    prog = precompiled(`hvt:${opts.ndoorbells}`) ?? compilePolicy(hvtHelperPolicy(opts));
+    const policy = hvtHelperPolicy(opts);
+    prog = precompiled(`hvt:${opts.ndoorbells}`, policy) ?? compilePolicy(policy);
     cache.set(opts.ndoorbells, prog);
   }
   return Buffer.from(prog);

@@ -38,7 +38,8 @@ export function compileSptGuestPolicy(opts: SptGuestPolicyOptions): Buffer {
   const key = opts.doorbellFds.join(',');
   let prog = sptCache.get(key);
   if (prog === undefined) {
-    prog = precompiled(`spt:${key}`) ?? compilePolicy(sptGuestPolicy(opts));
+    const policy = sptGuestPolicy(opts);
+    prog = precompiled(`spt:${key}`, policy) ?? compilePolicy(policy);
     if (sptCache.size >= SPT_CACHE_MAX) sptCache.clear();
     sptCache.set(key, prog);
   }

@@ -160,7 +160,7 @@ export function cannotRun(): string | undefined {
 }
 
 /** Resolve once the collected stdout satisfies a predicate (polls; the guest writes in one go). */
-export async function waitFor(get: () => Buffer, ok: (b: Buffer) => boolean, ms = 5000): Promise<void> {
+export async function waitFor(get: () => Buffer, ok: (b: Buffer) => boolean, ms = 120_000): Promise<void> {
   const until = Date.now() + ms;
   while (!ok(get())) {
     if (Date.now() > until) throw new Error(`timed out waiting for guest output (have ${JSON.stringify(get().toString())})`);

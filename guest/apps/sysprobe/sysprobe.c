@@ -2,8 +2,8 @@
 #include "solo5.h"
 #include "sn_printf.h"
 #include "sn_solo5.h"
-/* Raw system calls and SN_MFT_ENTRY_HOSTFD, from the bindings (see guest/Makefile). */
-#include "bindings.h"
+#include "sn_abi.h"
+/* Raw system calls, the bindings' own wrappers (see guest/Makefile). */
 #include "spt_sys.h"
 
 /*
@@ -240,8 +240,8 @@ static int solo5_setup(const struct solo5_start_info *si)
     }
     s5.epollfd = bi->epollfd;
     s5.timerfd = bi->timerfd;
-    s5.netfd = SN_MFT_ENTRY_HOSTFD(&m->e[hn]);
-    s5.blkfd = SN_MFT_ENTRY_HOSTFD(&m->e[hb]);
+    s5.netfd = m->e[hn].b.hostfd;
+    s5.blkfd = m->e[hb].b.hostfd;
     s5.bs = bk.block_size;
     s5.cap = bk.capacity;
     s5.buf = (uint8_t *)si->heap_start;

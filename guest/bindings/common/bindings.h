@@ -6,19 +6,6 @@
 #include "sn_abi.h"
 #include "sn_printf.h"
 
-/*
- * Transition shim, to be removed when main's include/sn_abi.h carries
- * Solo5's note layout (16-byte ABI1 descriptor, 104-byte manifest entries,
- * PT_INTERP path): these bindings then build against either header.
- */
-#ifndef SN_INTERP_PATH
-#define SN_INTERP_PATH "/nonexistent/solo5/"
-#define SN_INTERP_SIZE 24U
-#define SN_MFT_ENTRY_HOSTFD(e) ((e)->hostfd)
-#else
-#define SN_MFT_ENTRY_HOSTFD(e) ((e)->b.hostfd)
-#endif
-
 /* Kept equal to package.json's version; test/build.test.ts checks the ELF for it. */
 #define SN_BINDINGS_VERSION "0.1.0"
 
@@ -52,6 +39,9 @@ extern int sn_log_level;
 
 /* Writes "Solo5: " + the formatted message + "\n" if `level` is enabled. */
 void sn_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The first lines of the memory map, at info level: its size and the image's parts. */
+void sn_log_image(uint64_t mem_size);
 
 /* ------------------------------------------------------------------------
  * Command line (common/log.c).

@@ -31,6 +31,17 @@ void sn_log(int level, const char *fmt, ...)
     solo5_console_write(line, len);
 }
 
+void sn_log_image(uint64_t mem_size)
+{
+    sn_log(SN_LOG_INFO, "memory map: %lu MB addressable", (unsigned long)(mem_size >> 20));
+    sn_log(SN_LOG_INFO, "    text @ (0x%08lx - 0x%08lx)", (unsigned long)(uintptr_t)__sn_text_start,
+           (unsigned long)(uintptr_t)_etext - 1);
+    sn_log(SN_LOG_INFO, "  rodata @ (0x%08lx - 0x%08lx)", (unsigned long)(uintptr_t)__sn_rodata_start,
+           (unsigned long)(uintptr_t)_erodata - 1);
+    sn_log(SN_LOG_INFO, "    data @ (0x%08lx - 0x%08lx)", (unsigned long)(uintptr_t)__sn_data_start,
+           (unsigned long)(uintptr_t)_end - 1);
+}
+
 static const struct {
     const char *name;
     int level;

@@ -51,13 +51,7 @@ static void memmap_init(const struct sn_bootinfo *bi, struct solo5_start_info *s
     si->heap_start = (uintptr_t)heap_start;
     si->heap_size = (size_t)(free - stack);
 
-    sn_log(SN_LOG_INFO, "memory map: %lu MB addressable", (unsigned long)(mem_top >> 20));
-    sn_log(SN_LOG_INFO, "    text @ (0x%08lx - 0x%08lx)", (unsigned long)(uintptr_t)__sn_text_start,
-           (unsigned long)(uintptr_t)_etext - 1);
-    sn_log(SN_LOG_INFO, "  rodata @ (0x%08lx - 0x%08lx)", (unsigned long)(uintptr_t)__sn_rodata_start,
-           (unsigned long)(uintptr_t)_erodata - 1);
-    sn_log(SN_LOG_INFO, "    data @ (0x%08lx - 0x%08lx)", (unsigned long)(uintptr_t)__sn_data_start,
-           (unsigned long)(uintptr_t)_end - 1);
+    sn_log_image(mem_top);
     sn_rings_area(&rings, &rings_size);
     if (rings_size != 0)
         sn_log(SN_LOG_INFO, "   rings @ (0x%08lx - 0x%08lx)", (unsigned long)rings,

@@ -29,16 +29,6 @@ int s5_buf_ok(uintptr_t buf, size_t size, int into)
  */
 #define S5_MIN_FREE 0x80000ULL
 
-static void __attribute__((noreturn)) bad_bootinfo(const char *why)
-{
-    /* Log levels are not set yet (the command line is not read): always say it. */
-    static const char head[] = "Solo5: ABORT: bad boot info: ";
-    spt_syscall3(SPT_SYS_WRITE, SN_FD_CONSOLE, (long)head, sizeof head - 1);
-    spt_syscall3(SPT_SYS_WRITE, SN_FD_CONSOLE, (long)why, (long)strlen(why));
-    spt_syscall3(SPT_SYS_WRITE, SN_FD_CONSOLE, (long)"\n", 1);
-    spt_exit_group(SOLO5_EXIT_ABORT);
-}
-
 /*
  * The tender owes us nothing but the ABI, and the manifest copy and command
  * line sit in memory the application can overwrite later: each pointer is
@@ -87,7 +77,7 @@ void solo5_boot(const struct sn_solo5_boot_info *bi)
     spt_syscall2(SPT_SYS_ARCH_PRCTL, SPT_ARCH_SET_FS, 0);
 
     if ((uintptr_t)bi != SN_SOLO5_BOOT_INFO_BASE)
-        bad_bootinfo("not at the published address");
+        spt_bad_bootinfo("not at the published address");
     uint64_t mem_size = bi->mem_size, cmdline = bi->cmdline, mft = bi->mft;
     s5_epollfd = bi->epollfd;
     s5_timerfd = bi->timerfd;
@@ -95,7 +85,7 @@ void solo5_boot(const struct sn_solo5_boot_info *bi)
 
     uint64_t heap_start = SN_PAGE_ALIGN_UP((uint64_t)(uintptr_t)_end);
     if (mem_size < heap_start || mem_size - heap_start < S5_MIN_FREE || mem_size > (1ULL << 47))
-        bad_bootinfo("not enough memory above the image (heap and stack need 512 KiB)");
+        spt_bad_bootinfo("not enough memory above the image (heap and stack need 512 KiB)");
 
     const char *raw = checked_cmdline(cmdline);
     struct solo5_start_info si;
@@ -108,13 +98,7 @@ void solo5_boot(const struct sn_solo5_boot_info *bi)
     if (raw == NULL)
         sn_log(SN_LOG_WARN, "command line at 0x%lx is out of place; using an empty one",
                (unsigned long)cmdline);
-    sn_log(SN_LOG_INFO, "memory map: %lu MB addressable", (unsigned long)(mem_size >> 20));
-    sn_log(SN_LOG_INFO, "    text @ (0x%08lx - 0x%08lx)", (unsigned long)(uintptr_t)__sn_text_start,
-           (unsigned long)(uintptr_t)_etext - 1);
-    sn_log(SN_LOG_INFO, "  rodata @ (0x%08lx - 0x%08lx)", (unsigned long)(uintptr_t)__sn_rodata_start,
-           (unsigned long)(uintptr_t)_erodata - 1);
-    sn_log(SN_LOG_INFO, "    data @ (0x%08lx - 0x%08lx)", (unsigned long)(uintptr_t)__sn_data_start,
-           (unsigned long)(uintptr_t)_end - 1);
+    sn_log_image(mem_size);
     sn_log(SN_LOG_INFO, "    heap >= 0x%08lx < stack < 0x%08lx", (unsigned long)heap_start,
            (unsigned long)mem_size);
 

@@ -38,7 +38,7 @@ void s5_mft_init(uint64_t addr)
         if (d->name[SN_MFT_NAME_SIZE - 1] != '\0')
             d->name[0] = '\0';
         d->type = e->type;
-        d->hostfd = SN_MFT_ENTRY_HOSTFD(e);
+        d->hostfd = e->b.hostfd;
         d->attached = e->attached != 0;
         d->acquired = 0;
         if (d->type == SN_MFT_DEV_NET_BASIC) {

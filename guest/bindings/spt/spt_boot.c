@@ -5,19 +5,6 @@
 int spt_console_fd = SN_FD_CONSOLE;
 int spt_wait_fd = SN_FD_WAIT;
 
-static void __attribute__((noreturn)) bad_bootinfo(const char *why)
-{
-    /*
-     * Nothing can be trusted yet, not even the console fd the boot info
-     * names, so this goes to the fixed console fd and ignores log levels.
-     */
-    static const char head[] = "Solo5: ABORT: bad boot info: ";
-    spt_syscall3(SPT_SYS_WRITE, SN_FD_CONSOLE, (long)head, sizeof head - 1);
-    spt_syscall3(SPT_SYS_WRITE, SN_FD_CONSOLE, (long)why, (long)strlen(why));
-    spt_syscall3(SPT_SYS_WRITE, SN_FD_CONSOLE, (long)"\n", 1);
-    spt_exit_group(SOLO5_EXIT_ABORT);
-}
-
 /*
  * Called from _start with the helper's %rdi. Built without a stack canary:
  * it is the function that seeds the canary, and a check on its way out would
@@ -30,7 +17,7 @@ void spt_boot(const struct sn_bootinfo *bi)
 {
     const char *problem = sn_bootinfo_problem(bi, SN_ABI_TARGET_SPT);
     if (problem)
-        bad_bootinfo(problem);
+        spt_bad_bootinfo(problem);
 
     sn_ssp_init(bi->random);
     spt_console_fd = bi->console_fd;

@@ -1,4 +1,4 @@
-/* spt_platform.c: console, clocks, TLS and exit for spt, each one allowed system call. */
+/* spt_platform.c: console, clocks, TLS and exit for spt (both ABIs), each one allowed system call. */
 #include "bindings.h"
 #include "spt_sys.h"
 
@@ -49,6 +49,20 @@ solo5_result_t solo5_set_tls_base(uintptr_t base)
     if (spt_syscall2(SPT_SYS_ARCH_PRCTL, SPT_ARCH_SET_FS, (long)base) != 0)
         return SOLO5_R_EINVAL;
     return SOLO5_R_OK;
+}
+
+void spt_bad_bootinfo(const char *why)
+{
+    /*
+     * Nothing can be trusted yet, not even a console fd the boot info
+     * names, and log levels are not set: this goes to the fixed console fd
+     * (1 on both spt ABIs) and is always printed.
+     */
+    static const char head[] = "Solo5: ABORT: bad boot info: ";
+    spt_syscall3(SPT_SYS_WRITE, SN_FD_CONSOLE, (long)head, sizeof head - 1);
+    spt_syscall3(SPT_SYS_WRITE, SN_FD_CONSOLE, (long)why, (long)strlen(why));
+    spt_syscall3(SPT_SYS_WRITE, SN_FD_CONSOLE, (long)"\n", 1);
+    spt_exit_group(SOLO5_EXIT_ABORT);
 }
 
 void sn_platform_exit(int status)

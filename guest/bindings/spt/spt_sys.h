@@ -89,6 +89,9 @@ static inline __attribute__((noreturn)) void spt_exit_group(int status)
         spt_syscall1(SPT_SYS_EXIT_GROUP, status);
 }
 
+/* spt_platform.c: "Solo5: ABORT: bad boot info: WHY" on fd 1, then exit 255. */
+void spt_bad_bootinfo(const char *why) __attribute__((noreturn));
+
 /* The fds the tender handed over in the boot info (spt_boot.c). */
 extern int spt_console_fd;
 extern int spt_wait_fd;
