@@ -3,6 +3,7 @@ import { bootRows } from './boot';
 import { blockRows, rttRows, switchThroughputRows, tapThroughputRows } from './devices';
 import { againstSpt, hvtBootRows, hvtUnavailable } from './hvt';
 import { ociRows, ociUnavailable } from './oci';
+import { solo5BlockRows, solo5BootRows, solo5TapRows } from './solo5';
 import { printTable, type Row } from './stats';
 
 async function section(name: string, rows: Row[], f: () => Promise<Row[]>): Promise<void> {
@@ -25,6 +26,11 @@ async function main(): Promise<number> {
   rows.push(...spt);
   if (want('rtt')) await section('rtt', rows, () => rttRows('spt'));
   if (want('tap')) await section('tap', rows, () => tapThroughputRows('spt'));
+  if (want('solo5')) {
+    await section('solo5 boot', rows, () => solo5BootRows(n));
+    await section('solo5 block', rows, () => solo5BlockRows());
+    await section('solo5 ping -f', rows, () => solo5TapRows(Number(process.env.BENCH_PINGS ?? 100_000)));
+  }
   const noHvt = hvtUnavailable();
   if (noHvt) {
     console.log(`(hvt columns skipped: ${noHvt})`);

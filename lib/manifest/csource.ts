@@ -1,6 +1,6 @@
 // csource.ts: renders a manifest as C source whose object file carries the MFT1 ELF note.
 import { SN_NOTE_NAME as NOTE_OWNER, SN_NOTE_TYPE_MFT as NOTE_TYPE_MFT } from '../abi.js';
-import { SN_NOTE_MFT1_ALIGN, SN_NOTE_MFT1_PAD } from '../abi.js';
+import { SN_NOTE_MFT1_PAD } from '../abi.js';
 import { MFT_ENTRY_SIZE, MFT_HEADER_SIZE, encodeMftNoteDescriptor } from './note.js';
 import type { Manifest } from './types.js';
 
@@ -19,10 +19,11 @@ function hexBytes(buf: Buffer, start: number, end: number): string {
  * compiler's idea of padding; the comments say what each row is. The note
  * header (namesz 6, descsz, type) and the owner padded to 8 bytes come
  * first, as the ELF note format requires; the descriptor then starts with 4
- * padding bytes so that the manifest sits 8-byte aligned in an 8-aligned
- * section, as Solo5 lays it out. The whole note is a multiple of 8 bytes,
- * so the section holds the note and nothing else (readers that find the
- * note by its section name insist on that).
+ * padding bytes, as in Solo5's layout, where they align the manifest to 8
+ * within the note. Like Solo5's, the section itself is aligned to 4, so
+ * that readers applying the ELF rules for 4-byte note areas (readelf, for
+ * one) parse it, and it holds the note and nothing else (readers that find
+ * the note by its section name insist on that).
  */
 export function manifestToCSource(m: Manifest): string {
   const desc = encodeMftNoteDescriptor(m);
@@ -39,7 +40,7 @@ export function manifestToCSource(m: Manifest): string {
   lines.push(`    unsigned char desc[${desc.length}];`);
   lines.push('};');
   lines.push('');
-  lines.push(`__attribute__((section("${MFT_NOTE_SECTION}"), aligned(${SN_NOTE_MFT1_ALIGN}), used))`);
+  lines.push(`__attribute__((section("${MFT_NOTE_SECTION}"), aligned(4), used))`);
   lines.push('static const struct sn_manifest_note sn_manifest_note = {');
   lines.push(`    .namesz = ${NOTE_OWNER.length + 1},`);
   lines.push(`    .descsz = ${desc.length},`);
