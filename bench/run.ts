@@ -2,6 +2,7 @@
 import { bootRows } from './boot';
 import { blockRows, rttRows, switchThroughputRows, tapThroughputRows } from './devices';
 import { againstSpt, hvtBootRows, hvtUnavailable } from './hvt';
+import { ociRows, ociUnavailable } from './oci';
 import { solo5BlockRows, solo5BootRows, solo5TapRows } from './solo5';
 import { printTable, type Row } from './stats';
 
@@ -41,6 +42,9 @@ async function main(): Promise<number> {
     rows.push(...againstSpt(hvt, spt));
     if (want('rtt')) await section('hvt rtt', rows, () => rttRows('hvt'));
   }
+  const noOci = want('oci') ? ociUnavailable() : 'not selected';
+  if (noOci === undefined) await section('oci', rows, () => ociRows(Math.min(n, 15)));
+  else if (want('oci')) console.log(`(oci row skipped: ${noOci})`);
   const ok = printTable(rows);
   if (!ok) console.log('\nSome targets were missed (see the ok column).');
   return 0;

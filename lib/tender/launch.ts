@@ -82,6 +82,19 @@ function asSolo5Error(e: unknown, step: string): unknown {
  * once it resolves, every further outcome is reported through `guest.exited`.
  */
 export async function launch(options: LaunchOptions, log: TenderLog = silentLog): Promise<Guest> {
+  return (await prepare(options, log)).start();
+}
+
+/** A guest whose memory is loaded and devices opened, not yet running (the OCI runtime's create). */
+export interface PreparedGuest {
+  /** Spawn the helper: the guest runs from here on. Rejects, having released everything, when it cannot. */
+  start(): Promise<Guest>;
+  /** Give everything back without running the guest. Idempotent. */
+  release(): void;
+}
+
+/** Everything launch() does before the guest runs; `start()` does the rest. Rejects as launch() does. */
+export async function prepare(options: LaunchOptions, log: TenderLog = silentLog): Promise<PreparedGuest> {
   const opts = checkOptions(options);
   const elf = loadElf(opts.kernel, { memSize: opts.memSize, tender: opts.target });
   const kind = elf.abi;
@@ -140,30 +153,50 @@ export async function launch(options: LaunchOptions, log: TenderLog = silentLog)
     const planFd = held.fd(native().memfdCreate('solo5-guest-plan', 0));
     const planBytes = encodePlan(plan);
     fs.writeSync(planFd, planBytes, 0, planBytes.length, 0);
-    step = 'start the guest';
-    child = spawnHelperProcess(opts.console, [memFd, planFd, ...fds, ...(kvmFd >= 0 ? [kvmFd] : [])]);
-    step = 'start the device broker';
-    broker?.start();
-    held.closeFds();
-    devices.closeGuestFds();
-    glog.debug({ pid: child.pid, memMB: opts.memSize >> 20, abi: kind, devices: devices.configs.length }, 'guest started');
-    const guest = watch(child, glog, () => held.release(), violations, broker, sockets.all);
-    onViolation = (m) => {
-      violations.push(m);
-      glog.error({ violation: m }, 'guest broke the device protocol; killing it');
-      guest.kill('SIGKILL');
+    // The guest runs from here: spawn the helper, then let the broker serve it.
+    const startPrepared = (): Guest => {
+      child = spawnHelperProcess(opts.console, [memFd, planFd, ...fds, ...(kvmFd >= 0 ? [kvmFd] : [])]);
+      step = 'start the device broker';
+      broker?.start();
+      held.closeFds();
+      devices.closeGuestFds();
+      glog.debug({ pid: child.pid, memMB: opts.memSize >> 20, abi: kind, devices: devices.configs.length }, 'guest started');
+      const guest = watch(child, glog, () => held.release(), violations, broker, sockets.all);
+      onViolation = (m) => {
+        violations.push(m);
+        glog.error({ violation: m }, 'guest broke the device protocol; killing it');
+        guest.kill('SIGKILL');
+      };
+      for (const m of violations.splice(0)) onViolation(m);
+      return guest;
     };
-    for (const m of violations.splice(0)) onViolation(m);
-    return guest;
+    let started = false;
+    return {
+      release: () => held.release(),
+      start: async () => {
+        if (started) throw new UsageError('this guest was already started');
+        started = true;
+        try {
+          step = 'start the guest';
+          return startPrepared();
+        } catch (e) {
+          await abandon();
+          throw asSolo5Error(e, step);
+        }
+      },
+    };
   } catch (e) {
-    // A guest already spawned must not run on without its broker or its caller knowing of it.
+    await abandon();
+    throw asSolo5Error(e, step);
+  }
+  // A guest already spawned must not run on without its broker or its caller knowing of it.
+  async function abandon(): Promise<void> {
     if (child) {
       child.kill('SIGKILL');
       child.console?.destroy();
       await child.exited;
     }
     held.release();
-    throw asSolo5Error(e, step);
   }
 }
 

@@ -1,0 +1,65 @@
+// oci.ts: `podman run --rm` of the hello image with solo5-oci, against /bin/true from a scratch image with podman's default runtime.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { median, sample, type Row } from './stats';
+
+const root = path.resolve(__dirname, '..', '..');
+const hello = path.join(root, 'guest', 'build', 'hello.spt');
+const oci = path.join(root, 'dist', 'bin', 'solo5-oci.js');
+const PODMAN = ['--cgroup-manager=cgroupfs'];
+const RUN = ['run', '--rm', '--network=none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1000:1000'];
+
+function podman(args: string[]): void {
+  const r = spawnSync('podman', [...PODMAN, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`podman ${args[0]} exited ${r.status}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+}
+
+/** Why the OCI row cannot be measured here, or undefined. */
+export function ociUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root';
+  if (spawnSync('sh', ['-c', 'command -v podman && command -v gcc'], { stdio: 'ignore' }).status !== 0) return 'podman or gcc is missing';
+  return fs.existsSync(hello) ? undefined : 'guest/build/hello.spt is not built';
+}
+
+/** One image with hello.spt and a static /true (a scratch image has no libc for /bin/true). */
+function buildImage(dir: string, tag: string): void {
+  fs.copyFileSync(hello, path.join(dir, 'hello.spt'));
+  fs.writeFileSync(path.join(dir, 'true.c'), 'int main(void) { return 0; }\n');
+  const cc = spawnSync('gcc', ['-static', '-O2', '-o', path.join(dir, 'true'), path.join(dir, 'true.c')], { encoding: 'utf8' });
+  if (cc.status !== 0) throw new Error(`gcc: ${cc.stderr}`);
+  fs.writeFileSync(path.join(dir, 'Containerfile'), 'FROM scratch\nCOPY hello.spt true /\nCMD ["/hello.spt"]\n');
+  podman(['build', '-q', '-t', tag, dir]);
+}
+
+export async function ociRows(n: number): Promise<Row[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'solo5-oci-bench-'));
+  const tag = `localhost/solo5-oci-bench-${process.pid}`;
+  try {
+    buildImage(dir, tag);
+    const floorRuns: number[] = [];
+    const uniRuns: number[] = [];
+    const rounds = 3;
+    const per = Math.max(3, Math.ceil(n / rounds));
+    // Interleaved, so that the machine's load hits both alike.
+    for (let r = 0; r < rounds; r++) {
+      floorRuns.push(...(await sample(per, 1, () => podman([...RUN, tag, '/true']))));
+      uniRuns.push(...(await sample(per, 1, () => podman([...RUN, `--runtime=${oci}`, tag]))));
+    }
+    return [
+      {
+        name: `podman run --rm hello, solo5-oci (n=${uniRuns.length})`,
+        unit: 'ms',
+        value: median(uniRuns),
+        floorName: 'podman run --rm /true, runc',
+        floor: median(floorRuns),
+        compare: 'ratio',
+        target: 1.5,
+      },
+    ];
+  } finally {
+    spawnSync('podman', [...PODMAN, 'rmi', '-f', tag], { stdio: 'ignore' });
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// solo5-oci: an OCI runtime (runc's command line) that runs a Solo5 unikernel as the container.
+import { main } from '../lib/oci/cli';
+
+void main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -1,0 +1,113 @@
+// annotations.ts: urunc's com.urunc.unikernel.* keys, solo5-oci's own org.solo5-node.* keys, and urunc.json.
+import fs from 'node:fs';
+import path from 'node:path';
+import { OciError } from './errors';
+
+/** urunc's keys, read so that images built for urunc run unchanged. */
+export const URUNC = {
+  binary: 'com.urunc.unikernel.binary',
+  cmdline: 'com.urunc.unikernel.cmdline',
+  hypervisor: 'com.urunc.unikernel.hypervisor',
+  type: 'com.urunc.unikernel.unikernelType',
+  block: 'com.urunc.unikernel.block',
+  blkMntPoint: 'com.urunc.unikernel.blkMntPoint',
+  blkDev: 'com.urunc.unikernel.solo5BlkDev',
+  netDev: 'com.urunc.unikernel.solo5NetDev',
+} as const;
+
+/** solo5-oci's own keys (docs/oci.md). */
+export const OWN = {
+  mem: 'org.solo5-node.mem',
+  netPrefix: 'org.solo5-node.net.',
+  blockPrefix: 'org.solo5-node.block.',
+  sectorPrefix: 'org.solo5-node.block-sector-size.',
+  ipv4Args: 'org.solo5-node.ipv4-args',
+} as const;
+
+export interface Unikernel {
+  binary?: string;
+  cmdline?: string;
+  hypervisor?: string;
+  /** Path in the rootfs of the block image urunc attaches, and the manifest device it goes to. */
+  block?: string;
+  blockDevice?: string;
+  netDevice?: string;
+  memMB?: number;
+  /** NAME -> interface in the container's network namespace. */
+  net: Map<string, string>;
+  /** NAME -> path in the rootfs (or a mount destination) of a raw image. */
+  blocks: Map<string, string>;
+  sectorSizes: Map<string, number>;
+  ipv4Args: boolean;
+}
+
+const NAME_RE = /^[A-Za-z0-9]{1,67}$/;
+
+/**
+ * urunc.json at the top of the rootfs carries the same urunc keys with base64
+ * values, for engines (Docker) that do not pass image annotations down.
+ */
+function uruncJson(rootfs: string): Record<string, string> {
+  const file = path.join(rootfs, 'urunc.json');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return {};
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new OciError(`urunc.json in the image: not JSON (${(e as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null) throw new OciError('urunc.json in the image: not a JSON object');
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(json)) {
+    if (typeof v !== 'string') throw new OciError(`urunc.json in the image: ${k}: not a string`);
+    out[k] = Buffer.from(v, 'base64').toString('utf8');
+  }
+  return out;
+}
+
+/** Annotations win over urunc.json; malformed values of our own keys are refused in one line. */
+export function readUnikernel(annotations: Record<string, string>, rootfs: string): Unikernel {
+  const a = { ...uruncJson(rootfs), ...annotations };
+  const u: Unikernel = { net: new Map(), blocks: new Map(), sectorSizes: new Map(), ipv4Args: true };
+  const pick = (k: string) => (a[k] !== undefined && a[k] !== '' ? a[k] : undefined);
+  u.binary = pick(URUNC.binary);
+  u.cmdline = a[URUNC.cmdline];
+  u.hypervisor = pick(URUNC.hypervisor);
+  u.block = pick(URUNC.block);
+  u.blockDevice = pick(URUNC.blkDev);
+  u.netDevice = pick(URUNC.netDev);
+  const mem = pick(OWN.mem);
+  if (mem !== undefined) {
+    if (!/^[0-9]+$/.test(mem)) throw new OciError(`annotations.${OWN.mem}: '${mem}' is not a size in MiB`);
+    u.memMB = Number(mem);
+  }
+  const ipv4 = pick(OWN.ipv4Args);
+  if (ipv4 !== undefined) {
+    if (ipv4 !== 'true' && ipv4 !== 'false') throw new OciError(`annotations.${OWN.ipv4Args}: '${ipv4}' is not true or false`);
+    u.ipv4Args = ipv4 === 'true';
+  }
+  for (const [k, v] of Object.entries(a)) {
+    for (const [prefix, into] of [
+      [OWN.netPrefix, 'net'],
+      [OWN.blockPrefix, 'blocks'],
+      [OWN.sectorPrefix, 'sector'],
+    ] as const) {
+      if (!k.startsWith(prefix)) continue;
+      const name = k.slice(prefix.length);
+      if (!NAME_RE.test(name)) throw new OciError(`annotations.${k}: '${name}' is not a device name (1 to 67 letters and digits)`);
+      if (v === '') throw new OciError(`annotations.${k}: a value is required`);
+      if (into === 'net') u.net.set(name, v);
+      else if (into === 'blocks') u.blocks.set(name, v);
+      else {
+        if (!/^[0-9]+$/.test(v)) throw new OciError(`annotations.${k}: '${v}' is not a number`);
+        u.sectorSizes.set(name, Number(v));
+      }
+    }
+  }
+  return u;
+}

@@ -1,0 +1,175 @@
+// commands.ts: start, state, kill, delete, list, ps and features, read from the state directory.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { OciError } from './errors';
+import type { Plan } from './plan';
+import {
+  containerDir, isAlive, listIds, loadRecord, loadStarted, removeDir, statusOf, liveStart, type Record, type Status,
+} from './state';
+
+export const OCI_VERSION = '1.0.2';
+
+/** Release the guest: ask the monitor over its socket, and wait for its answer. */
+export async function start(root: string, id: string): Promise<void> {
+  const rec = loadRecord(root, id);
+  const status = statusOf(root, rec);
+  if (status !== 'created') throw new OciError(`cannot start container ${id}: it is ${status}, not created`);
+  const reply = await new Promise<string>((resolve) => {
+    let text = '';
+    const sock = net.connect(path.join(containerDir(root, id), 'start.sock'));
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.write('start\n'));
+    sock.on('data', (d: string) => (text += d));
+    sock.on('close', () => resolve(text));
+    sock.on('error', (e) => resolve(`error cannot reach the monitor: ${e.message}`));
+  });
+  const line = reply.split('\n')[0];
+  if (!line.startsWith('ok')) throw new OciError(line.startsWith('error ') ? line.slice(6) : `container ${id}: the monitor ended before starting the guest`);
+}
+
+export interface StateJson {
+  ociVersion: string;
+  id: string;
+  status: Status;
+  pid: number;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  annotations: { [k: string]: string };
+}
+
+export function state(root: string, id: string): StateJson {
+  const rec = loadRecord(root, id);
+  const status = statusOf(root, rec);
+  return {
+    ociVersion: OCI_VERSION,
+    id: rec.id,
+    status,
+    pid: status === 'stopped' ? 0 : rec.pid,
+    bundle: rec.bundle,
+    rootfs: rec.rootfs,
+    created: rec.created,
+    owner: rec.owner,
+    annotations: rec.annotations,
+  };
+}
+
+/** A signal by name (TERM, SIGTERM) or number, as runc accepts it. */
+export function parseSignal(s: string | undefined): NodeJS.Signals {
+  const sigs = os.constants.signals as { [k: string]: number };
+  if (s === undefined || s === '') return 'SIGTERM';
+  if (/^[0-9]+$/.test(s)) {
+    const name = Object.keys(sigs).find((k) => sigs[k] === Number(s));
+    if (name === undefined) throw new OciError(`signal ${s}: no such signal`);
+    return name as NodeJS.Signals;
+  }
+  const name = s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`;
+  if (sigs[name] === undefined) throw new OciError(`signal ${s}: no such signal`);
+  return name as NodeJS.Signals;
+}
+
+/** SIGKILL goes to the guest as well, so it cannot outlive the monitor; the rest the monitor forwards. */
+function signalContainer(root: string, rec: Record, sig: NodeJS.Signals): void {
+  if (sig === 'SIGKILL') {
+    const started = loadStarted(root, rec.id);
+    if (started !== undefined && isAlive(started.guestPid, started.guestStart)) process.kill(started.guestPid, 'SIGKILL');
+  }
+  process.kill(rec.pid, sig);
+}
+
+export function kill(root: string, id: string, signal: string | undefined): void {
+  const sig = parseSignal(signal);
+  const rec = loadRecord(root, id);
+  if (statusOf(root, rec) === 'stopped') throw new OciError(`container ${id} is not running`);
+  signalContainer(root, rec, sig);
+}
+
+/** Wait (bounded) until a SIGKILLed process is gone; the kernel finishes that on its own. */
+function awaitGone(pid: number, start: string): void {
+  const shared = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 1000 && isAlive(pid, start); i++) Atomics.wait(shared, 0, 0, 5);
+}
+
+/** The tap a SIGKILLed monitor could not remove; a fresh namespace dies with it anyway. */
+function removeLeftoverTaps(dir: string): void {
+  let plan: Plan;
+  let wired: { tap: string; iface: string }[];
+  try {
+    plan = JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as Plan;
+    wired = JSON.parse(fs.readFileSync(path.join(dir, 'network.json'), 'utf8')) as { tap: string; iface: string }[];
+  } catch {
+    return;
+  }
+  if (plan.netns === 'new' || plan.netns === 'host' || !fs.existsSync(plan.netns)) return;
+  for (const w of wired) {
+    spawnSync('nsenter', [`--net=${plan.netns}`, '--', 'tc', 'qdisc', 'del', 'dev', w.iface, 'ingress'], { stdio: 'ignore' });
+    spawnSync('nsenter', [`--net=${plan.netns}`, '--', 'ip', 'link', 'del', 'dev', w.tap], { stdio: 'ignore' });
+  }
+}
+
+export function remove(root: string, id: string, force: boolean): void {
+  let rec: Record;
+  try {
+    rec = loadRecord(root, id);
+  } catch (e) {
+    // delete --force of a container that is gone (or half-created) is not an error, as with runc.
+    if (force) {
+      removeDir(root, id);
+      return;
+    }
+    throw e;
+  }
+  const status = statusOf(root, rec);
+  if (status === 'running' && !force) throw new OciError(`container ${id} is running: stop it first, or use delete --force`);
+  if (status !== 'stopped') {
+    signalContainer(root, rec, 'SIGKILL');
+    awaitGone(rec.pid, rec.pidStart);
+  }
+  removeLeftoverTaps(containerDir(root, id));
+  removeDir(root, id);
+}
+
+export function list(root: string): StateJson[] {
+  const out: StateJson[] = [];
+  for (const id of listIds(root)) {
+    try {
+      out.push(state(root, id));
+    } catch {
+      // Being created or deleted right now: not listed.
+    }
+  }
+  return out;
+}
+
+/** Processes of the container: the monitor, and the guest while it runs. */
+export function ps(root: string, id: string): { pid: number; cmd: string }[] {
+  const rec = loadRecord(root, id);
+  const out: { pid: number; cmd: string }[] = [];
+  if (isAlive(rec.pid, rec.pidStart)) out.push({ pid: rec.pid, cmd: 'solo5-oci monitor' });
+  const started = loadStarted(root, id);
+  if (started !== undefined && liveStart(started.guestPid) === started.guestStart) out.push({ pid: started.guestPid, cmd: 'guest' });
+  return out;
+}
+
+/** runtime-spec features.md: what this runtime understands. */
+export function features(): object {
+  return {
+    ociVersionMin: '1.0.0',
+    ociVersionMax: OCI_VERSION,
+    hooks: [],
+    mountOptions: ['bind', 'rbind', 'ro', 'rw', 'rprivate', 'private', 'nosuid', 'nodev', 'noexec'],
+    linux: {
+      namespaces: ['network', 'pid', 'ipc', 'uts', 'mount', 'cgroup'],
+      capabilities: [],
+      cgroup: { v1: false, v2: false, systemd: false, systemdUser: false },
+      seccomp: { enabled: false },
+      apparmor: { enabled: false },
+      selinux: { enabled: false },
+    },
+    annotations: { 'org.solo5-node.runtime': 'solo5-oci' },
+  };
+}

@@ -1,0 +1,109 @@
+// create.ts: `create` and `run`: check the bundle, start the monitor in the container's network namespace, record it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { OciError } from './errors';
+import { planFromSpec } from './plan';
+import { loadSpec } from './spec';
+import { containerDir, ensurePrivateDir, liveStart, writeJson, type Record } from './state';
+
+export interface CreateOptions {
+  root: string;
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  /** `run` in the foreground keeps the monitor as its child to learn its status. */
+  foreground?: boolean;
+}
+
+const monitorMain = path.join(__dirname, 'monitor-main.js');
+
+/** The monitor's command: joined to (or in a new) network namespace when config.json asks for one. */
+function monitorCommand(netns: string, dir: string): string[] {
+  const node = [process.execPath, monitorMain, dir];
+  if (netns === 'host') return node;
+  if (netns === 'new') return ['unshare', '--net', '--', ...node];
+  return ['nsenter', `--net=${netns}`, '--', ...node];
+}
+
+/** The monitor's first line on fd 3: "ready", or "error REASON"; EOF means it died first. */
+function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const pipe = child.stdio[3] as NodeJS.ReadableStream;
+    pipe.setEncoding('utf8');
+    pipe.on('data', (d: string) => (text += d));
+    pipe.on('end', () => resolve(text.split('\n')[0] ?? ''));
+    pipe.on('error', () => resolve(text.split('\n')[0] ?? ''));
+  });
+}
+
+function writePidFile(file: string, pid: number): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, String(pid), { mode: 0o644 });
+  fs.renameSync(tmp, file);
+}
+
+/** Create the container; resolves once the monitor holds the guest, ready for `start`. */
+export async function create(o: CreateOptions): Promise<{ record: Record; child: ChildProcess }> {
+  if (o.consoleSocket !== undefined) {
+    throw new OciError('--console-socket: a terminal (-t) is not supported; the unikernel console is a plain byte stream');
+  }
+  ensurePrivateDir(o.root);
+  const dir = containerDir(o.root, o.id);
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new OciError(`container ${o.id} already exists`);
+    throw new OciError(`${dir}: cannot create (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  let child: ChildProcess | undefined;
+  try {
+    const bundle = path.resolve(o.bundle);
+    const spec = loadSpec(bundle);
+    const plan = planFromSpec(spec, bundle);
+    if (plan.netns === 'host' && Object.keys(plan.net).length > 0) {
+      throw new OciError('linux.namespaces: the unikernel has a net device but the container shares the host network; give it a network namespace');
+    }
+    writeJson(path.join(dir, 'plan.json'), plan);
+    const [cmd, ...args] = monitorCommand(plan.netns, dir);
+    child = spawn(cmd, args, { detached: o.foreground !== true, stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+    const spawned = child;
+    const line = await new Promise<string>((resolve) => {
+      spawned.once('error', (e) => resolve(`error cannot start the monitor: ${e.message}`));
+      void firstLine(spawned).then(resolve);
+    });
+    if (line !== 'ready') {
+      throw new OciError(line.startsWith('error ') ? line.slice(6) : `the monitor ended before the guest was ready (${cmd})`);
+    }
+    const pid = child.pid!;
+    const record: Record = {
+      id: o.id,
+      bundle,
+      rootfs: path.resolve(bundle, spec.root.path),
+      pid,
+      pidStart: liveStart(pid) ?? '',
+      created: new Date().toISOString(),
+      owner: String(process.getuid?.() ?? ''),
+      annotations: spec.annotations ?? {},
+    };
+    writeJson(path.join(dir, 'state.json'), record);
+    if (o.pidFile !== undefined) writePidFile(path.resolve(o.pidFile), pid);
+    (child.stdio[3] as NodeJS.ReadableStream & { destroy(): void }).destroy();
+    if (o.foreground !== true) child.unref();
+    return { record, child };
+  } catch (e) {
+    if (child?.pid !== undefined && child.exitCode === null) child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** The monitor's status once it ended (run in the foreground); death by signal N counts as 128+N. */
+export function waitChild(child: ChildProcess): Promise<number> {
+  const status = (code: number | null, signal: NodeJS.Signals | null) => code ?? 128 + os.constants.signals[signal ?? 'SIGKILL'];
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(status(child.exitCode, child.signalCode));
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(status(code, signal))));
+}

@@ -1,0 +1,125 @@
+// state.ts: the per-container state directory under --root, and the status derived from it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { OciError } from './errors';
+
+/** What `create` records once the monitor holds the guest (state.json). */
+export interface Record {
+  id: string;
+  bundle: string;
+  rootfs: string;
+  /** The monitor: the container's process as the caller sees it (pid file, waitpid, signals). */
+  pid: number;
+  /** Field 22 of /proc/PID/stat when recorded, so a reused pid is never mistaken for ours. */
+  pidStart: string;
+  created: string;
+  owner: string;
+  annotations: { [k: string]: string };
+  /** The tap the monitor made in the container's network namespace, and that namespace's path. */
+  tap?: { name: string; netns?: string };
+}
+
+/** Written by the monitor when it released the guest (started.json). */
+export interface Started {
+  guestPid: number;
+  guestStart: string;
+}
+
+export type Status = 'creating' | 'created' | 'running' | 'stopped';
+
+/** Container ids become directory names: no separators, no dot-dot, nothing a shell would mangle. */
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,1023}$/;
+
+export function checkId(id: string | undefined): string {
+  if (id === undefined || id === '') throw new OciError('a container ID is required');
+  if (!ID_RE.test(id)) throw new OciError(`container ID '${id}': use letters, digits and _ . + - only`);
+  return id;
+}
+
+/** The default root: runc's convention, /run/solo5-oci for root, else under XDG_RUNTIME_DIR. */
+export function defaultRoot(): string {
+  if (process.getuid?.() === 0) return '/run/solo5-oci';
+  const xdg = process.env.XDG_RUNTIME_DIR;
+  return path.join(xdg !== undefined && xdg !== '' ? xdg : '/tmp', 'solo5-oci');
+}
+
+/** Make `dir` (and missing parents) with mode 0700; refuse one that others can enter. */
+export function ensurePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = fs.lstatSync(dir);
+  if (!st.isDirectory()) throw new OciError(`${dir}: not a directory`);
+  if ((st.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
+}
+
+export function containerDir(root: string, id: string): string {
+  return path.join(root, checkId(id));
+}
+
+export function writeJson(file: string, value: unknown): void {
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(value)}\n`, { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new OciError(`${file}: unreadable state (${(e as Error).message})`);
+  }
+}
+
+/** The container's record, or a one-line error naming the id when there is none. */
+export function loadRecord(root: string, id: string): Record {
+  const dir = containerDir(root, id);
+  const rec = readJson(path.join(dir, 'state.json'));
+  if (rec === undefined) {
+    if (fs.existsSync(dir)) throw new OciError(`container ${id} is still being created`);
+    throw new OciError(`container ${id} does not exist`);
+  }
+  return rec as Record;
+}
+
+export function loadStarted(root: string, id: string): Started | undefined {
+  return readJson(path.join(containerDir(root, id), 'started.json')) as Started | undefined;
+}
+
+/** Start time of a live (not zombie) process, or undefined when it is gone or a zombie. */
+export function liveStart(pid: number): string | undefined {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may hold spaces and parentheses; fields resume after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+  return fields[19];
+}
+
+export function isAlive(pid: number, start: string): boolean {
+  return pid > 0 && liveStart(pid) === start;
+}
+
+export function statusOf(root: string, rec: Record): Status {
+  if (!isAlive(rec.pid, rec.pidStart)) return 'stopped';
+  return loadStarted(root, rec.id) === undefined ? 'created' : 'running';
+}
+
+/** Ids of every container under root, sorted. */
+export function listIds(root: string): string[] {
+  try {
+    return fs
+      .readdirSync(root)
+      .filter((n) => ID_RE.test(n))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+export function removeDir(root: string, id: string): void {
+  fs.rmSync(containerDir(root, id), { recursive: true, force: true });
+}

@@ -1,0 +1,48 @@
+// oci-podman.test.ts: podman runs unikernel images with --runtime=solo5-oci (one image build for every case).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { app, exists, root } from './support/paths';
+import { needRoot, ociCli, tmpBase } from './support/oci';
+
+/** The settings this host needs (docs/oci.md): cgroupfs for hybrid cgroups, rlimits without CAP_SYS_RESOURCE. */
+const PODMAN = ['--cgroup-manager=cgroupfs'];
+const RUN = ['run', '--rm', `--runtime=${ociCli}`, '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1000:1000'];
+
+function podman(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('podman', [...PODMAN, ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const skip =
+  needRoot('podman') ??
+  (!exists(app('hello')) || !exists(app('exitcode')) ? 'guest/build/hello.spt and exitcode.spt are not built' : undefined);
+
+t.test('podman run --runtime=solo5-oci', { skip: skip ?? false }, async (t) => {
+  const seed = Math.floor(Math.random() * 1e9);
+  t.comment(`seed ${seed}`);
+  const image = `localhost/solo5-oci-test-${seed}`;
+  const ctx = tmpBase(t);
+  fs.copyFileSync(app('hello'), path.join(ctx, 'hello.spt'));
+  fs.copyFileSync(app('exitcode'), path.join(ctx, 'exitcode.spt'));
+  // The packaged Containerfile plus the exitcode app, so one build serves every case.
+  const file = fs.readFileSync(path.join(root, 'packaging', 'Containerfile'), 'utf8');
+  fs.writeFileSync(path.join(ctx, 'Containerfile'), file.replace('COPY hello.spt /hello.spt', 'COPY hello.spt exitcode.spt /'));
+  const built = podman(['build', '-q', '-t', image, ctx]);
+  t.equal(built.status, 0, `podman build (${built.stderr.trim()})`);
+  t.teardown(() => void podman(['rmi', '-f', image]));
+
+  const hello = podman([...RUN, image]);
+  t.equal(hello.status, 0, `hello exits 0 (${hello.stderr.trim()})`);
+  t.match(hello.stdout, /Hello, World\nCommand line is: 'from an OCI image'\nSUCCESS\n/, 'the console reaches podman');
+
+  const code = podman([...RUN, '--network=none', image, '/exitcode.spt', '42']);
+  t.equal(code.status, 42, `the guest's exit code passes through (${code.stderr.trim()})`);
+  t.match(code.stdout, /exiting with 42/);
+
+  const mem = podman([...RUN, '--network=none', '--memory=8m', image]);
+  t.match(mem.stdout, /memory map: 8 MB addressable/, 'the container memory limit is the guest memory');
+
+  t.equal(podman(['ps', '-a', '--filter', `ancestor=${image}`, '-q']).stdout.trim(), '', 'no container is left');
+});
