@@ -241,6 +241,8 @@ void Guest::JoinPump() {
 std::string Guest::Drain() {
   if (!stopped_) {
     JoinPump();
+    // A Solo5-ABI guest's last frames may still sit in its socket.
+    for (auto &s : socks_) s->FlushAfterExit();
     // With the pump joined, the tender's own indices are still; one more
     // look at the guest's catches what it wrote just before it exited. The
     // caller gets the result here, not as an event.

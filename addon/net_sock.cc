@@ -42,6 +42,7 @@ void SockNetDev::OnSockEvent(uint32_t events) {
   const uint32_t size = mtu_ + 15;
   Frame frames[kBatch];
   uint32_t nf = 0;
+  bool hung_up = false;
   for (uint32_t k = 0; k < kBatch; k++) {
     uint8_t *b = buf_.data() + static_cast<size_t>(nf) * size;
     ssize_t r = recv(sock_fd_, b, size, MSG_DONTWAIT);
@@ -55,7 +56,7 @@ void SockNetDev::OnSockEvent(uint32_t events) {
       // stream; only a peer that hung up makes it the end.
       struct pollfd p = {sock_fd_, POLLRDHUP, 0};
       if ((events & (EPOLLHUP | EPOLLRDHUP)) != 0 || (poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP)))) {
-        Closed("the guest closed its end of the socket");
+        hung_up = true;
         break;
       }
       tx_errors_.fetch_add(1, std::memory_order_relaxed);
@@ -71,7 +72,19 @@ void SockNetDev::OnSockEvent(uint32_t events) {
     tx_bytes_.fetch_add(len, std::memory_order_relaxed);
     frames[nf++] = Frame{b, len};
   }
+  // The frames read before the end of the stream still go out: closing first would drop them with the port.
   Transmit(frames, nf);
+  if (hung_up) Closed("the guest closed its end of the socket");
+}
+
+void SockNetDev::FlushAfterExit() {
+  // Each round takes up to a batch; a guest end held open elsewhere would
+  // never reach the end of the stream, so the rounds are bounded too.
+  for (int round = 0; round < 1024 && !closed_.load(); round++) {
+    const uint64_t before = tx_packets_.load() + tx_errors_.load();
+    OnSockEvent(EPOLLRDHUP);
+    if (tx_packets_.load() + tx_errors_.load() == before) break;
+  }
 }
 
 void SockNetDev::OnTapReadable() {

@@ -35,6 +35,11 @@ class SockNetDev : public NetPort {
 
   // Pump thread: the guest's socket (or the tap) has something for us.
   void OnSockEvent(uint32_t events);
+  /*
+   * After the guest exited (the pump joined): forward the frames it wrote
+   * just before, still queued in its socket, up to the end of the stream.
+   */
+  void FlushAfterExit();
   void OnTapReadable();
 
   // Any thread: frames from the switch for the guest.
