@@ -19,6 +19,6 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 0
 fi
 mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+timeout 600 apt-get update -qq
+timeout 900 apt-get install -y -qq --no-install-recommends "${pkgs[@]}" </dev/null >/dev/null
 echo "install-oci: installed ${pkgs[*]}"
