@@ -1,5 +1,5 @@
 // index.ts: the public TypeScript API of solo5-node.
-export { launch, type Guest } from './tender/launch';
+export { launch, prepare, type Guest, type PreparedGuest } from './tender/launch';
 export { VirtualSwitch, SwitchEndpoint } from './devices/switch';
 export { Pinger, type PingResult } from './net/pinger';
 export { run, type RunOptions, type RunResult } from './tender/run';
