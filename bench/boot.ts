@@ -8,7 +8,7 @@ const root = path.resolve(__dirname, '..', '..');
 const hello = path.join(root, 'guest', 'build', 'hello.spt');
 const cli = path.join(root, 'dist', 'bin', 'solo5-spt.js');
 
-function spawnWait(cmd: string, args: string[]): Promise<void> {
+export function spawnWait(cmd: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const c = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
     c.on('error', reject);

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../lib';
+import { spawnWait } from './boot';
 import { createTapNamespace, tapUnavailable, type TapNamespace } from './netns';
 import { median, sample, type Row } from './stats';
 
@@ -12,14 +13,6 @@ type Abi = 'ring' | 'solo5';
 const kernel = (app: string, abi: Abi) =>
   abi === 'ring' ? path.join(root, 'guest', 'build', `${app}.spt`) : path.join(root, 'guest', 'build', 'solo5', `${app}.spt`);
 const cli = path.join(root, 'dist', 'bin', 'solo5-spt.js');
-
-function spawnWait(cmd: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-    c.on('error', reject);
-    c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}`))));
-  });
-}
 
 /** Solo5-ABI hello, launch to exit through the API, against spawning /bin/true (interleaved rounds). */
 export async function solo5BootRows(n: number): Promise<Row[]> {

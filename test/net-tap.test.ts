@@ -1,19 +1,12 @@
 // net-tap.test.ts: a unikernel on a tap interface inside a network namespace this test creates; the kernel pings it.
 import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { app, root, sptCli } from './support/paths';
+import { tapSkip } from './support/tapns';
 
 const ns = `solo5t${process.pid}`;
-const skip =
-  process.getuid?.() !== 0
-    ? 'creating a network namespace and a tap interface needs root'
-    : !fs.existsSync('/dev/net/tun')
-      ? 'no /dev/net/tun on this host'
-      : spawnSync('ip', ['-V']).status !== 0
-        ? 'the ip command (iproute2) is not installed'
-        : false;
+const skip = tapSkip;
 const kping = path.join(root, 'test', 'support', 'kping.py');
 
 function sh(cmd: string[]): void {
