@@ -62,7 +62,8 @@ export async function solo5BlockRows(): Promise<Row[]> {
             kernel: kernel('blkbench', abi),
             args: ['--solo5:quiet', op, '4096', String(MB)],
             memMB: 64,
-            block: { storage: { path: img } },
+            // 4 KiB blocks: one request is one block, so the Solo5 ABI makes one pread/pwrite per request.
+            block: { storage: { path: img, sectorSize: 4096 } },
             timeoutMs: 120_000,
           });
           if (r.exit.status !== 0) throw new Error(`${abi} blkbench ${op} exited ${r.exit.status}: ${r.output.slice(-200)}`);
