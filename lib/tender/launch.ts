@@ -115,8 +115,7 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
     let onViolation: (message: string) => void = (m) => violations.push(m);
     step = 'start the device broker';
     const ringsAddr = kind.kind === 'ring' ? pageUp(elf.kernelEnd) : 0;
-    const sockets = socketsClosed(devices);
-    held.broker = createBroker(memFd, ringsAddr, elf, opts, devices, glog, (m) => onViolation(m), kind.kind === 'solo5', sockets.onClosed);
+    held.broker = createBroker(memFd, ringsAddr, elf, opts, devices, glog, (m) => onViolation(m), kind.kind === 'solo5');
     const broker = held.broker;
     step = 'write the guest image';
     const mft = encodeMftForGuest(elf.manifest, devices.attach);
@@ -161,7 +160,7 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
       held.closeFds();
       devices.closeGuestFds();
       glog.debug({ pid: child.pid, memMB: opts.memSize >> 20, abi: kind, devices: devices.configs.length }, 'guest started');
-      const guest = watch(child, glog, () => held.release(), violations, broker, sockets.all);
+      const guest = watch(child, glog, () => held.release(), violations, broker);
       onViolation = (m) => {
         violations.push(m);
         glog.error({ violation: m }, 'guest broke the device protocol; killing it');
@@ -218,15 +217,11 @@ function createBroker(
   log: TenderLog,
   onViolation: (message: string) => void,
   solo5: boolean,
-  onClosed: () => void,
 ): BrokerHandle | undefined {
   if (devices.configs.length === 0) return undefined;
   const onEvent = (ev: BrokerEvent) => {
     if (ev.type === 'violation') onViolation(`device '${ev.device}': ${ev.message}`);
-    else if (ev.type === 'closed') {
-      log.debug({ device: ev.device }, ev.message);
-      onClosed();
-    }
+    else if (ev.type === 'closed') log.debug({ device: ev.device }, ev.message);
     else log.warn({ device: ev.device }, ev.message);
   };
   const entries = elf.manifest.devices.length + 1;
@@ -294,33 +289,18 @@ function writeImage(fd: number, elf: LoadedElf, opts: CheckedOptions, mft: Buffe
   fs.writeSync(fd, boot, 0, boot.length, abi.SN_BOOTINFO_ADDR);
 }
 
-/**
- * Solo5 ABI: resolves once the broker has seen every socket device end. A
- * guest that writes a frame and exits at once leaves it queued in its socket;
- * the pump reads the queue to its end before it reports the close, so waiting
- * for that (which the guest's exit guarantees: the tender closed its own copy
- * of the guest's end) loses no frame.
- */
-function socketsClosed(devices: AttachedDevices): { all: Promise<void>; onClosed: () => void } {
-  let left = devices.configs.filter((c) => c.kind === 'net' && c.guestSocketFd !== undefined).length;
-  let done: () => void = () => {};
-  const all = left === 0 ? Promise.resolve() : new Promise<void>((resolve) => (done = resolve));
-  return {
-    all,
-    onClosed: () => {
-      if (--left === 0) done();
-    },
-  };
-}
-
-function watch(child: HelperProcess, log: TenderLog, release: () => void, violations: string[], broker: BrokerHandle | undefined, socketsDone: Promise<void>): Guest {
+function watch(child: HelperProcess, log: TenderLog, release: () => void, violations: string[], broker: BrokerHandle | undefined): Guest {
   let ended = false;
   let finalCounters: Record<string, number> | undefined;
-  const exited = child.exited.then(async ({ code, signal, diag }) => {
-    // Until then the pump may still be forwarding the guest's last frames (and `kill` stays harmless: the pid is reaped).
-    await socketsDone;
+  const exited = child.exited.then(({ code, signal, diag }) => {
     ended = true;
-    // A violation written just before the exit is still in the rings: look once more (issue 8 item 7).
+    /*
+     * One more look after the exit (issue 8 item 7): drain() joins the pump,
+     * catches a ring violation written just before the exit, and forwards the
+     * frames a Solo5-ABI guest left queued in its sockets (read to their end,
+     * synchronously: no wait on an event that an idle event loop might never
+     * deliver).
+     */
     const late = broker?.drain();
     if (late !== undefined && violations.length === 0) violations.push(late);
     finalCounters = broker?.counters() ?? {};
