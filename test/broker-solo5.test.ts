@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { native, packageRoot, type BrokerEvent, type BrokerHandle, type DeviceConfig } from '../lib/native';
+import { until } from './support/ring-guest';
 import { tapNamespace, tapSkip } from './support/tapns';
 
 const n = native();
@@ -18,13 +19,6 @@ const BCAST = Buffer.alloc(6, 0xff);
 const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
 
-async function until(cond: () => boolean, what: string, ms = 10000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1));
-  }
-}
 
 function fdFlags(fd: number): number {
   const info = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');

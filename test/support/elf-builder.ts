@@ -209,28 +209,13 @@ const PH_FIELDS: Record<PhField, [number, 4 | 8]> = {
  * segment's memsz. Notes each in their own PT_NOTE, not_openbsd first.
  */
 export function buildSolo5Elf(version: 1 | 2, manifest: Manifest = DEFAULT_MANIFEST): BuiltElf {
-  const text = Buffer.alloc(0x180, 0x90);
-  const data = Buffer.from('initialised data', 'latin1');
-  if (version === 1) {
-    return buildElf({
-      abi: { target: 2, version },
-      manifest,
-      noteSegments: 'each',
-      segments: [
-        { vaddr: TEXT_ADDR, data: text, flags: PF_R | PF_X },
-        { vaddr: DATA_ADDR, data, memsz: 0x1800, flags: PF_R | PF_W },
-      ],
-    });
-  }
+  const common = { abi: { target: 2, version }, manifest, noteSegments: 'each' as const };
+  // ABI 1: the default text and data (bss in data's memsz). ABI 2: bss split off, TLS placeholders.
+  if (version === 1) return buildElf(common);
+  const [text, data] = defaultSegments();
   return buildElf({
-    abi: { target: 2, version },
-    manifest,
-    noteSegments: 'each',
-    segments: [
-      { vaddr: TEXT_ADDR, data: text, flags: PF_R | PF_X },
-      { vaddr: DATA_ADDR, data, flags: PF_R | PF_W },
-      { vaddr: DATA_ADDR + 0x1000, data: Buffer.alloc(0), memsz: 0x800, flags: PF_R | PF_W },
-    ],
+    ...common,
+    segments: [text, { ...data, memsz: undefined }, { vaddr: DATA_ADDR + 0x1000, data: Buffer.alloc(0), memsz: 0x800, flags: PF_R | PF_W }],
     extraPhdrs: [
       { type: PT_LOAD, flags: PF_R, vaddr: 0, memsz: 0, align: 0x1000 },
       { type: PT_TLS, flags: 0, vaddr: 0, memsz: 0, align: 0 },

@@ -13,7 +13,7 @@ const REQ = abi.SN_BLK_REQ.offsets;
 const CPL = abi.SN_BLK_CPL.offsets;
 
 /** Polls cond (each turn of the event loop gives the pump thread's events a chance) until it holds. */
-export async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+export async function until(cond: () => boolean, what: string, ms = 120_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
