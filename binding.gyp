@@ -4,27 +4,42 @@
       "target_name": "solo5_node",
       "sources": [
         "addon/addon_main.cc",
-        "addon/broker_config.cc",
-        "addon/broker_guest.cc",
-        "addon/broker_layout.cc",
-        "addon/broker_napi.cc",
-        "addon/broker_pump.cc",
-        "addon/broker_solo5.cc",
-        "addon/block_dev.cc",
-        "addon/net_dev.cc",
-        "addon/net_endpoint.cc",
-        "addon/net_fair.cc",
-        "addon/net_napi.cc",
-        "addon/net_pcap.cc",
-        "addon/net_port.cc",
-        "addon/net_sock.cc",
-        "addon/net_switch.cc",
-        "addon/net_tap.cc",
-        "addon/spawn.cc"
+        "addon/block/block_dev.cc",
+        "addon/broker/broker_config.cc",
+        "addon/broker/broker_guest.cc",
+        "addon/broker/broker_layout.cc",
+        "addon/broker/broker_napi.cc",
+        "addon/broker/broker_pump.cc",
+        "addon/broker/broker_solo5.cc",
+        "addon/net/net_dev.cc",
+        "addon/net/net_endpoint.cc",
+        "addon/net/net_fair.cc",
+        "addon/net/net_napi.cc",
+        "addon/net/net_pcap.cc",
+        "addon/net/net_port.cc",
+        "addon/net/net_sock.cc",
+        "addon/net/net_switch.cc",
+        "addon/net/net_tap.cc",
+        "addon/spawn/spawn.cc"
       ],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "include"],
-      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
-      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra"]
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "include",
+        "addon",
+        "addon/broker",
+        "addon/net",
+        "addon/block"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_DISABLE_CPP_EXCEPTIONS"
+      ],
+      "cflags_cc": [
+        "-std=c++17",
+        "-O2",
+        "-Wall",
+        "-Wextra"
+      ]
     }
   ]
 }

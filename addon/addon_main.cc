@@ -9,7 +9,7 @@
 
 #include "broker_exports.h"
 #include "sn_abi.h"
-#include "spawn.h"
+#include "spawn/spawn.h"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // spawn.cc: exec the static helper with exactly the given fds, and report its exit through a pidfd on the event loop.
-#include "spawn.h"
+#include "spawn/spawn.h"
 
 #include <fcntl.h>
 #include <signal.h>
