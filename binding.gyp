@@ -20,6 +20,10 @@
         "addon/net/net_sock.cc",
         "addon/net/net_switch.cc",
         "addon/net/net_tap.cc",
+        "addon/net/switchd.cc",
+        "addon/net/switchd_napi.cc",
+        "addon/net/switchd_port.cc",
+        "addon/net/switchd_sock.cc",
         "addon/spawn/spawn.cc"
       ],
       "include_dirs": [

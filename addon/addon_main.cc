@@ -11,6 +11,8 @@
 #include "sn_abi.h"
 #include "spawn/spawn.h"
 
+namespace sn { void RegisterSwitchdExports(Napi::Env env, Napi::Object exports); }  // addon/net/switchd_napi.cc
+
 namespace {
 
 std::string ErrnoMessage(const char *call, int err) {
@@ -134,6 +136,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sn::RegisterBrokerExports(env, exports);
   sn::RegisterNetExports(env, exports);
   sn::RegisterSpawnExports(env, exports);
+  sn::RegisterSwitchdExports(env, exports);
   return exports;
 }
 

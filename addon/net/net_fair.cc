@@ -21,14 +21,16 @@ uint32_t FairShare::Held(uint32_t src) const {
   return 0;
 }
 
-bool FairShare::Admit(uint32_t src, uint32_t space, uint32_t others) const {
-  if (space == 0 || slots_ == 0) return false;
+bool FairShare::Admit(uint32_t src, uint32_t space, uint32_t others, uint32_t units) const {
+  if (units == 0 || space < units || slots_ == 0) return false;
   if (others == 0) return true;
   const uint32_t held = Held(src);
   const uint32_t sources = static_cast<uint32_t>(active_.size()) + (held == 0 ? 1 : 0);
-  const uint32_t share = std::max<uint32_t>(1, (slots_ - reserve_) / sources);
-  if (held >= share) return false;
-  return space > reserve_ || held < light_;
+  // A frame larger than a whole share still fits into an empty one, so a
+  // source of jumbo frames is slowed to one at a time, never shut out.
+  const uint32_t share = std::max<uint32_t>(units, (slots_ - reserve_) / sources);
+  if (held + units > share) return false;
+  return space >= reserve_ + units || held < light_;
 }
 
 void FairShare::Took(uint32_t idx, uint32_t src) {

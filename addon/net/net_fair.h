@@ -26,10 +26,11 @@ class FairShare {
   explicit FairShare(uint32_t slots = 0) { Reset(slots); }
   void Reset(uint32_t slots);
 
-  // Whether a frame from src may take one of the `space` free slots.
-  // `others` is how many other sources could send here at all: with none,
-  // src may have the whole queue (no share, no reserve to keep).
-  bool Admit(uint32_t src, uint32_t space, uint32_t others) const;
+  // Whether a frame from src may take `units` of the `space` free slots
+  // (a queue bounded in bytes counts a frame as several slots of a fixed
+  // size). `others` is how many other sources could send here at all: with
+  // none, src may have the whole queue (no share, no reserve to keep).
+  bool Admit(uint32_t src, uint32_t space, uint32_t others, uint32_t units = 1) const;
   // The slot at free-running index idx now holds a frame from src.
   void Took(uint32_t idx, uint32_t src);
   // The consumer moved from index `from` to `to`: those slots are free.

@@ -2,6 +2,7 @@
 #include "net_switch.h"
 
 #include <algorithm>
+#include <ctime>
 
 #include "broker_shm.h"
 
@@ -16,6 +17,12 @@ uint64_t MacKey(const uint8_t *m) {
 
 constexpr uint32_t kChunk = 64;
 
+uint64_t MonotonicNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
+}
+
 // Never destroyed (see g_endpoints in net_napi.cc): pumps may still hold
 // switches while the process exits.
 std::mutex &g_registry_mu = *new std::mutex();
@@ -24,15 +31,16 @@ uint32_t g_next_switch = 1;
 
 }  // namespace
 
-uint32_t Switch::AddPort(SwitchPort *port, const uint8_t mac[6]) {
+uint32_t Switch::AddPort(SwitchPort *port, const uint8_t *mac) {
   std::unique_lock<std::shared_mutex> plock(ports_mu_);
   uint32_t id = next_port_++;
   ports_[id] = port;
   port_list_.emplace_back(id, port);
   port_count_.store(static_cast<uint32_t>(ports_.size()), std::memory_order_relaxed);
+  if (mac == nullptr) return id;
   std::lock_guard<std::mutex> tlock(table_mu_);
   auto it = table_.find(MacKey(mac));
-  if (it == table_.end() || !it->second.fixed) table_[MacKey(mac)] = MacEntry{id, true};
+  if (it == table_.end() || !it->second.fixed) table_[MacKey(mac)] = MacEntry{id, true, 0};
   return id;
 }
 
@@ -57,10 +65,13 @@ bool Switch::HasPort(uint32_t port_id) {
   return ports_.count(port_id) != 0;
 }
 
-void Switch::Learn(uint64_t mac, uint32_t port) {
+void Switch::Learn(uint64_t mac, uint32_t port, uint64_t now) {
   auto it = table_.find(mac);
   if (it != table_.end()) {
-    if (!it->second.fixed) it->second.port = port;
+    if (!it->second.fixed) {
+      it->second.port = port;
+      it->second.seen_ns = now;
+    }
     return;
   }
   // A sender cycling through random source addresses must not grow the
@@ -74,20 +85,26 @@ void Switch::Learn(uint64_t mac, uint32_t port) {
     }
     if (table_.size() >= kMaxMacs) return;
   }
-  table_.emplace(mac, MacEntry{port, false});
+  table_.emplace(mac, MacEntry{port, false, now});
 }
 
-uint32_t Switch::Resolve(uint32_t src_port, const Frame &f) {
+uint32_t Switch::Resolve(uint32_t src_port, const Frame &f, uint64_t now) {
   if (f.len < 14 || f.len > mtu_ + 14) {
     dropped_mtu_.fetch_add(1, std::memory_order_relaxed);
     return kDrop;
   }
   uint8_t hdr[12];  // destination and source MAC, read once
   ShmCopyOut(hdr, f.data, sizeof hdr);
-  if (!(hdr[6] & 1)) Learn(MacKey(hdr + 6), src_port);
+  if (!(hdr[6] & 1)) Learn(MacKey(hdr + 6), src_port, now);
   if (hdr[0] & 1) return kFlood;
   auto it = table_.find(MacKey(hdr));
   if (it == table_.end()) return kFlood;
+  const uint64_t aging = aging_ns_.load(std::memory_order_relaxed);
+  if (aging != 0 && !it->second.fixed && now - it->second.seen_ns > aging) {
+    table_.erase(it);
+    aged_.fetch_add(1, std::memory_order_relaxed);
+    return kFlood;
+  }
   if (it->second.port == src_port) {
     dropped_filtered_.fetch_add(1, std::memory_order_relaxed);
     return kDrop;
@@ -104,14 +121,13 @@ uint32_t Switch::DeliverRun(uint32_t dest, uint32_t src_port, const Frame *frame
     forwarded_.fetch_add(got, std::memory_order_relaxed);
     return got;
   }
+  // The whole run goes to each port in one delivery. A port takes a prefix
+  // of what it is offered or drops by share, so which frames got through
+  // somewhere is not known exactly: the best port's count stands for it.
   uint32_t queued = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    bool any = false;
-    for (const auto &p : port_list_) {
-      if (p.first == src_port) continue;
-      if (p.second->Deliver(&frames[i], 1, src_port) == 1) any = true;
-    }
-    if (any) queued++;
+  for (const auto &p : port_list_) {
+    if (p.first == src_port) continue;
+    queued = std::max(queued, p.second->Deliver(frames, n, src_port));
   }
   flooded_.fetch_add(n, std::memory_order_relaxed);
   return queued;
@@ -122,11 +138,12 @@ uint32_t Switch::Forward(uint32_t src_port, const Frame *frames, uint32_t n) {
   if (ports_.count(src_port) == 0) return 0;
   uint32_t queued = 0;
   uint32_t dest[kChunk];
+  const uint64_t now = aging_ns_.load(std::memory_order_relaxed) != 0 ? MonotonicNs() : 0;
   for (uint32_t base = 0; base < n; base += kChunk) {
     uint32_t cnt = std::min(kChunk, n - base);
     {
       std::lock_guard<std::mutex> tlock(table_mu_);
-      for (uint32_t i = 0; i < cnt; i++) dest[i] = Resolve(src_port, frames[base + i]);
+      for (uint32_t i = 0; i < cnt; i++) dest[i] = Resolve(src_port, frames[base + i], now);
     }
     // Consecutive frames for the same port go in one delivery (one lock
     // and one index publication on the receiving queue).
@@ -147,6 +164,7 @@ SwitchStats Switch::Stats() {
   s.flooded = flooded_.load(std::memory_order_relaxed);
   s.dropped_mtu = dropped_mtu_.load(std::memory_order_relaxed);
   s.dropped_filtered = dropped_filtered_.load(std::memory_order_relaxed);
+  s.aged = aged_.load(std::memory_order_relaxed);
   std::shared_lock<std::shared_mutex> plock(ports_mu_);
   s.ports = ports_.size();
   std::lock_guard<std::mutex> tlock(table_mu_);

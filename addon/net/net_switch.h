@@ -29,7 +29,7 @@ class SwitchPort {
 };
 
 struct SwitchStats {
-  uint64_t forwarded, flooded, dropped_mtu, dropped_filtered, ports, macs;
+  uint64_t forwarded, flooded, dropped_mtu, dropped_filtered, aged, ports, macs;
 };
 
 class Switch {
@@ -39,8 +39,10 @@ class Switch {
   uint32_t mtu() const { return mtu_; }
 
   // Adds a port whose own MAC is a fixed table entry (learning never moves
-  // it, so a guest cannot steal another port's address). Returns the port id.
-  uint32_t AddPort(SwitchPort *port, const uint8_t mac[6]);
+  // it, so a guest cannot steal another port's address). A port whose peer
+  // is not known in advance (a switch daemon's connection) passes nullptr
+  // and is found by learning alone. Returns the port id.
+  uint32_t AddPort(SwitchPort *port, const uint8_t *mac);
   // Removes a port; returns once no delivery into it is in flight.
   void RemovePort(uint32_t port_id);
   bool HasPort(uint32_t port_id);
@@ -53,17 +55,23 @@ class Switch {
 
   SwitchStats Stats();
 
+  // Learned entries not refreshed for this long are forgotten, so a peer
+  // that moved to another port is found again by flooding (0: never; the
+  // in-process switch's ports have fixed entries and need no aging).
+  void SetAging(uint64_t ns) { aging_ns_.store(ns, std::memory_order_relaxed); }
+
  private:
   struct MacEntry {
     uint32_t port;
     bool fixed;
+    uint64_t seen_ns;  // CLOCK_MONOTONIC of the last frame from it (learned entries)
   };
   static constexpr uint32_t kFlood = UINT32_MAX;
   static constexpr uint32_t kDrop = UINT32_MAX - 1;
   static constexpr size_t kMaxMacs = 4096;
 
-  void Learn(uint64_t mac, uint32_t port);  // table_mu_ held
-  uint32_t Resolve(uint32_t src_port, const Frame &f);  // table_mu_ held
+  void Learn(uint64_t mac, uint32_t port, uint64_t now);  // table_mu_ held
+  uint32_t Resolve(uint32_t src_port, const Frame &f, uint64_t now);  // table_mu_ held
   uint32_t DeliverRun(uint32_t dest, uint32_t src_port, const Frame *frames, uint32_t n);  // ports_mu_ shared
 
   const uint32_t id_;
@@ -77,7 +85,8 @@ class Switch {
   std::mutex table_mu_;
   std::unordered_map<uint64_t, MacEntry> table_;
   std::atomic<uint32_t> port_count_{0};
-  std::atomic<uint64_t> forwarded_{0}, flooded_{0}, dropped_mtu_{0}, dropped_filtered_{0};
+  std::atomic<uint64_t> aging_ns_{0};
+  std::atomic<uint64_t> forwarded_{0}, flooded_{0}, dropped_mtu_{0}, dropped_filtered_{0}, aged_{0};
 };
 
 // The tender-wide registry of switches, by id.
