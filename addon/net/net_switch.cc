@@ -2,7 +2,6 @@
 #include "net_switch.h"
 
 #include <algorithm>
-#include <ctime>
 
 #include "broker_shm.h"
 
@@ -16,12 +15,6 @@ uint64_t MacKey(const uint8_t *m) {
 }
 
 constexpr uint32_t kChunk = 64;
-
-uint64_t MonotonicNs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
-}
 
 // Never destroyed (see g_endpoints in net_napi.cc): pumps may still hold
 // switches while the process exits.

@@ -121,10 +121,10 @@ void SwitchDaemon::Accept() {
         ev.data.u64 = kListenTag;
         epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
         listening_ = false;
-        Emit("error", nullptr, Errno("accept4", errno) + "; new connections wait until a port closes");
+        Emit("warning", nullptr, Errno("accept4", errno) + "; new connections wait until a port closes");
         return;
       }
-      Emit("error", nullptr, Errno("accept4", errno));
+      Emit("warning", nullptr, Errno("accept4", errno));
       return;
     }
     struct ucred cred = {-1, 0, 0};
@@ -136,7 +136,7 @@ void SwitchDaemon::Accept() {
     ev.events = EPOLLIN;
     ev.data.ptr = p;
     if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
-      Emit("error", nullptr, Errno("epoll_ctl", errno));
+      Emit("warning", nullptr, Errno("epoll_ctl", errno));
       continue;  // the port's destructor closes fd
     }
     p->Join(&sw_);
@@ -193,7 +193,7 @@ void SwitchDaemon::Loop() {
     int n = epoll_wait(epoll_fd_, events, kEvents, -1);
     if (n < 0) {
       if (errno == EINTR) continue;
-      Emit("error", nullptr, Errno("epoll_wait", errno) + "; the switch stops");
+      Emit("warning", nullptr, Errno("epoll_wait", errno) + "; the switch stops");
       return;
     }
     bool accept = false;
@@ -211,7 +211,7 @@ void SwitchDaemon::Loop() {
         p->OnReadable(kReadBatch, pcap_failed_ ? nullptr : pcap_.get(), &pcap_err);
         if (!pcap_err.empty()) {
           pcap_failed_ = true;
-          Emit("error", nullptr, pcap_err + "; capture stopped");
+          Emit("warning", nullptr, pcap_err + "; capture stopped");
           pcap_err.clear();
         }
       }

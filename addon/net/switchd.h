@@ -27,7 +27,7 @@ struct SwitchdOptions {
 
 // Something worth one log line: a port came or went, the capture failed.
 struct SwitchdEvent {
-  std::string type;  // "connected", "closed", "error"
+  std::string type;  // "connected", "closed", "warning"
   uint32_t port;     // 0 when about no port
   int32_t pid;       // the peer's, from SO_PEERCRED (-1 unknown)
   uint32_t uid;
