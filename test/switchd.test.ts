@@ -189,14 +189,18 @@ t.test('fairness: with a reader stalled, a flooder cannot crowd a pinger out of 
     if (i > 2_000_000) break;
   }
   t.ok((cPort()?.txDropped ?? 0) > 0, `c's queue is full (${i} frames sent)`);
-  const pings = 10;
+  // A few pings in flight at once, each as large as a flood frame (a limit
+  // in bytes alone would let small frames slip into the last gap): they fit
+  // only if the flooder's share leaves them room.
+  const pings = 4;
   for (let k = 0; k < pings; k++) {
-    p.send(eth(C, B, k));
+    p.send(eth(C, B, k, 1514));
     for (let j = 0; j < 200; j++) f.send(eth(C, A, i++, 1514));
   }
   await until(() => (d.stats().ports.find((q) => q.port === 2)?.rxPackets ?? 0) === pings, 'the switch read every ping');
   c.sock.resume();
-  await until(() => c.seqsFrom(B).length === pings, `c gets every ping (${c.seqsFrom(B).length} so far)`);
+  const queued = cPort()?.txPackets ?? 0;
+  await until(() => c.frames.length >= queued, 'c reads everything the switch took for it');
   t.same(c.seqsFrom(B), [...Array(pings).keys()], 'every ping, in order');
   t.equal(d.stats().ports.find((q) => q.port === 2)?.rxDropped, 0, 'none of the pinger frames was dropped');
 });
