@@ -133,7 +133,7 @@ StreamWriter::SendResult StreamWriter::Send(int fd, const volatile uint8_t *data
                                      static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)};
   const uint8_t *body = const_cast<const uint8_t *>(data);
   size_t done = 0;
-  if (!wants_write()) {
+  if (!wants_write() && !corked_) {
     // Nothing queued: the kernel copies the frame straight from its buffer.
     struct iovec iov[2] = {{hdr, sizeof hdr}, {const_cast<uint8_t *>(body), len}};
     struct msghdr msg;

@@ -90,6 +90,9 @@ class StreamWriter {
   bool Flush(int fd);
   // Whether bytes wait for the fd to become writable (ask epoll for EPOLLOUT).
   bool wants_write() const { return head_ < queue_.size(); }
+  // Corked, Send only queues (within the limit) and the caller Flushes once
+  // per batch: one send(2) for many frames (the solo5-switch daemon).
+  void set_corked(bool on) { corked_ = on; }
   size_t queued() const { return queue_.size() - head_; }
   bool failed() const { return failed_; }
   const std::string &why() const { return why_; }
@@ -100,6 +103,7 @@ class StreamWriter {
   const size_t max_queued_;
   std::vector<uint8_t> queue_;  // header + frame bytes not yet written, from head_
   size_t head_ = 0;
+  bool corked_ = false;
   bool failed_ = false;
   std::string why_;
 };
@@ -122,6 +126,7 @@ class StreamLink {
   // The fd is writable; false when the link is (now) closed.
   bool OnWritable();
   bool wants_write() const { return !closed_ && writer_.wants_write(); }
+  void set_corked(bool on) { writer_.set_corked(on); }
 
   // Closes the link with a reason; true only the first time, so that the
   // caller reports exactly one line per link.

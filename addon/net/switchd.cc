@@ -187,17 +187,30 @@ void SwitchDaemon::Remove(SwitchdPort *p, const std::string &why) {
 void SwitchDaemon::Loop() {
   constexpr int kEvents = 64;
   struct epoll_event events[kEvents];
-  std::vector<SwitchdPort *> touched;
+  std::vector<SwitchdPort *> touched, more, again;
   std::string pcap_err;
+  auto read = [&](SwitchdPort *p) {
+    if (p->OnReadable(kReadBatch, pcap_failed_ ? nullptr : pcap_.get(), &pcap_err) == StreamDecoder::ReadResult::kMore)
+      more.push_back(p);
+    if (!pcap_err.empty()) {
+      pcap_failed_ = true;
+      Emit("warning", nullptr, pcap_err + "; capture stopped");
+      pcap_err.clear();
+    }
+  };
   for (;;) {
-    int n = epoll_wait(epoll_fd_, events, kEvents, -1);
+    // A port cut off at kReadBatch may hold decoded-but-unswitched bytes
+    // that epoll knows nothing of: poll epoll without waiting, and serve
+    // that port again in this round.
+    again.swap(more);
+    more.clear();
+    int n = epoll_wait(epoll_fd_, events, kEvents, again.empty() ? -1 : 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       Emit("warning", nullptr, Errno("epoll_wait", errno) + "; the switch stops");
       return;
     }
     bool accept = false;
-    touched.clear();
     for (int i = 0; i < n; i++) {
       const uint64_t tag = events[i].data.u64;
       if (tag == kWakeTag) return;
@@ -207,29 +220,30 @@ void SwitchDaemon::Loop() {
       }
       auto *p = static_cast<SwitchdPort *>(events[i].data.ptr);
       if (events[i].events & EPOLLOUT) p->OnWritable();
-      if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-        p->OnReadable(kReadBatch, pcap_failed_ ? nullptr : pcap_.get(), &pcap_err);
-        if (!pcap_err.empty()) {
-          pcap_failed_ = true;
-          Emit("warning", nullptr, pcap_err + "; capture stopped");
-          pcap_err.clear();
-        }
-      }
-      touched.push_back(p);
+      if ((events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
+          std::find(again.begin(), again.end(), p) == again.end())
+        read(p);
     }
-    // Frames just read went into other ports' queues: those may need
-    // EPOLLOUT now, and a write may have found a peer gone. Every open port
-    // is looked at, since a delivery can touch any of them.
+    for (SwitchdPort *p : again)
+      if (!p->closed()) read(p);
+    // Frames just read went into other ports' queues: those are written
+    // now, may need EPOLLOUT, or found their peer gone. Every open port is
+    // looked at, since a delivery can touch any of them.
     touched.clear();
     {
       std::lock_guard<std::mutex> lock(mu_);
       for (auto &kv : ports_) touched.push_back(kv.second.get());
     }
     for (SwitchdPort *p : touched) {
-      if (p->closed())
+      // Ports are corked: what the round queued for a peer goes out in one
+      // send(2) here (unless the socket is full and EPOLLOUT will say when).
+      if (!p->closed() && !p->out_armed && p->wants_write()) p->OnWritable();
+      if (p->closed()) {
+        more.erase(std::remove(more.begin(), more.end(), p), more.end());
         Remove(p, p->why());
-      else
+      } else {
         Settle(p);
+      }
     }
     if (accept) Accept();
   }

@@ -18,7 +18,9 @@ uint32_t UnitsOf(uint32_t len) { return (kStreamHeaderBytes + len + kUnitBytes -
 }  // namespace
 
 SwitchdPort::SwitchdPort(int fd, uint32_t mtu, pid_t pid, uid_t uid, gid_t gid)
-    : link_(fd, mtu), pid_(pid), uid_(uid), gid_(gid), fair_(kUnits) {}
+    : link_(fd, mtu), pid_(pid), uid_(uid), gid_(gid), fair_(kUnits) {
+  link_.set_corked(true);
+}
 
 SwitchdPort::~SwitchdPort() {
   Leave();
@@ -35,7 +37,7 @@ void SwitchdPort::Leave() {
   sw_ = nullptr;
 }
 
-bool SwitchdPort::OnReadable(uint32_t max_frames, Pcap *pcap, std::string *pcap_err) {
+StreamDecoder::ReadResult SwitchdPort::OnReadable(uint32_t max_frames, Pcap *pcap, std::string *pcap_err) {
   auto sink = [&](const Frame *frames, uint32_t n) {
     uint64_t bytes = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -47,7 +49,7 @@ bool SwitchdPort::OnReadable(uint32_t max_frames, Pcap *pcap, std::string *pcap_
     const uint32_t queued = sw_ != nullptr ? sw_->Forward(id_, frames, n) : 0;
     if (queued < n) Add(rx_dropped_, n - queued);
   };
-  return link_.Receive(max_frames, sink) != StreamDecoder::ReadResult::kFailed;
+  return link_.Receive(max_frames, sink);
 }
 
 bool SwitchdPort::OnWritable() {
@@ -78,8 +80,8 @@ uint32_t SwitchdPort::Deliver(const Frame *frames, uint32_t n, uint32_t src_port
   for (uint32_t i = 0; i < n; i++) {
     const uint32_t len = frames[i].len;
     const uint32_t units = UnitsOf(len);
-    // Only frames that wait in the queue hold a share; with nothing queued
-    // the frame goes straight to the socket and nobody waits behind it.
+    // Only a queue that is filling holds shares: into an empty one a frame
+    // always fits, and the loop writes it out at the end of this round.
     const size_t before = link_.queued();
     if (before > 0 && !fair_.Admit(src_port, kUnits - (taken_ - freed_), others, units)) continue;
     const StreamWriter::SendResult r = link_.Send(frames[i].data, len);

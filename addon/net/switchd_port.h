@@ -51,8 +51,9 @@ class SwitchdPort : public SwitchPort {
 
   // The fd is readable: up to max_frames frames are read, captured (when
   // pcap is set; its first failure lands in *pcap_err) and switched.
-  // Returns false when the link closed.
-  bool OnReadable(uint32_t max_frames, Pcap *pcap, std::string *pcap_err);
+  // kMore: frames may wait in the decoder although the fd is drained, so
+  // the loop must come back without waiting for epoll.
+  StreamDecoder::ReadResult OnReadable(uint32_t max_frames, Pcap *pcap, std::string *pcap_err);
   // The fd is writable: the queue drains. False when the link closed.
   bool OnWritable();
   bool wants_write() const { return link_.wants_write(); }

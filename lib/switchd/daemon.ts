@@ -92,7 +92,7 @@ export class SwitchDaemon extends EventEmitter<SwitchDaemonEvents> {
     }
     this.pcapFd = pcapFd;
     const onEvent = (ev: SwitchdEvent) => {
-      const who = { port: ev.port || undefined, pid: ev.pid >= 0 ? ev.pid : undefined, uid: ev.port ? ev.uid : undefined };
+      const who = { port: ev.port || undefined, peerPid: ev.pid >= 0 ? ev.pid : undefined, peerUid: ev.port ? ev.uid : undefined };
       if (ev.type === 'connected') log.info(who, `port ${ev.port} connected (pid ${ev.pid}, uid ${ev.uid})`);
       else if (ev.type === 'closed') log.info(who, `port ${ev.port} closed: ${ev.message}`);
       else log.warn(who, ev.message);
