@@ -1,7 +1,9 @@
 // switch-fair.test.ts: a flooding switch port cannot starve the others out of a guest's rx queue (counts, not timing).
 import t, { type Test } from 'tap';
+import { launch, VirtualSwitch } from '../lib';
 import { native } from '../lib/native';
-import { frame, GuestView, NetGuest } from './support/ring-guest';
+import { app } from './support/paths';
+import { frame, GuestView, NetGuest, until } from './support/ring-guest';
 
 const n = native();
 const R = Buffer.from([2, 0, 0, 0, 0x0f, 0x01]); // the guest both flood
@@ -104,4 +106,26 @@ t.test('a TypeScript endpoint flooded faster than JavaScript takes its frames st
   t.equal(counted(), sent, 'every ping reached the endpoint');
   const c = n.switchCounters(sw);
   t.ok(c[`endpoint.${e}.dropped`] > total - 16384, `the flood was cut (${c[`endpoint.${e}.dropped`]} dropped)`);
+});
+
+t.test('real guests on a VirtualSwitch: a netbench flood at the responder costs the ping.spt guest no reply', async (t) => {
+  const sw = new VirtualSwitch();
+  t.teardown(() => sw.close());
+  const R_MAC = '02:00:00:00:0f:11';
+  const kernels = ['net', 'ping', 'netbench'].map((k) => app(k));
+  const N = 100;
+  const responder = await launch({ kernel: kernels[0], args: ['10.0.0.2'], memMB: 32, console: 'pipe', net: { service: { switch: sw, mac: R_MAC } } });
+  t.teardown(() => responder.kill());
+  // 64-byte frames at the responder's address, for longer than the pings take.
+  const flooder = await launch({ kernel: kernels[2], args: ['--solo5:quiet', 'tx', '500000000', '64', R_MAC], memMB: 32, console: 'pipe', net: { service: { switch: sw } } });
+  t.teardown(() => flooder.kill());
+  await until(() => (responder.counters()['service.rxPackets'] ?? 0) > 100_000, 'the flood reaches the responder');
+  const pinger = await launch({ kernel: kernels[1], args: ['10.0.0.1', '10.0.0.2', String(N)], memMB: 32, console: 'pipe', net: { service: { switch: sw } } });
+  let out = '';
+  pinger.console?.on('data', (b: Buffer) => (out += b.toString()));
+  const exit = await pinger.exited;
+  const rc = responder.counters();
+  t.ok(rc['service.rxDropped'] > 0, `the flood overran the responder's ring (${rc['service.rxDropped']} of ${rc['service.rxPackets']} dropped)`);
+  t.match(out, `ping: received=${N} of ${N}`, 'every reply came back');
+  t.equal(exit.status, 0);
 });
