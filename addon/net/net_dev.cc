@@ -39,7 +39,7 @@ NetDev::~NetDev() { Detach(); }
 uint32_t NetDev::Poll(bool *kick) {
   uint32_t done = ServiceTx(kick);
   if (tap_fd_ >= 0 && tap_readable_ && !tap_dead_) done += TapReceive(kick);
-  if (has_stream()) done += ServiceStream(&tap_readable_);  // epoll's readable flag, as for a tap
+  if (has_stream()) done += ServiceStream(&tap_readable_, StreamRoom());  // epoll's readable flag, as for a tap
   return done;
 }
 
@@ -194,9 +194,15 @@ bool NetDev::Audit(std::string *why) {
   return CheckConsumer("rx consumer", ShmAcquire(&shm_->rx.cons), rx_prod_, &cseen, slots_, &space, why);
 }
 
+uint32_t NetDev::StreamRoom() {
+  std::lock_guard<std::mutex> lock(rx_mu_);
+  uint32_t space = 0;
+  return RxSpaceLocked(&space) ? space : 0;
+}
+
 void NetDev::ArmWait() {
   ShmWrite32(&shm_->tx.cons_waiting, 1);
-  if (tap_fd_ < 0 || tap_dead_) return;
+  if ((tap_fd_ < 0 && !has_stream()) || tap_dead_) return;
   uint32_t space = 0;
   {
     std::lock_guard<std::mutex> lock(rx_mu_);
@@ -208,8 +214,10 @@ void NetDev::ArmWait() {
     ShmWrite32(&shm_->rx.prod_waiting, 1);
     rx_wait_armed_ = true;
     SetTapInterest(false);
+    SetStreamReadInterest(false);
   } else {
     SetTapInterest(true);
+    SetStreamReadInterest(true);
   }
 }
 

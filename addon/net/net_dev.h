@@ -58,6 +58,8 @@ class NetDev : public NetPort {
   // After publishing n frames: counts them; true when the guest waits for rx.
   bool RxPublished(uint32_t n);
   void SetTapInterest(bool on);
+  // Free rx slots: how many frames the stream backend may read now.
+  uint32_t StreamRoom();
 
   uint32_t stride_ = 0;
   uint32_t slots_ = 0, mask_ = 0;  // per queue, from the tender's placement (a power of two)

@@ -122,9 +122,18 @@ void NetPort::StreamInterest() {
   if (stream_epoll_ < 0 || want == stream_out_) return;
   struct epoll_event ev;
   memset(&ev, 0, sizeof ev);
-  ev.events = EPOLLIN | (want ? static_cast<uint32_t>(EPOLLOUT) : 0u);
+  ev.events = (stream_in_ ? static_cast<uint32_t>(EPOLLIN) : 0u) | (want ? static_cast<uint32_t>(EPOLLOUT) : 0u);
   ev.data.u64 = stream_tag_;
   if (epoll_ctl(stream_epoll_, EPOLL_CTL_MOD, stream_->fd(), &ev) == 0) stream_out_ = want;
+}
+
+void NetPort::SetStreamReadInterest(bool on) {
+  if (!stream_ || stream_->closed() || stream_epoll_ < 0 || on == stream_in_) return;
+  struct epoll_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.events = (on ? static_cast<uint32_t>(EPOLLIN) : 0u) | (stream_out_ ? static_cast<uint32_t>(EPOLLOUT) : 0u);
+  ev.data.u64 = stream_tag_;
+  if (epoll_ctl(stream_epoll_, EPOLL_CTL_MOD, stream_->fd(), &ev) == 0) stream_in_ = on;
 }
 
 void NetPort::StreamFailed() {
@@ -148,7 +157,7 @@ void NetPort::StreamTransmit(const Frame *frames, uint32_t n) {
     StreamInterest();
 }
 
-uint32_t NetPort::ServiceStream(bool *readable) {
+uint32_t NetPort::ServiceStream(bool *readable, uint32_t room) {
   if (!stream_ || stream_->closed()) {
     *readable = false;
     return 0;
@@ -158,8 +167,8 @@ uint32_t NetPort::ServiceStream(bool *readable) {
     if (!stream_->closed()) StreamInterest();
   }
   uint32_t got = 0;
-  if (*readable && !stream_->closed()) {
-    StreamDecoder::ReadResult r = stream_->Receive(kStreamBatch, [&](const Frame *frames, uint32_t k) {
+  if (*readable && room > 0 && !stream_->closed()) {
+    StreamDecoder::ReadResult r = stream_->Receive(std::min(kStreamBatch, room), [&](const Frame *frames, uint32_t k) {
       got += k;
       Deliver(frames, k, 0);
     });

@@ -32,9 +32,13 @@ class NetPort : public SwitchPort {
   bool has_stream() const { return stream_ != nullptr; }
   void SetStreamEpoll(int epoll_fd, uint64_t tag);
   // Flushes what waits for the peer and, when *readable, decodes up to a
-  // batch of frames into this device's Deliver. Clears *readable once the
-  // socket is drained. Returns the frames received.
-  uint32_t ServiceStream(bool *readable);
+  // batch of frames (at most `room`) into this device's Deliver. Clears
+  // *readable once the socket is drained. Returns the frames received.
+  uint32_t ServiceStream(bool *readable, uint32_t room = UINT32_MAX);
+  // Whether epoll reports the stream readable: off while the guest's rx
+  // ring is full, so frames wait in the socket (and in the peer's fair
+  // queue) instead of being read only to be dropped.
+  void SetStreamReadInterest(bool on);
 
  protected:
   // Writes the pcap header and makes the tap (and `extra_fd`) non-blocking.
@@ -64,6 +68,7 @@ class NetPort : public SwitchPort {
   int stream_epoll_ = -1;
   uint64_t stream_tag_ = 0;
   bool stream_out_ = false;  // EPOLLOUT asked for
+  bool stream_in_ = true;    // EPOLLIN asked for
   std::atomic<bool> stream_down_{false};
   std::atomic<uint64_t> stream_queued_{0};  // bytes waiting for a slow peer, for the counters
 
