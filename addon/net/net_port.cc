@@ -30,7 +30,11 @@ NetPort::NetPort(Guest *guest, const NetSpec &spec)
     : guest_(guest), name_(spec.name), mtu_(spec.mtu), tap_fd_(spec.tap_fd), sw_(spec.sw) {
   memcpy(mac_, spec.mac, sizeof mac_);
   if (spec.pcap_fd >= 0) pcap_.reset(new Pcap(spec.pcap_fd));
-  if (spec.stream_fd >= 0) stream_.reset(new StreamLink(spec.stream_fd, mtu_));
+  if (spec.stream_fd >= 0) {
+    stream_.reset(new StreamLink(spec.stream_fd, mtu_));
+    // A batch of guest frames goes out in one send(2) (StreamTransmit).
+    stream_->set_corked(true);
+  }
 }
 
 bool NetPort::InitPort(int extra_fd, std::string *err) {
@@ -151,6 +155,7 @@ void NetPort::StreamTransmit(const Frame *frames, uint32_t n) {
     if (r == StreamWriter::SendResult::kDropped || r == StreamWriter::SendResult::kFailed)
       tx_dropped_.fetch_add(1, std::memory_order_relaxed);
   }
+  if (!stream_->closed() && !stream_out_) stream_->OnWritable();
   if (stream_->closed())
     StreamFailed();
   else
