@@ -32,8 +32,9 @@ uint32_t Be32(const uint8_t *p) {
 
 StreamDecoder::StreamDecoder(uint32_t max_frame) : max_frame_(std::min(std::max(max_frame, kStreamMinFrame), kLargestFrame)) {
   // Room for two of the largest frames, so that one read usually brings in
-  // several small ones without the tail ever needing more than one move.
-  buf_.resize(2 * (static_cast<size_t>(kStreamHeaderBytes) + max_frame_));
+  // several small ones without the tail ever needing more than one move,
+  // and at least 64 KiB, so that one read drains hundreds of small frames.
+  buf_.resize(std::max<size_t>(64 * 1024, 2 * (static_cast<size_t>(kStreamHeaderBytes) + max_frame_)));
 }
 
 bool StreamDecoder::Fail(const std::string &why) {
