@@ -93,7 +93,7 @@ const refusals: { name: string; config?: Record<string, unknown>; raw?: string; 
   { name: 'no process.args', config: { process: { args: [] } }, re: /config\.json: process\.args: the unikernel path is required as args\[0\]/ },
   { name: 'a unikernel missing from the image', config: { process: { args: ['/nothere.spt'] } }, re: /process\.args\[0\]: \/nothere\.spt does not exist in the image/ },
   { name: 'a path out of the rootfs', config: { process: { args: ['/../../../../etc/passwd'] } }, re: /leads outside the image|does not exist/ },
-  { name: 'a terminal', config: { process: { args: ['/hello.spt'], terminal: true } }, re: /process\.terminal: a terminal \(-t\) is not supported/ },
+  { name: 'a terminal without a console socket', config: { process: { args: ['/hello.spt'], terminal: true } }, re: /process\.terminal: a terminal needs --console-socket/ },
   { name: 'a user namespace', config: { linux: { namespaces: [{ type: 'user' }] } }, re: /linux\.namespaces: a user namespace cannot be entered/ },
   { name: 'an nfs mount', config: { mounts: [{ destination: '/data', type: 'nfs', source: 'srv:/x' }] }, re: /mounts\[0\]\.type: 'nfs' at \/data is not supported/ },
   { name: 'a volume', config: { mounts: [{ destination: '/data', type: 'bind', source: '/tmp' }] }, re: /mounts\[0\]: a bind mount at \/data has nowhere to go/ },
