@@ -91,6 +91,10 @@ t.test('delete --force kills a created container; delete of a created one needs 
 const refusals: { name: string; config?: Record<string, unknown>; raw?: string; re: RegExp }[] = [
   { name: 'config.json that is not JSON', raw: '{"ociVersion":', re: /config\.json: not JSON/ },
   { name: 'no process.args', config: { process: { args: [] } }, re: /config\.json: process\.args: the unikernel path is required as args\[0\]/ },
+  { name: 'process.args not a list', config: { process: { args: '/hello.spt' } }, re: /config\.json: process\.args: expected an array/ },
+  { name: 'an annotation that is not a string', config: { annotations: { 'org.solo5-node.mem': 8 } }, re: /config\.json: annotations\.org\.solo5-node\.mem: expected a string/ },
+  { name: 'a mount without a destination', config: { mounts: [{ type: 'tmpfs' }] }, re: /config\.json: mounts\[0\]\.destination: is required/ },
+  { name: 'a memory limit that is not a number', config: { linux: { resources: { memory: { limit: '8m' } } } }, re: /config\.json: linux\.resources\.memory\.limit: expected an integer/ },
   { name: 'a unikernel missing from the image', config: { process: { args: ['/nothere.spt'] } }, re: /process\.args\[0\]: \/nothere\.spt does not exist in the image/ },
   { name: 'a path out of the rootfs', config: { process: { args: ['/../../../../etc/passwd'] } }, re: /leads outside the image|does not exist/ },
   { name: 'a terminal without a console socket', config: { process: { args: ['/hello.spt'], terminal: true } }, re: /process\.terminal: a terminal needs --console-socket/ },

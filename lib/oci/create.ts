@@ -3,7 +3,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { native } from '../native';
+import { native, packageRoot } from '../native';
 import { OciError } from './errors';
 import { planFromSpec } from './plan';
 import { loadSpec } from './spec';
@@ -19,7 +19,8 @@ export interface CreateOptions {
   foreground?: boolean;
 }
 
-const monitorMain = path.join(__dirname, 'monitor-main.js');
+// packageRoot, not __dirname: this module also runs from dist/lib/oci-bundle.js.
+const monitorMain = path.join(packageRoot, 'dist', 'lib', 'oci', 'monitor-main.js');
 
 /** The monitor's command: joined to (or in a new) network namespace when config.json asks for one. */
 function monitorCommand(netns: string, dir: string): string[] {
