@@ -25,6 +25,7 @@
         "addon/net/switchd_napi.cc",
         "addon/net/switchd_port.cc",
         "addon/net/switchd_sock.cc",
+        "addon/oci/oci_console.cc",
         "addon/spawn/spawn.cc"
       ],
       "include_dirs": [

@@ -9,6 +9,7 @@
 
 #include "broker_exports.h"
 #include "sn_abi.h"
+#include "oci/oci_console.h"
 #include "spawn/spawn.h"
 
 namespace sn { void RegisterSwitchdExports(Napi::Env env, Napi::Object exports); }  // addon/net/switchd_napi.cc
@@ -137,6 +138,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sn::RegisterNetExports(env, exports);
   sn::RegisterSpawnExports(env, exports);
   sn::RegisterSwitchdExports(env, exports);
+  sn::RegisterOciExports(env, exports);
   return exports;
 }
 
