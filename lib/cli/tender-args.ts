@@ -1,6 +1,7 @@
 // tender-args.ts: parse the upstream-compatible tender command line into launch options.
 import { UsageError } from '../errors';
 import { isLogLevel, type LogLevel } from '../log';
+import { parseForwardSpec, type PasstForward } from '../net/passt-args';
 import type { BlockAttach, LaunchOptions, NetAttach, Target } from '../tender/options';
 
 export interface TenderArgs {
@@ -25,6 +26,7 @@ interface Devices {
   sectorSizes: Map<string, number>;
   macs: Map<string, string>;
   pcaps: Map<string, string>;
+  forwards: Map<string, PasstForward[]>;
 }
 
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
@@ -32,9 +34,18 @@ const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 const deviceOptions: DeviceOption[] = [
   {
     key: 'net',
-    usage: '--net:NAME=IFACE | @FD   attach net device NAME to tap IFACE (or an open tap fd)',
+    usage: '--net:NAME=IFACE | @FD | passt  attach net device NAME to tap IFACE, an open tap fd, or passt (no root)',
     apply(name, value, acc) {
-      acc.net.set(name, { iface: value });
+      acc.net.set(name, value === 'passt' ? { passt: true } : { iface: value });
+    },
+  },
+  {
+    key: 'net-forward',
+    usage: '--net-forward:NAME=tcp|udp:[HOSTADDR:]HOSTPORT:GUESTPORT  forward a host port to passt device NAME (repeatable)',
+    apply(name, value, acc) {
+      const list = acc.forwards.get(name) ?? [];
+      list.push(parseForwardSpec(`--net-forward:${name}`, value));
+      acc.forwards.set(name, list);
     },
   },
   {
@@ -103,7 +114,7 @@ export function usage(tool: string, target: Target): string {
 
 /** Parse argv (without node and script). Throws UsageError with a one-line reason. */
 export function parseTenderArgs(argv: readonly string[], target: Target): TenderArgs {
-  const devices: Devices = { block: new Map(), net: new Map(), sectorSizes: new Map(), macs: new Map(), pcaps: new Map() };
+  const devices: Devices = { block: new Map(), net: new Map(), sectorSizes: new Map(), macs: new Map(), pcaps: new Map(), forwards: new Map() };
   let user: string | undefined;
   let memMB: number | undefined;
   let logLevel: LogLevel = 'warn';
@@ -160,6 +171,11 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
     const n = devices.net.get(name);
     if (!n) throw new UsageError(`--net-mac:${name}: no --net:${name}=IFACE to apply it to`);
     n.mac = mac;
+  }
+  for (const [name, forwards] of devices.forwards) {
+    const n = devices.net.get(name);
+    if (!n?.passt) throw new UsageError(`--net-forward:${name}: no --net:${name}=passt to apply it to`);
+    n.passt = { forwards };
   }
   for (const [name, file] of devices.pcaps) {
     const n = devices.net.get(name);

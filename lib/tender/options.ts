@@ -1,6 +1,7 @@
 // options.ts: the launch options of the TypeScript API, checked at the edge.
 import type { VirtualSwitch } from '../devices/switch';
 import { UsageError } from '../errors';
+import type { PasstAttach } from '../net/passt-args';
 import { KVM_DEVICE } from './hvt';
 import { guestIds, type GuestIds } from './user';
 
@@ -13,12 +14,19 @@ export interface BlockAttach {
   sectorSize?: number;
 }
 
-/** A network device: exactly one of `iface` (a tap) or `switch` (the tender's userspace switch). */
+/** A network device: exactly one of `iface` (a tap), `switch` (the tender's userspace switch) or `passt`. */
 export interface NetAttach {
   /** An existing tap interface name, or `@N` for an already-open tap file descriptor N. */
   iface?: string;
   /** A VirtualSwitch of this tender; no root, tap or kernel networking involved. */
   switch?: VirtualSwitch;
+  /**
+   * Start passt (user-mode networking, no root) for this device: `true`, or
+   * `{ forwards }` to forward host ports into the guest. What passt offers
+   * the guest is in `guest.net.get(NAME).passt`, and `{NAME.ipv4}`-style
+   * placeholders in `args` are replaced by it (docs/networking.md).
+   */
+  passt?: true | PasstAttach;
   /** "xx:xx:xx:xx:xx:xx"; a random locally administered address when absent. */
   mac?: string;
   /** Write every frame in and out of this device to this pcap file. */
