@@ -42,8 +42,14 @@ export function parsePasstReport(text: string, pid: number): PasstInfo | undefin
   const v4: { address?: string; mask?: string; gateway?: string } = {};
   const v6: { address?: string; gateway?: string } = {};
   let section = '';
+  let sectionIndent = 0;
   for (const raw of text.split('\n')) {
-    const line = raw.replace(LOG_PREFIX, '').trim();
+    const unprefixed = raw.replace(LOG_PREFIX, '');
+    const line = unprefixed.trim();
+    if (line === '') continue;
+    // A section's items are indented deeper than its heading; anything else ends it.
+    const indent = unprefixed.length - unprefixed.trimStart().length;
+    if (indent <= sectionIndent) section = '';
     const tpl = /^Template interface: ([^ ]+)/.exec(line);
     if (tpl) {
       if (/^[A-Za-z0-9_.@-]{1,15}$/.test(tpl[1])) info.template ??= tpl[1];
@@ -51,6 +57,7 @@ export function parsePasstReport(text: string, pid: number): PasstInfo | undefin
     }
     if (/^[A-Za-z0-9/ ]+:$/.test(line)) {
       section = line.slice(0, -1);
+      sectionIndent = indent;
       continue;
     }
     const kv = /^([a-z -]+): ([^ ]+)$/.exec(line);
@@ -65,9 +72,6 @@ export function parsePasstReport(text: string, pid: number): PasstInfo | undefin
       if (!info.dns.includes(line)) info.dns.push(line);
     } else if (section === 'DNS search list' && DOMAIN.test(line) && line.length <= 253) {
       if (!info.dnsSearch.includes(line)) info.dnsSearch.push(line);
-    } else if (line !== '') {
-      // Anything else (warnings, a MAC section) ends the section it follows.
-      if (!kv) section = '';
     }
   }
   if (v4.address !== undefined) {
