@@ -123,18 +123,25 @@ export function startPasst(s: PasstStart): PasstProcess {
     throw new DeviceError(`net device '${s.device}': cannot start passt: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   let logText = '';
+  // Once the report is read, only what passt logs after it can say why it ended.
+  let reportEnd = 0;
   const readLog = (): string => {
     if (logFd < 0) return logText;
     const buf = Buffer.alloc(16384);
     for (let n; (n = fs.readSync(logFd, buf, 0, buf.length, null)) > 0; ) logText += buf.toString('utf8', 0, n);
     // Only the last lines matter once the report is read; passt's log is capped at 1 MiB anyway.
-    if (logText.length > 65536) logText = logText.slice(-65536);
+    if (logText.length > 65536) {
+      const cut = logText.length - 65536;
+      logText = logText.slice(cut);
+      reportEnd = Math.max(0, reportEnd - cut);
+    }
     return logText;
   };
   const lastLine = (): string | undefined =>
     readLog()
+      .slice(reportEnd)
       .split('\n')
-      .map((l) => l.replace(/^[0-9]+\.[0-9]+: /, '').trim())
+      .map((l) => l.replace(/^[0-9]+\.[0-9]+: (info: )?/, '').trim())
       .filter((l) => l !== '')
       .pop();
 
@@ -165,6 +172,7 @@ export function startPasst(s: PasstStart): PasstProcess {
     if (!/^[0-9]+\s*$/.test(pid)) return;
     clearTimeout(timer);
     const text = readLog();
+    reportEnd = text.length;
     cleanDir();
     const info = parsePasstReport(text, child.pid ?? Number(pid));
     const s2 = settle;

@@ -32,7 +32,6 @@ struct config {
     uint16_t send_port;
 };
 
-static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static uint8_t out[ETH_HLEN + 20 + 8 + 64];
 static uint64_t udp_echoed;
 
@@ -119,62 +118,6 @@ static int same_subnet(const uint8_t a[4], const uint8_t b[4], unsigned prefix)
     return 1;
 }
 
-static void header(struct responder *r, const uint8_t *dst, uint16_t type)
-{
-    memcpy(out, dst, 6);
-    memcpy(out + 6, r->info.mac_address, 6);
-    put16(out + 12, type);
-}
-
-static void send_arp_request(struct responder *r, const uint8_t target[4])
-{
-    uint8_t *a = out + ETH_HLEN;
-    header(r, bcast, ETHERTYPE_ARP);
-    put16(a, 1);
-    put16(a + 2, ETHERTYPE_IPV4);
-    a[4] = 6;
-    a[5] = 4;
-    put16(a + 6, 1);
-    memcpy(a + 8, r->info.mac_address, 6);
-    memcpy(a + 14, r->ip, 4);
-    for (int i = 18; i < 24; i++)
-        a[i] = 0;
-    memcpy(a + 24, target, 4);
-    solo5_net_write(r->h, out, ETH_HLEN + 28);
-}
-
-/* An IPv4 header of `total` bytes from us to `dst` with protocol `proto`, in `out`. */
-static uint8_t *ipv4_header(struct responder *r, const struct hop *via, const uint8_t dst[4], uint8_t proto, size_t total)
-{
-    uint8_t *ip = out + ETH_HLEN;
-    header(r, via->mac, ETHERTYPE_IPV4);
-    for (int i = 0; i < 20; i++)
-        ip[i] = 0;
-    ip[0] = 0x45;
-    put16(ip + 2, (uint16_t)total);
-    ip[8] = 64;
-    ip[9] = proto;
-    memcpy(ip + 12, r->ip, 4);
-    memcpy(ip + 16, dst, 4);
-    put16(ip + 10, inet_checksum(ip, 20));
-    return ip;
-}
-
-static void send_ping(struct responder *r, const struct hop *via, const uint8_t dst[4], uint16_t seq)
-{
-    const size_t payload = 32;
-    uint8_t *icmp = ipv4_header(r, via, dst, IP_PROTO_ICMP, 20 + 8 + payload) + 20;
-    icmp[0] = ICMP_ECHO_REQUEST;
-    icmp[1] = 0;
-    put16(icmp + 2, 0);
-    put16(icmp + 4, PING_ID);
-    put16(icmp + 6, seq);
-    for (size_t i = 0; i < payload; i++)
-        icmp[8 + i] = (uint8_t)(seq + i);
-    put16(icmp + 2, inet_checksum(icmp, 8 + payload));
-    solo5_net_write(r->h, out, ETH_HLEN + 20 + 8 + payload);
-}
-
 /* The UDP checksum over the pseudo-header and `udp_len` bytes at `udp`; 0 is sent as 0xffff. */
 static uint16_t udp_checksum(const uint8_t *ip, const uint8_t *udp, size_t udp_len)
 {
@@ -196,7 +139,7 @@ static void send_udp(struct responder *r, const struct hop *via, const uint8_t d
 {
     static const char msg[] = "udpecho says hello ";
     size_t len = sizeof msg - 1;
-    uint8_t *ip = ipv4_header(r, via, dst, IP_PROTO_UDP, 20 + 8 + len + 1), *udp = ip + 20;
+    uint8_t *udp = ipv4_out(r, out, via->mac, dst, IP_PROTO_UDP, 20 + 8 + len + 1), *ip = udp - 20;
     put16(udp, ECHO_PORT);
     put16(udp + 2, port);
     put16(udp + 4, (uint16_t)(8 + len + 1));
@@ -228,7 +171,6 @@ static size_t answer_udp(struct responder *r, uint8_t *f, size_t len)
             ip[20 + i] = udp[i];
         udp = ip + 20;
         ip[0] = 0x45;
-        ihl = 20;
     }
     uint16_t sport = get16(udp);
     put16(udp, ECHO_PORT);
@@ -323,11 +265,11 @@ int solo5_app_main(const struct solo5_start_info *si)
         if (periodic && now >= next && ticks < MAX_PERIODIC) {
             next = now + NS_PER_SEC;
             if (!hop.known) {
-                send_arp_request(&r, hop.ip);
+                solo5_net_write(r.h, out, arp_request(&r, out, hop.ip));
             } else {
                 ticks++;
                 if (c.has_ping)
-                    send_ping(&r, &hop, c.ping, (uint16_t)ticks);
+                    solo5_net_write(r.h, out, echo_request(&r, out, hop.mac, c.ping, PING_ID, (uint16_t)ticks));
                 if (c.send_port != 0)
                     send_udp(&r, &hop, c.gw, c.send_port, ticks);
             }
