@@ -29,14 +29,26 @@ interface Devices {
   forwards: Map<string, PasstForward[]>;
 }
 
+/** The value of --net:NAME=...: a tap (IFACE or @FD) or `unix:PATH`. */
+function netBackend(name: string, value: string): NetAttach {
+  if (!value.startsWith('unix:')) return { iface: value };
+  const path = value.slice('unix:'.length);
+  if (path === '') throw new UsageError(`--net:${name}=unix: needs the path of a socket (--net:${name}=unix:/run/x.sock)`);
+  return { unix: path };
+}
+
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 
 const deviceOptions: DeviceOption[] = [
   {
     key: 'net',
-    usage: '--net:NAME=IFACE | @FD | passt  attach net device NAME to tap IFACE, an open tap fd, or passt (no root)',
+    usage:
+      '--net:NAME=IFACE | @FD   attach net device NAME to tap IFACE (or an open tap fd)\n' +
+      '  --net:NAME=unix:PATH     connect net device NAME to a framed stream socket (passt --socket,\n' +
+      '                           QEMU -netdev stream, solo5-switch); MTU 1500\n' +
+      '  --net:NAME=passt         start passt for net device NAME: user-mode networking, no root',
     apply(name, value, acc) {
-      acc.net.set(name, value === 'passt' ? { passt: true } : { iface: value });
+      acc.net.set(name, value === 'passt' ? { passt: true } : netBackend(name, value));
     },
   },
   {

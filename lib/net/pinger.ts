@@ -11,12 +11,15 @@ export interface PingResult {
   rttsUs: number[];
 }
 
-/** Speaks ARP and ICMP echo for `ip` on a switch endpoint. */
+/** What the pinger needs of a port: a switch endpoint, or anything else that sends and emits frames. */
+export type FramePort = Pick<SwitchEndpoint, 'mac' | 'send' | 'on' | 'off'>;
+
+/** Speaks ARP and ICMP echo for `ip` on a switch endpoint (or another FramePort). */
 export class Pinger {
   private readonly ip: Buffer;
 
   constructor(
-    private readonly ep: SwitchEndpoint,
+    private readonly ep: FramePort,
     ip: string,
   ) {
     this.ip = parseIpv4(ip);

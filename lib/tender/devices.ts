@@ -86,7 +86,7 @@ export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderL
       } else {
         const n = opts.net.get(d.name)!;
         const mac = n.mac !== undefined ? parseMac(n.mac) : randomMac();
-        const backend = n.passt !== undefined ? openPasstBackend(d.name, n, opts, fds, passt) : openNetBackend(d.name, n.iface, n.switch, fds);
+        const backend = n.passt !== undefined ? openPasstBackend(d.name, n, opts, fds, passt) : openNetBackend(d.name, n, fds);
         let pcapFd: number | undefined;
         if (n.pcap !== undefined) {
           try {
@@ -129,12 +129,10 @@ export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderL
   return { attach, configs, guestFds, passt, close, closeGuestFds };
 }
 
-/** MTU of a passt device: what the guest is told, and what passt offers by DHCP (its -m). */
-export const PASST_MTU = 1500;
-
 /**
  * A passt device: passt gets one end of a stream socket pair as its --fd and
- * the broker relays frames on the other. The tender closes passt's end at
+ * the broker relays frames on the other; the guest's MTU (STREAM_MTU) is
+ * also what passt offers by DHCP. The tender closes passt's end at
  * once, so that passt's exit is an end of stream for the broker, and passt
  * sees the tender's end close (and exits) however the tender ends.
  */
@@ -144,8 +142,8 @@ function openPasstBackend(
   opts: CheckedOptions,
   fds: number[],
   passt: Map<string, PasstProcess>,
-): { mtu: number; config: Extract<DeviceConfig, { kind: 'net' }>['backend'] } {
-  const others = (['iface', 'switch', 'unix'] as const).filter((k) => (n as Record<string, unknown>)[k] !== undefined);
+): NetBackend {
+  const others = (['iface', 'switch', 'unix'] as const).filter((k) => n[k] !== undefined);
   if (others.length) throw new UsageError(`net device '${name}': give one of passt or ${others.join(', ')}, not both`);
   const { forwards } = checkPasstAttach(`net.${name}.passt`, n.passt);
   let pair: [number, number];
@@ -157,11 +155,11 @@ function openPasstBackend(
   const [tenderEnd, passtEnd] = pair;
   fds.push(tenderEnd);
   try {
-    passt.set(name, startPasst({ device: name, fd: passtEnd, mtu: PASST_MTU, forwards, runas: opts.ids }));
+    passt.set(name, startPasst({ device: name, fd: passtEnd, mtu: STREAM_MTU, forwards, runas: opts.ids }));
   } finally {
     fs.closeSync(passtEnd);
   }
-  return { mtu: PASST_MTU, config: { type: 'stream', fd: tenderEnd } };
+  return { mtu: STREAM_MTU, config: { type: 'stream', fd: tenderEnd } };
 }
 
 /**
@@ -192,16 +190,22 @@ function checkNames(elf: LoadedElf, opts: CheckedOptions): void {
   if (problems.length) throw new UsageError(`${elf.file}: devices do not match its manifest: ${problems.join('; ')}`);
 }
 
-function openNetBackend(
-  name: string,
-  iface: string | undefined,
-  sw: { id: number; mtu: number } | undefined,
-  fds: number[],
-): { mtu: number; config: Extract<DeviceConfig, { kind: 'net' }>['backend'] } {
-  if ((iface === undefined) === (sw === undefined)) {
-    throw new UsageError(`net device '${name}': give exactly one of a tap interface or a switch`);
+/** The MTU of a stream backend: the framing carries none, and QEMU's and passt's guests default to it. */
+export const STREAM_MTU = 1500;
+
+type NetBackend = { mtu: number; config: Extract<DeviceConfig, { kind: 'net' }>['backend'] };
+
+function openNetBackend(name: string, n: NetAttach, fds: number[]): NetBackend {
+  const { iface, switch: sw, unix } = n;
+  if ([iface, sw, unix].filter((v) => v !== undefined).length !== 1) {
+    throw new UsageError(`net device '${name}': give exactly one of a tap interface, a switch or a unix socket path`);
   }
   if (sw !== undefined) return { mtu: sw.mtu, config: { type: 'switch', switchId: sw.id } };
+  if (unix !== undefined) {
+    const fd = connectStream(name, unix);
+    fds.push(fd);
+    return { mtu: STREAM_MTU, config: { type: 'stream', fd } };
+  }
   const at = /^@([0-9]+)$/.exec(iface!);
   try {
     if (at) {
@@ -214,6 +218,27 @@ function openNetBackend(
     return { mtu, config: { type: 'tap', fd } };
   } catch (e) {
     throw new DeviceError(`net device '${name}': ${(e as Error).message}`);
+  }
+}
+
+const CONNECT_REASONS: Record<string, string> = {
+  ENOENT: 'no such socket',
+  ECONNREFUSED: 'nothing listens there',
+  EACCES: 'permission denied',
+  ENOTSOCK: 'not a socket',
+  ENOTDIR: 'a path component is not a directory',
+  ENAMETOOLONG: 'path too long for a unix socket',
+  EPROTOTYPE: 'not a stream socket',
+};
+
+/** Connect a device to a framed-stream listener; the failure names the device and the path. */
+export function connectStream(name: string, path: string): number {
+  try {
+    return native().unixConnect(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    const why = CONNECT_REASONS[code] ?? (e as Error).message;
+    throw new DeviceError(`net device '${name}': unix:${path}: cannot connect: ${why}`);
   }
 }
 
