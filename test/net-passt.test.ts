@@ -61,7 +61,7 @@ for (const [abi, kernel] of builds) {
   t.test(`${abi}: the tender as nobody, passt forwarding UDP to the guest's echo`, { skip: passtSkip }, async (tt) => {
     const ns = passtNamespace(tt, `solo5p${process.pid}${abi[0]}`, 200 + (seed % 20) * 2 + (abi[0] === 'r' ? 0 : 1));
     const dir = runtimeCopy(tt);
-    const probe = path.join(dir, 'test', 'support', 'udp_probe.py');
+    const probe = path.join(root, 'test', 'support', 'udp_probe.py');
     const listener = start(ns.inNs(['python3', probe, 'listen', '127.0.0.1', String(port + 1)]));
     tt.teardown(() => listener.kill('SIGKILL'));
     await listener.waitFor(/listening/, 'the host listener');
@@ -109,4 +109,42 @@ t.test('as root: passt and the guest drop to nobody; killing the tender ends pas
   g.kill('SIGKILL');
   await g.exited;
   tt.ok(await waitGone(passt, since), 'passt ends when the tender is killed (its socket closed): no orphan');
+});
+
+t.test('API: guest.net tells what passt offers; an API user that dies of an exception leaves no passt', { skip: passtSkip }, async (tt) => {
+  const ns = passtNamespace(tt, `solo5p${process.pid}a`, 190 + (seed % 10));
+  // The API user runs inside the namespace: it prints what it learnt, then dies of an uncaught exception.
+  const script = `
+    const { launch } = require(${JSON.stringify(path.join(root, 'dist', 'lib', 'index.js'))});
+    (async () => {
+      const g = await launch({
+        kernel: ${JSON.stringify(app('udpecho'))}, memMB: 32, console: 'pipe',
+        args: ['--ipv4={service.ipv4}', '--ipv4-gateway={service.gateway}'],
+        net: { service: { passt: { forwards: [{ proto: 'udp', hostPort: ${port}, guestPort: 7 }] } } },
+      });
+      console.log('NET ' + JSON.stringify(g.net.get('service')));
+      let out = '';
+      g.console.on('data', (b) => {
+        process.stdout.write(b);
+        out += b;
+        if (/ mtu [0-9]+ ip /.test(out)) throw new Error('an API user bug');
+      });
+    })();
+  `;
+  const u = start(ns.inNs([process.execPath, '-e', script]));
+  tt.teardown(() => u.kill('SIGKILL'));
+  const m = await u.waitFor(/NET (\{[^\n]*\})/, "the API user's report");
+  const net = JSON.parse(m[1]) as { mac: string; mtu: number; passt: { pid: number; ipv4: object; dns: string[]; template: string } };
+  tt.strictSame(net.passt.ipv4, { address: ns.guestAddress, prefix: 24, netmask: '255.255.255.0', gateway: ns.gateway });
+  tt.strictSame(net.passt.dns, [ns.dns]);
+  tt.equal(net.passt.template, 'tpl0');
+  tt.equal(net.mtu, 1500);
+  tt.match(net.mac, /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+  const since = startTime(net.passt.pid);
+  tt.ok(since, 'passt runs');
+  const end = await u.exited;
+  tt.not(end.code, 0, 'the API user died of its exception');
+  tt.match(u.err, /an API user bug/);
+  tt.match(u.out, new RegExp(`ip ${ns.guestAddress.replace(/\./g, '\\.')}`), 'the placeholders were filled in before the guest started');
+  tt.ok(await waitGone(net.passt.pid, since!), 'passt ended with the process that started it');
 });

@@ -50,10 +50,10 @@ function watchPasst(name: string, p: PasstProcess, log: TenderLog): void {
     const how = e.code !== null ? `exited with status ${e.code}` : `was killed by ${e.signal ?? 'a signal'}`;
     const link = linkFailures.get(p);
     const said = e.last !== undefined ? ` (its last log line: ${e.last})` : '';
-    const what = link !== undefined ? `link failed (${link}) and passt ${how}` : `passt ${how}`;
+    const broke = link !== undefined ? `; its link: ${link}` : '';
     log.warn(
       { device: name, passt: { pid: p.pid, code: e.code, signal: e.signal, last: e.last }, link },
-      `${name}: ${what}${said}; the device is down, the guest keeps running`,
+      `${name}: passt ${how}${said}${broke}; the device is down, the guest keeps running`,
     );
   });
 }

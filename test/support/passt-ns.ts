@@ -68,17 +68,35 @@ export function passtNamespace(tt: { teardown(fn: () => void): void }, name: str
   return { name, inNs, guestAddress: `${net}.2`, gateway: `${net}.1`, dns: `${net}.53`, pingTarget };
 }
 
-/** A world-readable copy of what the CLI needs at run time, for running it as nobody. */
+/** `name` and the packages it depends on, copied from the checkout's node_modules into `dir`'s. */
+function copyModule(dir: string, name: string): void {
+  const to = path.join(dir, 'node_modules', name);
+  if (fs.existsSync(to)) return;
+  const from = path.join(root, 'node_modules', name);
+  fs.cpSync(from, to, { recursive: true, dereference: true });
+  const deps = (JSON.parse(fs.readFileSync(path.join(from, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies;
+  for (const d of Object.keys(deps ?? {})) copyModule(dir, d);
+}
+
+/**
+ * A world-readable copy of what the CLI needs at run time, for running it as
+ * nobody (the checkout may sit in a private home), with pino: the tender's
+ * warnings about passt go through it.
+ */
 export function runtimeCopy(tt: { teardown(fn: () => void): void }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'solo5-passt-test-'));
   tt.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   fs.chmodSync(dir, 0o755);
-  for (const p of ['package.json', 'dist', 'build/Release', 'addon/helper/build', 'guest/build', 'test/support/udp_probe.py']) {
+  for (const p of ['package.json', 'dist', 'build/Release', 'addon/helper/build', 'guest/build']) {
     fs.cpSync(path.join(root, p), path.join(dir, p), { recursive: true });
   }
+  copyModule(dir, 'pino');
   spawnSync('chmod', ['-R', 'a+rX', dir]);
   return dir;
 }
+
+/** Bounds only a failing test: every wait below normally ends within seconds. */
+const HANG_GUARD_MS = 120_000;
 
 export interface Running {
   pid: number;
@@ -101,9 +119,11 @@ export function start(argv: string[], opts: { uid?: number; gid?: number; cwd?: 
     kill: (sig) => child.kill(sig),
     waitFor(re, what) {
       return new Promise((resolve, reject) => {
+        let guard: NodeJS.Timeout | undefined;
         const look = () => {
           const m = re.exec(r.out) ?? re.exec(r.err);
           if (!m) return false;
+          clearTimeout(guard);
           child.stdout.off('data', look);
           child.stderr.off('data', look);
           resolve(m);
@@ -112,7 +132,9 @@ export function start(argv: string[], opts: { uid?: number; gid?: number; cwd?: 
         if (look()) return;
         child.stdout.on('data', look);
         child.stderr.on('data', look);
+        guard = setTimeout(() => reject(new Error(`no ${what} after ${HANG_GUARD_MS / 1000} s; stdout: ${r.out} stderr: ${r.err}`)), HANG_GUARD_MS);
         void r.exited.then(({ code, signal }) => {
+          clearTimeout(guard);
           if (!look()) reject(new Error(`ended (${code ?? signal}) before ${what}; stdout: ${r.out} stderr: ${r.err}`));
         });
       });
