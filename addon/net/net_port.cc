@@ -98,7 +98,10 @@ void NetPort::AddCounters(std::vector<std::pair<std::string, double>> *out) {
   put("txBytes", tx_bytes_);
   put("txErrors", tx_errors_);
   put("txDropped", tx_dropped_);
-  if (stream_) out->emplace_back(name_ + ".linkDown", stream_down_.load() ? 1 : 0);
+  if (stream_) {
+    out->emplace_back(name_ + ".linkDown", stream_down_.load() ? 1 : 0);
+    out->emplace_back(name_ + ".linkQueuedBytes", static_cast<double>(stream_queued_.load(std::memory_order_relaxed)));
+  }
 }
 
 void NetPort::SetStreamEpoll(int epoll_fd, uint64_t tag) {
@@ -107,6 +110,7 @@ void NetPort::SetStreamEpoll(int epoll_fd, uint64_t tag) {
 }
 
 void NetPort::StreamInterest() {
+  stream_queued_.store(stream_->queued(), std::memory_order_relaxed);
   const bool want = stream_->wants_write();
   if (stream_epoll_ < 0 || want == stream_out_) return;
   struct epoll_event ev;

@@ -65,6 +65,7 @@ class NetPort : public SwitchPort {
   uint64_t stream_tag_ = 0;
   bool stream_out_ = false;  // EPOLLOUT asked for
   std::atomic<bool> stream_down_{false};
+  std::atomic<uint64_t> stream_queued_{0};  // bytes waiting for a slow peer, for the counters
 
  protected:
 
