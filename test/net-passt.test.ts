@@ -1,6 +1,7 @@
 // net-passt.test.ts: --net:NAME=passt end to end, in a network namespace the test creates: echo, ping, host mapping, failures.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { app, root, sptCli } from './support/paths';
@@ -36,6 +37,44 @@ t.test('no passt on PATH: one line, exit 1', async (tt) => {
   });
   tt.equal(r.status, 1);
   tt.match(r.stderr, /^solo5-spt: net device 'service': passt is not installed: no passt on PATH[^\n]*\n$/);
+});
+
+/** A stand-in `passt` on PATH: a shell script with the given body (it sees passt's arguments as "$@"). */
+function fakePasst(tt: Test, body: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'solo5-fake-passt-'));
+  tt.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, 'passt'), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  return dir;
+}
+
+t.test('a passt without --fd is too old: one line, exit 1', async (tt) => {
+  const dir = fakePasst(tt, 'echo "Usage: passt [OPTION]..."; exit 1');
+  const r = spawnSync(process.execPath, [sptCli, '--net:service=passt', app('udpecho'), '--ipv4=10.0.0.2/24'], {
+    encoding: 'utf8',
+    env: { PATH: dir },
+  });
+  tt.equal(r.status, 1);
+  tt.match(r.stderr, /^solo5-spt: net device 'service': [^\n]*\/passt is too old: it has no --fd option[^\n]*\n$/);
+});
+
+t.test('passt that fails before it is ready: one line quoting it, exit 1, no guest', async (tt) => {
+  // It logs an error where -l says and exits, as passt does without a usable interface.
+  const dir = fakePasst(
+    tt,
+    [
+      'case "$1" in --help) echo "  -F, --fd FD   Use FD as pre-opened connected socket"; exit 1;; esac',
+      'while [ $# -gt 0 ]; do if [ "$1" = -l ]; then log=$2; fi; shift; done',
+      'echo "0.0012: ERROR:   External interface not usable" >> "$log"',
+      'exit 1',
+    ].join('\n'),
+  );
+  const r = spawnSync(process.execPath, [sptCli, '--net:service=passt', app('udpecho'), '--ipv4={service.ipv4}'], {
+    encoding: 'utf8',
+    env: { PATH: `${dir}:/usr/bin:/bin` },
+  });
+  tt.equal(r.status, 1);
+  tt.match(r.stderr, /^solo5-spt: net device 'service': passt ended \(status 1\) before it was ready: passt said: ERROR: +External interface not usable\n$/);
+  tt.equal(r.stdout, '', 'the guest never ran');
 });
 
 /** The passt line, the guest's start and its address as passt reported it. */
