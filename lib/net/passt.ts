@@ -137,6 +137,10 @@ export function startPasst(s: PasstStart): PasstProcess {
     }
     return logText;
   };
+  const closeLog = () => {
+    if (logFd >= 0) fs.closeSync(logFd);
+    logFd = -1;
+  };
   const lastLine = (): string | undefined =>
     readLog()
       .slice(reportEnd)
@@ -154,6 +158,7 @@ export function startPasst(s: PasstStart): PasstProcess {
     if (!settle) return;
     const s2 = settle;
     settle = undefined;
+    clearTimeout(timer);
     cleanDir();
     s2.reject(new DeviceError(`net device '${s.device}': ${why}`));
   };
@@ -183,19 +188,15 @@ export function startPasst(s: PasstStart): PasstProcess {
 
   const exited = new Promise<PasstExit>((resolve) => {
     child.once('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
       fail(`cannot start passt (${file}): ${e.code ?? e.message}`);
       resolve({ code: null, signal: null, last: lastLine() });
-      fs.closeSync(logFd);
-      logFd = -1;
+      closeLog();
     });
     child.once('exit', (code, signal) => {
-      clearTimeout(timer);
       const last = lastLine();
       const status = code !== null ? `status ${code}` : `signal ${signal ?? '?'}`;
       fail(`passt ended (${status}) before it was ready${describeLast(last)}`);
-      fs.closeSync(logFd);
-      logFd = -1;
+      closeLog();
       resolve({ code, signal, last });
     });
   });
