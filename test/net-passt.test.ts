@@ -9,10 +9,10 @@ import { passtChildren, passtMissingUnderCi, passtNamespace, passtSkip, runtimeC
 import { startTime, waitGone } from './support/proc';
 
 const NOBODY = { uid: 65534, gid: 65534 };
-const seed = Number(process.env.TEST_SEED ?? Date.now() % 100000);
+const seed = Number(process.env.SEED ?? Date.now() % 100000);
 // Ports and subnets differ per run so that parallel runs of the suite do not meet.
 const port = 20000 + (seed % 20000);
-t.comment(`seed ${seed} (TEST_SEED=${seed} repeats this run)`);
+t.comment(`seed ${seed} (SEED=${seed} repeats this run)`);
 
 t.test('passt is present where CI installs it', { skip: process.env.CI !== 'true' && 'not under CI' }, async (tt) => {
   tt.notOk(passtMissingUnderCi, '.ci/run installs passt: it must be on PATH');
