@@ -116,7 +116,8 @@ export function startPasst(s: PasstStart): PasstProcess {
     }
     watcher = fs.watch(dir, () => check());
     const args = passtArgv({ fd: PASST_FD, mtu: s.mtu, forwards: s.forwards, logFile, pidFile, runas: s.runas });
-    child = spawn(file, args, { stdio: ['ignore', 'ignore', 'ignore', s.fd] });
+    // Its own session: a Ctrl-C meant for the tender must not reach passt first (the tender ends it).
+    child = spawn(file, args, { stdio: ['ignore', 'ignore', 'ignore', s.fd], detached: true });
   } catch (e) {
     cleanDir();
     if (logFd >= 0) fs.closeSync(logFd);
