@@ -46,7 +46,8 @@ const deviceOptions: DeviceOption[] = [
       '--net:NAME=IFACE | @FD   attach net device NAME to tap IFACE (or an open tap fd)\n' +
       '  --net:NAME=unix:PATH     connect net device NAME to a framed stream socket (passt --socket,\n' +
       '                           QEMU -netdev stream, solo5-switch); MTU 1500\n' +
-      '  --net:NAME=passt         start passt for net device NAME: user-mode networking, no root',
+      '  --net:NAME=passt         start passt for net device NAME: user-mode networking, no root;\n' +
+      '                           ARGS may hold {NAME.ipv4} {NAME.gateway} {NAME.dns}, filled in from passt',
     apply(name, value, acc) {
       acc.net.set(name, value === 'passt' ? { passt: true } : netBackend(name, value));
     },
