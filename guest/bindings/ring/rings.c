@@ -158,13 +158,30 @@ solo5_result_t sn_rings_blk(uint32_t index, uint32_t block_size, uint64_t capaci
     return SOLO5_R_OK;
 }
 
-void sn_ring_wait(volatile uint32_t *waiting, int (*done)(const void *arg), const void *arg)
+int sn_spin(struct sn_spin *s, int (*done)(const void *arg), const void *arg)
 {
-    for (uint32_t i = 0; i < SN_SPIN_POLLS; i++) {
-        if (done(arg))
-            return;
+    uint32_t limit = s->limit;
+
+    for (uint32_t i = 0; i < limit; i++) {
+        if (done(arg)) {
+            limit += limit / 8 + 1;
+            s->limit = limit < SN_SPIN_POLLS ? limit : SN_SPIN_POLLS;
+            return 1;
+        }
         sn_cpu_relax();
     }
+    limit /= 2;
+    s->limit = limit > SN_SPIN_MIN ? limit : SN_SPIN_MIN;
+    return 0;
+}
+
+/* One budget for the device waits (block completions, queue room): the peer is always the pump. */
+static struct sn_spin ring_spin = SN_SPIN_INIT;
+
+void sn_ring_wait(volatile uint32_t *waiting, int (*done)(const void *arg), const void *arg)
+{
+    if (sn_spin(&ring_spin, done, arg))
+        return;
     *waiting = 1;
     sn_fence();
     while (!done(arg))
