@@ -171,16 +171,14 @@ int sn_spin(struct sn_spin *s, int (*done)(const void *arg), const void *arg)
         sn_cpu_relax();
     }
     limit /= 2;
-    s->limit = limit > SN_SPIN_MIN ? limit : SN_SPIN_MIN;
+    s->limit = limit > s->min ? limit : s->min;
     return 0;
 }
 
-/* One budget for the device waits (block completions, queue room): the peer is always the pump. */
-static struct sn_spin ring_spin = SN_SPIN_INIT;
-
-void sn_ring_wait(volatile uint32_t *waiting, int (*done)(const void *arg), const void *arg)
+void sn_ring_wait(struct sn_spin *spin, volatile uint32_t *waiting, int (*done)(const void *arg),
+                  const void *arg)
 {
-    if (sn_spin(&ring_spin, done, arg))
+    if (sn_spin(spin, done, arg))
         return;
     *waiting = 1;
     sn_fence();

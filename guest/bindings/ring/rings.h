@@ -45,19 +45,21 @@ static inline void sn_cpu_relax(void)
 #define SN_SPIN_MIN 8U
 
 /*
- * An adaptive spin budget. A spin that ends without an answer means the
- * peer is idle or was not on a CPU (a loaded machine, where the spinner
- * itself may hold the core the peer needs): the budget halves. A spin that
- * is answered grows it back by an eighth. So on a quiet machine waits keep
- * the full budget, and under load they sleep almost at once and let the
- * scheduler's wake-up run the peer.
+ * A spin budget. A spin that ends without an answer means the peer is idle
+ * or was not on a CPU (a loaded machine, where the spinner itself may hold
+ * the core the peer needs): the budget halves, down to `min`. A spin that is
+ * answered grows it back by an eighth. So on a quiet machine waits keep the
+ * full budget, and under load they sleep almost at once and let the
+ * scheduler's wake-up run the peer. Block waits adapt; the net waits keep
+ * the full budget (min = SN_SPIN_POLLS): adapting them cost the switch
+ * throughput rows half their rate (docs/decisions.md).
  */
 struct sn_spin {
     uint32_t limit;
+    uint32_t min;
 };
-#define SN_SPIN_INIT { SN_SPIN_POLLS }
+#define SN_SPIN_INIT(min) { SN_SPIN_POLLS, (min) }
 
-/* Polls done(arg) under s's budget; returns non-zero when it turned true. */
 int sn_spin(struct sn_spin *s, int (*done)(const void *arg), const void *arg);
 
 /*
@@ -115,12 +117,13 @@ solo5_result_t sn_rings_blk(uint32_t index, uint32_t block_size, uint64_t capaci
                             struct sn_blk_ring *r);
 
 /*
- * Waits until done(arg) returns non-zero: a bounded spin first (a busy
+ * Waits until done(arg) returns non-zero: a spin under *spin's budget first (a busy
  * tender answers within microseconds), then the suppression dance: store
  * *waiting = 1, fence, re-check, sleep on the doorbell, clear the flag.
  * `waiting` is one of the guest's own *_waiting flags.
  */
-void sn_ring_wait(volatile uint32_t *waiting, int (*done)(const void *arg), const void *arg);
+void sn_ring_wait(struct sn_spin *spin, volatile uint32_t *waiting, int (*done)(const void *arg),
+                  const void *arg);
 
 /*
  * For solo5_yield (ring/yield.c), from ring/net.c: the acquired net
