@@ -11,6 +11,7 @@
 #include "broker_config.h"
 #include "broker_exports.h"
 #include "net_endpoint.h"
+#include "net_stream.h"
 #include "net_switch.h"
 #include "net_tap.h"
 
@@ -167,20 +168,48 @@ Napi::Value TapFromFdJs(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// An AF_UNIX pair of `type` (flags included), as a [number, number] array.
+Napi::Value Pair(const Napi::CallbackInfo &info, int type, const char *usage) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 0) return Usage(env, usage);
+  int sv[2];
+  if (socketpair(AF_UNIX, type, 0, sv) < 0) return Fail(env, std::string("socketpair failed: ") + strerrorname_np(errno));
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, sv[0]));
+  out.Set(1u, Napi::Number::New(env, sv[1]));
+  return out;
+}
+
 // socketpairSeqpacket(): [tenderEnd, guestEnd], both close-on-exec and
 // non-blocking. The guest end is a Solo5 net hostfd: upstream's bindings
 // expect read(2) to fail with EAGAIN when no frame waits (SOLO5_R_AGAIN), as
 // on the O_NONBLOCK taps upstream's tender hands over.
 Napi::Value SocketpairSeqpacket(const Napi::CallbackInfo &info) {
+  return Pair(info, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
+              "socketpairSeqpacket(): [tenderEnd: number, guestEnd: number]");
+}
+
+// socketpairStream(): [tenderEnd, peerEnd], close-on-exec and blocking: the
+// peer end is for a framed-stream peer started by the tender (passt --fd).
+Napi::Value SocketpairStream(const Napi::CallbackInfo &info) {
+  return Pair(info, SOCK_STREAM | SOCK_CLOEXEC, "socketpairStream(): [tenderEnd: number, peerEnd: number]");
+}
+
+// unixConnect(path): a connected, non-blocking, close-on-exec AF_UNIX stream
+// socket. A failure is an Error whose `code` is the errno name (ENOENT, ...).
+Napi::Value UnixConnectJs(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 0) return Usage(env, "socketpairSeqpacket(): [tenderEnd: number, guestEnd: number]");
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
-    return Fail(env, std::string("socketpair failed: ") + strerrorname_np(errno));
-  Napi::Array out = Napi::Array::New(env, 2);
-  out.Set(0u, Napi::Number::New(env, sv[0]));
-  out.Set(1u, Napi::Number::New(env, sv[1]));
-  return out;
+  if (info.Length() != 1 || !info[0].IsString()) return Usage(env, "unixConnect(path: string): number");
+  std::string err;
+  int code = 0;
+  int fd = UnixConnect(info[0].As<Napi::String>().Utf8Value(), &err, &code);
+  if (fd < 0) {
+    Napi::Error e = Napi::Error::New(env, err);
+    e.Set("code", Napi::String::New(env, strerrorname_np(code) ? strerrorname_np(code) : "EIO"));
+    e.ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, fd);
 }
 
 }  // namespace
@@ -195,6 +224,8 @@ void RegisterNetExports(Napi::Env env, Napi::Object exports) {
   exports.Set("openTap", Napi::Function::New(env, OpenTapJs, "openTap"));
   exports.Set("tapFromFd", Napi::Function::New(env, TapFromFdJs, "tapFromFd"));
   exports.Set("socketpairSeqpacket", Napi::Function::New(env, SocketpairSeqpacket, "socketpairSeqpacket"));
+  exports.Set("socketpairStream", Napi::Function::New(env, SocketpairStream, "socketpairStream"));
+  exports.Set("unixConnect", Napi::Function::New(env, UnixConnectJs, "unixConnect"));
 }
 
 }  // namespace sn
