@@ -41,7 +41,7 @@ static inline void sn_cpu_relax(void)
  * tender may need.
  */
 #define SN_SPIN_POLLS 1024U
-/* The least it spins, once spinning keeps failing (docs/decisions.md, "Adaptive spin"). */
+/* The least it spins, once spinning keeps failing (docs/decisions.md, "Adaptive spin for block waits"). */
 #define SN_SPIN_MIN 8U
 
 /*
@@ -51,8 +51,8 @@ static inline void sn_cpu_relax(void)
  * answered grows it back by an eighth. So on a quiet machine waits keep the
  * full budget, and under load they sleep almost at once and let the
  * scheduler's wake-up run the peer. Block waits adapt; the net waits keep
- * the full budget (min = SN_SPIN_POLLS): adapting them cost the switch
- * throughput rows half their rate (docs/decisions.md).
+ * the full budget (min = SN_SPIN_POLLS) until a quiet machine shows that
+ * adapting them costs no throughput (docs/decisions.md).
  */
 struct sn_spin {
     uint32_t limit;
