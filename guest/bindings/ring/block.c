@@ -60,9 +60,6 @@ solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle,
     return SOLO5_R_OK;
 }
 
-/* The pump answers a request within microseconds when it is on a CPU: this budget adapts. */
-static struct sn_spin blk_spin = SN_SPIN_INIT(SN_SPIN_MIN);
-
 static int req_has_room(const void *arg)
 {
     const struct sn_blk_ring *b = arg;
@@ -91,7 +88,7 @@ static solo5_result_t block_io(solo5_handle_t handle, uint32_t op, solo5_off_t o
      * free without a look at req.cons, a line the tender just wrote.
      */
     if (b->req_prod - b->cpl_cons > b->mask && !req_has_room(b))
-        sn_ring_wait(&blk_spin, &b->dev->req.prod_waiting, req_has_room, b);
+        sn_ring_wait(&b->dev->req.prod_waiting, req_has_room, b);
     uint64_t id = b->next_id++;
     volatile struct sn_blk_req *q = &b->reqs[b->req_prod & b->mask];
     q->op = op;
@@ -106,7 +103,7 @@ static solo5_result_t block_io(solo5_handle_t handle, uint32_t op, solo5_off_t o
         sn_platform_kick();
 
     if (!cpl_ready(b))
-        sn_ring_wait(&blk_spin, &b->dev->cpl.cons_waiting, cpl_ready, b);
+        sn_ring_wait(&b->dev->cpl.cons_waiting, cpl_ready, b);
     volatile const struct sn_blk_cpl *c = &b->cpls[b->cpl_cons & b->mask];
     uint64_t got_id = c->id;
     uint32_t status = c->status;

@@ -60,8 +60,6 @@ solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle,
     return SOLO5_R_OK;
 }
 
-static struct sn_spin tx_spin = SN_SPIN_INIT(SN_SPIN_POLLS);
-
 static int tx_has_room(const void *arg)
 {
     const struct sn_net_ring *n = arg;
@@ -77,7 +75,7 @@ solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf, size_t
         return SOLO5_R_EINVAL;
     /* A full queue means the tender is behind: wait for it rather than drop the frame. */
     if (!tx_has_room(n))
-        sn_ring_wait(&tx_spin, &n->dev->tx.prod_waiting, tx_has_room, n);
+        sn_ring_wait(&n->dev->tx.prod_waiting, tx_has_room, n);
 
     uint32_t idx = n->tx_prod & n->mask;
     memcpy(n->tx_buf + (size_t)idx * n->stride, buf, size);

@@ -158,28 +158,13 @@ solo5_result_t sn_rings_blk(uint32_t index, uint32_t block_size, uint64_t capaci
     return SOLO5_R_OK;
 }
 
-int sn_spin(struct sn_spin *s, int (*done)(const void *arg), const void *arg)
+void sn_ring_wait(volatile uint32_t *waiting, int (*done)(const void *arg), const void *arg)
 {
-    uint32_t limit = s->limit;
-
-    for (uint32_t i = 0; i < limit; i++) {
-        if (done(arg)) {
-            limit += limit / 8 + 1;
-            s->limit = limit < SN_SPIN_POLLS ? limit : SN_SPIN_POLLS;
-            return 1;
-        }
+    for (uint32_t i = 0; i < SN_SPIN_POLLS; i++) {
+        if (done(arg))
+            return;
         sn_cpu_relax();
     }
-    limit /= 2;
-    s->limit = limit > s->min ? limit : s->min;
-    return 0;
-}
-
-void sn_ring_wait(struct sn_spin *spin, volatile uint32_t *waiting, int (*done)(const void *arg),
-                  const void *arg)
-{
-    if (sn_spin(spin, done, arg))
-        return;
     *waiting = 1;
     sn_fence();
     while (!done(arg))

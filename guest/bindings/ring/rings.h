@@ -33,34 +33,14 @@ static inline void sn_cpu_relax(void)
 }
 
 /*
- * The most a wait spins before it sleeps: 1024 `pause`s, 20 to 80 µs
- * (a `pause` costs 20-40 ns on Intel cores, 70-85 ns on the AMD EPYC VMs
- * these benchmarks ran on). A tender that is awake answers well within it;
+ * The spin budget before sleeping: 1024 `pause`s, about 20 µs on Intel
+ * cores (20-40 ns each) and 80 µs on the AMD EPYC VMs the benchmarks ran on
+ * (70-85 ns each). A tender that is awake answers well within it, and
  * one that sleeps is woken by our doorbell in about the same time (an
  * eventfd wake-up costs ~18 µs), so spinning longer only burns the core the
  * tender may need.
  */
 #define SN_SPIN_POLLS 1024U
-/* The least it spins, once spinning keeps failing (docs/decisions.md, "Adaptive spin for block waits"). */
-#define SN_SPIN_MIN 8U
-
-/*
- * A spin budget. A spin that ends without an answer means the peer is idle
- * or was not on a CPU (a loaded machine, where the spinner itself may hold
- * the core the peer needs): the budget halves, down to `min`. A spin that is
- * answered grows it back by an eighth. So on a quiet machine waits keep the
- * full budget, and under load they sleep almost at once and let the
- * scheduler's wake-up run the peer. Block waits adapt; the net waits keep
- * the full budget (min = SN_SPIN_POLLS) until a quiet machine shows that
- * adapting them costs no throughput (docs/decisions.md).
- */
-struct sn_spin {
-    uint32_t limit;
-    uint32_t min;
-};
-#define SN_SPIN_INIT(min) { SN_SPIN_POLLS, (min) }
-
-int sn_spin(struct sn_spin *s, int (*done)(const void *arg), const void *arg);
 
 /*
  * A checked net device. Everything but the queue indices and slot lengths
@@ -117,13 +97,12 @@ solo5_result_t sn_rings_blk(uint32_t index, uint32_t block_size, uint64_t capaci
                             struct sn_blk_ring *r);
 
 /*
- * Waits until done(arg) returns non-zero: a spin under *spin's budget first (a busy
+ * Waits until done(arg) returns non-zero: a bounded spin first (a busy
  * tender answers within microseconds), then the suppression dance: store
  * *waiting = 1, fence, re-check, sleep on the doorbell, clear the flag.
  * `waiting` is one of the guest's own *_waiting flags.
  */
-void sn_ring_wait(struct sn_spin *spin, volatile uint32_t *waiting, int (*done)(const void *arg),
-                  const void *arg);
+void sn_ring_wait(volatile uint32_t *waiting, int (*done)(const void *arg), const void *arg);
 
 /*
  * For solo5_yield (ring/yield.c), from ring/net.c: the acquired net

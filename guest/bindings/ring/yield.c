@@ -8,17 +8,16 @@
  * guest goes straight to sleep and burns nothing.
  */
 static int recently_busy;
-static struct sn_spin input_spin = SN_SPIN_INIT(SN_SPIN_POLLS);
-
-static int have_input(const void *arg)
-{
-    (void)arg;
-    return sn_net_ready_set() != 0;
-}
 
 static solo5_handle_set_t spin_for_input(void)
 {
-    return sn_spin(&input_spin, have_input, NULL) ? sn_net_ready_set() : 0;
+    for (uint32_t i = 0; i < SN_SPIN_POLLS; i++) {
+        solo5_handle_set_t ready = sn_net_ready_set();
+        if (ready != 0)
+            return ready;
+        sn_cpu_relax();
+    }
+    return 0;
 }
 
 void solo5_yield(solo5_time_t deadline, solo5_handle_set_t *ready_set)
