@@ -15,9 +15,10 @@ namespace sn {
 
 namespace {
 
-// While spinning, look at the tap fds this often (they have no index in
-// shared memory to watch, so only epoll tells us about them).
-constexpr uint64_t kTapPeekNs = 4000;
+// While spinning, read the tap fds this often: they have no index in shared
+// memory to watch. A read that finds a frame delivers it at once; asking
+// epoll first cost one more syscall per frame (docs/decisions.md).
+constexpr uint64_t kTapPeekNs = 2000;
 constexpr uint64_t kYieldAfterNs = 5000;
 
 }  // namespace
@@ -99,7 +100,7 @@ void Guest::Pump() {
     const uint64_t now = MonotonicNs();
     if (now - idle_since < spin_ns_) {
       if (has_tap && now - last_peek >= kTapPeekNs) {
-        Dispatch(0);
+        for (auto &n : nets_) n->OnTapReadable();
         last_peek = now;
       }
       // Past the first few microseconds, give the core away between looks:

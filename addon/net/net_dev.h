@@ -34,6 +34,7 @@ class NetDev : public NetPort {
     epoll_fd_ = epoll_fd;
     epoll_tag_ = tag;
   }
+  // epoll said so, or the spinning pump wants a look (a read that may find nothing).
   void OnTapReadable() { tap_readable_ = true; }
   // The sleep protocol: set the tender's waiting flags, full fence (by the
   // caller), HasWork re-reads the guest's indices, DisarmWait clears them.

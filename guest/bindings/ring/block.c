@@ -82,7 +82,12 @@ static solo5_result_t block_io(solo5_handle_t handle, uint32_t op, solo5_off_t o
         offset % b->block_size != 0 || size > b->capacity || offset > b->capacity - size)
         return SOLO5_R_EINVAL;
 
-    if (!req_has_room(b))
+    /*
+     * The tender completes a request only after reading it, so with every
+     * completion consumed (always, for these synchronous calls) the slot is
+     * free without a look at req.cons, a line the tender just wrote.
+     */
+    if (b->req_prod - b->cpl_cons > b->mask && !req_has_room(b))
         sn_ring_wait(&b->dev->req.prod_waiting, req_has_room, b);
     uint64_t id = b->next_id++;
     volatile struct sn_blk_req *q = &b->reqs[b->req_prod & b->mask];

@@ -33,8 +33,9 @@ static inline void sn_cpu_relax(void)
 }
 
 /*
- * The spin budget before sleeping: about 20 µs of `pause` on current x86
- * cores (20-40 ns each). A tender that is awake answers well within it, and
+ * The spin budget before sleeping: 1024 `pause`s, about 20 µs on Intel
+ * cores (20-40 ns each) and 80 µs on the AMD EPYC VMs the benchmarks ran on
+ * (70-85 ns each). A tender that is awake answers well within it, and
  * one that sleeps is woken by our doorbell in about the same time (an
  * eventfd wake-up costs ~18 µs), so spinning longer only burns the core the
  * tender may need.
