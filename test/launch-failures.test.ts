@@ -68,7 +68,7 @@ const failCall =
 
 /** The broker's handle with start() throwing, so the failure comes after the spawn. */
 const brokerStartFails: Fault = (real) => ({
-  createGuestBroker: ((config: Parameters<Native['createGuestBroker']>[0], onEvent: Parameters<Native['createGuestBroker']>[1]) => {
+  createGuestBroker: (config: Parameters<Native['createGuestBroker']>[0], onEvent: Parameters<Native['createGuestBroker']>[1]) => {
     const h = real.createGuestBroker(config, onEvent);
     return new Proxy(h, {
       get(target, prop) {
@@ -81,7 +81,7 @@ const brokerStartFails: Fault = (real) => ({
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
-  }) as Native['createGuestBroker'],
+  },
 });
 
 tap.test('each step fails cleanly', { skip: built }, async (t) => {

@@ -46,6 +46,6 @@ export function loadBundle(useCache = true): LoadedBundle | undefined {
 
 /** The tender CLI's main(), from the bundle when there is one. */
 export function tenderCli(): TenderCli {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the fallback when there is no bundle; a static import would defeat the bundle
   return loadBundle()?.exports ?? (require('./tender') as TenderCli);
 }
