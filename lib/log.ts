@@ -60,8 +60,12 @@ const roots = new Map<string, Logger>();
 function rootPino(opts: LogOptions): Logger {
   const fd = opts.fd ?? 2;
   // Decided only when the first line is emitted: even looking at process.stderr costs milliseconds.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily: an import would cost every CLI start
-  const format = opts.format === 'auto' || opts.format === undefined ? ((require('node:tty') as typeof import('node:tty')).isatty(fd) ? 'pretty' : 'json') : opts.format;
+  let format = opts.format ?? 'auto';
+  if (format === 'auto') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily: an import would cost every CLI start
+    const tty = require('node:tty') as typeof import('node:tty');
+    format = tty.isatty(fd) ? 'pretty' : 'json';
+  }
   const key = `${opts.level}:${format}:${fd}`;
   const existing = roots.get(key);
   if (existing) return existing;

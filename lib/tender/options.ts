@@ -3,8 +3,9 @@ import type { VirtualSwitch } from '../devices/switch';
 import { UsageError } from '../errors';
 import { KVM_DEVICE } from './hvt';
 import { guestIds, type GuestIds } from './user';
+import type { Target } from '../abi';
 
-export type Target = 'spt' | 'hvt';
+export type { Target };
 
 /** A block device backed by a raw image file. */
 export interface BlockAttach {
