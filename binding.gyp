@@ -18,6 +18,7 @@
         "addon/net/net_pcap.cc",
         "addon/net/net_port.cc",
         "addon/net/net_sock.cc",
+        "addon/net/net_stream.cc",
         "addon/net/net_switch.cc",
         "addon/net/net_tap.cc",
         "addon/spawn/spawn.cc"

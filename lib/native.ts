@@ -18,7 +18,12 @@ export type DeviceConfig =
       kind: 'net';
       mtu: number;
       mac: Buffer;
-      backend: { type: 'tap'; fd: number } | { type: 'switch'; switchId: number };
+      /**
+       * 'stream': a connected SOCK_STREAM fd speaking the framing of passt, QEMU `-netdev stream` and
+       * solo5-switch (a 4-byte big-endian length before each frame). A bad length, garbage or the peer
+       * closing ends that device with one 'error' event; the guest and its other devices keep running.
+       */
+      backend: { type: 'tap'; fd: number } | { type: 'switch'; switchId: number } | { type: 'stream'; fd: number };
       pcapFd?: number;
       /**
        * Solo5 ABI only: the tender's end of socketpairSeqpacket(). The guest's frames arrive on it, one
@@ -109,6 +114,14 @@ export interface NativeAddon {
    * Solo5 net hostfd, whose read must fail with EAGAIN when no frame waits (as on upstream's taps).
    */
   socketpairSeqpacket(): [tenderEnd: number, guestEnd: number];
+  /** An AF_UNIX SOCK_STREAM pair, close-on-exec and blocking: the peer end is for passt's --fd. */
+  socketpairStream(): [tenderEnd: number, peerEnd: number];
+  /**
+   * Connect to a framed-stream listener (passt --socket, QEMU -netdev stream, solo5-switch): a
+   * connected, non-blocking, close-on-exec fd. Failures are an Error whose `code` is the errno name
+   * (ENOENT, ECONNREFUSED, EACCES, ...).
+   */
+  unixConnect(path: string): number;
 }
 
 const root = path.resolve(__dirname, '..', '..');

@@ -52,13 +52,15 @@ bool ParseNet(const Napi::Object &d, const std::string &where, NetSpec *n, Confi
       !ReadFd(d, "guestSocketFd", where, &n->guest_sock_fd, e))
     return false;
   Napi::Value bv = d.Get("backend");
-  if (!bv.IsObject()) return Fail(e, true, where + ".backend must be { type: 'tap', fd } or { type: 'switch', switchId }");
+  if (!bv.IsObject())
+    return Fail(e, true, where + ".backend must be { type: 'tap', fd }, { type: 'switch', switchId } or { type: 'stream', fd }");
   Napi::Object be = bv.As<Napi::Object>();
   Napi::Value type = be.Get("type");
   std::string t = type.IsString() ? type.As<Napi::String>().Utf8Value() : "";
   const std::string bwhere = where + ".backend";
   if (t == "tap") return ReadFd(be, "fd", bwhere, &n->tap_fd, e);
-  if (t != "switch") return Fail(e, true, bwhere + ".type must be 'tap' or 'switch'");
+  if (t == "stream") return ReadFd(be, "fd", bwhere, &n->stream_fd, e);
+  if (t != "switch") return Fail(e, true, bwhere + ".type must be 'tap', 'switch' or 'stream'");
   if (!ReadUint(be, "switchId", bwhere, 1, UINT32_MAX, &v, e)) return false;
   n->sw = FindSwitch(static_cast<uint32_t>(v));
   if (!n->sw) return Fail(e, false, bwhere + ".switchId " + std::to_string(v) + ": no such switch");

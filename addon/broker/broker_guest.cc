@@ -119,7 +119,8 @@ std::shared_ptr<Guest> Guest::Create(GuestSpec &spec, Napi::ThreadSafeFunction e
   }
 
   for (NetSpec &n : spec.nets)
-    if (!g->Own(&n.tap_fd, n.name, err) || !g->Own(&n.pcap_fd, n.name, err)) return nullptr;
+    if (!g->Own(&n.tap_fd, n.name, err) || !g->Own(&n.stream_fd, n.name, err) || !g->Own(&n.pcap_fd, n.name, err))
+      return nullptr;
   for (BlkSpec &b : spec.blks)
     if (!g->Own(&b.fd, b.name, err)) return nullptr;
 
@@ -142,6 +143,14 @@ std::shared_ptr<Guest> Guest::Create(GuestSpec &spec, Napi::ThreadSafeFunction e
         return nullptr;
       }
       dev->SetEpoll(g->epoll_fd_, tag);
+    }
+    if (n.stream_fd >= 0) {
+      uint64_t tag = kTagTap + g->nets_.size() - 1;
+      if (!watch(n.stream_fd, tag)) {
+        *err = "net device '" + n.name + "': " + Errno("epoll_ctl on the stream fd", errno);
+        return nullptr;
+      }
+      dev->SetStreamEpoll(g->epoll_fd_, tag);
     }
   }
   for (const BlkSpec &b : spec.blks) {

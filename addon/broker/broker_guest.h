@@ -27,6 +27,7 @@ struct NetSpec {
   uint8_t mac[6] = {0, 0, 0, 0, 0, 0};
   int tap_fd = -1;                // backend tap
   std::shared_ptr<Switch> sw;     // backend switch
+  int stream_fd = -1;             // backend framed stream (passt, QEMU -netdev stream, solo5-switch)
   int pcap_fd = -1;
   int guest_sock_fd = -1;         // Solo5 ABI: the tender's end of the guest's socketpair
 };

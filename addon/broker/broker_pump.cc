@@ -78,7 +78,7 @@ void Guest::Sleep() {
 
 void Guest::Pump() {
   bool has_tap = false;
-  for (auto &n : nets_) has_tap = has_tap || n->tap_fd() >= 0;
+  for (auto &n : nets_) has_tap = has_tap || n->tap_fd() >= 0 || n->has_stream();
   uint64_t idle_since = 0, last_peek = 0;
   uint32_t idle_iter = 0;
   while (!stopping_.load(std::memory_order_relaxed) && !violated_.load(std::memory_order_relaxed)) {

@@ -46,17 +46,20 @@ bool Guest::CreateSockDevices(GuestSpec &spec, std::string *err) {
     return false;
   }
   for (NetSpec &n : spec.nets) {
-    if (!Own(&n.guest_sock_fd, n.name, err) || !Own(&n.tap_fd, n.name, err) || !Own(&n.pcap_fd, n.name, err))
+    if (!Own(&n.guest_sock_fd, n.name, err) || !Own(&n.tap_fd, n.name, err) || !Own(&n.stream_fd, n.name, err) ||
+        !Own(&n.pcap_fd, n.name, err))
       return false;
     socks_.emplace_back(new SockNetDev(this, n));
     SockNetDev *dev = socks_.back().get();
     if (!dev->Init(err)) return false;
     const uint64_t tag = kTagSock + 2 * (socks_.size() - 1);
-    if (!watch(n.guest_sock_fd, EPOLLIN | EPOLLRDHUP, tag) || (n.tap_fd >= 0 && !watch(n.tap_fd, EPOLLIN, tag + 1))) {
+    const int backend_fd = n.tap_fd >= 0 ? n.tap_fd : n.stream_fd;
+    if (!watch(n.guest_sock_fd, EPOLLIN | EPOLLRDHUP, tag) || (backend_fd >= 0 && !watch(backend_fd, EPOLLIN, tag + 1))) {
       *err = "net device '" + n.name + "': " + Errno("epoll_ctl", errno);
       return false;
     }
     dev->SetEpoll(epoll_fd_);
+    if (n.stream_fd >= 0) dev->SetStreamEpoll(epoll_fd_, tag + 1);
   }
   return true;
 }

@@ -39,6 +39,7 @@ NetDev::~NetDev() { Detach(); }
 uint32_t NetDev::Poll(bool *kick) {
   uint32_t done = ServiceTx(kick);
   if (tap_fd_ >= 0 && tap_readable_ && !tap_dead_) done += TapReceive(kick);
+  if (has_stream()) done += ServiceStream(&tap_readable_);  // epoll's readable flag, as for a tap
   return done;
 }
 

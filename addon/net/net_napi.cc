@@ -11,6 +11,7 @@
 #include "broker_config.h"
 #include "broker_exports.h"
 #include "net_endpoint.h"
+#include "net_stream.h"
 #include "net_switch.h"
 #include "net_tap.h"
 
@@ -183,6 +184,37 @@ Napi::Value SocketpairSeqpacket(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// socketpairStream(): [tenderEnd, peerEnd], close-on-exec and blocking: the
+// peer end is for a framed-stream peer started by the tender (passt --fd).
+Napi::Value SocketpairStream(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 0) return Usage(env, "socketpairStream(): [tenderEnd: number, peerEnd: number]");
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    return Fail(env, std::string("socketpair failed: ") + strerrorname_np(errno));
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, sv[0]));
+  out.Set(1u, Napi::Number::New(env, sv[1]));
+  return out;
+}
+
+// unixConnect(path): a connected, non-blocking, close-on-exec AF_UNIX stream
+// socket. A failure is an Error whose `code` is the errno name (ENOENT, ...).
+Napi::Value UnixConnectJs(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsString()) return Usage(env, "unixConnect(path: string): number");
+  std::string err;
+  int code = 0;
+  int fd = UnixConnect(info[0].As<Napi::String>().Utf8Value(), &err, &code);
+  if (fd < 0) {
+    Napi::Error e = Napi::Error::New(env, err);
+    e.Set("code", Napi::String::New(env, strerrorname_np(code) ? strerrorname_np(code) : "EIO"));
+    e.ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, fd);
+}
+
 }  // namespace
 
 void RegisterNetExports(Napi::Env env, Napi::Object exports) {
@@ -195,6 +227,8 @@ void RegisterNetExports(Napi::Env env, Napi::Object exports) {
   exports.Set("openTap", Napi::Function::New(env, OpenTapJs, "openTap"));
   exports.Set("tapFromFd", Napi::Function::New(env, TapFromFdJs, "tapFromFd"));
   exports.Set("socketpairSeqpacket", Napi::Function::New(env, SocketpairSeqpacket, "socketpairSeqpacket"));
+  exports.Set("socketpairStream", Napi::Function::New(env, SocketpairStream, "socketpairStream"));
+  exports.Set("unixConnect", Napi::Function::New(env, UnixConnectJs, "unixConnect"));
 }
 
 }  // namespace sn

@@ -11,6 +11,7 @@
 
 #include "broker_guest.h"
 #include "net_pcap.h"
+#include "net_stream.h"
 #include "net_switch.h"
 
 namespace sn {
@@ -25,6 +26,15 @@ class NetPort : public SwitchPort {
   void Attach();
   void Detach();
   void AddCounters(std::vector<std::pair<std::string, double>> *out);
+
+  // The stream backend (pump thread only). The stream fd is watched in the
+  // pump's epoll under `tag`; EPOLLOUT is asked for only while bytes wait.
+  bool has_stream() const { return stream_ != nullptr; }
+  void SetStreamEpoll(int epoll_fd, uint64_t tag);
+  // Flushes what waits for the peer and, when *readable, decodes up to a
+  // batch of frames into this device's Deliver. Clears *readable once the
+  // socket is drained. Returns the frames received.
+  uint32_t ServiceStream(bool *readable);
 
  protected:
   // Writes the pcap header and makes the tap (and `extra_fd`) non-blocking.
@@ -43,6 +53,21 @@ class NetPort : public SwitchPort {
   uint32_t port_ = 0;
   std::unique_ptr<Pcap> pcap_;
   std::atomic<bool> pcap_reported_{false}, tap_write_reported_{false};
+
+ private:
+  void StreamTransmit(const Frame *frames, uint32_t n);
+  // After a failure of the link: one event, no more relaying, out of epoll.
+  void StreamFailed();
+  void StreamInterest();
+
+  std::unique_ptr<StreamLink> stream_;
+  int stream_epoll_ = -1;
+  uint64_t stream_tag_ = 0;
+  bool stream_out_ = false;  // EPOLLOUT asked for
+  std::atomic<bool> stream_down_{false};
+  std::atomic<uint64_t> stream_queued_{0};  // bytes waiting for a slow peer, for the counters
+
+ protected:
 
   std::atomic<uint64_t> rx_packets_{0}, rx_bytes_{0}, rx_dropped_{0};
   std::atomic<uint64_t> tx_packets_{0}, tx_bytes_{0}, tx_errors_{0}, tx_dropped_{0};

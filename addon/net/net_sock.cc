@@ -88,6 +88,11 @@ void SockNetDev::FlushAfterExit() {
 }
 
 void SockNetDev::OnTapReadable() {
+  if (has_stream()) {
+    bool readable = true;
+    ServiceStream(&readable);
+    return;
+  }
   uint8_t *b = buf_.data();
   const uint32_t size = mtu_ + 15;
   for (uint32_t k = 0; k < kBatch; k++) {

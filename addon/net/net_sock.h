@@ -40,6 +40,7 @@ class SockNetDev : public NetPort {
    * just before, still queued in its socket, up to the end of the stream.
    */
   void FlushAfterExit();
+  // The tap (or the stream peer) is readable, or the stream writable.
   void OnTapReadable();
 
   // Any thread: frames from the switch for the guest.

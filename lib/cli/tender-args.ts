@@ -27,14 +27,25 @@ interface Devices {
   pcaps: Map<string, string>;
 }
 
+/** The value of --net:NAME=...: a tap (IFACE or @FD) or `unix:PATH`. */
+function netBackend(name: string, value: string): NetAttach {
+  if (!value.startsWith('unix:')) return { iface: value };
+  const path = value.slice('unix:'.length);
+  if (path === '') throw new UsageError(`--net:${name}=unix: needs the path of a socket (--net:${name}=unix:/run/x.sock)`);
+  return { unix: path };
+}
+
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 
 const deviceOptions: DeviceOption[] = [
   {
     key: 'net',
-    usage: '--net:NAME=IFACE | @FD   attach net device NAME to tap IFACE (or an open tap fd)',
+    usage:
+      '--net:NAME=IFACE | @FD   attach net device NAME to tap IFACE (or an open tap fd)\n' +
+      '  --net:NAME=unix:PATH     connect net device NAME to a framed stream socket (passt --socket,\n' +
+      '                           QEMU -netdev stream, solo5-switch); MTU 1500',
     apply(name, value, acc) {
-      acc.net.set(name, { iface: value });
+      acc.net.set(name, netBackend(name, value));
     },
   },
   {

@@ -1,5 +1,4 @@
 // pinger.ts: ARP resolution and ICMP echo from a TypeScript switch endpoint (tests, benchmarks, users' own checks).
-import type { SwitchEndpoint } from '../devices/switch';
 import { arpRequest, icmpEcho, parseArp, parseIcmpEcho, parseIpv4 } from './packets';
 
 export interface PingResult {
@@ -11,12 +10,20 @@ export interface PingResult {
   rttsUs: number[];
 }
 
-/** Speaks ARP and ICMP echo for `ip` on a switch endpoint. */
+/** What the pinger needs of a port: a switch endpoint, or anything else that sends and emits frames. */
+export interface FramePort {
+  readonly mac: Buffer;
+  send(frame: Buffer): unknown;
+  on(event: 'frame', listener: (frame: Buffer) => void): unknown;
+  off(event: 'frame', listener: (frame: Buffer) => void): unknown;
+}
+
+/** Speaks ARP and ICMP echo for `ip` on a switch endpoint (or another FramePort). */
 export class Pinger {
   private readonly ip: Buffer;
 
   constructor(
-    private readonly ep: SwitchEndpoint,
+    private readonly ep: FramePort,
     ip: string,
   ) {
     this.ip = parseIpv4(ip);

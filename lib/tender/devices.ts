@@ -6,7 +6,7 @@ import { DeviceError, UsageError } from '../errors';
 import type { TenderLog } from '../log';
 import { native, type DeviceConfig } from '../native';
 import { parseMac, randomMac } from '../net/mac';
-import type { CheckedOptions } from './options';
+import type { CheckedOptions, NetAttach } from './options';
 
 /** Per-device data the tender puts into the guest's manifest copy. */
 export interface Attachment {
@@ -80,7 +80,7 @@ export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderL
       } else {
         const n = opts.net.get(d.name)!;
         const mac = n.mac !== undefined ? parseMac(n.mac) : randomMac();
-        const backend = openNetBackend(d.name, n.iface, n.switch, fds);
+        const backend = openNetBackend(d.name, n, fds);
         let pcapFd: number | undefined;
         if (n.pcap !== undefined) {
           try {
@@ -151,16 +151,22 @@ function checkNames(elf: LoadedElf, opts: CheckedOptions): void {
   if (problems.length) throw new UsageError(`${elf.file}: devices do not match its manifest: ${problems.join('; ')}`);
 }
 
-function openNetBackend(
-  name: string,
-  iface: string | undefined,
-  sw: { id: number; mtu: number } | undefined,
-  fds: number[],
-): { mtu: number; config: Extract<DeviceConfig, { kind: 'net' }>['backend'] } {
-  if ((iface === undefined) === (sw === undefined)) {
-    throw new UsageError(`net device '${name}': give exactly one of a tap interface or a switch`);
+/** The MTU of a stream backend: the framing carries none, and QEMU's and passt's guests default to it. */
+export const STREAM_MTU = 1500;
+
+type NetBackend = { mtu: number; config: Extract<DeviceConfig, { kind: 'net' }>['backend'] };
+
+function openNetBackend(name: string, n: NetAttach, fds: number[]): NetBackend {
+  const { iface, switch: sw, unix } = n;
+  if ([iface, sw, unix].filter((v) => v !== undefined).length !== 1) {
+    throw new UsageError(`net device '${name}': give exactly one of a tap interface, a switch or a unix socket path`);
   }
   if (sw !== undefined) return { mtu: sw.mtu, config: { type: 'switch', switchId: sw.id } };
+  if (unix !== undefined) {
+    const fd = connectStream(name, unix);
+    fds.push(fd);
+    return { mtu: STREAM_MTU, config: { type: 'stream', fd } };
+  }
   const at = /^@([0-9]+)$/.exec(iface!);
   try {
     if (at) {
@@ -173,6 +179,27 @@ function openNetBackend(
     return { mtu, config: { type: 'tap', fd } };
   } catch (e) {
     throw new DeviceError(`net device '${name}': ${(e as Error).message}`);
+  }
+}
+
+const CONNECT_REASONS: Record<string, string> = {
+  ENOENT: 'no such socket',
+  ECONNREFUSED: 'nothing listens there',
+  EACCES: 'permission denied',
+  ENOTSOCK: 'not a socket',
+  ENOTDIR: 'a path component is not a directory',
+  ENAMETOOLONG: 'path too long for a unix socket',
+  EPROTOTYPE: 'not a stream socket',
+};
+
+/** Connect a device to a framed-stream listener; the failure names the device and the path. */
+export function connectStream(name: string, path: string): number {
+  try {
+    return native().unixConnect(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    const why = CONNECT_REASONS[code] ?? (e as Error).message;
+    throw new DeviceError(`net device '${name}': unix:${path}: cannot connect: ${why}`);
   }
 }
 

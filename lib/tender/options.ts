@@ -14,12 +14,18 @@ export interface BlockAttach {
   sectorSize?: number;
 }
 
-/** A network device: exactly one of `iface` (a tap) or `switch` (the tender's userspace switch). */
+/** A network device: exactly one of `iface` (a tap), `switch` (the tender's userspace switch) or `unix` (a stream socket). */
 export interface NetAttach {
   /** An existing tap interface name, or `@N` for an already-open tap file descriptor N. */
   iface?: string;
   /** A VirtualSwitch of this tender; no root, tap or kernel networking involved. */
   switch?: VirtualSwitch;
+  /**
+   * The path of a listening AF_UNIX stream socket that frames Ethernet with a 4-byte big-endian
+   * length (passt --socket, QEMU -netdev stream, solo5-switch). The tender connects at launch; the
+   * device's MTU is 1500. If the peer goes away or sends garbage, that device stops with one log line.
+   */
+  unix?: string;
   /** "xx:xx:xx:xx:xx:xx"; a random locally administered address when absent. */
   mac?: string;
   /** Write every frame in and out of this device to this pcap file. */

@@ -6,7 +6,9 @@
         "sn_test_main.cc",
         "fake_guest.cc",
         "fake_hostile.cc",
-        "fake_bench.cc"
+        "fake_bench.cc",
+        "fake_stream.cc",
+        "../../addon/net/net_stream.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

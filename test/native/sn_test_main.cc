@@ -128,6 +128,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mapGuest", Napi::Function::New(env, MapGuest, "mapGuest"));
   RegisterHostile(env, exports);
   RegisterBench(env, exports);
+  RegisterStream(env, exports);
   return exports;
 }
 

@@ -19,6 +19,15 @@ export interface TestAddon {
   /** The same sequential pread/pwrite done directly on fd (the floor). */
   benchFloor(fd: number, op: number, reqBytes: number, count: number, span: number): { seconds: number };
   /** Garbage descriptors on every queue, rewritten after publication, until `descriptors` or a violation. */
+  /** Feeds the chunks to the shipped stream decoder (then, with `end`, the end of the stream). */
+  streamDecode(chunks: Buffer[], maxFrame: number, end: boolean): { frames: Buffer[]; ok: boolean; why: string; pending: number };
+  /** A stream link writes `count` random-sized frames to a reader that stops, then drains it in small reads. */
+  streamWriterRun(
+    seed: number,
+    count: number,
+    maxQueued: number,
+    mtu: number,
+  ): { written: number; queued: number; dropped: number; txDropped: number; mostQueued: number; delivered: number; accepted: number; intact: boolean };
   hostile(m: GuestMap, handle: BrokerHandle, descriptors: number, seed: number, scratchAddr: number): { posted: number; seconds: number; violated: boolean };
 }
 
