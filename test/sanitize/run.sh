@@ -4,7 +4,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 # Separate build directories: build/ and addon/helper/build/ (what ships) are not touched.
-npx node-gyp rebuild --directory=test/sanitize --silent
+# Incremental once configured (make tracks the sources); a first run configures and builds.
+if [ -f test/sanitize/build/Makefile ]; then
+  npx node-gyp build --directory=test/sanitize --silent
+else
+  npx node-gyp rebuild --directory=test/sanitize --silent
+fi
 make -s -C addon/helper B=build-sanitize SANITIZE_CFLAGS="-fsanitize=undefined -fsanitize-undefined-trap-on-error"
 npm run -s build:ts
 
