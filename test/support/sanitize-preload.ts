@@ -1,7 +1,7 @@
 // sanitize-preload.ts: loaded with --require by `npm run test:sanitize` only: the sanitizer builds stand in for the normal ones.
 //
 // Nothing in lib/ or bin/ looks for these builds: the substitution happens here, in the test
-// process, by intercepting the loading of the two .node files and pointing the in-process
+// process, by redirecting the requires of the two .node files and pointing the in-process
 // tender at the UBSan helper. The shipped CLIs have no such switch.
 import Module from 'node:module';
 import fs from 'node:fs';
@@ -17,10 +17,14 @@ for (const file of substitutes.values()) {
   if (!fs.existsSync(file)) throw new Error(`${file} is missing: run "npm run test:sanitize", which builds it`);
 }
 
-type NodeLoader = (module: unknown, filename: string) => void;
-const extensions = (Module as unknown as { _extensions: Record<string, NodeLoader> })._extensions;
-const loadNode = extensions['.node'];
-extensions['.node'] = (module, filename) => loadNode(module, substitutes.get(filename) ?? filename);
+// lib/native.ts and test/support/native-test.ts require these by absolute path: the request itself is
+// redirected, so the normal builds need not even exist.
+type Resolve = (request: string, ...rest: unknown[]) => string;
+const loader = Module as unknown as { _resolveFilename: Resolve };
+const resolve = loader._resolveFilename;
+loader._resolveFilename = function (this: unknown, request, ...rest) {
+  return substitutes.get(request) ?? resolve.call(this, request, ...rest);
+};
 
 // The in-process tender execs the UBSan helper (trap mode: a finding is a SIGILL in the guest process).
 const helper = path.join(root, 'addon', 'helper', 'build-sanitize', 'solo5-helper');
