@@ -21,6 +21,7 @@
         "addon/net/net_stream.cc",
         "addon/net/net_switch.cc",
         "addon/net/net_tap.cc",
+        "addon/oci/oci_console.cc",
         "addon/spawn/spawn.cc"
       ],
       "include_dirs": [

@@ -9,6 +9,7 @@
 
 #include "broker_exports.h"
 #include "sn_abi.h"
+#include "oci/oci_console.h"
 #include "spawn/spawn.h"
 
 namespace {
@@ -134,6 +135,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sn::RegisterBrokerExports(env, exports);
   sn::RegisterNetExports(env, exports);
   sn::RegisterSpawnExports(env, exports);
+  sn::RegisterOciExports(env, exports);
   return exports;
 }
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // solo5-oci: an OCI runtime (runc's command line) that runs a Solo5 unikernel as the container.
-import { main } from '../lib/oci/cli';
+import { ociEntry } from '../lib/cli/fast-load';
 
-void main(process.argv.slice(2)).then((code) => process.exit(code));
+void ociEntry()
+  .main(process.argv.slice(2))
+  .then((code) => process.exit(code));

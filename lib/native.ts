@@ -122,6 +122,12 @@ export interface NativeAddon {
    * (ENOENT, ECONNREFUSED, EACCES, ...).
    */
   unixConnect(path: string): number;
+  /** A new pty (solo5-oci's terminal): both ends close-on-exec, opened without becoming a controlling terminal. */
+  openPty(): { master: number; slave: number };
+  /** Connect to the stream socket at socketPath and send one message: `name` as data, `fd` by SCM_RIGHTS (runc's --console-socket). */
+  sendFd(socketPath: string, name: string, fd: number): void;
+  /** ioctl(TIOCSCTTY): the terminal on fd becomes the caller's controlling terminal (it must lead its session). */
+  setControllingTty(fd: number): void;
 }
 
 const root = path.resolve(__dirname, '..', '..');

@@ -164,3 +164,21 @@ t.test('socketpairStream and unixConnect', async (tt) => {
   peer.destroy();
   server.close();
 });
+
+t.test('the broker refuses a stream backend that is not a stream socket', async (tt) => {
+  const [tender, guest] = native().socketpairSeqpacket();
+  const [r, w] = native().socketpairStream();
+  tt.teardown(() => [tender, guest, r, w].forEach((fd) => fs.closeSync(fd)));
+  const mac = Buffer.from([2, 0, 0, 0, 0, 1]);
+  const config = (fd: number) => ({
+    memFd: 0,
+    memSize: 0,
+    ringsAddr: 0,
+    solo5: true,
+    devices: [{ index: 1, name: 'service', kind: 'net' as const, mtu: 1500, mac, backend: { type: 'stream' as const, fd }, guestSocketFd: tender }],
+  });
+  tt.throws(() => native().createGuestBroker(config(guest), () => {}), /net device 'service': the stream backend's fd is not a SOCK_STREAM socket/);
+  const ok = native().createGuestBroker(config(r), () => {});
+  tt.equal(typeof ok.counters()['service.linkDown'], 'number', 'a stream socket is taken, and its counters appear');
+  ok.stop();
+});

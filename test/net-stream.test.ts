@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { launch } from '../lib';
+import { parseTenderArgs, usage } from '../lib/cli/tender-args';
 import { Pinger } from '../lib/net/pinger';
 import { app, root, sptCli } from './support/paths';
 import { StreamListener } from './support/stream-peer';
@@ -75,4 +76,14 @@ t.test('CLI: a socket nobody listens on is one line naming the device and the pa
   const empty = spawnSync(process.execPath, [sptCli, '--net:service=unix:', app('net'), '10.0.0.2'], { encoding: 'utf8', timeout: 120_000 });
   tt.equal(empty.status, 1);
   tt.match(empty.stderr, /^solo5-spt: --net:service=unix: needs the path of a socket/);
+});
+
+t.test('--net:NAME=unix:PATH parses to NetAttach.unix; anything else stays a tap name', async (tt) => {
+  const a = parseTenderArgs(['--net:a=unix:/run/x.sock', '--net:b=tap0', '--net:c=@3', '--net-mac:a=02:00:00:00:00:01', 'k'], 'spt');
+  const net = a.launch.net instanceof Map ? a.launch.net : new Map(Object.entries(a.launch.net ?? {}));
+  tt.same(net.get('a'), { unix: '/run/x.sock', mac: '02:00:00:00:00:01' });
+  tt.same(net.get('b'), { iface: 'tap0' });
+  tt.same(net.get('c'), { iface: '@3' });
+  tt.throws(() => parseTenderArgs(['--net:a=unix:', 'k'], 'spt'), /^--net:a=unix: needs the path of a socket/);
+  tt.match(usage('solo5-spt', 'spt'), /\n {2}--net:NAME=unix:PATH {5}connect net device NAME/);
 });

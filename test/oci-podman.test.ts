@@ -41,6 +41,11 @@ t.test('podman run --runtime=solo5-oci', { skip: skip ?? false }, async (t) => {
   t.equal(code.status, 42, `the guest's exit code passes through (${code.stderr.trim()})`);
   t.match(code.stdout, /exiting with 42/);
 
+  // -t: conmon passes --console-socket and reads the pty master; the line discipline's \r\n shows it went through the pty.
+  const tty = podman([...RUN, '--network=none', '-t', image, '/exitcode.spt', '3']);
+  t.equal(tty.status, 3, `with -t the exit code passes through (${tty.stderr.trim()})`);
+  t.match(tty.stdout, /exiting with 3\r\n/, 'with -t the console comes through the pty');
+
   const mem = podman([...RUN, '--network=none', '--memory=8m', image]);
   t.match(mem.stdout, /memory map: 8 MB addressable/, 'the container memory limit is the guest memory');
 

@@ -1,26 +1,32 @@
-// bundle-cli.js: after tsc, bundle the tender CLI into dist/lib/cli-bundle.js and write its V8 code cache.
+// bundle-cli.js: after tsc, bundle the tender CLI and solo5-oci into one file each (dist/lib/*-bundle.js) with V8 code caches.
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');
 const esbuild = require('esbuild');
 
 const root = path.resolve(__dirname, '..');
-const out = path.join(root, 'dist', 'lib', 'cli-bundle.js');
-esbuild.buildSync({
-  entryPoints: [path.join(root, 'dist', 'lib', 'cli', 'tender.js')],
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  outfile: out,
-  // Loaded lazily, only when a log line is emitted or a JSON manifest parsed.
-  external: ['pino', 'pino-pretty', 'zod'],
-  logLevel: 'warning',
-});
-const { loadBundle, cachePath } = require(path.join(root, 'dist', 'lib', 'cli', 'fast-load.js'));
-fs.rmSync(cachePath, { force: true });
-const loaded = loadBundle(false);
-fs.writeFileSync(cachePath, loaded.script.createCachedData());
+const fastLoad = require(path.join(root, 'dist', 'lib', 'cli', 'fast-load.js'));
+
+function bundle(spec, warm) {
+  esbuild.buildSync({
+    entryPoints: [spec.entry],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile: spec.bundle,
+    // Loaded lazily, only when a log line is emitted or a JSON manifest parsed.
+    external: ['pino', 'pino-pretty', 'zod'],
+    logLevel: 'warning',
+  });
+  const cache = fastLoad.cacheOf(spec);
+  fs.rmSync(cache, { force: true });
+  const loaded = fastLoad.loadBundle(spec, false);
+  warm?.(loaded.exports);
+  fs.writeFileSync(cache, loaded.script.createCachedData());
+}
+bundle(fastLoad.TENDER_BUNDLE);
+bundle(fastLoad.OCI_BUNDLE, (oci) => oci.preload());
 
 // The BPF programs the launch paths use, compiled now rather than in every cold
 // CLI process; each carries fingerprints of its policy and of the compiler, which

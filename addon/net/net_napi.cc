@@ -168,34 +168,31 @@ Napi::Value TapFromFdJs(const Napi::CallbackInfo &info) {
   return out;
 }
 
-// socketpairSeqpacket(): [tenderEnd, guestEnd], both close-on-exec and
-// non-blocking. The guest end is a Solo5 net hostfd: upstream's bindings
-// expect read(2) to fail with EAGAIN when no frame waits (SOLO5_R_AGAIN), as
-// on the O_NONBLOCK taps upstream's tender hands over.
-Napi::Value SocketpairSeqpacket(const Napi::CallbackInfo &info) {
+// An AF_UNIX pair of `type` (flags included), as a [number, number] array.
+Napi::Value Pair(const Napi::CallbackInfo &info, int type, const char *usage) {
   Napi::Env env = info.Env();
-  if (info.Length() != 0) return Usage(env, "socketpairSeqpacket(): [tenderEnd: number, guestEnd: number]");
+  if (info.Length() != 0) return Usage(env, usage);
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
-    return Fail(env, std::string("socketpair failed: ") + strerrorname_np(errno));
+  if (socketpair(AF_UNIX, type, 0, sv) < 0) return Fail(env, std::string("socketpair failed: ") + strerrorname_np(errno));
   Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, Napi::Number::New(env, sv[0]));
   out.Set(1u, Napi::Number::New(env, sv[1]));
   return out;
 }
 
+// socketpairSeqpacket(): [tenderEnd, guestEnd], both close-on-exec and
+// non-blocking. The guest end is a Solo5 net hostfd: upstream's bindings
+// expect read(2) to fail with EAGAIN when no frame waits (SOLO5_R_AGAIN), as
+// on the O_NONBLOCK taps upstream's tender hands over.
+Napi::Value SocketpairSeqpacket(const Napi::CallbackInfo &info) {
+  return Pair(info, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
+              "socketpairSeqpacket(): [tenderEnd: number, guestEnd: number]");
+}
+
 // socketpairStream(): [tenderEnd, peerEnd], close-on-exec and blocking: the
 // peer end is for a framed-stream peer started by the tender (passt --fd).
 Napi::Value SocketpairStream(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  if (info.Length() != 0) return Usage(env, "socketpairStream(): [tenderEnd: number, peerEnd: number]");
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-    return Fail(env, std::string("socketpair failed: ") + strerrorname_np(errno));
-  Napi::Array out = Napi::Array::New(env, 2);
-  out.Set(0u, Napi::Number::New(env, sv[0]));
-  out.Set(1u, Napi::Number::New(env, sv[1]));
-  return out;
+  return Pair(info, SOCK_STREAM | SOCK_CLOEXEC, "socketpairStream(): [tenderEnd: number, peerEnd: number]");
 }
 
 // unixConnect(path): a connected, non-blocking, close-on-exec AF_UNIX stream

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,6 +36,12 @@ NetPort::NetPort(Guest *guest, const NetSpec &spec)
 bool NetPort::InitPort(int extra_fd, std::string *err) {
   if (pcap_ && !pcap_->WriteHeader(mtu_ + 14, err)) {
     *err = "net device '" + name_ + "': " + *err;
+    return false;
+  }
+  int type = 0;
+  socklen_t tlen = sizeof type;
+  if (stream_ && (getsockopt(stream_->fd(), SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 || type != SOCK_STREAM)) {
+    *err = "net device '" + name_ + "': the stream backend's fd is not a SOCK_STREAM socket";
     return false;
   }
   for (int fd : {tap_fd_, extra_fd, stream_ ? stream_->fd() : -1}) {

@@ -1,17 +1,28 @@
-// fast-load.ts: load the tender CLI from one bundled file with a V8 code cache, to keep start-up cheap.
+// fast-load.ts: load a CLI from one bundled file with a V8 code cache, to keep start-up cheap.
 import fs from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
 
-/** Produced by tools/bundle-cli.js after tsc: dist/lib/cli-bundle.js and its .cache. */
-export const bundlePath = path.join(__dirname, '..', 'cli-bundle.js');
-export const cachePath = `${bundlePath}.cache`;
+/** A bundle written by tools/bundle-cli.js after tsc, with its cache beside it (`.cache`). */
+export interface BundleSpec {
+  /** dist/lib/NAME-bundle.js */
+  bundle: string;
+  /** The compiled entry module: a bundle older than it is stale (tsc ran without tools/bundle-cli.js). */
+  entry: string;
+}
 
-type TenderCli = typeof import('./tender');
+const distLib = path.join(__dirname, '..');
 
-export interface LoadedBundle {
-  exports: TenderCli;
+/** solo5-spt and solo5-hvt: lib/cli/tender.ts. */
+export const TENDER_BUNDLE: BundleSpec = { bundle: path.join(distLib, 'cli-bundle.js'), entry: path.join(__dirname, 'tender.js') };
+/** solo5-oci and its monitor: lib/oci/entry.ts. */
+export const OCI_BUNDLE: BundleSpec = { bundle: path.join(distLib, 'oci-bundle.js'), entry: path.join(distLib, 'oci', 'entry.js') };
+
+export const cacheOf = (spec: BundleSpec): string => `${spec.bundle}.cache`;
+
+export interface LoadedBundle<T> {
+  exports: T;
   script: vm.Script;
 }
 
@@ -20,32 +31,37 @@ export interface LoadedBundle {
  * by one costs more than the CLI's whole start-up budget; one pre-compiled file
  * does not. Returns undefined when there is no bundle (a plain tsc build).
  */
-export function loadBundle(useCache = true): LoadedBundle | undefined {
+export function loadBundle<T>(spec: BundleSpec, useCache = true): LoadedBundle<T> | undefined {
   let src: string;
   try {
-    // A bundle older than the compiled modules is stale (tsc ran without tools/bundle-cli.js).
-    if (fs.statSync(bundlePath).mtimeMs < fs.statSync(path.join(__dirname, 'tender.js')).mtimeMs) return undefined;
-    src = fs.readFileSync(bundlePath, 'utf8');
+    if (fs.statSync(spec.bundle).mtimeMs < fs.statSync(spec.entry).mtimeMs) return undefined;
+    src = fs.readFileSync(spec.bundle, 'utf8');
   } catch {
     return undefined;
   }
   let cachedData: Buffer | undefined;
   if (useCache) {
     try {
-      cachedData = fs.readFileSync(cachePath);
+      cachedData = fs.readFileSync(cacheOf(spec));
     } catch {
       cachedData = undefined;
     }
   }
-  const script = new vm.Script(Module.wrap(src), { filename: bundlePath, cachedData });
+  const script = new vm.Script(Module.wrap(src), { filename: spec.bundle, cachedData });
   const fn = script.runInThisContext() as (...args: unknown[]) => void;
-  const mod = { exports: {} as TenderCli };
-  fn.call(mod.exports, mod.exports, createRequire(bundlePath), mod, bundlePath, path.dirname(bundlePath));
+  const mod = { exports: {} as T };
+  fn.call(mod.exports, mod.exports, createRequire(spec.bundle), mod, spec.bundle, path.dirname(spec.bundle));
   return { exports: mod.exports, script };
 }
 
 /** The tender CLI's main(), from the bundle when there is one. */
-export function tenderCli(): TenderCli {
+export function tenderCli(): typeof import('./tender') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the fallback when there is no bundle; a static import would defeat the bundle
-  return loadBundle()?.exports ?? (require('./tender') as TenderCli);
+  return loadBundle<typeof import('./tender')>(TENDER_BUNDLE)?.exports ?? (require('./tender') as typeof import('./tender'));
+}
+
+/** solo5-oci's main() and monitor(), from the bundle when there is one. */
+export function ociEntry(): typeof import('../oci/entry') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the fallback when there is no bundle; a static import would defeat the bundle
+  return loadBundle<typeof import('../oci/entry')>(OCI_BUNDLE)?.exports ?? (require('../oci/entry') as typeof import('../oci/entry'));
 }

@@ -1,8 +1,9 @@
 // create.ts: `create` and `run`: check the bundle, start the monitor in the container's network namespace, record it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { native, packageRoot } from '../native';
 import { OciError } from './errors';
 import { planFromSpec } from './plan';
 import { loadSpec } from './spec';
@@ -18,7 +19,8 @@ export interface CreateOptions {
   foreground?: boolean;
 }
 
-const monitorMain = path.join(__dirname, 'monitor-main.js');
+// packageRoot, not __dirname: this module also runs from dist/lib/oci-bundle.js.
+const monitorMain = path.join(packageRoot, 'dist', 'lib', 'oci', 'monitor-main.js');
 
 /** The monitor's command: joined to (or in a new) network namespace when config.json asks for one. */
 function monitorCommand(netns: string, dir: string): string[] {
@@ -40,6 +42,26 @@ function firstLine(child: ChildProcess): Promise<string> {
   });
 }
 
+/**
+ * runc's rules: a terminal needs a console socket to hand it over (run in the
+ * foreground would need the caller's own terminal, which solo5-oci does not
+ * take over), and a console socket without a terminal is a mistake.
+ */
+function checkTerminal(terminal: boolean, o: CreateOptions): void {
+  if (terminal && o.foreground === true) throw new OciError('process.terminal: run in the foreground cannot take a terminal; use create --console-socket or run --detach');
+  if (terminal && o.consoleSocket === undefined) throw new OciError('process.terminal: a terminal needs --console-socket to hand it to the caller');
+  if (!terminal && o.consoleSocket !== undefined) throw new OciError('--console-socket: config.json does not ask for a terminal (process.terminal)');
+}
+
+/** Hand the pty's master to the engine, as runc does: one message on the socket, the fd attached. */
+function sendConsole(socketPath: string, master: number): void {
+  try {
+    native().sendFd(path.resolve(socketPath), '/dev/ptmx', master);
+  } catch (e) {
+    throw new OciError(`--console-socket ${socketPath}: ${(e as Error).message}`);
+  }
+}
+
 function writePidFile(file: string, pid: number): void {
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, String(pid), { mode: 0o644 });
@@ -48,9 +70,6 @@ function writePidFile(file: string, pid: number): void {
 
 /** Create the container; resolves once the monitor holds the guest, ready for `start`. */
 export async function create(o: CreateOptions): Promise<{ record: Record; child: ChildProcess }> {
-  if (o.consoleSocket !== undefined) {
-    throw new OciError('--console-socket: a terminal (-t) is not supported; the unikernel console is a plain byte stream');
-  }
   ensurePrivateDir(o.root);
   const dir = containerDir(o.root, o.id);
   try {
@@ -60,17 +79,22 @@ export async function create(o: CreateOptions): Promise<{ record: Record; child:
     throw new OciError(`${dir}: cannot create (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
   let child: ChildProcess | undefined;
+  let pty: { master: number; slave: number } | undefined;
   try {
     const bundle = path.resolve(o.bundle);
     const spec = loadSpec(bundle);
+    checkTerminal(spec.process.terminal === true, o);
     const plan = planFromSpec(spec, bundle);
     if (plan.netns === 'host' && Object.keys(plan.net).length > 0) {
       throw new OciError('linux.namespaces: the unikernel has a net device but the container shares the host network; give it a network namespace');
     }
     writeJson(path.join(dir, 'plan.json'), plan);
     const [cmd, ...args] = monitorCommand(plan.netns, dir);
-    child = spawn(cmd, args, { detached: o.foreground !== true, stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
-    const spawned = child;
+    // With a terminal the monitor's stdio (and so the guest's console) is the pty's slave end.
+    pty = o.consoleSocket !== undefined ? native().openPty() : undefined;
+    const stdio: StdioOptions = pty !== undefined ? [pty.slave, pty.slave, pty.slave, 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'];
+    const spawned = spawn(cmd, pty !== undefined ? [...args, '--tty'] : args, { detached: o.foreground !== true, stdio });
+    child = spawned;
     const line = await new Promise<string>((resolve) => {
       spawned.once('error', (e) => resolve(`error cannot start the monitor: ${e.message}`));
       void firstLine(spawned).then(resolve);
@@ -78,7 +102,7 @@ export async function create(o: CreateOptions): Promise<{ record: Record; child:
     if (line !== 'ready') {
       throw new OciError(line.startsWith('error ') ? line.slice(6) : `the monitor ended before the guest was ready (${cmd})`);
     }
-    const pid = child.pid!;
+    const pid = spawned.pid!;
     const record: Record = {
       id: o.id,
       bundle,
@@ -90,14 +114,21 @@ export async function create(o: CreateOptions): Promise<{ record: Record; child:
       annotations: spec.annotations ?? {},
     };
     writeJson(path.join(dir, 'state.json'), record);
+    if (pty !== undefined && o.consoleSocket !== undefined) sendConsole(o.consoleSocket, pty.master);
     if (o.pidFile !== undefined) writePidFile(path.resolve(o.pidFile), pid);
-    (child.stdio[3] as NodeJS.ReadableStream & { destroy(): void }).destroy();
-    if (o.foreground !== true) child.unref();
-    return { record, child };
+    (spawned.stdio[3] as NodeJS.ReadableStream & { destroy(): void }).destroy();
+    if (o.foreground !== true) spawned.unref();
+    return { record, child: spawned };
   } catch (e) {
     if (child?.pid !== undefined && child.exitCode === null) child.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
     throw e;
+  } finally {
+    // The engine holds the master now, the monitor the slave; create keeps neither.
+    if (pty !== undefined) {
+      fs.closeSync(pty.master);
+      fs.closeSync(pty.slave);
+    }
   }
 }
 

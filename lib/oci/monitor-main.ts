@@ -1,12 +1,22 @@
-// monitor-main.ts: entry of the monitor process that `solo5-oci create` starts (argument: the state directory).
-import { monitor } from './monitor';
+// monitor-main.ts: entry of the monitor process that `solo5-oci create` starts (arguments: the state directory, and --tty with a terminal).
+import { ociEntry } from '../cli/fast-load';
 
-const dir = process.argv[2];
-if (dir === undefined) {
-  process.stderr.write('usage: monitor-main STATE_DIR (started by solo5-oci create)\n');
+const [dir, tty] = process.argv.slice(2);
+if (dir === undefined || (tty !== undefined && tty !== '--tty')) {
+  process.stderr.write('usage: monitor-main STATE_DIR [--tty] (started by solo5-oci create)\n');
   process.exit(1);
 }
-void monitor(dir).then(
+const oci = ociEntry();
+if (tty !== undefined) {
+  // create made us a session leader with the pty on fds 0-2: take it as our terminal, so a ^C
+  // typed at the engine's end reaches the monitor and the guest (one process group) as SIGINT.
+  try {
+    oci.takeTerminal();
+  } catch (e) {
+    process.stderr.write(`solo5-oci: monitor: ${(e as Error).message}\n`);
+  }
+}
+void oci.monitor(dir).then(
   (status) => process.exit(status),
   (e: unknown) => {
     process.stderr.write(`solo5-oci: monitor: ${(e as Error).message}\n`);

@@ -47,9 +47,6 @@ function inRootfs(rootfs: string, p: string, what: string): string {
 }
 
 function checkSpec(spec: Spec): void {
-  if (spec.process.terminal === true) {
-    throw new OciError('process.terminal: a terminal (-t) is not supported; the unikernel console is a plain byte stream');
-  }
   const uid = spec.process.user?.uid ?? 0;
   if (uid !== (process.getuid?.() ?? 0)) throw new OciError(`process.user.uid: ${uid}: the guest runs as the runtime's own user`);
   for (const [kind, hooks] of Object.entries(spec.hooks ?? {})) {

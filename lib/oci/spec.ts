@@ -1,54 +1,146 @@
-// spec.ts: the part of the OCI runtime-spec config.json that solo5-oci reads, checked with zod.
+// spec.ts: the part of the OCI runtime-spec config.json that solo5-oci reads, checked by hand (see docs/decisions.md).
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
 import { OciError } from './errors';
 
-const Mount = z.looseObject({
-  destination: z.string().min(1),
-  type: z.string().optional(),
-  source: z.string().optional(),
-  options: z.array(z.string()).optional(),
-});
+export interface SpecMount {
+  destination: string;
+  type?: string;
+  source?: string;
+  options?: string[];
+}
 
-const Namespace = z.looseObject({ type: z.string().min(1), path: z.string().optional() });
+export interface SpecNamespace {
+  type: string;
+  path?: string;
+}
 
-const Hook = z.looseObject({ path: z.string() });
+/** The fields solo5-oci reads; every other field of config.json is allowed and ignored. */
+export interface Spec {
+  ociVersion: string;
+  process: {
+    terminal?: boolean;
+    args: string[];
+    env?: string[];
+    cwd?: string;
+    user?: { uid: number; gid: number };
+  };
+  root: { path: string; readonly?: boolean };
+  mounts?: SpecMount[];
+  annotations?: { [k: string]: string };
+  hooks?: { [k: string]: { path: string }[] };
+  linux?: {
+    namespaces?: SpecNamespace[];
+    uidMappings?: unknown[];
+    resources?: { memory?: { limit?: number } | null } | null;
+    cgroupsPath?: string;
+  };
+}
 
-export const SpecSchema = z.looseObject({
-  ociVersion: z.string(),
-  process: z.looseObject({
-    terminal: z.boolean().optional(),
-    args: z.array(z.string()).min(1, 'the unikernel path is required as args[0]'),
-    env: z.array(z.string()).optional(),
-    cwd: z.string().optional(),
-    user: z.looseObject({ uid: z.number().int(), gid: z.number().int() }).optional(),
-  }),
-  root: z.looseObject({ path: z.string().min(1), readonly: z.boolean().optional() }),
-  mounts: z.array(Mount).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-  hooks: z.record(z.string(), z.array(Hook)).optional(),
-  linux: z
-    .looseObject({
-      namespaces: z.array(Namespace).optional(),
-      uidMappings: z.array(z.unknown()).optional(),
-      resources: z
-        .looseObject({
-          memory: z.looseObject({ limit: z.number().int().optional() }).nullable().optional(),
-        })
-        .nullable()
-        .optional(),
-      cgroupsPath: z.string().optional(),
-    })
-    .optional(),
-});
+/** A field that is wrong: `at` as a person writes it (process.args[0]). */
+class Bad extends Error {
+  constructor(
+    readonly at: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
-export type Spec = z.infer<typeof SpecSchema>;
-export type SpecMount = z.infer<typeof Mount>;
+type Obj = { [k: string]: unknown };
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Renders a zod issue path as a person would write it: process.args[0]. */
-function where(p: readonly PropertyKey[]): string {
-  return p.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s === '' ? String(k) : `${s}.${String(k)}`), '');
+function obj(v: unknown, at: string): Obj {
+  if (!isObj(v)) throw new Bad(at, v === undefined ? 'is required' : 'expected an object');
+  return v;
+}
+
+function str(v: unknown, at: string, nonEmpty = false): string {
+  if (typeof v !== 'string') throw new Bad(at, v === undefined ? 'is required' : 'expected a string');
+  if (nonEmpty && v === '') throw new Bad(at, 'must not be empty');
+  return v;
+}
+
+/** Check `o[key]` with `check` when present; absent (undefined) is allowed. */
+function opt<T>(o: Obj, key: string, at: string, check: (v: unknown, at: string) => T): T | undefined {
+  return o[key] === undefined ? undefined : check(o[key], at === '' ? key : `${at}.${key}`);
+}
+
+function arr<T>(v: unknown, at: string, each: (v: unknown, at: string) => T): T[] {
+  if (!Array.isArray(v)) throw new Bad(at, 'expected an array');
+  return v.map((x, i) => each(x, `${at}[${i}]`));
+}
+
+function bool(v: unknown, at: string): boolean {
+  if (typeof v !== 'boolean') throw new Bad(at, 'expected true or false');
+  return v;
+}
+
+function int(v: unknown, at: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new Bad(at, 'expected an integer');
+  return v;
+}
+
+function record<T>(v: unknown, at: string, each: (v: unknown, at: string) => T): { [k: string]: T } {
+  const o = obj(v, at);
+  const out: { [k: string]: T } = {};
+  for (const k of Object.keys(o)) out[k] = each(o[k], `${at}.${k}`);
+  return out;
+}
+
+function checkSpec(json: unknown): Spec {
+  const top = obj(json, '');
+  const p = obj(top.process, 'process');
+  const args = arr(p.args, 'process.args', str);
+  if (args.length === 0) throw new Bad('process.args', 'the unikernel path is required as args[0]');
+  const user = opt(p, 'user', 'process', (v, at) => {
+    const u = obj(v, at);
+    return { uid: int(u.uid, `${at}.uid`), gid: int(u.gid, `${at}.gid`) };
+  });
+  const r = obj(top.root, 'root');
+  const mount = (v: unknown, at: string): SpecMount => {
+    const m = obj(v, at);
+    return {
+      destination: str(m.destination, `${at}.destination`, true),
+      type: opt(m, 'type', at, str),
+      source: opt(m, 'source', at, str),
+      options: opt(m, 'options', at, (x, a) => arr(x, a, str)),
+    };
+  };
+  const linux = opt(top, 'linux', '', (v, at) => {
+    const l = obj(v, at);
+    const resources = l.resources === null ? null : opt(l, 'resources', at, (x, a) => {
+      const res = obj(x, a);
+      const memory = res.memory === null ? null : opt(res, 'memory', a, (y, b) => ({ limit: opt(obj(y, b), 'limit', b, int) }));
+      return { memory };
+    });
+    return {
+      namespaces: opt(l, 'namespaces', at, (x, a) =>
+        arr(x, a, (n, b) => {
+          const ns = obj(n, b);
+          return { type: str(ns.type, `${b}.type`, true), path: opt(ns, 'path', b, str) };
+        }),
+      ),
+      uidMappings: opt(l, 'uidMappings', at, (x, a) => arr(x, a, (y) => y)),
+      resources,
+      cgroupsPath: opt(l, 'cgroupsPath', at, str),
+    };
+  });
+  return {
+    ociVersion: str(top.ociVersion, 'ociVersion'),
+    process: {
+      terminal: opt(p, 'terminal', 'process', bool),
+      args,
+      env: opt(p, 'env', 'process', (v, at) => arr(v, at, str)),
+      cwd: opt(p, 'cwd', 'process', str),
+      user,
+    },
+    root: { path: str(r.path, 'root.path', true), readonly: opt(r, 'readonly', 'root', bool) },
+    mounts: opt(top, 'mounts', '', (v, at) => arr(v, at, mount)),
+    annotations: opt(top, 'annotations', '', (v, at) => record(v, at, str)),
+    hooks: opt(top, 'hooks', '', (v, at) => record(v, at, (x, a) => arr(x, a, (h, b) => ({ path: str(obj(h, b).path, `${b}.path`) })))),
+    linux,
+  };
 }
 
 /** Read BUNDLE/config.json; any problem is one line naming the file and the field. */
@@ -73,11 +165,10 @@ export function loadSpec(bundle: string): Spec {
   } catch (e) {
     throw new OciError(`${file}: not JSON (${(e as Error).message})`);
   }
-  const r = SpecSchema.safeParse(json);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const at = where(issue.path);
-    throw new OciError(`${file}: ${at === '' ? '' : `${at}: `}${issue.message}`);
+  try {
+    return checkSpec(json);
+  } catch (e) {
+    if (e instanceof Bad) throw new OciError(`${file}: ${e.at === '' ? '' : `${e.at}: `}${e.message}`);
+    throw e;
   }
-  return r.data;
 }

@@ -1,0 +1,137 @@
+// oci_console.cc: open a pty and hand its master to the engine (conmon, containerd's shim) with SCM_RIGHTS.
+#include "oci/oci_console.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace sn {
+namespace {
+
+std::string Errno(const char *call, int err) { return std::string(call) + " failed: " + strerrorname_np(err); }
+
+void Throw(Napi::Env env, const std::string &msg) { Napi::Error::New(env, msg).ThrowAsJavaScriptException(); }
+
+// openPty(): { master, slave } — both close-on-exec, neither becomes anyone's controlling terminal here.
+Napi::Value OpenPty(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 0) {
+    Napi::TypeError::New(env, "Usage: openPty()").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) {
+    Throw(env, Errno("posix_openpt", errno));
+    return env.Undefined();
+  }
+  char name[128];
+  const char *step = "grantpt";
+  int slave = -1;
+  if (grantpt(master) == 0 && (step = "unlockpt", unlockpt(master) == 0) &&
+      (step = "ptsname_r", ptsname_r(master, name, sizeof name) == 0)) {
+    step = "open(pty slave)";
+    slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  }
+  if (slave < 0) {
+    int err = errno;
+    close(master);
+    Throw(env, Errno(step, err));
+    return env.Undefined();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("master", Napi::Number::New(env, master));
+  out.Set("slave", Napi::Number::New(env, slave));
+  return out;
+}
+
+// sendFd(socketPath, name, fd): connect to the engine's listening stream socket and send one
+// message: `name` as the bytes, `fd` as the one SCM_RIGHTS descriptor (runc's console-socket message).
+Napi::Value SendFd(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 3 || !info[0].IsString() || !info[1].IsString() || !info[2].IsNumber()) {
+    Napi::TypeError::New(env, "Usage: sendFd(socketPath: string, name: string, fd: number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  int fd = info[2].As<Napi::Number>().Int32Value();
+  sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path || name.empty() || name.size() > 4096) {
+    Napi::RangeError::New(env, "sendFd: socket path must be 1 to 107 bytes, name 1 to 4096").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  memcpy(addr.sun_path, path.data(), path.size());
+  int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) {
+    Throw(env, Errno("socket", errno));
+    return env.Undefined();
+  }
+  if (connect(sock, reinterpret_cast<sockaddr *>(&addr), sizeof addr) < 0) {
+    int err = errno;
+    close(sock);
+    Throw(env, Errno("connect", err));
+    return env.Undefined();
+  }
+  iovec iov;
+  iov.iov_base = const_cast<char *>(name.data());
+  iov.iov_len = name.size();
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  memset(control, 0, sizeof control);
+  msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  ssize_t n;
+  do {
+    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  int err = errno;
+  close(sock);
+  if (n < 0) {
+    Throw(env, Errno("sendmsg", err));
+    return env.Undefined();
+  }
+  if (static_cast<size_t>(n) != name.size()) {
+    Throw(env, "sendmsg: short write");
+    return env.Undefined();
+  }
+  return env.Undefined();
+}
+
+// setControllingTty(fd): make the terminal on `fd` the caller's controlling terminal (the caller
+// must lead its session), so that ^C typed at the engine's end signals the container.
+Napi::Value SetControllingTty(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "Usage: setControllingTty(fd: number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (ioctl(info[0].As<Napi::Number>().Int32Value(), TIOCSCTTY, 0) < 0) Throw(env, Errno("ioctl(TIOCSCTTY)", errno));
+  return env.Undefined();
+}
+
+}  // namespace
+
+void RegisterOciExports(Napi::Env env, Napi::Object exports) {
+  exports.Set("openPty", Napi::Function::New(env, OpenPty, "openPty"));
+  exports.Set("sendFd", Napi::Function::New(env, SendFd, "sendFd"));
+  exports.Set("setControllingTty", Napi::Function::New(env, SetControllingTty, "setControllingTty"));
+}
+
+}  // namespace sn
