@@ -48,10 +48,12 @@ function faultyLaunch(t: typeof tap, fault: Fault): { launch: (o: LaunchOptions)
       };
     },
   });
-  const mod = t.mockRequire<typeof import('../lib/tender/launch')>('../lib/tender/launch', {
-    '../lib/native': { ...nativeModule, native: () => wrapped },
+  // Absolute paths resolved here, in dist/test: tap finds the caller through the source map
+  // (test/*.ts), and relative paths would then name lib/*.ts instead of the compiled modules.
+  const mod = t.mockRequire<typeof import('../lib/tender/launch')>(require.resolve('../lib/tender/launch'), {
+    [require.resolve('../lib/native')]: { ...nativeModule, native: () => wrapped },
     // The real error classes, so that instanceof means what it says.
-    '../lib/errors': errorsModule,
+    [require.resolve('../lib/errors')]: errorsModule,
   });
   return { launch: mod.launch, spawned };
 }
