@@ -1,6 +1,7 @@
 // tender-args.ts: parse the upstream-compatible tender command line into launch options.
 import { UsageError } from '../errors';
 import { isLogLevel, type LogLevel } from '../log';
+import { parseForwardSpec, type PasstForward } from '../net/passt-args';
 import type { BlockAttach, LaunchOptions, NetAttach, Target } from '../tender/options';
 
 export interface TenderArgs {
@@ -25,6 +26,7 @@ interface Devices {
   sectorSizes: Map<string, number>;
   macs: Map<string, string>;
   pcaps: Map<string, string>;
+  forwards: Map<string, PasstForward[]>;
 }
 
 /** The value of --net:NAME=...: a tap (IFACE or @FD) or `unix:PATH`. */
@@ -43,9 +45,20 @@ const deviceOptions: DeviceOption[] = [
     usage:
       '--net:NAME=IFACE | @FD   attach net device NAME to tap IFACE (or an open tap fd)\n' +
       '  --net:NAME=unix:PATH     connect net device NAME to a framed stream socket (passt --socket,\n' +
-      '                           QEMU -netdev stream, solo5-switch); MTU 1500',
+      '                           QEMU -netdev stream, solo5-switch); MTU 1500\n' +
+      '  --net:NAME=passt         start passt for net device NAME: user-mode networking, no root;\n' +
+      '                           ARGS may hold {NAME.ipv4} {NAME.gateway} {NAME.dns}, filled in from passt',
     apply(name, value, acc) {
-      acc.net.set(name, netBackend(name, value));
+      acc.net.set(name, value === 'passt' ? { passt: true } : netBackend(name, value));
+    },
+  },
+  {
+    key: 'net-forward',
+    usage: '--net-forward:NAME=tcp|udp:[HOSTADDR:]HOSTPORT:GUESTPORT  forward a host port to passt device NAME (repeatable)',
+    apply(name, value, acc) {
+      const list = acc.forwards.get(name) ?? [];
+      list.push(parseForwardSpec(`--net-forward:${name}`, value));
+      acc.forwards.set(name, list);
     },
   },
   {
@@ -114,7 +127,7 @@ export function usage(tool: string, target: Target): string {
 
 /** Parse argv (without node and script). Throws UsageError with a one-line reason. */
 export function parseTenderArgs(argv: readonly string[], target: Target): TenderArgs {
-  const devices: Devices = { block: new Map(), net: new Map(), sectorSizes: new Map(), macs: new Map(), pcaps: new Map() };
+  const devices: Devices = { block: new Map(), net: new Map(), sectorSizes: new Map(), macs: new Map(), pcaps: new Map(), forwards: new Map() };
   let user: string | undefined;
   let memMB: number | undefined;
   let logLevel: LogLevel = 'warn';
@@ -171,6 +184,11 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
     const n = devices.net.get(name);
     if (!n) throw new UsageError(`--net-mac:${name}: no --net:${name}=IFACE to apply it to`);
     n.mac = mac;
+  }
+  for (const [name, forwards] of devices.forwards) {
+    const n = devices.net.get(name);
+    if (!n?.passt) throw new UsageError(`--net-forward:${name}: no --net:${name}=passt to apply it to`);
+    n.passt = { forwards };
   }
   for (const [name, file] of devices.pcaps) {
     const n = devices.net.get(name);

@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { isSolo5Error } from '../errors';
 import { createLog } from '../log';
+import { describePasstInfo } from '../net/passt-report';
 import { describeExit } from '../tender/exit';
 import { launch } from '../tender/launch';
 import type { Target } from '../tender/options';
@@ -44,6 +45,10 @@ export async function main(argv: readonly string[], target: Target, program?: st
       format: args.logFormat ?? 'auto',
     }).child({ tender: tool });
     const guest = await launch(args.launch, log);
+    // What passt offers the guest is worth a line even at the default level (it is logged at info).
+    if (!log.enabled('info')) {
+      for (const [name, n] of guest.net) if (n.passt) process.stderr.write(`${tool}: ${name}: passt gives the guest ${describePasstInfo(n.passt)}\n`);
+    }
     let endedBy: NodeJS.Signals | undefined;
     const onSignal = (sig: NodeJS.Signals) => {
       endedBy ??= sig;

@@ -6,6 +6,8 @@ import { DeviceError, UsageError } from '../errors';
 import type { TenderLog } from '../log';
 import { native, type DeviceConfig } from '../native';
 import { parseMac, randomMac } from '../net/mac';
+import { startPasst, type PasstProcess } from '../net/passt';
+import { checkPasstAttach } from '../net/passt-args';
 import type { CheckedOptions, NetAttach } from './options';
 
 /** Per-device data the tender puts into the guest's manifest copy. */
@@ -31,7 +33,9 @@ export interface AttachedDevices {
   configs: DeviceConfig[];
   /** Solo5 ABI: every device's fd for the guest, in manifest order (empty for the ring ABI). */
   guestFds: GuestFd[];
-  /** Release host resources (image and tap file descriptors, pcap files, socket ends). Idempotent. */
+  /** The passt started for each device attached with `passt` (by device name). */
+  passt: Map<string, PasstProcess>;
+  /** Release host resources (image and tap file descriptors, pcap files, socket ends, passt). Idempotent. */
   close(): void;
   /**
    * Once the guest holds its own copies: close the tender's copies of the fds
@@ -57,7 +61,9 @@ export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderL
   const configs: DeviceConfig[] = [];
   const guestFds: GuestFd[] = [];
   const fds: number[] = [];
+  const passt = new Map<string, PasstProcess>();
   const close = () => {
+    for (const p of passt.values()) p.stop();
     for (const fd of fds.splice(0)) fs.closeSync(fd);
   };
   try {
@@ -80,7 +86,7 @@ export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderL
       } else {
         const n = opts.net.get(d.name)!;
         const mac = n.mac !== undefined ? parseMac(n.mac) : randomMac();
-        const backend = openNetBackend(d.name, n, fds);
+        const backend = n.passt !== undefined ? openPasstBackend(d.name, n, opts, fds, passt) : openNetBackend(d.name, n, fds);
         let pcapFd: number | undefined;
         if (n.pcap !== undefined) {
           try {
@@ -120,7 +126,40 @@ export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderL
       fs.closeSync(g.fd);
     }
   };
-  return { attach, configs, guestFds, close, closeGuestFds };
+  return { attach, configs, guestFds, passt, close, closeGuestFds };
+}
+
+/**
+ * A passt device: passt gets one end of a stream socket pair as its --fd and
+ * the broker relays frames on the other; the guest's MTU (STREAM_MTU) is
+ * also what passt offers by DHCP. The tender closes passt's end at
+ * once, so that passt's exit is an end of stream for the broker, and passt
+ * sees the tender's end close (and exits) however the tender ends.
+ */
+function openPasstBackend(
+  name: string,
+  n: NetAttach,
+  opts: CheckedOptions,
+  fds: number[],
+  passt: Map<string, PasstProcess>,
+): NetBackend {
+  const others = (['iface', 'switch', 'unix'] as const).filter((k) => n[k] !== undefined);
+  if (others.length) throw new UsageError(`net device '${name}': give one of passt or ${others.join(', ')}, not both`);
+  const { forwards } = checkPasstAttach(`net.${name}.passt`, n.passt);
+  let pair: [number, number];
+  try {
+    pair = native().socketpairStream();
+  } catch (e) {
+    throw new DeviceError(`net device '${name}': ${(e as Error).message}`);
+  }
+  const [tenderEnd, passtEnd] = pair;
+  fds.push(tenderEnd);
+  try {
+    passt.set(name, startPasst({ device: name, fd: passtEnd, mtu: STREAM_MTU, forwards, runas: opts.ids }));
+  } finally {
+    fs.closeSync(passtEnd);
+  }
+  return { mtu: STREAM_MTU, config: { type: 'stream', fd: tenderEnd } };
 }
 
 /**

@@ -7,6 +7,8 @@ import { HostError, isSolo5Error, UsageError } from '../errors';
 import { silentLog, type TenderLog } from '../log';
 import { encodeMftForGuest } from '../manifest/note';
 import { native, type BrokerEvent, type BrokerHandle } from '../native';
+import { guestCmdline, passtLinkFailed, passtReports } from '../net/passt-devices';
+import type { NetInfo } from '../net/passt-placeholders';
 import { compileSptGuestPolicy } from '../seccomp';
 import { compileHvtHelperPolicy } from '../seccomp/hvt';
 import { attachDevices, type AttachedDevices } from './devices';
@@ -37,6 +39,8 @@ export interface Guest {
   kill(signal?: NodeJS.Signals): void;
   /** Device counters from the broker (packets, bytes, requests, errors); final values once ended. */
   counters(): Record<string, number>;
+  /** Each net device by name: its MAC and MTU, and for a passt device what passt offers the guest. */
+  readonly net: ReadonlyMap<string, NetInfo>;
 }
 
 /**
@@ -91,6 +95,8 @@ export interface PreparedGuest {
   start(): Promise<Guest>;
   /** Give everything back without running the guest. Idempotent. */
   release(): void;
+  /** As `Guest.net`: known before the guest runs. */
+  readonly net: ReadonlyMap<string, NetInfo>;
 }
 
 /** Everything launch() does before the guest runs; `start()` does the rest. Rejects as launch() does. */
@@ -106,6 +112,9 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
     held.devices = attachDevices(elf, opts, log, kind.kind);
     const devices = held.devices;
     const glog = log.child({ guest: elf.file });
+    step = 'start passt';
+    const nets = await passtReports(devices, glog);
+    opts.cmdline = guestCmdline(opts.cmdline, nets);
     step = 'create guest memory';
     const memFd = held.fd(native().memfdCreate('solo5-guest-mem', opts.memSize));
     step = 'open the KVM device';
@@ -160,7 +169,7 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
       held.closeFds();
       devices.closeGuestFds();
       glog.debug({ pid: child.pid, memMB: opts.memSize >> 20, abi: kind, devices: devices.configs.length }, 'guest started');
-      const guest = watch(child, glog, () => held.release(), violations, broker);
+      const guest = watch(child, glog, () => held.release(), violations, broker, nets);
       onViolation = (m) => {
         violations.push(m);
         glog.error({ violation: m }, 'guest broke the device protocol; killing it');
@@ -171,6 +180,7 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
     };
     let started = false;
     return {
+      net: nets,
       release: () => held.release(),
       start: async () => {
         if (started) throw new UsageError('this guest was already started');
@@ -222,6 +232,7 @@ function createBroker(
   const onEvent = (ev: BrokerEvent) => {
     if (ev.type === 'violation') onViolation(`device '${ev.device}': ${ev.message}`);
     else if (ev.type === 'closed') log.debug({ device: ev.device }, ev.message);
+    else if (passtLinkFailed(devices, ev.device, ev.message)) log.debug({ device: ev.device }, ev.message);
     else log.warn({ device: ev.device }, ev.message);
   };
   const entries = elf.manifest.devices.length + 1;
@@ -289,7 +300,14 @@ function writeImage(fd: number, elf: LoadedElf, opts: CheckedOptions, mft: Buffe
   fs.writeSync(fd, boot, 0, boot.length, abi.SN_BOOTINFO_ADDR);
 }
 
-function watch(child: HelperProcess, log: TenderLog, release: () => void, violations: string[], broker: BrokerHandle | undefined): Guest {
+function watch(
+  child: HelperProcess,
+  log: TenderLog,
+  release: () => void,
+  violations: string[],
+  broker: BrokerHandle | undefined,
+  net: ReadonlyMap<string, NetInfo>,
+): Guest {
   let ended = false;
   let finalCounters: Record<string, number> | undefined;
   const exited = child.exited.then(({ code, signal, diag }) => {
@@ -313,6 +331,7 @@ function watch(child: HelperProcess, log: TenderLog, release: () => void, violat
     pid: child.pid,
     console: child.console,
     exited,
+    net,
     kill(signal: NodeJS.Signals = 'SIGKILL') {
       if (!ended) child.kill(signal);
     },

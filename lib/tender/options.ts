@@ -1,6 +1,7 @@
 // options.ts: the launch options of the TypeScript API, checked at the edge.
 import type { VirtualSwitch } from '../devices/switch';
 import { UsageError } from '../errors';
+import type { PasstAttach } from '../net/passt-args';
 import { KVM_DEVICE } from './hvt';
 import { guestIds, type GuestIds } from './user';
 import type { Target } from '../abi';
@@ -14,7 +15,7 @@ export interface BlockAttach {
   sectorSize?: number;
 }
 
-/** A network device: exactly one of `iface` (a tap), `switch` (the tender's userspace switch) or `unix` (a stream socket). */
+/** A network device: exactly one of `iface` (a tap), `switch` (the tender's userspace switch), `unix` (a stream socket) or `passt`. */
 export interface NetAttach {
   /** An existing tap interface name, or `@N` for an already-open tap file descriptor N. */
   iface?: string;
@@ -26,6 +27,13 @@ export interface NetAttach {
    * device's MTU is 1500. If the peer goes away or sends garbage, that device stops with one log line.
    */
   unix?: string;
+  /**
+   * Start passt (user-mode networking, no root) for this device: `true`, or
+   * `{ forwards }` to forward host ports into the guest. What passt offers
+   * the guest is in `guest.net.get(NAME).passt`, and `{NAME.ipv4}`-style
+   * placeholders in `args` are replaced by it (docs/networking.md).
+   */
+  passt?: true | PasstAttach;
   /** "xx:xx:xx:xx:xx:xx"; a random locally administered address when absent. */
   mac?: string;
   /** Write every frame in and out of this device to this pcap file. */

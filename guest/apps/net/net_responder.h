@@ -112,6 +112,68 @@ static int acquire(struct responder *r)
     return 0;
 }
 
+/* The Ethernet header of a frame from us to `dst` in `f`. */
+static void eth_header(const struct responder *r, uint8_t *f, const uint8_t dst[6], uint16_t type)
+{
+    memcpy(f, dst, 6);
+    memcpy(f + 6, r->info.mac_address, 6);
+    put16(f + 12, type);
+}
+
+/* A broadcast ARP request from us for `target`, built in `f`; returns its length. */
+static size_t arp_request(const struct responder *r, uint8_t *f, const uint8_t target[4])
+{
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    uint8_t *a = f + ETH_HLEN;
+    eth_header(r, f, bcast, ETHERTYPE_ARP);
+    put16(a, 1);
+    put16(a + 2, ETHERTYPE_IPV4);
+    a[4] = 6;
+    a[5] = 4;
+    put16(a + 6, 1);
+    memcpy(a + 8, r->info.mac_address, 6);
+    memcpy(a + 14, r->ip, 4);
+    for (int i = 18; i < 24; i++)
+        a[i] = 0;
+    memcpy(a + 24, target, 4);
+    return ETH_HLEN + 28;
+}
+
+/* An IPv4 header (no options) from us to `dst` via next hop `mac`, in `f`; returns where the payload goes. */
+static uint8_t *ipv4_out(const struct responder *r, uint8_t *f, const uint8_t mac[6], const uint8_t dst[4], uint8_t proto,
+                         size_t total)
+{
+    uint8_t *ip = f + ETH_HLEN;
+    eth_header(r, f, mac, ETHERTYPE_IPV4);
+    for (int i = 0; i < 20; i++)
+        ip[i] = 0;
+    ip[0] = 0x45;
+    put16(ip + 2, (uint16_t)total);
+    ip[8] = 64;
+    ip[9] = proto;
+    memcpy(ip + 12, r->ip, 4);
+    memcpy(ip + 16, dst, 4);
+    put16(ip + 10, inet_checksum(ip, 20));
+    return ip + 20;
+}
+
+/* An ICMP echo request (32 bytes of payload) with `id` and `seq`, built in `f`; returns the frame length. */
+static size_t echo_request(const struct responder *r, uint8_t *f, const uint8_t mac[6], const uint8_t dst[4], uint16_t id,
+                           uint16_t seq)
+{
+    const size_t payload = 32, total = 20 + 8 + payload;
+    uint8_t *icmp = ipv4_out(r, f, mac, dst, IP_PROTO_ICMP, total);
+    icmp[0] = ICMP_ECHO_REQUEST;
+    icmp[1] = 0;
+    put16(icmp + 2, 0);
+    put16(icmp + 4, id);
+    put16(icmp + 6, seq);
+    for (size_t i = 0; i < payload; i++)
+        icmp[8 + i] = (uint8_t)(seq + i);
+    put16(icmp + 2, inet_checksum(icmp, 8 + payload));
+    return ETH_HLEN + total;
+}
+
 /* ARP request for our address: the reply goes back to the asker. Returns the reply length or 0. */
 static size_t answer_arp(struct responder *r, uint8_t *f, size_t len)
 {

@@ -10,54 +10,14 @@
 static uint8_t out[ETH_HLEN + 28 + 64];
 static uint8_t peer_mac[6];
 
-static void header(struct responder *r, uint8_t *f, const uint8_t *dst, uint16_t type)
-{
-    memcpy(f, dst, 6);
-    memcpy(f + 6, r->info.mac_address, 6);
-    put16(f + 12, type);
-}
-
 static void send_arp_request(struct responder *r, const uint8_t peer[4])
 {
-    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-    uint8_t *a = out + ETH_HLEN;
-    header(r, out, bcast, ETHERTYPE_ARP);
-    put16(a, 1);
-    put16(a + 2, ETHERTYPE_IPV4);
-    a[4] = 6;
-    a[5] = 4;
-    put16(a + 6, 1);
-    memcpy(a + 8, r->info.mac_address, 6);
-    memcpy(a + 14, r->ip, 4);
-    for (int i = 0; i < 6; i++)
-        a[18 + i] = 0;
-    memcpy(a + 24, peer, 4);
-    solo5_net_write(r->h, out, ETH_HLEN + 28);
+    solo5_net_write(r->h, out, arp_request(r, out, peer));
 }
 
 static void send_echo(struct responder *r, const uint8_t peer[4], uint16_t seq)
 {
-    uint8_t *ip = out + ETH_HLEN, *icmp = ip + 20;
-    const size_t payload = 32, total = 20 + 8 + payload;
-    header(r, out, peer_mac, ETHERTYPE_IPV4);
-    for (size_t i = 0; i < 20; i++)
-        ip[i] = 0;
-    ip[0] = 0x45;
-    put16(ip + 2, (uint16_t)total);
-    ip[8] = 64;
-    ip[9] = IP_PROTO_ICMP;
-    memcpy(ip + 12, r->ip, 4);
-    memcpy(ip + 16, peer, 4);
-    put16(ip + 10, inet_checksum(ip, 20));
-    icmp[0] = ICMP_ECHO_REQUEST;
-    icmp[1] = 0;
-    put16(icmp + 2, 0);
-    put16(icmp + 4, 0x5a5);
-    put16(icmp + 6, seq);
-    for (size_t i = 0; i < payload; i++)
-        icmp[8 + i] = (uint8_t)(seq + i);
-    put16(icmp + 2, inet_checksum(icmp, 8 + payload));
-    solo5_net_write(r->h, out, ETH_HLEN + total);
+    solo5_net_write(r->h, out, echo_request(r, out, peer_mac, peer, 0x5a5, seq));
 }
 
 /* One frame in `frame`: answer it if it is for us, else report what it was. 1 = ARP reply from peer, 2 = echo reply `seq`. */
