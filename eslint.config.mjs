@@ -40,6 +40,8 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
       eqeqeq: ['error', 'always'],
+      // A timer handle assigned once, after the closure that clears it is made, stays a let.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
   {
