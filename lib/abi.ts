@@ -12,7 +12,9 @@ export const SN_ABI_VERSION = 1001;
 /** ABI1 note targets (Solo5's published numbering). */
 export const SN_ABI_TARGET_HVT = 1;
 export const SN_ABI_TARGET_SPT = 2;
+/** The two tenders and their builds: the one spelling of this union in the code. */
 export type Target = 'spt' | 'hvt';
+export const TARGETS: readonly Target[] = ['spt', 'hvt'];
 export const TARGET_NUMBER: Readonly<Record<Target, number>> = { hvt: SN_ABI_TARGET_HVT, spt: SN_ABI_TARGET_SPT };
 
 /** ELF note owner and types. */

@@ -3,10 +3,11 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HostError, ManifestError, UsageError } from './errors';
+import { TARGETS, type Target } from './abi';
+import { HostError, UsageError } from './errors';
+import { generateManifestC } from './manifest/generate';
 
-export type BuildTarget = 'spt' | 'hvt';
-export const BUILD_TARGETS: readonly BuildTarget[] = ['spt', 'hvt'];
+export const BUILD_TARGETS = TARGETS;
 
 /**
  * Which guest ABI the bindings speak: the project's ring ABI (spt and hvt),
@@ -17,7 +18,7 @@ export const BUILD_ABIS: readonly BuildAbi[] = ['ring', 'solo5', 'solo5-v1'];
 
 export interface BuildOptions {
   /** Which bindings to link: spt (a seccomp-confined process) or hvt (a KVM virtual machine). */
-  target: BuildTarget;
+  target: Target;
   /** The guest ABI (default 'ring'); the Solo5 ABIs exist for spt only. */
   abi?: BuildAbi;
   /** Path of the JSON manifest (type solo5.manifest). */
@@ -38,12 +39,11 @@ export interface BuildOptions {
  * share their compiled bindings but for the ABI1 note, and differ in the
  * linker script.
  */
-export function guestPaths(target: BuildTarget = 'spt', root = path.resolve(__dirname, '..', '..'), abi: BuildAbi = 'ring') {
+export function guestPaths(target: Target = 'spt', root = path.resolve(__dirname, '..', '..'), abi: BuildAbi = 'ring') {
   const common = {
     root,
     include: [path.join(root, 'guest', 'include'), path.join(root, 'include')],
     flagsFile: path.join(root, 'guest', `${target}.flags`),
-    elftool: path.join(root, 'dist', 'bin', 'solo5-elftool.js'),
   };
   if (abi !== 'ring') {
     const bindings = path.join(root, 'guest', 'bindings', 'solo5');
@@ -133,19 +133,6 @@ function checkOptions(opts: BuildOptions): void {
   }
 }
 
-/** solo5-elftool gen-manifest: validates the manifest and renders it as C carrying the MFT1 note. */
-async function genManifest(elftool: string, manifest: string, out: string, log?: (m: string) => void): Promise<void> {
-  if (!fs.existsSync(elftool)) throw new HostError(`${elftool} is missing; run 'npm run build:ts'`);
-  const r = await run(process.execPath, [elftool, 'gen-manifest', manifest, out], log);
-  if (r.code === 0) return;
-  const line = firstDiagnostic(r.stderr).replace(/^solo5-elftool: /, '');
-  if (r.code === 1) {
-    // elftool's messages already start with the manifest's path; keep one copy of it.
-    const prefix = `${manifest}: `;
-    throw new ManifestError(manifest, line.startsWith(prefix) ? line.slice(prefix.length) : line);
-  }
-  throw new HostError(`solo5-elftool gen-manifest failed (status ${String(r.code)}): ${line}`);
-}
 
 /**
  * Runs `jobs` with at most `limit` in flight and waits for all of them, so
@@ -200,7 +187,9 @@ export async function buildUnikernel(opts: BuildOptions): Promise<void> {
   const partial = path.join(outDir, `.${path.basename(opts.output)}.${process.pid}.tmp`);
   try {
     const mftC = path.join(tmp, 'manifest.c');
-    await genManifest(p.elftool, opts.manifest, mftC, opts.log);
+    // The manifest code in this process, as `solo5-elftool gen-manifest` runs it.
+    opts.log?.(`gen-manifest ${opts.manifest} ${mftC}`);
+    generateManifestC(opts.manifest, mftC);
 
     const units = [...opts.sources, mftC];
     const objects = units.map((src, i) => path.join(tmp, `${i}-${path.basename(src).replace(/\.[^.]*$/, '')}.o`));

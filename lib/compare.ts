@@ -6,10 +6,9 @@ import path from 'node:path';
 import { UsageError } from './errors';
 import type { GuestExit } from './tender/exit';
 import type { Target } from './tender/options';
-import { launch } from './tender/launch';
-import type { RunOptions } from './tender/run';
+import { run, type RunOptions } from './tender/run';
 
-export interface CompareOptions extends Omit<RunOptions, 'kernel' | 'target' | 'block'> {
+export interface CompareOptions extends Omit<RunOptions, 'kernel' | 'target' | 'block' | 'drive'> {
   /** The same application built for each target, e.g. { spt: 'app.spt', hvt: 'app.hvt' }. */
   kernels: Record<Target, string>;
   /** Block devices: each target gets its own copy of `image`, so both start from the same content. */
@@ -66,24 +65,12 @@ async function runOne(target: Target, o: CompareOptions, dir: string): Promise<T
     fs.copyFileSync(b.image, copy);
     block[name] = { path: copy, sectorSize: b.sectorSize };
   }
-  const { kernels: _k, block: _b, drive, timeoutMs, ...rest } = o;
-  const guest = await launch({ ...rest, kernel: o.kernels[target], target, block, console: 'pipe' });
-  const chunks: Buffer[] = [];
-  guest.console?.on('data', (b: Buffer) => chunks.push(b));
-  let timedOut = false;
-  const timer = timeoutMs !== undefined ? setTimeout(() => ((timedOut = true), guest.kill()), timeoutMs) : undefined;
-  try {
-    if (drive) await drive(target);
-  } catch (e) {
-    guest.kill();
-    throw e;
-  }
-  const exit = await guest.exited;
-  if (timer) clearTimeout(timer);
-  const output = Buffer.concat(chunks).toString('utf8');
+  const { kernels: _k, block: _b, drive, ...rest } = o;
+  const r = await run({ ...rest, kernel: o.kernels[target], target, block, drive: drive && (() => drive(target)) });
+  const output = r.output;
   const blockDigests: Record<string, string> = {};
   for (const [name, b] of Object.entries(block)) blockDigests[name] = digest(b.path);
-  return { target, exit, output, appOutput: appOutput(output), blockDigests, timedOut };
+  return { target, exit: r.exit, output, appOutput: appOutput(output), blockDigests, timedOut: r.timedOut };
 }
 
 function firstDifferentLine(a: string, b: string): number {

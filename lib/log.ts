@@ -1,5 +1,5 @@
 // log.ts: the tender's pino logger, created lazily so a quiet run never pays to load pino.
-import type { Logger, LevelWithSilent } from 'pino';
+import type { Logger } from 'pino';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -60,23 +60,27 @@ const roots = new Map<string, Logger>();
 function rootPino(opts: LogOptions): Logger {
   const fd = opts.fd ?? 2;
   // Decided only when the first line is emitted: even looking at process.stderr costs milliseconds.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const format = opts.format === 'auto' || opts.format === undefined ? ((require('node:tty') as typeof import('node:tty')).isatty(fd) ? 'pretty' : 'json') : opts.format;
+  let format = opts.format ?? 'auto';
+  if (format === 'auto') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily: an import would cost every CLI start
+    const tty = require('node:tty') as typeof import('node:tty');
+    format = tty.isatty(fd) ? 'pretty' : 'json';
+  }
   const key = `${opts.level}:${format}:${fd}`;
   const existing = roots.get(key);
   if (existing) return existing;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: pino is loaded only when a line is logged
   const pino = require('pino') as typeof import('pino');
   let logger: Logger;
   if (format === 'pretty') {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: pino-pretty only for a terminal
     const pretty = require('pino-pretty') as typeof import('pino-pretty');
     logger = pino.pino(
-      { level: opts.level as LevelWithSilent },
+      { level: opts.level },
       pretty.build({ destination: fd, sync: true, colorize: true, ignore: 'pid,hostname' }),
     );
   } else {
-    logger = pino.pino({ level: opts.level as LevelWithSilent }, pino.destination({ fd, sync: true }));
+    logger = pino.pino({ level: opts.level }, pino.destination({ fd, sync: true }));
   }
   roots.set(key, logger);
   return logger;

@@ -153,7 +153,7 @@ export function native(): NativeAddon {
   const errors: string[] = [];
   for (const file of candidates) {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a .node file's path known only at run time
       const m: unknown = require(file);
       if (isNativeAddon(m)) {
         cached = m;

@@ -6,8 +6,8 @@ import { behaviour } from './support/behaviour';
 import { root } from './support/paths';
 
 t.test('docs/behaviour.md matches test/support/behaviour.ts', async (tt) => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { render } = require(path.join(root, 'tools', 'render-behaviour.js')) as { render(table: unknown): string };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- tools/ is plain CommonJS outside the TypeScript project
+  const { render } = require(path.join(root, 'tools', 'render-behaviour.js')) as { render: (table: unknown) => string };
   const current = fs.readFileSync(path.join(root, 'docs', 'behaviour.md'), 'utf8');
   tt.equal(current, render(behaviour), 'run `node tools/render-behaviour.js` after changing the table');
   for (const row of behaviour) tt.match(current, `| ${row.app} |`, `${row.app} is listed`);

@@ -70,7 +70,7 @@ function net(index: number, name: string, g: SockGuest, mac: Buffer, switchId: n
 }
 
 function solo5Broker(devices: DeviceConfig[], events: BrokerEvent[]): BrokerHandle {
-  const h = n.createGuestBroker({ solo5: true, memFd: -1 as number, memSize: 0, ringsAddr: 0, devices }, (e) => events.push(e));
+  const h = n.createGuestBroker({ solo5: true, memFd: -1, memSize: 0, ringsAddr: 0, devices }, (e) => events.push(e));
   h.start();
   return h;
 }

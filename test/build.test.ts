@@ -151,7 +151,8 @@ t.test('the ELF cannot be executed directly on the host', { skip }, async (tt) =
   tt.equal(env.status, 127, 'env: 127');
   tt.match(env.stderr, /No such file or directory/, 'env: No such file or directory');
   const direct = spawnSync(out, [], { encoding: 'utf8' });
-  tt.equal((direct.error as NodeJS.ErrnoException | undefined)?.code, 'ENOENT', 'execve fails with ENOENT although the file exists');
+  const directError: NodeJS.ErrnoException | undefined = direct.error;
+  tt.equal(directError?.code, 'ENOENT', 'execve fails with ENOENT although the file exists');
   // ...and as a shell does (dash says "not found", bash "required file not found").
   const sh = spawnSync('/bin/sh', ['-c', `'${out}'`], { encoding: 'utf8' });
   tt.equal(sh.status, 127, '/bin/sh: 127');

@@ -33,7 +33,7 @@ t.test('the compiled CLIs are programs: run directly, named after themselves', a
     tt.equal(fs.statSync(file).mode & 0o777, 0o755, `${tool}.js is mode 0755`);
     tt.equal(fs.readFileSync(file, 'utf8').split('\n')[0], '#!/usr/bin/env node', `${tool}.js starts with #!`);
     const r = spawnSync(file, ['--version'], { encoding: 'utf8', timeout: 20000 });
-    tt.equal(r.stdout, [`${tool} tender, version ${JSON.parse(fs.readFileSync(path.join(bin, '..', '..', 'package.json'), 'utf8')).version}`, ...abis.map((n) => `ABI version ${n}`), ''].join('\n'), `${tool} --version`);
+    tt.equal(r.stdout, [`${tool} tender, version ${(JSON.parse(fs.readFileSync(path.join(bin, '..', '..', 'package.json'), 'utf8')) as { version: string }).version}`, ...abis.map((n) => `ABI version ${n}`), ''].join('\n'), `${tool} --version`);
     // As `npm link` installs it: a symlink named without .js.
     const link = path.join(tmp, tool);
     fs.symlinkSync(file, link);

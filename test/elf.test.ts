@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ElfError, ManifestError } from '../lib/errors.js';
 import { loadElf, parseElf } from '../lib/elf/index.js';
-import { SN_ABI_VERSION } from '../lib/abi.js';
+import { SN_ABI_VERSION, type Target } from '../lib/abi.js';
 import {
   ABI1, DATA_ADDR, DEFAULT_MANIFEST, MFT1, PF_R, PF_W, PF_X, TEXT_ADDR,
   abiDesc, buildElf, buildSolo5Elf, mftDesc, setEh, setPh, type BuildOptions, type BuiltElf,
@@ -76,7 +76,7 @@ interface Bad {
   memSize?: number;
   error: string;
   kind?: typeof ElfError | typeof ManifestError;
-  tender?: 'spt' | 'hvt';
+  tender?: Target;
 }
 
 const cases: Bad[] = [

@@ -1,6 +1,7 @@
 // hardening.test.ts: a guest dies with its tender however the tender dies, and as root it runs without privileges.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { launch } from '../lib';
@@ -122,7 +123,7 @@ t.test('not as root: --user is refused rather than ignored', { skip: asRoot ? 't
 
 t.test('device names that are Object.prototype properties are just names (issue 8 item 8)', async (t) => {
   const { buildElf } = await import('./support/elf-builder.js');
-  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'sn-proto-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sn-proto-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const kernel = path.join(dir, 'proto.spt');
   const manifest = { type: 'solo5.manifest' as const, version: 1 as const, devices: [{ name: 'toString', type: 'BLOCK_BASIC' as const }, { name: 'constructor', type: 'NET_BASIC' as const }] };

@@ -48,10 +48,12 @@ function faultyLaunch(t: typeof tap, fault: Fault): { launch: (o: LaunchOptions)
       };
     },
   });
-  const mod = t.mockRequire<typeof import('../lib/tender/launch')>('../lib/tender/launch', {
-    '../lib/native': { ...nativeModule, native: () => wrapped },
+  // Absolute paths resolved here, in dist/test: tap finds the caller through the source map
+  // (test/*.ts), and relative paths would then name lib/*.ts instead of the compiled modules.
+  const mod = t.mockRequire<typeof import('../lib/tender/launch')>(require.resolve('../lib/tender/launch'), {
+    [require.resolve('../lib/native')]: { ...nativeModule, native: () => wrapped },
     // The real error classes, so that instanceof means what it says.
-    '../lib/errors': errorsModule,
+    [require.resolve('../lib/errors')]: errorsModule,
   });
   return { launch: mod.launch, spawned };
 }
@@ -68,7 +70,7 @@ const failCall =
 
 /** The broker's handle with start() throwing, so the failure comes after the spawn. */
 const brokerStartFails: Fault = (real) => ({
-  createGuestBroker: ((config: Parameters<Native['createGuestBroker']>[0], onEvent: Parameters<Native['createGuestBroker']>[1]) => {
+  createGuestBroker: (config: Parameters<Native['createGuestBroker']>[0], onEvent: Parameters<Native['createGuestBroker']>[1]) => {
     const h = real.createGuestBroker(config, onEvent);
     return new Proxy(h, {
       get(target, prop) {
@@ -81,7 +83,7 @@ const brokerStartFails: Fault = (real) => ({
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
-  }) as Native['createGuestBroker'],
+  },
 });
 
 tap.test('each step fails cleanly', { skip: built }, async (t) => {

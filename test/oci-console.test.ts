@@ -67,14 +67,14 @@ t.test('create --console-socket: the engine gets the pty master, the guest write
   const r = await receiver(base, sock);
   const c = await create(stateRoot, b.dir, 'tty', ['--console-socket', sock]);
   t.equal(c.status, 0, `create succeeds (${c.stderr.trim()})`);
-  t.equal(JSON.parse(oci(stateRoot, ['state', 'tty']).stdout).status, 'created');
+  t.equal((JSON.parse(oci(stateRoot, ['state', 'tty']).stdout) as { status: string }).status, 'created');
   t.equal(oci(stateRoot, ['start', 'tty']).status, 0, 'start succeeds');
   const out = await r.done;
   t.match(out, /^listening\nname=\/dev\/ptmx fds=1\n/, 'one message naming the pty, with one fd');
   // The pty's line discipline turns \n into \r\n: proof that the output went through a terminal.
   t.match(out, /Hello, World\r\nCommand line is: 'on a tty'\r\nSUCCESS\r\n/, 'the console reaches the master');
   t.equal(await c.console, '', "nothing went to create's own stdout");
-  t.equal(JSON.parse(oci(stateRoot, ['state', 'tty']).stdout).status, 'stopped');
+  t.equal((JSON.parse(oci(stateRoot, ['state', 'tty']).stdout) as { status: string }).status, 'stopped');
   t.equal(oci(stateRoot, ['delete', 'tty']).status, 0);
   t.same(processesWith(stateRoot), [], 'no process is left');
 });

@@ -8,11 +8,12 @@ import { create, makeBundle, oci, processesWith, tmpBase } from './support/oci';
 
 /** The CLI's main() in this process (a fresh node per refusal would cost the suite seconds). */
 async function inProcess(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept only to be put back as it was, never called detached
   const saved = { out: process.stdout.write, err: process.stderr.write };
   let stdout = '';
   let stderr = '';
-  process.stdout.write = ((s: string) => ((stdout += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((stderr += s), true)) as typeof process.stderr.write;
+  process.stdout.write = (s: string) => ((stdout += s), true);
+  process.stderr.write = (s: string) => ((stderr += s), true);
   try {
     return { status: await main(args), stdout, stderr };
   } finally {

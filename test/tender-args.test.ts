@@ -4,7 +4,7 @@ import { parseTenderArgs, usage } from '../lib/cli/tender-args';
 import { UsageError } from '../lib/errors';
 
 function mapOf<T>(v: Record<string, T> | ReadonlyMap<string, T> | undefined): Map<string, T> {
-  return v instanceof Map ? new Map(v) : new Map(Object.entries(v ?? {}));
+  return v instanceof Map ? new Map<string, T>(v) : new Map<string, T>(Object.entries(v ?? {}));
 }
 
 t.test('accepted command lines', async (tt) => {

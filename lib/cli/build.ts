@@ -1,6 +1,7 @@
 // build.ts: the solo5-build command: argument parsing around buildUnikernel; returns an exit code.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { BUILD_ABIS, BUILD_TARGETS, buildUnikernel, type BuildAbi, type BuildTarget } from '../build';
+import type { Target } from '../abi';
+import { BUILD_ABIS, BUILD_TARGETS, buildUnikernel, type BuildAbi } from '../build';
 import { isSolo5Error, UsageError } from '../errors';
 import { version } from '../version';
 
@@ -46,7 +47,7 @@ function parse(argv: string[]) {
   }
 }
 
-function isTarget(t: string): t is BuildTarget {
+function isTarget(t: string): t is Target {
   return (BUILD_TARGETS as readonly string[]).includes(t);
 }
 

@@ -1,13 +1,10 @@
 // elftool.ts: the solo5-elftool command (gen-manifest, query-manifest, query-abi); returns an exit code.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { isSolo5Error, ManifestError, UsageError } from '../errors.js';
+import { isSolo5Error, UsageError } from '../errors.js';
 import { ABI_TARGET_NAMES } from '../elf/abi.js';
-import { readElfFile, readUserFile } from '../elf/load.js';
+import { readElfFile } from '../elf/load.js';
 import { queryAbi, queryManifest } from '../elf/parse.js';
-
-/** A JSON manifest of 63 devices is a few KiB; anything this large is not one. */
-const MAX_MANIFEST_JSON = 1 << 20;
 
 const USAGE = `usage: solo5-elftool COMMAND ...
 
@@ -56,16 +53,8 @@ function want(args: string[], n: number, command: string, names: string): void {
 
 async function genManifest(input: string, output: string): Promise<void> {
   // zod is loaded only here, so the query commands start faster.
-  const { parseManifestJson } = await import('../manifest/schema.js');
-  const { manifestToCSource } = await import('../manifest/csource.js');
-  const text = readUserFile(input, MAX_MANIFEST_JSON, (why) => new ManifestError(input, why)).toString('utf8');
-  const source = manifestToCSource(parseManifestJson(text, input));
-  try {
-    writeFileSync(output, source);
-  } catch (e) {
-    const code = e instanceof Error && 'code' in e ? String(e.code) : String(e);
-    throw new UsageError(`${output}: cannot write: ${code}`);
-  }
+  const { generateManifestC } = await import('../manifest/generate.js');
+  generateManifestC(input, output);
 }
 
 async function run(argv: string[], out: (s: string) => void): Promise<void> {

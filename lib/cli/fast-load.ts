@@ -56,12 +56,12 @@ export function loadBundle<T>(spec: BundleSpec, useCache = true): LoadedBundle<T
 
 /** The tender CLI's main(), from the bundle when there is one. */
 export function tenderCli(): typeof import('./tender') {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the fallback when there is no bundle; a static import would defeat the bundle
   return loadBundle<typeof import('./tender')>(TENDER_BUNDLE)?.exports ?? (require('./tender') as typeof import('./tender'));
 }
 
 /** solo5-oci's main() and monitor(), from the bundle when there is one. */
 export function ociEntry(): typeof import('../oci/entry') {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the fallback when there is no bundle; a static import would defeat the bundle
   return loadBundle<typeof import('../oci/entry')>(OCI_BUNDLE)?.exports ?? (require('../oci/entry') as typeof import('../oci/entry'));
 }

@@ -1,5 +1,5 @@
 // parse.ts: validates an untrusted ELF64 unikernel image and extracts what the tender needs to load it.
-import { SN_GUEST_MIN_BASE, SN_PAGE_SIZE } from '../abi.js';
+import { SN_GUEST_MIN_BASE, SN_PAGE_SIZE, type Target } from '../abi.js';
 import { ElfError, UsageError } from '../errors.js';
 import { decodeMftNote } from '../manifest/note.js';
 import type { Manifest } from '../manifest/types.js';
@@ -43,7 +43,7 @@ export interface ElfOptions {
    * The tender that will run the file: anything it cannot run is refused in
    * one line before the manifest is read.
    */
-  tender: 'spt' | 'hvt';
+  tender: Target;
 }
 
 interface RawPhdr {

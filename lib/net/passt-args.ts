@@ -30,7 +30,8 @@ export function checkForwards(what: string, v: unknown): PasstForward[] {
     const { proto, hostAddress, hostPort, guestPort } = f as Record<string, unknown>;
     if (proto !== 'tcp' && proto !== 'udp') throw new UsageError(`${at}.proto: must be 'tcp' or 'udp'`);
     if (hostAddress !== undefined && (typeof hostAddress !== 'string' || net.isIP(hostAddress) === 0)) {
-      throw new UsageError(`${at}.hostAddress: '${String(hostAddress)}' is not an IPv4 or IPv6 address`);
+      const shown = typeof hostAddress === 'string' ? hostAddress : String(JSON.stringify(hostAddress));
+      throw new UsageError(`${at}.hostAddress: '${shown}' is not an IPv4 or IPv6 address`);
     }
     if (!isPort(hostPort)) throw new UsageError(`${at}.hostPort: ${String(hostPort)} is not a port (1 to 65535)`);
     if (!isPort(guestPort)) throw new UsageError(`${at}.guestPort: ${String(guestPort)} is not a port (1 to 65535)`);

@@ -1,5 +1,5 @@
 // entry.ts: what the solo5-oci bundle exports; each part is required when called, so `state` never loads the tender.
-/* eslint-disable @typescript-eslint/no-require-imports */
+/* eslint-disable @typescript-eslint/no-require-imports -- each part is required lazily, when called (see above) */
 
 /** Run one solo5-oci command (lib/oci/cli.ts). */
 export function main(argv: readonly string[]): Promise<number> {

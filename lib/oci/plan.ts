@@ -20,7 +20,7 @@ export interface Plan {
   /** Manifest net device -> interface in the container's network namespace. */
   net: Record<string, string>;
   /** 'host': stay in ours; a path: join it; 'new': a fresh empty namespace. */
-  netns: 'host' | 'new' | string;
+  netns: string;
   ipv4Args: boolean;
 }
 

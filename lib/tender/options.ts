@@ -4,8 +4,9 @@ import { UsageError } from '../errors';
 import type { PasstAttach } from '../net/passt-args';
 import { KVM_DEVICE } from './hvt';
 import { guestIds, type GuestIds } from './user';
+import type { Target } from '../abi';
 
-export type Target = 'spt' | 'hvt';
+export type { Target };
 
 /** A block device backed by a raw image file. */
 export interface BlockAttach {
@@ -88,10 +89,10 @@ export interface CheckedOptions {
 
 /** Own entries of a user-given record, or a Map's; never inherited properties. */
 function deviceMap<T>(what: string, v: Record<string, T> | ReadonlyMap<string, T> | undefined): Map<string, T> {
-  if (v === undefined) return new Map();
-  if (v instanceof Map) return new Map(v);
+  if (v === undefined) return new Map<string, T>();
+  if (v instanceof Map) return new Map<string, T>(v);
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UsageError(`${what}: must be an object or a Map of devices by name`);
-  return new Map(Object.entries(v));
+  return new Map<string, T>(Object.entries(v));
 }
 
 /** Validate API options (they may come from JavaScript callers with no types). */

@@ -7,6 +7,11 @@ import type { LaunchOptions } from './options';
 export interface RunOptions extends Omit<LaunchOptions, 'console'> {
   /** Kill the guest with SIGKILL after this many milliseconds (default: no limit). */
   timeoutMs?: number;
+  /**
+   * Called once the guest is running (for instance to send it traffic); run() then waits for the
+   * guest's exit. If it throws, the guest is killed and run() rejects with that error.
+   */
+  drive?: () => Promise<void>;
 }
 
 export interface RunResult {
@@ -19,7 +24,7 @@ export interface RunResult {
 
 /** Run a unikernel to completion and return its exit and console output. */
 export async function run(options: RunOptions, log?: TenderLog): Promise<RunResult> {
-  const { timeoutMs, ...rest } = options;
+  const { timeoutMs, drive, ...rest } = options;
   const guest = await launch({ ...rest, console: 'pipe' }, log);
   const chunks: Buffer[] = [];
   guest.console?.on('data', (b: Buffer) => chunks.push(b));
@@ -31,6 +36,15 @@ export async function run(options: RunOptions, log?: TenderLog): Promise<RunResu
           guest.kill('SIGKILL');
         }, timeoutMs)
       : undefined;
+  try {
+    if (drive) await drive();
+  } catch (e) {
+    if (timer) clearTimeout(timer);
+    guest.kill('SIGKILL');
+    // The guest is reaped before the caller hears of the error; its exit adds nothing to it.
+    await guest.exited.catch(() => undefined);
+    throw e;
+  }
   const exit = await guest.exited;
   if (timer) clearTimeout(timer);
   return { exit, output: Buffer.concat(chunks).toString('utf8'), timedOut };

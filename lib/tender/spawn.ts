@@ -62,7 +62,7 @@ export function spawnHelperProcess(consoleOpt: 'pipe' | 'inherit' | number, fds:
   let console: Readable | null = null;
   let consoleClosed: Promise<void> = Promise.resolve();
   if (child.consoleFd >= 0) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:net only when the guest has a console socket
     const net = require('node:net') as typeof import('node:net');
     const sock = new net.Socket({ fd: child.consoleFd, readable: true, writable: false });
     console = sock;

@@ -42,6 +42,7 @@ export const behaviour: AppBehaviour[] = [
   success('globals'),
   success('fpu'),
   success('time'),
+  success('bigwrite', [], ['line 000:', 'line 128:', 'line 255:']),
   success('tls'),
   fault(
     'exception',

@@ -44,7 +44,7 @@ export function testNative(): TestAddon {
   if (cached) return cached;
   let m: unknown;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a .node file's path known only at run time
     m = require(file);
   } catch (e) {
     throw new Error(`cannot load the test addon ${file} (${(e as Error).message.split('\n')[0]}); build it with "npm run build:test-addon"`);
