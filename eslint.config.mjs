@@ -20,7 +20,17 @@ const nodeCommonJsGlobals = { require: 'readonly', module: 'writable', __dirname
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'build/**', 'build-sanitize/**', 'node_modules/**', 'guest/build/**', 'addon/helper/build/**', 'test/native/build/**', '.tap/**', 'coverage/**'],
+    ignores: [
+      'dist/**',
+      'build/**',
+      'build-sanitize/**',
+      'node_modules/**',
+      'guest/build/**',
+      'addon/helper/build/**',
+      'test/native/build/**',
+      '.tap/**',
+      'coverage/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

@@ -29,7 +29,10 @@ function tapFiles(dir) {
 
 /** "dist/test/hvt.test.js.tap" -> "hvt" */
 function suiteName(file) {
-  return path.basename(file).replace(/\.tap$/, '').replace(/\.test\.[cm]?js$/, '');
+  return path
+    .basename(file)
+    .replace(/\.tap$/, '')
+    .replace(/\.test\.[cm]?js$/, '');
 }
 
 /*
@@ -94,7 +97,9 @@ for (const name of failedSuites) {
   suites.set(name, c);
 }
 
-let pass = 0, fail = 0, skip = 0;
+let pass = 0,
+  fail = 0,
+  skip = 0;
 for (const c of suites.values()) {
   pass += c.pass;
   fail += c.fail;

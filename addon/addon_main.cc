@@ -12,20 +12,19 @@
 #include "oci/oci_console.h"
 #include "spawn/spawn.h"
 
-namespace sn { void RegisterSwitchdExports(Napi::Env env, Napi::Object exports); }  // addon/net/switchd_napi.cc
+namespace sn {
+void RegisterSwitchdExports(Napi::Env env, Napi::Object exports);
+}  // namespace sn
 
 namespace {
 
-std::string ErrnoMessage(const char *call, int err) {
-  return std::string(call) + " failed: " + strerrorname_np(err);
-}
+std::string ErrnoMessage(const char *call, int err) { return std::string(call) + " failed: " + strerrorname_np(err); }
 
 // memfdCreate(name: string, sizeBytes: number): number (fd, close-on-exec)
 Napi::Value MemfdCreate(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() != 2 || !info[0].IsString() || !info[1].IsNumber()) {
-    Napi::TypeError::New(env, "Usage: memfdCreate(name: string, sizeBytes: number)")
-        .ThrowAsJavaScriptException();
+    Napi::TypeError::New(env, "Usage: memfdCreate(name: string, sizeBytes: number)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   std::string name = info[0].As<Napi::String>().Utf8Value();

@@ -152,17 +152,36 @@ export async function rttRows(target: Target): Promise<Row[]> {
   const why = tapUnavailable();
   if (why) {
     console.log(`(tap round trips skipped: ${why})`);
-    rows.push({ name: `${target} switch RTT median (TS endpoint)`, unit: 'us', value: median(switchRtts), floorName: '-', floor: median(switchRtts), compare: 'ratio' });
+    rows.push({
+      name: `${target} switch RTT median (TS endpoint)`,
+      unit: 'us',
+      value: median(switchRtts),
+      floorName: '-',
+      floor: median(switchRtts),
+      compare: 'ratio',
+    });
     return rows;
   }
   const tn = createTapNamespace();
   try {
     const kpingRtts = (ip: string, n: number): number[] => {
-      const r = spawnSync(tn.exec(['python3', kping, ip, String(n)])[0], tn.exec(['python3', kping, ip, String(n)]).slice(1), { encoding: 'utf8', timeout: 120000 });
+      const r = spawnSync(tn.exec(['python3', kping, ip, String(n)])[0], tn.exec(['python3', kping, ip, String(n)]).slice(1), {
+        encoding: 'utf8',
+        timeout: 120000,
+      });
       return r.stdout.trim().split('\n').slice(1).map(Number);
     };
     const floor = kpingRtts(tn.hostIp, N);
-    const cmd = tn.exec([process.execPath, path.join(root, 'dist', 'bin', `solo5-${target}.js`), '--mem=32', `--net:service=${tn.tap}`, kernel('net', target), '--solo5:quiet', tn.guestIp, String(N)]);
+    const cmd = tn.exec([
+      process.execPath,
+      path.join(root, 'dist', 'bin', `solo5-${target}.js`),
+      '--mem=32',
+      `--net:service=${tn.tap}`,
+      kernel('net', target),
+      '--solo5:quiet',
+      tn.guestIp,
+      String(N),
+    ]);
     const g = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
     const ended = new Promise((r) => g.on('close', r));
     await new Promise((r) => setTimeout(r, 300));
@@ -170,10 +189,39 @@ export async function rttRows(target: Target): Promise<Row[]> {
     await ended;
     rows.push(
       // The switch round trip includes JavaScript on the endpoint side; the issue sets no target for it.
-      { name: `${target} switch RTT median (TS endpoint)`, unit: 'us', value: median(switchRtts), floorName: 'kernel echo (netns)', floor: median(floor), compare: 'ratio' },
-      { name: `${target} switch RTT p99 (TS endpoint)`, unit: 'us', value: percentile(switchRtts, 99), floorName: 'kernel echo p99', floor: percentile(floor, 99), compare: 'ratio' },
-      { name: `${target} tap RTT median (kernel ping)`, unit: 'us', value: median(tapRtts), floorName: 'kernel echo (netns)', floor: median(floor), compare: 'ratio', target: 2 },
-      { name: `${target} tap RTT p99 (kernel ping)`, unit: 'us', value: percentile(tapRtts, 99), floorName: 'kernel echo p99', floor: percentile(floor, 99), compare: 'ratio' },
+      {
+        name: `${target} switch RTT median (TS endpoint)`,
+        unit: 'us',
+        value: median(switchRtts),
+        floorName: 'kernel echo (netns)',
+        floor: median(floor),
+        compare: 'ratio',
+      },
+      {
+        name: `${target} switch RTT p99 (TS endpoint)`,
+        unit: 'us',
+        value: percentile(switchRtts, 99),
+        floorName: 'kernel echo p99',
+        floor: percentile(floor, 99),
+        compare: 'ratio',
+      },
+      {
+        name: `${target} tap RTT median (kernel ping)`,
+        unit: 'us',
+        value: median(tapRtts),
+        floorName: 'kernel echo (netns)',
+        floor: median(floor),
+        compare: 'ratio',
+        target: 2,
+      },
+      {
+        name: `${target} tap RTT p99 (kernel ping)`,
+        unit: 'us',
+        value: percentile(tapRtts, 99),
+        floorName: 'kernel echo p99',
+        floor: percentile(floor, 99),
+        compare: 'ratio',
+      },
     );
   } finally {
     tn.close();
@@ -189,11 +237,22 @@ export async function tapThroughputRows(target: Target): Promise<Row[]> {
   const tn = createTapNamespace();
   const rows: Row[] = [];
   try {
-    const stat = () => Number(spawnSync('ip', tn.exec(['cat', `/sys/class/net/${tn.tap}/statistics/rx_packets`]).slice(1), { encoding: 'utf8' }).stdout);
+    const stat = () =>
+      Number(spawnSync('ip', tn.exec(['cat', `/sys/class/net/${tn.tap}/statistics/rx_packets`]).slice(1), { encoding: 'utf8' }).stdout);
     for (const size of [64, 1500]) {
       const count = 300_000;
       const before = stat();
-      const cmd = tn.exec([process.execPath, path.join(root, 'dist', 'bin', `solo5-${target}.js`), '--mem=64', `--net:service=${tn.tap}`, kernel('netbench', target), '--solo5:quiet', 'tx', String(count), String(size)]);
+      const cmd = tn.exec([
+        process.execPath,
+        path.join(root, 'dist', 'bin', `solo5-${target}.js`),
+        '--mem=64',
+        `--net:service=${tn.tap}`,
+        kernel('netbench', target),
+        '--solo5:quiet',
+        'tx',
+        String(count),
+        String(size),
+      ]);
       const t0 = process.hrtime.bigint();
       const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', timeout: 120000 });
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;

@@ -24,7 +24,15 @@ export async function hvtBootRows(n: number): Promise<Row[]> {
     if (r.exit.status !== 0) throw new Error(`hello.hvt exited ${r.exit.status}: ${r.output.slice(-200)}`);
   });
   return [
-    { name: `hvt hello launch-to-exit, API (n=${n})`, unit: 'ms', value: median(runs), floorName: 'target', floor: 15, compare: 'ratio', target: 1 },
+    {
+      name: `hvt hello launch-to-exit, API (n=${n})`,
+      unit: 'ms',
+      value: median(runs),
+      floorName: 'target',
+      floor: 15,
+      compare: 'ratio',
+      target: 1,
+    },
   ];
 }
 

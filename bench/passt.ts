@@ -90,8 +90,7 @@ export async function passtRows(n: number): Promise<Row[]> {
   const ns = `solo5bp${process.pid}`;
   const inNs = makeNamespace(ns);
   try {
-    const run = (net: string[], args: string[]) =>
-      inNs([process.execPath, cli, '--mem=32', ...net, udpecho, '--solo5:quiet', ...args]);
+    const run = (net: string[], args: string[]) => inNs([process.execPath, cli, '--mem=32', ...net, udpecho, '--solo5:quiet', ...args]);
     // Warm-up echoes first: the guest's first frames also teach passt (or the kernel's ARP) its MAC.
     let stop = await startGuest(run(['--net:service=passt', `--net-forward:service=udp:${FORWARDED}:7`], ['--ipv4={service.ipv4}']));
     echoMedian(inNs, '127.0.0.1', FORWARDED, 20);
@@ -102,7 +101,14 @@ export async function passtRows(n: number): Promise<Row[]> {
     const viaTap = echoMedian(inNs, '10.80.0.2', 7, n);
     await stop();
     return [
-      { name: 'passt UDP echo RTT median (spt)', unit: 'us', value: viaPasst, floorName: 'the same through a tap', floor: viaTap, compare: 'ratio' },
+      {
+        name: 'passt UDP echo RTT median (spt)',
+        unit: 'us',
+        value: viaPasst,
+        floorName: 'the same through a tap',
+        floor: viaTap,
+        compare: 'ratio',
+      },
     ];
   } finally {
     spawnSync('ip', ['netns', 'del', ns]);

@@ -92,12 +92,24 @@ export async function solo5BlockRows(): Promise<Row[]> {
  * guest answers COUNT echoes and exits. Returns ping's own elapsed time (ms).
  */
 async function floodOnce(tn: TapNamespace, abi: Abi, count: number): Promise<number> {
-  const cmd = tn.exec([process.execPath, cli, '--mem=32', `--net:service=${tn.tap}`, kernel('net', abi), '--solo5:quiet', tn.guestIp, String(count)]);
+  const cmd = tn.exec([
+    process.execPath,
+    cli,
+    '--mem=32',
+    `--net:service=${tn.tap}`,
+    kernel('net', abi),
+    '--solo5:quiet',
+    tn.guestIp,
+    String(count),
+  ]);
   const g = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   const ended = new Promise<number | null>((r) => g.on('close', (code) => r(code)));
   // The guest says nothing with --solo5:quiet until it answers; wait until it answers ARP-backed pings.
   for (let tries = 0; ; tries++) {
-    const probe = spawnSync(tn.exec(['ping', '-c', '1', '-W', '1', tn.guestIp])[0], tn.exec(['ping', '-c', '1', '-W', '1', tn.guestIp]).slice(1));
+    const probe = spawnSync(
+      tn.exec(['ping', '-c', '1', '-W', '1', tn.guestIp])[0],
+      tn.exec(['ping', '-c', '1', '-W', '1', tn.guestIp]).slice(1),
+    );
     if (probe.status === 0) break;
     if (tries > 30) throw new Error(`${abi} guest never answered`);
   }

@@ -55,7 +55,15 @@ export function printTable(rows: Row[]): boolean {
     const m = r.compare === 'ratio' ? `${measure.toFixed(2)}x` : `${measure >= 0 ? '+' : ''}${fmt(measure)} ${r.unit}`;
     const tg =
       r.target === undefined ? '-' : `${dir === 'max' ? '<=' : '>='} ${r.compare === 'ratio' ? `${r.target}x` : `+${r.target} ${r.unit}`}`;
-    return [r.name, `${fmt(r.value)} ${r.unit}`, r.floorName, `${fmt(r.floor)} ${r.unit}`, m, tg, ok === undefined ? '-' : ok ? 'yes' : 'NO'];
+    return [
+      r.name,
+      `${fmt(r.value)} ${r.unit}`,
+      r.floorName,
+      `${fmt(r.floor)} ${r.unit}`,
+      m,
+      tg,
+      ok === undefined ? '-' : ok ? 'yes' : 'NO',
+    ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;

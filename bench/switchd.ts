@@ -42,9 +42,12 @@ export async function switchdRows(runs = 5): Promise<Row[]> {
         const rxMac = '02:00:00:00:5d:0b';
         let ready: () => void = () => {};
         const isReady = new Promise<void>((r) => (ready = r));
-        const rx = cli([`--net:service=unix:${d.path}`, `--net-mac:service=${rxMac}`, netbench, '--solo5:quiet', 'rx', String(count)], (o) => {
-          if (o.includes('ready')) ready();
-        });
+        const rx = cli(
+          [`--net:service=unix:${d.path}`, `--net-mac:service=${rxMac}`, netbench, '--solo5:quiet', 'rx', String(count)],
+          (o) => {
+            if (o.includes('ready')) ready();
+          },
+        );
         await isReady;
         const tx = await cli([`--net:service=unix:${d.path}`, netbench, '--solo5:quiet', 'tx', String(count), String(size), rxMac]).done;
         if (tx.code !== 0) throw new Error(`netbench tx exited ${tx.code}: ${tx.out.slice(-200)}`);

@@ -223,7 +223,8 @@ struct sn_plan {
     uint32_t ndevfds;
     uint8_t dev_epoll[SN_MFT_MAX_ENTRIES];
 };
-SN_STATIC_ASSERT(sizeof(struct sn_plan) == 64 + 24 * SN_PLAN_MAX_REGIONS + 16 + SN_MFT_MAX_ENTRIES, "plan layout");
+SN_STATIC_ASSERT(sizeof(struct sn_plan) == 64 + 24 * SN_PLAN_MAX_REGIONS + 16 + SN_MFT_MAX_ENTRIES,
+                 "plan layout");
 
 /* The guest speaks Solo5's spt ABI: boot info at SN_SOLO5_BOOT_INFO_BASE, host fds, no rings. */
 #define SN_PLAN_F_SOLO5 1U

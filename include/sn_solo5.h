@@ -32,12 +32,12 @@
 #define SN_SOLO5_STACK_GAP 8ULL
 
 struct sn_solo5_boot_info {
-    uint64_t mem_size;   /* the whole --mem, including the unmapped first 64 KiB */
+    uint64_t mem_size; /* the whole --mem, including the unmapped first 64 KiB */
     uint64_t kernel_end; /* page-aligned end of the loaded (p_filesz != 0) segments */
-    uint64_t cmdline;    /* guest address of the NUL-terminated command line */
-    uint64_t mft;        /* guest address of the manifest copy: right after this struct */
-    int32_t epollfd;     /* host epoll fd the guest waits on in solo5_yield */
-    int32_t timerfd;     /* host timerfd in that epoll set, data SN_SOLO5_INTERNAL_TIMERFD */
+    uint64_t cmdline; /* guest address of the NUL-terminated command line */
+    uint64_t mft; /* guest address of the manifest copy: right after this struct */
+    int32_t epollfd; /* host epoll fd the guest waits on in solo5_yield */
+    int32_t timerfd; /* host timerfd in that epoll set, data SN_SOLO5_INTERNAL_TIMERFD */
 };
 SN_STATIC_ASSERT(sizeof(struct sn_solo5_boot_info) == 40, "solo5 spt boot info layout");
 

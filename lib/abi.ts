@@ -272,4 +272,3 @@ export const LAYOUTS: Readonly<Record<string, StructLayout>> = {
   sn_blk_dev: SN_BLK_DEV,
   sn_rings_hdr: SN_RINGS_HDR,
 };
-

@@ -68,7 +68,13 @@ export function readFlags(file: string, key: 'cflags' | 'ldflags'): string[] {
   const text = fs.readFileSync(file, 'utf8');
   const out: string[] = [];
   for (const line of text.split('\n')) {
-    if (line.startsWith(`${key}:`)) out.push(...line.slice(key.length + 1).split(/\s+/).filter((f) => f !== ''));
+    if (line.startsWith(`${key}:`))
+      out.push(
+        ...line
+          .slice(key.length + 1)
+          .split(/\s+/)
+          .filter((f) => f !== ''),
+      );
   }
   return out;
 }
@@ -98,7 +104,10 @@ function run(cmd: string, args: string[], log?: (m: string) => void): Promise<Ra
  * error (or undefined reference), else the first line at all.
  */
 export function firstDiagnostic(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   const hit = lines.find((l) => /\berror\b|undefined reference|cannot find/i.test(l));
   return hit ?? lines[0] ?? 'no diagnostic output';
 }
@@ -133,7 +142,6 @@ function checkOptions(opts: BuildOptions): void {
   }
 }
 
-
 /**
  * Runs `jobs` with at most `limit` in flight and waits for all of them, so
  * that nothing still writes into the temporary directory when it is removed;
@@ -145,10 +153,12 @@ async function pool(jobs: (() => Promise<void>)[], limit: number): Promise<void>
   for (const job of jobs) {
     while (running.size >= limit) await Promise.race(running);
     const p = job();
-    settled.push(p.then(
-      (value) => ({ status: 'fulfilled', value }),
-      (reason: unknown) => ({ status: 'rejected', reason }),
-    ));
+    settled.push(
+      p.then(
+        (value) => ({ status: 'fulfilled', value }),
+        (reason: unknown) => ({ status: 'rejected', reason }),
+      ),
+    );
     const done: Promise<unknown> = settled[settled.length - 1].then(() => running.delete(done));
     running.add(done);
   }
@@ -173,13 +183,7 @@ export async function buildUnikernel(opts: BuildOptions): Promise<void> {
   const gcc = 'gcc';
   const sysinc = (await run(gcc, ['-print-file-name=include'])).stdout.trim();
   if (sysinc === '' || !path.isAbsolute(sysinc)) throw new HostError(`${gcc} did not report its include directory`);
-  const cflags = [
-    ...readFlags(p.flagsFile, 'cflags'),
-    '-isystem',
-    sysinc,
-    ...p.include.map((d) => `-I${d}`),
-    ...(opts.cflags ?? []),
-  ];
+  const cflags = [...readFlags(p.flagsFile, 'cflags'), '-isystem', sysinc, ...p.include.map((d) => `-I${d}`), ...(opts.cflags ?? [])];
   const ldflags = readFlags(p.flagsFile, 'ldflags');
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'solo5-build-'));

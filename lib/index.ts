@@ -1,7 +1,14 @@
 // index.ts: the public TypeScript API of solo5-node.
 export { launch, prepare, type Guest, type PreparedGuest } from './tender/launch';
 export { VirtualSwitch, SwitchEndpoint } from './devices/switch';
-export { startSwitchDaemon, SwitchDaemon, type SwitchDaemonOptions, type SwitchdStats, type SwitchdPortStats, type SwitchdEvent } from './switchd/daemon';
+export {
+  startSwitchDaemon,
+  SwitchDaemon,
+  type SwitchDaemonOptions,
+  type SwitchdStats,
+  type SwitchdPortStats,
+  type SwitchdEvent,
+} from './switchd/daemon';
 export { Pinger, type PingResult } from './net/pinger';
 export { run, type RunOptions, type RunResult } from './tender/run';
 export type { LaunchOptions, BlockAttach, NetAttach, Target } from './tender/options';

@@ -75,10 +75,7 @@ function rootPino(opts: LogOptions): Logger {
   if (format === 'pretty') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: pino-pretty only for a terminal
     const pretty = require('pino-pretty') as typeof import('pino-pretty');
-    logger = pino.pino(
-      { level: opts.level },
-      pretty.build({ destination: fd, sync: true, colorize: true, ignore: 'pid,hostname' }),
-    );
+    logger = pino.pino({ level: opts.level }, pretty.build({ destination: fd, sync: true, colorize: true, ignore: 'pid,hostname' }));
   } else {
     logger = pino.pino({ level: opts.level }, pino.destination({ fd, sync: true }));
   }

@@ -131,10 +131,7 @@ export interface NativeAddon {
 }
 
 const root = path.resolve(__dirname, '..', '..');
-const candidates = [
-  path.join(root, 'build', 'Release', 'solo5_node.node'),
-  path.join(root, 'build', 'Debug', 'solo5_node.node'),
-];
+const candidates = [path.join(root, 'build', 'Release', 'solo5_node.node'), path.join(root, 'build', 'Debug', 'solo5_node.node')];
 
 function isNativeAddon(m: unknown): m is NativeAddon {
   return (
@@ -164,9 +161,7 @@ export function native(): NativeAddon {
       errors.push(`${file}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
-  throw new HostError(
-    `cannot load the native addon (looked in ${errors.join('; ')}); build it with "npm run build"`,
-  );
+  throw new HostError(`cannot load the native addon (looked in ${errors.join('; ')}); build it with "npm run build"`);
 }
 
 /** Absolute path of the static helper executable. */

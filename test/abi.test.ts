@@ -41,7 +41,14 @@ t.test('the addon (C++ offsetof/sizeof) agrees with lib/abi.ts', { skip: addonWh
  * header must have a twin in lib/abi.ts.
  */
 function cProbe(): string {
-  const lines = ['#include <stdio.h>', '#include <stddef.h>', '#include "sn_abi.h"', '#include "sn_solo5.h"', '#include "helper_plan.h"', 'int main(void) {'];
+  const lines = [
+    '#include <stdio.h>',
+    '#include <stddef.h>',
+    '#include "sn_abi.h"',
+    '#include "sn_solo5.h"',
+    '#include "helper_plan.h"',
+    'int main(void) {',
+  ];
   const put = (key: string, expr: string) => lines.push(`  printf("%s %llu\\n", "${key}", (unsigned long long)(${expr}));`);
   for (const name of Object.keys(tsConstants)) put(name, name);
   for (const [struct, l] of Object.entries(abi.LAYOUTS)) {
@@ -79,11 +86,21 @@ t.test('the C compiler agrees with every constant and field of lib/abi.ts', { sk
     for (const [field, off] of Object.entries(l.offsets)) t.equal(Number(seen.get(`${struct}.${field}`)), off, `offset ${struct}.${field}`);
   }
 
-  const macros = execFileSync('gcc', ['-dM', '-E', ...include, '-x', 'c', '-'], { input: '#include "sn_abi.h"\n#include "sn_solo5.h"\n', encoding: 'utf8' })
+  const macros = execFileSync('gcc', ['-dM', '-E', ...include, '-x', 'c', '-'], {
+    input: '#include "sn_abi.h"\n#include "sn_solo5.h"\n',
+    encoding: 'utf8',
+  })
     .split('\n')
     .map((l) => /^#define (SN_[A-Z0-9_]+) /.exec(l)?.[1])
-    .filter((name): name is string => name !== undefined && !['SN_ABI_H', 'SN_SOLO5_H', 'SN_STATIC_ASSERT', 'SN_NOTE_NAME', 'SN_INTERP_PATH'].includes(name));
-  t.same(macros.filter((name) => !(name in tsConstants)), [], 'every SN_* constant of sn_abi.h and sn_solo5.h is mirrored in lib/abi.ts');
+    .filter(
+      (name): name is string =>
+        name !== undefined && !['SN_ABI_H', 'SN_SOLO5_H', 'SN_STATIC_ASSERT', 'SN_NOTE_NAME', 'SN_INTERP_PATH'].includes(name),
+    );
+  t.same(
+    macros.filter((name) => !(name in tsConstants)),
+    [],
+    'every SN_* constant of sn_abi.h and sn_solo5.h is mirrored in lib/abi.ts',
+  );
 });
 
 t.test('magic values and note types spell their ASCII names little-endian', async (t) => {

@@ -34,10 +34,26 @@ function guest() {
 
 // Each writes one bad index into a queue the tender reads, as a guest's last act.
 const attacks: [string, (g: GuestView) => void, RegExp][] = [
-  ['tx producer too far ahead', (g) => g.w32(g.dev(1) + NET.tx + Q.prod, 100000), /^net: tx producer index 100000 is more than \d+ slots ahead/],
-  ['rx consumer past the producer', (g) => g.w32(g.dev(1) + NET.rx + Q.cons, 7), /^net: rx consumer index 7 is not within \d+ slots behind/],
-  ['request producer too far ahead', (g) => g.w32(g.dev(2) + BLK.req + Q.prod, 0x80000000), /^disk: request producer index 2147483648 is more than \d+ slots ahead/],
-  ['completion consumer past the producer', (g) => g.w32(g.dev(2) + BLK.cpl + Q.cons, 3), /^disk: completion consumer index 3 is not within \d+ slots behind/],
+  [
+    'tx producer too far ahead',
+    (g) => g.w32(g.dev(1) + NET.tx + Q.prod, 100000),
+    /^net: tx producer index 100000 is more than \d+ slots ahead/,
+  ],
+  [
+    'rx consumer past the producer',
+    (g) => g.w32(g.dev(1) + NET.rx + Q.cons, 7),
+    /^net: rx consumer index 7 is not within \d+ slots behind/,
+  ],
+  [
+    'request producer too far ahead',
+    (g) => g.w32(g.dev(2) + BLK.req + Q.prod, 0x80000000),
+    /^disk: request producer index 2147483648 is more than \d+ slots ahead/,
+  ],
+  [
+    'completion consumer past the producer',
+    (g) => g.w32(g.dev(2) + BLK.cpl + Q.cons, 3),
+    /^disk: completion consumer index 3 is not within \d+ slots behind/,
+  ],
 ];
 
 t.test('a bad index written right before the exit is reported by drain(), 20 of 20', async (t) => {

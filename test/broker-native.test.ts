@@ -59,16 +59,35 @@ t.test('argument checks: Usage for types, one line naming the field for values',
   const blk = { index: 1, name: 'disk', kind: 'block' as const, fd: img.fd, capacity: 1 << 20, blockSize: 512 };
   const cases: [string, unknown, RegExp][] = [
     ['memFd type', { ...base, memFd: 'x', devices: [] }, /^Usage: .*config\.memFd must be a number/],
-    ['ringsAddr below the ring zone', { ...base, ringsAddr: 0x10000, devices: [] }, /config\.ringsAddr is 65536, not an integer from 131072/],
+    [
+      'ringsAddr below the ring zone',
+      { ...base, ringsAddr: 0x10000, devices: [] },
+      /config\.ringsAddr is 65536, not an integer from 131072/,
+    ],
     ['unaligned memSize', { ...base, memSize: MEM + 1, devices: [] }, /memSize is not a multiple of the page size/],
     ['block size', { ...base, devices: [{ ...blk, blockSize: 1000 }] }, /device 'disk'\.blockSize 1000 is not a power of two/],
     ['capacity', { ...base, devices: [{ ...blk, capacity: 1000 }] }, /device 'disk'\.capacity 1000 is not a multiple of blockSize/],
     ['index twice', { ...base, devices: [blk, { ...blk, name: 'b' }] }, /index 1 is used twice/],
     ['index 64', { ...base, devices: [{ ...blk, index: 64 }] }, /index is 64, not an integer from 1 to 63/],
     ['kind', { ...base, devices: [{ ...blk, kind: 'tape' }] }, /^Usage: .*kind must be 'block' or 'net'/],
-    ['mac', { ...base, devices: [{ index: 1, name: 'n', kind: 'net', mtu: 1500, mac: Buffer.alloc(5), backend: { type: 'switch', switchId: 1 } }] }, /mac must be a Buffer of 6 bytes/],
-    ['switch', { ...base, devices: [{ index: 1, name: 'n', kind: 'net', mtu: 1500, mac: MAC_A, backend: { type: 'switch', switchId: 999999 } }] }, /switchId 999999: no such switch/],
-    ['image smaller than capacity', { ...base, devices: [{ ...blk, capacity: 2 << 20 }] }, /device 'disk': image has 1048576 bytes, less than its capacity 2097152/],
+    [
+      'mac',
+      {
+        ...base,
+        devices: [{ index: 1, name: 'n', kind: 'net', mtu: 1500, mac: Buffer.alloc(5), backend: { type: 'switch', switchId: 1 } }],
+      },
+      /mac must be a Buffer of 6 bytes/,
+    ],
+    [
+      'switch',
+      { ...base, devices: [{ index: 1, name: 'n', kind: 'net', mtu: 1500, mac: MAC_A, backend: { type: 'switch', switchId: 999999 } }] },
+      /switchId 999999: no such switch/,
+    ],
+    [
+      'image smaller than capacity',
+      { ...base, devices: [{ ...blk, capacity: 2 << 20 }] },
+      /device 'disk': image has 1048576 bytes, less than its capacity 2097152/,
+    ],
     ['rings do not fit', { ...base, ringsAddr: MEM - 4096, devices: [blk] }, /ring area of \d+ bytes at \d+ does not fit/],
     ['memfd smaller than memSize', { ...base, memSize: MEM * 2, devices: [] }, /guest memory fd has 8388608 bytes, less than memSize/],
   ];
@@ -76,7 +95,11 @@ t.test('argument checks: Usage for types, one line naming the field for values',
   const sw = n.createSwitch({ mtu: 1500 });
   t.teardown(() => n.destroySwitch(sw));
   t.throws(
-    () => n.createGuestBroker({ ...base, devices: [{ index: 1, name: 'n', kind: 'net', mtu: 9000, mac: MAC_A, backend: { type: 'switch', switchId: sw } }] }, () => {}),
+    () =>
+      n.createGuestBroker(
+        { ...base, devices: [{ index: 1, name: 'n', kind: 'net', mtu: 9000, mac: MAC_A, backend: { type: 'switch', switchId: sw } }] },
+        () => {},
+      ),
     /mtu 9000 exceeds the MTU 1500 of switch/,
   );
   t.throws(() => n.createSwitch({ mtu: 9001 }), /mtu is 9001, not an integer from 68 to 9000/);
@@ -142,13 +165,24 @@ t.test('block: multi-block writes land in the file, reads land in the guest buff
     for (let i = 0; i < data.length; i++) data[i] = (i * 7 + bs) & 0xff;
     g.write(BUF, data);
     const off = BigInt(3 * bs);
-    t.equal(await blk.run({ op: abi.SN_BLK_OP_WRITE, offset: off, addr: BigInt(BUF), len: BigInt(data.length), id: 77n }), abi.SN_BLK_ST_OK, `write ${bs}`);
+    t.equal(
+      await blk.run({ op: abi.SN_BLK_OP_WRITE, offset: off, addr: BigInt(BUF), len: BigInt(data.length), id: 77n }),
+      abi.SN_BLK_ST_OK,
+      `write ${bs}`,
+    );
     const onDisk = Buffer.alloc(data.length);
     fs.readSync(fs.openSync(file, 'r'), onDisk, 0, onDisk.length, 3 * bs);
     t.same(onDisk, data, 'the file holds the data as soon as the completion is visible');
-    t.equal(await blk.run({ op: abi.SN_BLK_OP_READ, offset: off + BigInt(bs), addr: BigInt(BUF + 0x10000), len: BigInt(2 * bs), id: 78n }), abi.SN_BLK_ST_OK);
+    t.equal(
+      await blk.run({ op: abi.SN_BLK_OP_READ, offset: off + BigInt(bs), addr: BigInt(BUF + 0x10000), len: BigInt(2 * bs), id: 78n }),
+      abi.SN_BLK_ST_OK,
+    );
     t.same(g.read(BUF + 0x10000, 2 * bs), data.subarray(bs, 3 * bs), 'read into guest memory');
-    t.equal(await blk.run({ op: abi.SN_BLK_OP_READ, offset: BigInt((1 << 20) - bs), addr: BigInt(MEM - bs), len: BigInt(bs), id: 79n }), 0, 'last block into the last guest page');
+    t.equal(
+      await blk.run({ op: abi.SN_BLK_OP_READ, offset: BigInt((1 << 20) - bs), addr: BigInt(MEM - bs), len: BigInt(bs), id: 79n }),
+      0,
+      'last block into the last guest page',
+    );
     const c = g.h.counters();
     t.match(c, { 'disk.writes': 1, 'disk.reads': 2, 'disk.bytesWritten': 4 * bs, 'disk.bytesRead': 3 * bs, 'disk.invalid': 0 });
   }
@@ -196,7 +230,10 @@ t.test('block: a full completion queue holds requests back until the guest consu
   const sleeps = g.h.counters()['pump.sleeps'];
   blk.post({ op: abi.SN_BLK_OP_READ, offset: 0n, addr: BigInt(BUF), len: 512n, id: 64n });
   // Every sleep after the post has looked at request 65 first (the last look before blocking).
-  await until(() => g.h.counters()['pump.sleeps'] > sleeps && g.r32(blk.base + BLK.cpl + Q.prod_waiting) === 1, 'the tender to sleep again');
+  await until(
+    () => g.h.counters()['pump.sleeps'] > sleeps && g.r32(blk.base + BLK.cpl + Q.prod_waiting) === 1,
+    'the tender to sleep again',
+  );
   t.equal(g.r32(blk.base + BLK.cpl + Q.prod), 64, 'request 65 waits for a free completion slot');
   for (let i = 0; i < 64; i++) t.equal((await blk.complete()).id, BigInt(i));
   if (g.r32(blk.base + BLK.cpl + Q.prod_waiting)) g.kickTender();
@@ -217,7 +254,13 @@ t.test('an index the guest moves backwards is a violation, even inside the windo
   g.w32(blk.base + BLK.req + Q.prod, 65);
   g.kickTender();
   await until(() => g.events.length > 0, 'the violation');
-  t.same(g.events, [{ type: 'violation', device: 'disk', message: 'request producer index 65 is behind 66, where it was before (indices only move forward)' }]);
+  t.same(g.events, [
+    {
+      type: 'violation',
+      device: 'disk',
+      message: 'request producer index 65 is behind 66, where it was before (indices only move forward)',
+    },
+  ]);
 });
 
 t.test('a protocol violation stops that guest only; the tender and other guests go on', async (t) => {
@@ -226,7 +269,9 @@ t.test('a protocol violation stops that guest only; the tender and other guests 
   bad.g.w32(bad.blk.base + BLK.req + Q.prod, 1000);
   bad.g.kickTender();
   await until(() => bad.g.events.length > 0, 'the violation event');
-  t.same(bad.g.events, [{ type: 'violation', device: 'disk', message: 'request producer index 1000 is more than 64 slots ahead of the consumer index 0' }]);
+  t.same(bad.g.events, [
+    { type: 'violation', device: 'disk', message: 'request producer index 1000 is more than 64 slots ahead of the consumer index 0' },
+  ]);
   t.equal(bad.g.h.counters()['pump.violated'], 1);
   // The violator's pump thread ends; the other guest's goes on.
   await until(() => pumpThreads().length === 1, "the violator's pump thread to end");
@@ -252,7 +297,9 @@ function switchSetup(t: Test, count: number, opts: { mtu?: number; pcap?: boolea
       pcaps.push(path.join(tmp, `net${i}-${sw}.pcap`));
       pcapFd = fs.openSync(pcaps[i], 'w');
     }
-    const g = new GuestView({ devices: [{ index: 1, name: `net${i}`, kind: 'net', mtu, mac, backend: { type: 'switch', switchId: sw }, pcapFd }] });
+    const g = new GuestView({
+      devices: [{ index: 1, name: `net${i}`, kind: 'net', mtu, mac, backend: { type: 'switch', switchId: sw }, pcapFd }],
+    });
     if (pcapFd !== undefined) fs.closeSync(pcapFd);
     g.h.start();
     return { g, net: new NetGuest(g, 1) };
@@ -342,7 +389,11 @@ t.test('rx consumer index out of range from the guest is a violation of that gue
   a.g.w32(a.net.base + NET.rx + Q.cons, 5000);
   n.switchSend(sw, ep, frame(BCAST, MAC_E, 1));
   await until(() => a.g.events.length === 1 && b.net.pending() === 1, 'the violation and the frame at B');
-  t.match(a.g.events[0], { type: 'violation', device: 'net0', message: /^rx consumer index 5000 is not within 256 slots behind the producer index 0$/ });
+  t.match(a.g.events[0], {
+    type: 'violation',
+    device: 'net0',
+    message: /^rx consumer index 5000 is not within 256 slots behind the producer index 0$/,
+  });
   t.same(b.g.events, [], 'the other guest is fine');
   t.equal(n.switchSend(sw, ep, frame(MAC_A, MAC_E, 2)), false, 'nothing more is delivered to the violator');
 });
@@ -369,7 +420,7 @@ t.test('two guests through the switch, and pcap of both', async (t) => {
     t.equal(p.readUInt32LE(16), 9014, 'snaplen');
     t.equal(p.readUInt32LE(20), 1, 'LINKTYPE_ETHERNET');
     const records: Buffer[] = [];
-    for (let off = 24; off + 16 <= p.length; ) {
+    for (let off = 24; off + 16 <= p.length;) {
       const incl = p.readUInt32LE(off + 8);
       t.equal(p.readUInt32LE(off + 12), incl, 'captured whole');
       records.push(p.subarray(off + 16, off + 16 + incl));
@@ -378,7 +429,10 @@ t.test('two guests through the switch, and pcap of both', async (t) => {
     // A captures what it sent and then the reply; B what it received and then its reply: the same frames, in order.
     t.same(records, [big, frame(MAC_B, MAC_A, 2), frame(MAC_A, MAC_B, 3)], `net${i} holds exactly the three frames, in order`);
   }
-  const readers = [['tshark', '-r'], ['tcpdump', '-n', '-r']].map(([cmd, ...args]) => ({ cmd, r: spawnSync(cmd, [...args, pcaps[0]], { encoding: 'utf8' }) }));
+  const readers = [
+    ['tshark', '-r'],
+    ['tcpdump', '-n', '-r'],
+  ].map(([cmd, ...args]) => ({ cmd, r: spawnSync(cmd, [...args, pcaps[0]], { encoding: 'utf8' }) }));
   const reader = readers.find(({ r }) => !r.error);
   if (!reader) {
     // .ci/run installs tcpdump: in CI a missing reader is a broken setup, not a reason to check less.
@@ -403,7 +457,9 @@ t.test('a hostile guest posting a million garbage descriptors: the tender surviv
     ],
   });
   const good = blockGuest(t, 512, 1 << 20);
-  const peer = new GuestView({ devices: [{ index: 1, name: 'net', kind: 'net', mtu: 1500, mac: MAC_B, backend: { type: 'switch', switchId: sw } }] });
+  const peer = new GuestView({
+    devices: [{ index: 1, name: 'net', kind: 'net', mtu: 1500, mac: MAC_B, backend: { type: 'switch', switchId: sw } }],
+  });
   bad.h.start();
   peer.h.start();
   t.teardown(() => {
@@ -443,7 +499,10 @@ t.test('a switch flood and pipelined block requests: every frame and request acc
   t.equal(a.g.h.counters()['net0.txPackets'], count, 'A sent every frame');
   t.equal(r.received + b.g.h.counters()['net1.rxDropped'], count, 'every frame was received by B or dropped at its full rx queue');
   const { g } = blockGuest(t, 4096, 16 << 20);
-  for (const [op, name] of [[2, 'write'], [1, 'read']] as const) {
+  for (const [op, name] of [
+    [2, 'write'],
+    [1, 'read'],
+  ] as const) {
     for (const size of [4096, 65536]) {
       const reqs = size === 4096 ? 20000 : 4000;
       const ring = tn.benchBlock(g.map, 1, op, size, reqs, BUF, 16 << 20);

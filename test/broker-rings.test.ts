@@ -58,7 +58,11 @@ t.test('a smaller ringsMax halves the largest queues first, and the smaller ring
     sizes.push(g.h.ringsSize);
     g.stop();
   }
-  t.same([...sizes].sort((a, b) => b - a), sizes, 'sizes shrink with ringsMax');
+  t.same(
+    [...sizes].sort((a, b) => b - a),
+    sizes,
+    'sizes shrink with ringsMax',
+  );
   // Wrap the smallest queues several times over, both ways.
   const g = new GuestView({ devices: devs, ringsMax: 100 << 10 });
   g.h.start();
@@ -76,7 +80,11 @@ t.test('a smaller ringsMax halves the largest queues first, and the smaller ring
     while (got.length <= i && Date.now() < end) await new Promise((r) => setTimeout(r, 1));
   }
   t.equal(got.length, 5 * net.slots, 'every frame through the 16-slot tx queue');
-  t.same(got.map((f) => f.readUInt32BE(14)), [...Array(5 * net.slots).keys()], 'in order');
+  t.same(
+    got.map((f) => f.readUInt32BE(14)),
+    [...Array(5 * net.slots).keys()],
+    'in order',
+  );
   const blk = new BlkGuest(g, 2);
   for (let i = 0; i < 3 * blk.slots; i++) {
     const st = await blk.run({ op: abi.SN_BLK_OP_READ, offset: 0n, addr: 0x500000n, len: 512n, id: BigInt(i + 1) });
@@ -85,7 +93,7 @@ t.test('a smaller ringsMax halves the largest queues first, and the smaller ring
   t.equal(g.h.drain(), undefined);
 });
 
-t.test("ringsMax below the minimum throws ERINGS with the bytes needed, and that many bytes fit", async (t) => {
+t.test('ringsMax below the minimum throws ERINGS with the bytes needed, and that many bytes fit', async (t) => {
   for (const withBlock of [false, true]) {
     const { devs } = devices(t, withBlock);
     const e = ringsError(() => new GuestView({ devices: devs, ringsMax: 4096 }));
@@ -112,5 +120,8 @@ t.test('--mem=2: a net device, a 100 KiB image and 512 KiB of heap and stack fit
   t.teardown(() => fs.closeSync(memFd));
   const h = n.createGuestBroker({ memFd, memSize: mem, ringsAddr: imageEnd, ringsMax, devices: devs }, () => {});
   t.teardown(() => h.stop());
-  t.ok(imageEnd + h.ringsSize + heap <= mem, `rings of ${h.ringsSize} bytes leave ${mem - imageEnd - h.ringsSize} bytes for heap and stack`);
+  t.ok(
+    imageEnd + h.ringsSize + heap <= mem,
+    `rings of ${h.ringsSize} bytes leave ${mem - imageEnd - h.ringsSize} bytes for heap and stack`,
+  );
 });

@@ -19,7 +19,6 @@ const BCAST = Buffer.alloc(6, 0xff);
 const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
 
-
 function fdFlags(fd: number): number {
   const info = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
   return parseInt(/flags:\s+([0-7]+)/.exec(info)?.[1] ?? 'x', 8);
@@ -90,11 +89,30 @@ t.test('socketpairSeqpacket: both ends close-on-exec and non-blocking', async (t
   const sw = n.createSwitch({ mtu: 1500 });
   t.teardown(() => n.destroySwitch(sw));
   const netDev = { index: 1, name: 'n', kind: 'net' as const, mtu: 1500, mac: MAC_A, backend: { type: 'switch' as const, switchId: sw } };
-  t.throws(() => n.createGuestBroker({ solo5: true, memFd: 0, memSize: 0, ringsAddr: 0, devices: [netDev] }, () => {}), /device 'n'\.guestSocketFd must be a number \(solo5: true\)/);
+  t.throws(
+    () => n.createGuestBroker({ solo5: true, memFd: 0, memSize: 0, ringsAddr: 0, devices: [netDev] }, () => {}),
+    /device 'n'\.guestSocketFd must be a number \(solo5: true\)/,
+  );
   const memFd = n.memfdCreate('g', 8 << 20);
   t.teardown(() => fs.closeSync(memFd));
-  t.throws(() => n.createGuestBroker({ memFd, memSize: 8 << 20, ringsAddr: 0x100000, devices: [{ ...netDev, guestSocketFd: a }] }, () => {}), /guestSocketFd is only for a Solo5-ABI guest/);
-  t.throws(() => n.createGuestBroker({ solo5: true, memFd: 0, memSize: 0, ringsAddr: 0, devices: [{ index: 1, name: 'd', kind: 'block', fd: 0, capacity: 512, blockSize: 512 }] }, () => {}), /device 'd': a Solo5-ABI guest reads its block image itself/);
+  t.throws(
+    () => n.createGuestBroker({ memFd, memSize: 8 << 20, ringsAddr: 0x100000, devices: [{ ...netDev, guestSocketFd: a }] }, () => {}),
+    /guestSocketFd is only for a Solo5-ABI guest/,
+  );
+  t.throws(
+    () =>
+      n.createGuestBroker(
+        {
+          solo5: true,
+          memFd: 0,
+          memSize: 0,
+          ringsAddr: 0,
+          devices: [{ index: 1, name: 'd', kind: 'block', fd: 0, capacity: 512, blockSize: 512 }],
+        },
+        () => {},
+      ),
+    /device 'd': a Solo5-ABI guest reads its block image itself/,
+  );
 });
 
 t.test('frames both ways through a switch endpoint; garbage sizes are counted and dropped', async (t) => {
@@ -265,7 +283,7 @@ t.test('tap backend in a network namespace: ARP with the kernel through the gues
   t.same(r.events, [], 'no events');
 });
 
-t.test("drain(): the frames a Solo5-ABI guest wrote just before it exited still reach their destination", async (t) => {
+t.test('drain(): the frames a Solo5-ABI guest wrote just before it exited still reach their destination', async (t) => {
   const sw = n.createSwitch({ mtu: 1500 });
   const got: Buffer[] = [];
   n.switchAddEndpoint(sw, MAC_E, (fs_) => got.push(...fs_));

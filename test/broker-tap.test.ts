@@ -78,9 +78,22 @@ t.test('tap: open, adopt, errors, and an ARP round trip with the kernel inside a
   const inNs = tapNamespace(t, `sn-brk-${process.pid}`, 'sntap0', '10.77.0.1/24', 1400);
   t.throws(() => n.openTap('sntap0'), /^tap 'sntap0': no such interface$/, 'the tap is not in the tender namespace');
   const pcap = path.join(tmp, 'tap.pcap');
-  const argv = inNs([process.execPath, '-e', tapChild, path.join(packageRoot, 'dist', 'lib', 'native.js'), pcap, path.join(packageRoot, 'dist', 'test', 'support', 'native-test.js')]);
+  const argv = inNs([
+    process.execPath,
+    '-e',
+    tapChild,
+    path.join(packageRoot, 'dist', 'lib', 'native.js'),
+    pcap,
+    path.join(packageRoot, 'dist', 'test', 'support', 'native-test.js'),
+  ]);
   const out = execFileSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 120_000 });
-  const r = JSON.parse(out) as { errors: string[]; mtu: number; fromFd: number; reply?: { sender: string; len: number }; counters: Record<string, number> };
+  const r = JSON.parse(out) as {
+    errors: string[];
+    mtu: number;
+    fromFd: number;
+    reply?: { sender: string; len: number };
+    counters: Record<string, number>;
+  };
   t.same(r.errors.slice(0, 3), [
     "tap 'sn-nope0': no such interface",
     "tap 'xxxxxxxxxxxxxxxx': an interface name has 1 to 15 characters and no '/'",

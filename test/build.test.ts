@@ -76,12 +76,18 @@ t.test('the flags file feeds both the Makefile and buildUnikernel', async (tt) =
   }
   const ldflags = readFlags(p.flagsFile, 'ldflags');
   tt.ok(ldflags.includes('-nostdlib') && ldflags.includes('-static'), 'ldflags link statically without libc');
-  tt.notOk([...cflags, ...ldflags].some((f) => f.startsWith('#')), 'comments are not flags');
+  tt.notOk(
+    [...cflags, ...ldflags].some((f) => f.startsWith('#')),
+    'comments are not flags',
+  );
 });
 
 t.test('firstDiagnostic picks the error line', async (tt) => {
   tt.equal(firstDiagnostic('a.c: In function f:\na.c:3:1: error: expected ;\n  3 | }\n'), 'a.c:3:1: error: expected ;');
-  tt.equal(firstDiagnostic('x.o: in function `f\':\nx.c:(.text+0x1): undefined reference to `g\''), "x.c:(.text+0x1): undefined reference to `g'");
+  tt.equal(
+    firstDiagnostic("x.o: in function `f':\nx.c:(.text+0x1): undefined reference to `g'"),
+    "x.c:(.text+0x1): undefined reference to `g'",
+  );
   tt.equal(firstDiagnostic('just one thing\n'), 'just one thing');
   tt.equal(firstDiagnostic(''), 'no diagnostic output');
 });
@@ -101,7 +107,11 @@ t.test('a small unikernel from a temporary directory', { skip }, async (tt) => {
 
   const notes = readelf('-n', out);
   tt.match(notes, /Solo5\s+0x00000010\s+Unknown note type: \(0x31494241\)/, 'ABI1 note, 16-byte descriptor');
-  tt.match(notes, new RegExp(`description data: 02 00 00 00 ${leHex(SN_ABI_VERSION)} 00 00 00 00 00 00 00 00 ?\\n`), `ABI1: target 2 (spt), version ${SN_ABI_VERSION}`);
+  tt.match(
+    notes,
+    new RegExp(`description data: 02 00 00 00 ${leHex(SN_ABI_VERSION)} 00 00 00 00 00 00 00 00 ?\\n`),
+    `ABI1: target 2 (spt), version ${SN_ABI_VERSION}`,
+  );
   // readelf does not display an 8-aligned note whose size is not a multiple of 8 (Solo5's own are not either): read the section.
   const mftBin = join(dir, 'mft.bin');
   execFileSync('objcopy', ['-O', 'binary', '--only-section=.note.solo5.manifest', out, mftBin]);
@@ -114,10 +124,20 @@ t.test('a small unikernel from a temporary directory', { skip }, async (tt) => {
   tt.match(notes, /OpenBSD\s+0x00000004\s+NT_VERSION \(version\)\s+description data: 00 00 00 00/, 'the "not OpenBSD" note');
 
   const segs = readelf('-l', out);
-  tt.match(segs, /INTERP\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+0x000018 0x000018 R\s+0x8\n\s+\[Requesting program interpreter: \/nonexistent\/solo5\/\]/, "PT_INTERP is Solo5's 24 bytes");
-  const loads = [...segs.matchAll(/^\s*LOAD\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+([RWE ]+?)\s+0x/gm)];
+  tt.match(
+    segs,
+    /INTERP\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+0x000018 0x000018 R\s+0x8\n\s+\[Requesting program interpreter: \/nonexistent\/solo5\/\]/,
+    "PT_INTERP is Solo5's 24 bytes",
+  );
+  const loads = [
+    ...segs.matchAll(/^\s*LOAD\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+([RWE ]+?)\s+0x/gm),
+  ];
   tt.equal(loads.length, 3, 'three PT_LOAD segments: text, rodata, data');
-  tt.same(loads.map((m) => m[5].replace(/\s/g, '')), ['RE', 'R', 'RW'], 'flags R+X, R, R+W');
+  tt.same(
+    loads.map((m) => m[5].replace(/\s/g, '')),
+    ['RE', 'R', 'RW'],
+    'flags R+X, R, R+W',
+  );
   for (const m of loads) {
     const vaddr = BigInt(m[2]);
     tt.ok(vaddr >= 0x100000n, `segment at ${m[2]} is at or above 1 MiB`);
@@ -167,10 +187,18 @@ t.test('bad inputs: one line and exit 1', { skip }, async (tt) => {
     ['no arguments', [], /^solo5-build: missing --manifest=FILE/],
     ['no output', ['-m', mft, good], /^solo5-build: missing --output=FILE/],
     ['no sources', ['-m', mft, '-o', out], /^solo5-build: no source files given/],
-    ['unknown option', ['--frobnicate', '-m', mft, '-o', out, good], /^solo5-build: Unknown option '--frobnicate' \(see solo5-build --help\)$/m],
+    [
+      'unknown option',
+      ['--frobnicate', '-m', mft, '-o', out, good],
+      /^solo5-build: Unknown option '--frobnicate' \(see solo5-build --help\)$/m,
+    ],
     ['unknown target', ['--target=xen', '-m', mft, '-o', out, good], /^solo5-build: --target=xen: unknown target \(spt or hvt\)$/m],
     ['unknown ABI', ['--abi=xen', '-m', mft, '-o', out, good], /^solo5-build: --abi=xen: unknown ABI \(ring, solo5, solo5-v1\)$/m],
-    ['Solo5 ABI for hvt', ['--abi=solo5', '--target=hvt', '-m', mft, '-o', out, good], /^solo5-build: --abi=solo5 builds spt unikernels only; --target=hvt uses --abi=ring$/m],
+    [
+      'Solo5 ABI for hvt',
+      ['--abi=solo5', '--target=hvt', '-m', mft, '-o', out, good],
+      /^solo5-build: --abi=solo5 builds spt unikernels only; --target=hvt uses --abi=ring$/m,
+    ],
     ['missing source', ['-m', mft, '-o', out, join(dir, 'nope.c')], /^solo5-build: .*nope\.c: source file not found$/m],
     ['not a source', ['-m', mft, '-o', out, file('x.txt', 'hi')], /^solo5-build: .*x\.txt: not a C \(\.c\) or assembly/],
     ['missing manifest', ['-m', join(dir, 'none.json'), '-o', out, good], /^solo5-build: .*none\.json: cannot open: ENOENT$/m],
@@ -185,10 +213,26 @@ t.test('bad inputs: one line and exit 1', { skip }, async (tt) => {
       ['-m', file('bn.json', JSON.stringify({ ...MANIFEST, devices: [{ name: 'no-dash', type: 'NET_BASIC' }] })), '-o', out, good],
       /^solo5-build: .*bn\.json: devices\[0\]\.name: /,
     ],
-    ['syntax error', ['-m', mft, '-o', out, file('syntax.c', 'int solo5_app_main(void) { return }\n')], /^solo5-build: compiling .*syntax\.c failed: .*syntax\.c:1:\d+: error: /],
-    ['libc header', ['-m', mft, '-o', out, file('libc.c', '#include <stdio.h>\n')], /^solo5-build: compiling .*libc\.c failed: .*stdio\.h: No such file/],
-    ['no solo5_app_main', ['-m', mft, '-o', out, file('nomain.c', 'int unused;\n')], /^solo5-build: linking .*bad\.spt failed: .*undefined reference to `solo5_app_main'/],
-    ['libc call', ['-m', mft, '-o', out, file('printf.c', 'int printf(const char *, ...);\nint solo5_app_main(void *s) { return printf("x"); }\n')], /undefined reference to `printf'/],
+    [
+      'syntax error',
+      ['-m', mft, '-o', out, file('syntax.c', 'int solo5_app_main(void) { return }\n')],
+      /^solo5-build: compiling .*syntax\.c failed: .*syntax\.c:1:\d+: error: /,
+    ],
+    [
+      'libc header',
+      ['-m', mft, '-o', out, file('libc.c', '#include <stdio.h>\n')],
+      /^solo5-build: compiling .*libc\.c failed: .*stdio\.h: No such file/,
+    ],
+    [
+      'no solo5_app_main',
+      ['-m', mft, '-o', out, file('nomain.c', 'int unused;\n')],
+      /^solo5-build: linking .*bad\.spt failed: .*undefined reference to `solo5_app_main'/,
+    ],
+    [
+      'libc call',
+      ['-m', mft, '-o', out, file('printf.c', 'int printf(const char *, ...);\nint solo5_app_main(void *s) { return printf("x"); }\n')],
+      /undefined reference to `printf'/,
+    ],
   ];
   for (const [what, args, message] of cases) {
     await tt.test(what, async (ct) => {
@@ -233,6 +277,12 @@ t.test('buildUnikernel: typed errors through the API', { skip }, async (tt) => {
   const lines: string[] = [];
   mkdirSync(join(dir, 'log'), { recursive: true });
   await buildUnikernel({ target: 'spt', manifest: mft, sources: [src], output: join(dir, 'log', 'x.spt'), log: (m) => lines.push(m) });
-  tt.ok(lines.some((l) => l.includes('gen-manifest')), 'log shows the gen-manifest step');
-  tt.ok(lines.some((l) => l.includes('spt.ld')), 'log shows the link with the linker script');
+  tt.ok(
+    lines.some((l) => l.includes('gen-manifest')),
+    'log shows the gen-manifest step',
+  );
+  tt.ok(
+    lines.some((l) => l.includes('spt.ld')),
+    'log shows the link with the linker script',
+  );
 });

@@ -13,7 +13,8 @@ function summarize(tt: { teardown(fn: () => void): void }, files: Record<string,
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sn-ci-summary-'));
   tt.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   fs.mkdirSync(path.join(dir, 'results', 'dist', 'test'), { recursive: true });
-  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, 'results', 'dist', 'test', `${name}.test.js.tap`), text);
+  for (const [name, text] of Object.entries(files))
+    fs.writeFileSync(path.join(dir, 'results', 'dist', 'test', `${name}.test.js.tap`), text);
   fs.writeFileSync(path.join(dir, 'log'), log);
   const r = spawnSync(process.execPath, [summary, path.join(dir, 'results'), path.join(dir, 'log')], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`summary.js exited ${r.status}: ${r.stderr}`);

@@ -11,13 +11,17 @@ const bundles: [string, BundleSpec, string[]][] = [
 ];
 
 for (const [name, spec, names] of bundles) {
-  t.test(`the ${name} bundle loads with its code cache`, { skip: !fs.existsSync(spec.bundle) && `${spec.bundle} is not built (npm run build:ts)` }, async (t) => {
-    t.ok(fs.existsSync(cacheOf(spec)), 'the cache is beside it');
-    const loaded = loadBundle<Record<string, unknown>>(spec);
-    if (loaded === undefined) return t.fail('the bundle is older than its entry module (tsc ran without tools/bundle-cli.js)');
-    t.equal(loaded.script.cachedDataRejected, false, 'V8 accepted the code cache');
-    for (const n of names) t.type(loaded.exports[n], 'function', `exports ${n}()`);
-  });
+  t.test(
+    `the ${name} bundle loads with its code cache`,
+    { skip: !fs.existsSync(spec.bundle) && `${spec.bundle} is not built (npm run build:ts)` },
+    async (t) => {
+      t.ok(fs.existsSync(cacheOf(spec)), 'the cache is beside it');
+      const loaded = loadBundle<Record<string, unknown>>(spec);
+      if (loaded === undefined) return t.fail('the bundle is older than its entry module (tsc ran without tools/bundle-cli.js)');
+      t.equal(loaded.script.cachedDataRejected, false, 'V8 accepted the code cache');
+      for (const n of names) t.type(loaded.exports[n], 'function', `exports ${n}()`);
+    },
+  );
 }
 
 t.test('a bundle older than its entry module is not used', async (t) => {

@@ -33,7 +33,15 @@ t.test('the compiled CLIs are programs: run directly, named after themselves', a
     tt.equal(fs.statSync(file).mode & 0o777, 0o755, `${tool}.js is mode 0755`);
     tt.equal(fs.readFileSync(file, 'utf8').split('\n')[0], '#!/usr/bin/env node', `${tool}.js starts with #!`);
     const r = spawnSync(file, ['--version'], { encoding: 'utf8', timeout: 20000 });
-    tt.equal(r.stdout, [`${tool} tender, version ${(JSON.parse(fs.readFileSync(path.join(bin, '..', '..', 'package.json'), 'utf8')) as { version: string }).version}`, ...abis.map((n) => `ABI version ${n}`), ''].join('\n'), `${tool} --version`);
+    tt.equal(
+      r.stdout,
+      [
+        `${tool} tender, version ${(JSON.parse(fs.readFileSync(path.join(bin, '..', '..', 'package.json'), 'utf8')) as { version: string }).version}`,
+        ...abis.map((n) => `ABI version ${n}`),
+        '',
+      ].join('\n'),
+      `${tool} --version`,
+    );
     // As `npm link` installs it: a symlink named without .js.
     const link = path.join(tmp, tool);
     fs.symlinkSync(file, link);
@@ -74,7 +82,14 @@ t.test('errors are one line on stderr with exit 1', async (tt) => {
 });
 
 t.test('the guest exit status is status & 0xff', async (tt) => {
-  for (const [arg, want] of [['0', 0], ['7', 7], ['255', 255], ['256', 0], ['300', 44], ['-1', 255]] as const) {
+  for (const [arg, want] of [
+    ['0', 0],
+    ['7', 7],
+    ['255', 255],
+    ['256', 0],
+    ['300', 44],
+    ['-1', 255],
+  ] as const) {
     const r = cli(['--mem=16', app('exitcode'), arg]);
     tt.equal(r.status, want, `exit ${arg}`);
   }
@@ -85,8 +100,14 @@ t.test('tender logs: pino JSON on stderr when asked, the console untouched on st
   tt.equal(r.status, 0);
   tt.match(r.stdout, "Command line is: 'x'", 'guest console on stdout');
   tt.notMatch(r.stdout, /"level"/, 'no log line on stdout');
-  const lines = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string; tender?: string });
-  tt.ok(lines.some((l) => l.msg === 'guest started' && l.tender === 'solo5-spt'), 'a JSON line per event, with the tender named');
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { level: number; msg: string; tender?: string });
+  tt.ok(
+    lines.some((l) => l.msg === 'guest started' && l.tender === 'solo5-spt'),
+    'a JSON line per event, with the tender named',
+  );
   tt.ok(lines.some((l) => l.msg === 'guest ended'));
   const quiet = cli(['--mem=16', app('hello')]);
   tt.equal(quiet.stderr, '', 'the default level logs nothing for a clean run');

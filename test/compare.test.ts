@@ -37,7 +37,7 @@ t.test('blk: the same image content before, the same after', { skip }, async (tt
   tt.same(c.differences, [], 'same status, output and final image');
   tt.equal(c.runs.spt.exit.status, 0);
   tt.match(c.runs.spt.blockDigests.storage, /^[0-9a-f]{64}$/);
-  tt.equal(fs.readFileSync(img).equals(data), true, 'the caller\'s image is untouched: each target wrote a copy');
+  tt.equal(fs.readFileSync(img).equals(data), true, "the caller's image is untouched: each target wrote a copy");
 });
 
 t.test('net: the same pings get the same answers', { skip }, async (tt) => {

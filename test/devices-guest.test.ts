@@ -59,7 +59,11 @@ t.test('blk writes and reads back every block, multi-block requests, invalid req
     tt.ok(c['storage.bytesWritten'] >= 2 * sector * blocks, `wrote the device twice (${c['storage.bytesWritten']} bytes)`);
     tt.ok(c['storage.bytesRead'] >= 2 * sector * blocks, `read it back twice (${c['storage.bytesRead']} bytes)`);
     tt.ok(c['storage.writes'] < 2 * blocks || blocks < 4, `multi-block requests (${c['storage.writes']} writes for ${blocks} blocks x 2)`);
-    tt.same(fs.readFileSync(img).subarray(0, 4096), blkPattern(4096, 2).subarray(0, Math.min(4096, sector * blocks)), 'the file holds the last pass');
+    tt.same(
+      fs.readFileSync(img).subarray(0, 4096),
+      blkPattern(4096, 2).subarray(0, Math.min(4096, sector * blocks)),
+      'the file holds the last pass',
+    );
   }
 });
 
@@ -80,7 +84,13 @@ t.test('maxdevices: 63 block devices attached, acquired and used', async (tt) =>
 t.test('a completed write is in the file even when the guest is SIGKILLed right after', async (tt) => {
   for (const sector of [512, 4096]) {
     const img = image(`durable-${sector}.img`, 64 * sector);
-    const g = await launch({ kernel: app('blk'), args: ['durable'], memMB: 32, console: 'pipe', block: { storage: { path: img, sectorSize: sector } } });
+    const g = await launch({
+      kernel: app('blk'),
+      args: ['durable'],
+      memMB: 32,
+      console: 'pipe',
+      block: { storage: { path: img, sectorSize: sector } },
+    });
     const out = await waitFor(g, /WRITTEN \d+\n/);
     g.kill('SIGKILL');
     const exit = await g.exited;
@@ -133,9 +143,18 @@ t.test('a hostile guest that breaks the index protocol is killed with the reason
       block: { storage: { path: image(`wild${round}.img`, 256 * 1024) } },
     });
     const out = collect(wild);
-    const good = run({ kernel: app('blk'), memMB: 32, block: { storage: { path: image(`good${round}.img`, 128 * 1024) } }, timeoutMs: 60000 });
+    const good = run({
+      kernel: app('blk'),
+      memMB: 32,
+      block: { storage: { path: image(`good${round}.img`, 128 * 1024) } },
+      timeoutMs: 60000,
+    });
     const exit = await wild.exited;
-    tt.match(exit, { kind: 'signal', signal: 'SIGKILL', violation: /^device '(service|storage)': .*(ahead|behind)/ }, `round ${round}: killed for the violation`);
+    tt.match(
+      exit,
+      { kind: 'signal', signal: 'SIGKILL', violation: /^device '(service|storage)': .*(ahead|behind)/ },
+      `round ${round}: killed for the violation`,
+    );
     tt.match(out(), 'HOSTILE VIOLATION', 'it did break the protocol');
     tt.notMatch(out(), 'HOSTILE NOT STOPPED');
     const g = await good;

@@ -19,13 +19,30 @@ function rng(seed: number): () => number {
   };
 }
 
-const INTERESTING = [0n, 1n, 7n, 8n, 56n, 64n, 0xfffn, 0x1000n, 0x100000n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n, 0x7fffffffffffffffn, 0xffffffffffffffffn];
+const INTERESTING = [
+  0n,
+  1n,
+  7n,
+  8n,
+  56n,
+  64n,
+  0xfffn,
+  0x1000n,
+  0x100000n,
+  0x7fffffffn,
+  0x80000000n,
+  0xffffffffn,
+  0x100000000n,
+  0x7fffffffffffffffn,
+  0xffffffffffffffffn,
+];
 
 /** One random mutation of a fresh valid image; returns the damaged bytes. */
 function mutate(base: BuiltElf, rand: () => number): Buffer {
   const buf = Buffer.from(base.buf);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
-  const value = (): bigint => (rand() < 0.6 ? pick(INTERESTING) : BigInt(Math.floor(rand() * 2 ** 32)) * BigInt(Math.floor(rand() * 2 ** 20)));
+  const value = (): bigint =>
+    rand() < 0.6 ? pick(INTERESTING) : BigInt(Math.floor(rand() * 2 ** 32)) * BigInt(Math.floor(rand() * 2 ** 20));
   const put = (off: number, size: number): void => {
     if (off + size > buf.length) return;
     const v = value();
@@ -42,17 +59,28 @@ function mutate(base: BuiltElf, rand: () => number): Buffer {
     case 2: // an ELF header field
       put(pick([16, 18, 20, 24, 32, 52, 54, 56]), pick([2, 2, 4, 8, 8, 2, 2, 2]));
       return buf;
-    case 3: { // a program header field
+    case 3: {
+      // a program header field
       const ph = Math.floor(rand() * 4);
-      const [off, size] = pick([[0, 4], [4, 4], [8, 8], [16, 8], [32, 8], [40, 8], [48, 8]] as const);
+      const [off, size] = pick([
+        [0, 4],
+        [4, 4],
+        [8, 8],
+        [16, 8],
+        [32, 8],
+        [40, 8],
+        [48, 8],
+      ] as const);
       put(base.phoff + ph * 56 + off, size);
       return buf;
     }
-    case 4: { // a note header field
+    case 4: {
+      // a note header field
       put(pick(base.noteHeaders) + pick([0, 4, 8]), 4);
       return buf;
     }
-    default: { // bytes inside the note area (the MFT1 descriptor is most of it)
+    default: {
+      // bytes inside the note area (the MFT1 descriptor is most of it)
       for (let n = 1 + Math.floor(rand() * 4); n > 0; n--) {
         buf[base.noteOffset + Math.floor(rand() * base.noteSize)] = Math.floor(rand() * 256);
       }
@@ -91,14 +119,16 @@ t.test('random mutations end in success or a one-line ElfError/ManifestError', a
         if (Math.floor(s.vaddr / 4096) * 4096 < prevEnd) t.fail(`iteration ${i} (seed ${seed}): overlapping segments accepted`);
         prevEnd = Math.ceil((s.vaddr + s.memsz) / 4096) * 4096;
       }
-      if (!elf.segments.some((s) => s.prot.x && elf.entry >= s.vaddr && elf.entry < s.vaddr + s.memsz)) t.fail(`iteration ${i} (seed ${seed}): entry outside text`);
+      if (!elf.segments.some((s) => s.prot.x && elf.entry >= s.vaddr && elf.entry < s.vaddr + s.memsz))
+        t.fail(`iteration ${i} (seed ${seed}): entry outside text`);
       kind = 'ok';
     } catch (e) {
       if (!(e instanceof ElfError || e instanceof ManifestError)) {
         t.fail(`iteration ${i} (seed ${seed}): unexpected ${String(e)}`);
         return;
       }
-      if (e.message.includes('\n') || !e.message.startsWith(`${F}: `)) t.fail(`iteration ${i} (seed ${seed}): not one line naming the file: ${e.message}`);
+      if (e.message.includes('\n') || !e.message.startsWith(`${F}: `))
+        t.fail(`iteration ${i} (seed ${seed}): not one line naming the file: ${e.message}`);
       kind = e.name;
     }
     outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);

@@ -7,8 +7,22 @@ import { ElfError, ManifestError } from '../lib/errors.js';
 import { loadElf, parseElf } from '../lib/elf/index.js';
 import { SN_ABI_VERSION, type Target } from '../lib/abi.js';
 import {
-  ABI1, DATA_ADDR, DEFAULT_MANIFEST, MFT1, PF_R, PF_W, PF_X, TEXT_ADDR,
-  abiDesc, buildElf, buildSolo5Elf, mftDesc, setEh, setPh, type BuildOptions, type BuiltElf,
+  ABI1,
+  DATA_ADDR,
+  DEFAULT_MANIFEST,
+  MFT1,
+  PF_R,
+  PF_W,
+  PF_X,
+  TEXT_ADDR,
+  abiDesc,
+  buildElf,
+  buildSolo5Elf,
+  mftDesc,
+  setEh,
+  setPh,
+  type BuildOptions,
+  type BuiltElf,
 } from './support/elf-builder.js';
 
 const MEM = 32 * 1024 * 1024;
@@ -47,11 +61,14 @@ t.test('hvt target, no interpreter, segments given out of order', async (t) => {
   });
   const elf = parseElf(e.buf, F, { memSize: MEM, tender: 'hvt' });
   t.equal(elf.abi.target, 'hvt');
-  t.same(elf.segments.map((s) => s.vaddr), [0x200000, 0x300000]);
+  t.same(
+    elf.segments.map((s) => s.vaddr),
+    [0x200000, 0x300000],
+  );
   t.equal(elf.kernelEnd, 0x301000);
 });
 
-t.test('other owners\' notes and zero-size PT_LOADs are ignored', async (t) => {
+t.test("other owners' notes and zero-size PT_LOADs are ignored", async (t) => {
   const e = buildElf({
     notes: [
       { owner: 'GNU', type: 3, desc: Buffer.alloc(20, 1) },
@@ -123,9 +140,21 @@ const cases: Bad[] = [
     },
     error: 'program header 2 (PT_LOAD): file range 0xfffffffffffffff0+0x20 runs past the end of the file (8208 bytes)',
   },
-  { name: 'p_align 0', mutate: (e) => setPh(e, e.ph.loads[0], 'align', 0), error: 'program header 1 (PT_LOAD): p_align 0x0 is not a power of two >= 0x1000' },
-  { name: 'p_align not a power of two', mutate: (e) => setPh(e, e.ph.loads[0], 'align', 0x3000), error: 'program header 1 (PT_LOAD): p_align 0x3000 is not a power of two >= 0x1000' },
-  { name: 'p_align too small', mutate: (e) => setPh(e, e.ph.loads[0], 'align', 16), error: 'program header 1 (PT_LOAD): p_align 0x10 is not a power of two >= 0x1000' },
+  {
+    name: 'p_align 0',
+    mutate: (e) => setPh(e, e.ph.loads[0], 'align', 0),
+    error: 'program header 1 (PT_LOAD): p_align 0x0 is not a power of two >= 0x1000',
+  },
+  {
+    name: 'p_align not a power of two',
+    mutate: (e) => setPh(e, e.ph.loads[0], 'align', 0x3000),
+    error: 'program header 1 (PT_LOAD): p_align 0x3000 is not a power of two >= 0x1000',
+  },
+  {
+    name: 'p_align too small',
+    mutate: (e) => setPh(e, e.ph.loads[0], 'align', 16),
+    error: 'program header 1 (PT_LOAD): p_align 0x10 is not a power of two >= 0x1000',
+  },
   {
     name: 'below guest base',
     opts: { segments: [{ vaddr: 0xff000, data: Buffer.alloc(16), flags: PF_R | PF_X }] },
@@ -178,7 +207,11 @@ const cases: Bad[] = [
     },
     error: '9 PT_LOAD segments, at most 8 supported',
   },
-  { name: 'entry outside every segment', opts: { entry: 0x4000000 }, error: 'entry point 0x4000000 is not inside an executable PT_LOAD segment' },
+  {
+    name: 'entry outside every segment',
+    opts: { entry: 0x4000000 },
+    error: 'entry point 0x4000000 is not inside an executable PT_LOAD segment',
+  },
   { name: 'entry in data', opts: { entry: DATA_ADDR + 4 }, error: 'entry point 0x102004 is not inside an executable PT_LOAD segment' },
   {
     name: 'PT_NOTE past EOF',
@@ -251,7 +284,8 @@ const cases: Bad[] = [
   {
     name: 'a ring hvt unikernel on spt',
     opts: { abi: { target: 1, version: SN_ABI_VERSION } },
-    error: 'built for solo5-node ring ABI 1001 for hvt; this solo5-spt runs Solo5 spt ABI 1 and 2 and solo5-node ring ABI 1001 (run it with solo5-hvt)',
+    error:
+      'built for solo5-node ring ABI 1001 for hvt; this solo5-spt runs Solo5 spt ABI 1 and 2 and solo5-node ring ABI 1001 (run it with solo5-hvt)',
   },
   {
     name: 'a ring spt unikernel on hvt',
@@ -273,7 +307,7 @@ const cases: Bad[] = [
       '(upstream-built hvt unikernels are not supported yet; build it for spt and use solo5-spt)',
   },
   {
-    name: 'an 8-byte ABI1 descriptor (solo5-node before Solo5\'s layout)',
+    name: "an 8-byte ABI1 descriptor (solo5-node before Solo5's layout)",
     opts: {
       notes: [
         { owner: 'Solo5', type: ABI1, desc: abiDesc().subarray(0, 8) },
@@ -338,7 +372,10 @@ for (const c of cases) {
   t.test(`refuses: ${c.name}`, async (t) => {
     const e = buildElf(c.opts);
     c.mutate?.(e);
-    t.throws(() => parseElf(e.buf, F, { memSize: c.memSize ?? MEM, tender: c.tender ?? 'spt' }), { name: (c.kind ?? ElfError).name, message: `${F}: ${c.error}` });
+    t.throws(() => parseElf(e.buf, F, { memSize: c.memSize ?? MEM, tender: c.tender ?? 'spt' }), {
+      name: (c.kind ?? ElfError).name,
+      message: `${F}: ${c.error}`,
+    });
   });
 }
 
@@ -346,11 +383,15 @@ t.test("Solo5's own layouts: ABI 2 and ABI 1 images load on solo5-spt", async (t
   const v2 = parseElf(buildSolo5Elf(2).buf, F, { memSize: MEM, tender: 'spt' });
   t.same(v2.abi, { kind: 'solo5', target: 'spt', version: 2 });
   t.same(v2.manifest, DEFAULT_MANIFEST);
-  t.same(v2.segments.map((s) => [s.vaddr, s.filesz, s.memsz]), [
-    [TEXT_ADDR, 0x180, 0x180],
-    [DATA_ADDR, 16, 16],
-    [DATA_ADDR + 0x1000, 0, 0x800],
-  ], 'the empty TLS placeholder at address 0 is skipped; bss is kept');
+  t.same(
+    v2.segments.map((s) => [s.vaddr, s.filesz, s.memsz]),
+    [
+      [TEXT_ADDR, 0x180, 0x180],
+      [DATA_ADDR, 16, 16],
+      [DATA_ADDR + 0x1000, 0, 0x800],
+    ],
+    'the empty TLS placeholder at address 0 is skipped; bss is kept',
+  );
   t.equal(v2.kernelEnd, DATA_ADDR + 0x2000, 'kernelEnd covers bss');
   t.equal(v2.solo5KernelEnd, DATA_ADDR + 0x1000, "Solo5's kernel_end (ABI 2) ends with the last segment that has file bytes");
   const v1 = parseElf(buildSolo5Elf(1).buf, F, { memSize: MEM, tender: 'spt' });

@@ -57,8 +57,16 @@ t.test('gen-manifest writes C source, refuses bad manifests', async (t) => {
   t.match(c, /entry 2: "storage" BLOCK_BASIC/);
 
   const devices = Array.from({ length: 64 }, (_, i) => ({ name: `n${i}`, type: 'NET_BASIC' }));
-  failsWith(t, run('gen-manifest', file('many.json', JSON.stringify({ ...DEFAULT_MANIFEST, devices })), 'x.c'), /many\.json: devices: too many entries, maximum 63/);
-  failsWith(t, run('gen-manifest', file('key.json', JSON.stringify({ ...DEFAULT_MANIFEST, extra: 1 })), 'x.c'), /key\.json: extra: unknown key/);
+  failsWith(
+    t,
+    run('gen-manifest', file('many.json', JSON.stringify({ ...DEFAULT_MANIFEST, devices })), 'x.c'),
+    /many\.json: devices: too many entries, maximum 63/,
+  );
+  failsWith(
+    t,
+    run('gen-manifest', file('key.json', JSON.stringify({ ...DEFAULT_MANIFEST, extra: 1 })), 'x.c'),
+    /key\.json: extra: unknown key/,
+  );
   failsWith(t, run('gen-manifest', file('bad.json', '{'), 'x.c'), /bad\.json: invalid JSON/);
   failsWith(t, run('gen-manifest', 'missing.json', 'x.c'), /^solo5-elftool: missing\.json: cannot open: ENOENT$/m);
   failsWith(t, run('gen-manifest', good, join(dir, 'no', 'such', 'dir.c')), /dir\.c: cannot write: ENOENT/);
@@ -82,8 +90,11 @@ t.test("query-abi and query-manifest read any well-formed Solo5 unikernel, in So
     ['v1.spt', buildSolo5Elf(1).buf, '{"type":"solo5.abi","target":"spt","version":1}'],
     ['up.hvt', buildElf({ abi: { target: 1, version: 2 }, noteSegments: 'each' }).buf, '{"type":"solo5.abi","target":"hvt","version":2}'],
     ['app.virtio', buildElf({ abi: { target: 3, version: 1 } }).buf, '{"type":"solo5.abi","target":"virtio","version":1}'],
-    ['app.xen', buildElf({ abi: { target: 6, version: 1 }, segments: [{ vaddr: 0x1000, data: Buffer.alloc(8), flags: PF_R | PF_X }] }).buf,
-      '{"type":"solo5.abi","target":"xen","version":1}'],
+    [
+      'app.xen',
+      buildElf({ abi: { target: 6, version: 1 }, segments: [{ vaddr: 0x1000, data: Buffer.alloc(8), flags: PF_R | PF_X }] }).buf,
+      '{"type":"solo5.abi","target":"xen","version":1}',
+    ],
     ['future.spt', buildElf({ abi: { target: 2, version: 3 } }).buf, '{"type":"solo5.abi","target":"spt","version":3}'],
   ];
   for (const [name, buf, json] of cases) {
@@ -103,7 +114,11 @@ t.test('lying note sizes in either layout: one line, exit 1', async (t) => {
     const mftHeader = e.noteHeaders[e.noteHeaders.length - 1];
     e.buf.writeUInt32LE(0x7ffffff0, mftHeader + 4);
     const r = run('query-manifest', file(`lie-${String(each)}.spt`, e.buf));
-    failsWith(t, r, /^solo5-elftool: .*lie-(true|false)\.spt: program header \d+ \(PT_NOTE\): note at offset 0x[0-9a-f]+: descsz 2147483632 runs past the end of the note area$/m);
+    failsWith(
+      t,
+      r,
+      /^solo5-elftool: .*lie-(true|false)\.spt: program header \d+ \(PT_NOTE\): note at offset 0x[0-9a-f]+: descsz 2147483632 runs past the end of the note area$/m,
+    );
     t.equal(r.err.split('\n').filter((l) => l !== '').length, 1, 'one line');
   }
 });
@@ -145,20 +160,51 @@ function have(tool: string): boolean {
   return spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-t.test('a unikernel linked by gcc round-trips through gen-manifest and query-manifest', { skip: !have('gcc') && 'needs gcc' }, async (t) => {
-  const manifest = { type: 'solo5.manifest', version: 1, devices: [{ name: 'net0', type: 'NET_BASIC' }, { name: 'disk', type: 'BLOCK_BASIC' }] };
-  t.equal(run('gen-manifest', file('app.json', JSON.stringify(manifest)), 'manifest.c').code, 0);
-  // A stand-in for the bindings: the ABI1 note, some text and some data, linked at the guest base.
-  file('start.c', `struct abi_note { unsigned int namesz, descsz, type; char name[8]; unsigned int target, version, reserved0, reserved1; };
+t.test(
+  'a unikernel linked by gcc round-trips through gen-manifest and query-manifest',
+  { skip: !have('gcc') && 'needs gcc' },
+  async (t) => {
+    const manifest = {
+      type: 'solo5.manifest',
+      version: 1,
+      devices: [
+        { name: 'net0', type: 'NET_BASIC' },
+        { name: 'disk', type: 'BLOCK_BASIC' },
+      ],
+    };
+    t.equal(run('gen-manifest', file('app.json', JSON.stringify(manifest)), 'manifest.c').code, 0);
+    // A stand-in for the bindings: the ABI1 note, some text and some data, linked at the guest base.
+    file(
+      'start.c',
+      `struct abi_note { unsigned int namesz, descsz, type; char name[8]; unsigned int target, version, reserved0, reserved1; };
 __attribute__((section(".note.solo5.abi"), aligned(4), used))
 static const struct abi_note abi = { 6, 16, 0x31494241U, "Solo5", 2, 2, 0, 0 };
 int counter = 5;
 void _start(void) { for (;;) counter++; }
-`);
-  execFileSync('gcc', ['-O2', '-static', '-nostdlib', '-no-pie', '-fno-pic', '-Wl,-Ttext-segment=0x100000', '-Wl,-z,max-page-size=0x1000',
-    '-Wl,-z,noexecstack', '-Wl,--build-id', '-o', 'app.spt', 'start.c', 'manifest.c'], { cwd: dir });
-  const q = run('query-manifest', 'app.spt');
-  t.equal(q.code, 0, q.err);
-  t.same(JSON.parse(q.out), manifest);
-  t.equal(run('query-abi', 'app.spt').out, '{"type":"solo5.abi","target":"spt","version":2}\n');
-});
+`,
+    );
+    execFileSync(
+      'gcc',
+      [
+        '-O2',
+        '-static',
+        '-nostdlib',
+        '-no-pie',
+        '-fno-pic',
+        '-Wl,-Ttext-segment=0x100000',
+        '-Wl,-z,max-page-size=0x1000',
+        '-Wl,-z,noexecstack',
+        '-Wl,--build-id',
+        '-o',
+        'app.spt',
+        'start.c',
+        'manifest.c',
+      ],
+      { cwd: dir },
+    );
+    const q = run('query-manifest', 'app.spt');
+    t.equal(q.code, 0, q.err);
+    t.same(JSON.parse(q.out), manifest);
+    t.equal(run('query-abi', 'app.spt').out, '{"type":"solo5.abi","target":"spt","version":2}\n');
+  },
+);

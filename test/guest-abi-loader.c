@@ -48,7 +48,7 @@
 struct dev {
     const char *name;
     const char *path; /* block */
-    uint8_t ip[4];    /* net */
+    uint8_t ip[4]; /* net */
     int net, fd, peer;
     uint64_t capacity;
 };
@@ -266,7 +266,8 @@ int main(int argc, char **argv)
             mem = strtoull(a + 6, NULL, 10) << 20;
         } else if (strncmp(a, "--ping=", 7) == 0) {
             ping = atoi(a + 7);
-        } else if ((strncmp(a, "--block:", 8) == 0 || strncmp(a, "--net:", 6) == 0) && eq && ndevs < MAX_DEVS) {
+        } else if ((strncmp(a, "--block:", 8) == 0 || strncmp(a, "--net:", 6) == 0) && eq &&
+                   ndevs < MAX_DEVS) {
             struct dev *d = &devs[ndevs++];
             d->net = a[2] == 'n';
             *eq = '\0';
@@ -279,7 +280,8 @@ int main(int argc, char **argv)
         }
     }
     if (i >= argc)
-        fail("usage: guest-abi-loader [--mem=MB] [--block:NAME=PATH] [--net:NAME=IP] [--ping=N] KERNEL [ARGS...]");
+        fail("usage: guest-abi-loader [--mem=MB] [--block:NAME=PATH] [--net:NAME=IP] [--ping=N] KERNEL "
+             "[ARGS...]");
 
     int elf = open(argv[i], O_RDONLY);
     if (elf < 0)
@@ -295,16 +297,18 @@ int main(int argc, char **argv)
     size_t mft_size = 0;
     for (int k = 0; k < eh.e_phnum && mft_size == 0; k++) {
         uint32_t nh[5];
-        if (ph[k].p_type != PT_NOTE || pread(elf, nh, 20, (off_t)ph[k].p_offset) != 20 ||
-            nh[0] != 6 || nh[2] != SN_NOTE_TYPE_MFT)
+        if (ph[k].p_type != PT_NOTE || pread(elf, nh, 20, (off_t)ph[k].p_offset) != 20 || nh[0] != 6 ||
+            nh[2] != SN_NOTE_TYPE_MFT)
             continue;
         size_t pad = SN_NOTE_MFT1_PAD;
         mft_size = nh[1] - pad;
-        if (mft_size > sizeof mft || pread(elf, mft, mft_size, (off_t)(ph[k].p_offset + 20 + pad)) != (ssize_t)mft_size)
+        if (mft_size > sizeof mft ||
+            pread(elf, mft, mft_size, (off_t)(ph[k].p_offset + 20 + pad)) != (ssize_t)mft_size)
             fail("bad MFT1 note");
     }
     struct sn_mft *m = (struct sn_mft *)mft;
-    if (mft_size < 8 || m->entries < 1 || m->entries > SN_MFT_MAX_ENTRIES || mft_size != SN_MFT_SIZE(m->entries))
+    if (mft_size < 8 || m->entries < 1 || m->entries > SN_MFT_MAX_ENTRIES ||
+        mft_size != SN_MFT_SIZE(m->entries))
         fail("no valid manifest");
 
     /* Devices, opened as upstream does; each declared one must be attached. */
@@ -404,8 +408,12 @@ int main(int argc, char **argv)
         used += n;
     }
     cmdline[used] = '\0';
-    *bi = (struct sn_solo5_boot_info){ .mem_size = mem, .kernel_end = kernel_end, .cmdline = (uint64_t)cmdline,
-                                       .mft = SN_SOLO5_MFT_ADDR, .epollfd = epollfd, .timerfd = timerfd };
+    *bi = (struct sn_solo5_boot_info){ .mem_size = mem,
+                                       .kernel_end = kernel_end,
+                                       .cmdline = (uint64_t)cmdline,
+                                       .mft = SN_SOLO5_MFT_ADDR,
+                                       .epollfd = epollfd,
+                                       .timerfd = timerfd };
     fflush(stdout);
     install_policy(epollfd, timerfd, bs);
     jump(eh.e_entry, mem - SN_SOLO5_STACK_GAP);

@@ -38,7 +38,11 @@ let loader = '';
 function buildLoader(): string {
   if (loader !== '') return loader;
   const out = join(dir, 'guest-abi-loader');
-  const r = spawnSync('gcc', ['-O1', '-Wall', '-Werror', '-I', join(ROOT, 'include'), '-o', out, join(ROOT, 'test', 'guest-abi-loader.c')], { encoding: 'utf8' });
+  const r = spawnSync(
+    'gcc',
+    ['-O1', '-Wall', '-Werror', '-I', join(ROOT, 'include'), '-o', out, join(ROOT, 'test', 'guest-abi-loader.c')],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`building the loader failed: ${r.stderr}`);
   loader = out;
   return out;
@@ -52,7 +56,8 @@ interface Ran {
 
 function load(args: string[]): Ran {
   const r = spawnSync(buildLoader(), args, { encoding: 'utf8', timeout: 60000 });
-  const status = r.status ?? (r.signal !== null ? 128 + (({ SIGSEGV: 11, SIGSYS: 31, SIGABRT: 6 }) as Record<string, number>)[r.signal] : null);
+  const status =
+    r.status ?? (r.signal !== null ? 128 + ({ SIGSEGV: 11, SIGSYS: 31, SIGABRT: 6 } as Record<string, number>)[r.signal] : null);
   return { status, out: r.stdout, err: r.stderr };
 }
 
@@ -72,7 +77,11 @@ interface Phdr {
 
 function phdrs(file: string): { list: Phdr[]; mapping: string[] } {
   const text = readelf('-l', file);
-  const list = [...text.matchAll(/^\s{2}(\w+)\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+([RWE ]*?)\s*0x[0-9a-f]+$/gm)].map((m) => ({
+  const list = [
+    ...text.matchAll(
+      /^\s{2}(\w+)\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+([RWE ]*?)\s*0x[0-9a-f]+$/gm,
+    ),
+  ].map((m) => ({
     type: m[1],
     vaddr: BigInt(m[2]),
     filesz: BigInt(m[3]),
@@ -83,16 +92,32 @@ function phdrs(file: string): { list: Phdr[]; mapping: string[] } {
   return { list, mapping };
 }
 
-t.test('Solo5 ABI 2 images: upstream\'s nine program headers, in its order', { skip }, async (tt) => {
+t.test("Solo5 ABI 2 images: upstream's nine program headers, in its order", { skip }, async (tt) => {
   for (const name of ['hello', 'tls']) {
     const { list, mapping } = phdrs(app('solo5', name));
-    tt.same(list.map((p) => p.type), ['INTERP', 'LOAD', 'LOAD', 'LOAD', 'TLS', 'LOAD', 'NOTE', 'NOTE', 'NOTE'], `${name}: types`);
-    tt.same(list.map((p) => p.flags), ['R', 'RE', 'RW', 'R', '', 'RW', 'R', 'R', 'R'], `${name}: flags`);
+    tt.same(
+      list.map((p) => p.type),
+      ['INTERP', 'LOAD', 'LOAD', 'LOAD', 'TLS', 'LOAD', 'NOTE', 'NOTE', 'NOTE'],
+      `${name}: types`,
+    );
+    tt.same(
+      list.map((p) => p.flags),
+      ['R', 'RE', 'RW', 'R', '', 'RW', 'R', 'R', 'R'],
+      `${name}: flags`,
+    );
     tt.equal(list[0].vaddr, 0x100000n, `${name}: PT_INTERP at 1 MiB, the start of text`);
     tt.equal(list[0].filesz, 24n, `${name}: PT_INTERP is 24 bytes`);
     tt.equal(list[5].filesz, 0n, `${name}: the bss PT_LOAD has no file bytes`);
-    tt.same(mapping.slice(6), ['.note.solo5.not_openbsd', '.note.solo5.abi', '.note.solo5.manifest'], `${name}: one note per PT_NOTE, not_openbsd first`);
-    tt.match(mapping[1], /^\.interp \.text \.note\.solo5\.manifest \.note\.solo5\.abi \.note\.solo5\.not_openbsd/, `${name}: text holds interp, code, then the notes in file order`);
+    tt.same(
+      mapping.slice(6),
+      ['.note.solo5.not_openbsd', '.note.solo5.abi', '.note.solo5.manifest'],
+      `${name}: one note per PT_NOTE, not_openbsd first`,
+    );
+    tt.match(
+      mapping[1],
+      /^\.interp \.text \.note\.solo5\.manifest \.note\.solo5\.abi \.note\.solo5\.not_openbsd/,
+      `${name}: text holds interp, code, then the notes in file order`,
+    );
   }
   const hello = phdrs(app('solo5', 'hello')).list;
   tt.same([hello[3].vaddr, hello[3].filesz, hello[3].memsz], [0n, 0n, 0n], 'no TLS: the tdata PT_LOAD is empty at address 0');
@@ -105,16 +130,29 @@ t.test('Solo5 ABI 2 images: upstream\'s nine program headers, in its order', { s
 
 t.test('Solo5 ABI 1 images: six program headers; data holds tdata, tbss and bss', { skip }, async (tt) => {
   const { list, mapping } = phdrs(app('solo5-v1', 'tls'));
-  tt.same(list.map((p) => p.type), ['INTERP', 'LOAD', 'LOAD', 'NOTE', 'NOTE', 'NOTE']);
-  tt.same(list.map((p) => p.flags), ['R', 'RE', 'RW', 'R', 'R', 'R']);
+  tt.same(
+    list.map((p) => p.type),
+    ['INTERP', 'LOAD', 'LOAD', 'NOTE', 'NOTE', 'NOTE'],
+  );
+  tt.same(
+    list.map((p) => p.flags),
+    ['R', 'RE', 'RW', 'R', 'R', 'R'],
+  );
   tt.match(mapping[2], /\.data \.tdata .*\.bss/, 'the data segment');
   tt.same(mapping.slice(3), ['.note.solo5.not_openbsd', '.note.solo5.abi', '.note.solo5.manifest']);
 });
 
 t.test('the ABI1 notes say spt and the Solo5 ABI version; the OpenBSD note is there', { skip }, async (tt) => {
-  for (const [abi, version] of [['solo5', '02'], ['solo5-v1', '01']] as const) {
+  for (const [abi, version] of [
+    ['solo5', '02'],
+    ['solo5-v1', '01'],
+  ] as const) {
     const notes = readelf('-n', app(abi, 'hello'));
-    tt.match(notes, /Solo5\s+0x00000010\s+Unknown note type: \(0x31494241\)\s+description data: 02 00 00 00 (\d\d) 00 00 00 00 00 00 00 00 00 00 00/, `${abi}: 16-byte descriptor`);
+    tt.match(
+      notes,
+      /Solo5\s+0x00000010\s+Unknown note type: \(0x31494241\)\s+description data: 02 00 00 00 (\d\d) 00 00 00 00 00 00 00 00 00 00 00/,
+      `${abi}: 16-byte descriptor`,
+    );
     tt.equal(/0x31494241\)\s+description data: 02 00 00 00 (\d\d)/.exec(notes)?.[1], version, `${abi}: version ${version}`);
     tt.match(notes, /OpenBSD\s+0x00000004\s+NT_VERSION/, `${abi}: not_openbsd note`);
     tt.match(readelf('-l', app(abi, 'hello')), /\[Requesting program interpreter: \/nonexistent\/solo5\/\]/, `${abi}: interp`);
@@ -175,21 +213,43 @@ t.test('Solo5-ABI builds run with --mem=2 under the published boot protocol and 
 
 /* sysprobe's Solo5 probes (guest/apps/sysprobe/sysprobe.c) and what upstream's policy does with each. */
 const PROBES: [string, 'allowed' | 'killed'][] = [
-  ['write-fd1', 'allowed'], ['write-fd2', 'killed'],
-  ['clock-realtime', 'allowed'], ['clock-monotonic', 'allowed'], ['clock-cputime', 'killed'], ['clock-boottime', 'killed'],
-  ['tls-setfs', 'allowed'], ['arch-getfs', 'killed'], ['arch-setgs', 'killed'],
-  ['epoll-pwait', 'allowed'], ['epoll-pwait-otherfd', 'killed'], ['epoll-pwait2', 'killed'],
-  ['timerfd-settime', 'allowed'], ['timerfd-settime-otherfd', 'killed'],
-  ['net-read', 'allowed'], ['net-read-otherfd', 'killed'], ['net-write', 'allowed'], ['net-write-otherfd', 'killed'],
+  ['write-fd1', 'allowed'],
+  ['write-fd2', 'killed'],
+  ['clock-realtime', 'allowed'],
+  ['clock-monotonic', 'allowed'],
+  ['clock-cputime', 'killed'],
+  ['clock-boottime', 'killed'],
+  ['tls-setfs', 'allowed'],
+  ['arch-getfs', 'killed'],
+  ['arch-setgs', 'killed'],
+  ['epoll-pwait', 'allowed'],
+  ['epoll-pwait-otherfd', 'killed'],
+  ['epoll-pwait2', 'killed'],
+  ['timerfd-settime', 'allowed'],
+  ['timerfd-settime-otherfd', 'killed'],
+  ['net-read', 'allowed'],
+  ['net-read-otherfd', 'killed'],
+  ['net-write', 'allowed'],
+  ['net-write-otherfd', 'killed'],
   ...(['pread', 'pwrite'] as const).flatMap((op): [string, 'allowed' | 'killed'][] => [
-    [`block-${op}`, 'allowed'], [`block-${op}-last`, 'allowed'], [`block-${op}-unaligned`, 'allowed'],
-    [`block-${op}-short`, 'killed'], [`block-${op}-long`, 'killed'], [`block-${op}-past`, 'killed'],
-    [`block-${op}-end`, 'killed'], [`block-${op}-netfd`, 'killed'],
+    [`block-${op}`, 'allowed'],
+    [`block-${op}-last`, 'allowed'],
+    [`block-${op}-unaligned`, 'allowed'],
+    [`block-${op}-short`, 'killed'],
+    [`block-${op}-long`, 'killed'],
+    [`block-${op}-past`, 'killed'],
+    [`block-${op}-end`, 'killed'],
+    [`block-${op}-netfd`, 'killed'],
   ]),
-  ['exit-group', 'allowed'], ['exit-plain', 'killed'], ['open', 'killed'], ['socket', 'killed'], ['mmap', 'killed'], ['getpid', 'killed'],
+  ['exit-group', 'allowed'],
+  ['exit-plain', 'killed'],
+  ['open', 'killed'],
+  ['socket', 'killed'],
+  ['mmap', 'killed'],
+  ['getpid', 'killed'],
 ];
 
-t.test('sysprobe (Solo5 ABI): each rule of upstream\'s policy, allowed and one argument changed', { skip }, async (tt) => {
+t.test("sysprobe (Solo5 ABI): each rule of upstream's policy, allowed and one argument changed", { skip }, async (tt) => {
   const image = join(dir, 'probe.img');
   writeFileSync(image, Buffer.alloc(8192));
   const listing = load(['--mem=2', `--block:storage=${image}`, '--net:service=10.0.0.2', app('solo5', 'sysprobe'), 'nosuch']);
@@ -265,7 +325,7 @@ int solo5_app_main(const struct solo5_start_info *si)
 }
 `;
 
-t.test('source written against upstream\'s solo5.h builds unchanged for every ABI and runs', { skip }, async (tt) => {
+t.test("source written against upstream's solo5.h builds unchanged for every ABI and runs", { skip }, async (tt) => {
   const src = join(dir, 'api.c');
   writeFileSync(src, API_C);
   const mft = join(dir, 'api.json');
@@ -277,7 +337,9 @@ t.test('source written against upstream\'s solo5.h builds unchanged for every AB
     ['api-solo5-v1.spt', ['--abi=solo5-v1']],
   ];
   for (const [out, args] of builds) {
-    const r = spawnSync(process.execPath, [BUILD, ...args, '--cflag=-Werror', '--cflag=-Wextra', '-m', mft, '-o', join(dir, out), src], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [BUILD, ...args, '--cflag=-Werror', '--cflag=-Wextra', '-m', mft, '-o', join(dir, out), src], {
+      encoding: 'utf8',
+    });
     tt.equal(r.status, 0, `${out}: builds with -Werror: ${r.stderr}`);
   }
   for (const out of ['api-solo5.spt', 'api-solo5-v1.spt']) {

@@ -65,13 +65,18 @@ t.test('the guest dies with its tender', { skip: built }, async (t) => {
     if (status === null) t.equal(end.signal, signal, `${name}: the tender died of ${signal}`);
     else t.equal(end.code, status, `${name}: the tender exited ${status}`);
     t.ok(await waitGone(tender.guest, tender.started), `${name}: the guest is gone`);
-    if (kind === 'cli' && status !== null) t.match(tender.stderr(), new RegExp(`^solo5-spt: ${signal}: guest killed\\n$`), `${name}: one line`);
+    if (kind === 'cli' && status !== null)
+      t.match(tender.stderr(), new RegExp(`^solo5-spt: ${signal}: guest killed\\n$`), `${name}: one line`);
   }
 });
 
 t.test('a helper whose parent is not the one in the plan refuses to run', { skip: built }, async (t) => {
   const r = await runHelper({ mem: [{ addr: TEXT, bytes: hello }], plan: encodePlan(basePlan({ parentPid: process.pid + 1 })) });
-  t.same({ code: r.code, stdout: r.stdout.toString(), stderr: r.stderr }, { code: 1, stdout: '', stderr: '' }, 'exit 1 before the guest runs, silently');
+  t.same(
+    { code: r.code, stdout: r.stdout.toString(), stderr: r.stderr },
+    { code: 1, stdout: '', stderr: '' },
+    'exit 1 before the guest runs, silently',
+  );
 });
 
 const rootSkip = asRoot ? built : 'the privilege drop happens only when the tender runs as root';
@@ -103,19 +108,26 @@ t.test('as root the guest runs as nobody, with no groups and no capabilities', {
     guest.kill('SIGKILL');
     await guest.exited;
   }
-  await t.rejects(launch({ kernel: sleeper, memMB: 8, user: 'no-such-user-here' }), { code: 'EUSAGE', message: /no user 'no-such-user-here' in \/etc\/passwd/ });
+  await t.rejects(launch({ kernel: sleeper, memMB: 8, user: 'no-such-user-here' }), {
+    code: 'EUSAGE',
+    message: /no user 'no-such-user-here' in \/etc\/passwd/,
+  });
 });
 
-t.test('hvt: the helper running the VM drops its privileges too', { skip: !asRoot ? 'needs root' : (kvmUnavailable() ?? (fs.existsSync(app('sleep', 'hvt')) ? false : 'sleep.hvt not built')) }, async (t) => {
-  const guest = await launch({ kernel: app('sleep', 'hvt'), target: 'hvt', args: ['600000'], memMB: 8, console: 'pipe' });
-  await waitForText(guest.console!, 'READY');
-  const s = procStatus(guest.pid);
-  t.match(s.get('Uid'), /^(\d+)\t\1\t\1\t\1$/, 'one uid');
-  t.not(s.get('Uid')?.split('\t')[0], '0', 'not root');
-  for (const set of ['CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) t.equal(s.get(set), '0000000000000000', `${set} empty`);
-  guest.kill('SIGKILL');
-  await guest.exited;
-});
+t.test(
+  'hvt: the helper running the VM drops its privileges too',
+  { skip: !asRoot ? 'needs root' : (kvmUnavailable() ?? (fs.existsSync(app('sleep', 'hvt')) ? false : 'sleep.hvt not built')) },
+  async (t) => {
+    const guest = await launch({ kernel: app('sleep', 'hvt'), target: 'hvt', args: ['600000'], memMB: 8, console: 'pipe' });
+    await waitForText(guest.console!, 'READY');
+    const s = procStatus(guest.pid);
+    t.match(s.get('Uid'), /^(\d+)\t\1\t\1\t\1$/, 'one uid');
+    t.not(s.get('Uid')?.split('\t')[0], '0', 'not root');
+    for (const set of ['CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) t.equal(s.get(set), '0000000000000000', `${set} empty`);
+    guest.kill('SIGKILL');
+    await guest.exited;
+  },
+);
 
 t.test('not as root: --user is refused rather than ignored', { skip: asRoot ? 'the tender runs as root here' : built }, async (t) => {
   await t.rejects(launch({ kernel: sleeper, memMB: 8, user: 'nobody' }), { code: 'EUSAGE', message: /needs a tender running as root/ });
@@ -126,18 +138,32 @@ t.test('device names that are Object.prototype properties are just names (issue 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sn-proto-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const kernel = path.join(dir, 'proto.spt');
-  const manifest = { type: 'solo5.manifest' as const, version: 1 as const, devices: [{ name: 'toString', type: 'BLOCK_BASIC' as const }, { name: 'constructor', type: 'NET_BASIC' as const }] };
+  const manifest = {
+    type: 'solo5.manifest' as const,
+    version: 1 as const,
+    devices: [
+      { name: 'toString', type: 'BLOCK_BASIC' as const },
+      { name: 'constructor', type: 'NET_BASIC' as const },
+    ],
+  };
   fs.writeFileSync(kernel, buildElf({ manifest }).buf);
   await t.rejects(launch({ kernel, memMB: 8 }), {
     code: 'EUSAGE',
     message: `${kernel}: devices do not match its manifest: not attached: toString (--block:toString=PATH), constructor (--net:constructor=IFACE)`,
   });
-  await t.rejects(launch({ kernel, memMB: 8, block: { valueOf: { path: '/dev/null' } }, net: Object.create(null) as Record<string, never> }), {
-    code: 'EUSAGE',
-    message: /not attached: toString .*; attached but not declared as that type in the manifest: --block:valueOf$/,
-  });
+  await t.rejects(
+    launch({ kernel, memMB: 8, block: { valueOf: { path: '/dev/null' } }, net: Object.create(null) as Record<string, never> }),
+    {
+      code: 'EUSAGE',
+      message: /not attached: toString .*; attached but not declared as that type in the manifest: --block:valueOf$/,
+    },
+  );
   const disk = path.join(dir, 'disk');
   fs.writeFileSync(disk, Buffer.alloc(4096));
   const inherited = Object.create({ toString: { path: disk } }) as Record<string, { path: string }>;
-  await t.rejects(launch({ kernel, memMB: 8, block: inherited }), { code: 'EUSAGE', message: /not attached: toString/ }, 'inherited properties are not devices');
+  await t.rejects(
+    launch({ kernel, memMB: 8, block: inherited }),
+    { code: 'EUSAGE', message: /not attached: toString/ },
+    'inherited properties are not devices',
+  );
 });

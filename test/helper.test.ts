@@ -2,7 +2,22 @@
 import fs from 'node:fs';
 import t from 'tap';
 import * as abi from '../lib/abi';
-import { basePlan, cannotRun, DATA, encodePlan, killSyscall, hello, machine, MEM, pipeAt, runHelper, RW, RX, TEXT, waitFor } from './support/helper-run';
+import {
+  basePlan,
+  cannotRun,
+  DATA,
+  encodePlan,
+  killSyscall,
+  hello,
+  machine,
+  MEM,
+  pipeAt,
+  runHelper,
+  RW,
+  RX,
+  TEXT,
+  waitFor,
+} from './support/helper-run';
 
 /*
  * Each guest is a few bytes of x86-64 machine code placed at TEXT, with its
@@ -95,7 +110,10 @@ if (why) {
 } else {
   t.test('runs a guest: console on fd 1, exit status from exit_group', async (t) => {
     const r = await runHelper({ mem: [{ addr: TEXT, bytes: hello }], plan: encodePlan(basePlan()) });
-    t.same({ code: r.code, signal: r.signal, stdout: r.stdout.toString(), stderr: r.stderr }, { code: 7, signal: null, stdout: 'hello\n', stderr: '' });
+    t.same(
+      { code: r.code, signal: r.signal, stdout: r.stdout.toString(), stderr: r.stderr },
+      { code: 7, signal: null, stdout: 'hello\n', stderr: '' },
+    );
   });
 
   t.test('enters the guest with rsp = stack_top, rdi = bootinfo and every other register zero', async (t) => {
@@ -139,18 +157,27 @@ if (why) {
     let r = await runHelper({ mem: [{ addr: TEXT, bytes: xnow }], plan: encodePlan(basePlan()) });
     t.same(outcome(r), segv, 'writing to text faults');
     r = await runHelper({
-      mem: [{ addr: TEXT, bytes: jumpToData }, { addr: DATA, bytes: hello }],
+      mem: [
+        { addr: TEXT, bytes: jumpToData },
+        { addr: DATA, bytes: hello },
+      ],
       plan: encodePlan(basePlan({ regions: twoRegions(RW) })),
     });
     t.same(outcome(r), segv, 'executing from a writable region faults');
     t.equal(r.stdout.length, 0);
     r = await runHelper({
-      mem: [{ addr: TEXT, bytes: jumpToData }, { addr: DATA, bytes: hello }],
+      mem: [
+        { addr: TEXT, bytes: jumpToData },
+        { addr: DATA, bytes: hello },
+      ],
       plan: encodePlan(basePlan({ regions: twoRegions(RX) })),
     });
     t.same({ ...outcome(r), out: r.stdout.toString() }, { code: 7, signal: null, out: 'hello\n' }, 'control: the same jump into R+X runs');
     r = await runHelper({
-      mem: [{ addr: TEXT, bytes: jumpToData }, { addr: DATA, bytes: hello }],
+      mem: [
+        { addr: TEXT, bytes: jumpToData },
+        { addr: DATA, bytes: hello },
+      ],
       plan: encodePlan(basePlan({ regions: [{ addr: TEXT, len: 0x1000, prot: RX }] })),
     });
     t.same(outcome(r), segv, 'memory outside every region is not executable');
@@ -201,8 +228,16 @@ if (why) {
     t.equal(procFds['3'], 'anon_inode:[eventpoll]');
     t.same(watched, ['6'], 'the wait fd watches the doorbell to the guest only');
     // tap instruments child_process.spawn and adds its own variables; nothing of ours may get through.
-    const names = environ.toString('latin1').split('\0').filter((v) => v !== '').map((v) => v.split('=')[0]);
-    t.same(names.filter((n) => !/^(NODE_OPTIONS|_TAPJS_PROCESSINFO_\w*)$/.test(n)), [], 'no variable of the spawning process');
+    const names = environ
+      .toString('latin1')
+      .split('\0')
+      .filter((v) => v !== '')
+      .map((v) => v.split('=')[0]);
+    t.same(
+      names.filter((n) => !/^(NODE_OPTIONS|_TAPJS_PROCESSINFO_\w*)$/.test(n)),
+      [],
+      'no variable of the spawning process',
+    );
     t.comment(`guest environment under tap: ${JSON.stringify(names)}`);
     t.notOk(environ.includes(SECRET), 'the secret in the spawning process environment is not there');
     const low = maps.map((l) => l.split(/\s+/)).filter(([range]) => BigInt(`0x${range.split('-')[0]}`) < 0x100000000n);

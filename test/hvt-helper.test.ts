@@ -73,7 +73,14 @@ function plan(over: Parameters<typeof basePlan>[0] = {}): Buffer {
 async function runHvt(
   code: Buffer,
   data: Buffer,
-  o: { plan?: Buffer; doorbells?: ('pipe' | 'ignore')[]; kvm?: string; memSize?: number; keepMem?: (fd: number) => void; onSpawn?: Parameters<typeof runHelper>[0]['onSpawn'] } = {},
+  o: {
+    plan?: Buffer;
+    doorbells?: ('pipe' | 'ignore')[];
+    kvm?: string;
+    memSize?: number;
+    keepMem?: (fd: number) => void;
+    onSpawn?: Parameters<typeof runHelper>[0]['onSpawn'];
+  } = {},
 ): Promise<HelperRun> {
   const kvm = fs.openSync(o.kvm ?? '/dev/kvm', fs.constants.O_RDWR);
   try {
@@ -122,16 +129,36 @@ t.test('hvt: console and exit hypercalls; the helper fills in the clocks', { ski
 
 t.test('hvt: untrusted hypercall arguments are checked; a broken guest aborts with one console line', { skip }, async (t) => {
   const bad: [string, Buffer, Buffer, RegExp][] = [
-    ['a buffer outside guest memory', putsExit, le64(0x7fff00000000n, 6), /console hypercall with a buffer outside guest memory at 0x7fff00000000/],
+    [
+      'a buffer outside guest memory',
+      putsExit,
+      le64(0x7fff00000000n, 6),
+      /console hypercall with a buffer outside guest memory at 0x7fff00000000/,
+    ],
     ['a length running past the end', putsExit, le64(DATA, MEM), /buffer outside guest memory/],
-    ['an argument struct in the unmapped low 64 KiB', machine(`${HYPERCALLS}\n b8 00 10 00 00 ; mov eax, 0x1000\n 48 89 03 ; mov [rbx], rax`), le64(0), /arguments outside guest memory at 0x1000/],
+    [
+      'an argument struct in the unmapped low 64 KiB',
+      machine(`${HYPERCALLS}\n b8 00 10 00 00 ; mov eax, 0x1000\n 48 89 03 ; mov [rbx], rax`),
+      le64(0),
+      /arguments outside guest memory at 0x1000/,
+    ],
     ['an unknown hypercall', machine(`${HYPERCALLS}\n 48 89 43 48 ; mov [rbx+72], rax`), le64(0), /unknown hypercall at 0xffffff048/],
-    ['a load from the hypercall page', machine(`${HYPERCALLS}\n 48 8b 03 ; mov rax, [rbx]`), le64(0), /other than an aligned 8-byte store at 0xffffff000/],
+    [
+      'a load from the hypercall page',
+      machine(`${HYPERCALLS}\n 48 8b 03 ; mov rax, [rbx]`),
+      le64(0),
+      /other than an aligned 8-byte store at 0xffffff000/,
+    ],
     ['a 4-byte store', machine(`${HYPERCALLS}\n 89 03 ; mov [rbx], eax`), le64(0), /other than an aligned 8-byte store/],
     ['port I/O', machine('66 ba 01 05 ; mov dx, 0x501\n ef ; out dx, eax'), le64(0), /port I\/O on port 0x501/],
     ['hlt', machine('f4 ; hlt'), le64(0), /halted/],
     ['a fault with no IDT', machine('0f 0b ; ud2'), le64(0), /triple fault/],
-    ['a non-canonical TLS base', machine(`${HYPERCALLS}\n 48 b8 00 00 00 00 00 00 00 80 ; movabs rax, 1 << 63\n 48 89 43 20 ; mov [rbx+32], rax`), le64(0), /TLS hypercall with a base KVM refused/],
+    [
+      'a non-canonical TLS base',
+      machine(`${HYPERCALLS}\n 48 b8 00 00 00 00 00 00 00 80 ; movabs rax, 1 << 63\n 48 89 43 20 ; mov [rbx+32], rax`),
+      le64(0),
+      /TLS hypercall with a base KVM refused/,
+    ],
   ];
   for (const [what, code, data, message] of bad) {
     await t.test(what, async (tt) => abortsWith(tt, await runHvt(code, data), message));

@@ -12,7 +12,8 @@ import { app, elftoolCli, root, sptCli } from './support/paths';
 
 const hvtCli = path.join(root, 'dist', 'bin', 'solo5-hvt.js');
 const skip = kvmUnavailable() ?? false;
-const built = fs.existsSync(app('hello', 'hvt')) && fs.existsSync(app('hello')) ? false : 'the bundled unikernels are not built (npm run build:guest)';
+const built =
+  fs.existsSync(app('hello', 'hvt')) && fs.existsSync(app('hello')) ? false : 'the bundled unikernels are not built (npm run build:guest)';
 
 function check(tt: Test, name: string, e: Expectation, status: number, output: string): void {
   tt.equal(status, e.status, `${name}: exit status ${e.status}${e.why ? ` (${e.why})` : ''}`);
@@ -37,7 +38,26 @@ for (const { app: name, hvt } of behaviour) {
 
 t.test('a CPU exception prints every register', { skip }, async (tt) => {
   const r = await run({ kernel: app('exception', 'hvt'), target: 'hvt', memMB: 32 });
-  for (const reg of ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8 ', 'r9 ', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip', 'rflags']) {
+  for (const reg of [
+    'rax',
+    'rbx',
+    'rcx',
+    'rdx',
+    'rsi',
+    'rdi',
+    'rbp',
+    'rsp',
+    'r8 ',
+    'r9 ',
+    'r10',
+    'r11',
+    'r12',
+    'r13',
+    'r14',
+    'r15',
+    'rip',
+    'rflags',
+  ]) {
     tt.match(r.output, new RegExp(`Solo5: .*\\b${reg.trim()}\\s+0x[0-9a-f]+`), `${reg.trim()} is dumped`);
   }
   tt.match(r.output, /rax 0x8000000000000000/, 'with the faulting value: the non-canonical address is in rax');
@@ -46,14 +66,20 @@ t.test('a CPU exception prints every register', { skip }, async (tt) => {
   tt.notMatch(quiet.output, 'Solo5:', 'but silent');
 });
 
-t.test('each tender refuses the other target\'s unikernels with one line', { skip: built }, async (tt) => {
+t.test("each tender refuses the other target's unikernels with one line", { skip: built }, async (tt) => {
   const hvtOnSpt = spawnSync(process.execPath, [sptCli, app('hello', 'hvt')], { encoding: 'utf8' });
   tt.equal(hvtOnSpt.status, 1);
-  tt.match(hvtOnSpt.stderr, /^solo5-spt: .*hello\.hvt: built for solo5-node ring ABI 1001 for hvt; this solo5-spt runs .* \(run it with solo5-hvt\)\n$/);
+  tt.match(
+    hvtOnSpt.stderr,
+    /^solo5-spt: .*hello\.hvt: built for solo5-node ring ABI 1001 for hvt; this solo5-spt runs .* \(run it with solo5-hvt\)\n$/,
+  );
   tt.equal(hvtOnSpt.stdout, '');
   const sptOnHvt = spawnSync(process.execPath, [hvtCli, app('hello')], { encoding: 'utf8' });
   tt.equal(sptOnHvt.status, 1);
-  tt.match(sptOnHvt.stderr, /^solo5-hvt: .*hello\.spt: built for solo5-node ring ABI 1001 for spt; this solo5-hvt runs .* \(run it with solo5-spt\)\n$/);
+  tt.match(
+    sptOnHvt.stderr,
+    /^solo5-hvt: .*hello\.spt: built for solo5-node ring ABI 1001 for spt; this solo5-hvt runs .* \(run it with solo5-spt\)\n$/,
+  );
   tt.equal(sptOnHvt.stdout, '');
 });
 
@@ -67,7 +93,21 @@ t.test('hvt unikernels say so in their ABI1 note and cannot be executed directly
 t.test('without a usable KVM device: exit 1 with a reason that says what to do', { skip: built }, async (tt) => {
   const missing = '/nonexistent/solo5-test/kvm';
   // The shipped CLI honours no test variable: hide /dev/kvm in a private mount namespace instead.
-  const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs none /dev && exec "$0" "$@"', process.execPath, hvtCli, app('hello', 'hvt')], { encoding: 'utf8' });
+  const r = spawnSync(
+    'unshare',
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      'mount -t tmpfs none /dev && exec "$0" "$@"',
+      process.execPath,
+      hvtCli,
+      app('hello', 'hvt'),
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status === 1 && /unshare|mount/.test(r.stderr) && !/solo5-hvt/.test(r.stderr)) {
     tt.comment(`CLI case skipped: cannot make a mount namespace here (${r.stderr.trim()})`);
   } else {
@@ -76,18 +116,30 @@ t.test('without a usable KVM device: exit 1 with a reason that says what to do',
     tt.equal(r.stdout, '', 'nothing started');
   }
   tt.equal(process.env.SOLO5_KVM_DEVICE, undefined, 'the tests set no KVM variable');
-  await tt.rejects(launch({ kernel: app('hello', 'hvt'), target: 'hvt', memMB: 8, kvmDevice: missing }), HostError, 'the API rejects with a HostError');
-  await tt.rejects(launch({ kernel: app('hello', 'hvt'), target: 'hvt', memMB: 8, kvmDevice: missing }), { message: `${missing}: no such device (hvt needs KVM: load kvm_intel or kvm_amd, or use solo5-spt)` });
+  await tt.rejects(
+    launch({ kernel: app('hello', 'hvt'), target: 'hvt', memMB: 8, kvmDevice: missing }),
+    HostError,
+    'the API rejects with a HostError',
+  );
+  await tt.rejects(launch({ kernel: app('hello', 'hvt'), target: 'hvt', memMB: 8, kvmDevice: missing }), {
+    message: `${missing}: no such device (hvt needs KVM: load kvm_intel or kvm_amd, or use solo5-spt)`,
+  });
 
   tt.equal(kvmOpenError('/dev/kvm', 'EACCES').message, '/dev/kvm: permission denied (add the user to the kvm group, or use solo5-spt)');
-  tt.equal(kvmOpenError('/dev/kvm', 'ENXIO').message, '/dev/kvm: no KVM driver behind the device (load kvm_intel or kvm_amd, or use solo5-spt)');
+  tt.equal(
+    kvmOpenError('/dev/kvm', 'ENXIO').message,
+    '/dev/kvm: no KVM driver behind the device (load kvm_intel or kvm_amd, or use solo5-spt)',
+  );
   tt.match(kvmOpenError('/dev/kvm', 'EBUSY').message, /^\/dev\/kvm: cannot open \(EBUSY\); hvt needs KVM, or use solo5-spt$/);
 });
 
 t.test('guest memory the page tables cannot map is refused before the guest runs', { skip }, async (tt) => {
   const r = spawnSync(process.execPath, [hvtCli, '--mem=65536', app('hello', 'hvt')], { encoding: 'utf8' });
   tt.equal(r.status, 1);
-  tt.match(r.stderr, /^solo5-hvt: solo5-helper: invalid plan: mem_size reaches the hvt hypercall page below 64 GiB \(hvt: use a smaller --mem\)\n$/);
+  tt.match(
+    r.stderr,
+    /^solo5-hvt: solo5-helper: invalid plan: mem_size reaches the hvt hypercall page below 64 GiB \(hvt: use a smaller --mem\)\n$/,
+  );
   tt.equal(r.stdout, '');
 });
 

@@ -53,14 +53,23 @@ t.test('a sleeping guest: its fds, environment and memory', { skip }, async (tt)
     });
     tt.match(out, 'READY', 'the guest is up');
 
-    const fds = fs.readdirSync(`/proc/${guest.pid}/fd`).map(Number).sort((a, b) => a - b);
+    const fds = fs
+      .readdirSync(`/proc/${guest.pid}/fd`)
+      .map(Number)
+      .sort((a, b) => a - b);
     // 0 is /dev/null and 2 the helper's diagnostics pipe, which the policy does not let the guest write.
     tt.same(fds, [0, 1, 2, 3], 'stdin, console, diagnostics and the wait fd; nothing else');
-    const environ = fs.readFileSync(`/proc/${guest.pid}/environ`, 'utf8').split('\0').filter((e) => e !== '');
+    const environ = fs
+      .readFileSync(`/proc/${guest.pid}/environ`, 'utf8')
+      .split('\0')
+      .filter((e) => e !== '');
     // tap's processinfo plugin injects its own variables into every child it sees spawned.
     const foreign = environ.filter((e) => !/^(_TAPJS_[A-Z_]+|NODE_OPTIONS)=/.test(e));
     tt.same(foreign, [], 'no environment of the tender reaches the guest');
-    tt.notOk(environ.some((e) => e.includes(secret)), 'the secret is not in the guest environment');
+    tt.notOk(
+      environ.some((e) => e.includes(secret)),
+      'the secret is not in the guest environment',
+    );
     const status = fs.readFileSync(`/proc/${guest.pid}/status`, 'utf8');
     tt.match(status, /^Seccomp:\s+2$/m, 'seccomp filter mode');
     tt.match(status, /^NoNewPrivs:\s+1$/m, 'no new privileges');
@@ -68,7 +77,10 @@ t.test('a sleeping guest: its fds, environment and memory', { skip }, async (tt)
     const scan = memoryContains(guest.pid, Buffer.from(secret));
     tt.ok(scan.scanned > 0, `scanned ${scan.scanned} bytes of guest address space`);
     tt.equal(scan.found, false, 'the secret from the tender environment and heap is not in the guest');
-    tt.notOk(scan.maps.some((m) => /node|libc|\.so/.test(m)), 'no node or shared-library mappings');
+    tt.notOk(
+      scan.maps.some((m) => /node|libc|\.so/.test(m)),
+      'no node or shared-library mappings',
+    );
     tt.comment(`the tender held a ${heapCopy.length}-byte heap copy of the secret during the scan`);
   } finally {
     guest.kill();

@@ -90,21 +90,62 @@ tap.test('each step fails cleanly', { skip: built }, async (t) => {
   const image = imageMaker('sn-launch-fail')('disk', 1 << 20);
   const withDisk: LaunchOptions = { kernel: blk, memMB: 8, block: { storage: { path: image } } };
   const cases: [string, Fault, LaunchOptions, { code: string; message: RegExp }][] = [
-    ['guest memory', failCall('memfdCreate', 1, () => new Error('memfd_create failed: EMFILE')), withDisk, { code: 'EHOST', message: /^create guest memory: memfd_create failed: EMFILE$/ }],
-    ['load plan', failCall('memfdCreate', 2, () => new Error('memfd_create failed: ENOMEM')), withDisk, { code: 'EHOST', message: /^write the load plan: memfd_create failed: ENOMEM$/ }],
+    [
+      'guest memory',
+      failCall('memfdCreate', 1, () => new Error('memfd_create failed: EMFILE')),
+      withDisk,
+      { code: 'EHOST', message: /^create guest memory: memfd_create failed: EMFILE$/ },
+    ],
+    [
+      'load plan',
+      failCall('memfdCreate', 2, () => new Error('memfd_create failed: ENOMEM')),
+      withDisk,
+      { code: 'EHOST', message: /^write the load plan: memfd_create failed: ENOMEM$/ },
+    ],
     [
       'a ring area that does not fit',
       failCall('createGuestBroker', 1, () =>
-        Object.assign(new Error('the rings of 1 device(s) need at least 300000 bytes, more than the 8192 bytes allowed (ringsMax)'), { code: 'ERINGS' }),
+        Object.assign(new Error('the rings of 1 device(s) need at least 300000 bytes, more than the 8192 bytes allowed (ringsMax)'), {
+          code: 'ERINGS',
+        }),
       ),
       withDisk,
-      { code: 'EUSAGE', message: /^mem: 8 MiB is too small for .*blk\.spt: the rings of its 1 device\(s\) need at least 300000 bytes after the image .*; use --mem=\d+ or more$/ },
+      {
+        code: 'EUSAGE',
+        message:
+          /^mem: 8 MiB is too small for .*blk\.spt: the rings of its 1 device\(s\) need at least 300000 bytes after the image .*; use --mem=\d+ or more$/,
+      },
     ],
-    ['broker set-up', failCall('createGuestBroker', 1, () => new Error('mmap failed: ENOMEM')), withDisk, { code: 'EHOST', message: /^start the device broker: mmap failed: ENOMEM$/ }],
-    ['random bytes for the boot info', failCall('getRandom64', 1, () => new Error('getrandom failed: ENOSYS')), { kernel: app('hello'), memMB: 8 }, { code: 'EHOST', message: /^write the guest image: getrandom failed: ENOSYS$/ }],
-    ['the spawn', failCall('spawnHelper', 1, () => new Error('posix_spawn failed: EAGAIN')), withDisk, { code: 'EHOST', message: /^cannot start the helper: posix_spawn failed: EAGAIN$/ }],
-    ['the broker start, after the spawn', brokerStartFails, withDisk, { code: 'EHOST', message: /^start the device broker: pump thread: EAGAIN$/ }],
-    ['a missing image', () => ({}), { ...withDisk, block: { storage: { path: `${image}.missing` } } }, { code: 'EDEVICE', message: /cannot open/ }],
+    [
+      'broker set-up',
+      failCall('createGuestBroker', 1, () => new Error('mmap failed: ENOMEM')),
+      withDisk,
+      { code: 'EHOST', message: /^start the device broker: mmap failed: ENOMEM$/ },
+    ],
+    [
+      'random bytes for the boot info',
+      failCall('getRandom64', 1, () => new Error('getrandom failed: ENOSYS')),
+      { kernel: app('hello'), memMB: 8 },
+      { code: 'EHOST', message: /^write the guest image: getrandom failed: ENOSYS$/ },
+    ],
+    [
+      'the spawn',
+      failCall('spawnHelper', 1, () => new Error('posix_spawn failed: EAGAIN')),
+      withDisk,
+      { code: 'EHOST', message: /^cannot start the helper: posix_spawn failed: EAGAIN$/ },
+    ],
+    [
+      'the broker start, after the spawn',
+      brokerStartFails,
+      withDisk,
+      { code: 'EHOST', message: /^start the device broker: pump thread: EAGAIN$/ },
+    ],
+    [
+      'a missing image',
+      () => ({}),
+      { ...withDisk, block: { storage: { path: `${image}.missing` } } },
+      { code: 'EDEVICE', message: /cannot open/ },
+    ],
   ];
   for (const [name, fault, opts, want] of cases) {
     const before = openFds();

@@ -6,8 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeviceError, ManifestError } from '../lib/errors.js';
 import {
-  decodeMftNote, encodeMftForGuest, encodeMftNote, manifestJsonSchema, manifestToCSource, parseManifestJson,
-  encodeMftNoteDescriptor, type AttachInfo, type Manifest,
+  decodeMftNote,
+  encodeMftForGuest,
+  encodeMftNote,
+  manifestJsonSchema,
+  manifestToCSource,
+  parseManifestJson,
+  encodeMftNoteDescriptor,
+  type AttachInfo,
+  type Manifest,
 } from '../lib/manifest/index.js';
 import { SCHEMA_FILE, manifestJsonSchemaText } from '../lib/manifest/export-schema.js';
 
@@ -33,11 +40,19 @@ t.test('invalid JSON manifests say which field', async (t) => {
     ['not an object', '[]', '(root): Invalid input: expected object, received array'],
     ['wrong type', JSON.stringify({ type: 'x', version: 1, devices: [] }), 'type: Invalid input: expected "solo5.manifest"'],
     ['wrong version', JSON.stringify({ type: 'solo5.manifest', version: 2, devices: [] }), 'version: Invalid input: expected 1'],
-    ['missing devices', JSON.stringify({ type: 'solo5.manifest', version: 1 }), 'devices: Invalid input: expected array, received undefined'],
+    [
+      'missing devices',
+      JSON.stringify({ type: 'solo5.manifest', version: 1 }),
+      'devices: Invalid input: expected array, received undefined',
+    ],
     ['unknown top-level key', doc([], { colour: 'red' }), 'colour: unknown key'],
     ['two unknown keys', doc([], { a: 1, b: 2 }), 'a: unknown key (and b)'],
     ['unknown device key', doc([dev('a'), { name: 'b', type: 'NET_BASIC', mac: 'x' }]), 'devices[1].mac: unknown key'],
-    ['unknown device type', doc([dev('a'), dev('b'), dev('c', 'NET_FANCY')]), 'devices[2].type: Invalid option: expected one of "NET_BASIC"|"BLOCK_BASIC"'],
+    [
+      'unknown device type',
+      doc([dev('a'), dev('b'), dev('c', 'NET_FANCY')]),
+      'devices[2].type: Invalid option: expected one of "NET_BASIC"|"BLOCK_BASIC"',
+    ],
     ['empty name', doc([dev('')]), 'devices[0].name: device name must be 1 to 67 characters from [A-Za-z0-9]'],
     ['68-character name', doc([dev('a'.repeat(68))]), 'devices[0].name: device name must be 1 to 67 characters from [A-Za-z0-9]'],
     ['name with a dash', doc([dev('net-0')]), 'devices[0].name: device name must be 1 to 67 characters from [A-Za-z0-9]'],
@@ -65,7 +80,10 @@ t.test('the committed JSON Schema is the generated one', async (t) => {
   t.equal(schema.additionalProperties, false);
 });
 
-const M2 = manifest([{ name: 'service', type: 'NET_BASIC' }, { name: 'storage', type: 'BLOCK_BASIC' }]);
+const M2 = manifest([
+  { name: 'service', type: 'NET_BASIC' },
+  { name: 'storage', type: 'BLOCK_BASIC' },
+]);
 
 t.test("MFT1 encoding: Solo5's 104-byte entries, unions zero", async (t) => {
   const b = encodeMftNote(M2);
@@ -76,13 +94,21 @@ t.test("MFT1 encoding: Solo5's 104-byte entries, unions zero", async (t) => {
   t.equal(b.toString('latin1', 8 + 104, 8 + 104 + 8), 'service\0');
   t.equal(b.readUInt32LE(8 + 104 + 68), 2, 'net type');
   t.equal(b.readUInt32LE(8 + 208 + 68), 1, 'block type');
-  for (let i = 0; i < 3; i++) t.ok(b.subarray(8 + 104 * i + 72, 8 + 104 * i + 104).every((x) => x === 0), `entry ${i}: u, b and attached are zero`);
+  for (let i = 0; i < 3; i++)
+    t.ok(
+      b.subarray(8 + 104 * i + 72, 8 + 104 * i + 104).every((x) => x === 0),
+      `entry ${i}: u, b and attached are zero`,
+    );
   const d = encodeMftNoteDescriptor(M2);
   t.equal(d.length, 4 + 8 + 104 * 3, 'the note descriptor counts 4 padding bytes (116 for one entry in Solo5)');
   t.same(d.subarray(0, 4), Buffer.alloc(4));
   t.same(d.subarray(4), b);
   t.equal(encodeMftNoteDescriptor(manifest([])).length, 116, "no devices: the reserved entry alone, 116 bytes as in Solo5's own binaries");
-  for (const m of [manifest([]), M2, manifest(Array.from({ length: 63 }, (_, i) => ({ name: `n${'x'.repeat(i)}`, type: i % 2 ? 'NET_BASIC' : 'BLOCK_BASIC' } as const)))]) {
+  for (const m of [
+    manifest([]),
+    M2,
+    manifest(Array.from({ length: 63 }, (_, i) => ({ name: `n${'x'.repeat(i)}`, type: i % 2 ? 'NET_BASIC' : 'BLOCK_BASIC' }) as const)),
+  ]) {
     t.same(decodeMftNote(encodeMftNote(m), 'note'), m, `${m.devices.length} devices`);
   }
 });
@@ -97,7 +123,11 @@ t.test('MFT1 decoding refuses every broken rule (untrusted input)', async (t) =>
     ['huge entry count', (b) => (b.writeUInt32LE(0xffffffff, 4), b), '4294967294 devices: too many entries, maximum 63'],
     ['size too small', (b) => b.subarray(0, b.length - 1), 'size 319 bytes, expected 320 for 3 entries'],
     ['size too large', (b) => Buffer.concat([b, Buffer.alloc(104)]), 'size 424 bytes, expected 320 for 3 entries'],
-    ['reserved entry type', (b) => (b.writeUInt32LE(2, entry(0) + 68), b), 'entry 0: type 0x2, expected the reserved first entry 0x40000000'],
+    [
+      'reserved entry type',
+      (b) => (b.writeUInt32LE(2, entry(0) + 68), b),
+      'entry 0: type 0x2, expected the reserved first entry 0x40000000',
+    ],
     ['reserved entry name', (b) => (b.write('x', entry(0)), b), 'entry 0: reserved first entry has a name'],
     ['name not terminated', (b) => (b.fill(0x41, entry(2), entry(2) + 68), b), 'entry 2: name not NUL-terminated'],
     ['empty name', (b) => (b.fill(0, entry(1), entry(1) + 68), b), 'entry 1: name "" is not 1 to 67 characters from [A-Za-z0-9]'],
@@ -147,12 +177,28 @@ t.test('the guest copy carries attach data', async (t) => {
 
   const bad: [string, Map<string, AttachInfo>, string][] = [
     ['undeclared', new Map([['other', { net: { mac, mtu: 1500 } }]]), 'device "other" is not declared in the manifest'],
-    ['net data for block', new Map([['storage', { net: { mac, mtu: 1500 } }]]), 'device "storage" is BLOCK_BASIC: expected block attach data only'],
-    ['block data for net', new Map([['service', { block: { capacity: 512n, blockSize: 512 } }]]), 'device "service" is NET_BASIC: expected net attach data only'],
+    [
+      'net data for block',
+      new Map([['storage', { net: { mac, mtu: 1500 } }]]),
+      'device "storage" is BLOCK_BASIC: expected block attach data only',
+    ],
+    [
+      'block data for net',
+      new Map([['service', { block: { capacity: 512n, blockSize: 512 } }]]),
+      'device "service" is NET_BASIC: expected net attach data only',
+    ],
     ['short MAC', new Map([['service', { net: { mac: Buffer.alloc(5), mtu: 1500 } }]]), 'device "service": MAC must be 6 bytes, got 5'],
     ['MTU 0', new Map([['service', { net: { mac, mtu: 0 } }]]), 'device "service": MTU 0 out of range 1..65535'],
-    ['block size 1000', new Map([['storage', { block: { capacity: 512n, blockSize: 1000 } }]]), 'device "storage": block size 1000 must be a power of two from 512 to 32768'],
-    ['negative capacity', new Map([['storage', { block: { capacity: -1n, blockSize: 512 } }]]), 'device "storage": capacity -1 out of range'],
+    [
+      'block size 1000',
+      new Map([['storage', { block: { capacity: 512n, blockSize: 1000 } }]]),
+      'device "storage": block size 1000 must be a power of two from 512 to 32768',
+    ],
+    [
+      'negative capacity',
+      new Map([['storage', { block: { capacity: -1n, blockSize: 512 } }]]),
+      'device "storage": capacity -1 out of range',
+    ],
   ];
   for (const [name, map, message] of bad) t.throws(() => encodeMftForGuest(M2, map), new DeviceError(message), name);
 });
@@ -170,7 +216,7 @@ const noToolchain = !(have('gcc') && have('objcopy')) && 'needs gcc and objcopy'
 
 t.test('generated C compiles to exactly the expected note', { skip: noToolchain }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sn-mft-'));
-  for (const m of [manifest([]), M2, manifest(Array.from({ length: 63 }, (_, i) => ({ name: `dev${i}`, type: 'BLOCK_BASIC' } as const)))]) {
+  for (const m of [manifest([]), M2, manifest(Array.from({ length: 63 }, (_, i) => ({ name: `dev${i}`, type: 'BLOCK_BASIC' }) as const))]) {
     const c = join(dir, 'm.c');
     const o = join(dir, 'm.o');
     const bin = join(dir, 'note.bin');

@@ -54,9 +54,15 @@ t.test('the CLI: --net:NAME=passt and repeated --net-forward', async (tt) => {
     },
   });
   tt.strictSame((parseTenderArgs(['--net:service=passt', 'k'], 'spt').launch.net as Map<string, object>).get('service'), { passt: true });
-  tt.throws(() => parseTenderArgs(['--net:service=tap0', '--net-forward:service=udp:1:7', 'k'], 'spt'), /--net-forward:service: no --net:service=passt/);
+  tt.throws(
+    () => parseTenderArgs(['--net:service=tap0', '--net-forward:service=udp:1:7', 'k'], 'spt'),
+    /--net-forward:service: no --net:service=passt/,
+  );
   tt.throws(() => parseTenderArgs(['--net-forward:service=udp:1:7', 'k'], 'spt'), /--net-forward:service: no --net:service=passt/);
-  tt.throws(() => parseTenderArgs(['--net:service=passt', '--net-forward:service=udp:1:0', 'k'], 'spt'), /--net-forward:service: 'udp:1:0'/);
+  tt.throws(
+    () => parseTenderArgs(['--net:service=passt', '--net-forward:service=udp:1:0', 'k'], 'spt'),
+    /--net-forward:service: 'udp:1:0'/,
+  );
 });
 
 t.test('API forwards are checked field by field', async (tt) => {
@@ -78,7 +84,21 @@ t.test('API forwards are checked field by field', async (tt) => {
 
 t.test("passt's command line", async (tt) => {
   const base = { fd: 3, mtu: 1500, logFile: '/d/log', pidFile: '/d/pid' };
-  tt.strictSame(passtArgv({ ...base, forwards: [] }), ['-f', '--fd', '3', '-l', '/d/log', '-P', '/d/pid', '-m', '1500', '-t', 'none', '-u', 'none']);
+  tt.strictSame(passtArgv({ ...base, forwards: [] }), [
+    '-f',
+    '--fd',
+    '3',
+    '-l',
+    '/d/log',
+    '-P',
+    '/d/pid',
+    '-m',
+    '1500',
+    '-t',
+    'none',
+    '-u',
+    'none',
+  ]);
   tt.strictSame(
     passtArgv({
       ...base,
@@ -121,7 +141,11 @@ t.test("passt's report", async (tt) => {
   });
   tt.equal(describePasstInfo(info!), '10.213.0.2/24 via 10.213.0.1, DNS 10.213.0.53 fd00::53');
   tt.equal(parsePasstReport('0.1: info:    DNS:\n0.1: info:        1.1.1.1\n', 1), undefined, 'no address: no report');
-  tt.equal(parsePasstReport(REPORT.replace('assign: 10.213.0.2', 'assign: 10.213.0.2 --evil'), 1), undefined, 'an address with more after it is none');
+  tt.equal(
+    parsePasstReport(REPORT.replace('assign: 10.213.0.2', 'assign: 10.213.0.2 --evil'), 1),
+    undefined,
+    'an address with more after it is none',
+  );
   const h = parsePasstReport(REPORT.replace('10.213.0.53', '{x}').replace('example.test', 'a b'), 1);
   tt.strictSame(h?.dns, ['fd00::53'], 'only IP literals are kept as resolvers');
   tt.strictSame(h?.dnsSearch, [], 'only domain names are kept in the search list');
@@ -142,7 +166,11 @@ t.test('placeholders in the guest arguments', async (tt) => {
     '--ipv4=10.213.0.2/24 --ipv4-gateway=10.213.0.1 --dns=10.213.0.53 02:00:00:00:00:01 9000',
   );
   tt.equal(expandPlaceholders('{service.address} {service.prefix} {service.netmask}', nets), '10.213.0.2 24 255.255.255.0');
-  tt.equal(expandPlaceholders('{other.ipv4} {service} {constructor.ipv4}', nets), '{other.ipv4} {service} {constructor.ipv4}', 'other braces stay');
+  tt.equal(
+    expandPlaceholders('{other.ipv4} {service} {constructor.ipv4}', nets),
+    '{other.ipv4} {service} {constructor.ipv4}',
+    'other braces stay',
+  );
   tt.throws(() => expandPlaceholders('{service.color}', nets), /args: \{service.color\}: unknown field 'color'/);
   tt.throws(() => expandPlaceholders('{service.constructor}', nets), /unknown field 'constructor'/);
   tt.throws(() => expandPlaceholders('{tap.ipv4}', nets), /no ipv4 to put there \(net device 'tap' is not attached to passt\)/);

@@ -20,13 +20,19 @@ t.test('passt is present where CI installs it', { skip: process.env.CI !== 'true
 
 t.test('bad --net-forward values: one line naming the option, exit 1', async (tt) => {
   for (const v of ['udp:0:7', 'udp:5000:70000', 'icmp:1:2', 'udp:nohost:5000:7', 'udp:5000']) {
-    const r = spawnSync(process.execPath, [sptCli, '--net:service=passt', `--net-forward:service=${v}`, app('udpecho'), '--ipv4=10.0.0.2/24'], {
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      process.execPath,
+      [sptCli, '--net:service=passt', `--net-forward:service=${v}`, app('udpecho'), '--ipv4=10.0.0.2/24'],
+      {
+        encoding: 'utf8',
+      },
+    );
     tt.equal(r.status, 1, `${v}: exit 1`);
     tt.match(r.stderr, /^solo5-spt: --net-forward:service: '[^\n]*\n$/, `${v}: one line naming the option`);
   }
-  const r = spawnSync(process.execPath, [sptCli, '--net:service=tap0', '--net-forward:service=udp:1:7', app('udpecho')], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [sptCli, '--net:service=tap0', '--net-forward:service=udp:1:7', app('udpecho')], {
+    encoding: 'utf8',
+  });
   tt.match(r.stderr, /^solo5-spt: --net-forward:service: no --net:service=passt to apply it to\n$/);
 });
 
@@ -73,20 +79,35 @@ t.test('passt that fails before it is ready: one line quoting it, exit 1, no gue
     env: { PATH: `${dir}:/usr/bin:/bin` },
   });
   tt.equal(r.status, 1);
-  tt.match(r.stderr, /^solo5-spt: net device 'service': passt ended \(status 1\) before it was ready: passt said: ERROR: +External interface not usable\n$/);
+  tt.match(
+    r.stderr,
+    /^solo5-spt: net device 'service': passt ended \(status 1\) before it was ready: passt said: ERROR: +External interface not usable\n$/,
+  );
   tt.equal(r.stdout, '', 'the guest never ran');
 });
 
 /** The passt line, the guest's start and its address as passt reported it. */
 async function started(g: ReturnType<typeof start>, ns: PasstNs, tt: Test): Promise<void> {
   const m = await g.waitFor(/service: passt gives the guest (\S+)\/(\d+) via (\S+), DNS (\S+)/, 'the passt report line');
-  tt.strictSame([m[1], m[2], m[3], m[4]], [ns.guestAddress, '24', ns.gateway, ns.dns], 'the report names the template address, gateway and resolver');
+  tt.strictSame(
+    [m[1], m[2], m[3], m[4]],
+    [ns.guestAddress, '24', ns.gateway, ns.dns],
+    'the report names the template address, gateway and resolver',
+  );
   await g.waitFor(new RegExp(`mtu 1500 ip ${ns.guestAddress.replace(/\./g, '\\.')}`), 'the guest start line');
 }
 
 /** A client on the namespace's loopback sends `n` datagrams to the forwarded port, each waiting for its echo. */
 function echoFromHost(ns: PasstNs, n: number): string {
-  const argv = ns.inNs(['python3', path.join(root, 'test', 'support', 'udp_probe.py'), 'echo', '127.0.0.1', String(port), String(n), String(seed)]);
+  const argv = ns.inNs([
+    'python3',
+    path.join(root, 'test', 'support', 'udp_probe.py'),
+    'echo',
+    '127.0.0.1',
+    String(port),
+    String(n),
+    String(seed),
+  ]);
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 120_000 });
   return r.stdout + r.stderr;
 }
@@ -108,9 +129,21 @@ for (const [abi, kernel] of builds) {
     const image = path.join(dir, path.relative(root, kernel));
     const g = start(
       ns.inNs([
-        'setpriv', `--reuid=${NOBODY.uid}`, `--regid=${NOBODY.gid}`, '--clear-groups', '--',
-        process.execPath, cli, '--mem=32', '--net:service=passt', `--net-forward:service=udp:${port}:7`, image,
-        '--ipv4={service.ipv4}', '--ipv4-gateway={service.gateway}', `--ping=${ns.pingTarget}`, `--send=${port + 1}`,
+        'setpriv',
+        `--reuid=${NOBODY.uid}`,
+        `--regid=${NOBODY.gid}`,
+        '--clear-groups',
+        '--',
+        process.execPath,
+        cli,
+        '--mem=32',
+        '--net:service=passt',
+        `--net-forward:service=udp:${port}:7`,
+        image,
+        '--ipv4={service.ipv4}',
+        '--ipv4-gateway={service.gateway}',
+        `--ping=${ns.pingTarget}`,
+        `--send=${port + 1}`,
       ]),
       { cwd: dir },
     );
@@ -136,7 +169,17 @@ for (const [abi, kernel] of builds) {
 
 t.test('as root: passt and the guest drop to nobody; killing the tender ends passt', { skip: passtSkip }, async (tt) => {
   const ns = passtNamespace(tt, `solo5p${process.pid}k`, 160 + (seed % 20));
-  const g = start(ns.inNs([process.execPath, sptCli, '--mem=32', '--net:service=passt', `--net-forward:service=udp:${port}:7`, app('udpecho'), '--ipv4={service.ipv4}']));
+  const g = start(
+    ns.inNs([
+      process.execPath,
+      sptCli,
+      '--mem=32',
+      '--net:service=passt',
+      `--net-forward:service=udp:${port}:7`,
+      app('udpecho'),
+      '--ipv4={service.ipv4}',
+    ]),
+  );
   tt.teardown(() => g.kill('SIGKILL'));
   await started(g, ns, tt);
   tt.match(echoFromHost(ns, 5), /echoed=5 of 5/, 'the echo works with the tender as root');

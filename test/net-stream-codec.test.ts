@@ -58,7 +58,11 @@ t.test('whole frames come out of every split of the stream', async (tt) => {
   for (let round = 0; round < 200; round++) {
     const cuts = [0];
     while (cuts[cuts.length - 1] < wire.length) cuts.push(Math.min(wire.length, cuts[cuts.length - 1] + 1 + Math.floor(rand() * 300)));
-    const r = tn.streamDecode(cuts.slice(1).map((c, i) => wire.subarray(cuts[i], c)), MAX, true);
+    const r = tn.streamDecode(
+      cuts.slice(1).map((c, i) => wire.subarray(cuts[i], c)),
+      MAX,
+      true,
+    );
     if (!r.ok || r.frames.length !== frames.length) bad++;
   }
   tt.equal(bad, 0, '200 random multi-way splits decode the same');
@@ -175,9 +179,14 @@ t.test('the broker refuses a stream backend that is not a stream socket', async 
     memSize: 0,
     ringsAddr: 0,
     solo5: true,
-    devices: [{ index: 1, name: 'service', kind: 'net' as const, mtu: 1500, mac, backend: { type: 'stream' as const, fd }, guestSocketFd: tender }],
+    devices: [
+      { index: 1, name: 'service', kind: 'net' as const, mtu: 1500, mac, backend: { type: 'stream' as const, fd }, guestSocketFd: tender },
+    ],
   });
-  tt.throws(() => native().createGuestBroker(config(guest), () => {}), /net device 'service': the stream backend's fd is not a SOCK_STREAM socket/);
+  tt.throws(
+    () => native().createGuestBroker(config(guest), () => {}),
+    /net device 'service': the stream backend's fd is not a SOCK_STREAM socket/,
+  );
   const ok = native().createGuestBroker(config(r), () => {});
   tt.equal(typeof ok.counters()['service.linkDown'], 'number', 'a stream socket is taken, and its counters appear');
   ok.stop();

@@ -71,7 +71,13 @@ async function rig(tt: Test, abi: Abi = 'ring'): Promise<Rig> {
   const waiters: (() => void)[] = [];
   const log = captureLog(lines, () => waiters.splice(0).forEach((w) => w()));
   const guest = await launch(
-    { kernel: KERNELS[abi], args: ['10.0.1.2', '10.0.2.2'], memMB: 32, console: 'pipe', net: { service0: { unix: l0.path }, service1: { unix: l1.path } } },
+    {
+      kernel: KERNELS[abi],
+      args: ['10.0.1.2', '10.0.2.2'],
+      memMB: 32,
+      console: 'pipe',
+      net: { service0: { unix: l0.path }, service1: { unix: l1.path } },
+    },
     log,
   );
   tt.teardown(async () => {
@@ -131,10 +137,14 @@ const fatal: [string, (p: StreamPeer) => void, RegExp][] = [
   ['a length of 0', (p) => p.sendRaw(header(0)), /bad frame length 0 /],
   ['a length of 0xffffffff', (p) => p.sendRaw(header(0xffffffff)), /bad frame length 4294967295 /],
   ['random garbage', (p) => p.sendRaw(garbage(1 + Math.floor(rand() * 3000))), /bad frame length /],
-  ['a peer that hangs up mid-frame', (p) => {
-    p.sendRaw(Buffer.concat([header(100), Buffer.alloc(40)]));
-    p.sock.end();
-  }, /in the middle of a frame \(44 bytes/],
+  [
+    'a peer that hangs up mid-frame',
+    (p) => {
+      p.sendRaw(Buffer.concat([header(100), Buffer.alloc(40)]));
+      p.sock.end();
+    },
+    /in the middle of a frame \(44 bytes/,
+  ],
   ['a peer that disconnects', (p) => p.sock.destroy(), /the peer (closed the stream|reset the connection)/],
 ];
 
@@ -173,7 +183,15 @@ t.test('partial frames sent a byte at a time, in random pieces', async (tt) => {
   });
   const wire = Buffer.concat(
     Array.from({ length: N }, (_, i) => {
-      const f = icmpEcho({ srcMac: MAC0, dstMac: mac, srcIp: src, dstIp: dst, id: 0x7777, seq: i + 1, payload: Buffer.alloc(1 + Math.floor(rand() * 200), i) });
+      const f = icmpEcho({
+        srcMac: MAC0,
+        dstMac: mac,
+        srcIp: src,
+        dstIp: dst,
+        id: 0x7777,
+        seq: i + 1,
+        payload: Buffer.alloc(1 + Math.floor(rand() * 200), i),
+      });
       return Buffer.concat([header(f.length), f]);
     }),
   );
@@ -183,7 +201,7 @@ t.test('partial frames sent a byte at a time, in random pieces', async (tt) => {
     r.p0.sendRaw(wire.subarray(i, i + 1));
     await new Promise((resolve) => setImmediate(resolve));
   }
-  for (let off = first; off < wire.length; ) {
+  for (let off = first; off < wire.length;) {
     const n = 1 + Math.floor(rand() * 97);
     r.p0.sendRaw(wire.subarray(off, off + n));
     off += n;

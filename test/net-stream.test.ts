@@ -34,7 +34,10 @@ for (const [abi, kernel] of [
     tt.equal(exit.status, 0, 'the guest exits after N replies');
     tt.match(out, 'SUCCESS');
     const c = guest.counters();
-    tt.ok(c['service.rxPackets'] >= N + 1 && c['service.txPackets'] >= N + 1, `counters: rx ${c['service.rxPackets']}, tx ${c['service.txPackets']}`);
+    tt.ok(
+      c['service.rxPackets'] >= N + 1 && c['service.txPackets'] >= N + 1,
+      `counters: rx ${c['service.rxPackets']}, tx ${c['service.txPackets']}`,
+    );
     tt.equal(c['service.linkDown'], 0, 'the link stayed up');
   });
 }
@@ -45,9 +48,13 @@ t.test('CLI: --net:service=unix:PATH with a pcap of the stream device', async (t
   const pcap = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sn-pcap-')), 'service.pcap');
   tt.teardown(() => fs.rmSync(path.dirname(pcap), { recursive: true, force: true }));
   const N = 10;
-  const child = spawn(process.execPath, [sptCli, '--mem=32', `--net:service=unix:${l.path}`, `--net-pcap:service=${pcap}`, app('net'), '10.0.0.2', String(N)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [sptCli, '--mem=32', `--net:service=unix:${l.path}`, `--net-pcap:service=${pcap}`, app('net'), '10.0.0.2', String(N)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const got = { out: '', err: '' };
   child.stdout.on('data', (b: Buffer) => (got.out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (got.err += b.toString()));
@@ -70,10 +77,16 @@ t.test('CLI: a socket nobody listens on is one line naming the device and the pa
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sn-nosock-'));
   tt.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const missing = path.join(dir, 'x.sock');
-  const r = spawnSync(process.execPath, [sptCli, `--net:service=unix:${missing}`, app('net'), '10.0.0.2'], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [sptCli, `--net:service=unix:${missing}`, app('net'), '10.0.0.2'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   tt.equal(r.status, 1);
   tt.equal(r.stderr, `solo5-spt: net device 'service': unix:${missing}: cannot connect: no such socket\n`);
-  const empty = spawnSync(process.execPath, [sptCli, '--net:service=unix:', app('net'), '10.0.0.2'], { encoding: 'utf8', timeout: 120_000 });
+  const empty = spawnSync(process.execPath, [sptCli, '--net:service=unix:', app('net'), '10.0.0.2'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   tt.equal(empty.status, 1);
   tt.match(empty.stderr, /^solo5-spt: --net:service=unix: needs the path of a socket/);
 });

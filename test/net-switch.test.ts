@@ -37,7 +37,11 @@ t.test('ARP and 100,000 ICMP echo requests through the switch, no loss', async (
   tt.match(out, 'SUCCESS');
   const c = guest.counters();
   // N echo replies and one ARP reply left the guest; N requests and one ARP request reached it.
-  tt.match(c, { 'service.txPackets': N + 1, 'service.rxPackets': N + 1, 'service.txErrors': 0 }, `the device counters add up: ${JSON.stringify(c)}`);
+  tt.match(
+    c,
+    { 'service.txPackets': N + 1, 'service.rxPackets': N + 1, 'service.txErrors': 0 },
+    `the device counters add up: ${JSON.stringify(c)}`,
+  );
 });
 
 t.test('two unikernels ping each other through the switch', async (tt) => {

@@ -91,7 +91,10 @@ t.test('--net:NAME=@N: a tap file descriptor handed over by the caller', { skip 
 });
 
 t.test('--net:NAME=@N with a descriptor that is not a tap: one line, exit 1', async (tt) => {
-  const r = spawnSync(process.execPath, [sptCli, '--net:service=@0', app('net'), '10.0.0.2'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(process.execPath, [sptCli, '--net:service=@0', app('net'), '10.0.0.2'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   tt.equal(r.status, 1);
   tt.match(r.stderr, /^solo5-spt: net device 'service': [^\n]+\n$/);
 });

@@ -57,7 +57,11 @@ function receiver(dir: string, sock: string): Promise<Receiver> {
 }
 
 const noPython = spawnSync('python3', ['-c', 'import socket; socket.recv_fds'], { stdio: 'ignore' }).status !== 0;
-const skip = !exists(hello) ? 'guest/build/hello.spt is not built' : noPython ? 'python3 (3.9 or later) is needed to receive the pty fd' : false;
+const skip = !exists(hello)
+  ? 'guest/build/hello.spt is not built'
+  : noPython
+    ? 'python3 (3.9 or later) is needed to receive the pty fd'
+    : false;
 
 t.test('create --console-socket: the engine gets the pty master, the guest writes to the pty', { skip }, async (t) => {
   const base = tmpBase(t);
@@ -79,22 +83,38 @@ t.test('create --console-socket: the engine gets the pty master, the guest write
   t.same(processesWith(stateRoot), [], 'no process is left');
 });
 
-t.test('terminal refusals: one line, exit 1, nothing left behind', { skip: !exists(hello) && 'guest/build/hello.spt is not built' }, async (t) => {
-  const base = tmpBase(t);
-  const stateRoot = path.join(base, 'state');
-  const tty = makeBundle(base, hello, [], TTY);
-  const plain = makeBundle(base, hello, []);
-  const cases: [string, string[], RegExp][] = [
-    ['a socket nobody listens on', ['create', '--bundle', tty.dir, '--console-socket', path.join(base, 'nobody.sock'), 'x'], /--console-socket .*nobody\.sock: connect failed: ENOENT/],
-    ['a console socket without a terminal', ['create', '--bundle', plain.dir, '--console-socket', path.join(base, 'c.sock'), 'x'], /--console-socket: config\.json does not ask for a terminal/],
-    ['run in the foreground with a terminal', ['run', '--bundle', tty.dir, 'x'], /process\.terminal: run in the foreground cannot take a terminal/],
-  ];
-  for (const [name, args, re] of cases) {
-    const r = oci(stateRoot, args);
-    t.equal(r.status, 1, `${name}: exit 1`);
-    t.equal(r.stderr.split('\n').length, 2, `${name}: one line (${r.stderr.trim()})`);
-    t.match(r.stderr, re, name);
-  }
-  t.same(fs.readdirSync(stateRoot), [], 'no state directory is left');
-  t.same(processesWith(stateRoot), [], 'no monitor is left');
-});
+t.test(
+  'terminal refusals: one line, exit 1, nothing left behind',
+  { skip: !exists(hello) && 'guest/build/hello.spt is not built' },
+  async (t) => {
+    const base = tmpBase(t);
+    const stateRoot = path.join(base, 'state');
+    const tty = makeBundle(base, hello, [], TTY);
+    const plain = makeBundle(base, hello, []);
+    const cases: [string, string[], RegExp][] = [
+      [
+        'a socket nobody listens on',
+        ['create', '--bundle', tty.dir, '--console-socket', path.join(base, 'nobody.sock'), 'x'],
+        /--console-socket .*nobody\.sock: connect failed: ENOENT/,
+      ],
+      [
+        'a console socket without a terminal',
+        ['create', '--bundle', plain.dir, '--console-socket', path.join(base, 'c.sock'), 'x'],
+        /--console-socket: config\.json does not ask for a terminal/,
+      ],
+      [
+        'run in the foreground with a terminal',
+        ['run', '--bundle', tty.dir, 'x'],
+        /process\.terminal: run in the foreground cannot take a terminal/,
+      ],
+    ];
+    for (const [name, args, re] of cases) {
+      const r = oci(stateRoot, args);
+      t.equal(r.status, 1, `${name}: exit 1`);
+      t.equal(r.stderr.split('\n').length, 2, `${name}: one line (${r.stderr.trim()})`);
+      t.match(r.stderr, re, name);
+    }
+    t.same(fs.readdirSync(stateRoot), [], 'no state directory is left');
+    t.same(processesWith(stateRoot), [], 'no monitor is left');
+  },
+);

@@ -6,8 +6,7 @@ import t from 'tap';
 import { app, exists, root } from './support/paths';
 import { needRoot, ociCli, tmpBase } from './support/oci';
 
-const skip =
-  needRoot('containerd', 'ctr', 'podman') ?? (!exists(app('hello')) ? 'guest/build/hello.spt is not built' : undefined);
+const skip = needRoot('containerd', 'ctr', 'podman') ?? (!exists(app('hello')) ? 'guest/build/hello.spt is not built' : undefined);
 
 t.test('ctr run --runc-binary=solo5-oci prints hello', { skip: skip ?? false }, async (t) => {
   const seed = Math.floor(Math.random() * 1e9);
@@ -65,10 +64,18 @@ t.test('ctr run --runc-binary=solo5-oci prints hello', { skip: skip ?? false }, 
   t.match(run.stdout, /Hello, World\nCommand line is: 'from an OCI image'\nSUCCESS\n/, 'ctr run prints hello');
   // -t: the shim passes --console-socket; ctr wants a terminal of its own, which script(1) gives it.
   // Both ptys turn \n into \r\n, so the line ends prove the output went through the container's.
-  const tty = spawnSync('script', ['-qec', ['ctr', '-a', sock, '-n', `solo5oci${seed}`, 'run', '-t', '--rm', '--runc-binary', ociCli, image, `tty${seed}`].join(' '), '/dev/null'], {
-    encoding: 'utf8',
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const tty = spawnSync(
+    'script',
+    [
+      '-qec',
+      ['ctr', '-a', sock, '-n', `solo5oci${seed}`, 'run', '-t', '--rm', '--runc-binary', ociCli, image, `tty${seed}`].join(' '),
+      '/dev/null',
+    ],
+    {
+      encoding: 'utf8',
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   t.equal(tty.status, 0, `ctr run -t exits with the guest's status (${tty.stderr.trim()})`);
   t.match(tty.stdout, /Hello, World\r+\nCommand line is: 'from an OCI image'\r+\nSUCCESS\r+\n/, 'ctr run -t prints hello through a pty');
   t.equal(ctr(['containers', 'ls', '-q']).stdout.trim(), '', 'no container is left');

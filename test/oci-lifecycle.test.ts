@@ -26,85 +26,146 @@ const sleep = app('sleep');
 const hello = app('hello');
 const state = (r: string, id: string) => JSON.parse(oci(r, ['state', id]).stdout) as { status: string; pid: number };
 
-t.test('create, start, state, kill, delete; nothing is left behind', { skip: !exists(sleep) && 'guest/build/sleep.spt is not built' }, async (t) => {
-  const base = tmpBase(t);
-  const stateRoot = path.join(base, 'state');
-  const b = makeBundle(base, sleep, ['600000']);
-  const pidFile = path.join(base, 'pid');
-  const c = await create(stateRoot, b.dir, 'life', ['--pid-file', pidFile]);
-  t.equal(c.status, 0, `create succeeds (${c.stderr.trim()})`);
-  t.equal(fs.statSync(stateRoot).mode & 0o777, 0o700, 'the state root is 0700');
-  t.equal(fs.statSync(path.join(stateRoot, 'life')).mode & 0o777, 0o700, 'the container directory is 0700');
-  t.equal(fs.statSync(path.join(stateRoot, 'life', 'start.sock')).mode & 0o777, 0o600, 'the start socket is 0600');
-  const created = state(stateRoot, 'life');
-  t.equal(created.status, 'created');
-  t.equal(Number(fs.readFileSync(pidFile, 'utf8')), created.pid, 'the pid file names the container process');
-  t.equal(oci(stateRoot, ['create', '--bundle', b.dir, 'life']).status, 1, 'a second create with the same id fails');
+t.test(
+  'create, start, state, kill, delete; nothing is left behind',
+  { skip: !exists(sleep) && 'guest/build/sleep.spt is not built' },
+  async (t) => {
+    const base = tmpBase(t);
+    const stateRoot = path.join(base, 'state');
+    const b = makeBundle(base, sleep, ['600000']);
+    const pidFile = path.join(base, 'pid');
+    const c = await create(stateRoot, b.dir, 'life', ['--pid-file', pidFile]);
+    t.equal(c.status, 0, `create succeeds (${c.stderr.trim()})`);
+    t.equal(fs.statSync(stateRoot).mode & 0o777, 0o700, 'the state root is 0700');
+    t.equal(fs.statSync(path.join(stateRoot, 'life')).mode & 0o777, 0o700, 'the container directory is 0700');
+    t.equal(fs.statSync(path.join(stateRoot, 'life', 'start.sock')).mode & 0o777, 0o600, 'the start socket is 0600');
+    const created = state(stateRoot, 'life');
+    t.equal(created.status, 'created');
+    t.equal(Number(fs.readFileSync(pidFile, 'utf8')), created.pid, 'the pid file names the container process');
+    t.equal(oci(stateRoot, ['create', '--bundle', b.dir, 'life']).status, 1, 'a second create with the same id fails');
 
-  t.equal(oci(stateRoot, ['start', 'life']).status, 0, 'start succeeds');
-  await c.waitFor('READY');
-  t.equal(state(stateRoot, 'life').status, 'running');
-  const ps = JSON.parse(oci(stateRoot, ['ps', '--format', 'json', 'life']).stdout) as number[];
-  t.equal(ps.length, 2, 'ps lists the monitor and the guest');
-  const again = oci(stateRoot, ['start', 'life']);
-  t.equal(again.status, 1, 'start twice fails');
-  t.match(again.stderr, /^solo5-oci: cannot start container life: it is running, not created\n$/);
-  const del = oci(stateRoot, ['delete', 'life']);
-  t.equal(del.status, 1, 'delete of a running container without --force fails');
-  t.match(del.stderr, /^solo5-oci: container life is running: stop it first, or use delete --force\n$/);
-  t.match(oci(stateRoot, ['list', '--format', 'json']).stdout, /"id":"life","status":"running"/);
+    t.equal(oci(stateRoot, ['start', 'life']).status, 0, 'start succeeds');
+    await c.waitFor('READY');
+    t.equal(state(stateRoot, 'life').status, 'running');
+    const ps = JSON.parse(oci(stateRoot, ['ps', '--format', 'json', 'life']).stdout) as number[];
+    t.equal(ps.length, 2, 'ps lists the monitor and the guest');
+    const again = oci(stateRoot, ['start', 'life']);
+    t.equal(again.status, 1, 'start twice fails');
+    t.match(again.stderr, /^solo5-oci: cannot start container life: it is running, not created\n$/);
+    const del = oci(stateRoot, ['delete', 'life']);
+    t.equal(del.status, 1, 'delete of a running container without --force fails');
+    t.match(del.stderr, /^solo5-oci: container life is running: stop it first, or use delete --force\n$/);
+    t.match(oci(stateRoot, ['list', '--format', 'json']).stdout, /"id":"life","status":"running"/);
 
-  t.equal(oci(stateRoot, ['kill', 'life', 'TERM']).status, 0, 'kill succeeds');
-  await c.console;
-  t.equal(state(stateRoot, 'life').status, 'stopped', 'stopped once the monitor has exited');
-  t.equal(oci(stateRoot, ['kill', 'life', '15']).status, 1, 'kill of a stopped container fails');
-  t.equal(oci(stateRoot, ['delete', 'life']).status, 0, 'delete succeeds');
-  t.notOk(fs.existsSync(path.join(stateRoot, 'life')), 'the state directory is gone');
-  for (const pid of ps) t.notOk(fs.existsSync(`/proc/${pid}/stat`) && !/\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')), `process ${pid} is gone`);
-  t.same(processesWith(stateRoot), [], 'no process mentions the state root');
-  t.equal(oci(stateRoot, ['state', 'life']).status, 1, 'state of a deleted container fails');
-});
+    t.equal(oci(stateRoot, ['kill', 'life', 'TERM']).status, 0, 'kill succeeds');
+    await c.console;
+    t.equal(state(stateRoot, 'life').status, 'stopped', 'stopped once the monitor has exited');
+    t.equal(oci(stateRoot, ['kill', 'life', '15']).status, 1, 'kill of a stopped container fails');
+    t.equal(oci(stateRoot, ['delete', 'life']).status, 0, 'delete succeeds');
+    t.notOk(fs.existsSync(path.join(stateRoot, 'life')), 'the state directory is gone');
+    for (const pid of ps)
+      t.notOk(fs.existsSync(`/proc/${pid}/stat`) && !/\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')), `process ${pid} is gone`);
+    t.same(processesWith(stateRoot), [], 'no process mentions the state root');
+    t.equal(oci(stateRoot, ['state', 'life']).status, 1, 'state of a deleted container fails');
+  },
+);
 
-t.test('the exit status of the unikernel is the container process status (run)', { skip: !exists(hello) && 'hello.spt is not built' }, async (t) => {
-  const base = tmpBase(t);
-  const stateRoot = path.join(base, 'state');
-  const exitcode = app('exitcode');
-  const b = makeBundle(base, exitcode, ['7']);
-  const r = oci(stateRoot, ['run', '--bundle', b.dir, 'rc']);
-  t.equal(r.status, 7, 'run returns the guest status');
-  t.match(r.stdout, /exiting with 7/);
-  t.same(fs.readdirSync(stateRoot), [], 'run removed its state');
-});
+t.test(
+  'the exit status of the unikernel is the container process status (run)',
+  { skip: !exists(hello) && 'hello.spt is not built' },
+  async (t) => {
+    const base = tmpBase(t);
+    const stateRoot = path.join(base, 'state');
+    const exitcode = app('exitcode');
+    const b = makeBundle(base, exitcode, ['7']);
+    const r = oci(stateRoot, ['run', '--bundle', b.dir, 'rc']);
+    t.equal(r.status, 7, 'run returns the guest status');
+    t.match(r.stdout, /exiting with 7/);
+    t.same(fs.readdirSync(stateRoot), [], 'run removed its state');
+  },
+);
 
-t.test('delete --force kills a created container; delete of a created one needs no force', { skip: !exists(sleep) && 'sleep.spt is not built' }, async (t) => {
-  const base = tmpBase(t);
-  const stateRoot = path.join(base, 'state');
-  const b = makeBundle(base, sleep, ['600000']);
-  const c = await create(stateRoot, b.dir, 'held');
-  t.equal(c.status, 0);
-  t.equal(oci(stateRoot, ['delete', 'held']).status, 0, 'a created container is deleted');
-  await c.console;
-  t.same(fs.readdirSync(stateRoot), []);
-  t.same(processesWith(stateRoot), []);
-  t.equal(oci(stateRoot, ['delete', '--force', 'held']).status, 0, 'delete --force of a missing container is not an error');
-});
+t.test(
+  'delete --force kills a created container; delete of a created one needs no force',
+  { skip: !exists(sleep) && 'sleep.spt is not built' },
+  async (t) => {
+    const base = tmpBase(t);
+    const stateRoot = path.join(base, 'state');
+    const b = makeBundle(base, sleep, ['600000']);
+    const c = await create(stateRoot, b.dir, 'held');
+    t.equal(c.status, 0);
+    t.equal(oci(stateRoot, ['delete', 'held']).status, 0, 'a created container is deleted');
+    await c.console;
+    t.same(fs.readdirSync(stateRoot), []);
+    t.same(processesWith(stateRoot), []);
+    t.equal(oci(stateRoot, ['delete', '--force', 'held']).status, 0, 'delete --force of a missing container is not an error');
+  },
+);
 
 const refusals: { name: string; config?: Record<string, unknown>; raw?: string; re: RegExp }[] = [
   { name: 'config.json that is not JSON', raw: '{"ociVersion":', re: /config\.json: not JSON/ },
-  { name: 'no process.args', config: { process: { args: [] } }, re: /config\.json: process\.args: the unikernel path is required as args\[0\]/ },
+  {
+    name: 'no process.args',
+    config: { process: { args: [] } },
+    re: /config\.json: process\.args: the unikernel path is required as args\[0\]/,
+  },
   { name: 'process.args not a list', config: { process: { args: '/hello.spt' } }, re: /config\.json: process\.args: expected an array/ },
-  { name: 'an annotation that is not a string', config: { annotations: { 'org.solo5-node.mem': 8 } }, re: /config\.json: annotations\.org\.solo5-node\.mem: expected a string/ },
-  { name: 'a mount without a destination', config: { mounts: [{ type: 'tmpfs' }] }, re: /config\.json: mounts\[0\]\.destination: is required/ },
-  { name: 'a memory limit that is not a number', config: { linux: { resources: { memory: { limit: '8m' } } } }, re: /config\.json: linux\.resources\.memory\.limit: expected an integer/ },
-  { name: 'a unikernel missing from the image', config: { process: { args: ['/nothere.spt'] } }, re: /process\.args\[0\]: \/nothere\.spt does not exist in the image/ },
-  { name: 'a path out of the rootfs', config: { process: { args: ['/../../../../etc/passwd'] } }, re: /leads outside the image|does not exist/ },
-  { name: 'a terminal without a console socket', config: { process: { args: ['/hello.spt'], terminal: true } }, re: /process\.terminal: a terminal needs --console-socket/ },
-  { name: 'a user namespace', config: { linux: { namespaces: [{ type: 'user' }] } }, re: /linux\.namespaces: a user namespace cannot be entered/ },
-  { name: 'an nfs mount', config: { mounts: [{ destination: '/data', type: 'nfs', source: 'srv:/x' }] }, re: /mounts\[0\]\.type: 'nfs' at \/data is not supported/ },
-  { name: 'a volume', config: { mounts: [{ destination: '/data', type: 'bind', source: '/tmp' }] }, re: /mounts\[0\]: a bind mount at \/data has nowhere to go/ },
+  {
+    name: 'an annotation that is not a string',
+    config: { annotations: { 'org.solo5-node.mem': 8 } },
+    re: /config\.json: annotations\.org\.solo5-node\.mem: expected a string/,
+  },
+  {
+    name: 'a mount without a destination',
+    config: { mounts: [{ type: 'tmpfs' }] },
+    re: /config\.json: mounts\[0\]\.destination: is required/,
+  },
+  {
+    name: 'a memory limit that is not a number',
+    config: { linux: { resources: { memory: { limit: '8m' } } } },
+    re: /config\.json: linux\.resources\.memory\.limit: expected an integer/,
+  },
+  {
+    name: 'a unikernel missing from the image',
+    config: { process: { args: ['/nothere.spt'] } },
+    re: /process\.args\[0\]: \/nothere\.spt does not exist in the image/,
+  },
+  {
+    name: 'a path out of the rootfs',
+    config: { process: { args: ['/../../../../etc/passwd'] } },
+    re: /leads outside the image|does not exist/,
+  },
+  {
+    name: 'a terminal without a console socket',
+    config: { process: { args: ['/hello.spt'], terminal: true } },
+    re: /process\.terminal: a terminal needs --console-socket/,
+  },
+  {
+    name: 'a user namespace',
+    config: { linux: { namespaces: [{ type: 'user' }] } },
+    re: /linux\.namespaces: a user namespace cannot be entered/,
+  },
+  {
+    name: 'an nfs mount',
+    config: { mounts: [{ destination: '/data', type: 'nfs', source: 'srv:/x' }] },
+    re: /mounts\[0\]\.type: 'nfs' at \/data is not supported/,
+  },
+  {
+    name: 'a volume',
+    config: { mounts: [{ destination: '/data', type: 'bind', source: '/tmp' }] },
+    re: /mounts\[0\]: a bind mount at \/data has nowhere to go/,
+  },
   { name: 'OCI hooks', config: { hooks: { prestart: [{ path: '/bin/true' }] } }, re: /hooks\.prestart: OCI hooks are not supported/ },
-  { name: 'a qemu unikernel', config: { annotations: { 'com.urunc.unikernel.hypervisor': 'qemu' } }, re: /com\.urunc\.unikernel\.hypervisor: 'qemu' is not supported/ },
-  { name: 'too little memory', config: { linux: { resources: { memory: { limit: 1048576 } } } }, re: /linux\.resources\.memory\.limit: 1048576 bytes is below/ },
+  {
+    name: 'a qemu unikernel',
+    config: { annotations: { 'com.urunc.unikernel.hypervisor': 'qemu' } },
+    re: /com\.urunc\.unikernel\.hypervisor: 'qemu' is not supported/,
+  },
+  {
+    name: 'too little memory',
+    config: { linux: { resources: { memory: { limit: 1048576 } } } },
+    re: /linux\.resources\.memory\.limit: 1048576 bytes is below/,
+  },
   { name: 'a non-unikernel', config: { process: { args: ['/config.json'] } }, re: /config\.json|ELF|not/ },
 ];
 
@@ -126,7 +187,11 @@ t.test('bad bundles: one line on stderr, exit 1, nothing left behind', { skip: !
   t.same(fs.readdirSync(stateRoot), [], 'no state directory is left');
   const log = path.join(base, 'log.json');
   await inProcess(['--root', stateRoot, '--log', log, '--log-format', 'json', 'start', 'ghost']);
-  t.match(JSON.parse(fs.readFileSync(log, 'utf8').trim()) as object, { level: 'error', msg: 'container ghost does not exist' }, '--log gets a JSON line');
+  t.match(
+    JSON.parse(fs.readFileSync(log, 'utf8').trim()) as object,
+    { level: 'error', msg: 'container ghost does not exist' },
+    '--log gets a JSON line',
+  );
   t.match((await inProcess(['--root', stateRoot, 'create', 'a/b'])).stderr, /container ID 'a\/b': use letters, digits/);
   t.match((await inProcess(['--root', stateRoot, 'frobnicate'])).stderr, /unknown command 'frobnicate'/);
   t.match((await inProcess(['--root', stateRoot, 'kill', 'x', 'SIGNOPE'])).stderr, /signal SIGNOPE: no such signal/);

@@ -36,10 +36,17 @@ function makeNamespace(t: { teardown(fn: () => void): void }, seed: number): { n
 /** The example app, built for the given ABI: it learns its address only from --ipv4=. */
 function buildNetip(dir: string, abi: string): string {
   const out = path.join(dir, `netip-${abi}.spt`);
-  const r = spawnSync(process.execPath, [
-    path.join(root, 'dist', 'bin', 'solo5-build.js'), `--abi=${abi}`,
-    `--manifest=${path.join(root, 'examples', 'oci', 'manifest.json')}`, `--output=${out}`, path.join(root, 'examples', 'oci', 'netip.c'),
-  ], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      path.join(root, 'dist', 'bin', 'solo5-build.js'),
+      `--abi=${abi}`,
+      `--manifest=${path.join(root, 'examples', 'oci', 'manifest.json')}`,
+      `--output=${out}`,
+      path.join(root, 'examples', 'oci', 'netip.c'),
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`solo5-build: ${r.stderr}`);
   return out;
 }
@@ -47,29 +54,33 @@ function buildNetip(dir: string, abi: string): string {
 const skip = needRoot('ip', 'tc', 'nsenter', 'python3');
 
 for (const abi of ['ring', 'solo5']) {
-  t.test(`${abi} ABI: the container's interface reaches the guest, which answers pings at the container's address`, { skip: skip ?? false }, async (t) => {
-    const seed = (Math.floor(Math.random() * 1e6) * 2 + (abi === 'ring' ? 0 : 1)) % 1e6;
-    t.comment(`seed ${seed}`);
-    const base = tmpBase(t);
-    const stateRoot = path.join(base, 'state');
-    const ns = makeNamespace(t, seed);
-    const b = makeBundle(base, buildNetip(base, abi), [], {
-      linux: { namespaces: [{ type: 'pid' }, { type: 'network', path: `/run/netns/${ns.name}` }] },
-    });
-    const c = await create(stateRoot, b.dir, `net${seed}`);
-    t.equal(c.status, 0, `create (${c.stderr.trim()})`);
-    t.teardown(() => void oci(stateRoot, ['delete', '--force', `net${seed}`]));
-    t.match(sh(`ip -n ${ns.name} link show`).stdout, /snoci0/, 'create made the tap in the namespace');
-    t.equal(oci(stateRoot, ['start', `net${seed}`]).status, 0, 'start');
-    await c.waitFor(`ip ${ns.addr}`);
-    const ping = spawnSync('python3', [path.join(root, 'test', 'support', 'kping.py'), ns.addr, '3', '2'], { encoding: 'utf8' });
-    t.match(ping.stdout, /sent=3 received=3/, `the host pings the unikernel (${ping.stdout.split('\n')[0]})`);
-    t.equal(oci(stateRoot, ['kill', `net${seed}`, 'KILL']).status, 0, 'kill');
-    await c.console;
-    t.equal(oci(stateRoot, ['delete', `net${seed}`]).status, 0, 'delete');
-    t.notMatch(sh(`ip -n ${ns.name} link show`).stdout, /snoci0/, 'the tap is gone');
-    t.notMatch(sh(`tc -n ${ns.name} qdisc show dev eth0`).stdout, /ingress/, 'the redirect is gone');
-    t.same(processesWith(stateRoot), [], 'no process is left');
-    t.same(fs.readdirSync(stateRoot), []);
-  });
+  t.test(
+    `${abi} ABI: the container's interface reaches the guest, which answers pings at the container's address`,
+    { skip: skip ?? false },
+    async (t) => {
+      const seed = (Math.floor(Math.random() * 1e6) * 2 + (abi === 'ring' ? 0 : 1)) % 1e6;
+      t.comment(`seed ${seed}`);
+      const base = tmpBase(t);
+      const stateRoot = path.join(base, 'state');
+      const ns = makeNamespace(t, seed);
+      const b = makeBundle(base, buildNetip(base, abi), [], {
+        linux: { namespaces: [{ type: 'pid' }, { type: 'network', path: `/run/netns/${ns.name}` }] },
+      });
+      const c = await create(stateRoot, b.dir, `net${seed}`);
+      t.equal(c.status, 0, `create (${c.stderr.trim()})`);
+      t.teardown(() => void oci(stateRoot, ['delete', '--force', `net${seed}`]));
+      t.match(sh(`ip -n ${ns.name} link show`).stdout, /snoci0/, 'create made the tap in the namespace');
+      t.equal(oci(stateRoot, ['start', `net${seed}`]).status, 0, 'start');
+      await c.waitFor(`ip ${ns.addr}`);
+      const ping = spawnSync('python3', [path.join(root, 'test', 'support', 'kping.py'), ns.addr, '3', '2'], { encoding: 'utf8' });
+      t.match(ping.stdout, /sent=3 received=3/, `the host pings the unikernel (${ping.stdout.split('\n')[0]})`);
+      t.equal(oci(stateRoot, ['kill', `net${seed}`, 'KILL']).status, 0, 'kill');
+      await c.console;
+      t.equal(oci(stateRoot, ['delete', `net${seed}`]).status, 0, 'delete');
+      t.notMatch(sh(`ip -n ${ns.name} link show`).stdout, /snoci0/, 'the tap is gone');
+      t.notMatch(sh(`tc -n ${ns.name} qdisc show dev eth0`).stdout, /ingress/, 'the redirect is gone');
+      t.same(processesWith(stateRoot), [], 'no process is left');
+      t.same(fs.readdirSync(stateRoot), []);
+    },
+  );
 }

@@ -54,10 +54,18 @@ t.test('encodePlan lays out struct sn_plan then the BPF', async (t) => {
   );
   const second = o.regions + abi.SN_PLAN_REGION.size;
   t.same(
-    [b.readBigUInt64LE(second + r.addr), b.readBigUInt64LE(second + r.len), b.readUInt32LE(second + r.prot), b.readUInt32LE(second + r.pad)],
+    [
+      b.readBigUInt64LE(second + r.addr),
+      b.readBigUInt64LE(second + r.len),
+      b.readUInt32LE(second + r.prot),
+      b.readUInt32LE(second + r.pad),
+    ],
     [0x103000n, 0x1000n, abi.SN_PROT_R, 0],
   );
-  t.ok(b.subarray(o.regions + 2 * abi.SN_PLAN_REGION.size, o.parent_pid).every((x) => x === 0), 'unused region slots are zero');
+  t.ok(
+    b.subarray(o.regions + 2 * abi.SN_PLAN_REGION.size, o.parent_pid).every((x) => x === 0),
+    'unused region slots are zero',
+  );
   t.same(b.subarray(abi.SN_PLAN.size), plan.bpf);
   t.equal(encodePlan({ ...plan, target: 'hvt' }).readUInt32LE(o.target), abi.SN_ABI_TARGET_HVT);
 });
@@ -65,7 +73,11 @@ t.test('encodePlan lays out struct sn_plan then the BPF', async (t) => {
 t.test('encodePlan refuses what it cannot encode', async (t) => {
   const bad: [string, Partial<PlanInput>, RegExp][] = [
     ['no regions', { regions: [] }, /0 regions/],
-    ['17 regions', { regions: Array.from({ length: 17 }, (_, i) => ({ addr: 0x100000 + i * 0x1000, len: 0x1000, prot: 1 })) }, /17 regions/],
+    [
+      '17 regions',
+      { regions: Array.from({ length: 17 }, (_, i) => ({ addr: 0x100000 + i * 0x1000, len: 0x1000, prot: 1 })) },
+      /17 regions/,
+    ],
     ['empty BPF', { bpf: Buffer.alloc(0) }, /BPF program of 0 bytes/],
     ['partial BPF instruction', { bpf: Buffer.alloc(12) }, /BPF program of 12 bytes/],
     ['BPF too long', { bpf: Buffer.alloc(8 * (abi.SN_PLAN_MAX_BPF + 1)) }, /BPF program of/],
@@ -126,16 +138,44 @@ t.test('encodeBootinfo fills struct sn_bootinfo (256 bytes, reserved zero)', asy
       b.readInt32LE(o.wait_fd),
       b.readInt32LE(o.console_fd),
     ],
-    [abi.SN_BOOTINFO_MAGIC, abi.SN_ABI_VERSION, 2, 32n << 20n, 0x180000n, 0x11000n, 0x13000n, BigInt(abi.mftSize(2)), 0x20000n, 0x4000n, 0xfedcba9876543210n, 0n, 3, -1],
+    [
+      abi.SN_BOOTINFO_MAGIC,
+      abi.SN_ABI_VERSION,
+      2,
+      32n << 20n,
+      0x180000n,
+      0x11000n,
+      0x13000n,
+      BigInt(abi.mftSize(2)),
+      0x20000n,
+      0x4000n,
+      0xfedcba9876543210n,
+      0n,
+      3,
+      -1,
+    ],
   );
-  t.ok(b.subarray(o.reserved).every((x) => x === 0), 'reserved words are zero');
+  t.ok(
+    b.subarray(o.reserved).every((x) => x === 0),
+    'reserved words are zero',
+  );
   t.throws(() => encodeBootinfo({ ...fields(), random: -1n }), RangeError);
   t.throws(() => encodeBootinfo({ ...fields(), waitFd: 2 ** 31 }), RangeError);
 });
 
 function fields(): Parameters<typeof encodeBootinfo>[0] {
   return {
-    target: 'spt', memSize: 1 << 21, kernelEnd: 0x101000, cmdline: 0, mft: 0, mftSize: 0,
-    rings: 0, ringsSize: 0, random: 0n, tscFreq: 0n, waitFd: 3, consoleFd: 1,
+    target: 'spt',
+    memSize: 1 << 21,
+    kernelEnd: 0x101000,
+    cmdline: 0,
+    mft: 0,
+    mftSize: 0,
+    rings: 0,
+    ringsSize: 0,
+    random: 0n,
+    tscFreq: 0n,
+    waitFd: 3,
+    consoleFd: 1,
   };
 }

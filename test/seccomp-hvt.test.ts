@@ -88,7 +88,11 @@ t.test('hvt helper policy without doorbells refuses doorbell traffic', async (t)
 t.test('hvt helper policy: wrong arch and the x32 range are killed', async (t) => {
   const prog = compileHvtHelperPolicy({ ndoorbells: 2 });
   t.equal(verdict(prog, 'ioctl', [VCPU, KVM_RUN, 0], AUDIT_ARCH_I386), KILL, 'i386 ABI');
-  t.equal(runFilter(prog, { nr: SYSCALLS.ioctl | X32_SYSCALL_BIT, arch: AUDIT_ARCH_X86_64, args: [4n, BigInt(KVM_RUN), 0n] }), KILL, 'x32 ioctl');
+  t.equal(
+    runFilter(prog, { nr: SYSCALLS.ioctl | X32_SYSCALL_BIT, arch: AUDIT_ARCH_X86_64, args: [4n, BigInt(KVM_RUN), 0n] }),
+    KILL,
+    'x32 ioctl',
+  );
 });
 
 t.test('hvt helper policy, derived from its data: every rule allowed, then refused with a foreign value', async (t) => {
@@ -103,7 +107,11 @@ t.test('hvt helper policy, derived from its data: every rule allowed, then refus
     for (const c of rule.args ?? []) {
       const other = [...args];
       other[c.index] = args[c.index] + HIGH;
-      t.equal(runFilter(prog, { nr: SYSCALLS[rule.syscall], arch: AUDIT_ARCH_X86_64, args: other }), KILL, `${rule.syscall}: args[${c.index}] with high bits killed`);
+      t.equal(
+        runFilter(prog, { nr: SYSCALLS[rule.syscall], arch: AUDIT_ARCH_X86_64, args: other }),
+        KILL,
+        `${rule.syscall}: args[${c.index}] with high bits killed`,
+      );
     }
   }
   t.same(
@@ -131,7 +139,7 @@ try {
   gccWhy = 'no gcc on this host';
 }
 
-t.test('the ioctl numbers are linux/kvm.h\'s', { skip: gccWhy ?? false }, async (t) => {
+t.test("the ioctl numbers are linux/kvm.h's", { skip: gccWhy ?? false }, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sn-kvm-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const src = path.join(dir, 'probe.c');

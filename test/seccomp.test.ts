@@ -111,8 +111,26 @@ t.test('spt guest policy without doorbells refuses doorbell traffic', async (t) 
 t.test('spt guest policy: wrong arch, x32 and forbidden syscalls are killed', async (t) => {
   const prog = compileSptGuestPolicy({ doorbellFds: DOORBELLS });
   const forbidden: SyscallName[] = [
-    'open', 'openat', 'socket', 'mmap', 'mprotect', 'munmap', 'exit', 'getpid', 'ioctl', 'close',
-    'execve', 'clone', 'fork', 'kill', 'epoll_wait', 'ppoll', 'nanosleep', 'clock_nanosleep', 'futex', 'getrandom',
+    'open',
+    'openat',
+    'socket',
+    'mmap',
+    'mprotect',
+    'munmap',
+    'exit',
+    'getpid',
+    'ioctl',
+    'close',
+    'execve',
+    'clone',
+    'fork',
+    'kill',
+    'epoll_wait',
+    'ppoll',
+    'nanosleep',
+    'clock_nanosleep',
+    'futex',
+    'getrandom',
   ];
   runTable(t, prog, [
     // i386 numbers differ, but an allowed x86_64 record under the wrong arch must still die.
@@ -130,9 +148,17 @@ t.test('spt guest policy: wrong arch, x32 and forbidden syscalls are killed', as
   // one; the explicit x32 refusal is defence in depth and only visible in
   // the program's prologue: ld arch, jeq, ld nr, jge 0x40000000 -> ret KILL.
   const head = decode(prog).slice(0, 5);
-  t.same(head.map((i) => [i.code, i.k]), [
-    [0x20, 4], [0x15, AUDIT_ARCH_X86_64], [0x20, 0], [0x35, X32_SYSCALL_BIT], [0x06, KILL],
-  ], 'prologue checks arch, then refuses the x32 range');
+  t.same(
+    head.map((i) => [i.code, i.k]),
+    [
+      [0x20, 4],
+      [0x15, AUDIT_ARCH_X86_64],
+      [0x20, 0],
+      [0x35, X32_SYSCALL_BIT],
+      [0x06, KILL],
+    ],
+    'prologue checks arch, then refuses the x32 range',
+  );
   t.equal(head[3].jt, 0, 'x32 numbers jump to the kill');
 });
 
@@ -167,7 +193,11 @@ t.test('spt guest policy, derived from its data: every rule twice', async (t) =>
     for (const c of rule.args ?? []) {
       const other = [...args];
       other[c.index] = unlisted(sameSyscall, c.index);
-      t.equal(runFilter(prog, { nr, arch: AUDIT_ARCH_X86_64, args: other }), KILL, `${rule.syscall}: args[${c.index}] = ${other[c.index]} killed`);
+      t.equal(
+        runFilter(prog, { nr, arch: AUDIT_ARCH_X86_64, args: other }),
+        KILL,
+        `${rule.syscall}: args[${c.index}] = ${other[c.index]} killed`,
+      );
       other[c.index] = args[c.index] + HIGH;
       t.equal(runFilter(prog, { nr, arch: AUDIT_ARCH_X86_64, args: other }), KILL, `${rule.syscall}: args[${c.index}] high bits killed`);
     }
@@ -186,14 +216,22 @@ t.test('long jumps: bodies far beyond 255 instructions still resolve', async (t)
   const value = (s: number, i: number): bigint => (BigInt(s) << 40n) + (BigInt(i % 7) << 32n) + BigInt(1000 + i);
   const rules: Rule[] = [];
   names.forEach((name, s) => {
-    for (let i = 0; i < 100; i++) rules.push({ syscall: name, args: [{ index: 1, op: 'in', values: [value(s, i)] }], why: `synthetic ${i}` });
+    for (let i = 0; i < 100; i++)
+      rules.push({ syscall: name, args: [{ index: 1, op: 'in', values: [value(s, i)] }], why: `synthetic ${i}` });
   });
   rules.push({ syscall: 'getpid', why: 'after the long bodies' });
-  rules.push({ syscall: 'ioctl', args: [{ index: 0, op: 'in', values: Array.from({ length: 120 }, (_, i) => BigInt(i) << 32n | 7n) }], why: 'one long value list' });
+  rules.push({
+    syscall: 'ioctl',
+    args: [{ index: 0, op: 'in', values: Array.from({ length: 120 }, (_, i) => (BigInt(i) << 32n) | 7n) }],
+    why: 'one long value list',
+  });
   const prog = compilePolicy({ name: 'long', rules });
   const insns = decode(prog);
   t.ok(insns.length > 1000, `program is long (${insns.length} instructions)`);
-  t.ok(insns.some((i) => i.code === 0x05 && i.k > 255), 'uses ja with an offset beyond 8 bits');
+  t.ok(
+    insns.some((i) => i.code === 0x05 && i.k > 255),
+    'uses ja with an offset beyond 8 bits',
+  );
   names.forEach((name, s) => {
     const nr = SYSCALLS[name];
     let ok = 0;
@@ -206,8 +244,16 @@ t.test('long jumps: bodies far beyond 255 instructions still resolve', async (t)
     t.equal(killed, 100, `${name}: all 100 near misses are killed`);
   });
   t.equal(runFilter(prog, { nr: SYSCALLS.getpid, arch: AUDIT_ARCH_X86_64 }), ALLOW, 'syscall after the long bodies is reached');
-  t.equal(runFilter(prog, { nr: SYSCALLS.ioctl, arch: AUDIT_ARCH_X86_64, args: [(119n << 32n) | 7n] }), ALLOW, 'last value of a long list matches');
-  t.equal(runFilter(prog, { nr: SYSCALLS.ioctl, arch: AUDIT_ARCH_X86_64, args: [(120n << 32n) | 7n] }), KILL, 'value past the list is killed');
+  t.equal(
+    runFilter(prog, { nr: SYSCALLS.ioctl, arch: AUDIT_ARCH_X86_64, args: [(119n << 32n) | 7n] }),
+    ALLOW,
+    'last value of a long list matches',
+  );
+  t.equal(
+    runFilter(prog, { nr: SYSCALLS.ioctl, arch: AUDIT_ARCH_X86_64, args: [(120n << 32n) | 7n] }),
+    KILL,
+    'value past the list is killed',
+  );
   t.equal(runFilter(prog, { nr: SYSCALLS.open, arch: AUDIT_ARCH_X86_64 }), KILL, 'unlisted syscall falls through to kill');
 });
 
@@ -236,7 +282,14 @@ t.test('rules for one syscall are alternatives; an unconditional rule wins', asy
   const prog = compilePolicy({
     name: 'alt',
     rules: [
-      { syscall: 'write', args: [{ index: 0, op: 'in', values: [1] }, { index: 2, op: 'in', values: [4] }], why: 'fd 1, 4 bytes' },
+      {
+        syscall: 'write',
+        args: [
+          { index: 0, op: 'in', values: [1] },
+          { index: 2, op: 'in', values: [4] },
+        ],
+        why: 'fd 1, 4 bytes',
+      },
       { syscall: 'write', args: [{ index: 0, op: 'in', values: [2] }], why: 'fd 2, any length' },
       { syscall: 'exit', why: 'any' },
       { syscall: 'exit', args: [{ index: 0, op: 'in', values: [1] }], why: 'redundant' },

@@ -29,7 +29,13 @@ t.test("spt_boot_info is upstream's 40 bytes at the published offsets", async (t
 });
 
 t.test('device fds: from SN_FD_DEV0 in manifest order, net fds join the epoll with their index', async (t) => {
-  t.same(solo5DevEpoll([{ index: 1, fd: 40, kind: 'block' }, { index: 2, fd: 41, kind: 'net' }]), [0, 2]);
+  t.same(
+    solo5DevEpoll([
+      { index: 1, fd: 40, kind: 'block' },
+      { index: 2, fd: 41, kind: 'net' },
+    ]),
+    [0, 2],
+  );
   t.equal(guestFdOf(0), abi.SN_FD_DEV0);
   t.equal(guestFdOf(2), abi.SN_FD_DEV0 + 2);
 });
@@ -40,12 +46,19 @@ t.test('the command line: up to 8191 bytes, one more is refused in one line', as
 });
 
 t.test('sn_solo5.h and lib/abi.ts agree', { skip: spawnSync('gcc', ['--version']).status === 0 ? false : 'no gcc' }, async (t) => {
-  const macros = execFileSync('gcc', ['-dM', '-E', '-I', path.join(root, 'include'), '-x', 'c', '-'], { input: '#include "sn_solo5.h"\n', encoding: 'utf8' })
+  const macros = execFileSync('gcc', ['-dM', '-E', '-I', path.join(root, 'include'), '-x', 'c', '-'], {
+    input: '#include "sn_solo5.h"\n',
+    encoding: 'utf8',
+  })
     .split('\n')
     .map((l) => /^#define (SN_SOLO5_[A-Z0-9_]+) /.exec(l)?.[1])
     .filter((n): n is string => n !== undefined && n !== 'SN_SOLO5_H');
   const ts = abi as unknown as Record<string, unknown>;
-  t.same(macros.filter((n) => !(n in ts)), [], 'every SN_SOLO5_* macro has a twin in lib/abi.ts');
+  t.same(
+    macros.filter((n) => !(n in ts)),
+    [],
+    'every SN_SOLO5_* macro has a twin in lib/abi.ts',
+  );
 });
 
 /** Console output without the bindings' own lines, which differ between the two builds. */
@@ -86,7 +99,13 @@ for (const dir of ['solo5', 'solo5-v1']) {
     t.teardown(() => sw.close());
     const N = 200;
     const { launch } = await import('../lib/index.js');
-    const guest = await launch({ kernel: net, args: ['10.0.0.2', String(N)], memMB: 8, console: 'pipe', net: { service: { switch: sw, mac: '02:00:00:00:00:02' } } });
+    const guest = await launch({
+      kernel: net,
+      args: ['10.0.0.2', String(N)],
+      memMB: 8,
+      console: 'pipe',
+      net: { service: { switch: sw, mac: '02:00:00:00:00:02' } },
+    });
     const pinger = new Pinger(sw.endpoint('02:00:00:00:00:01'), '10.0.0.1');
     const mac = await pinger.resolve('10.0.0.2');
     const r = await pinger.ping('10.0.0.2', mac, N, { window: 8 });
@@ -94,11 +113,18 @@ for (const dir of ['solo5', 'solo5-v1']) {
     t.equal((await guest.exited).status, 0);
   });
 
-  t.test(`${dir}: the CLI runs it, hvt refuses it`, { skip: fs.existsSync(solo5App('hello', dir)) ? false : 'hello not built' }, async (t) => {
-    const r = spawnSync(sptCli, ['--mem=2', solo5App('hello', dir)], { encoding: 'utf8', timeout: 20_000 });
-    t.same([r.status, /SUCCESS/.test(r.stdout), r.stderr], [0, true, '']);
-    const hvt = spawnSync(path.join(path.dirname(sptCli), 'solo5-hvt.js'), [solo5App('hello', dir)], { encoding: 'utf8', timeout: 20_000 });
-    t.equal(hvt.status, 1);
-    t.equal(hvt.stderr.split('\n').length, 2, `one line: ${hvt.stderr.trim()}`);
-  });
+  t.test(
+    `${dir}: the CLI runs it, hvt refuses it`,
+    { skip: fs.existsSync(solo5App('hello', dir)) ? false : 'hello not built' },
+    async (t) => {
+      const r = spawnSync(sptCli, ['--mem=2', solo5App('hello', dir)], { encoding: 'utf8', timeout: 20_000 });
+      t.same([r.status, /SUCCESS/.test(r.stdout), r.stderr], [0, true, '']);
+      const hvt = spawnSync(path.join(path.dirname(sptCli), 'solo5-hvt.js'), [solo5App('hello', dir)], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      t.equal(hvt.status, 1);
+      t.equal(hvt.stderr.split('\n').length, 2, `one line: ${hvt.stderr.trim()}`);
+    },
+  );
 }

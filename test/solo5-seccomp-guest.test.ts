@@ -68,10 +68,21 @@ for (const dir of ['solo5', 'solo5-v1']) {
     sw.endpoint('02:00:00:00:00:01');
     const disk = image(`${dir}-disk`, 64 * 1024);
     const go = (name: string) =>
-      run({ kernel: probe, args: [name], memMB: 8, net: { service: { switch: sw } }, block: { storage: { path: disk } }, timeoutMs: 30_000 });
+      run({
+        kernel: probe,
+        args: [name],
+        memMB: 8,
+        net: { service: { switch: sw } },
+        block: { storage: { path: disk } },
+        timeoutMs: 30_000,
+      });
     for (const name of ALLOWED) {
       const r = await go(name);
-      t.same([r.exit.status, r.output.includes(`PROBE OK ${name}`)], [0, true], `${name}: allowed (${r.output.trim().split('\n').pop() ?? ''})`);
+      t.same(
+        [r.exit.status, r.output.includes(`PROBE OK ${name}`)],
+        [0, true],
+        `${name}: allowed (${r.output.trim().split('\n').pop() ?? ''})`,
+      );
     }
     for (const name of KILLED) {
       const r = await go(name);

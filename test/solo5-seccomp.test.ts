@@ -29,7 +29,19 @@ const verdict = (prog: Buffer, name: SyscallName, args: bigint[], arch = AUDIT_A
 t.test('le: unsigned 64-bit at-most, across the word boundary', async (t) => {
   for (const limit of [0n, 1n, 0xfffffffen, 0xffffffffn, 1n << 32n, (1n << 32n) + 5n, 0x7fffffffffffffffn, U64 - 1n, U64]) {
     const prog = compilePolicy({ name: 'le', rules: [{ syscall: 'pread64', args: [{ index: 3, op: 'le', value: limit }], why: 'test' }] });
-    const probes = [0n, 1n, limit - 1n, limit, limit + 1n, limit + (1n << 32n), limit - (1n << 32n), 0xffffffffn, 1n << 32n, 1n << 63n, U64];
+    const probes = [
+      0n,
+      1n,
+      limit - 1n,
+      limit,
+      limit + 1n,
+      limit + (1n << 32n),
+      limit - (1n << 32n),
+      0xffffffffn,
+      1n << 32n,
+      1n << 63n,
+      U64,
+    ];
     for (const v of probes) {
       if (v < 0n || v > U64) continue;
       t.equal(verdict(prog, 'pread64', [0n, 0n, 0n, v]), v <= limit ? ALLOW : KILL, `${v} <= ${limit}`);
@@ -47,7 +59,15 @@ const CAP = 1n << 20n;
 const BS2 = 4096;
 const CAP2 = (1n << 33n) + 4096n;
 
-const policy = { epollFd: EPOLL, timerFd: TIMER, netFds: [NET], blockFds: [{ fd: BLK, blockSize: BS, capacity: CAP }, { fd: BLK2, blockSize: BS2, capacity: CAP2 }] };
+const policy = {
+  epollFd: EPOLL,
+  timerFd: TIMER,
+  netFds: [NET],
+  blockFds: [
+    { fd: BLK, blockSize: BS, capacity: CAP },
+    { fd: BLK2, blockSize: BS2, capacity: CAP2 },
+  ],
+};
 
 t.test("every rule of upstream's spt policy: allowed, and killed with one argument changed", async (t) => {
   const prog = compileSolo5GuestPolicy(policy);
@@ -86,7 +106,12 @@ t.test("every rule of upstream's spt policy: allowed, and killed with one argume
     ['pwrite64 other device size', 'pwrite64', [BigInt(BLK), 0x2000n, BigInt(BS2), 0n], KILL],
     ['pread64 second device, beyond 4 GiB', 'pread64', [BigInt(BLK2), 0x2000n, BigInt(BS2), CAP2 - BigInt(BS2)], ALLOW],
     ['pread64 second device, one past', 'pread64', [BigInt(BLK2), 0x2000n, BigInt(BS2), CAP2 - BigInt(BS2) + 1n], KILL],
-    ['pwrite64 second device, low word of the limit with a higher high word', 'pwrite64', [BigInt(BLK2), 0x2000n, BigInt(BS2), 3n << 32n], KILL],
+    [
+      'pwrite64 second device, low word of the limit with a higher high word',
+      'pwrite64',
+      [BigInt(BLK2), 0x2000n, BigInt(BS2), 3n << 32n],
+      KILL,
+    ],
     ['pwrite64 second device, other size', 'pwrite64', [BigInt(BLK2), 0x2000n, BigInt(BS), 0n], KILL],
     ['mmap', 'mmap', [0n, 4096n, 7n, 0x22n, U64, 0n], KILL],
     ['mprotect', 'mprotect', [0x100000n, 4096n, 7n], KILL],
@@ -101,16 +126,39 @@ t.test("every rule of upstream's spt policy: allowed, and killed with one argume
 
 t.test('the policy has exactly upstream syscall set (9 distinct on x86_64)', async (t) => {
   const names = new Set(solo5GuestPolicy(policy).rules.map((r) => r.syscall));
-  t.same([...names].sort(), ['arch_prctl', 'clock_gettime', 'epoll_pwait', 'exit_group', 'pread64', 'pwrite64', 'read', 'timerfd_settime', 'write']);
+  t.same([...names].sort(), [
+    'arch_prctl',
+    'clock_gettime',
+    'epoll_pwait',
+    'exit_group',
+    'pread64',
+    'pwrite64',
+    'read',
+    'timerfd_settime',
+    'write',
+  ]);
   const bare = new Set(solo5GuestPolicy({ epollFd: EPOLL, timerFd: TIMER, netFds: [], blockFds: [] }).rules.map((r) => r.syscall));
-  t.same([...bare].sort(), ['arch_prctl', 'clock_gettime', 'epoll_pwait', 'exit_group', 'timerfd_settime', 'write'], 'no device: no device syscalls');
+  t.same(
+    [...bare].sort(),
+    ['arch_prctl', 'clock_gettime', 'epoll_pwait', 'exit_group', 'timerfd_settime', 'write'],
+    'no device: no device syscalls',
+  );
   for (const r of solo5GuestPolicy(policy).rules) t.ok(r.why.length > 10, `${r.syscall}: says why`);
 });
 
 t.test('bad policy input is refused in one line', async (t) => {
   t.throws(() => solo5GuestPolicy({ ...policy, epollFd: 1 }), /epollFd 1 is not an fd above 2/);
   t.throws(() => solo5GuestPolicy({ ...policy, netFds: [-1] }), /net fd -1/);
-  t.throws(() => solo5GuestPolicy({ ...policy, blockFds: [{ fd: 6, blockSize: 512, capacity: 256n }] }), /block fd 6 has block size 512 and capacity 256/);
-  t.throws(() => compilePolicy({ name: 'x', rules: [{ syscall: 'read', args: [{ index: 3, op: 'le', value: -1 }], why: 'x' }] }), /not a non-negative safe integer/);
-  t.throws(() => compilePolicy({ name: 'x', rules: [{ syscall: 'read', args: [{ index: 3, op: 'le', value: 1n << 64n }], why: 'x' }] }), /not a 64-bit unsigned integer/);
+  t.throws(
+    () => solo5GuestPolicy({ ...policy, blockFds: [{ fd: 6, blockSize: 512, capacity: 256n }] }),
+    /block fd 6 has block size 512 and capacity 256/,
+  );
+  t.throws(
+    () => compilePolicy({ name: 'x', rules: [{ syscall: 'read', args: [{ index: 3, op: 'le', value: -1 }], why: 'x' }] }),
+    /not a non-negative safe integer/,
+  );
+  t.throws(
+    () => compilePolicy({ name: 'x', rules: [{ syscall: 'read', args: [{ index: 3, op: 'le', value: 1n << 64n }], why: 'x' }] }),
+    /not a 64-bit unsigned integer/,
+  );
 });

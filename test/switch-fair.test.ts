@@ -16,7 +16,9 @@ t.comment(`seed ${seed}`);
 
 function setup(t: Test) {
   const sw = n.createSwitch({ mtu: 1500 });
-  const g = new GuestView({ devices: [{ index: 1, name: 'net', kind: 'net', mtu: 1500, mac: R, backend: { type: 'switch', switchId: sw } }] });
+  const g = new GuestView({
+    devices: [{ index: 1, name: 'net', kind: 'net', mtu: 1500, mac: R, backend: { type: 'switch', switchId: sw } }],
+  });
   g.h.start();
   t.teardown(() => {
     g.stop();
@@ -114,18 +116,39 @@ t.test('real guests on a VirtualSwitch: a netbench flood at the responder costs 
   const R_MAC = '02:00:00:00:0f:11';
   const kernels = ['net', 'ping', 'netbench'].map((k) => app(k));
   const N = 100;
-  const responder = await launch({ kernel: kernels[0], args: ['10.0.0.2'], memMB: 32, console: 'pipe', net: { service: { switch: sw, mac: R_MAC } } });
+  const responder = await launch({
+    kernel: kernels[0],
+    args: ['10.0.0.2'],
+    memMB: 32,
+    console: 'pipe',
+    net: { service: { switch: sw, mac: R_MAC } },
+  });
   t.teardown(() => responder.kill());
   // 64-byte frames at the responder's address, for longer than the pings take.
-  const flooder = await launch({ kernel: kernels[2], args: ['--solo5:quiet', 'tx', '500000000', '64', R_MAC], memMB: 32, console: 'pipe', net: { service: { switch: sw } } });
+  const flooder = await launch({
+    kernel: kernels[2],
+    args: ['--solo5:quiet', 'tx', '500000000', '64', R_MAC],
+    memMB: 32,
+    console: 'pipe',
+    net: { service: { switch: sw } },
+  });
   t.teardown(() => flooder.kill());
   await until(() => (responder.counters()['service.rxPackets'] ?? 0) > 100_000, 'the flood reaches the responder');
-  const pinger = await launch({ kernel: kernels[1], args: ['10.0.0.1', '10.0.0.2', String(N)], memMB: 32, console: 'pipe', net: { service: { switch: sw } } });
+  const pinger = await launch({
+    kernel: kernels[1],
+    args: ['10.0.0.1', '10.0.0.2', String(N)],
+    memMB: 32,
+    console: 'pipe',
+    net: { service: { switch: sw } },
+  });
   let out = '';
   pinger.console?.on('data', (b: Buffer) => (out += b.toString()));
   const exit = await pinger.exited;
   const rc = responder.counters();
-  t.ok(rc['service.rxDropped'] > 0, `the flood overran the responder's ring (${rc['service.rxDropped']} of ${rc['service.rxPackets']} dropped)`);
+  t.ok(
+    rc['service.rxDropped'] > 0,
+    `the flood overran the responder's ring (${rc['service.rxDropped']} of ${rc['service.rxPackets']} dropped)`,
+  );
   t.match(out, `ping: received=${N} of ${N}`, 'every reply came back');
   t.equal(exit.status, 0);
 });

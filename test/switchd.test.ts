@@ -97,11 +97,15 @@ t.test('learning: broadcast floods, unicast goes only where the address was seen
   t.same(a.seqsFrom(B), [2]);
   const s = d.stats();
   const byPort = s.ports.map((p) => [p.rxPackets, p.txPackets]);
-  t.same(byPort, [
-    [3, 1],
-    [1, 3],
-    [0, 2],
-  ], 'rx/tx packets per port');
+  t.same(
+    byPort,
+    [
+      [3, 1],
+      [1, 3],
+      [0, 2],
+    ],
+    'rx/tx packets per port',
+  );
   t.equal(s.ports[0].rxBytes, 3 * 64);
   t.equal(s.switch.macs, 2, 'two addresses learned');
 });
@@ -120,7 +124,7 @@ t.test('pcap holds every frame the switch received', async (t) => {
   t.equal(buf.readUInt32LE(0), 0xa1b2c3d4, 'pcap magic');
   t.equal(buf.readUInt32LE(20), 1, 'LINKTYPE_ETHERNET');
   const got: Buffer[] = [];
-  for (let off = 24; off < buf.length; ) {
+  for (let off = 24; off < buf.length;) {
     const incl = buf.readUInt32LE(off + 8);
     got.push(buf.subarray(off + 16, off + 16 + incl));
     off += 16 + incl;
@@ -131,7 +135,11 @@ t.test('pcap holds every frame the switch received', async (t) => {
     t.comment(`tcpdump not run: ${tcpdump.error.message}`);
   } else {
     const lens = [...tcpdump.stdout.matchAll(/length ([0-9]+)/g)].map((m) => Number(m[1]));
-    t.same(lens, sent.map((f) => f.length), 'tcpdump reads the 50 frames, at their lengths');
+    t.same(
+      lens,
+      sent.map((f) => f.length),
+      'tcpdump reads the 50 frames, at their lengths',
+    );
   }
 });
 

@@ -69,7 +69,16 @@ t.test('refused command lines name the option at fault', async (tt) => {
 
 t.test('usage lists every option', async (tt) => {
   const u = usage('solo5-spt', 'spt');
-  for (const o of ['--mem=MB', '--net:NAME', '--net-mac:NAME', '--block:NAME', '--block-sector-size:NAME', '--help', '--version', '--log-level']) {
+  for (const o of [
+    '--mem=MB',
+    '--net:NAME',
+    '--net-mac:NAME',
+    '--block:NAME',
+    '--block-sector-size:NAME',
+    '--help',
+    '--version',
+    '--log-level',
+  ]) {
     tt.match(u, o);
   }
 });

@@ -88,5 +88,9 @@ t.test('block and switch networking as nobody, through the API', { skip }, async
     timeout: 60000,
   });
   tt.equal(r.status, 0, `the script ran ${r.stderr.trim()}`);
-  tt.same(JSON.parse(r.stdout.trim() || '{}'), { uid: nobody!.uid, blk: 0, blkOk: true, received: 1000, net: 0 }, 'blk and 1000 pings as nobody');
+  tt.same(
+    JSON.parse(r.stdout.trim() || '{}'),
+    { uid: nobody!.uid, blk: 0, blkOk: true, received: 1000, net: 0 },
+    'blk and 1000 pings as nobody',
+  );
 });

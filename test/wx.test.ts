@@ -91,7 +91,8 @@ t.test('net rx lands only in the ring area: frames never touch the rest of guest
   const after = RINGS + g.h.ringsSize;
   g.write(after, outside);
   const net = new NetGuest(g, 2);
-  for (let i = 0; i < 3 * net.slots; i++) n.switchSend(sw, ep, frame(Buffer.from([2, 0, 0, 0, 0, 0x0a]), Buffer.from([2, 0, 0, 0, 0, 0x0e]), i, 1514));
+  for (let i = 0; i < 3 * net.slots; i++)
+    n.switchSend(sw, ep, frame(Buffer.from([2, 0, 0, 0, 0, 0x0a]), Buffer.from([2, 0, 0, 0, 0, 0x0e]), i, 1514));
   const c = g.h.counters();
   t.equal(c['net.rxPackets'] + c['net.rxDropped'], 3 * net.slots, 'every frame queued or dropped');
   t.ok(c['net.rxDropped'] >= 2 * net.slots, 'a full queue drops, it never spills');
@@ -104,7 +105,13 @@ t.test('guestReadOnly is checked like every config field', async (t) => {
   const memFd = n.memfdCreate('g', MEM);
   t.teardown(() => fs.closeSync(memFd));
   const base = { memFd, memSize: MEM, ringsAddr: RINGS, devices: [] };
-  t.throws(() => n.createGuestBroker({ ...base, guestReadOnly: [{ addr: MEM - 4096, len: 8192 }] }, () => {}), /config\.guestReadOnly\[0\] is outside guest memory/);
-  t.throws(() => n.createGuestBroker({ ...base, guestReadOnly: [{ addr: 0, len: 0 }] }, () => {}), /config\.guestReadOnly\[0\]\.len is 0, not an integer from 1/);
+  t.throws(
+    () => n.createGuestBroker({ ...base, guestReadOnly: [{ addr: MEM - 4096, len: 8192 }] }, () => {}),
+    /config\.guestReadOnly\[0\] is outside guest memory/,
+  );
+  t.throws(
+    () => n.createGuestBroker({ ...base, guestReadOnly: [{ addr: 0, len: 0 }] }, () => {}),
+    /config\.guestReadOnly\[0\]\.len is 0, not an integer from 1/,
+  );
   t.throws(() => n.createGuestBroker({ ...base, guestReadOnly: {} as [] }, () => {}), /^Usage: .*guestReadOnly must be an array/);
 });

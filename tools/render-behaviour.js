@@ -20,7 +20,7 @@ function render(table) {
     '`test/behaviour-doc.test.ts` fails when this file is out of date. The app tests',
     'run every row on every target the host supports, and the comparison suite checks',
     'that deterministic apps print the same application output (everything but the',
-    'bindings\' `Solo5: ` lines) and leave the same block images on spt and hvt.',
+    "bindings' `Solo5: ` lines) and leave the same block images on spt and hvt.",
     '',
     '| app | arguments | spt status | spt markers | hvt status | hvt markers | why |',
     '|-----|-----------|-----------:|-------------|-----------:|-------------|-----|',
@@ -29,7 +29,9 @@ function render(table) {
     const why = [row.spt.why, row.hvt && row.hvt.why && row.hvt.why !== row.spt.why ? `hvt: ${row.hvt.why}` : undefined]
       .filter(Boolean)
       .join('; ');
-    lines.push(`| ${row.app} | ${row.spt.args.length ? `\`${row.spt.args.join(' ')}\`` : '-'} | ${cell(row.spt)} | ${cell(row.hvt)} | ${why} |`);
+    lines.push(
+      `| ${row.app} | ${row.spt.args.length ? `\`${row.spt.args.join(' ')}\`` : '-'} | ${cell(row.spt)} | ${cell(row.hvt)} | ${why} |`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

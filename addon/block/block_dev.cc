@@ -21,8 +21,13 @@ void Bump(std::atomic<uint64_t> *c, uint64_t by) {
 }  // namespace
 
 BlkDev::BlkDev(Guest *guest, const BlkSpec &spec, const DevPlacement &place, uint8_t *dev_block)
-    : guest_(guest), name_(spec.name), fd_(spec.fd), capacity_(spec.capacity), block_size_(spec.block_size),
-      slots_(place.slots), mask_(place.slots - 1) {
+    : guest_(guest),
+      name_(spec.name),
+      fd_(spec.fd),
+      capacity_(spec.capacity),
+      block_size_(spec.block_size),
+      slots_(place.slots),
+      mask_(place.slots - 1) {
   shm_ = reinterpret_cast<volatile struct sn_blk_dev *>(dev_block);
   reqs_ = reinterpret_cast<volatile struct sn_blk_req *>(dev_block + place.req);
   cpls_ = reinterpret_cast<volatile struct sn_blk_cpl *>(dev_block + place.cpl);
@@ -30,7 +35,8 @@ BlkDev::BlkDev(Guest *guest, const BlkSpec &spec, const DevPlacement &place, uin
 
 bool BlkDev::CplSpace(uint32_t *space) {
   std::string why;
-  if (CheckConsumer("completion consumer", ShmAcquire(&shm_->cpl.cons), cpl_prod_, &cpl_cons_seen_, slots_, space, &why))
+  if (CheckConsumer("completion consumer", ShmAcquire(&shm_->cpl.cons), cpl_prod_, &cpl_cons_seen_, slots_, space,
+                    &why))
     return true;
   guest_->Violation(name_, why);
   return false;
@@ -61,7 +67,7 @@ uint32_t BlkDev::Execute(const BlkReq &r) {
       if (!io_reported_) {
         io_reported_ = true;
         std::string what = n < 0 ? std::string(rd ? "pread" : "pwrite") + " failed: " + strerrorname_np(errno)
-                                  : std::string(rd ? "pread" : "pwrite") + " reached the end of the image";
+                                 : std::string(rd ? "pread" : "pwrite") + " reached the end of the image";
         guest_->Error(name_, what + " at offset " + std::to_string(r.offset + done));
       }
       return SN_BLK_ST_EIO;
@@ -82,7 +88,8 @@ uint32_t BlkDev::Execute(const BlkReq &r) {
 uint32_t BlkDev::Poll() {
   uint32_t avail;
   std::string why;
-  if (!CheckProducer("request producer", ShmAcquire(&shm_->req.prod), req_cons_, &req_prod_seen_, slots_, &avail, &why)) {
+  if (!CheckProducer("request producer", ShmAcquire(&shm_->req.prod), req_cons_, &req_prod_seen_, slots_, &avail,
+                     &why)) {
     guest_->Violation(name_, why);
     return 0;
   }

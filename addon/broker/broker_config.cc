@@ -53,7 +53,8 @@ bool ParseNet(const Napi::Object &d, const std::string &where, NetSpec *n, Confi
     return false;
   Napi::Value bv = d.Get("backend");
   if (!bv.IsObject())
-    return Fail(e, true, where + ".backend must be { type: 'tap', fd }, { type: 'switch', switchId } or { type: 'stream', fd }");
+    return Fail(e, true,
+                where + ".backend must be { type: 'tap', fd }, { type: 'switch', switchId } or { type: 'stream', fd }");
   Napi::Object be = bv.As<Napi::Object>();
   Napi::Value type = be.Get("type");
   std::string t = type.IsString() ? type.As<Napi::String>().Utf8Value() : "";
@@ -65,20 +66,22 @@ bool ParseNet(const Napi::Object &d, const std::string &where, NetSpec *n, Confi
   n->sw = FindSwitch(static_cast<uint32_t>(v));
   if (!n->sw) return Fail(e, false, bwhere + ".switchId " + std::to_string(v) + ": no such switch");
   if (n->mtu > n->sw->mtu())
-    return Fail(e, false, where + ".mtu " + std::to_string(n->mtu) + " exceeds the MTU " +
-                              std::to_string(n->sw->mtu()) + " of switch " + std::to_string(v));
+    return Fail(e, false,
+                where + ".mtu " + std::to_string(n->mtu) + " exceeds the MTU " + std::to_string(n->sw->mtu()) +
+                    " of switch " + std::to_string(v));
   return true;
 }
 
 }  // namespace
 
-bool ReadUint(const Napi::Object &o, const char *key, const std::string &where, uint64_t lo, uint64_t hi,
-              uint64_t *out, ConfigError *e) {
+bool ReadUint(const Napi::Object &o, const char *key, const std::string &where, uint64_t lo, uint64_t hi, uint64_t *out,
+              ConfigError *e) {
   Napi::Value v = o.Get(key);
   if (!v.IsNumber()) return Fail(e, true, where + "." + key + " must be a number");
   if (!IsUint(v, lo, hi, out))
-    return Fail(e, false, where + "." + key + " is " + v.ToString().Utf8Value() + ", not an integer from " +
-                              std::to_string(lo) + " to " + std::to_string(hi));
+    return Fail(e, false,
+                where + "." + key + " is " + v.ToString().Utf8Value() + ", not an integer from " + std::to_string(lo) +
+                    " to " + std::to_string(hi));
   return true;
 }
 
@@ -164,7 +167,8 @@ bool ParseBrokerConfig(const Napi::Value &cv, GuestSpec *spec, ConfigError *e) {
       n.name = name;
       n.index = index;
       if (!ParseNet(o, where, &n, e)) return false;
-      if (spec->solo5 && n.guest_sock_fd < 0) return Fail(e, true, where + ".guestSocketFd must be a number (solo5: true)");
+      if (spec->solo5 && n.guest_sock_fd < 0)
+        return Fail(e, true, where + ".guestSocketFd must be a number (solo5: true)");
       if (!spec->solo5 && n.guest_sock_fd >= 0)
         return Fail(e, false, where + ".guestSocketFd is only for a Solo5-ABI guest (solo5: true)");
       spec->nets.push_back(n);

@@ -20,8 +20,8 @@ struct ConfigError {
 bool ParseBrokerConfig(const Napi::Value &v, GuestSpec *spec, ConfigError *e);
 
 // Shared by the switch and tap exports.
-bool ReadUint(const Napi::Object &o, const char *key, const std::string &where, uint64_t lo, uint64_t hi,
-              uint64_t *out, ConfigError *e);
+bool ReadUint(const Napi::Object &o, const char *key, const std::string &where, uint64_t lo, uint64_t hi, uint64_t *out,
+              ConfigError *e);
 
 }  // namespace sn
 

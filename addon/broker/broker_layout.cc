@@ -17,8 +17,7 @@ uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 uint32_t NetStride(uint32_t mtu) { return static_cast<uint32_t>(AlignUp(mtu + 14 + 1, SN_CACHE_LINE)); }
 
 uint64_t PlaceDevices(std::vector<DevPlacement> &devs) {
-  std::sort(devs.begin(), devs.end(),
-            [](const DevPlacement &a, const DevPlacement &b) { return a.index < b.index; });
+  std::sort(devs.begin(), devs.end(), [](const DevPlacement &a, const DevPlacement &b) { return a.index < b.index; });
   uint64_t cur = AlignUp(sizeof(struct sn_rings_hdr), SN_CACHE_LINE);
   for (DevPlacement &d : devs) {
     d.dev_off = AlignUp(cur, SN_CACHE_LINE);
@@ -52,8 +51,8 @@ bool FitDevices(std::vector<DevPlacement> &devs, uint64_t max_bytes, uint64_t *s
     uint64_t best_saving = 0;
     for (DevPlacement &d : devs) {
       if (d.slots <= (d.net ? kNetSlotsMin : kBlkSlotsMin)) continue;
-      const uint64_t per_slot = d.net ? 2 * (d.stride + sizeof(struct sn_net_slot))
-                                      : sizeof(struct sn_blk_req) + sizeof(struct sn_blk_cpl);
+      const uint64_t per_slot =
+          d.net ? 2 * (d.stride + sizeof(struct sn_net_slot)) : sizeof(struct sn_blk_req) + sizeof(struct sn_blk_cpl);
       const uint64_t saving = per_slot * (d.slots / 2);
       if (saving > best_saving) {
         best_saving = saving;

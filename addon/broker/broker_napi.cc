@@ -12,10 +12,10 @@ namespace {
 class BrokerHandle : public Napi::ObjectWrap<BrokerHandle> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "BrokerHandle",
-                       {InstanceMethod("start", &BrokerHandle::Start), InstanceMethod("stop", &BrokerHandle::Stop),
-                        InstanceMethod("counters", &BrokerHandle::Counters),
-                        InstanceMethod("drain", &BrokerHandle::Drain)});
+    return DefineClass(
+        env, "BrokerHandle",
+        {InstanceMethod("start", &BrokerHandle::Start), InstanceMethod("stop", &BrokerHandle::Stop),
+         InstanceMethod("counters", &BrokerHandle::Counters), InstanceMethod("drain", &BrokerHandle::Drain)});
   }
 
   // Constructed only by createGuestBroker, which passes the guest as an

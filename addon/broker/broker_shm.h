@@ -15,9 +15,7 @@
 
 namespace sn {
 
-inline uint32_t ShmAcquire(const volatile uint32_t *p) {
-  return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
+inline uint32_t ShmAcquire(const volatile uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 
 inline uint32_t ShmRead32(const volatile uint32_t *p) { return *p; }
 

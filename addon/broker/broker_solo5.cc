@@ -54,7 +54,8 @@ bool Guest::CreateSockDevices(GuestSpec &spec, std::string *err) {
     if (!dev->Init(err)) return false;
     const uint64_t tag = kTagSock + 2 * (socks_.size() - 1);
     const int backend_fd = n.tap_fd >= 0 ? n.tap_fd : n.stream_fd;
-    if (!watch(n.guest_sock_fd, EPOLLIN | EPOLLRDHUP, tag) || (backend_fd >= 0 && !watch(backend_fd, EPOLLIN, tag + 1))) {
+    if (!watch(n.guest_sock_fd, EPOLLIN | EPOLLRDHUP, tag) ||
+        (backend_fd >= 0 && !watch(backend_fd, EPOLLIN, tag + 1))) {
       *err = "net device '" + n.name + "': " + Errno("epoll_ctl", errno);
       return false;
     }

@@ -9,13 +9,12 @@
  * needs no relocations.
  */
 static const char errno_names[][12] = {
-    [1] = "EPERM",   [2] = "ENOENT",   [4] = "EINTR",    [5] = "EIO",
-    [6] = "ENXIO",   [7] = "E2BIG",    [9] = "EBADF",    [11] = "EAGAIN",
-    [12] = "ENOMEM", [13] = "EACCES",  [14] = "EFAULT",  [16] = "EBUSY",
-    [17] = "EEXIST", [19] = "ENODEV",  [21] = "EISDIR",  [22] = "EINVAL",
-    [23] = "ENFILE", [24] = "EMFILE",  [26] = "ETXTBSY", [27] = "EFBIG",
-    [28] = "ENOSPC", [29] = "ESPIPE",  [38] = "ENOSYS",  [40] = "ELOOP",
-    [75] = "EOVERFLOW", [95] = "EOPNOTSUPP",
+    [1] = "EPERM",       [2] = "ENOENT",  [4] = "EINTR",   [5] = "EIO",      [6] = "ENXIO",
+    [7] = "E2BIG",       [9] = "EBADF",   [11] = "EAGAIN", [12] = "ENOMEM",  [13] = "EACCES",
+    [14] = "EFAULT",     [16] = "EBUSY",  [17] = "EEXIST", [19] = "ENODEV",  [21] = "EISDIR",
+    [22] = "EINVAL",     [23] = "ENFILE", [24] = "EMFILE", [26] = "ETXTBSY", [27] = "EFBIG",
+    [28] = "ENOSPC",     [29] = "ESPIPE", [38] = "ENOSYS", [40] = "ELOOP",   [75] = "EOVERFLOW",
+    [95] = "EOPNOTSUPP",
 };
 
 void diag_str(struct diag *d, const char *s)

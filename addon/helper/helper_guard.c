@@ -54,8 +54,8 @@ void guard_drop_privileges(const struct sn_plan *p)
     if (h_is_err(r))
         diag_fail("setresuid", r);
     /* Leaving uid 0 already empties the sets; staying uid 0 (--user=root) does not, so clear them explicitly. */
-    struct h_cap_header hdr = {.version = H_CAP_VERSION_3, .pid = 0};
-    struct h_cap_data none[2] = {{0, 0, 0}, {0, 0, 0}};
+    struct h_cap_header hdr = { .version = H_CAP_VERSION_3, .pid = 0 };
+    struct h_cap_data none[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
     r = h_capset(&hdr, none);
     if (h_is_err(r))
         diag_fail("capset", r);

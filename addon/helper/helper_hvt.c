@@ -62,7 +62,11 @@ void hvt_run(const struct sn_plan *p, const struct h_sock_filter *bpf)
     if (h_is_err(vm_fd))
         hvt_kvm_fail("KVM_CREATE_VM", vm_fd);
     struct kvm_userspace_memory_region region = {
-        .slot = 0, .flags = 0, .guest_phys_addr = 0, .memory_size = p->mem_size, .userspace_addr = (uint64_t)mem,
+        .slot = 0,
+        .flags = 0,
+        .guest_phys_addr = 0,
+        .memory_size = p->mem_size,
+        .userspace_addr = (uint64_t)mem,
     };
     long r = h_ioctl((int)vm_fd, KVM_SET_USER_MEMORY_REGION, (uint64_t)&region);
     if (h_is_err(r))

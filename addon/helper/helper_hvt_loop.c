@@ -64,7 +64,7 @@ static void hc_puts(uint64_t arg)
     if (!g)
         guest_abort("console hypercall with its arguments outside guest memory at ", 1, arg);
     /* Read once: what is checked is what is used. */
-    struct sn_hvt_puts a = {.addr = g->addr, .len = g->len};
+    struct sn_hvt_puts a = { .addr = g->addr, .len = g->len };
     const uint8_t *buf = guest_range(a.addr, a.len);
     if (!buf)
         guest_abort("console hypercall with a buffer outside guest memory at ", 1, a.addr);
@@ -84,7 +84,8 @@ static void hc_puts(uint64_t arg)
 static long wait_once(uint64_t ns, struct h_epoll_event *ev)
 {
     if (have_pwait2) {
-        struct h_timespec ts = {.tv_sec = (int64_t)(ns / NS_PER_SEC), .tv_nsec = (int64_t)(ns % NS_PER_SEC)};
+        struct h_timespec ts = { .tv_sec = (int64_t)(ns / NS_PER_SEC),
+                                 .tv_nsec = (int64_t)(ns % NS_PER_SEC) };
         long n = h_epoll_pwait2(SN_FD_WAIT, ev, 1, &ts);
         if (n != -H_ENOSYS)
             return n;
@@ -142,7 +143,7 @@ static void hc_set_tls(uint64_t base)
     struct {
         struct kvm_msrs head;
         struct kvm_msr_entry entry;
-    } msrs = {.head = {.nmsrs = 1}, .entry = {.index = MSR_FS_BASE, .data = base}};
+    } msrs = { .head = { .nmsrs = 1 }, .entry = { .index = MSR_FS_BASE, .data = base } };
     /* KVM refuses a non-canonical base (0 MSRs set); the bindings never pass one. */
     long r = h_ioctl(SN_FD_VCPU, KVM_SET_MSRS, (uint64_t)&msrs);
     if (r != 1)
@@ -199,7 +200,8 @@ void hvt_loop(const struct hvt_vm *the_vm)
         case KVM_EXIT_HLT:
             guest_abort("the guest halted with interrupts off", 0, 0);
         case KVM_EXIT_SHUTDOWN:
-            guest_abort("triple fault (a CPU exception before the guest's IDT was set up, or in its handler)", 0, 0);
+            guest_abort("triple fault (a CPU exception before the guest's IDT was set up, or in its handler)",
+                        0, 0);
         case KVM_EXIT_FAIL_ENTRY:
             guest_abort("the vCPU could not enter the guest, hardware reason ", 1,
                         run->fail_entry.hardware_entry_failure_reason);

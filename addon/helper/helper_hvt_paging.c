@@ -153,7 +153,7 @@ uint64_t hvt_paging_build(uint8_t *mem, const struct sn_plan *p, const struct hv
                            "(hvt: use a smaller --mem)");
     if (caps->phys_bits < 36)
         return refuse(why, "the vCPU reports fewer than 36 physical address bits");
-    struct tables t = {.mem = mem, .next = SN_HVT_PAGE_TABLES};
+    struct tables t = { .mem = mem, .next = SN_HVT_PAGE_TABLES };
     uint64_t pml4_gpa = table_alloc(&t);
     uint64_t *pml4 = (uint64_t *)(mem + pml4_gpa);
     uint64_t gigs = (p->mem_size + SIZE_1G - 1) / SIZE_1G;

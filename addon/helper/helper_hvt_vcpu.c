@@ -23,7 +23,8 @@
 
 void hvt_kvm_fail(const char *step, long ret)
 {
-    diag_fail_because(step, ret, "KVM refused the virtual machine: see dmesg, or run the spt build with solo5-spt");
+    diag_fail_because(step, ret,
+                      "KVM refused the virtual machine: see dmesg, or run the spt build with solo5-spt");
 }
 
 /*
@@ -68,12 +69,28 @@ void hvt_vcpu_registers(int vcpu_fd, const struct sn_plan *p, uint64_t cr3)
     if (h_is_err(r))
         hvt_kvm_fail("KVM_GET_SREGS", r);
     struct kvm_segment code = {
-        .base = 0, .limit = 0xffffffff, .selector = SN_HVT_SEL_KCODE, .type = 11 /* execute/read, accessed */,
-        .present = 1, .dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1,
+        .base = 0,
+        .limit = 0xffffffff,
+        .selector = SN_HVT_SEL_KCODE,
+        .type = 11 /* execute/read, accessed */,
+        .present = 1,
+        .dpl = 0,
+        .db = 0,
+        .s = 1,
+        .l = 1,
+        .g = 1,
     };
     struct kvm_segment data = {
-        .base = 0, .limit = 0xffffffff, .selector = SN_HVT_SEL_KDATA, .type = 3 /* read/write, accessed */,
-        .present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
+        .base = 0,
+        .limit = 0xffffffff,
+        .selector = SN_HVT_SEL_KDATA,
+        .type = 3 /* read/write, accessed */,
+        .present = 1,
+        .dpl = 0,
+        .db = 1,
+        .s = 1,
+        .l = 0,
+        .g = 1,
     };
     sregs.cs = code;
     sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
@@ -125,7 +142,7 @@ void hvt_vcpu_clocks(int vcpu_fd, uint8_t *mem)
     struct {
         struct kvm_msrs head;
         struct kvm_msr_entry entry;
-    } msrs = {.head = {.nmsrs = 1}, .entry = {.index = MSR_IA32_TSC}};
+    } msrs = { .head = { .nmsrs = 1 }, .entry = { .index = MSR_IA32_TSC } };
     struct h_timespec before, after, wall;
     h_clock_gettime(H_CLOCK_MONOTONIC, &before);
     long r = h_ioctl(vcpu_fd, KVM_GET_MSRS, (uint64_t)&msrs);

@@ -26,7 +26,8 @@ void helper_main(void)
      * doorbells, or its host device fds on the Solo5 ABI; hvt also keeps the
      * KVM device fd that follows them.
      */
-    unsigned keep = SN_FD_DOORBELL0 + plan.ndoorbells + plan.ndevfds + (plan.target == SN_ABI_TARGET_HVT ? 1 : 0);
+    unsigned keep =
+        SN_FD_DOORBELL0 + plan.ndoorbells + plan.ndevfds + (plan.target == SN_ABI_TARGET_HVT ? 1 : 0);
     long r = h_close_range(keep, ~0U);
     if (h_is_err(r))
         diag_fail("close_range", r);

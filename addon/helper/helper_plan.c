@@ -125,7 +125,8 @@ int plan_check(const struct sn_plan *p, struct diag *why)
         return invalid(why, "entry is not in an executable region");
     /* Solo5's spt ABI enters with %rsp = mem_size - 8, as if a return address had been pushed. */
     if ((p->stack_top & 15) != (solo5 ? 16 - SN_SOLO5_STACK_GAP : 0))
-        return invalid(why, solo5 ? "stack_top is not 8 below a 16-byte boundary" : "stack_top is not 16-byte aligned");
+        return invalid(why, solo5 ? "stack_top is not 8 below a 16-byte boundary"
+                                  : "stack_top is not 16-byte aligned");
     if (p->stack_top <= SN_GUEST_MIN_BASE || p->stack_top > p->mem_size)
         return invalid(why, "stack_top is outside guest memory");
     int below = region_at(p, p->stack_top - 1);

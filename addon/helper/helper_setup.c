@@ -52,7 +52,7 @@ void setup_wait_fd(const struct sn_plan *p)
                 diag_fail("check doorbell to tender", r);
             continue;
         }
-        struct h_epoll_event ev = {.events = H_EPOLLIN, .data = (uint64_t)fd};
+        struct h_epoll_event ev = { .events = H_EPOLLIN, .data = (uint64_t)fd };
         r = h_epoll_ctl(SN_FD_WAIT, H_EPOLL_CTL_ADD, fd, &ev);
         if (h_is_err(r))
             diag_fail("epoll_ctl doorbell to guest", r);
@@ -61,7 +61,7 @@ void setup_wait_fd(const struct sn_plan *p)
 
 void setup_confine(const struct sn_plan *p, const struct h_sock_filter *bpf)
 {
-    struct h_sock_fprog prog = {.len = (uint16_t)p->bpf_len, .filter = bpf};
+    struct h_sock_fprog prog = { .len = (uint16_t)p->bpf_len, .filter = bpf };
     long r = h_prctl(H_PR_SET_NO_NEW_PRIVS, 1);
     if (h_is_err(r))
         diag_fail("prctl(PR_SET_NO_NEW_PRIVS)", r);

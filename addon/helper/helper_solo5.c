@@ -18,7 +18,7 @@ static void place_fd(long fd, int want, const char *what)
 
 static void epoll_add(int fd, uint64_t data, const char *what)
 {
-    struct h_epoll_event ev = {.events = H_EPOLLIN, .data = data};
+    struct h_epoll_event ev = { .events = H_EPOLLIN, .data = data };
     long r = h_epoll_ctl(SN_FD_SOLO5_EPOLL, H_EPOLL_CTL_ADD, fd, &ev);
     if (h_is_err(r))
         diag_fail(what, r);

@@ -125,10 +125,7 @@ static inline long h_syscall6(long nr, long a1, long a2, long a3, long a4, long 
 static inline long h_syscall3(long nr, long a1, long a2, long a3)
 {
     long ret;
-    __asm__ volatile("syscall"
-                     : "=a"(ret)
-                     : "a"(nr), "D"(a1), "S"(a2), "d"(a3)
-                     : "rcx", "r11", "memory");
+    __asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a1), "S"(a2), "d"(a3) : "rcx", "r11", "memory");
     return ret;
 }
 

@@ -47,7 +47,6 @@ class NetDev : public NetPort {
   // Any thread: a switch delivering frames into this guest's rx queue.
   uint32_t Deliver(const Frame *frames, uint32_t n, uint32_t src_port) override;
 
-
  private:
   uint32_t ServiceTx(bool *kick);
   uint32_t TapReceive(bool *kick);

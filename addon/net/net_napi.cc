@@ -59,7 +59,8 @@ Napi::Value CreateSwitchJs(const Napi::CallbackInfo &info) {
 
 Napi::Value AddEndpoint(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  const char *usage = "switchAddEndpoint(switchId: number, mac: Buffer /* 6 bytes */, onFrames: (frames: Buffer[]) => void)";
+  const char *usage =
+      "switchAddEndpoint(switchId: number, mac: Buffer /* 6 bytes */, onFrames: (frames: Buffer[]) => void)";
   std::shared_ptr<Switch> sw;
   if (info.Length() != 3 || !info[1].IsBuffer() || info[1].As<Napi::Buffer<uint8_t>>().Length() != 6 ||
       !info[2].IsFunction() || !SwitchArg(info, "switchAddEndpoint", &sw))
@@ -82,7 +83,8 @@ Napi::Value RemoveEndpoint(const Napi::CallbackInfo &info) {
   if (!sw) return env.Undefined();
   auto it = g_endpoints.find({sw->id(), static_cast<uint32_t>(port)});
   if (it == g_endpoints.end())
-    return Fail(env, "switchRemoveEndpoint: no endpoint " + std::to_string(port) + " on switch " + std::to_string(sw->id()));
+    return Fail(env,
+                "switchRemoveEndpoint: no endpoint " + std::to_string(port) + " on switch " + std::to_string(sw->id()));
   it->second->Detach();
   g_endpoints.erase(it);
   return env.Undefined();
@@ -106,7 +108,8 @@ Napi::Value Send(const Napi::CallbackInfo &info) {
 Napi::Value Destroy(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   std::shared_ptr<Switch> sw;
-  if (info.Length() != 1 || !SwitchArg(info, "destroySwitch", &sw)) return Usage(env, "destroySwitch(switchId: number)");
+  if (info.Length() != 1 || !SwitchArg(info, "destroySwitch", &sw))
+    return Usage(env, "destroySwitch(switchId: number)");
   if (!sw) return env.Undefined();
   for (auto it = g_endpoints.begin(); it != g_endpoints.end();) {
     if (it->first.first == sw->id()) {
@@ -145,7 +148,8 @@ Napi::Value Counters(const Napi::CallbackInfo &info) {
 
 Napi::Value OpenTapJs(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 1 || !info[0].IsString()) return Usage(env, "openTap(ifname: string): { fd: number; mtu: number }");
+  if (info.Length() != 1 || !info[0].IsString())
+    return Usage(env, "openTap(ifname: string): { fd: number; mtu: number }");
   int fd;
   uint32_t mtu;
   std::string err;
@@ -159,7 +163,8 @@ Napi::Value OpenTapJs(const Napi::CallbackInfo &info) {
 Napi::Value TapFromFdJs(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   uint64_t fd;
-  if (info.Length() != 1 || !IsUint(info[0], 0, INT32_MAX, &fd)) return Usage(env, "tapFromFd(fd: number): { mtu: number }");
+  if (info.Length() != 1 || !IsUint(info[0], 0, INT32_MAX, &fd))
+    return Usage(env, "tapFromFd(fd: number): { mtu: number }");
   uint32_t mtu;
   std::string err;
   if (!TapFromFd(static_cast<int>(fd), &mtu, &err)) return Fail(env, err);
@@ -173,7 +178,8 @@ Napi::Value Pair(const Napi::CallbackInfo &info, int type, const char *usage) {
   Napi::Env env = info.Env();
   if (info.Length() != 0) return Usage(env, usage);
   int sv[2];
-  if (socketpair(AF_UNIX, type, 0, sv) < 0) return Fail(env, std::string("socketpair failed: ") + strerrorname_np(errno));
+  if (socketpair(AF_UNIX, type, 0, sv) < 0)
+    return Fail(env, std::string("socketpair failed: ") + strerrorname_np(errno));
   Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, Napi::Number::New(env, sv[0]));
   out.Set(1u, Napi::Number::New(env, sv[1]));

@@ -73,7 +73,6 @@ class NetPort : public SwitchPort {
   std::atomic<uint64_t> stream_queued_{0};  // bytes waiting for a slow peer, for the counters
 
  protected:
-
   std::atomic<uint64_t> rx_packets_{0}, rx_bytes_{0}, rx_dropped_{0};
   std::atomic<uint64_t> tx_packets_{0}, tx_bytes_{0}, tx_errors_{0}, tx_dropped_{0};
 };

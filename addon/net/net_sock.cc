@@ -22,8 +22,7 @@ std::string Errno(const char *what, int err) { return std::string(what) + " fail
 
 }  // namespace
 
-SockNetDev::SockNetDev(Guest *guest, const NetSpec &spec)
-    : NetPort(guest, spec), sock_fd_(spec.guest_sock_fd) {
+SockNetDev::SockNetDev(Guest *guest, const NetSpec &spec) : NetPort(guest, spec), sock_fd_(spec.guest_sock_fd) {
   // One byte more than the largest frame: a message that fills it was too big
   // (a seqpacket recv truncates and returns the buffer size).
   buf_.resize(static_cast<size_t>(kBatch) * (mtu_ + 15));

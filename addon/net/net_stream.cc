@@ -30,7 +30,8 @@ uint32_t Be32(const uint8_t *p) {
 
 }  // namespace
 
-StreamDecoder::StreamDecoder(uint32_t max_frame) : max_frame_(std::min(std::max(max_frame, kStreamMinFrame), kLargestFrame)) {
+StreamDecoder::StreamDecoder(uint32_t max_frame)
+    : max_frame_(std::min(std::max(max_frame, kStreamMinFrame), kLargestFrame)) {
   // Room for two of the largest frames, so that one read usually brings in
   // several small ones without the tail ever needing more than one move,
   // and at least 64 KiB, so that one read drains hundreds of small frames.
@@ -238,7 +239,8 @@ int UnixConnect(const std::string &path, std::string *err, int *errno_out) {
   sa.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof sa.sun_path || path.find('\0') != std::string::npos) {
     *errno_out = ENAMETOOLONG;
-    *err = path.empty() ? "empty socket path" : "socket path longer than " + std::to_string(sizeof sa.sun_path - 1) + " bytes";
+    *err = path.empty() ? "empty socket path"
+                        : "socket path longer than " + std::to_string(sizeof sa.sun_path - 1) + " bytes";
     return -1;
   }
   memcpy(sa.sun_path, path.data(), path.size());

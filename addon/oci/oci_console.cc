@@ -56,7 +56,8 @@ Napi::Value OpenPty(const Napi::CallbackInfo &info) {
 Napi::Value SendFd(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() != 3 || !info[0].IsString() || !info[1].IsString() || !info[2].IsNumber()) {
-    Napi::TypeError::New(env, "Usage: sendFd(socketPath: string, name: string, fd: number)").ThrowAsJavaScriptException();
+    Napi::TypeError::New(env, "Usage: sendFd(socketPath: string, name: string, fd: number)")
+        .ThrowAsJavaScriptException();
     return env.Undefined();
   }
   std::string path = info[0].As<Napi::String>().Utf8Value();
@@ -66,7 +67,8 @@ Napi::Value SendFd(const Napi::CallbackInfo &info) {
   memset(&addr, 0, sizeof addr);
   addr.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof addr.sun_path || name.empty() || name.size() > 4096) {
-    Napi::RangeError::New(env, "sendFd: socket path must be 1 to 107 bytes, name 1 to 4096").ThrowAsJavaScriptException();
+    Napi::RangeError::New(env, "sendFd: socket path must be 1 to 107 bytes, name 1 to 4096")
+        .ThrowAsJavaScriptException();
     return env.Undefined();
   }
   memcpy(addr.sun_path, path.data(), path.size());

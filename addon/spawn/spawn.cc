@@ -63,7 +63,8 @@ Napi::Value SpawnHelper(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() != 4 || !info[0].IsString() || !(info[1].IsNumber() || info[1].IsString()) || !info[2].IsArray() ||
       !info[3].IsFunction()) {
-    Napi::TypeError::New(env, "Usage: spawnHelper(path: string, console: number | 'pipe', fds: number[], onExit: Function)")
+    Napi::TypeError::New(env,
+                         "Usage: spawnHelper(path: string, console: number | 'pipe', fds: number[], onExit: Function)")
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }

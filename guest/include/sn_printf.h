@@ -25,8 +25,7 @@ extern "C" {
  * returns the length the full output would have had, like C's vsnprintf.
  */
 int sn_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-int sn_snprintf(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int sn_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * Formats and writes to the console with solo5_console_write(). Output

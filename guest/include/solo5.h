@@ -175,15 +175,13 @@ struct solo5_net_info {
  * has no NET_BASIC device of that name, SOLO5_R_EUNSPEC if it is declared
  * but cannot be used (for instance not attached by the tender).
  */
-solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle,
-                                 struct solo5_net_info *info);
+solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle, struct solo5_net_info *info);
 
 /*
  * Sends one Ethernet frame of `size` bytes (header included; at most
  * mtu + SOLO5_NET_HLEN). Returns SOLO5_R_EINVAL for a bad handle or size.
  */
-solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf,
-                               size_t size);
+solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf, size_t size);
 
 /*
  * Receives one Ethernet frame into `buf` (`size` bytes available, at least
@@ -191,8 +189,7 @@ solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf,
  * SOLO5_R_AGAIN when no frame is waiting, SOLO5_R_EINVAL for a bad handle
  * or a buffer that is too small.
  */
-solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf,
-                              size_t size, size_t *read_size);
+solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf, size_t size, size_t *read_size);
 
 /* ------------------------------------------------------------------------
  * Block devices
@@ -210,20 +207,17 @@ struct solo5_block_info {
  * Acquires the block device the manifest declares as `name`; results as for
  * solo5_net_acquire().
  */
-solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle,
-                                   struct solo5_block_info *info);
+solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle, struct solo5_block_info *info);
 
 /*
  * Writes `size` bytes from `buf` at byte `offset`. Offset and size must be
  * multiples of the block size and lie inside the capacity, else
  * SOLO5_R_EINVAL.
  */
-solo5_result_t solo5_block_write(solo5_handle_t handle, solo5_off_t offset,
-                                 const uint8_t *buf, size_t size);
+solo5_result_t solo5_block_write(solo5_handle_t handle, solo5_off_t offset, const uint8_t *buf, size_t size);
 
 /* Reads `size` bytes at byte `offset` into `buf`; rules as for writes. */
-solo5_result_t solo5_block_read(solo5_handle_t handle, solo5_off_t offset,
-                                uint8_t *buf, size_t size);
+solo5_result_t solo5_block_read(solo5_handle_t handle, solo5_off_t offset, uint8_t *buf, size_t size);
 
 #ifdef __cplusplus
 }

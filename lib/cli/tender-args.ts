@@ -127,7 +127,14 @@ export function usage(tool: string, target: Target): string {
 
 /** Parse argv (without node and script). Throws UsageError with a one-line reason. */
 export function parseTenderArgs(argv: readonly string[], target: Target): TenderArgs {
-  const devices: Devices = { block: new Map(), net: new Map(), sectorSizes: new Map(), macs: new Map(), pcaps: new Map(), forwards: new Map() };
+  const devices: Devices = {
+    block: new Map(),
+    net: new Map(),
+    sectorSizes: new Map(),
+    macs: new Map(),
+    pcaps: new Map(),
+    forwards: new Map(),
+  };
   let user: string | undefined;
   let memMB: number | undefined;
   let logLevel: LogLevel = 'warn';
@@ -151,12 +158,13 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
       continue;
     }
     if (key === 'user') {
-      if (value === undefined || value === '') throw new UsageError("--user: a user name, UID or UID:GID is required (--user=nobody)");
+      if (value === undefined || value === '') throw new UsageError('--user: a user name, UID or UID:GID is required (--user=nobody)');
       user = value;
       continue;
     }
     if (key === 'log-level') {
-      if (value === undefined || !isLogLevel(value)) throw new UsageError(`--log-level: '${value ?? ''}' is not one of trace, debug, info, warn, error, silent`);
+      if (value === undefined || !isLogLevel(value))
+        throw new UsageError(`--log-level: '${value ?? ''}' is not one of trace, debug, info, warn, error, silent`);
       logLevel = value;
       continue;
     }

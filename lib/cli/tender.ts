@@ -47,7 +47,8 @@ export async function main(argv: readonly string[], target: Target, program?: st
     const guest = await launch(args.launch, log);
     // What passt offers the guest is worth a line even at the default level (it is logged at info).
     if (!log.enabled('info')) {
-      for (const [name, n] of guest.net) if (n.passt) process.stderr.write(`${tool}: ${name}: passt gives the guest ${describePasstInfo(n.passt)}\n`);
+      for (const [name, n] of guest.net)
+        if (n.passt) process.stderr.write(`${tool}: ${name}: passt gives the guest ${describePasstInfo(n.passt)}\n`);
     }
     let endedBy: NodeJS.Signals | undefined;
     const onSignal = (sig: NodeJS.Signals) => {

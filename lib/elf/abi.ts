@@ -1,6 +1,11 @@
 // abi.ts: which guest ABI an ABI1 note names, and whether a given tender runs it (one-line refusals).
 import {
-  SN_ABI_TARGET_HVT, SN_ABI_TARGET_SPT, SN_ABI_VERSION, SN_SOLO5_HVT_ABI_VERSION, SN_SOLO5_SPT_ABI_V1, SN_SOLO5_SPT_ABI_V2,
+  SN_ABI_TARGET_HVT,
+  SN_ABI_TARGET_SPT,
+  SN_ABI_VERSION,
+  SN_SOLO5_HVT_ABI_VERSION,
+  SN_SOLO5_SPT_ABI_V1,
+  SN_SOLO5_SPT_ABI_V2,
   type Target,
 } from '../abi.js';
 import { ElfError } from '../errors.js';
@@ -12,9 +17,7 @@ import type { AbiNote } from './notes.js';
  * hvt). `solo5`: upstream Solo5's spt ABI, version 1 (Solo5 0.6-0.7) or 2
  * (0.8 on), where the guest does its own device syscalls on host fds.
  */
-export type GuestAbi =
-  | { kind: 'ring'; target: Target; version: number }
-  | { kind: 'solo5'; target: 'spt'; version: 1 | 2 };
+export type GuestAbi = { kind: 'ring'; target: Target; version: number } | { kind: 'solo5'; target: 'spt'; version: 1 | 2 };
 
 /** Solo5's abi_target numbering, for messages and `solo5-elftool query-abi`. */
 export const ABI_TARGET_NAMES: Readonly<Record<number, string>> = {
@@ -69,7 +72,7 @@ export function abiForTender(file: string, note: AbiNote, tender: Target): Guest
   let hint = '';
   if (abi !== undefined) hint = ` (run it with solo5-${abi.target})`;
   else if (tender === 'hvt' && note.target === SN_ABI_TARGET_HVT && note.version === SN_SOLO5_HVT_ABI_VERSION) {
-    hint = " (upstream-built hvt unikernels are not supported yet; build it for spt and use solo5-spt)";
+    hint = ' (upstream-built hvt unikernels are not supported yet; build it for spt and use solo5-spt)';
   }
   throw new ElfError(file, `built for ${describeAbiNote(note)}; this solo5-${tender} runs ${TENDER_RUNS[tender]}${hint}`);
 }

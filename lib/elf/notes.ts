@@ -1,8 +1,6 @@
 // notes.ts: walks ELF note areas (untrusted bytes) and picks out the Solo5 ABI1 and MFT1 notes, in Solo5's published layout.
 import { ElfError } from '../errors.js';
-import {
-  SN_NOTE_ABI1_MAX, SN_NOTE_MFT1_MAX, SN_NOTE_MFT1_PAD, SN_NOTE_NAME, SN_NOTE_TYPE_ABI, SN_NOTE_TYPE_MFT,
-} from '../abi.js';
+import { SN_NOTE_ABI1_MAX, SN_NOTE_MFT1_MAX, SN_NOTE_MFT1_PAD, SN_NOTE_NAME, SN_NOTE_TYPE_ABI, SN_NOTE_TYPE_MFT } from '../abi.js';
 
 const OWNER = Buffer.from(`${SN_NOTE_NAME}\0`, 'latin1');
 
@@ -70,7 +68,7 @@ export function decodeAbiNote(file: string, desc: Buffer): AbiNote {
     throw new ElfError(
       file,
       `ABI1 note: descriptor is ${desc.length} bytes, Solo5's is 16 (at most ${SN_NOTE_ABI1_MAX})` +
-        (desc.length === 8 ? '; rebuild it: solo5-node now writes Solo5\'s note layout' : ''),
+        (desc.length === 8 ? "; rebuild it: solo5-node now writes Solo5's note layout" : ''),
     );
   }
   return { target: desc.readUInt32LE(0), version: desc.readUInt32LE(4) };

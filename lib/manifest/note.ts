@@ -1,9 +1,18 @@
 // note.ts: the binary MFT1 manifest (Solo5's struct mft, include/sn_abi.h): encode, and decode untrusted notes.
 import { DeviceError, ManifestError } from '../errors.js';
 import {
-  SN_MFT, SN_MFT_BLOCK_BASIC, SN_MFT_ENTRY, SN_MFT_NET_BASIC, SN_NOTE_MFT1_PAD,
-  SN_MFT_DEV_BLOCK_BASIC as MFT_DEV_BLOCK_BASIC, SN_MFT_DEV_NET_BASIC as MFT_DEV_NET_BASIC, SN_MFT_MAX_ENTRIES as MFT_MAX_ENTRIES,
-  SN_MFT_NAME_SIZE as MFT_NAME_SIZE, SN_MFT_RESERVED_FIRST as MFT_RESERVED_FIRST, SN_MFT_VERSION as MFT_VERSION, mftSize,
+  SN_MFT,
+  SN_MFT_BLOCK_BASIC,
+  SN_MFT_ENTRY,
+  SN_MFT_NET_BASIC,
+  SN_NOTE_MFT1_PAD,
+  SN_MFT_DEV_BLOCK_BASIC as MFT_DEV_BLOCK_BASIC,
+  SN_MFT_DEV_NET_BASIC as MFT_DEV_NET_BASIC,
+  SN_MFT_MAX_ENTRIES as MFT_MAX_ENTRIES,
+  SN_MFT_NAME_SIZE as MFT_NAME_SIZE,
+  SN_MFT_RESERVED_FIRST as MFT_RESERVED_FIRST,
+  SN_MFT_VERSION as MFT_VERSION,
+  mftSize,
 } from '../abi.js';
 import { DEVICE_NAME_RE, TOO_MANY_MESSAGE, firstDuplicate, type DeviceType, type Manifest } from './types.js';
 
@@ -79,13 +88,15 @@ export function encodeMftForGuest(m: Manifest, attach: ReadonlyMap<string, Attac
       return;
     }
     const hostfd = info.hostfd ?? -1;
-    if (!Number.isInteger(hostfd) || hostfd < -1 || hostfd > 0x7fffffff) throw new DeviceError(`device "${dev.name}": host fd ${hostfd} out of range`);
+    if (!Number.isInteger(hostfd) || hostfd < -1 || hostfd > 0x7fffffff)
+      throw new DeviceError(`device "${dev.name}": host fd ${hostfd} out of range`);
     buf.writeInt32LE(hostfd, off + OFF_B);
     if (dev.type === 'NET_BASIC') {
       if (!info.net || info.block) throw new DeviceError(`device "${dev.name}" is NET_BASIC: expected net attach data only`);
       const { mac, mtu } = info.net;
       if (mac.length !== 6) throw new DeviceError(`device "${dev.name}": MAC must be 6 bytes, got ${mac.length}`);
-      if (!Number.isInteger(mtu) || mtu < 1 || mtu > 0xffff) throw new DeviceError(`device "${dev.name}": MTU ${mtu} out of range 1..65535`);
+      if (!Number.isInteger(mtu) || mtu < 1 || mtu > 0xffff)
+        throw new DeviceError(`device "${dev.name}": MTU ${mtu} out of range 1..65535`);
       mac.copy(buf, off + OFF_UNION + SN_MFT_NET_BASIC.offsets.mac);
       buf.writeUInt16LE(mtu, off + OFF_UNION + SN_MFT_NET_BASIC.offsets.mtu);
     } else {

@@ -3,34 +3,36 @@ import { z } from 'zod';
 import { ManifestError } from '../errors.js';
 import { DEVICE_NAME_RE, MAX_DEVICES, TOO_MANY_MESSAGE, firstDuplicate, type Manifest } from './types.js';
 
-const DeviceSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(DEVICE_NAME_RE, 'device name must be 1 to 67 characters from [A-Za-z0-9]'),
-  type: z.enum(['NET_BASIC', 'BLOCK_BASIC']),
-}).meta({ description: 'A device the application uses; the tender must attach every one.' });
+const DeviceSchema = z
+  .strictObject({
+    name: z.string().regex(DEVICE_NAME_RE, 'device name must be 1 to 67 characters from [A-Za-z0-9]'),
+    type: z.enum(['NET_BASIC', 'BLOCK_BASIC']),
+  })
+  .meta({ description: 'A device the application uses; the tender must attach every one.' });
 
 /** The manifest a unikernel author writes (Solo5's published JSON format). */
-export const ManifestSchema = z.strictObject({
-  type: z.literal('solo5.manifest'),
-  version: z.literal(1),
-  devices: z
-    .array(DeviceSchema)
-    .max(MAX_DEVICES, TOO_MANY_MESSAGE)
-    .superRefine((devices, ctx) => {
-      const dup = firstDuplicate(devices.map((d) => d.name));
-      if (dup) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [dup.index, 'name'],
-          message: `duplicate device name "${dup.name}"`,
-        });
-      }
-    }),
-}).meta({
-  title: 'Solo5 application manifest',
-  description: 'Devices a Solo5 unikernel declares; device names must also be unique.',
-});
+export const ManifestSchema = z
+  .strictObject({
+    type: z.literal('solo5.manifest'),
+    version: z.literal(1),
+    devices: z
+      .array(DeviceSchema)
+      .max(MAX_DEVICES, TOO_MANY_MESSAGE)
+      .superRefine((devices, ctx) => {
+        const dup = firstDuplicate(devices.map((d) => d.name));
+        if (dup) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [dup.index, 'name'],
+            message: `duplicate device name "${dup.name}"`,
+          });
+        }
+      }),
+  })
+  .meta({
+    title: 'Solo5 application manifest',
+    description: 'Devices a Solo5 unikernel declares; device names must also be unique.',
+  });
 
 // Compile-time check that the hand-written Manifest type and the schema agree both ways.
 type Inferred = z.infer<typeof ManifestSchema>;

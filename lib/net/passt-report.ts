@@ -26,7 +26,7 @@ export function maskPrefix(mask: string): number | undefined {
     .split('.')
     .map((o) => Number(o).toString(2).padStart(8, '0'))
     .join('');
-  return /^1*0*$/.test(bits) ? bits.indexOf('0') < 0 ? 32 : bits.indexOf('0') : undefined;
+  return /^1*0*$/.test(bits) ? (bits.indexOf('0') < 0 ? 32 : bits.indexOf('0')) : undefined;
 }
 
 /**
@@ -76,7 +76,8 @@ export function parsePasstReport(text: string, pid: number): PasstInfo | undefin
   }
   if (v4.address !== undefined) {
     const prefix = v4.mask !== undefined ? maskPrefix(v4.mask) : undefined;
-    if (prefix !== undefined) info.ipv4 = { address: v4.address, prefix, netmask: v4.mask!, ...(v4.gateway ? { gateway: v4.gateway } : {}) };
+    if (prefix !== undefined)
+      info.ipv4 = { address: v4.address, prefix, netmask: v4.mask!, ...(v4.gateway ? { gateway: v4.gateway } : {}) };
   }
   if (v6.address !== undefined || v6.gateway !== undefined) info.ipv6 = { ...v6 };
   return info.ipv4 || info.ipv6 ? info : undefined;

@@ -59,18 +59,21 @@ export function findPasst(): string {
 
 function lookUp(): { file: string } | { error: string } {
   const dirs = (process.env.PATH ?? '').split(':').filter((d) => d !== '');
-  const file = dirs.map((d) => path.join(d, 'passt')).find((f) => {
-    try {
-      fs.accessSync(f, fs.constants.X_OK);
-      return fs.statSync(f).isFile();
-    } catch {
-      return false;
-    }
-  });
+  const file = dirs
+    .map((d) => path.join(d, 'passt'))
+    .find((f) => {
+      try {
+        fs.accessSync(f, fs.constants.X_OK);
+        return fs.statSync(f).isFile();
+      } catch {
+        return false;
+      }
+    });
   if (file === undefined) return { error: 'passt is not installed: no passt on PATH (Debian and Ubuntu: apt-get install passt)' };
   const help = spawnSync(file, ['--help'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
   if (help.error) return { error: `cannot run ${file}: ${(help.error as NodeJS.ErrnoException).code ?? help.error.message}` };
-  if (!/--fd\b/.test(`${help.stdout}${help.stderr}`)) return { error: `${file} is too old: it has no --fd option (install a passt from 2023 or later)` };
+  if (!/--fd\b/.test(`${help.stdout}${help.stderr}`))
+    return { error: `${file} is too old: it has no --fd option (install a passt from 2023 or later)` };
   return { file };
 }
 
@@ -129,7 +132,7 @@ export function startPasst(s: PasstStart): PasstProcess {
   const readLog = (): string => {
     if (logFd < 0) return logText;
     const buf = Buffer.alloc(16384);
-    for (let n; (n = fs.readSync(logFd, buf, 0, buf.length, null)) > 0; ) logText += buf.toString('utf8', 0, n);
+    for (let n; (n = fs.readSync(logFd, buf, 0, buf.length, null)) > 0;) logText += buf.toString('utf8', 0, n);
     // Only the last lines matter once the report is read; passt's log is capped at 1 MiB anyway.
     if (logText.length > 65536) {
       const cut = logText.length - 65536;

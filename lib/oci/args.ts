@@ -36,7 +36,10 @@ export const COMMAND_FLAGS: Record<string, FlagSpec[]> = {
   state: [],
   kill: [{ names: ['all', 'a'], value: false }],
   delete: [{ names: ['force', 'f'], value: false }],
-  list: [{ names: ['format', 'f'], value: true }, { names: ['quiet', 'q'], value: false }],
+  list: [
+    { names: ['format', 'f'], value: true },
+    { names: ['quiet', 'q'], value: false },
+  ],
   ps: [{ names: ['format', 'f'], value: true }],
   features: [],
 };

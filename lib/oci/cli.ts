@@ -34,7 +34,8 @@ run (in the foreground): the unikernel's exit status.`;
 
 function one(p: Parsed, what: string): string {
   if (p.operands.length === 0) throw new OciError(`${what}: a container ID is required`);
-  if (p.operands.length > (what === 'kill' ? 2 : 1)) throw new OciError(`${what}: unexpected argument ${p.operands[p.operands.length - 1]}`);
+  if (p.operands.length > (what === 'kill' ? 2 : 1))
+    throw new OciError(`${what}: unexpected argument ${p.operands[p.operands.length - 1]}`);
   return checkId(p.operands[0]);
 }
 
@@ -82,7 +83,13 @@ async function dispatch(command: string, p: Parsed, root: string): Promise<numbe
       const all = cmd.list(root);
       if (p.flags.get('quiet') === true) all.forEach((s) => out(s.id));
       else if (str(p, 'format') === 'json') out(JSON.stringify(all));
-      else out(table([['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...all.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])]));
+      else
+        out(
+          table([
+            ['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
+            ...all.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner]),
+          ]),
+        );
       return 0;
     }
     case 'ps': {

@@ -6,9 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { OciError } from './errors';
 import type { Plan } from './plan';
-import {
-  containerDir, isAlive, listIds, loadRecord, loadStarted, removeDir, statusOf, liveStart, type Record, type Status,
-} from './state';
+import { containerDir, isAlive, listIds, loadRecord, loadStarted, removeDir, statusOf, liveStart, type Record, type Status } from './state';
 
 export const OCI_VERSION = '1.0.2';
 
@@ -27,7 +25,8 @@ export async function start(root: string, id: string): Promise<void> {
     sock.on('error', (e) => resolve(`error cannot reach the monitor: ${e.message}`));
   });
   const line = reply.split('\n')[0];
-  if (!line.startsWith('ok')) throw new OciError(line.startsWith('error ') ? line.slice(6) : `container ${id}: the monitor ended before starting the guest`);
+  if (!line.startsWith('ok'))
+    throw new OciError(line.startsWith('error ') ? line.slice(6) : `container ${id}: the monitor ended before starting the guest`);
 }
 
 export interface StateJson {

@@ -48,9 +48,12 @@ function firstLine(child: ChildProcess): Promise<string> {
  * take over), and a console socket without a terminal is a mistake.
  */
 function checkTerminal(terminal: boolean, o: CreateOptions): void {
-  if (terminal && o.foreground === true) throw new OciError('process.terminal: run in the foreground cannot take a terminal; use create --console-socket or run --detach');
-  if (terminal && o.consoleSocket === undefined) throw new OciError('process.terminal: a terminal needs --console-socket to hand it to the caller');
-  if (!terminal && o.consoleSocket !== undefined) throw new OciError('--console-socket: config.json does not ask for a terminal (process.terminal)');
+  if (terminal && o.foreground === true)
+    throw new OciError('process.terminal: run in the foreground cannot take a terminal; use create --console-socket or run --detach');
+  if (terminal && o.consoleSocket === undefined)
+    throw new OciError('process.terminal: a terminal needs --console-socket to hand it to the caller');
+  if (!terminal && o.consoleSocket !== undefined)
+    throw new OciError('--console-socket: config.json does not ask for a terminal (process.terminal)');
 }
 
 /** Hand the pty's master to the engine, as runc does: one message on the socket, the fd attached. */
@@ -86,7 +89,9 @@ export async function create(o: CreateOptions): Promise<{ record: Record; child:
     checkTerminal(spec.process.terminal === true, o);
     const plan = planFromSpec(spec, bundle);
     if (plan.netns === 'host' && Object.keys(plan.net).length > 0) {
-      throw new OciError('linux.namespaces: the unikernel has a net device but the container shares the host network; give it a network namespace');
+      throw new OciError(
+        'linux.namespaces: the unikernel has a net device but the container shares the host network; give it a network namespace',
+      );
     }
     writeJson(path.join(dir, 'plan.json'), plan);
     const [cmd, ...args] = monitorCommand(plan.netns, dir);

@@ -54,7 +54,8 @@ function checkSpec(spec: Spec): void {
   }
   for (const ns of spec.linux?.namespaces ?? []) {
     if (ns.type === 'user') throw new OciError('linux.namespaces: a user namespace cannot be entered by the tender');
-    if (ns.type !== 'network' && !MOOT_NAMESPACES.has(ns.type)) throw new OciError(`linux.namespaces: '${ns.type}' is not a namespace solo5-oci knows`);
+    if (ns.type !== 'network' && !MOOT_NAMESPACES.has(ns.type))
+      throw new OciError(`linux.namespaces: '${ns.type}' is not a namespace solo5-oci knows`);
   }
   if ((spec.linux?.uidMappings ?? []).length > 0) throw new OciError('linux.uidMappings: user namespaces are not supported');
 }
@@ -120,7 +121,8 @@ function loadTarget(kernel: string, memMB: number, hypervisor: string | undefine
 
 function memoryOf(spec: Spec, u: Unikernel): number {
   if (u.memMB !== undefined) {
-    if (u.memMB < 2 || u.memMB > MAX_MEM_MB) throw new OciError(`annotations.${OWN.mem}: ${u.memMB} MiB is out of range (2 to ${MAX_MEM_MB})`);
+    if (u.memMB < 2 || u.memMB > MAX_MEM_MB)
+      throw new OciError(`annotations.${OWN.mem}: ${u.memMB} MiB is out of range (2 to ${MAX_MEM_MB})`);
     return u.memMB;
   }
   const limit = spec.linux?.resources?.memory?.limit;
@@ -155,7 +157,10 @@ export function planFromSpec(spec: Spec, bundle: string): Plan {
   for (const [name, p] of u.blocks) addBlock(name, inRootfs(rootfs, p, `annotations.${OWN.blockPrefix}${name}`));
   if (u.block !== undefined) {
     const name = u.blockDevice ?? onlyOf('BLOCK_BASIC');
-    if (name === undefined) throw new OciError(`annotations.${URUNC.block}: name the device with ${URUNC.blkDev} (the manifest declares ${declared.length} devices)`);
+    if (name === undefined)
+      throw new OciError(
+        `annotations.${URUNC.block}: name the device with ${URUNC.blkDev} (the manifest declares ${declared.length} devices)`,
+      );
     addBlock(name, inRootfs(rootfs, u.block, `annotations.${URUNC.block}`));
   }
   const net: Plan['net'] = {};

@@ -109,11 +109,14 @@ function checkSpec(json: unknown): Spec {
   };
   const linux = opt(top, 'linux', '', (v, at) => {
     const l = obj(v, at);
-    const resources = l.resources === null ? null : opt(l, 'resources', at, (x, a) => {
-      const res = obj(x, a);
-      const memory = res.memory === null ? null : opt(res, 'memory', a, (y, b) => ({ limit: opt(obj(y, b), 'limit', b, int) }));
-      return { memory };
-    });
+    const resources =
+      l.resources === null
+        ? null
+        : opt(l, 'resources', at, (x, a) => {
+            const res = obj(x, a);
+            const memory = res.memory === null ? null : opt(res, 'memory', a, (y, b) => ({ limit: opt(obj(y, b), 'limit', b, int) }));
+            return { memory };
+          });
     return {
       namespaces: opt(l, 'namespaces', at, (x, a) =>
         arr(x, a, (n, b) => {

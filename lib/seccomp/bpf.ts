@@ -68,9 +68,7 @@ export function encodeProgram(insns: readonly SockFilter[]): Buffer {
     throw new UsageError('seccomp program: empty, the kernel needs at least one instruction');
   }
   if (insns.length > BPF_MAXINSNS) {
-    throw new UsageError(
-      `seccomp program: ${insns.length} instructions, the kernel accepts at most ${BPF_MAXINSNS}`,
-    );
+    throw new UsageError(`seccomp program: ${insns.length} instructions, the kernel accepts at most ${BPF_MAXINSNS}`);
   }
   const buf = Buffer.alloc(insns.length * SOCK_FILTER_SIZE);
   insns.forEach((ins, i) => {

@@ -57,7 +57,7 @@ export function hvtHelperPolicy(opts: HvtHelperPolicyOptions): Policy {
         { index: 0, op: 'in', values: [abi.SN_FD_VCPU] },
         { index: 1, op: 'in', values: [KVM_SET_MSRS] },
       ],
-      why: 'the TLS hypercall sets the guest\'s own FS base MSR (the helper builds the request, always MSR_FS_BASE)',
+      why: "the TLS hypercall sets the guest's own FS base MSR (the helper builds the request, always MSR_FS_BASE)",
     },
     {
       syscall: 'write',

@@ -1,12 +1,7 @@
 // policy.ts: seccomp policies as data, and the spt guest's policy.
 
 import { UsageError } from '../errors';
-import {
-  ARCH_SET_FS,
-  CLOCK_MONOTONIC,
-  CLOCK_REALTIME,
-  type SyscallName,
-} from './syscalls';
+import { ARCH_SET_FS, CLOCK_MONOTONIC, CLOCK_REALTIME, type SyscallName } from './syscalls';
 
 /** A 64-bit syscall argument value: a non-negative safe integer or a bigint below 2^64. */
 export type ArgValue = number | bigint;
@@ -70,7 +65,8 @@ export interface SptGuestPolicyOptions {
 
 /** Check the doorbell list; they are the only fds beyond console and wait the guest may touch. */
 export function checkDoorbellFds(fds: readonly number[]): void {
-  if (fds.length % 2 !== 0) throw new UsageError(`seccomp spt-guest: doorbellFds has ${fds.length} entries, not (to tender, to guest) pairs`);
+  if (fds.length % 2 !== 0)
+    throw new UsageError(`seccomp spt-guest: doorbellFds has ${fds.length} entries, not (to tender, to guest) pairs`);
   const seen = new Set<number>();
   for (const fd of fds) {
     if (!Number.isSafeInteger(fd) || fd < SN_FD_DOORBELL0 || fd > 0x7fffffff) {
@@ -140,7 +136,7 @@ export function sptGuestPolicy(opts: SptGuestPolicyOptions): Policy {
     },
     {
       syscall: 'exit_group',
-      why: 'solo5_exit and solo5_abort; the status is the guest\'s to choose',
+      why: "solo5_exit and solo5_abort; the status is the guest's to choose",
     },
   );
   return { name: 'spt-guest', rules };

@@ -57,7 +57,7 @@ export function solo5GuestPolicy(o: Solo5GuestPolicyOptions): Policy {
     {
       syscall: 'timerfd_settime',
       args: [{ index: 0, op: 'in', values: [o.timerFd] }],
-      why: "solo5_yield arms the boot info timerfd with the deadline",
+      why: 'solo5_yield arms the boot info timerfd with the deadline',
     },
     {
       syscall: 'clock_gettime',

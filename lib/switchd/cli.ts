@@ -44,7 +44,9 @@ function intArg(name: string, v: string, lo: number, hi: number, radix = 10): nu
   const ok = radix === 8 ? /^0?[0-7]{1,4}$/.test(v) : /^[0-9]+$/.test(v);
   const n = ok ? parseInt(v, radix) : NaN;
   if (!Number.isInteger(n) || n < lo || n > hi) {
-    throw new UsageError(`${name}: '${v}' must be ${radix === 8 ? 'an octal mode' : 'an integer'} from ${radix === 8 ? '0' : lo} to ${radix === 8 ? '777' : hi}`);
+    throw new UsageError(
+      `${name}: '${v}' must be ${radix === 8 ? 'an octal mode' : 'an integer'} from ${radix === 8 ? '0' : lo} to ${radix === 8 ? '777' : hi}`,
+    );
   }
   return n;
 }
@@ -100,7 +102,8 @@ export function parseSwitchArgs(argv: string[]): SwitchCliArgs | 'help' | 'versi
         statsIntervalSec = intArg('--stats-interval', value, 1, 86400);
         break;
       case 'log-level':
-        if (!isLogLevel(value)) throw new UsageError(`--log-level: '${value}' is not one of trace, debug, info, warn, error, fatal, silent`);
+        if (!isLogLevel(value))
+          throw new UsageError(`--log-level: '${value}' is not one of trace, debug, info, warn, error, fatal, silent`);
         logLevel = value;
         break;
       default:

@@ -92,7 +92,9 @@ export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderL
           try {
             pcapFd = fs.openSync(n.pcap, 'w');
           } catch (e) {
-            throw new DeviceError(`net device '${d.name}': cannot create pcap file ${n.pcap}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+            throw new DeviceError(
+              `net device '${d.name}': cannot create pcap file ${n.pcap}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+            );
           }
           fds.push(pcapFd);
         }
@@ -136,13 +138,7 @@ export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderL
  * once, so that passt's exit is an end of stream for the broker, and passt
  * sees the tender's end close (and exits) however the tender ends.
  */
-function openPasstBackend(
-  name: string,
-  n: NetAttach,
-  opts: CheckedOptions,
-  fds: number[],
-  passt: Map<string, PasstProcess>,
-): NetBackend {
+function openPasstBackend(name: string, n: NetAttach, opts: CheckedOptions, fds: number[], passt: Map<string, PasstProcess>): NetBackend {
   const others = (['iface', 'switch', 'unix'] as const).filter((k) => n[k] !== undefined);
   if (others.length) throw new UsageError(`net device '${name}': give one of passt or ${others.join(', ')}, not both`);
   const { forwards } = checkPasstAttach(`net.${name}.passt`, n.passt);
@@ -244,7 +240,12 @@ export function connectStream(name: string, path: string): number {
 
 /** Open a raw image and derive its capacity; every refusal names the device and the file. */
 export function openBlockImage(name: string, path: string, sectorSize: number): { fd: number; capacity: bigint; blockSize: number } {
-  if (!Number.isInteger(sectorSize) || sectorSize < MIN_SECTOR_SIZE || sectorSize > MAX_SECTOR_SIZE || (sectorSize & (sectorSize - 1)) !== 0) {
+  if (
+    !Number.isInteger(sectorSize) ||
+    sectorSize < MIN_SECTOR_SIZE ||
+    sectorSize > MAX_SECTOR_SIZE ||
+    (sectorSize & (sectorSize - 1)) !== 0
+  ) {
     throw new DeviceError(
       `block device '${name}': sector size ${String(sectorSize)} must be a power of two from ${MIN_SECTOR_SIZE} to ${MAX_SECTOR_SIZE}`,
     );

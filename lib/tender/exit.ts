@@ -34,7 +34,13 @@ export function classifyExit(code: number | null, signal: NodeJS.Signals | null,
      * it and exited before the tender noticed (the rings are read once more
      * after the exit) ends the same way, whatever status it chose.
      */
-    return { kind: 'signal', status: 128 + os.constants.signals.SIGKILL, signal: 'SIGKILL', reason: `killed by the tender: ${violation}`, violation };
+    return {
+      kind: 'signal',
+      status: 128 + os.constants.signals.SIGKILL,
+      signal: 'SIGKILL',
+      reason: `killed by the tender: ${violation}`,
+      violation,
+    };
   }
   if (signal !== null) {
     const num = os.constants.signals[signal] ?? 0;

@@ -130,7 +130,14 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
     const mft = encodeMftForGuest(elf.manifest, devices.attach);
     let fds: number[];
     let plan: PlanInput;
-    const common = { target: opts.target, memSize: opts.memSize, entry: elf.entry, regions: regionsFromSegments(elf.segments), parentPid: process.pid, setid: opts.ids };
+    const common = {
+      target: opts.target,
+      memSize: opts.memSize,
+      entry: elf.entry,
+      regions: regionsFromSegments(elf.segments),
+      parentPid: process.pid,
+      setid: opts.ids,
+    };
     if (kind.kind === 'solo5') {
       writeSolo5Image(memFd, elf, opts.memSize, mft, opts.cmdline);
       fds = devices.guestFds.map((d) => d.fd);
@@ -153,7 +160,10 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
         stackTop: opts.memSize,
         bootinfo: abi.SN_BOOTINFO_ADDR,
         // spt: the guest's own policy; hvt: the helper's, installed after KVM set-up (the guest makes no syscalls).
-        bpf: opts.target === 'hvt' ? compileHvtHelperPolicy({ ndoorbells: fds.length }) : compileSptGuestPolicy({ doorbellFds: doorbellNumbers }),
+        bpf:
+          opts.target === 'hvt'
+            ? compileHvtHelperPolicy({ ndoorbells: fds.length })
+            : compileSptGuestPolicy({ doorbellFds: doorbellNumbers }),
         ndoorbells: fds.length,
       };
     }
@@ -236,13 +246,20 @@ function createBroker(
     else log.warn({ device: ev.device }, ev.message);
   };
   const entries = elf.manifest.devices.length + 1;
-  if (solo5) return native().createGuestBroker({ memFd, memSize: opts.memSize, ringsAddr: 0, solo5: true, entries, devices: devices.configs }, onEvent);
+  if (solo5)
+    return native().createGuestBroker(
+      { memFd, memSize: opts.memSize, ringsAddr: 0, solo5: true, entries, devices: devices.configs },
+      onEvent,
+    );
   const ringsMax = Math.max(0, opts.memSize - ringsAddr - MIN_FREE_ABOVE_IMAGE);
   const guestReadOnly = regionsFromSegments(elf.segments)
     .filter((r) => (r.prot & abi.SN_PROT_W) === 0)
     .map((r) => ({ addr: r.addr, len: r.len }));
   try {
-    return native().createGuestBroker({ memFd, memSize: opts.memSize, ringsAddr, ringsMax, guestReadOnly, entries, devices: devices.configs }, onEvent);
+    return native().createGuestBroker(
+      { memFd, memSize: opts.memSize, ringsAddr, ringsMax, guestReadOnly, entries, devices: devices.configs },
+      onEvent,
+    );
   } catch (e) {
     const need = /need at least ([0-9]+) bytes/.exec((e as Error).message ?? '');
     if ((e as { code?: unknown }).code !== 'ERINGS' || !need) throw e;
@@ -255,7 +272,9 @@ function createBroker(
 
 function checkTarget(elf: LoadedElf, opts: CheckedOptions, kind: GuestAbi): void {
   if (kind.target !== opts.target) {
-    throw new UsageError(`${elf.file}: built for ${kind.target}, but this tender runs ${opts.target} unikernels (use solo5-${kind.target})`);
+    throw new UsageError(
+      `${elf.file}: built for ${kind.target}, but this tender runs ${opts.target} unikernels (use solo5-${kind.target})`,
+    );
   }
   if (kind.kind === 'solo5' && opts.target !== 'spt') throw new UsageError(`${elf.file}: Solo5-ABI unikernels run on solo5-spt only`);
   if (kind.kind === 'ring') checkFits(elf, opts, elf.kernelEnd, 0);

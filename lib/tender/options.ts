@@ -91,7 +91,8 @@ export interface CheckedOptions {
 function deviceMap<T>(what: string, v: Record<string, T> | ReadonlyMap<string, T> | undefined): Map<string, T> {
   if (v === undefined) return new Map<string, T>();
   if (v instanceof Map) return new Map<string, T>(v);
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UsageError(`${what}: must be an object or a Map of devices by name`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new UsageError(`${what}: must be an object or a Map of devices by name`);
   return new Map<string, T>(Object.entries(v));
 }
 
@@ -113,7 +114,8 @@ export function checkOptions(o: LaunchOptions): CheckedOptions {
   if (!(consoleOpt === 'pipe' || consoleOpt === 'inherit' || (Number.isInteger(consoleOpt) && consoleOpt >= 0))) {
     throw new UsageError("console: must be 'pipe', 'inherit' or a file descriptor");
   }
-  if (o.user !== undefined && (typeof o.user !== 'string' || o.user === '')) throw new UsageError('user: must be a user name, UID or UID:GID');
+  if (o.user !== undefined && (typeof o.user !== 'string' || o.user === ''))
+    throw new UsageError('user: must be a user name, UID or UID:GID');
   const kvmDevice = o.kvmDevice ?? KVM_DEVICE;
   if (typeof kvmDevice !== 'string' || kvmDevice === '') throw new UsageError('kvmDevice: must be a path');
   return {

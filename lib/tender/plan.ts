@@ -103,10 +103,12 @@ export function encodePlan(p: PlanInput): Buffer {
   buf.writeUInt32LE(u32('uid', p.setid?.uid ?? 0), o.uid);
   buf.writeUInt32LE(u32('gid', p.setid?.gid ?? 0), o.gid);
   const devEpoll = p.solo5?.devEpoll ?? [];
-  if (devEpoll.length > abi.SN_MFT_MAX_ENTRIES - 1) throw new RangeError(`plan: ${devEpoll.length} device fds, at most ${abi.SN_MFT_MAX_ENTRIES - 1}`);
+  if (devEpoll.length > abi.SN_MFT_MAX_ENTRIES - 1)
+    throw new RangeError(`plan: ${devEpoll.length} device fds, at most ${abi.SN_MFT_MAX_ENTRIES - 1}`);
   buf.writeUInt32LE(devEpoll.length, o.ndevfds);
   devEpoll.forEach((index, i) => {
-    if (!Number.isInteger(index) || index < 0 || index >= abi.SN_MFT_MAX_ENTRIES) throw new RangeError(`plan: devEpoll[${i}] = ${index} names no manifest entry`);
+    if (!Number.isInteger(index) || index < 0 || index >= abi.SN_MFT_MAX_ENTRIES)
+      throw new RangeError(`plan: devEpoll[${i}] = ${index} names no manifest entry`);
     buf.writeUInt8(index, o.dev_epoll + i);
   });
   const r = abi.SN_PLAN_REGION.offsets;

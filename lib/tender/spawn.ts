@@ -30,7 +30,7 @@ function drain(fd: number): string {
   const chunks: Buffer[] = [];
   const buf = Buffer.alloc(4096);
   try {
-    for (let total = 0; total < 65536; ) {
+    for (let total = 0; total < 65536;) {
       const n = fs.readSync(fd, buf, 0, buf.length, null);
       if (n <= 0) break;
       chunks.push(Buffer.from(buf.subarray(0, n)));

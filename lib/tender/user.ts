@@ -47,7 +47,9 @@ export function resolveGuestUser(spec: string, passwdPath = '/etc/passwd'): Gues
   try {
     text = fs.readFileSync(passwdPath, 'utf8');
   } catch (e) {
-    throw new UsageError(`user: cannot read ${passwdPath} to look up '${spec}' (${(e as NodeJS.ErrnoException).code ?? String(e)}); give UID:GID`);
+    throw new UsageError(
+      `user: cannot read ${passwdPath} to look up '${spec}' (${(e as NodeJS.ErrnoException).code ?? String(e)}); give UID:GID`,
+    );
   }
   const found = lookupPasswd(text, spec);
   if (found === undefined) throw new UsageError(`user: no user '${spec}' in ${passwdPath}; give UID:GID`);

@@ -59,7 +59,9 @@ Napi::Value BenchSwitch(const Napi::CallbackInfo &info) {
 // synchronous requests over the first `span` bytes of the device.
 Napi::Value BenchBlock(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  const char *u = "benchBlock(map: GuestMap, index: number, op: number, reqBytes: number, count: number, addr: number, span: number)";
+  const char *u =
+      "benchBlock(map: GuestMap, index: number, op: number, reqBytes: number, count: number, addr: number, span: "
+      "number)";
   uint64_t index, op, req, count, addr, span;
   GuestMem *g = GuestMemOf(info[0]);
   if (info.Length() != 7 || !g || !IsUint(info[1], 1, 63, &index) || !IsUint(info[2], 1, 2, &op) ||

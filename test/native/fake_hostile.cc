@@ -54,10 +54,12 @@ void PostBlk(Rng &r, const GuestMem &g, volatile struct sn_blk_dev *b, uint64_t 
   uint32_t prod = b->req.prod;
   uint32_t room = slots - (prod - ShmAcquire(&b->req.cons));
   if (room > slots) room = 0;
-  for (uint32_t k = 0; k < room; k++) GarbageReq(r, &reqs[(prod + k) & (slots - 1)], g.size, b->block_size, b->capacity, scratch);
+  for (uint32_t k = 0; k < room; k++)
+    GarbageReq(r, &reqs[(prod + k) & (slots - 1)], g.size, b->block_size, b->capacity, scratch);
   ShmRelease(&b->req.prod, prod + room);
   // Rewrite what was just published: the tender may be reading it now.
-  for (uint32_t k = 0; k < room; k++) GarbageReq(r, &reqs[(prod + k) & (slots - 1)], g.size, b->block_size, b->capacity, scratch);
+  for (uint32_t k = 0; k < room; k++)
+    GarbageReq(r, &reqs[(prod + k) & (slots - 1)], g.size, b->block_size, b->capacity, scratch);
   *posted += room;
   ShmRelease(&b->cpl.cons, ShmAcquire(&b->cpl.prod));
   ShmFullFence();
@@ -91,9 +93,11 @@ Napi::Value Hostile(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   uint64_t count, seed, scratch;
   GuestMem *g = info.Length() == 5 ? GuestMemOf(info[0]) : nullptr;
-  if (!g || !info[1].IsObject() || !IsUint(info[2], 1, 1ULL << 40, &count) || !IsUint(info[3], 1, (1ULL << 53) - 1, &seed) ||
-      !IsUint(info[4], SN_MEM_UNMAPPED_END, 1ULL << 50, &scratch)) {
-    Napi::TypeError::New(env, "Usage: hostile(map: GuestMap, handle: BrokerHandle, descriptors: number, seed: number, scratchAddr: number)")
+  if (!g || !info[1].IsObject() || !IsUint(info[2], 1, 1ULL << 40, &count) ||
+      !IsUint(info[3], 1, (1ULL << 53) - 1, &seed) || !IsUint(info[4], SN_MEM_UNMAPPED_END, 1ULL << 50, &scratch)) {
+    Napi::TypeError::New(
+        env,
+        "Usage: hostile(map: GuestMap, handle: BrokerHandle, descriptors: number, seed: number, scratchAddr: number)")
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }

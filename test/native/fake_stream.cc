@@ -47,8 +47,8 @@ Napi::Value StreamDecode(const Napi::CallbackInfo &info) {
   Napi::Object out = Napi::Object::New(env);
   Napi::Array fa = Napi::Array::New(env, frames.size());
   for (size_t i = 0; i < frames.size(); i++)
-    fa.Set(static_cast<uint32_t>(i), Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<const uint8_t *>(frames[i].data()),
-                                                                   frames[i].size()));
+    fa.Set(static_cast<uint32_t>(i),
+           Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<const uint8_t *>(frames[i].data()), frames[i].size()));
   out.Set("frames", fa);
   out.Set("ok", ok);
   out.Set("why", dec.why());

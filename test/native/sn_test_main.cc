@@ -42,7 +42,8 @@ class GuestMap : public Napi::ObjectWrap<GuestMap> {
     Napi::Value dbs = o.Get("doorbellFds");
     if (!IsUint(o.Get("memFd"), 0, INT32_MAX, &fd) || !IsUint(o.Get("memSize"), 4096, 1ULL << 40, &size) ||
         !IsUint(o.Get("ringsAddr"), 0, 1ULL << 40, &rings) || !dbs.IsArray() ||
-        !IsUint(dbs.As<Napi::Array>().Get(0u), 0, INT32_MAX, &d0) || !IsUint(dbs.As<Napi::Array>().Get(1u), 0, INT32_MAX, &d1)) {
+        !IsUint(dbs.As<Napi::Array>().Get(0u), 0, INT32_MAX, &d0) ||
+        !IsUint(dbs.As<Napi::Array>().Get(1u), 0, INT32_MAX, &d1)) {
       Napi::TypeError::New(env, usage).ThrowAsJavaScriptException();
       return;
     }

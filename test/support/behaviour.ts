@@ -48,7 +48,7 @@ export const behaviour: AppBehaviour[] = [
     'exception',
     'general protection (#13)',
     'a CPU exception in user mode is delivered by Linux as SIGSEGV',
-    'the #GP goes to the guest\'s own exception handler: register dump, then abort',
+    "the #GP goes to the guest's own exception handler: register dump, then abort",
   ),
   fault(
     'zeropage',
@@ -84,8 +84,8 @@ export const behaviour: AppBehaviour[] = [
       status: 255,
       markers: ['Solo5: trap: system call 2 ', 'ABORT'],
       absent: ['SUCCESS', 'FAILURE'],
-      why: 'there is no host kernel to call: `syscall` reaches the bindings\' trap stub, which reports it and aborts',
+      why: "there is no host kernel to call: `syscall` reaches the bindings' trap stub, which reports it and aborts",
     },
   },
-  both('exitcode', { args: ['300'], status: 44, markers: [], why: 'the status is the guest\'s status & 0xff' }),
+  both('exitcode', { args: ['300'], status: 44, markers: [], why: "the status is the guest's status & 0xff" }),
 ];

@@ -13,9 +13,24 @@ export interface GuestMap {
 export interface TestAddon {
   mapGuest(opts: { memFd: number; memSize: number; ringsAddr: number; doorbellFds: [number, number] }): GuestMap;
   /** Guest A (the JS thread) sends `count` frames; a thread plays guest B draining. */
-  benchSwitch(a: GuestMap, aIndex: number, b: GuestMap, bIndex: number, frame: Buffer, count: number): { seconds: number; sent: number; received: number };
+  benchSwitch(
+    a: GuestMap,
+    aIndex: number,
+    b: GuestMap,
+    bIndex: number,
+    frame: Buffer,
+    count: number,
+  ): { seconds: number; sent: number; received: number };
   /** `count` synchronous block requests (op 1 read, 2 write) over the first `span` bytes. */
-  benchBlock(m: GuestMap, index: number, op: number, reqBytes: number, count: number, addr: number, span: number): { seconds: number; errors: number };
+  benchBlock(
+    m: GuestMap,
+    index: number,
+    op: number,
+    reqBytes: number,
+    count: number,
+    addr: number,
+    span: number,
+  ): { seconds: number; errors: number };
   /** The same sequential pread/pwrite done directly on fd (the floor). */
   benchFloor(fd: number, op: number, reqBytes: number, count: number, span: number): { seconds: number };
   /** Garbage descriptors on every queue, rewritten after publication, until `descriptors` or a violation. */
@@ -27,8 +42,23 @@ export interface TestAddon {
     count: number,
     maxQueued: number,
     mtu: number,
-  ): { written: number; queued: number; dropped: number; txDropped: number; mostQueued: number; delivered: number; accepted: number; intact: boolean };
-  hostile(m: GuestMap, handle: BrokerHandle, descriptors: number, seed: number, scratchAddr: number): { posted: number; seconds: number; violated: boolean };
+  ): {
+    written: number;
+    queued: number;
+    dropped: number;
+    txDropped: number;
+    mostQueued: number;
+    delivered: number;
+    accepted: number;
+    intact: boolean;
+  };
+  hostile(
+    m: GuestMap,
+    handle: BrokerHandle,
+    descriptors: number,
+    seed: number,
+    scratchAddr: number,
+  ): { posted: number; seconds: number; violated: boolean };
 }
 
 const file = path.join(packageRoot, 'test', 'native', 'build', 'Release', 'sn_test.node');
@@ -47,7 +77,9 @@ export function testNative(): TestAddon {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a .node file's path known only at run time
     m = require(file);
   } catch (e) {
-    throw new Error(`cannot load the test addon ${file} (${(e as Error).message.split('\n')[0]}); build it with "npm run build:test-addon"`);
+    throw new Error(
+      `cannot load the test addon ${file} (${(e as Error).message.split('\n')[0]}); build it with "npm run build:test-addon"`,
+    );
   }
   if (!isTestAddon(m)) throw new Error(`${file}: not the solo5-node test addon`);
   cached = m;

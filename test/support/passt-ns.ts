@@ -74,7 +74,8 @@ function copyModule(dir: string, name: string): void {
   if (fs.existsSync(to)) return;
   const from = path.join(root, 'node_modules', name);
   fs.cpSync(from, to, { recursive: true, dereference: true });
-  const deps = (JSON.parse(fs.readFileSync(path.join(from, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies;
+  const deps = (JSON.parse(fs.readFileSync(path.join(from, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> })
+    .dependencies;
   for (const d of Object.keys(deps ?? {})) copyModule(dir, d);
 }
 
@@ -132,7 +133,10 @@ export function start(argv: string[], opts: { uid?: number; gid?: number; cwd?: 
         if (look()) return;
         child.stdout.on('data', look);
         child.stderr.on('data', look);
-        guard = setTimeout(() => reject(new Error(`no ${what} after ${HANG_GUARD_MS / 1000} s; stdout: ${r.out} stderr: ${r.err}`)), HANG_GUARD_MS);
+        guard = setTimeout(
+          () => reject(new Error(`no ${what} after ${HANG_GUARD_MS / 1000} s; stdout: ${r.out} stderr: ${r.err}`)),
+          HANG_GUARD_MS,
+        );
         void r.exited.then(({ code, signal }) => {
           clearTimeout(guard);
           if (!look()) reject(new Error(`ended (${code ?? signal}) before ${what}; stdout: ${r.out} stderr: ${r.err}`));

@@ -96,7 +96,10 @@ export class BlkGuest {
   readonly slots: number;
   prod = 0;
   cons = 0;
-  constructor(readonly g: GuestView, index: number) {
+  constructor(
+    readonly g: GuestView,
+    index: number,
+  ) {
     this.base = g.dev(index);
     this.slots = g.r32(this.base + BLK.slots);
   }
@@ -134,7 +137,10 @@ export class NetGuest {
   readonly slots: number;
   txProd = 0;
   rxCons = 0;
-  constructor(readonly g: GuestView, index: number) {
+  constructor(
+    readonly g: GuestView,
+    index: number,
+  ) {
     this.base = g.dev(index);
     this.stride = g.r32(this.base + NET.buf_stride);
     this.slots = g.r32(this.base + NET.slots);

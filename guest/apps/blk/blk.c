@@ -90,7 +90,11 @@ static void expect_einval(solo5_result_t r, const char *what, solo5_off_t off)
 static void invalid_requests(void)
 {
     uint64_t bs = info.block_size, cap = info.capacity;
-    struct { solo5_off_t off; size_t len; const char *what; } bad[] = {
+    struct {
+        solo5_off_t off;
+        size_t len;
+        const char *what;
+    } bad[] = {
         { cap, bs, "request at the capacity" },
         { cap - bs, 2 * bs, "request across the end" },
         { ~(uint64_t)0 - bs + 1, bs, "offset that wraps around" },

@@ -57,11 +57,11 @@ int solo5_app_main(const struct solo5_start_info *si)
     while (done < total) {
         if (off > info.capacity - size)
             off = 0;
-        solo5_result_t r = writing ? solo5_block_write(h, off, buf, size)
-                                   : solo5_block_read(h, off, buf, size);
+        solo5_result_t r =
+            writing ? solo5_block_write(h, off, buf, size) : solo5_block_read(h, off, buf, size);
         if (r != SOLO5_R_OK) {
-            sn_printf("blkbench: %s at %lu: result %d\n", writing ? "write" : "read",
-                      (unsigned long)off, (int)r);
+            sn_printf("blkbench: %s at %lu: result %d\n", writing ? "write" : "read", (unsigned long)off,
+                      (int)r);
             return SOLO5_EXIT_FAILURE;
         }
         off += size;

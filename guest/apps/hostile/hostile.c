@@ -77,14 +77,13 @@ static int tender_runs(uint32_t op, uint64_t off, uint64_t len, uint64_t addr)
 static void garbage_request(volatile struct sn_blk_req *q)
 {
     uint64_t bs = t.bs, cap = t.cap, mem = t.mem;
-    uint32_t op = (uint32_t)PICK(SN_BLK_OP_READ, SN_BLK_OP_WRITE, SN_BLK_OP_WRITE, 0, 3,
-                                 0xffffffff, rnd());
+    uint32_t op = (uint32_t)PICK(SN_BLK_OP_READ, SN_BLK_OP_WRITE, SN_BLK_OP_WRITE, 0, 3, 0xffffffff, rnd());
     uint64_t off = PICK(0, bs, cap - bs, cap, cap + bs, 1, bs / 2, ~0ULL - bs + 1, ~0ULL, rnd(),
                         (rnd() % (cap / bs)) * bs);
-    uint64_t len = PICK(0, bs, 2 * bs, 16 * bs, bs + 1, cap, cap + bs, ~0ULL, ~0ULL - bs + 1,
-                        1ULL << 63, rnd());
-    uint64_t addr = PICK(0, 0x1000, SN_MEM_UNMAPPED_END - 1, SN_BOOTINFO_ADDR, mem, mem - 1,
-                         mem - bs, ~0ULL, ~0ULL - 4095, rnd(), t.rings, t.rings + rnd() % t.rings_size,
+    uint64_t len =
+        PICK(0, bs, 2 * bs, 16 * bs, bs + 1, cap, cap + bs, ~0ULL, ~0ULL - bs + 1, 1ULL << 63, rnd());
+    uint64_t addr = PICK(0, 0x1000, SN_MEM_UNMAPPED_END - 1, SN_BOOTINFO_ADDR, mem, mem - 1, mem - bs, ~0ULL,
+                         ~0ULL - 4095, rnd(), t.rings, t.rings + rnd() % t.rings_size,
                          (uint64_t)(uintptr_t)scratch, SN_GUEST_MIN_BASE);
     if (op == SN_BLK_OP_READ && tender_runs(op, off, len, addr) &&
         !inside(addr, len, scratch, sizeof scratch) &&
@@ -106,11 +105,21 @@ static void garbage_request(volatile struct sn_blk_req *q)
 static void change_posted_request(volatile struct sn_blk_req *q)
 {
     switch (rnd() % 5) {
-    case 0: q->op = SN_BLK_OP_WRITE; break;
-    case 1: q->len = 0; break;
-    case 2: q->offset = 1; break;
-    case 3: q->addr = 0x1000; break;
-    default: q->id = rnd(); break;
+    case 0:
+        q->op = SN_BLK_OP_WRITE;
+        break;
+    case 1:
+        q->len = 0;
+        break;
+    case 2:
+        q->offset = 1;
+        break;
+    case 3:
+        q->addr = 0x1000;
+        break;
+    default:
+        q->id = rnd();
+        break;
     }
 }
 
@@ -166,12 +175,31 @@ static uint32_t blk_burst(void)
 static void scribble(void)
 {
     switch (rnd() % 6) {
-    case 0: t.hdr->dev_off[rnd() % SN_MFT_MAX_ENTRIES] = rnd(); break;
-    case 1: t.hdr->magic = rnd(); t.hdr->entries = (uint32_t)rnd(); break;
-    case 2: t.net->buf_stride = (uint32_t)rnd(); t.net->tx_buf_off = rnd(); t.net->mtu = (uint32_t)rnd(); break;
-    case 3: t.blk->capacity = rnd(); t.blk->block_size = (uint32_t)rnd(); t.blk->req_off = rnd(); break;
-    case 4: t.net->tx.prod_waiting = (uint32_t)rnd(); t.net->rx.cons_waiting = (uint32_t)rnd(); break;
-    default: t.blk->req.prod_waiting = (uint32_t)rnd(); t.blk->cpl.cons_waiting = (uint32_t)rnd(); break;
+    case 0:
+        t.hdr->dev_off[rnd() % SN_MFT_MAX_ENTRIES] = rnd();
+        break;
+    case 1:
+        t.hdr->magic = rnd();
+        t.hdr->entries = (uint32_t)rnd();
+        break;
+    case 2:
+        t.net->buf_stride = (uint32_t)rnd();
+        t.net->tx_buf_off = rnd();
+        t.net->mtu = (uint32_t)rnd();
+        break;
+    case 3:
+        t.blk->capacity = rnd();
+        t.blk->block_size = (uint32_t)rnd();
+        t.blk->req_off = rnd();
+        break;
+    case 4:
+        t.net->tx.prod_waiting = (uint32_t)rnd();
+        t.net->rx.cons_waiting = (uint32_t)rnd();
+        break;
+    default:
+        t.blk->req.prod_waiting = (uint32_t)rnd();
+        t.blk->cpl.cons_waiting = (uint32_t)rnd();
+        break;
     }
 }
 
@@ -187,8 +215,12 @@ static int violate(void)
      * request, which this guest never asks for again (the broker's own tests
      * cover that case deterministically). */
     switch (rnd() % 3) {
-    case 0: t.net->tx.prod = t.tx_prod + t.nmask + 2 + (uint32_t)(rnd() % 100000); break;
-    case 1: t.blk->req.prod = t.req_prod + t.bmask + 2 + (uint32_t)(rnd() % 100000); break;
+    case 0:
+        t.net->tx.prod = t.tx_prod + t.nmask + 2 + (uint32_t)(rnd() % 100000);
+        break;
+    case 1:
+        t.blk->req.prod = t.req_prod + t.bmask + 2 + (uint32_t)(rnd() % 100000);
+        break;
     default:
         /* Backwards is only a violation of an index the tender has seen:
          * let it catch up first (a lagging tender could not tell). */
@@ -260,11 +292,31 @@ int solo5_app_main(const struct solo5_start_info *si)
         uint64_t r = rnd();
         uint32_t k = 0;
         switch (r % 16) {
-        case 0: case 1: case 2: case 3: case 4: case 5: k = net_burst(); break;
-        case 6: case 7: case 8: case 9: case 10: case 11: k = blk_burst(); break;
-        case 12: scribble(); break;
-        case 13: change_posted_request(&t.req[rnd() & t.bmask]); break;
-        default: sn_platform_kick(); break;
+        case 0:
+        case 1:
+        case 2:
+        case 3:
+        case 4:
+        case 5:
+            k = net_burst();
+            break;
+        case 6:
+        case 7:
+        case 8:
+        case 9:
+        case 10:
+        case 11:
+            k = blk_burst();
+            break;
+        case 12:
+            scribble();
+            break;
+        case 13:
+            change_posted_request(&t.req[rnd() & t.bmask]);
+            break;
+        default:
+            sn_platform_kick();
+            break;
         }
         /* Take every completion and received frame, so that the tender never stalls on us. */
         __atomic_store_n(&t.blk->cpl.cons, __atomic_load_n(&t.blk->cpl.prod, __ATOMIC_ACQUIRE),

@@ -36,8 +36,7 @@ int solo5_app_main(const struct solo5_start_info *si)
         solo5_result_t r = solo5_block_acquire(name, &handles[d], &infos[d]);
         if (r != SOLO5_R_OK || handles[d] >= 64 || (seen & (1ULL << handles[d])) ||
             infos[d].block_size > MAX_BLOCK_SIZE || infos[d].capacity < infos[d].block_size) {
-            sn_printf("maxdevices: %s: result %d, handle %lu\n", name, (int)r,
-                      (unsigned long)handles[d]);
+            sn_printf("maxdevices: %s: result %d, handle %lu\n", name, (int)r, (unsigned long)handles[d]);
             return SOLO5_EXIT_FAILURE;
         }
         seen |= 1ULL << handles[d];

@@ -106,9 +106,8 @@ static int acquire(struct responder *r)
         return -1;
     }
     const uint8_t *m = r->info.mac_address;
-    sn_printf("net: %s mac %02x:%02x:%02x:%02x:%02x:%02x mtu %lu ip %u.%u.%u.%u\n", r->dev, m[0],
-              m[1], m[2], m[3], m[4], m[5], (unsigned long)r->info.mtu, r->ip[0], r->ip[1],
-              r->ip[2], r->ip[3]);
+    sn_printf("net: %s mac %02x:%02x:%02x:%02x:%02x:%02x mtu %lu ip %u.%u.%u.%u\n", r->dev, m[0], m[1], m[2],
+              m[3], m[4], m[5], (unsigned long)r->info.mtu, r->ip[0], r->ip[1], r->ip[2], r->ip[3]);
     return 0;
 }
 
@@ -123,7 +122,7 @@ static void eth_header(const struct responder *r, uint8_t *f, const uint8_t dst[
 /* A broadcast ARP request from us for `target`, built in `f`; returns its length. */
 static size_t arp_request(const struct responder *r, uint8_t *f, const uint8_t target[4])
 {
-    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
     uint8_t *a = f + ETH_HLEN;
     eth_header(r, f, bcast, ETHERTYPE_ARP);
     put16(a, 1);
@@ -140,8 +139,8 @@ static size_t arp_request(const struct responder *r, uint8_t *f, const uint8_t t
 }
 
 /* An IPv4 header (no options) from us to `dst` via next hop `mac`, in `f`; returns where the payload goes. */
-static uint8_t *ipv4_out(const struct responder *r, uint8_t *f, const uint8_t mac[6], const uint8_t dst[4], uint8_t proto,
-                         size_t total)
+static uint8_t *ipv4_out(const struct responder *r, uint8_t *f, const uint8_t mac[6], const uint8_t dst[4],
+                         uint8_t proto, size_t total)
 {
     uint8_t *ip = f + ETH_HLEN;
     eth_header(r, f, mac, ETHERTYPE_IPV4);
@@ -158,8 +157,8 @@ static uint8_t *ipv4_out(const struct responder *r, uint8_t *f, const uint8_t ma
 }
 
 /* An ICMP echo request (32 bytes of payload) with `id` and `seq`, built in `f`; returns the frame length. */
-static size_t echo_request(const struct responder *r, uint8_t *f, const uint8_t mac[6], const uint8_t dst[4], uint16_t id,
-                           uint16_t seq)
+static size_t echo_request(const struct responder *r, uint8_t *f, const uint8_t mac[6], const uint8_t dst[4],
+                           uint16_t id, uint16_t seq)
 {
     const size_t payload = 32, total = 20 + 8 + payload;
     uint8_t *icmp = ipv4_out(r, f, mac, dst, IP_PROTO_ICMP, total);
@@ -178,11 +177,11 @@ static size_t echo_request(const struct responder *r, uint8_t *f, const uint8_t 
 static size_t answer_arp(struct responder *r, uint8_t *f, size_t len)
 {
     uint8_t *a = f + ETH_HLEN;
-    if (len < ETH_HLEN + 28 || get16(a) != 1 || get16(a + 2) != ETHERTYPE_IPV4 || a[4] != 6 ||
-        a[5] != 4 || get16(a + 6) != 1 || memcmp(a + 24, r->ip, 4) != 0)
+    if (len < ETH_HLEN + 28 || get16(a) != 1 || get16(a + 2) != ETHERTYPE_IPV4 || a[4] != 6 || a[5] != 4 ||
+        get16(a + 6) != 1 || memcmp(a + 24, r->ip, 4) != 0)
         return 0;
     put16(a + 6, 2);
-    memcpy(a + 18, a + 8, 10);            /* target = the asker's MAC and IP */
+    memcpy(a + 18, a + 8, 10); /* target = the asker's MAC and IP */
     memcpy(a + 8, r->info.mac_address, 6); /* sender = us */
     memcpy(a + 14, r->ip, 4);
     memcpy(f, a + 18, 6);
@@ -200,8 +199,7 @@ static size_t answer_icmp(struct responder *r, uint8_t *f, size_t len)
     size_t ihl = (size_t)(ip[0] & 0xf) * 4;
     size_t total = get16(ip + 2);
     if (ihl < 20 || total < ihl + 8 || total > len - ETH_HLEN || ip[9] != IP_PROTO_ICMP ||
-        (get16(ip + 6) & 0x3fff) != 0 || memcmp(ip + 16, r->ip, 4) != 0 ||
-        inet_checksum(ip, ihl) != 0)
+        (get16(ip + 6) & 0x3fff) != 0 || memcmp(ip + 16, r->ip, 4) != 0 || inet_checksum(ip, ihl) != 0)
         return 0;
     uint8_t *icmp = ip + ihl;
     size_t icmp_len = total - ihl;

@@ -95,8 +95,7 @@ static int bench_tx(uint64_t count, uint64_t size, const uint8_t dst[6])
 static int bench_rx(uint64_t count)
 {
     const uint8_t *m = info.mac_address;
-    sn_printf("netbench: ready mac=%02x:%02x:%02x:%02x:%02x:%02x\n", m[0], m[1], m[2], m[3], m[4],
-              m[5]);
+    sn_printf("netbench: ready mac=%02x:%02x:%02x:%02x:%02x:%02x\n", m[0], m[1], m[2], m[3], m[4], m[5]);
     uint64_t received = 0;
     solo5_time_t first = 0, last = solo5_clock_monotonic();
     while (received < count) {

@@ -69,8 +69,8 @@
 #define ARCH_GET_FS 0x1003
 
 static const char msg[] = "sysprobe: console write\n";
-static int64_t ts[4];            /* a timespec (zero timeout, clock output) or an itimerspec (disarm) */
-static uint8_t events[12 * 4];   /* room for 4 packed struct epoll_event */
+static int64_t ts[4]; /* a timespec (zero timeout, clock output) or an itimerspec (disarm) */
+static uint8_t events[12 * 4]; /* room for 4 packed struct epoll_event */
 static uint64_t word;
 
 /* What the Solo5 probes use, from the boot info and the manifest copy. */
@@ -80,8 +80,23 @@ static struct {
     uint8_t *buf; /* 2 * bs bytes of heap */
 } s5 = { -1, -1, -1, -1, 0, 0, 0 };
 
-enum kind { WRITE, CLOCK, ARCH, PWAIT2, PWAIT, EXIT_GROUP, EXIT, OPEN, SOCKET, MMAP, GETPID,
-            TIMERFD, READ, PREAD, PWRITE };
+enum kind {
+    WRITE,
+    CLOCK,
+    ARCH,
+    PWAIT2,
+    PWAIT,
+    EXIT_GROUP,
+    EXIT,
+    OPEN,
+    SOCKET,
+    MMAP,
+    GETPID,
+    TIMERFD,
+    READ,
+    PREAD,
+    PWRITE
+};
 
 /* Argument selectors for the Solo5 probes: which fd, offset and size. */
 enum { NETFD = -100, BLKFD, EPOLLFD, TIMERFD_ };
@@ -95,30 +110,46 @@ struct probe {
 };
 
 static const struct probe ring_probes[] = {
-    { "write-fd1", WRITE, 1, 0, 0 },         { "write-fd2", WRITE, 2, 0, 0 },
-    { "clock-realtime", CLOCK, 0, 0, 0 },    { "clock-monotonic", CLOCK, 1, 0, 0 },
-    { "clock-cputime", CLOCK, 2, 0, 0 },     { "clock-boottime", CLOCK, 7, 0, 0 },
-    { "tls-setfs", ARCH, ARCH_SET_FS, 0, 0 }, { "arch-getfs", ARCH, ARCH_GET_FS, 0, 0 },
-    { "arch-setgs", ARCH, ARCH_SET_GS, 0, 0 }, { "wait-fd3", PWAIT2, 3, 0, 0 },
-    { "wait-fd0", PWAIT2, 0, 0, 0 },         { "pwait-fd3", PWAIT, 3, 0, 0 },
-    { "pwait-fd0", PWAIT, 0, 0, 0 },         { "exit-group", EXIT_GROUP, 0, 0, 0 },
-    { "exit-plain", EXIT, 0, 0, 0 },         { "open", OPEN, 0, 0, 0 },
-    { "socket", SOCKET, 0, 0, 0 },           { "mmap", MMAP, 0, 0, 0 },
+    { "write-fd1", WRITE, 1, 0, 0 },
+    { "write-fd2", WRITE, 2, 0, 0 },
+    { "clock-realtime", CLOCK, 0, 0, 0 },
+    { "clock-monotonic", CLOCK, 1, 0, 0 },
+    { "clock-cputime", CLOCK, 2, 0, 0 },
+    { "clock-boottime", CLOCK, 7, 0, 0 },
+    { "tls-setfs", ARCH, ARCH_SET_FS, 0, 0 },
+    { "arch-getfs", ARCH, ARCH_GET_FS, 0, 0 },
+    { "arch-setgs", ARCH, ARCH_SET_GS, 0, 0 },
+    { "wait-fd3", PWAIT2, 3, 0, 0 },
+    { "wait-fd0", PWAIT2, 0, 0, 0 },
+    { "pwait-fd3", PWAIT, 3, 0, 0 },
+    { "pwait-fd0", PWAIT, 0, 0, 0 },
+    { "exit-group", EXIT_GROUP, 0, 0, 0 },
+    { "exit-plain", EXIT, 0, 0, 0 },
+    { "open", OPEN, 0, 0, 0 },
+    { "socket", SOCKET, 0, 0, 0 },
+    { "mmap", MMAP, 0, 0, 0 },
     { "getpid", GETPID, 0, 0, 0 },
 };
 
 static const struct probe solo5_probes[] = {
-    { "write-fd1", WRITE, 1, 0, 0 },         { "write-fd2", WRITE, 2, 0, 0 },
-    { "clock-realtime", CLOCK, 0, 0, 0 },    { "clock-monotonic", CLOCK, 1, 0, 0 },
-    { "clock-cputime", CLOCK, 2, 0, 0 },     { "clock-boottime", CLOCK, 7, 0, 0 },
-    { "tls-setfs", ARCH, ARCH_SET_FS, 0, 0 }, { "arch-getfs", ARCH, ARCH_GET_FS, 0, 0 },
+    { "write-fd1", WRITE, 1, 0, 0 },
+    { "write-fd2", WRITE, 2, 0, 0 },
+    { "clock-realtime", CLOCK, 0, 0, 0 },
+    { "clock-monotonic", CLOCK, 1, 0, 0 },
+    { "clock-cputime", CLOCK, 2, 0, 0 },
+    { "clock-boottime", CLOCK, 7, 0, 0 },
+    { "tls-setfs", ARCH, ARCH_SET_FS, 0, 0 },
+    { "arch-getfs", ARCH, ARCH_GET_FS, 0, 0 },
     { "arch-setgs", ARCH, ARCH_SET_GS, 0, 0 },
-    { "epoll-pwait", PWAIT, EPOLLFD, 0, 0 }, { "epoll-pwait-otherfd", PWAIT, TIMERFD_, 0, 0 },
+    { "epoll-pwait", PWAIT, EPOLLFD, 0, 0 },
+    { "epoll-pwait-otherfd", PWAIT, TIMERFD_, 0, 0 },
     { "epoll-pwait2", PWAIT2, EPOLLFD, 0, 0 },
     { "timerfd-settime", TIMERFD, TIMERFD_, 0, 0 },
     { "timerfd-settime-otherfd", TIMERFD, EPOLLFD, 0, 0 },
-    { "net-read", READ, NETFD, 0, 0 },       { "net-read-otherfd", READ, BLKFD, 0, 0 },
-    { "net-write", WRITE, NETFD, 0, 0 },     { "net-write-otherfd", WRITE, BLKFD, 0, 0 },
+    { "net-read", READ, NETFD, 0, 0 },
+    { "net-read-otherfd", READ, BLKFD, 0, 0 },
+    { "net-write", WRITE, NETFD, 0, 0 },
+    { "net-write-otherfd", WRITE, BLKFD, 0, 0 },
     { "block-pread", PREAD, BLKFD, OFF0, SZ_BS },
     { "block-pread-last", PREAD, BLKFD, OFF_LAST, SZ_BS },
     { "block-pread-unaligned", PREAD, BLKFD, OFF_1, SZ_BS },
@@ -135,30 +166,43 @@ static const struct probe solo5_probes[] = {
     { "block-pwrite-past", PWRITE, BLKFD, OFF_PAST, SZ_BS },
     { "block-pwrite-end", PWRITE, BLKFD, OFF_END, SZ_BS },
     { "block-pwrite-netfd", PWRITE, NETFD, OFF0, SZ_BS },
-    { "exit-group", EXIT_GROUP, 0, 0, 0 },   { "exit-plain", EXIT, 0, 0, 0 },
-    { "open", OPEN, 0, 0, 0 },               { "socket", SOCKET, 0, 0, 0 },
-    { "mmap", MMAP, 0, 0, 0 },               { "getpid", GETPID, 0, 0, 0 },
+    { "exit-group", EXIT_GROUP, 0, 0, 0 },
+    { "exit-plain", EXIT, 0, 0, 0 },
+    { "open", OPEN, 0, 0, 0 },
+    { "socket", SOCKET, 0, 0, 0 },
+    { "mmap", MMAP, 0, 0, 0 },
+    { "getpid", GETPID, 0, 0, 0 },
 };
 
 static long fd_of(long sel)
 {
     switch (sel) {
-    case NETFD: return s5.netfd;
-    case BLKFD: return s5.blkfd;
-    case EPOLLFD: return s5.epollfd;
-    case TIMERFD_: return s5.timerfd;
-    default: return sel;
+    case NETFD:
+        return s5.netfd;
+    case BLKFD:
+        return s5.blkfd;
+    case EPOLLFD:
+        return s5.epollfd;
+    case TIMERFD_:
+        return s5.timerfd;
+    default:
+        return sel;
     }
 }
 
 static long offset_of(long sel)
 {
     switch (sel) {
-    case OFF_LAST: return (long)(s5.cap - s5.bs);
-    case OFF_1: return 1;
-    case OFF_PAST: return (long)(s5.cap - s5.bs + 1);
-    case OFF_END: return (long)s5.cap;
-    default: return 0;
+    case OFF_LAST:
+        return (long)(s5.cap - s5.bs);
+    case OFF_1:
+        return 1;
+    case OFF_PAST:
+        return (long)(s5.cap - s5.bs + 1);
+    case OFF_END:
+        return (long)s5.cap;
+    default:
+        return 0;
     }
 }
 
@@ -192,8 +236,8 @@ static long call(const struct probe *p)
         return spt_syscall6(SYS_TIMERFD_SETTIME, fd, 0, (long)ts, 0, 0, 0);
     case PREAD:
     case PWRITE:
-        return spt_syscall6(p->kind == PREAD ? SYS_PREAD64 : SYS_PWRITE64, fd, (long)s5.buf,
-                            size_of(p->c), offset_of(p->b), 0, 0);
+        return spt_syscall6(p->kind == PREAD ? SYS_PREAD64 : SYS_PWRITE64, fd, (long)s5.buf, size_of(p->c),
+                            offset_of(p->b), 0, 0);
     case EXIT_GROUP:
         /* The OK line must come first: a successful exit_group never returns. */
         sn_printf("PROBE OK %s = (exiting)\n", p->name);
@@ -206,7 +250,8 @@ static long call(const struct probe *p)
     case SOCKET:
         return spt_syscall6(SYS_SOCKET, 1 /* AF_UNIX */, 1 /* SOCK_STREAM */, 0, 0, 0, 0);
     case MMAP:
-        return spt_syscall6(SYS_MMAP, 0, 4096, 1 /* PROT_READ */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
+        return spt_syscall6(SYS_MMAP, 0, 4096, 1 /* PROT_READ */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1,
+                            0);
     default:
         return spt_syscall6(SYS_GETPID, 0, 0, 0, 0, 0, 0);
     }
@@ -258,7 +303,8 @@ int solo5_app_main(const struct solo5_start_info *si)
 {
     int ring = *(volatile uint64_t *)SN_BOOTINFO_ADDR == SN_BOOTINFO_MAGIC;
     const struct probe *probes = ring ? ring_probes : solo5_probes;
-    size_t n = ring ? sizeof ring_probes / sizeof ring_probes[0] : sizeof solo5_probes / sizeof solo5_probes[0];
+    size_t n =
+        ring ? sizeof ring_probes / sizeof ring_probes[0] : sizeof solo5_probes / sizeof solo5_probes[0];
 
     for (size_t i = 0; i < n; i++) {
         const struct probe *p = &probes[i];

@@ -40,8 +40,8 @@ static uintptr_t tls_init(uint8_t *area)
     size_t size = solo5_tls_size();
 
     if (size > AREA_SIZE) {
-        sn_printf("tls: solo5_tls_size() is %lu, more than the test's %u\nFAILURE\n",
-                  (unsigned long)size, AREA_SIZE);
+        sn_printf("tls: solo5_tls_size() is %lu, more than the test's %u\nFAILURE\n", (unsigned long)size,
+                  AREA_SIZE);
         solo5_exit(SOLO5_EXIT_FAILURE);
     }
     for (size_t i = 0; i < size; i++)
@@ -93,8 +93,7 @@ int solo5_app_main(const struct solo5_start_info *si)
            "block b lost its values");
 
     /* A non-canonical thread pointer is refused, not installed. */
-    expect(solo5_set_tls_base(0x8000000000000000ULL) == SOLO5_R_EINVAL,
-           "a non-canonical base was accepted");
+    expect(solo5_set_tls_base(0x8000000000000000ULL) == SOLO5_R_EINVAL, "a non-canonical base was accepted");
     expect(tls_word == 2, "a refused base changed the thread pointer");
 
     if (failures != 0) {

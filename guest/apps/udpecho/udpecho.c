@@ -135,7 +135,8 @@ static uint16_t udp_checksum(const uint8_t *ip, const uint8_t *udp, size_t udp_l
     return c == 0 ? 0xffff : c;
 }
 
-static void send_udp(struct responder *r, const struct hop *via, const uint8_t dst[4], uint16_t port, uint64_t n)
+static void send_udp(struct responder *r, const struct hop *via, const uint8_t dst[4], uint16_t port,
+                     uint64_t n)
 {
     static const char msg[] = "udpecho says hello ";
     size_t len = sizeof msg - 1;
@@ -186,7 +187,8 @@ static size_t answer_udp(struct responder *r, uint8_t *f, size_t len)
     memcpy(f, f + 6, 6);
     memcpy(f + 6, r->info.mac_address, 6);
     if (udp_echoed++ == 0)
-        sn_printf("udpecho: first datagram from %u.%u.%u.%u:%u echoed\n", ip[16], ip[17], ip[18], ip[19], sport);
+        sn_printf("udpecho: first datagram from %u.%u.%u.%u:%u echoed\n", ip[16], ip[17], ip[18], ip[19],
+                  sport);
     return ETH_HLEN + 20 + udp_len;
 }
 
@@ -206,7 +208,8 @@ static void observe(struct hop *hop, const struct config *c, size_t len)
         const uint8_t *ip = frame + ETH_HLEN, *icmp = ip + (ip[0] & 0xf) * 4;
         if ((size_t)(icmp - frame) + 8 <= len && ip[9] == IP_PROTO_ICMP && icmp[0] == ICMP_ECHO_REPLY &&
             memcmp(ip + 12, c->ping, 4) == 0)
-            sn_printf("udpecho: ping reply from %u.%u.%u.%u seq %u\n", ip[12], ip[13], ip[14], ip[15], get16(icmp + 6));
+            sn_printf("udpecho: ping reply from %u.%u.%u.%u seq %u\n", ip[12], ip[13], ip[14], ip[15],
+                      get16(icmp + 6));
     }
 }
 
@@ -246,8 +249,9 @@ int solo5_app_main(const struct solo5_start_info *si)
     struct config c = { 0 };
     struct hop hop = { 0 };
     if (parse_args(si->cmdline, &r, &c) != 0) {
-        sn_printf("usage: udpecho --ipv4=ADDR/PREFIX [--ipv4-gateway=GW] [--ping=ADDR] [--send=PORT] (got '%s')\n",
-                  si->cmdline);
+        sn_printf(
+            "usage: udpecho --ipv4=ADDR/PREFIX [--ipv4-gateway=GW] [--ping=ADDR] [--send=PORT] (got '%s')\n",
+            si->cmdline);
         return SOLO5_EXIT_FAILURE;
     }
     if (acquire(&r) != 0)
@@ -269,7 +273,8 @@ int solo5_app_main(const struct solo5_start_info *si)
             } else {
                 ticks++;
                 if (c.has_ping)
-                    solo5_net_write(r.h, out, echo_request(&r, out, hop.mac, c.ping, PING_ID, (uint16_t)ticks));
+                    solo5_net_write(r.h, out,
+                                    echo_request(&r, out, hop.mac, c.ping, PING_ID, (uint16_t)ticks));
                 if (c.send_port != 0)
                     send_udp(&r, &hop, c.gw, c.send_port, ticks);
             }

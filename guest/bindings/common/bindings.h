@@ -88,8 +88,7 @@ const char *sn_bootinfo_problem(const struct sn_bootinfo *bi, uint32_t target);
  * banner (heap from the end of the image or ring area to SN_STACK_SIZE below
  * the top), manifest, then solo5_app_main() and solo5_exit() with its result.
  */
-void sn_boot(const struct sn_bootinfo *bi, const char *target_name)
-    __attribute__((noreturn));
+void sn_boot(const struct sn_bootinfo *bi, const char *target_name) __attribute__((noreturn));
 
 /* ------------------------------------------------------------------------
  * The ABI1 note, as Solo5 publishes it: namesz, descsz, type, the owner name
@@ -105,17 +104,16 @@ struct sn_abi1_note {
     char name[8];
     struct sn_abi1_desc desc;
 };
-SN_STATIC_ASSERT(sizeof(struct sn_abi1_note) == 20 + sizeof(struct sn_abi1_desc),
-                 "ABI1 note has no padding");
+SN_STATIC_ASSERT(sizeof(struct sn_abi1_note) == 20 + sizeof(struct sn_abi1_desc), "ABI1 note has no padding");
 
-#define SN_ABI1_NOTE(target_, version_)                                                  \
-    __attribute__((section(".note.solo5.abi"), aligned(4), used))                       \
-    static const struct sn_abi1_note sn_abi1_note = {                                   \
-        .namesz = sizeof SN_NOTE_NAME,                                                  \
-        .descsz = sizeof(struct sn_abi1_desc),                                          \
-        .type = SN_NOTE_TYPE_ABI,                                                       \
-        .name = SN_NOTE_NAME,                                                           \
-        .desc = { .target = (target_), .version = (version_) },                        \
+#define SN_ABI1_NOTE(target_, version_)                                                                      \
+    __attribute__((section(".note.solo5.abi"), aligned(4),                                                   \
+                   used)) static const struct sn_abi1_note sn_abi1_note = {                                  \
+        .namesz = sizeof SN_NOTE_NAME,                                                                       \
+        .descsz = sizeof(struct sn_abi1_desc),                                                               \
+        .type = SN_NOTE_TYPE_ABI,                                                                            \
+        .name = SN_NOTE_NAME,                                                                                \
+        .desc = { .target = (target_), .version = (version_) },                                              \
     }
 
 /* ------------------------------------------------------------------------

@@ -40,8 +40,8 @@ static void put_str(struct out *o, const struct spec *sp, const char *s, size_t 
         pad(o, ' ', fill);
 }
 
-static void put_num(struct out *o, const struct spec *sp, uint64_t v, int negative,
-                    unsigned base, int upper, const char *prefix)
+static void put_num(struct out *o, const struct spec *sp, uint64_t v, int negative, unsigned base, int upper,
+                    const char *prefix)
 {
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     char tmp[24]; /* 2^64 in octal would need 22; base >= 10 needs at most 20 */

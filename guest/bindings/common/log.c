@@ -86,8 +86,7 @@ const char *sn_cmdline_parse(const char *cmdline)
         size_t n = word_len(p);
         size_t i;
         for (i = 0; i < sizeof levels / sizeof levels[0]; i++) {
-            if (n - optlen == strlen(levels[i].name) &&
-                strncmp(p + optlen, levels[i].name, n - optlen) == 0)
+            if (n - optlen == strlen(levels[i].name) && strncmp(p + optlen, levels[i].name, n - optlen) == 0)
                 break;
         }
         if (i < sizeof levels / sizeof levels[0]) {

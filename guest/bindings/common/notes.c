@@ -9,8 +9,8 @@
  * Solo5's: the path, NUL-padded to SN_INTERP_SIZE, 8-byte aligned. The
  * linker script puts this section in the PT_INTERP segment.
  */
-__attribute__((section(".interp"), aligned(8), used))
-static const char sn_interp[SN_INTERP_SIZE] = SN_INTERP_PATH;
+__attribute__((section(".interp"), aligned(8), used)) static const char sn_interp[SN_INTERP_SIZE] =
+    SN_INTERP_PATH;
 SN_STATIC_ASSERT(sizeof SN_INTERP_PATH <= SN_INTERP_SIZE, "the interp path fits with its NUL");
 
 /*
@@ -19,12 +19,9 @@ SN_STATIC_ASSERT(sizeof SN_INTERP_PATH <= SN_INTERP_SIZE, "the interp path fits 
  * skip it (its owner is not "Solo5"). An ELF note as 32-bit words: namesz
  * 8, descsz 4, type 1 (NT_VERSION), "OpenBSD\0", descriptor 0.
  */
-__attribute__((section(".note.solo5.not_openbsd"), aligned(4), used))
-static const uint32_t sn_not_openbsd_note[6] = {
-    8,
-    4,
-    1,
-    0x6e65704fU, /* "Open" */
+__attribute__((section(".note.solo5.not_openbsd"), aligned(4),
+               used)) static const uint32_t sn_not_openbsd_note[6] = {
+    8,           4, 1, 0x6e65704fU, /* "Open" */
     0x00445342U, /* "BSD\0" */
     0,
 };

@@ -5,7 +5,7 @@
 void solo5_console_write(const char *buf, size_t size)
 {
     /* The helper writes it all (or drops it all if the tender is gone); nothing to retry here. */
-    struct sn_hvt_puts arg = {.addr = (uintptr_t)buf, .len = size};
+    struct sn_hvt_puts arg = { .addr = (uintptr_t)buf, .len = size };
     hvt_hypercall(SN_HVT_PUTS, (uintptr_t)&arg);
 }
 
@@ -37,6 +37,6 @@ void sn_platform_wait(solo5_time_t deadline)
     if (deadline <= now)
         return;
     /* What is left by the guest's own clock (sn_hvt_abi.h says why not the deadline itself). */
-    struct sn_hvt_wait arg = {.timeout_ns = deadline - now, .woken = 0, .reserved = 0};
+    struct sn_hvt_wait arg = { .timeout_ns = deadline - now, .woken = 0, .reserved = 0 };
     hvt_hypercall(SN_HVT_WAIT, (uintptr_t)&arg);
 }

@@ -57,19 +57,18 @@ void hvt_trap(const struct hvt_trap_frame *f)
                (unsigned long)f->error, (unsigned long)f->rip);
     else if (v == VECTOR_PF)
         sn_log(SN_LOG_ERROR, "trap: %s (#%lu) at rip 0x%lx, rsp 0x%lx, error 0x%lx, cr2 0x%lx", name, v,
-               (unsigned long)f->rip, (unsigned long)f->rsp, (unsigned long)f->error,
-               (unsigned long)f->cr2);
+               (unsigned long)f->rip, (unsigned long)f->rsp, (unsigned long)f->error, (unsigned long)f->cr2);
     else
         sn_log(SN_LOG_ERROR, "trap: %s (#%lu) at rip 0x%lx, rsp 0x%lx, error 0x%lx", name, v,
                (unsigned long)f->rip, (unsigned long)f->rsp, (unsigned long)f->error);
-    sn_log(SN_LOG_ERROR, "  rax 0x%016lx rbx 0x%016lx rcx 0x%016lx rdx 0x%016lx",
-           (unsigned long)f->rax, (unsigned long)f->rbx, (unsigned long)f->rcx, (unsigned long)f->rdx);
-    sn_log(SN_LOG_ERROR, "  rsi 0x%016lx rdi 0x%016lx rbp 0x%016lx rsp 0x%016lx",
-           (unsigned long)f->rsi, (unsigned long)f->rdi, (unsigned long)f->rbp, (unsigned long)f->rsp);
-    sn_log(SN_LOG_ERROR, "  r8  0x%016lx r9  0x%016lx r10 0x%016lx r11 0x%016lx",
-           (unsigned long)f->r8, (unsigned long)f->r9, (unsigned long)f->r10, (unsigned long)f->r11);
-    sn_log(SN_LOG_ERROR, "  r12 0x%016lx r13 0x%016lx r14 0x%016lx r15 0x%016lx",
-           (unsigned long)f->r12, (unsigned long)f->r13, (unsigned long)f->r14, (unsigned long)f->r15);
+    sn_log(SN_LOG_ERROR, "  rax 0x%016lx rbx 0x%016lx rcx 0x%016lx rdx 0x%016lx", (unsigned long)f->rax,
+           (unsigned long)f->rbx, (unsigned long)f->rcx, (unsigned long)f->rdx);
+    sn_log(SN_LOG_ERROR, "  rsi 0x%016lx rdi 0x%016lx rbp 0x%016lx rsp 0x%016lx", (unsigned long)f->rsi,
+           (unsigned long)f->rdi, (unsigned long)f->rbp, (unsigned long)f->rsp);
+    sn_log(SN_LOG_ERROR, "  r8  0x%016lx r9  0x%016lx r10 0x%016lx r11 0x%016lx", (unsigned long)f->r8,
+           (unsigned long)f->r9, (unsigned long)f->r10, (unsigned long)f->r11);
+    sn_log(SN_LOG_ERROR, "  r12 0x%016lx r13 0x%016lx r14 0x%016lx r15 0x%016lx", (unsigned long)f->r12,
+           (unsigned long)f->r13, (unsigned long)f->r14, (unsigned long)f->r15);
     sn_log(SN_LOG_ERROR, "  rip 0x%016lx rflags 0x%08lx cs 0x%lx ss 0x%lx", (unsigned long)f->rip,
            (unsigned long)f->rflags, (unsigned long)f->cs, (unsigned long)f->ss);
     if (v == VECTOR_SYSCALL)

@@ -20,8 +20,7 @@ static struct sn_blk_ring *blk_get(solo5_handle_t h)
     return &blks[h];
 }
 
-solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle,
-                                   struct solo5_block_info *info)
+solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle, struct solo5_block_info *info)
 {
     solo5_handle_t index;
     const struct sn_mft_entry *e;
@@ -30,8 +29,8 @@ solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle,
         return SOLO5_R_EINVAL;
     solo5_result_t r = sn_mft_lookup(name, SN_MFT_DEV_BLOCK_BASIC, &index, &e);
     if (r != SOLO5_R_OK) {
-        sn_log(SN_LOG_WARN, "block: no BLOCK_BASIC device \"%.*s\" in the manifest",
-               SN_MFT_NAME_SIZE - 1, name != NULL ? name : "");
+        sn_log(SN_LOG_WARN, "block: no BLOCK_BASIC device \"%.*s\" in the manifest", SN_MFT_NAME_SIZE - 1,
+               name != NULL ? name : "");
         return r;
     }
     if (!(blk_acquired & (1ULL << index))) {
@@ -43,16 +42,15 @@ solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle,
         uint32_t block_size = e->u.block_basic.block_size;
         if (block_size < 512 || (block_size & (block_size - 1)) != 0 || capacity == 0 ||
             capacity % block_size != 0) {
-            sn_log(SN_LOG_WARN, "block: device \"%s\": bad geometry (block size %u)", e->name,
-                   block_size);
+            sn_log(SN_LOG_WARN, "block: device \"%s\": bad geometry (block size %u)", e->name, block_size);
             return SOLO5_R_EUNSPEC;
         }
         r = sn_rings_blk((uint32_t)index, block_size, capacity, &blks[index]);
         if (r != SOLO5_R_OK)
             return r;
         blk_acquired |= 1ULL << index;
-        sn_log(SN_LOG_DEBUG, "block: acquired \"%s\" as handle %lu, %lu bytes in blocks of %u",
-               e->name, (unsigned long)index, (unsigned long)capacity, block_size);
+        sn_log(SN_LOG_DEBUG, "block: acquired \"%s\" as handle %lu, %lu bytes in blocks of %u", e->name,
+               (unsigned long)index, (unsigned long)capacity, block_size);
     }
     *handle = index;
     info->capacity = blks[index].capacity;
@@ -72,14 +70,14 @@ static int cpl_ready(const void *arg)
     return sn_load_acquire(&b->dev->cpl.prod) != b->cpl_cons;
 }
 
-static solo5_result_t block_io(solo5_handle_t handle, uint32_t op, solo5_off_t offset,
-                               uintptr_t addr, size_t size)
+static solo5_result_t block_io(solo5_handle_t handle, uint32_t op, solo5_off_t offset, uintptr_t addr,
+                               size_t size)
 {
     struct sn_blk_ring *b = blk_get(handle);
 
     /* The same checks the tender makes, so a bad request never reaches the ring. */
-    if (b == NULL || addr == 0 || size == 0 || size % b->block_size != 0 ||
-        offset % b->block_size != 0 || size > b->capacity || offset > b->capacity - size)
+    if (b == NULL || addr == 0 || size == 0 || size % b->block_size != 0 || offset % b->block_size != 0 ||
+        size > b->capacity || offset > b->capacity - size)
         return SOLO5_R_EINVAL;
 
     /*
@@ -127,14 +125,12 @@ static solo5_result_t block_io(solo5_handle_t handle, uint32_t op, solo5_off_t o
     }
 }
 
-solo5_result_t solo5_block_write(solo5_handle_t handle, solo5_off_t offset,
-                                 const uint8_t *buf, size_t size)
+solo5_result_t solo5_block_write(solo5_handle_t handle, solo5_off_t offset, const uint8_t *buf, size_t size)
 {
     return block_io(handle, SN_BLK_OP_WRITE, offset, (uintptr_t)buf, size);
 }
 
-solo5_result_t solo5_block_read(solo5_handle_t handle, solo5_off_t offset,
-                                uint8_t *buf, size_t size)
+solo5_result_t solo5_block_read(solo5_handle_t handle, solo5_off_t offset, uint8_t *buf, size_t size)
 {
     return block_io(handle, SN_BLK_OP_READ, offset, (uintptr_t)buf, size);
 }

@@ -22,15 +22,19 @@ void sn_mft_init(const struct sn_bootinfo *bi)
     /* The copy must lie in the low area reserved for it, below the image. */
     if (addr < SN_MEM_UNMAPPED_END || addr % 8 != 0 || size < sizeof(struct sn_mft) ||
         size > SN_MFT_MAX_BYTES || addr + size > SN_GUEST_MIN_BASE) {
-        sn_log(SN_LOG_WARN, "manifest copy at 0x%lx (%lu bytes) is out of place; "
-               "no devices available", (unsigned long)addr, (unsigned long)size);
+        sn_log(SN_LOG_WARN,
+               "manifest copy at 0x%lx (%lu bytes) is out of place; "
+               "no devices available",
+               (unsigned long)addr, (unsigned long)size);
         return;
     }
     const struct sn_mft *m = (const struct sn_mft *)(uintptr_t)addr;
     if (m->version != SN_MFT_VERSION || m->entries < 1 || m->entries > SN_MFT_MAX_ENTRIES ||
         SN_MFT_SIZE(m->entries) > size || m->e[0].type != SN_MFT_RESERVED_FIRST) {
-        sn_log(SN_LOG_WARN, "manifest copy is malformed (version %u, %u entries); "
-               "no devices available", m->version, m->entries);
+        sn_log(SN_LOG_WARN,
+               "manifest copy is malformed (version %u, %u entries); "
+               "no devices available",
+               m->version, m->entries);
         return;
     }
     mft = m;

@@ -19,8 +19,7 @@ static struct sn_net_ring *net_get(solo5_handle_t h)
     return &nets[h];
 }
 
-solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle,
-                                 struct solo5_net_info *info)
+solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle, struct solo5_net_info *info)
 {
     solo5_handle_t index;
     const struct sn_mft_entry *e;
@@ -29,8 +28,8 @@ solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle,
         return SOLO5_R_EINVAL;
     solo5_result_t r = sn_mft_lookup(name, SN_MFT_DEV_NET_BASIC, &index, &e);
     if (r != SOLO5_R_OK) {
-        sn_log(SN_LOG_WARN, "net: no NET_BASIC device \"%.*s\" in the manifest",
-               SN_MFT_NAME_SIZE - 1, name != NULL ? name : "");
+        sn_log(SN_LOG_WARN, "net: no NET_BASIC device \"%.*s\" in the manifest", SN_MFT_NAME_SIZE - 1,
+               name != NULL ? name : "");
         return r;
     }
     if (net_acquired & (1ULL << index)) {
@@ -53,8 +52,8 @@ solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle,
     memcpy(net_infos[index].mac_address, e->u.net_basic.mac, SOLO5_NET_ALEN);
     net_infos[index].mtu = mtu;
     net_acquired |= 1ULL << index;
-    sn_log(SN_LOG_DEBUG, "net: acquired \"%s\" as handle %lu, mtu %u", e->name,
-           (unsigned long)index, (unsigned)mtu);
+    sn_log(SN_LOG_DEBUG, "net: acquired \"%s\" as handle %lu, mtu %u", e->name, (unsigned long)index,
+           (unsigned)mtu);
     *handle = index;
     *info = net_infos[index];
     return SOLO5_R_OK;
@@ -88,8 +87,7 @@ solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf, size_t
     return SOLO5_R_OK;
 }
 
-solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf, size_t size,
-                              size_t *read_size)
+solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf, size_t size, size_t *read_size)
 {
     struct sn_net_ring *n = net_get(handle);
 

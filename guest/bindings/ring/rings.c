@@ -41,8 +41,8 @@ uint64_t sn_rings_init(const struct sn_bootinfo *bi, uint64_t image_start, uint6
      */
     int in_low = addr >= SN_RINGS_ADDR && size <= SN_RINGS_END - addr;
     int above = addr >= image_end && addr < mem_top && size <= mem_top - addr;
-    if (addr % SN_PAGE_SIZE != 0 || size == 0 || size % SN_PAGE_SIZE != 0 ||
-        (!in_low && !above) || (addr < image_end && addr + size > image_start)) {
+    if (addr % SN_PAGE_SIZE != 0 || size == 0 || size % SN_PAGE_SIZE != 0 || (!in_low && !above) ||
+        (addr < image_end && addr + size > image_start)) {
         sn_log(SN_LOG_WARN, "ring area at 0x%lx (%lu bytes) is out of place; no devices available",
                (unsigned long)addr, (unsigned long)size);
         return 0;
@@ -51,10 +51,9 @@ uint64_t sn_rings_init(const struct sn_bootinfo *bi, uint64_t image_start, uint6
 
     volatile const struct sn_rings_hdr *h = (volatile const struct sn_rings_hdr *)(uintptr_t)addr;
     uint32_t entries = h->entries;
-    if (size < sizeof *h || h->magic != SN_RINGS_MAGIC || h->version != SN_ABI_VERSION ||
-        entries < 1 || entries > SN_MFT_MAX_ENTRIES) {
-        sn_log(SN_LOG_WARN, "ring area at 0x%lx has a bad header; no devices available",
-               (unsigned long)addr);
+    if (size < sizeof *h || h->magic != SN_RINGS_MAGIC || h->version != SN_ABI_VERSION || entries < 1 ||
+        entries > SN_MFT_MAX_ENTRIES) {
+        sn_log(SN_LOG_WARN, "ring area at 0x%lx has a bad header; no devices available", (unsigned long)addr);
         return end;
     }
     rings_hdr = h;
@@ -85,8 +84,8 @@ static uint64_t device_block(uint32_t index, uint64_t bytes, const char *what)
         return 0;
     }
     uint64_t off = index < rings_entries ? rings_hdr->dev_off[index] : 0;
-    if (off == 0 || off % SN_CACHE_LINE != 0 || off < sizeof(struct sn_rings_hdr) ||
-        off >= rings_size || !in_area(off, 0, bytes)) {
+    if (off == 0 || off % SN_CACHE_LINE != 0 || off < sizeof(struct sn_rings_hdr) || off >= rings_size ||
+        !in_area(off, 0, bytes)) {
         sn_log(SN_LOG_WARN, "%s: device %u has no usable rings (offset 0x%lx)", what, index,
                (unsigned long)off);
         return 0;
@@ -107,10 +106,10 @@ solo5_result_t sn_rings_net(uint32_t index, uint32_t mtu, struct sn_net_ring *r)
 
     if (!is_pow2(slots) || slots > MAX_SLOTS || dmtu != mtu || stride > MAX_STRIDE ||
         stride < (uint64_t)mtu + SOLO5_NET_HLEN || txs % 8 != 0 || rxs % 8 != 0 ||
-        !in_area(off, txs, slot_bytes) || !in_area(off, rxs, slot_bytes) ||
-        !in_area(off, txb, buf_bytes) || !in_area(off, rxb, buf_bytes)) {
-        sn_log(SN_LOG_WARN, "net: device %u: malformed device block (slots %u, stride %u, mtu %u)",
-               index, slots, stride, dmtu);
+        !in_area(off, txs, slot_bytes) || !in_area(off, rxs, slot_bytes) || !in_area(off, txb, buf_bytes) ||
+        !in_area(off, rxb, buf_bytes)) {
+        sn_log(SN_LOG_WARN, "net: device %u: malformed device block (slots %u, stride %u, mtu %u)", index,
+               slots, stride, dmtu);
         return SOLO5_R_EUNSPEC;
     }
     uint8_t *base = (uint8_t *)d;
@@ -127,8 +126,7 @@ solo5_result_t sn_rings_net(uint32_t index, uint32_t mtu, struct sn_net_ring *r)
     return SOLO5_R_OK;
 }
 
-solo5_result_t sn_rings_blk(uint32_t index, uint32_t block_size, uint64_t capacity,
-                            struct sn_blk_ring *r)
+solo5_result_t sn_rings_blk(uint32_t index, uint32_t block_size, uint64_t capacity, struct sn_blk_ring *r)
 {
     uint64_t off = device_block(index, sizeof(struct sn_blk_dev), "block");
     if (off == 0)
@@ -137,12 +135,11 @@ solo5_result_t sn_rings_blk(uint32_t index, uint32_t block_size, uint64_t capaci
     uint32_t slots = d->slots, bsize = d->block_size;
     uint64_t cap = d->capacity, reqo = d->req_off, cplo = d->cpl_off;
 
-    if (!is_pow2(slots) || slots > MAX_SLOTS || bsize != block_size || cap != capacity ||
-        reqo % 8 != 0 || cplo % 8 != 0 ||
-        !in_area(off, reqo, (uint64_t)slots * sizeof(struct sn_blk_req)) ||
+    if (!is_pow2(slots) || slots > MAX_SLOTS || bsize != block_size || cap != capacity || reqo % 8 != 0 ||
+        cplo % 8 != 0 || !in_area(off, reqo, (uint64_t)slots * sizeof(struct sn_blk_req)) ||
         !in_area(off, cplo, (uint64_t)slots * sizeof(struct sn_blk_cpl))) {
-        sn_log(SN_LOG_WARN, "block: device %u: malformed device block (slots %u, block size %u)",
-               index, slots, bsize);
+        sn_log(SN_LOG_WARN, "block: device %u: malformed device block (slots %u, block size %u)", index,
+               slots, bsize);
         return SOLO5_R_EUNSPEC;
     }
     uint8_t *base = (uint8_t *)d;

@@ -54,7 +54,7 @@ struct sn_net_ring {
     volatile struct sn_net_slot *rx_slots;
     uint8_t *tx_buf;
     const uint8_t *rx_buf;
-    uint32_t mask;   /* slots - 1 */
+    uint32_t mask; /* slots - 1 */
     uint32_t stride; /* bytes between frame buffers */
     uint32_t mtu;
     uint32_t tx_prod; /* our own indices, so we never read them back */
@@ -93,8 +93,7 @@ void sn_rings_area(uint64_t *addr, uint64_t *size);
  * block; the reason is logged at warn level.
  */
 solo5_result_t sn_rings_net(uint32_t index, uint32_t mtu, struct sn_net_ring *r);
-solo5_result_t sn_rings_blk(uint32_t index, uint32_t block_size, uint64_t capacity,
-                            struct sn_blk_ring *r);
+solo5_result_t sn_rings_blk(uint32_t index, uint32_t block_size, uint64_t capacity, struct sn_blk_ring *r);
 
 /*
  * Waits until done(arg) returns non-zero: a bounded spin first (a busy

@@ -1,8 +1,7 @@
 /* solo5_block.c: block devices on the Solo5 spt ABI: one pread64/pwrite64 per block on the device's host fd. */
 #include "solo5_bindings.h"
 
-solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle,
-                                   struct solo5_block_info *info)
+solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle, struct solo5_block_info *info)
 {
     solo5_handle_t h;
 
@@ -26,8 +25,8 @@ solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle,
  * request of several blocks, which the ring ABI takes in one go, becomes one
  * call per block: the same source then runs on both ABIs.
  */
-static solo5_result_t block_io(solo5_handle_t handle, long sys, solo5_off_t offset,
-                               uintptr_t buf, size_t size)
+static solo5_result_t block_io(solo5_handle_t handle, long sys, solo5_off_t offset, uintptr_t buf,
+                               size_t size)
 {
     const struct s5_dev *d = s5_dev(handle, SN_MFT_DEV_BLOCK_BASIC);
 
@@ -47,14 +46,12 @@ static solo5_result_t block_io(solo5_handle_t handle, long sys, solo5_off_t offs
     return SOLO5_R_OK;
 }
 
-solo5_result_t solo5_block_write(solo5_handle_t handle, solo5_off_t offset,
-                                 const uint8_t *buf, size_t size)
+solo5_result_t solo5_block_write(solo5_handle_t handle, solo5_off_t offset, const uint8_t *buf, size_t size)
 {
     return block_io(handle, S5_SYS_PWRITE64, offset, (uintptr_t)buf, size);
 }
 
-solo5_result_t solo5_block_read(solo5_handle_t handle, solo5_off_t offset,
-                                uint8_t *buf, size_t size)
+solo5_result_t solo5_block_read(solo5_handle_t handle, solo5_off_t offset, uint8_t *buf, size_t size)
 {
     return block_io(handle, S5_SYS_PREAD64, offset, (uintptr_t)buf, size);
 }

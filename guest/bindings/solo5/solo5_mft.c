@@ -14,8 +14,7 @@ struct s5_dev s5_devs[SN_MFT_MAX_ENTRIES];
 void s5_mft_init(uint64_t addr)
 {
     s5_entries = 0;
-    if (addr < SN_SOLO5_MFT_ADDR || addr % 8 != 0 ||
-        addr + SN_MFT_SIZE(1) > SN_SOLO5_GUEST_MIN_BASE) {
+    if (addr < SN_SOLO5_MFT_ADDR || addr % 8 != 0 || addr + SN_MFT_SIZE(1) > SN_SOLO5_GUEST_MIN_BASE) {
         sn_log(SN_LOG_WARN, "manifest copy at 0x%lx is out of place; no devices available",
                (unsigned long)addr);
         return;
@@ -23,10 +22,11 @@ void s5_mft_init(uint64_t addr)
     const volatile struct sn_mft *m = (const volatile struct sn_mft *)(uintptr_t)addr;
     uint32_t version = m->version, entries = m->entries;
     if (version != SN_MFT_VERSION || entries < 1 || entries > SN_MFT_MAX_ENTRIES ||
-        addr + SN_MFT_SIZE(entries) > SN_SOLO5_GUEST_MIN_BASE ||
-        m->e[0].type != SN_MFT_RESERVED_FIRST) {
-        sn_log(SN_LOG_WARN, "manifest copy is malformed (version %u, %u entries); "
-               "no devices available", version, entries);
+        addr + SN_MFT_SIZE(entries) > SN_SOLO5_GUEST_MIN_BASE || m->e[0].type != SN_MFT_RESERVED_FIRST) {
+        sn_log(SN_LOG_WARN,
+               "manifest copy is malformed (version %u, %u entries); "
+               "no devices available",
+               version, entries);
         return;
     }
     for (uint32_t i = 1; i < entries; i++) {
@@ -65,8 +65,8 @@ static const char *unusable(const struct s5_dev *d)
     if (d->type == SN_MFT_DEV_NET_BASIC && d->mtu == 0)
         return "has an MTU of 0";
     if (d->type == SN_MFT_DEV_BLOCK_BASIC &&
-        (d->block_size < 512 || (d->block_size & (d->block_size - 1)) != 0 ||
-         d->capacity < d->block_size || d->capacity % d->block_size != 0))
+        (d->block_size < 512 || (d->block_size & (d->block_size - 1)) != 0 || d->capacity < d->block_size ||
+         d->capacity % d->block_size != 0))
         return "has a bad geometry";
     return NULL;
 }
@@ -80,8 +80,7 @@ solo5_result_t s5_acquire(const char *name, uint32_t type, solo5_handle_t *handl
         return SOLO5_R_EINVAL;
     for (uint32_t i = 1; i < s5_entries; i++) {
         struct s5_dev *d = &s5_devs[i];
-        if (d->type != type || strnlen(d->name, SN_MFT_NAME_SIZE) != len ||
-            memcmp(d->name, name, len) != 0)
+        if (d->type != type || strnlen(d->name, SN_MFT_NAME_SIZE) != len || memcmp(d->name, name, len) != 0)
             continue;
         const char *why = unusable(d);
         if (why != NULL) {

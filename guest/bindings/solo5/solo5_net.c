@@ -7,8 +7,7 @@
  * either way one read or write moves exactly one Ethernet frame.
  */
 
-solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle,
-                                 struct solo5_net_info *info)
+solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle, struct solo5_net_info *info)
 {
     solo5_handle_t h;
 
@@ -39,8 +38,7 @@ solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf, size_t
     return n == (long)size ? SOLO5_R_OK : SOLO5_R_EUNSPEC;
 }
 
-solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf, size_t size,
-                              size_t *read_size)
+solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf, size_t size, size_t *read_size)
 {
     const struct s5_dev *d = s5_dev(handle, SN_MFT_DEV_NET_BASIC);
 

@@ -63,10 +63,7 @@ static inline long spt_syscall2(long n, long a1, long a2)
 static inline long spt_syscall3(long n, long a1, long a2, long a3)
 {
     long r;
-    __asm__ volatile("syscall"
-                     : "=a"(r)
-                     : "a"(n), "D"(a1), "S"(a2), "d"(a3)
-                     : "rcx", "r11", "memory");
+    __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a1), "S"(a2), "d"(a3) : "rcx", "r11", "memory");
     return r;
 }
 

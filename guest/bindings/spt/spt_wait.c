@@ -38,8 +38,7 @@ static long wait_once(solo5_time_t left, struct spt_epoll_event *ev)
             .tv_sec = (int64_t)(left / NS_PER_SEC),
             .tv_nsec = (int64_t)(left % NS_PER_SEC),
         };
-        long n = spt_syscall6(SPT_SYS_EPOLL_PWAIT2, spt_wait_fd, (long)ev, MAX_EVENTS, (long)&ts,
-                              0, 8);
+        long n = spt_syscall6(SPT_SYS_EPOLL_PWAIT2, spt_wait_fd, (long)ev, MAX_EVENTS, (long)&ts, 0, 8);
         if (n != -SPT_ENOSYS)
             return n;
         have_pwait2 = 0;
