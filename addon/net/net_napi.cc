@@ -13,6 +13,7 @@
 #include "net_endpoint.h"
 #include "net_stream.h"
 #include "net_switch.h"
+#include "net_switch_napi.h"
 #include "net_tap.h"
 
 namespace sn {
@@ -130,13 +131,8 @@ Napi::Value Counters(const Napi::CallbackInfo &info) {
     return Usage(env, "switchCounters(switchId: number): Record<string, number>");
   if (!sw) return env.Undefined();
   SwitchStats s = sw->Stats();
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("forwarded", static_cast<double>(s.forwarded));
-  out.Set("flooded", static_cast<double>(s.flooded));
-  out.Set("droppedMtu", static_cast<double>(s.dropped_mtu));
-  out.Set("droppedFiltered", static_cast<double>(s.dropped_filtered));
+  Napi::Object out = SwitchStatsObject(env, s);
   out.Set("ports", static_cast<double>(s.ports));
-  out.Set("macs", static_cast<double>(s.macs));
   for (const auto &kv : g_endpoints) {
     if (kv.first.first != sw->id()) continue;
     std::string key = "endpoint." + std::to_string(kv.first.second);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "broker_config.h"
+#include "net_switch_napi.h"
 #include "switchd.h"
 
 namespace sn {
@@ -151,13 +152,8 @@ Napi::Value Stats(const Napi::CallbackInfo &info) {
     ports.Set(i++, p);
   }
   SwitchStats s = r->daemon->switch_stats();
-  Napi::Object sw = Napi::Object::New(env);
-  sw.Set("forwarded", static_cast<double>(s.forwarded));
-  sw.Set("flooded", static_cast<double>(s.flooded));
-  sw.Set("droppedMtu", static_cast<double>(s.dropped_mtu));
-  sw.Set("droppedFiltered", static_cast<double>(s.dropped_filtered));
+  Napi::Object sw = SwitchStatsObject(env, s);
   sw.Set("aged", static_cast<double>(s.aged));
-  sw.Set("macs", static_cast<double>(s.macs));
   Napi::Object out = Napi::Object::New(env);
   out.Set("ports", ports);
   out.Set("switch", sw);
