@@ -294,7 +294,10 @@ struct sn_net_dev {
     uint32_t slots;      /* a power of two, at most SN_NET_SLOTS */
     uint32_t buf_stride; /* >= mtu + 14, multiple of 64 */
     uint32_t mtu;
-    uint32_t reserved0;
+    /* Written by the tender, any time: 1 when the guest shares its CPU with
+     * the tender's pump, so a guest spinning for rx only keeps the pump
+     * from running: it sleeps at once instead. 0: spin as usual. */
+    volatile uint32_t no_spin;
     uint64_t tx_slots_off; /* struct sn_net_slot[slots] */
     uint64_t rx_slots_off;
     uint64_t tx_buf_off;

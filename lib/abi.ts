@@ -224,7 +224,7 @@ export const SN_NET_DEV = {
     slots: 256,
     buf_stride: 260,
     mtu: 264,
-    reserved0: 268,
+    no_spin: 268,
     tx_slots_off: 272,
     rx_slots_off: 280,
     tx_buf_off: 288,

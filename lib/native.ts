@@ -68,7 +68,11 @@ export interface BrokerHandle {
   ringsSize: number;
   /** [to tender, to guest] eventfds; the helper receives them as fds 5 and 6. [-1, -1] with `solo5`. */
   doorbellFds: [number, number];
-  start(): void;
+  /**
+   * Starts the pump. With `shareCpuWith` (the guest's pid) the pump and that process are narrowed to one
+   * CPU that both may already use; `cpu` is that CPU, or -1 with the `reason` it was not done.
+   */
+  start(shareCpuWith?: number): { cpu: number; reason?: string };
   /** Join the pump thread, unmap guest memory, close the doorbells. Idempotent. */
   stop(): void;
   /**

@@ -189,20 +189,28 @@ bool Guest::Own(int *fd, const std::string &device, std::string *err) {
   return true;
 }
 
-bool Guest::Start(std::string *err) {
+bool Guest::Start(pid_t share_cpu_with, std::string *err, std::string *why) {
   if (stopped_) {
     *err = "the broker was stopped";
     return false;
   }
   if (started_) return true;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  cpu_set_t one;
+  if (share_cpu_with > 0 && !solo5_ && (cpu_ = ShareOneCpu(share_cpu_with, &one, why)) >= 0) {
+    pthread_attr_setaffinity_np(&attr, sizeof one, &one);
+    for (auto &n : nets_) n->SetNoSpin(true);
+  }
   for (auto &n : nets_) n->Attach();
   for (auto &n : socks_) n->Attach();
   // The pump takes no signals: they belong to Node's main thread.
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  int rc = pthread_create(&thread_, nullptr, PumpMain, this);
+  int rc = pthread_create(&thread_, &attr, PumpMain, this);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  pthread_attr_destroy(&attr);
   if (rc != 0) {
     for (auto &n : nets_) n->Detach();
     for (auto &n : socks_) n->Detach();
@@ -337,6 +345,7 @@ std::vector<std::pair<std::string, double>> Guest::Counters() {
   out.emplace_back("pump.sleeps", static_cast<double>(sleeps_.load(std::memory_order_relaxed)));
   out.emplace_back("pump.kicks", static_cast<double>(kicks_.load(std::memory_order_relaxed)));
   out.emplace_back("pump.violated", violated_.load() ? 1 : 0);
+  out.emplace_back("pump.cpu", cpu_);
   return out;
 }
 

@@ -4,6 +4,8 @@
 
 #include <napi.h>
 #include <pthread.h>
+#include <sched.h>
+#include <sys/types.h>
 
 #include <atomic>
 #include <cstdint>
@@ -55,6 +57,12 @@ struct GuestSpec {
   std::vector<BlkSpec> blks;
 };
 
+// Chooses one CPU that both the calling thread and process `pid` may run
+// on, narrows the process to it and returns it, also in *chosen (for the
+// pump thread's attributes). -1 with a one-line reason when there is none
+// or the process may not be changed; it then stays as it was.
+int ShareOneCpu(pid_t pid, cpu_set_t *chosen, std::string *why);
+
 class Guest {
  public:
   // Maps guest memory, lays out the rings and creates the doorbells. On
@@ -70,7 +78,10 @@ class Guest {
   // the event TSFN): registered after the TSFN, so it runs before its hook.
   void AddCleanupHook(napi_env env);
 
-  bool Start(std::string *err);
+  // share_cpu_with > 0: the guest's pid; the pump and the guest then run on
+  // one CPU (docs/decisions.md, "Where the time goes") when one is
+  // allowed to both, else as before (*why says why not).
+  bool Start(pid_t share_cpu_with, std::string *err, std::string *why);
   // Joins the pump, leaves the switches, unmaps, closes the doorbells.
   // Idempotent; safe from the JS thread only.
   void Stop();
@@ -82,6 +93,7 @@ class Guest {
   uint64_t rings_addr() const { return rings_addr_; }
   int doorbell_to_tender() const { return db_tender_; }
   int doorbell_to_guest() const { return db_guest_; }
+  int cpu() const { return cpu_; }
   std::vector<std::pair<std::string, double>> Counters();
 
   // Guest memory, for the devices and the test-only accessors.
@@ -124,6 +136,7 @@ class Guest {
   uint64_t rings_size_ = 0;
   uint64_t rings_addr_ = 0;
   uint64_t spin_ns_ = 0;
+  int cpu_ = -1;  // the CPU the pump shares with the guest; -1: not pinned
   int db_tender_ = -1, db_guest_ = -1, epoll_fd_ = -1, wake_fd_ = -1;
   std::vector<int> owned_fds_;  // duplicates of the backend fds
   std::vector<std::unique_ptr<NetDev>> nets_;

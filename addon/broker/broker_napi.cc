@@ -42,10 +42,26 @@ class BrokerHandle : public Napi::ObjectWrap<BrokerHandle> {
   }
 
  private:
+  // start(shareCpuWith?: pid) -> { cpu, reason? }: cpu -1 when the pump is not pinned.
   Napi::Value Start(const Napi::CallbackInfo &info) {
-    std::string err;
-    if (!guest_->Start(&err)) Napi::Error::New(info.Env(), "broker start: " + err).ThrowAsJavaScriptException();
-    return info.Env().Undefined();
+    Napi::Env env = info.Env();
+    int64_t pid = 0;
+    if (info.Length() > 0 && !info[0].IsUndefined()) {
+      if (!info[0].IsNumber() || (pid = info[0].As<Napi::Number>().Int64Value()) <= 0 ||
+          pid != info[0].As<Napi::Number>().DoubleValue() || pid > INT32_MAX) {
+        Napi::TypeError::New(env, "Usage: start(shareCpuWith?: number): a process id").ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+    }
+    std::string err, why;
+    if (!guest_->Start(static_cast<pid_t>(pid), &err, &why)) {
+      Napi::Error::New(env, "broker start: " + err).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("cpu", Napi::Number::New(env, guest_->cpu()));
+    if (!why.empty()) out.Set("reason", Napi::String::New(env, why));
+    return out;
   }
 
   Napi::Value Stop(const Napi::CallbackInfo &info) {

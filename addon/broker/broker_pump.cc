@@ -82,10 +82,19 @@ void Guest::Pump() {
   for (auto &n : nets_) has_tap = has_tap || n->tap_fd() >= 0 || n->has_stream();
   uint64_t idle_since = 0, last_peek = 0;
   uint32_t idle_iter = 0;
+  const bool shared_cpu = cpu_ >= 0;
   while (!stopping_.load(std::memory_order_relaxed) && !violated_.load(std::memory_order_relaxed)) {
     bool kick = false;
+    const uint64_t kicks_before = kicks_.load(std::memory_order_relaxed);
     bool work = ServiceAll(&kick);
     if (kick) KickGuest();
+    // On a shared CPU the guest we just woke can run only once we stop:
+    // sleep at once, and its doorbell brings us back when it has sent.
+    if (shared_cpu && kicks_.load(std::memory_order_relaxed) != kicks_before) {
+      Sleep();
+      idle_iter = 0;
+      continue;
+    }
     if (work) {
       idle_iter = 0;
       continue;
@@ -105,7 +114,7 @@ void Guest::Pump() {
       }
       // Past the first few microseconds, give the core away between looks:
       // on a busy machine the guest we wait for may need this very core.
-      if (now - idle_since >= kYieldAfterNs) sched_yield();
+      if (shared_cpu || now - idle_since >= kYieldAfterNs) sched_yield();
       continue;
     }
     Sleep();

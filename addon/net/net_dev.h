@@ -12,6 +12,7 @@
 
 #include "broker_guest.h"
 #include "broker_layout.h"
+#include "broker_shm.h"
 #include "net_fair.h"
 #include "net_port.h"
 #include "net_switch.h"
@@ -30,6 +31,8 @@ class NetDev : public NetPort {
   // Pump thread only. Poll does the work that is ready and returns how
   // much; *kick is set when the guest asked to be woken.
   uint32_t Poll(bool *kick);
+  // Tells the guest whether it shares its CPU with this pump (no_spin in docs/abi.md).
+  void SetNoSpin(bool on) { ShmWrite32(&shm_->no_spin, on ? 1 : 0); }
   void SetEpoll(int epoll_fd, uint64_t tag) {
     epoll_fd_ = epoll_fd;
     epoll_tag_ = tag;

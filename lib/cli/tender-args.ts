@@ -104,6 +104,7 @@ export function usage(tool: string, target: Target): string {
     'Core options:',
     '  --mem=MB                 guest memory in MiB (default 512)',
     '  --user=NAME|UID[:GID]    run as root: the guest drops to this user (default nobody)',
+    '  --affinity=auto|none     auto (default): a net-only spt guest shares one CPU with its pump',
     '  --log-level=LEVEL        tender log level: trace, debug, info, warn (default), error, silent',
     '  --log-format=FORMAT      pretty (default on a terminal) or json',
     '  --help                   print this help and exit',
@@ -136,6 +137,7 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
     forwards: new Map(),
   };
   let user: string | undefined;
+  let affinity: 'auto' | 'none' | undefined;
   let memMB: number | undefined;
   let logLevel: LogLevel = 'warn';
   let logFormat: 'pretty' | 'json' | undefined;
@@ -160,6 +162,11 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
     if (key === 'user') {
       if (value === undefined || value === '') throw new UsageError('--user: a user name, UID or UID:GID is required (--user=nobody)');
       user = value;
+      continue;
+    }
+    if (key === 'affinity') {
+      if (value !== 'auto' && value !== 'none') throw new UsageError(`--affinity: '${value ?? ''}' is not auto or none`);
+      affinity = value;
       continue;
     }
     if (key === 'log-level') {
@@ -208,6 +215,6 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
     version: false,
     logLevel,
     logFormat,
-    launch: { kernel, args: argv.slice(i + 1), memMB, target, console: 'inherit', block: devices.block, net: devices.net, user },
+    launch: { kernel, args: argv.slice(i + 1), memMB, target, console: 'inherit', block: devices.block, net: devices.net, user, affinity },
   };
 }

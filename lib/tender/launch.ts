@@ -175,7 +175,9 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
     const startPrepared = (): Guest => {
       child = spawnHelperProcess(opts.console, [memFd, planFd, ...fds, ...(kvmFd >= 0 ? [kvmFd] : [])]);
       step = 'start the device broker';
-      broker?.start();
+      const shareCpu = opts.affinity === 'auto' && kind.kind === 'ring' && opts.target === 'spt' && netOnly(devices);
+      const placed = broker?.start(shareCpu ? child.pid : undefined);
+      if (placed?.reason) glog.debug({ reason: placed.reason }, 'guest and its pump keep their CPU affinity');
       held.closeFds();
       devices.closeGuestFds();
       glog.debug({ pid: child.pid, memMB: opts.memSize >> 20, abi: kind, devices: devices.configs.length }, 'guest started');
@@ -218,6 +220,9 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
     held.release();
   }
 }
+
+/** Block devices are faster with the pump and the guest each spinning on its own CPU (docs/decisions.md). */
+const netOnly = (d: AttachedDevices) => d.configs.length > 0 && d.configs.every((c) => c.kind === 'net');
 
 const pageUp = (x: number) => Math.ceil(x / abi.SN_PAGE_SIZE) * abi.SN_PAGE_SIZE;
 

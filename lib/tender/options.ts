@@ -68,6 +68,13 @@ export interface LaunchOptions {
    * need a missing or unusable device; no environment variable changes it.
    */
   kvmDevice?: string;
+  /**
+   * 'auto' (default): a ring-ABI spt guest whose devices are all network devices runs on one CPU
+   * together with the tender's thread that serves it, chosen among the CPUs both may already use
+   * (a taskset or cgroup limit is only narrowed, never widened), and neither spins while the other
+   * needs that CPU. 'none': leave CPU affinity alone (docs/decisions.md, "Where the time goes").
+   */
+  affinity?: 'auto' | 'none';
 }
 
 export const DEFAULT_MEM_MB = 512;
@@ -85,6 +92,7 @@ export interface CheckedOptions {
   /** The ids the guest drops to, when the tender runs as root. */
   ids?: GuestIds;
   kvmDevice: string;
+  affinity: 'auto' | 'none';
 }
 
 /** Own entries of a user-given record, or a Map's; never inherited properties. */
@@ -118,6 +126,8 @@ export function checkOptions(o: LaunchOptions): CheckedOptions {
     throw new UsageError('user: must be a user name, UID or UID:GID');
   const kvmDevice = o.kvmDevice ?? KVM_DEVICE;
   if (typeof kvmDevice !== 'string' || kvmDevice === '') throw new UsageError('kvmDevice: must be a path');
+  const affinity = o.affinity ?? 'auto';
+  if (affinity !== 'auto' && affinity !== 'none') throw new UsageError(`affinity: must be 'auto' or 'none', not '${String(affinity)}'`);
   return {
     kernel: o.kernel,
     cmdline: args.join(' '),
@@ -128,5 +138,6 @@ export function checkOptions(o: LaunchOptions): CheckedOptions {
     net: deviceMap('net', o.net),
     ids: guestIds(o.user, process.geteuid?.() ?? -1),
     kvmDevice,
+    affinity,
   };
 }

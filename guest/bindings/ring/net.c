@@ -129,6 +129,14 @@ solo5_handle_set_t sn_net_ready_set(void)
     return ready;
 }
 
+int sn_net_may_spin(void)
+{
+    for (solo5_handle_set_t left = net_acquired; left != 0; left &= left - 1)
+        if (nets[__builtin_ctzll(left)].dev->no_spin != 0)
+            return 0;
+    return 1;
+}
+
 void sn_net_arm_rx(int on)
 {
     for (solo5_handle_set_t left = net_acquired; left != 0; left &= left - 1)

@@ -110,6 +110,8 @@ void sn_ring_wait(volatile uint32_t *waiting, int (*done)(const void *arg), cons
  */
 solo5_handle_set_t sn_net_ready_set(void);
 void sn_net_arm_rx(int on);
+/* 0 when the tender asks not to spin (sn_net_dev.no_spin on any acquired device). */
+int sn_net_may_spin(void);
 
 /*
  * For solo5_exit: a frame solo5_net_write accepted should reach the wire

@@ -25,7 +25,12 @@ void solo5_yield(solo5_time_t deadline, solo5_handle_set_t *ready_set)
     solo5_handle_set_t ready = sn_net_ready_set();
 
     if (ready == 0 && deadline > solo5_clock_monotonic()) {
-        if (recently_busy)
+        /*
+         * A spin helps only while the tender's pump runs on another CPU;
+         * one that shares ours (the tender's CPU affinity, docs/decisions.md)
+         * could not deliver anything until we stop.
+         */
+        if (recently_busy && sn_net_may_spin())
             ready = spin_for_input();
         if (ready == 0) {
             /*
