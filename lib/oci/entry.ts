@@ -25,4 +25,5 @@ export function preload(): void {
   require('./cli');
   require('./create');
   require('./monitor');
+  require('./gated');
 }
