@@ -177,6 +177,8 @@ export async function create(o: CreateOptions): Promise<{ record: Record; wait()
       annotations: spec.annotations ?? {},
     };
     writeJson(path.join(dir, 'state.json'), record);
+    // For addon/oci/oci_front.c, which starts and deletes a monitorless container without node.
+    if (gated) fs.writeFileSync(path.join(dir, 'gate.pid'), `${pid} ${record.pidStart}\n`, { mode: 0o600 });
     if (pty !== undefined && o.consoleSocket !== undefined) sendConsole(o.consoleSocket, pty.master);
     if (o.pidFile !== undefined) writePidFile(path.resolve(o.pidFile), pid);
     started.detach();
