@@ -4,7 +4,7 @@ import path from 'node:path';
 import t from 'tap';
 import { app, exists } from './support/paths';
 import { main } from '../lib/oci/cli';
-import { create, makeBundle, oci, processesWith, tmpBase } from './support/oci';
+import { create, makeBundle, oci, ociFront, processesWith, tmpBase } from './support/oci';
 
 /** The CLI's main() in this process (a fresh node per refusal would cost the suite seconds). */
 async function inProcess(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
@@ -169,6 +169,31 @@ t.test(
     t.same(fs.readdirSync(stateRoot), []);
     t.same(processesWith(stateRoot), []);
     t.equal(oci(stateRoot, ['delete', '--force', 'held']).status, 0, 'delete --force of a missing container is not an error');
+  },
+);
+
+t.test(
+  'the front door (addon/oci) starts and deletes a monitorless container, and leaves the rest to the CLI',
+  { skip: (!exists(sleep) || !exists(ociFront)) && 'sleep.spt or addon/oci/build/solo5-oci is not built' },
+  async (t) => {
+    const base = tmpBase(t);
+    const stateRoot = path.join(base, 'state');
+    const c = await create(stateRoot, makeBundle(base, sleep, ['600000']).dir, 'fd');
+    t.equal(c.status, 0);
+    t.equal(oci(stateRoot, ['--debug', 'start', 'fd'], true).status, 0, 'start');
+    await c.waitFor('READY');
+    t.equal(state(stateRoot, 'fd').status, 'running');
+    const again = oci(stateRoot, ['start', 'fd'], true);
+    t.equal(again.status, 1, 'start twice fails');
+    t.match(again.stderr, /^solo5-oci: cannot start container fd: it is running, not created\n$/, 'in the CLI\'s words');
+    t.equal(oci(stateRoot, ['delete', 'fd'], true).status, 1, 'delete of a running container without --force fails');
+    t.equal(oci(stateRoot, ['kill', 'fd', 'KILL'], true).status, 0, 'kill goes to the CLI');
+    await c.console;
+    t.equal(oci(stateRoot, [`--root=${stateRoot}`, 'delete', '--force', 'fd'], true).status, 0, 'delete of the stopped container');
+    t.same(fs.readdirSync(stateRoot), [], 'its directory is gone');
+    const missing = oci(stateRoot, ['start', 'fd'], true);
+    t.match(missing.stderr, /^solo5-oci: container fd does not exist\n$/, 'a missing container: the CLI says so');
+    t.match(oci(stateRoot, ['--version'], true).stdout, /^solo5-oci version /, 'any other command goes to the CLI');
   },
 );
 
