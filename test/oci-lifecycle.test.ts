@@ -185,7 +185,7 @@ t.test(
     t.equal(state(stateRoot, 'fd').status, 'running');
     const again = oci(stateRoot, ['start', 'fd'], true);
     t.equal(again.status, 1, 'start twice fails');
-    t.match(again.stderr, /^solo5-oci: cannot start container fd: it is running, not created\n$/, 'in the CLI\'s words');
+    t.match(again.stderr, /^solo5-oci: cannot start container fd: it is running, not created\n$/, "in the CLI's words");
     t.equal(oci(stateRoot, ['delete', 'fd'], true).status, 1, 'delete of a running container without --force fails');
     t.equal(oci(stateRoot, ['kill', 'fd', 'KILL'], true).status, 0, 'kill goes to the CLI');
     await c.console;

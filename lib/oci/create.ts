@@ -74,10 +74,10 @@ function writePidFile(file: string, pid: number): void {
 /** The container's process once created: its pid, how to wait for its status, how to undo it. */
 interface Started {
   pid: number;
-  wait(): Promise<number>;
-  abandon(): void;
+  wait: () => Promise<number>;
+  abandon: () => void;
   /** create has nothing left to do with it (the monitor's channel is closed, nothing holds the loop). */
-  detach(): void;
+  detach: () => void;
 }
 
 /** The monitor path: a node process (in the container's network namespace) holds the guest until start. */
@@ -136,7 +136,7 @@ async function startGated(plan: Plan, dir: string): Promise<Started> {
 }
 
 /** Create the container; resolves once its process holds the guest, ready for `start`. */
-export async function create(o: CreateOptions): Promise<{ record: Record; wait(): Promise<number> }> {
+export async function create(o: CreateOptions): Promise<{ record: Record; wait: () => Promise<number> }> {
   ensurePrivateDir(o.root);
   const dir = containerDir(o.root, o.id);
   try {
