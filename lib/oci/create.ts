@@ -80,22 +80,40 @@ interface Started {
   detach: () => void;
 }
 
-/** The monitor path: a node process (in the container's network namespace) holds the guest until start. */
-async function startMonitor(o: CreateOptions, plan: Plan, dir: string, pty: { slave: number } | undefined): Promise<Started> {
+/**
+ * The monitor path: a node process (in the container's network namespace) holds
+ * the guest until start. `gated`: it only prepares the guest there, leaves its
+ * helper at the gate, answers "ready PID" and exits; the helper is the container.
+ */
+async function startMonitor(
+  o: CreateOptions,
+  plan: Plan,
+  dir: string,
+  pty: { slave: number } | undefined,
+  gated = false,
+): Promise<Started> {
   const [cmd, ...args] = monitorCommand(plan.netns, dir);
   // With a terminal the monitor's stdio (and so the guest's console) is the pty's slave end.
   const stdio: StdioOptions = pty !== undefined ? [pty.slave, pty.slave, pty.slave, 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'];
-  const spawned = spawn(cmd, pty !== undefined ? [...args, '--tty'] : args, { detached: o.foreground !== true, stdio });
+  const mode = pty !== undefined ? ['--tty'] : gated ? ['--gated'] : [];
+  const spawned = spawn(cmd, [...args, ...mode], { detached: o.foreground !== true, stdio });
+  let helper = 0;
   const abandon = () => {
     if (spawned.pid !== undefined && spawned.exitCode === null) spawned.kill('SIGKILL');
+    if (helper > 0) process.kill(helper, 'SIGKILL');
   };
   const line = await new Promise<string>((resolve) => {
     spawned.once('error', (e) => resolve(`error cannot start the monitor: ${e.message}`));
     void firstLine(spawned).then(resolve);
   });
-  if (line !== 'ready') {
+  const ready = /^ready(?: ([0-9]+))?$/.exec(line);
+  helper = gated && ready?.[1] !== undefined ? Number(ready[1]) : 0;
+  if (ready === null || gated !== helper > 0) {
     abandon();
     throw new OciError(line.startsWith('error ') ? line.slice(6) : `the monitor ended before the guest was ready (${cmd})`);
+  }
+  if (gated) {
+    return { pid: helper, wait: () => Promise.reject(new Error('a gated guest is not our child')), abandon, detach: () => spawned.unref() };
   }
   return {
     pid: spawned.pid!,
@@ -109,13 +127,17 @@ async function startMonitor(o: CreateOptions, plan: Plan, dir: string, pty: { sl
 }
 
 /**
- * The monitorless path (lib/oci/gated.ts): a standalone guest without a net
- * device or a terminal is prepared here, its helper left waiting at the gate.
- * A net device needs the container's namespace, a terminal a controlling tty:
- * those keep the monitor.
+ * The monitorless path (lib/oci/gated.ts): a standalone guest without a
+ * terminal (which needs the monitor as its session's controlling process). With
+ * no net device it is prepared here; with one, in the container's network
+ * namespace by a node process that exits once the helper waits at the gate (and
+ * then `run` in the foreground, which waits for the guest as its parent, keeps
+ * the monitor).
  */
-function monitorless(plan: Plan, o: CreateOptions): boolean {
-  return plan.standalone && o.consoleSocket === undefined && Object.keys(plan.net).length === 0;
+function monitorless(plan: Plan, o: CreateOptions): 'here' | 'netns' | undefined {
+  if (!plan.standalone || o.consoleSocket !== undefined) return undefined;
+  if (Object.keys(plan.net).length === 0) return 'here';
+  return o.foreground === true ? undefined : 'netns';
 }
 
 async function startGated(plan: Plan, dir: string): Promise<Started> {
@@ -158,11 +180,12 @@ export async function create(o: CreateOptions): Promise<{ record: Record; wait: 
       );
     }
     writeJson(path.join(dir, 'plan.json'), plan);
-    const gated = monitorless(plan, o);
-    if (gated) started = await startGated(plan, dir);
+    const where = monitorless(plan, o);
+    const gated = where !== undefined;
+    if (where === 'here') started = await startGated(plan, dir);
     else {
       pty = o.consoleSocket !== undefined ? native().openPty() : undefined;
-      started = await startMonitor(o, plan, dir, pty);
+      started = await startMonitor(o, plan, dir, pty, where === 'netns');
     }
     const pid = started.pid;
     const record: Record = {

@@ -55,6 +55,35 @@ export async function createGated(plan: Plan, dir: string): Promise<GatedContain
   }
 }
 
+/**
+ * For a guest with a net device: run by create in the container's network
+ * namespace (monitor-main.ts --gated), where the tap is wired and opened. Tells
+ * create "ready PID" (or "error REASON") on fd 3 and ends, leaving the helper.
+ */
+export async function gatedMain(dir: string): Promise<number> {
+  const tell = (line: string): boolean => {
+    try {
+      fs.writeSync(3, `${line}\n`);
+      fs.closeSync(3);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let c: GatedContainer;
+  try {
+    const plan = JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as Plan;
+    c = await createGated(plan, dir);
+  } catch (e) {
+    tell(`error ${isSolo5Error(e) ? e.message : `internal error: ${(e as Error).message}`}`);
+    return 1;
+  }
+  if (tell(`ready ${c.pid}`)) return 0;
+  // create went away: nobody will record, start or delete this container.
+  process.kill(c.pid, 'SIGKILL');
+  return 1;
+}
+
 /** The container's status once a foreground `run` saw it end; the reason goes to stderr as the monitor's would. */
 export async function gatedStatus(c: GatedContainer): Promise<number> {
   const exit = await c.exited;
