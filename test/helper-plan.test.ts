@@ -49,6 +49,11 @@ const cases: Case[] = [
   },
   { name: 'device fds on the ring ABI', plan: patched([P.ndevfds, 4, 1]), error: 'invalid plan: device fds without SN_PLAN_F_SOLO5' },
   {
+    name: 'a start gate on hvt',
+    plan: patched([P.flags, 4, abi.SN_PLAN_F_GATE], [P.target, 4, abi.SN_ABI_TARGET_HVT]),
+    error: 'invalid plan: a start gate is spt only',
+  },
+  {
     name: 'Solo5 ABI on hvt',
     plan: patched([P.flags, 4, abi.SN_PLAN_F_SOLO5], [P.target, 4, abi.SN_ABI_TARGET_HVT]),
     error: 'invalid plan: the Solo5 ABI is spt only',
