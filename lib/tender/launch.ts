@@ -205,8 +205,7 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
     const standalone = opts.target === 'spt' && broker === undefined;
     const startGated = async (gateFd: number, stderrFd: number): Promise<GatedGuest> => {
       writePlan({ ...plan, gate: true });
-      const gated = spawnHelperProcess(opts.console, [memFd, planFd, ...fds, gateFd, stderrFd], true);
-      child = gated;
+      const gated = (child = spawnHelperProcess(opts.console, [memFd, planFd, ...fds, gateFd, stderrFd], true));
       held.release();
       const exited = gated.exited.then((end) => classifyExit(end.code, end.signal, end.diag));
       if ((await gated.ready!) === undefined) return { pid: gated.pid, exited };
