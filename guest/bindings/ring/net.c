@@ -73,8 +73,12 @@ solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf, size_t
     if (n == NULL || buf == NULL || size < SOLO5_NET_HLEN || size > (size_t)n->mtu + SOLO5_NET_HLEN)
         return SOLO5_R_EINVAL;
     /* A full queue means the tender is behind: wait for it rather than drop the frame. */
-    if (!tx_has_room(n))
-        sn_ring_wait(&n->dev->tx.prod_waiting, tx_has_room, n);
+    if (!tx_has_room(n)) {
+        if (n->dev->no_spin != 0)
+            sn_ring_sleep(&n->dev->tx.prod_waiting, tx_has_room, n);
+        else
+            sn_ring_wait(&n->dev->tx.prod_waiting, tx_has_room, n);
+    }
 
     uint32_t idx = n->tx_prod & n->mask;
     memcpy(n->tx_buf + (size_t)idx * n->stride, buf, size);

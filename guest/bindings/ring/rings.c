@@ -162,6 +162,11 @@ void sn_ring_wait(volatile uint32_t *waiting, int (*done)(const void *arg), cons
             return;
         sn_cpu_relax();
     }
+    sn_ring_sleep(waiting, done, arg);
+}
+
+void sn_ring_sleep(volatile uint32_t *waiting, int (*done)(const void *arg), const void *arg)
+{
     *waiting = 1;
     sn_fence();
     while (!done(arg))

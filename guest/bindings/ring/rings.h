@@ -102,6 +102,8 @@ solo5_result_t sn_rings_blk(uint32_t index, uint32_t block_size, uint64_t capaci
  * `waiting` is one of the guest's own *_waiting flags.
  */
 void sn_ring_wait(volatile uint32_t *waiting, int (*done)(const void *arg), const void *arg);
+/* The same without the spin, for a guest that shares its CPU with the tender's pump (no_spin). */
+void sn_ring_sleep(volatile uint32_t *waiting, int (*done)(const void *arg), const void *arg);
 
 /*
  * For solo5_yield (ring/yield.c), from ring/net.c: the acquired net
