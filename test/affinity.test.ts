@@ -1,4 +1,4 @@
-// affinity.test.ts: a net-only ring-ABI guest and its pump share one CPU inside the allowed mask; 'none' and block guests keep theirs.
+// affinity.test.ts: a ring-ABI guest on a tap or stream link shares one CPU with its pump inside the allowed mask; 'none', switch and block guests keep theirs.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -39,27 +39,37 @@ function pumpMasks(pid: number): number[][] {
   return out;
 }
 
-t.test('default: a net-only guest and its pump run on one CPU the tender may use, and it still answers', async (tt) => {
+t.test('default: a guest on a stream link and its pump run on one CPU the tender may use, and it still answers', async (tt) => {
   const mine = allowedOf(process.pid);
-  const sw = new VirtualSwitch();
-  tt.teardown(() => sw.close());
+  const l = await StreamListener.open();
+  tt.teardown(() => l.close());
   const N = 2000;
   const guest = await launch({
     kernel: app('net'),
     args: ['--solo5:quiet', '10.0.0.2', String(N)],
     memMB: 32,
-    net: { service: { switch: sw, mac: '02:00:00:00:00:02' } },
+    net: { service: { unix: l.path } },
   });
   const cpu = guest.counters()['pump.cpu'];
   tt.ok(mine.includes(cpu), `the chosen CPU ${cpu} is one of the tender's ${JSON.stringify(mine)}`);
   tt.same(allowedOf(guest.pid), [cpu], 'the guest process is narrowed to that CPU');
   tt.same(pumpMasks(process.pid), [[cpu]], 'and so is its pump thread');
   // Neither side may spin while the other needs the CPU: every request is still answered.
-  const pinger = new Pinger(sw.endpoint('02:00:00:00:00:01'), '10.0.0.1');
+  const pinger = new Pinger(await l.accept(PEER_MAC), '10.0.0.1');
   const mac = await pinger.resolve('10.0.0.2');
   const r = await pinger.ping('10.0.0.2', mac, N, { window: 4 });
   tt.same([r.received, r.corrupt], [N, 0], `${N} echo replies from a guest sharing its pump's CPU`);
   tt.equal((await guest.exited).status, 0);
+});
+
+t.test('a guest on the in-process switch keeps its mask (guest-to-guest traffic wants two CPUs)', async (tt) => {
+  const sw = new VirtualSwitch();
+  tt.teardown(() => sw.close());
+  const guest = await launch({ kernel: app('net'), args: ['--solo5:quiet', '10.0.0.2', '1'], memMB: 32, net: { service: { switch: sw } } });
+  tt.equal(guest.counters()['pump.cpu'], -1, 'no CPU chosen');
+  tt.same(allowedOf(guest.pid), allowedOf(process.pid), 'the guest keeps the mask it inherited');
+  guest.kill('SIGKILL');
+  await guest.exited;
 });
 
 t.test("affinity: 'none' leaves the guest and its pump as the tender is", async (tt) => {

@@ -260,8 +260,11 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
   }
 }
 
-/** Block devices are faster with the pump and the guest each spinning on its own CPU (docs/decisions.md). */
-const netOnly = (d: AttachedDevices) => d.configs.length > 0 && d.configs.every((c) => c.kind === 'net');
+/**
+ * Only net devices with a kernel or socket peer (tap, stream): block requests and switch traffic
+ * between guests are faster with the pump and the guest each spinning on its own CPU (docs/decisions.md).
+ */
+const netOnly = (d: AttachedDevices) => d.configs.length > 0 && d.configs.every((c) => c.kind === 'net' && c.backend.type !== 'switch');
 
 const pageUp = (x: number) => Math.ceil(x / abi.SN_PAGE_SIZE) * abi.SN_PAGE_SIZE;
 

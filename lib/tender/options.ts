@@ -69,7 +69,7 @@ export interface LaunchOptions {
    */
   kvmDevice?: string;
   /**
-   * 'auto' (default): a ring-ABI spt guest whose devices are all network devices runs on one CPU
+   * 'auto' (default): a ring-ABI spt guest whose devices are all network devices on a tap or a stream socket (unix, passt) runs on one CPU
    * together with the tender's thread that serves it, chosen among the CPUs both may already use
    * (a taskset or cgroup limit is only narrowed, never widened), and neither spins while the other
    * needs that CPU. 'none': leave CPU affinity alone (docs/decisions.md, "Where the time goes").
