@@ -211,6 +211,9 @@ bool Guest::Start(pid_t share_cpu_with, std::string *err, std::string *why) {
   int rc = pthread_create(&thread_, &attr, PumpMain, this);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   pthread_attr_destroy(&attr);
+  // Named here as well as by the thread itself, so that it carries its
+  // name (in ps, top, /proc) from the moment start() returns.
+  if (rc == 0) pthread_setname_np(thread_, "sn-pump");
   if (rc != 0) {
     for (auto &n : nets_) n->Detach();
     for (auto &n : socks_) n->Detach();
