@@ -84,7 +84,7 @@ t.test('sequential reads return the file bytes; served from the window after two
   const c = counters();
   t.equal(c['disk.reads'], blocks);
   t.equal(c['disk.readAheadHits'], blocks - 2, 'every read after the first two came from a window');
-  // Windows of 2, 8 and then 16 blocks (64 KiB), the last one cut at the capacity: never past it.
+  // Windows of 2, 4, 8 and then 16 blocks (64 KiB), the last one ending at the capacity: never past it.
   t.equal(c['disk.readAheadBytes'], (blocks - 2) * BS, 'each block read ahead once, none past the capacity');
 });
 
@@ -93,7 +93,7 @@ t.test('a read-ahead stops at the capacity even when the file goes on', async (t
   const { g, imgs, blks, io, counters } = setup(t, [{ capacity, fileBytes: 32 * BS }]);
   for (let b = 0; b < 16; b++) t.equal(await io(blks[0], READ, b), abi.SN_BLK_ST_OK);
   t.same(g.read(BUF, BS), imgs[0].data.subarray(15 * BS, 16 * BS), 'the last block');
-  t.equal(counters()['disk.readAheadBytes'], 14 * BS, 'windows of 2, 8 and 4 blocks: the last one cut at the capacity');
+  t.equal(counters()['disk.readAheadBytes'], 14 * BS, 'windows of 2, 4 and 8 blocks, the last one ending at the capacity');
   t.equal(await io(blks[0], READ, 16), abi.SN_BLK_ST_EINVAL, 'past the capacity is still refused');
   t.equal(counters()['disk.ioErrors'], 0);
 });
@@ -170,6 +170,20 @@ t.test('a file changed from outside is read again once the window is older than 
   t.equal(await io(blks[0], READ, 2), abi.SN_BLK_ST_OK);
   t.same(g.read(BUF, BS), fresh, 'the bytes written outside');
   t.equal(counters()['disk.readAheadHits'], 0);
+});
+
+t.test('a guest that writes each block after reading it gets little read-ahead', async (t) => {
+  const blocks = 200;
+  const { g, imgs, blks, io, counters } = setup(t, [{ capacity: blocks * BS }]);
+  for (let b = 0; b < blocks; b++) {
+    t.equal(await io(blks[0], READ, b), abi.SN_BLK_ST_OK);
+    if (!g.read(BUF, BS).equals(imgs[0].data.subarray(b * BS, (b + 1) * BS))) t.fail(`block ${b} differs from the file`);
+    g.write(BUF + BS, randomBytes(BS));
+    t.equal(await io(blks[0], WRITE, b, BUF + BS), abi.SN_BLK_ST_OK);
+  }
+  const c = counters();
+  t.equal(c['disk.readAheadHits'], 0, 'each write dropped the window before its block was read');
+  t.ok(c['disk.readAheadBytes'] <= (blocks / 16) * BS, `windows shrank to an occasional probe (${c['disk.readAheadBytes'] / BS} blocks)`);
 });
 
 t.test('readAheadUs 0 turns read-ahead off', async (t) => {

@@ -13,14 +13,20 @@ namespace sn {
 
 namespace {
 
-// The window doubles with each sequential read (2, 4, ... requests), so a
-// short run reads little ahead and a long one reaches kReadAheadMax.
-constexpr uint32_t kRampShiftMax = 6;
+// The window is 1 << (level - 1) requests long (at most kReadAheadMax
+// bytes). A window the guest read to its end earns the next one twice the
+// size; one dropped or replaced with bytes unread halves it, down to level
+// 0, where only every kProbeEvery-th sequential read fetches a one-request
+// window to see whether read-ahead pays again. A guest that reads slowly
+// or writes between its reads then costs little extra I/O.
+constexpr uint32_t kLevelStart = 2;
+constexpr uint32_t kLevelMax = 8;
+constexpr uint32_t kProbeEvery = 32;
 
 }  // namespace
 
 ReadAhead::ReadAhead(int fd, uint64_t capacity, uint64_t max_age_ns, BlkInputs *inputs)
-    : fd_(fd), capacity_(capacity), max_age_ns_(max_age_ns), inputs_(inputs) {}
+    : fd_(fd), capacity_(capacity), max_age_ns_(max_age_ns), inputs_(inputs), level_(kLevelStart) {}
 
 bool ReadAhead::Fresh() {
   if (epoch_ != inputs_->io_epoch) return false;
@@ -34,30 +40,46 @@ bool ReadAhead::Fresh() {
 bool ReadAhead::Serve(uint64_t off, uint64_t len, uint8_t *dst) {
   if (len_ == 0 || off < off_ || off - off_ > len_ || len > len_ - (off - off_)) return false;
   if (!Fresh()) {
-    Drop();
+    Retire();
     return false;
   }
   memcpy(dst, buf_.get() + (off - off_), len);
+  served_end_ = std::max(served_end_, off + len);
   return true;
+}
+
+void ReadAhead::Retire() {
+  if (len_ == 0) return;
+  if (served_end_ >= off_ + len_) {
+    if (len_ < kReadAheadMax && level_ < kLevelMax) level_++;
+  } else if (level_ > 0) {
+    level_--;
+  }
+  len_ = 0;
 }
 
 void ReadAhead::Completed(uint64_t off, uint64_t len) {
   if (max_age_ns_ == 0) return;
-  run_ = off == next_ ? std::min(run_ + 1, kRampShiftMax) : 0;
+  const bool run = off == next_;
   next_ = off + len;  // Check() put the read inside the capacity: no overflow
-  if (run_ == 0 || len > kReadAheadMax / 4 || next_ >= capacity_) return;
+  if (!run || len > kReadAheadMax / 4 || next_ >= capacity_) return;
   // The next read of the same size is in the window already.
   if (len_ != 0 && next_ >= off_ && next_ - off_ <= len_ && len <= len_ - (next_ - off_) && Fresh()) return;
-  uint64_t want = std::min(len << run_, kReadAheadMax / len * len);
+  Retire();
+  uint64_t reqs = 1;
+  if (level_ > 0)
+    reqs = 1ULL << (level_ - 1);
+  else if (++probe_ % kProbeEvery != 0)
+    return;
   plan_off_ = next_;
-  plan_len_ = std::min(want, capacity_ - next_);
+  plan_len_ = std::min({len * reqs, kReadAheadMax / len * len, capacity_ - next_});
 }
 
 uint64_t ReadAhead::Fetch() {
   if (plan_len_ == 0) return 0;
   const uint64_t off = plan_off_, want = plan_len_;
   plan_len_ = 0;
-  Drop();
+  Retire();  // already done by Completed, unless the guest read on past the plan
   if (!buf_) {
     buf_.reset(static_cast<uint8_t *>(std::aligned_alloc(4096, kReadAheadMax)));
     if (!buf_) return 0;  // no memory: the guest's reads go to the file, as without read-ahead
@@ -83,6 +105,7 @@ uint64_t ReadAhead::Fetch() {
   read_at_ns_ = start;
   off_ = off;
   len_ = got;
+  served_end_ = off;
   return got;
 }
 

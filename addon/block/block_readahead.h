@@ -49,7 +49,7 @@ class ReadAhead {
     void operator()(uint8_t *p) const { std::free(p); }
   };
   bool Fresh();
-  void Drop() { len_ = 0; }
+  void Retire();  // drops the window; its use so far sets the next one's size
 
   const int fd_;
   const uint64_t capacity_;
@@ -59,8 +59,10 @@ class ReadAhead {
   uint64_t off_ = 0, len_ = 0;          // the window: image bytes [off_, off_ + len_)
   uint64_t epoch_ = 0, read_at_ns_ = 0;
   std::vector<uint32_t> rx_seen_;  // rx producer indices before the window's pread
+  uint64_t served_end_ = 0;        // the end of the furthest read served from the window
   uint64_t next_ = UINT64_MAX;     // where the last read ended
-  uint32_t run_ = 0;               // reads in a row that started where the one before ended
+  uint32_t level_;                 // sets the next window's size (block_readahead.cc)
+  uint32_t probe_ = 0;
   uint64_t plan_off_ = 0, plan_len_ = 0;
 };
 
