@@ -7,7 +7,8 @@ import { median, sample, type Row } from './stats';
 
 const root = path.resolve(__dirname, '..', '..');
 const hello = path.join(root, 'guest', 'build', 'hello.spt');
-const oci = path.join(root, 'dist', 'bin', 'solo5-oci.js');
+/** The front door: start and delete of a monitorless container without a node start-up (addon/oci/oci_front.c). */
+const oci = path.join(root, 'addon', 'oci', 'build', 'solo5-oci');
 const PODMAN = ['--cgroup-manager=cgroupfs'];
 const RUN = ['run', '--rm', '--network=none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1000:1000'];
 
@@ -20,6 +21,7 @@ function podman(args: string[]): void {
 export function ociUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root';
   if (spawnSync('sh', ['-c', 'command -v podman && command -v gcc'], { stdio: 'ignore' }).status !== 0) return 'podman or gcc is missing';
+  if (!fs.existsSync(oci)) return 'addon/oci/build/solo5-oci is not built';
   return fs.existsSync(hello) ? undefined : 'guest/build/hello.spt is not built';
 }
 

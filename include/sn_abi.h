@@ -230,6 +230,14 @@ SN_STATIC_ASSERT(sizeof(struct sn_plan) == 64 + 24 * SN_PLAN_MAX_REGIONS + 16 + 
 #define SN_PLAN_F_SOLO5 1U
 /* Drop to plan.uid/plan.gid, no supplementary groups and no capabilities before the guest runs. */
 #define SN_PLAN_F_SETID 2U
+/*
+ * spt only: the helper is the container's process (solo5-oci). It is not tied
+ * to its parent's life, and after set-up it waits at a start gate: the fd
+ * after the doorbells or device fds is a FIFO it reads one byte from before
+ * it confines itself and jumps; the fd after that becomes its stderr at the
+ * gate, which closes the diagnostics pipe and so tells the spawner it is ready.
+ */
+#define SN_PLAN_F_GATE 4U
 
 /* File descriptors at exec of the helper. */
 #define SN_FD_CONSOLE 1   /* guest console output */

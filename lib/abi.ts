@@ -78,9 +78,13 @@ export const SN_PLAN_MAX_BPF = 4096;
 export const SN_PROT_R = 1;
 export const SN_PROT_W = 2;
 export const SN_PROT_X = 4;
-/** sn_plan.flags: the guest speaks Solo5's spt ABI; the helper drops to plan.uid/gid and no capabilities. */
+/**
+ * sn_plan.flags: the guest speaks Solo5's spt ABI; the helper drops to plan.uid/gid and no capabilities;
+ * the helper waits at a start gate and outlives its parent (solo5-oci's monitorless containers).
+ */
 export const SN_PLAN_F_SOLO5 = 1;
 export const SN_PLAN_F_SETID = 2;
+export const SN_PLAN_F_GATE = 4;
 
 /*
  * Limits the helper enforces on a plan beyond the header's (HELPER_* in

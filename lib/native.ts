@@ -141,6 +141,8 @@ export interface NativeAddon {
   sendFd(socketPath: string, name: string, fd: number): void;
   /** ioctl(TIOCSCTTY): the terminal on fd becomes the caller's controlling terminal (it must lead its session). */
   setControllingTty(fd: number): void;
+  /** mkfifo(path, 0600), opened read-write and close-on-exec: a monitorless container's start gate. */
+  openGate(path: string): number;
 }
 
 const root = path.resolve(__dirname, '..', '..');

@@ -112,3 +112,23 @@ t.test('tender logs: pino JSON on stderr when asked, the console untouched on st
   const quiet = cli(['--mem=16', app('hello')]);
   tt.equal(quiet.stderr, '', 'the default level logs nothing for a clean run');
 });
+
+t.test('every program package.json names is executable and runs through a symlink, as npm link installs it', (t) => {
+  const pkgDir = path.join(__dirname, '..', '..');
+  const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
+  t.ok(Object.keys(pkg.bin).length >= 6, 'the six programs');
+  for (const [name, rel] of Object.entries(pkg.bin)) {
+    const file = path.join(pkgDir, rel);
+    t.ok((fs.statSync(file).mode & 0o111) !== 0, `${name}: ${rel} is executable`);
+    const dir = fs.mkdtempSync(path.join(tmp, 'bin-'));
+    fs.symlinkSync(file, path.join(dir, name));
+    const r = spawnSync(name, ['--version'], {
+      encoding: 'utf8',
+      timeout: 20000,
+      env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+    });
+    t.equal(r.status, 0, `${name} --version exits 0`);
+    t.match(r.stdout, new RegExp(`^${name}\\b.*${pkg.version.replace(/\./g, '\\.')}`), `${name} --version names itself and the version`);
+  }
+  t.end();
+});

@@ -40,7 +40,7 @@ const cases: Case[] = [
   { name: 'other ABI version', plan: patched([P.abi_version, 4, 2]), error: 'invalid plan: abi_version does not match the helper' },
   { name: 'unknown target', plan: patched([P.target, 4, 9]), error: 'invalid plan: target is neither spt nor hvt' },
   { name: 'no target', plan: patched([P.target, 4, 0]), error: 'invalid plan: target is neither spt nor hvt' },
-  { name: 'unknown flag set', plan: patched([P.flags, 4, 4]), error: 'invalid plan: unknown flags' },
+  { name: 'unknown flag set', plan: patched([P.flags, 4, 8]), error: 'invalid plan: unknown flags' },
   { name: 'no parent pid', plan: patched([P.parent_pid, 4, 0]), error: 'invalid plan: parent_pid is not a process id' },
   {
     name: 'ids without SN_PLAN_F_SETID',
@@ -48,6 +48,11 @@ const cases: Case[] = [
     error: 'invalid plan: uid or gid given without SN_PLAN_F_SETID',
   },
   { name: 'device fds on the ring ABI', plan: patched([P.ndevfds, 4, 1]), error: 'invalid plan: device fds without SN_PLAN_F_SOLO5' },
+  {
+    name: 'a start gate on hvt',
+    plan: patched([P.flags, 4, abi.SN_PLAN_F_GATE], [P.target, 4, abi.SN_ABI_TARGET_HVT]),
+    error: 'invalid plan: a start gate is spt only',
+  },
   {
     name: 'Solo5 ABI on hvt',
     plan: patched([P.flags, 4, abi.SN_PLAN_F_SOLO5], [P.target, 4, abi.SN_ABI_TARGET_HVT]),

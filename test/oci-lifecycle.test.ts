@@ -4,7 +4,7 @@ import path from 'node:path';
 import t from 'tap';
 import { app, exists } from './support/paths';
 import { main } from '../lib/oci/cli';
-import { create, makeBundle, oci, processesWith, tmpBase } from './support/oci';
+import { create, makeBundle, oci, ociFront, processesWith, tmpBase } from './support/oci';
 
 /** The CLI's main() in this process (a fresh node per refusal would cost the suite seconds). */
 async function inProcess(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
@@ -26,8 +26,14 @@ const sleep = app('sleep');
 const hello = app('hello');
 const state = (r: string, id: string) => JSON.parse(oci(r, ['state', id]).stdout) as { status: string; pid: number };
 
+const procState = (pid: number) => {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.charAt(stat.lastIndexOf(')') + 2);
+};
+const gone = (pid: number) => !fs.existsSync(`/proc/${pid}/stat`) || /[ZX]/.test(procState(pid));
+
 t.test(
-  'create, start, state, kill, delete; nothing is left behind',
+  'monitorless (a ring guest without devices): create, start, state, kill, delete; nothing is left behind',
   { skip: !exists(sleep) && 'guest/build/sleep.spt is not built' },
   async (t) => {
     const base = tmpBase(t);
@@ -38,17 +44,24 @@ t.test(
     t.equal(c.status, 0, `create succeeds (${c.stderr.trim()})`);
     t.equal(fs.statSync(stateRoot).mode & 0o777, 0o700, 'the state root is 0700');
     t.equal(fs.statSync(path.join(stateRoot, 'life')).mode & 0o777, 0o700, 'the container directory is 0700');
-    t.equal(fs.statSync(path.join(stateRoot, 'life', 'start.sock')).mode & 0o777, 0o600, 'the start socket is 0600');
+    const gate = fs.statSync(path.join(stateRoot, 'life', 'gate'));
+    t.ok(gate.isFIFO(), 'the start gate is a FIFO');
+    t.equal(gate.mode & 0o777, 0o600, 'the start gate is 0600');
+    t.notOk(fs.existsSync(path.join(stateRoot, 'life', 'start.sock')), 'no monitor socket');
     const created = state(stateRoot, 'life');
     t.equal(created.status, 'created');
     t.equal(Number(fs.readFileSync(pidFile, 'utf8')), created.pid, 'the pid file names the container process');
+    t.equal(fs.readFileSync(`/proc/${created.pid}/cmdline`, 'utf8'), 'solo5-guest\0', 'the container process is the helper itself');
+    t.equal(procState(created.pid), 'S', 'it waits at the gate');
+    if (process.getuid?.() === 0)
+      t.match(fs.readFileSync(`/proc/${created.pid}/status`, 'utf8'), /\nUid:\t65534\t65534\t65534/, 'as root it dropped to nobody first');
     t.equal(oci(stateRoot, ['create', '--bundle', b.dir, 'life']).status, 1, 'a second create with the same id fails');
 
     t.equal(oci(stateRoot, ['start', 'life']).status, 0, 'start succeeds');
     await c.waitFor('READY');
     t.equal(state(stateRoot, 'life').status, 'running');
     const ps = JSON.parse(oci(stateRoot, ['ps', '--format', 'json', 'life']).stdout) as number[];
-    t.equal(ps.length, 2, 'ps lists the monitor and the guest');
+    t.same(ps, [created.pid], 'ps lists the guest, which is the container process');
     const again = oci(stateRoot, ['start', 'life']);
     t.equal(again.status, 1, 'start twice fails');
     t.match(again.stderr, /^solo5-oci: cannot start container life: it is running, not created\n$/);
@@ -59,14 +72,61 @@ t.test(
 
     t.equal(oci(stateRoot, ['kill', 'life', 'TERM']).status, 0, 'kill succeeds');
     await c.console;
-    t.equal(state(stateRoot, 'life').status, 'stopped', 'stopped once the monitor has exited');
+    t.equal(state(stateRoot, 'life').status, 'stopped', 'stopped once the guest has ended');
     t.equal(oci(stateRoot, ['kill', 'life', '15']).status, 1, 'kill of a stopped container fails');
     t.equal(oci(stateRoot, ['delete', 'life']).status, 0, 'delete succeeds');
     t.notOk(fs.existsSync(path.join(stateRoot, 'life')), 'the state directory is gone');
-    for (const pid of ps)
-      t.notOk(fs.existsSync(`/proc/${pid}/stat`) && !/\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')), `process ${pid} is gone`);
+    t.ok(gone(created.pid), `process ${created.pid} is gone`);
     t.same(processesWith(stateRoot), [], 'no process mentions the state root');
     t.equal(oci(stateRoot, ['state', 'life']).status, 1, 'state of a deleted container fails');
+  },
+);
+
+t.test(
+  'a ring guest with a block device keeps the monitor, and its status passes through',
+  { skip: !exists(app('blk')) && 'guest/build/blk.spt is not built' },
+  async (t) => {
+    const base = tmpBase(t);
+    const stateRoot = path.join(base, 'state');
+    const img = path.join(base, 'disk.img');
+    fs.writeFileSync(img, Buffer.alloc(256 * 1024));
+    const b = makeBundle(base, app('blk'), [], {
+      mounts: [{ destination: '/solo5/block/storage', type: 'bind', source: img, options: ['rbind'] }],
+    });
+    const c = await create(stateRoot, b.dir, 'mon');
+    t.equal(c.status, 0, `create succeeds (${c.stderr.trim()})`);
+    t.ok(fs.existsSync(path.join(stateRoot, 'mon', 'start.sock')), 'the monitor listens for start');
+    t.notOk(fs.existsSync(path.join(stateRoot, 'mon', 'gate')), 'no start gate');
+    const created = state(stateRoot, 'mon');
+    t.equal(created.status, 'created');
+    t.match(fs.readFileSync(`/proc/${created.pid}/cmdline`, 'utf8'), /monitor-main/, 'the container process is the monitor');
+    t.equal(oci(stateRoot, ['start', 'mon']).status, 0, 'start succeeds');
+    t.match(await c.console, /SUCCESS/, 'the guest used its block device');
+    t.equal(state(stateRoot, 'mon').status, 'stopped');
+    t.equal(oci(stateRoot, ['delete', 'mon']).status, 0);
+    const r = oci(stateRoot, ['run', '--bundle', b.dir, 'mon-run']);
+    t.equal(r.status, 0, `run returns the guest status (${r.stderr.trim()})`);
+    t.same(fs.readdirSync(stateRoot), [], 'nothing is left');
+  },
+);
+
+t.test(
+  'monitorless: kill and delete while created; start after the end is refused',
+  { skip: !exists(sleep) && 'sleep.spt is not built' },
+  async (t) => {
+    const base = tmpBase(t);
+    const stateRoot = path.join(base, 'state');
+    const b = makeBundle(base, sleep, ['600000']);
+    const k = await create(stateRoot, b.dir, 'k');
+    t.equal(k.status, 0);
+    t.equal(oci(stateRoot, ['kill', 'k', 'KILL']).status, 0, 'kill of a created container');
+    t.equal(await k.console, '', 'the guest never ran');
+    t.equal(state(stateRoot, 'k').status, 'stopped');
+    const late = oci(stateRoot, ['start', 'k']);
+    t.equal(late.status, 1, 'start of a stopped container fails');
+    t.match(late.stderr, /^solo5-oci: cannot start container k: it is stopped, not created\n$/);
+    t.equal(oci(stateRoot, ['delete', 'k']).status, 0);
+    t.same(fs.readdirSync(stateRoot), []);
   },
 );
 
@@ -82,6 +142,14 @@ t.test(
     t.equal(r.status, 7, 'run returns the guest status');
     t.match(r.stdout, /exiting with 7/);
     t.same(fs.readdirSync(stateRoot), [], 'run removed its state');
+    const sys = oci(stateRoot, ['run', '--bundle', makeBundle(base, app('seccomp'), []).dir, 'sys']);
+    t.equal(sys.status, 159, 'a guest killed by SIGSYS: 128 + 31, as upstream');
+    t.match(sys.stderr, /^solo5-oci: guest killed by SIGSYS/);
+    const solo5 = app('solo5/exitcode');
+    if (exists(solo5)) {
+      const s5 = oci(stateRoot, ['run', '--bundle', makeBundle(base, solo5, ['9']).dir, 'solo5']);
+      t.equal(s5.status, 9, `a Solo5-ABI guest, monitorless too (${s5.stderr.trim()})`);
+    }
   },
 );
 
@@ -94,11 +162,38 @@ t.test(
     const b = makeBundle(base, sleep, ['600000']);
     const c = await create(stateRoot, b.dir, 'held');
     t.equal(c.status, 0);
+    const pid = state(stateRoot, 'held').pid;
     t.equal(oci(stateRoot, ['delete', 'held']).status, 0, 'a created container is deleted');
     await c.console;
+    t.ok(gone(pid), 'its process is gone');
     t.same(fs.readdirSync(stateRoot), []);
     t.same(processesWith(stateRoot), []);
     t.equal(oci(stateRoot, ['delete', '--force', 'held']).status, 0, 'delete --force of a missing container is not an error');
+  },
+);
+
+t.test(
+  'the front door (addon/oci) starts and deletes a monitorless container, and leaves the rest to the CLI',
+  { skip: (!exists(sleep) || !exists(ociFront)) && 'sleep.spt or addon/oci/build/solo5-oci is not built' },
+  async (t) => {
+    const base = tmpBase(t);
+    const stateRoot = path.join(base, 'state');
+    const c = await create(stateRoot, makeBundle(base, sleep, ['600000']).dir, 'fd');
+    t.equal(c.status, 0);
+    t.equal(oci(stateRoot, ['--debug', 'start', 'fd'], true).status, 0, 'start');
+    await c.waitFor('READY');
+    t.equal(state(stateRoot, 'fd').status, 'running');
+    const again = oci(stateRoot, ['start', 'fd'], true);
+    t.equal(again.status, 1, 'start twice fails');
+    t.match(again.stderr, /^solo5-oci: cannot start container fd: it is running, not created\n$/, "in the CLI's words");
+    t.equal(oci(stateRoot, ['delete', 'fd'], true).status, 1, 'delete of a running container without --force fails');
+    t.equal(oci(stateRoot, ['kill', 'fd', 'KILL'], true).status, 0, 'kill goes to the CLI');
+    await c.console;
+    t.equal(oci(stateRoot, [`--root=${stateRoot}`, 'delete', '--force', 'fd'], true).status, 0, 'delete of the stopped container');
+    t.same(fs.readdirSync(stateRoot), [], 'its directory is gone');
+    const missing = oci(stateRoot, ['start', 'fd'], true);
+    t.match(missing.stderr, /^solo5-oci: container fd does not exist\n$/, 'a missing container: the CLI says so');
+    t.match(oci(stateRoot, ['--version'], true).stdout, /^solo5-oci version /, 'any other command goes to the CLI');
   },
 );
 

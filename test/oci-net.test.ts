@@ -70,6 +70,14 @@ for (const abi of ['ring', 'solo5']) {
       t.equal(c.status, 0, `create (${c.stderr.trim()})`);
       t.teardown(() => void oci(stateRoot, ['delete', '--force', `net${seed}`]));
       t.match(sh(`ip -n ${ns.name} link show`).stdout, /snoci0/, 'create made the tap in the namespace');
+      const pid = (JSON.parse(oci(stateRoot, ['state', `net${seed}`]).stdout) as { pid: number }).pid;
+      t.equal(
+        fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'solo5-guest\0',
+        abi === 'solo5',
+        abi === 'solo5'
+          ? 'a Solo5-ABI guest (its tap fd its own) is the container process'
+          : 'a ring guest with a net device keeps the monitor',
+      );
       t.equal(oci(stateRoot, ['start', `net${seed}`]).status, 0, 'start');
       await c.waitFor(`ip ${ns.addr}`);
       const ping = spawnSync('python3', [path.join(root, 'test', 'support', 'kping.py'), ns.addr, '3', '2'], { encoding: 'utf8' });

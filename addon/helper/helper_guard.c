@@ -3,7 +3,9 @@
 
 #include "helper_diag.h"
 
+#define H_EINTR 4
 #define H_EINVAL 22
+#define H_EPIPE 32
 /* Capability numbers are below 64 for as long as the kernel's sets are two 32-bit words. */
 #define H_CAP_SLOTS 64
 
@@ -21,6 +23,39 @@ void guard_check_parent(const struct sn_plan *p)
         /* Nobody is left to read a diagnostic; just do not become an orphan guest. */
         h_exit_group(1);
     }
+    /*
+     * A gated helper is the container's process and outlives the spawner (a
+     * subreaper adopts it). The parent is known alive here, so disarming now
+     * leaves no moment when its death would go unnoticed before the check.
+     */
+    if (p->flags & SN_PLAN_F_GATE) {
+        long r = h_prctl(H_PR_SET_PDEATHSIG, 0);
+        if (h_is_err(r))
+            diag_fail("prctl(PR_SET_PDEATHSIG, 0)", r);
+    }
+}
+
+void guard_wait_gate(const struct sn_plan *p)
+{
+    if (!(p->flags & SN_PLAN_F_GATE))
+        return;
+    int gate = SN_FD_DOORBELL0 + (int)(p->ndoorbells + p->ndevfds);
+    /* Its own session, as a container's first process is: the spawner's job control is not its. */
+    long r = h_setsid();
+    if (h_is_err(r))
+        diag_fail("setsid", r);
+    /* Replacing fd 2 closes the diagnostics pipe: the spawner reads its end, meaning "ready". */
+    r = h_dup3(gate + 1, SN_FD_DIAG, 0);
+    if (h_is_err(r))
+        diag_fail("dup3 stderr at the start gate", r);
+    h_close(gate + 1);
+    char go;
+    do
+        r = h_read(gate, &go, 1);
+    while (r == -H_EINTR);
+    if (r != 1)
+        diag_fail("read the start gate", r == 0 ? -H_EPIPE : r);
+    h_close(gate);
 }
 
 static void drop_bounding_set(void)

@@ -11,9 +11,17 @@ void guard_parent_death(void);
 /*
  * The parent may have died before guard_parent_death ran (the signal is then
  * never sent): exit unless the parent is still plan.parent_pid. Also re-arms
- * the death signal, which the kernel clears whenever the credentials change.
+ * the death signal, which the kernel clears whenever the credentials change,
+ * except for a gated helper, which disarms it once the parent is checked.
  */
 void guard_check_parent(const struct sn_plan *p);
+
+/*
+ * With SN_PLAN_F_GATE: become a session leader, take the gate's stderr as
+ * fd 2 (which tells the spawner the guest is ready), then block until one
+ * byte arrives on the gate (solo5-oci start) and close it.
+ */
+void guard_wait_gate(const struct sn_plan *p);
 
 /*
  * With SN_PLAN_F_SETID: no supplementary groups, plan.gid and plan.uid as

@@ -15,7 +15,6 @@
  * (SN_FD_WAIT), exit_group. clock_gettime is for set-up only.
  */
 
-#define SYS_read 0
 #define SYS_ioctl 16
 #define SYS_clock_gettime 228
 #define SYS_epoll_pwait 281
@@ -38,11 +37,6 @@ struct h_timespec {
 static inline long h_ioctl(int fd, unsigned long req, uint64_t arg)
 {
     return h_syscall3(SYS_ioctl, fd, (long)req, (long)arg);
-}
-
-static inline long h_read(int fd, void *buf, size_t len)
-{
-    return h_syscall3(SYS_read, fd, (long)buf, (long)len);
 }
 
 static inline long h_clock_gettime(int clock, struct h_timespec *ts)

@@ -95,8 +95,10 @@ int plan_check(const struct sn_plan *p, struct diag *why)
         return invalid(why, "abi_version does not match the helper");
     if (p->target != SN_ABI_TARGET_SPT && p->target != SN_ABI_TARGET_HVT)
         return invalid(why, "target is neither spt nor hvt");
-    if (p->flags & ~(SN_PLAN_F_SOLO5 | SN_PLAN_F_SETID))
+    if (p->flags & ~(SN_PLAN_F_SOLO5 | SN_PLAN_F_SETID | SN_PLAN_F_GATE))
         return invalid(why, "unknown flags");
+    if ((p->flags & SN_PLAN_F_GATE) && p->target != SN_ABI_TARGET_SPT)
+        return invalid(why, "a start gate is spt only");
     if (p->parent_pid <= 0)
         return invalid(why, "parent_pid is not a process id");
     if (!(p->flags & SN_PLAN_F_SETID) && (p->uid != 0 || p->gid != 0))

@@ -1,4 +1,4 @@
-/* helper_spt.c: spt target: map guest memory, apply permissions, set up the guest's fds, drop privileges, confine, jump. */
+/* helper_spt.c: spt target: map guest memory, apply permissions, set up the guest's fds, drop privileges, wait at the gate, confine, jump. */
 #include "helper_spt.h"
 
 #include "helper_diag.h"
@@ -47,6 +47,7 @@ void spt_run(const struct sn_plan *p, const struct h_sock_filter *bpf)
     else
         setup_wait_fd(p);
     guard_drop_privileges(p);
+    guard_wait_gate(p);
     /* The last two syscalls: nothing may run unconfined after the filter's set-up. */
     setup_confine(p, bpf);
     helper_jump(p->entry, p->stack_top, p->bootinfo);

@@ -12,6 +12,7 @@
  * returns the kernel's raw result, -errno on failure.
  */
 
+#define SYS_read 0
 #define SYS_pread64 17
 #define SYS_write 1
 #define SYS_close 3
@@ -27,6 +28,7 @@
 #define SYS_seccomp 317
 #define SYS_close_range 436
 #define SYS_getppid 110
+#define SYS_setsid 112
 #define SYS_setgroups 116
 #define SYS_setresuid 117
 #define SYS_setresgid 119
@@ -134,6 +136,11 @@ static inline long h_pread(int fd, void *buf, size_t len, long off)
     return h_syscall6(SYS_pread64, fd, (long)buf, (long)len, off, 0, 0);
 }
 
+static inline long h_read(int fd, void *buf, size_t len)
+{
+    return h_syscall3(SYS_read, fd, (long)buf, (long)len);
+}
+
 static inline long h_write(int fd, const void *buf, size_t len)
 {
     return h_syscall3(SYS_write, fd, (long)buf, (long)len);
@@ -202,6 +209,11 @@ static inline long h_prctl5(int op, long a2, long a3, long a4, long a5)
 static inline long h_getppid(void)
 {
     return h_syscall3(SYS_getppid, 0, 0, 0);
+}
+
+static inline long h_setsid(void)
+{
+    return h_syscall3(SYS_setsid, 0, 0, 0);
 }
 
 static inline long h_setgroups_none(void)

@@ -1,10 +1,11 @@
-// oci_console.cc: open a pty and hand its master to the engine (conmon, containerd's shim) with SCM_RIGHTS.
+// oci_console.cc: open a pty and hand its master to the engine (conmon, containerd's shim) with SCM_RIGHTS; make a start gate.
 #include "oci/oci_console.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -128,12 +129,36 @@ Napi::Value SetControllingTty(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// openGate(path): a new FIFO (0600) at path, opened read-write (so never blocking, never at EOF) and
+// close-on-exec: the start gate a monitorless container's helper waits on until `start` writes a byte.
+Napi::Value OpenGate(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "Usage: openGate(path: string)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  if (mkfifo(path.c_str(), 0600) < 0) {
+    Throw(env, Errno("mkfifo", errno));
+    return env.Undefined();
+  }
+  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    unlink(path.c_str());
+    Throw(env, Errno("open gate", err));
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, fd);
+}
+
 }  // namespace
 
 void RegisterOciExports(Napi::Env env, Napi::Object exports) {
   exports.Set("openPty", Napi::Function::New(env, OpenPty, "openPty"));
   exports.Set("sendFd", Napi::Function::New(env, SendFd, "sendFd"));
   exports.Set("setControllingTty", Napi::Function::New(env, SetControllingTty, "setControllingTty"));
+  exports.Set("openGate", Napi::Function::New(env, OpenGate, "openGate"));
 }
 
 }  // namespace sn

@@ -50,9 +50,9 @@ async function dispatch(command: string, p: Parsed, root: string): Promise<numbe
     case 'create':
     case 'run': {
       const id = one(p, command);
-      const { create, waitChild } = await import('./create.js');
+      const { create } = await import('./create.js');
       const foreground = command === 'run' && p.flags.get('detach') !== true;
-      const { child } = await create({
+      const { wait } = await create({
         root,
         id,
         bundle: str(p, 'bundle') ?? process.cwd(),
@@ -63,7 +63,7 @@ async function dispatch(command: string, p: Parsed, root: string): Promise<numbe
       if (command === 'create') return 0;
       await cmd.start(root, id);
       if (!foreground) return 0;
-      const status = await waitChild(child);
+      const status = await wait();
       if (p.flags.get('keep') !== true) cmd.remove(root, id, true);
       return status;
     }

@@ -10,11 +10,16 @@ import { containerDir, isAlive, listIds, loadRecord, loadStarted, removeDir, sta
 
 export const OCI_VERSION = '1.0.2';
 
-/** Release the guest: ask the monitor over its socket, and wait for its answer. */
+/** Release the guest: open its gate (monitorless), or ask the monitor over its socket and wait for its answer. */
 export async function start(root: string, id: string): Promise<void> {
   const rec = loadRecord(root, id);
   const status = statusOf(root, rec);
   if (status !== 'created') throw new OciError(`cannot start container ${id}: it is ${status}, not created`);
+  if (rec.monitorless === true) {
+    const { openGate } = await import('./gated.js');
+    openGate(containerDir(root, id), id, { guestPid: rec.pid, guestStart: rec.pidStart });
+    return;
+  }
   const reply = await new Promise<string>((resolve) => {
     let text = '';
     const sock = net.connect(path.join(containerDir(root, id), 'start.sock'));
@@ -71,9 +76,12 @@ export function parseSignal(s: string | undefined): NodeJS.Signals {
   return name as NodeJS.Signals;
 }
 
-/** SIGKILL goes to the guest as well, so it cannot outlive the monitor; the rest the monitor forwards. */
+/**
+ * SIGKILL goes to the guest as well, so it cannot outlive the monitor; the rest
+ * the monitor forwards. A monitorless container's process is the guest itself.
+ */
 function signalContainer(root: string, rec: Record, sig: NodeJS.Signals): void {
-  if (sig === 'SIGKILL') {
+  if (sig === 'SIGKILL' && rec.monitorless !== true) {
     const started = loadStarted(root, rec.id);
     if (started !== undefined && isAlive(started.guestPid, started.guestStart)) process.kill(started.guestPid, 'SIGKILL');
   }
@@ -144,10 +152,11 @@ export function list(root: string): StateJson[] {
   return out;
 }
 
-/** Processes of the container: the monitor, and the guest while it runs. */
+/** Processes of the container: the monitor, and the guest while it runs; or the guest alone (monitorless). */
 export function ps(root: string, id: string): { pid: number; cmd: string }[] {
   const rec = loadRecord(root, id);
   const out: { pid: number; cmd: string }[] = [];
+  if (rec.monitorless === true) return isAlive(rec.pid, rec.pidStart) ? [{ pid: rec.pid, cmd: 'guest' }] : [];
   if (isAlive(rec.pid, rec.pidStart)) out.push({ pid: rec.pid, cmd: 'solo5-oci monitor' });
   const started = loadStarted(root, id);
   if (started !== undefined && liveStart(started.guestPid) === started.guestStart) out.push({ pid: started.guestPid, cmd: 'guest' });

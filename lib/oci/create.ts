@@ -1,11 +1,11 @@
-// create.ts: `create` and `run`: check the bundle, start the monitor in the container's network namespace, record it.
+// create.ts: `create` and `run`: check the bundle, start the container's process (a monitor, or the gated helper), record it.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { native, packageRoot } from '../native';
 import { OciError } from './errors';
-import { planFromSpec } from './plan';
+import { planFromSpec, type Plan } from './plan';
 import { loadSpec } from './spec';
 import { containerDir, ensurePrivateDir, liveStart, writeJson, type Record } from './state';
 
@@ -71,8 +71,94 @@ function writePidFile(file: string, pid: number): void {
   fs.renameSync(tmp, file);
 }
 
-/** Create the container; resolves once the monitor holds the guest, ready for `start`. */
-export async function create(o: CreateOptions): Promise<{ record: Record; child: ChildProcess }> {
+/** The container's process once created: its pid, how to wait for its status, how to undo it. */
+interface Started {
+  pid: number;
+  wait: () => Promise<number>;
+  abandon: () => void;
+  /** create has nothing left to do with it (the monitor's channel is closed, nothing holds the loop). */
+  detach: () => void;
+}
+
+/**
+ * The monitor path: a node process (in the container's network namespace) holds
+ * the guest until start. `gated`: it only prepares the guest there, leaves its
+ * helper at the gate, answers "ready PID" and exits; the helper is the container.
+ */
+async function startMonitor(
+  o: CreateOptions,
+  plan: Plan,
+  dir: string,
+  pty: { slave: number } | undefined,
+  gated = false,
+): Promise<Started> {
+  const [cmd, ...args] = monitorCommand(plan.netns, dir);
+  // With a terminal the monitor's stdio (and so the guest's console) is the pty's slave end.
+  const stdio: StdioOptions = pty !== undefined ? [pty.slave, pty.slave, pty.slave, 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'];
+  const mode = pty !== undefined ? ['--tty'] : gated ? ['--gated'] : [];
+  const spawned = spawn(cmd, [...args, ...mode], { detached: o.foreground !== true, stdio });
+  let helper = 0;
+  const abandon = () => {
+    if (spawned.pid !== undefined && spawned.exitCode === null) spawned.kill('SIGKILL');
+    if (helper > 0) process.kill(helper, 'SIGKILL');
+  };
+  const line = await new Promise<string>((resolve) => {
+    spawned.once('error', (e) => resolve(`error cannot start the monitor: ${e.message}`));
+    void firstLine(spawned).then(resolve);
+  });
+  const ready = /^ready(?: ([0-9]+))?$/.exec(line);
+  helper = gated && ready?.[1] !== undefined ? Number(ready[1]) : 0;
+  if (ready === null || gated !== helper > 0) {
+    abandon();
+    throw new OciError(line.startsWith('error ') ? line.slice(6) : `the monitor ended before the guest was ready (${cmd})`);
+  }
+  if (gated) {
+    return { pid: helper, wait: () => Promise.reject(new Error('a gated guest is not our child')), abandon, detach: () => spawned.unref() };
+  }
+  return {
+    pid: spawned.pid!,
+    wait: () => waitChild(spawned),
+    abandon,
+    detach: () => {
+      (spawned.stdio[3] as NodeJS.ReadableStream & { destroy(): void }).destroy();
+      if (o.foreground !== true) spawned.unref();
+    },
+  };
+}
+
+/**
+ * The monitorless path (lib/oci/gated.ts): a standalone guest without a
+ * terminal (which needs the monitor as its session's controlling process). With
+ * no net device it is prepared here; with one, in the container's network
+ * namespace by a node process that exits once the helper waits at the gate (and
+ * then `run` in the foreground, which waits for the guest as its parent, keeps
+ * the monitor).
+ */
+function monitorless(plan: Plan, o: CreateOptions): 'here' | 'netns' | undefined {
+  if (!plan.standalone || o.consoleSocket !== undefined) return undefined;
+  if (Object.keys(plan.net).length === 0) return 'here';
+  return o.foreground === true ? undefined : 'netns';
+}
+
+async function startGated(plan: Plan, dir: string): Promise<Started> {
+  const { createGated, gatedStatus } = await import('./gated.js');
+  const c = await createGated(plan, dir);
+  return {
+    pid: c.pid,
+    wait: () => gatedStatus(c),
+    abandon: () => {
+      try {
+        process.kill(c.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    },
+    detach: () => {},
+  };
+}
+
+/** Create the container; resolves once its process holds the guest, ready for `start`. */
+export async function create(o: CreateOptions): Promise<{ record: Record; wait: () => Promise<number> }> {
   ensurePrivateDir(o.root);
   const dir = containerDir(o.root, o.id);
   try {
@@ -81,7 +167,7 @@ export async function create(o: CreateOptions): Promise<{ record: Record; child:
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new OciError(`container ${o.id} already exists`);
     throw new OciError(`${dir}: cannot create (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
-  let child: ChildProcess | undefined;
+  let started: Started | undefined;
   let pty: { master: number; slave: number } | undefined;
   try {
     const bundle = path.resolve(o.bundle);
@@ -94,38 +180,34 @@ export async function create(o: CreateOptions): Promise<{ record: Record; child:
       );
     }
     writeJson(path.join(dir, 'plan.json'), plan);
-    const [cmd, ...args] = monitorCommand(plan.netns, dir);
-    // With a terminal the monitor's stdio (and so the guest's console) is the pty's slave end.
-    pty = o.consoleSocket !== undefined ? native().openPty() : undefined;
-    const stdio: StdioOptions = pty !== undefined ? [pty.slave, pty.slave, pty.slave, 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'];
-    const spawned = spawn(cmd, pty !== undefined ? [...args, '--tty'] : args, { detached: o.foreground !== true, stdio });
-    child = spawned;
-    const line = await new Promise<string>((resolve) => {
-      spawned.once('error', (e) => resolve(`error cannot start the monitor: ${e.message}`));
-      void firstLine(spawned).then(resolve);
-    });
-    if (line !== 'ready') {
-      throw new OciError(line.startsWith('error ') ? line.slice(6) : `the monitor ended before the guest was ready (${cmd})`);
+    const where = monitorless(plan, o);
+    const gated = where !== undefined;
+    if (where === 'here') started = await startGated(plan, dir);
+    else {
+      pty = o.consoleSocket !== undefined ? native().openPty() : undefined;
+      started = await startMonitor(o, plan, dir, pty, where === 'netns');
     }
-    const pid = spawned.pid!;
+    const pid = started.pid;
     const record: Record = {
       id: o.id,
       bundle,
       rootfs: path.resolve(bundle, spec.root.path),
       pid,
       pidStart: liveStart(pid) ?? '',
+      ...(gated ? { monitorless: true } : {}),
       created: new Date().toISOString(),
       owner: String(process.getuid?.() ?? ''),
       annotations: spec.annotations ?? {},
     };
     writeJson(path.join(dir, 'state.json'), record);
+    // For addon/oci/oci_front.c, which starts and deletes a monitorless container without node.
+    if (gated) fs.writeFileSync(path.join(dir, 'gate.pid'), `${pid} ${record.pidStart}\n`, { mode: 0o600 });
     if (pty !== undefined && o.consoleSocket !== undefined) sendConsole(o.consoleSocket, pty.master);
     if (o.pidFile !== undefined) writePidFile(path.resolve(o.pidFile), pid);
-    (spawned.stdio[3] as NodeJS.ReadableStream & { destroy(): void }).destroy();
-    if (o.foreground !== true) spawned.unref();
-    return { record, child: spawned };
+    started.detach();
+    return { record, wait: started.wait };
   } catch (e) {
-    if (child?.pid !== undefined && child.exitCode === null) child.kill('SIGKILL');
+    started?.abandon();
     fs.rmSync(dir, { recursive: true, force: true });
     throw e;
   } finally {

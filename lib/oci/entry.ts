@@ -11,6 +11,11 @@ export function monitor(dir: string): Promise<number> {
   return (require('./monitor') as typeof import('./monitor')).monitor(dir);
 }
 
+/** create's helper in the container's network namespace: leave the guest at its gate, say "ready PID", exit (lib/oci/gated.ts). */
+export function gatedMain(dir: string): Promise<number> {
+  return (require('./gated') as typeof import('./gated')).gatedMain(dir);
+}
+
 /** Make the pty on fd 0 the caller's controlling terminal (the monitor with --tty). */
 export function takeTerminal(): void {
   (require('../native') as typeof import('../native')).native().setControllingTty(0);
@@ -25,4 +30,5 @@ export function preload(): void {
   require('./cli');
   require('./create');
   require('./monitor');
+  require('./gated');
 }

@@ -1,13 +1,13 @@
-// monitor-main.ts: entry of the monitor process that `solo5-oci create` starts (arguments: the state directory, and --tty with a terminal).
+// monitor-main.ts: entry of the monitor process that `solo5-oci create` starts (arguments: the state directory, and --tty or --gated).
 import { ociEntry } from '../cli/fast-load';
 
-const [dir, tty] = process.argv.slice(2);
-if (dir === undefined || (tty !== undefined && tty !== '--tty')) {
-  process.stderr.write('usage: monitor-main STATE_DIR [--tty] (started by solo5-oci create)\n');
+const [dir, mode] = process.argv.slice(2);
+if (dir === undefined || (mode !== undefined && mode !== '--tty' && mode !== '--gated')) {
+  process.stderr.write('usage: monitor-main STATE_DIR [--tty | --gated] (started by solo5-oci create)\n');
   process.exit(1);
 }
 const oci = ociEntry();
-if (tty !== undefined) {
+if (mode === '--tty') {
   // create made us a session leader with the pty on fds 0-2: take it as our terminal, so a ^C
   // typed at the engine's end reaches the monitor and the guest (one process group) as SIGINT.
   try {
@@ -16,7 +16,7 @@ if (tty !== undefined) {
     process.stderr.write(`solo5-oci: monitor: ${(e as Error).message}\n`);
   }
 }
-void oci.monitor(dir).then(
+void (mode === '--gated' ? oci.gatedMain(dir) : oci.monitor(dir)).then(
   (status) => process.exit(status),
   (e: unknown) => {
     process.stderr.write(`solo5-oci: monitor: ${(e as Error).message}\n`);

@@ -27,8 +27,9 @@ function tellCreator(line: string): void {
 /**
  * Everything create promises before it returns: the network wired, the ELF
  * checked, the devices open and guest memory loaded; only the spawn is left.
+ * Used by the monitor and by a monitorless create (lib/oci/gated.ts).
  */
-async function prepare(plan: Plan): Promise<{ guest: PreparedGuest; wired: Wired[] }> {
+export async function prepare(plan: Plan): Promise<{ guest: PreparedGuest; wired: Wired[] }> {
   const wired = Object.keys(plan.net).length > 0 ? wireNetwork(plan.net) : [];
   const options: LaunchOptions = {
     kernel: plan.kernel,

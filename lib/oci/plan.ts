@@ -22,6 +22,12 @@ export interface Plan {
   /** 'host': stay in ours; a path: join it; 'new': a fresh empty namespace. */
   netns: string;
   ipv4Args: boolean;
+  /**
+   * spt, and a ring-ABI guest without devices or a Solo5-ABI guest (it holds
+   * its block and tap fds itself): nothing to serve once it runs, so its
+   * helper can be the container's process, with no monitor (docs/oci.md).
+   */
+  standalone: boolean;
 }
 
 /** Mount types the runtimes add for ordinary containers; a unikernel has no filesystem to put them in. */
@@ -170,5 +176,6 @@ export function planFromSpec(spec: Spec, bundle: string): Plan {
   const nsList = spec.linux?.namespaces ?? [];
   const netNs = nsList.find((n) => n.type === 'network');
   const netns = netNs === undefined ? 'host' : netNs.path !== undefined && netNs.path !== '' ? netNs.path : 'new';
-  return { kernel, args, memMB, target, block, net, netns, ipv4Args: u.ipv4Args };
+  const standalone = target === 'spt' && (elf.abi.kind === 'solo5' || declared.length === 0);
+  return { kernel, args, memMB, target, block, net, netns, ipv4Args: u.ipv4Args, standalone };
 }

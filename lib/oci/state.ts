@@ -8,8 +8,13 @@ export interface Record {
   id: string;
   bundle: string;
   rootfs: string;
-  /** The monitor: the container's process as the caller sees it (pid file, waitpid, signals). */
+  /**
+   * The container's process as the caller sees it (pid file, waitpid, signals):
+   * the monitor, or with `monitorless` the helper that becomes the guest.
+   */
   pid: number;
+  /** The helper waits at a start gate (lib/oci/gated.ts) and is the guest; no monitor. */
+  monitorless?: boolean;
   /** Field 22 of /proc/PID/stat when recorded, so a reused pid is never mistaken for ours. */
   pidStart: string;
   created: string;
@@ -19,7 +24,7 @@ export interface Record {
   tap?: { name: string; netns?: string };
 }
 
-/** Written by the monitor when it released the guest (started.json). */
+/** Written by the monitor when it released the guest, or by `start` opening the gate (started.json). */
 export interface Started {
   guestPid: number;
   guestStart: string;

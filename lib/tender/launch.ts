@@ -12,7 +12,7 @@ import type { NetInfo } from '../net/passt-placeholders';
 import { compileSptGuestPolicy } from '../seccomp';
 import { compileHvtHelperPolicy } from '../seccomp/hvt';
 import { attachDevices, type AttachedDevices } from './devices';
-import { classifyExit, type GuestExit } from './exit';
+import { classifyExit, describeExit, type GuestExit } from './exit';
 import { openKvm } from './hvt';
 import type { GuestAbi } from '../elf/abi';
 import { checkOptions, type CheckedOptions, type LaunchOptions } from './options';
@@ -89,10 +89,24 @@ export async function launch(options: LaunchOptions, log: TenderLog = silentLog)
   return (await prepare(options, log)).start();
 }
 
+/** A guest spawned with a start gate: its own process, which this one need not outlive (`exited`: while it does). */
+export interface GatedGuest {
+  readonly pid: number;
+  readonly exited: Promise<GuestExit>;
+}
+
 /** A guest whose memory is loaded and devices opened, not yet running (the OCI runtime's create). */
 export interface PreparedGuest {
   /** Spawn the helper: the guest runs from here on. Rejects, having released everything, when it cannot. */
   start(): Promise<Guest>;
+  /** spt without a broker: once running the guest needs nothing from this process, so it may be spawned gated. */
+  readonly standalone: boolean;
+  /**
+   * Only when standalone: spawn the helper with SN_PLAN_F_GATE (include/sn_abi.h). It outlives this process,
+   * takes stderrFd as fd 2 and waits for a byte on gateFd (a FIFO) before the guest runs. Resolves once it
+   * waits there; rejects, having released everything, when it ended before.
+   */
+  startGated(gateFd: number, stderrFd: number): Promise<GatedGuest>;
   /** Give everything back without running the guest. Idempotent. */
   release(): void;
   /** As `Guest.net`: known before the guest runs. */
@@ -169,8 +183,8 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
     }
     step = 'write the load plan';
     const planFd = held.fd(native().memfdCreate('solo5-guest-plan', 0));
-    const planBytes = encodePlan(plan);
-    fs.writeSync(planFd, planBytes, 0, planBytes.length, 0);
+    const writePlan = (p: PlanInput) => fs.writeSync(planFd, encodePlan(p), 0, undefined, 0);
+    writePlan(plan);
     // The guest runs from here: spawn the helper, then let the broker serve it.
     const startPrepared = (): Guest => {
       child = spawnHelperProcess(opts.console, [memFd, planFd, ...fds, ...(kvmFd >= 0 ? [kvmFd] : [])]);
@@ -188,16 +202,41 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
       for (const m of violations.splice(0)) onViolation(m);
       return guest;
     };
+    const standalone = opts.target === 'spt' && broker === undefined;
+    const startGated = async (gateFd: number, stderrFd: number): Promise<GatedGuest> => {
+      writePlan({ ...plan, gate: true });
+      const gated = (child = spawnHelperProcess(opts.console, [memFd, planFd, ...fds, gateFd, stderrFd], true));
+      held.release();
+      const exited = gated.exited.then((end) => classifyExit(end.code, end.signal, end.diag));
+      if ((await gated.ready!) === undefined) return { pid: gated.pid, exited };
+      const exit = await exited;
+      throw new HostError(exit.kind === 'error' ? exit.error : `the guest ended before its start gate (${describeExit(exit)})`);
+    };
     let started = false;
+    const once = () => {
+      if (started) throw new UsageError('this guest was already started');
+      started = true;
+    };
     return {
       net: nets,
+      standalone,
       release: () => held.release(),
       start: async () => {
-        if (started) throw new UsageError('this guest was already started');
-        started = true;
+        once();
         try {
           step = 'start the guest';
           return startPrepared();
+        } catch (e) {
+          await abandon();
+          throw asSolo5Error(e, step);
+        }
+      },
+      startGated: async (gateFd, stderrFd) => {
+        if (!standalone) throw new UsageError(`${elf.file}: a guest with brokered devices or on hvt needs its tender running`);
+        once();
+        try {
+          step = 'start the guest at its gate';
+          return await startGated(gateFd, stderrFd);
         } catch (e) {
           await abandon();
           throw asSolo5Error(e, step);

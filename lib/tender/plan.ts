@@ -27,6 +27,8 @@ export interface PlanInput {
    * index that fd joins the guest's epoll set with, or 0 (block: not in it).
    */
   solo5?: { devEpoll: readonly number[] };
+  /** spt: wait at a start gate, outliving the spawner (SN_PLAN_F_GATE; solo5-oci without a monitor). */
+  gate?: boolean;
 }
 
 export interface BootinfoInput {
@@ -98,7 +100,8 @@ export function encodePlan(p: PlanInput): Buffer {
   buf.writeUInt32LE(p.regions.length, o.nregions);
   buf.writeUInt32LE(insns, o.bpf_len);
   buf.writeUInt32LE(u32('ndoorbells', p.ndoorbells), o.ndoorbells);
-  buf.writeUInt32LE((p.solo5 ? abi.SN_PLAN_F_SOLO5 : 0) | (p.setid ? abi.SN_PLAN_F_SETID : 0), o.flags);
+  const flags = (p.solo5 ? abi.SN_PLAN_F_SOLO5 : 0) | (p.setid ? abi.SN_PLAN_F_SETID : 0) | (p.gate === true ? abi.SN_PLAN_F_GATE : 0);
+  buf.writeUInt32LE(flags, o.flags);
   buf.writeInt32LE(i32('parentPid', p.parentPid), o.parent_pid);
   buf.writeUInt32LE(u32('uid', p.setid?.uid ?? 0), o.uid);
   buf.writeUInt32LE(u32('gid', p.setid?.gid ?? 0), o.gid);

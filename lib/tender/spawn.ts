@@ -19,6 +19,11 @@ export interface HelperProcess {
   /** Settles once the process is reaped and its console fully read. */
   exited: Promise<HelperExit>;
   kill(signal: NodeJS.Signals): void;
+  /**
+   * Spawned gated (SN_PLAN_F_GATE): settles once the helper waits at its start
+   * gate (with undefined) or ended before it (with what it wrote on fd 2).
+   */
+  ready?: Promise<string | undefined>;
 }
 
 const signalNames = new Map<number, NodeJS.Signals>(
@@ -43,11 +48,37 @@ function drain(fd: number): string {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** A child not yet ended: /proc/PID/stat exists and is no zombie (unreaped, so the pid is not reused). */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.charAt(stat.lastIndexOf(')') + 2);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** The diagnostics pipe of a gated helper, read to its end: the helper closes it at the gate. */
+function readToEnd(fd: number): Promise<string> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, as for the console below
+  const net = require('node:net') as typeof import('node:net');
+  const sock = new net.Socket({ fd, readable: true, writable: false });
+  let text = '';
+  sock.setEncoding('utf8');
+  sock.on('data', (d: string) => (text += d));
+  return new Promise((resolve) => {
+    sock.once('close', () => resolve(text));
+    sock.once('error', () => sock.destroy());
+  });
+}
+
 /**
  * Spawn the helper with console `consoleOpt` (fd 1) and `fds` as 3, 4, ...
- * The CLI path ('inherit' or an fd) loads no stream modules at all.
+ * The CLI path ('inherit' or an fd) loads no stream modules at all. `gated`:
+ * the plan says SN_PLAN_F_GATE, and `ready` tells when the helper reached its gate.
  */
-export function spawnHelperProcess(consoleOpt: 'pipe' | 'inherit' | number, fds: number[]): HelperProcess {
+export function spawnHelperProcess(consoleOpt: 'pipe' | 'inherit' | number, fds: number[], gated = false): HelperProcess {
   let onExit: (code: number | null, signal: number) => void = () => {};
   const reaped = new Promise<{ code: number | null; signal: number }>((resolve) => {
     onExit = (code, signal) => resolve({ code, signal });
@@ -69,16 +100,20 @@ export function spawnHelperProcess(consoleOpt: 'pipe' | 'inherit' | number, fds:
     consoleClosed = new Promise((resolve) => sock.once('close', () => resolve()));
   }
   let ended = false;
+  const diagText = gated ? readToEnd(child.diagFd) : undefined;
+  const ready = diagText?.then((text) => (text === '' && running(child.pid) ? undefined : text));
   const exited = reaped.then(async (r) => {
     ended = true;
     // A console being read is delivered in full before `exited` settles; one nobody reads is not waited for.
     if (console?.readableFlowing === true) await consoleClosed;
-    return { code: r.code, signal: r.signal ? (signalNames.get(r.signal) ?? null) : null, diag: drain(child.diagFd) };
+    const diag = diagText !== undefined ? await diagText : drain(child.diagFd);
+    return { code: r.code, signal: r.signal ? (signalNames.get(r.signal) ?? null) : null, diag };
   });
   return {
     pid: child.pid,
     console,
     exited,
+    ready,
     kill(signal) {
       // Until onExit ran the process is unreaped, so the pid cannot have been reused.
       if (!ended) process.kill(child.pid, signal);

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { root } from './paths';
 
 export const ociCli = path.join(root, 'dist', 'bin', 'solo5-oci.js');
+/** The front door (addon/oci/oci_front.c): start and delete of monitorless containers without node, else ociCli. */
+export const ociFront = path.join(root, 'addon', 'oci', 'build', 'solo5-oci');
 
 export interface Bundle {
   dir: string;
@@ -36,9 +38,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** A command that returns at once (start, state, kill, delete, list...). */
-export function oci(stateRoot: string, args: string[]): CliResult {
-  const r = spawnSync(process.execPath, [ociCli, '--root', stateRoot, ...args], { encoding: 'utf8' });
+/** A command that returns at once (start, state, kill, delete, list...); `front`: through ociFront. */
+export function oci(stateRoot: string, args: string[], front = false): CliResult {
+  const r = front
+    ? spawnSync(ociFront, ['--root', stateRoot, ...args], { encoding: 'utf8' })
+    : spawnSync(process.execPath, [ociCli, '--root', stateRoot, ...args], { encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

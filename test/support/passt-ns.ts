@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { root } from './paths';
+import { childrenOf } from './proc';
 import { tapSkip } from './tapns';
 
 const passtOnPath = spawnSync('sh', ['-c', 'command -v passt'], { encoding: 'utf8' }).stdout.trim();
@@ -151,21 +152,7 @@ export function start(argv: string[], opts: { uid?: number; gid?: number; cwd?: 
 
 /** Children of `pid` whose command name starts with passt (Debian's wrapper execs passt.avx2). */
 export function passtChildren(pid: number): number[] {
-  let kids: number[] = [];
-  try {
-    for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
-      kids = kids.concat(
-        fs
-          .readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8')
-          .trim()
-          .split(/\s+/)
-          .filter((s) => s !== '')
-          .map(Number),
-      );
-    }
-  } catch {
-    return [];
-  }
+  const kids = childrenOf(pid);
   return kids.filter((k) => {
     try {
       return fs.readFileSync(`/proc/${k}/comm`, 'utf8').startsWith('passt');

@@ -36,18 +36,26 @@ export async function waitGone(pid: number, started: string, deadlineMs = 30_000
   return true;
 }
 
-/** The pids of a process's children (of its main thread, which spawns the guests). */
+/**
+ * The pids of a process's children, whichever of its threads spawned them:
+ * field 4 of every /proc/N/stat. (/proc/PID/task/TID/children is exact only
+ * while the children are stopped, and it is per thread.)
+ */
 export function childrenOf(pid: number): number[] {
-  try {
-    return fs
-      .readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter((s) => s !== '')
-      .map(Number);
-  } catch {
-    return [];
+  const kids: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    // The command name (field 2) may hold spaces and parentheses: fields after it follow the last ')'.
+    const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(after[1]) === pid) kids.push(Number(name));
   }
+  return kids;
 }
 
 /** The `Key:\tvalue` lines of /proc/PID/status. */
