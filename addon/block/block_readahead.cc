@@ -79,7 +79,7 @@ uint64_t ReadAhead::Fetch() {
   if (plan_len_ == 0) return 0;
   const uint64_t off = plan_off_, want = plan_len_;
   plan_len_ = 0;
-  Retire();  // already done by Completed, unless the guest read on past the plan
+  Retire();  // a no-op after Completed; no window is replaced without counting its use
   if (!buf_) {
     buf_.reset(static_cast<uint8_t *>(std::aligned_alloc(4096, kReadAheadMax)));
     if (!buf_) return 0;  // no memory: the guest's reads go to the file, as without read-ahead
