@@ -218,6 +218,9 @@ for (const abi of ABIS) {
     const r = await rig(tt, abi);
     const { mac } = await linkWorks(r);
     r.p0.sock.pause();
+    // A guest that ended would never reply again: say so at once rather than flood on.
+    let ended: string | undefined;
+    void r.guest.exited.then((e) => (ended = JSON.stringify(e)));
     const src = parseIpv4('10.0.1.1');
     const dst = parseIpv4('10.0.1.2');
     const payload = Buffer.alloc(1400, 0xab);
@@ -230,6 +233,7 @@ for (const abi of ABIS) {
         const c = r.guest.counters();
         most = Math.max(most, c['service0.linkQueuedBytes']);
         if (c['service0.txDropped'] > 0) break;
+        if (ended !== undefined) throw new Error(`the guest ended while flooded: ${ended}`);
         if (seq > 2_000_000) throw new Error('the tender never dropped a frame for a peer that stopped reading');
       }
     }
