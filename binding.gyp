@@ -5,6 +5,7 @@
       "sources": [
         "addon/addon_main.cc",
         "addon/block/block_dev.cc",
+        "addon/block/block_readahead.cc",
         "addon/broker/broker_affinity.cc",
         "addon/broker/broker_config.cc",
         "addon/broker/broker_guest.cc",

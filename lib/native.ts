@@ -11,7 +11,20 @@ export interface NativeLayout {
 
 /** A device served by the broker; `index` is its manifest entry (1..63). */
 export type DeviceConfig =
-  | { index: number; name: string; kind: 'block'; fd: number; capacity: number; blockSize: number }
+  | {
+      index: number;
+      name: string;
+      kind: 'block';
+      fd: number;
+      capacity: number;
+      blockSize: number;
+      /**
+       * Sequential reads of up to 16 KiB are served from a window the pump read ahead, for at most this
+       * many µs after it was read (0..60,000,000; 0 turns read-ahead off; default 1000). See
+       * docs/decisions.md, "Block read-ahead".
+       */
+      readAheadUs?: number;
+    }
   | {
       index: number;
       name: string;

@@ -20,14 +20,17 @@ void Bump(std::atomic<uint64_t> *c, uint64_t by) {
 
 }  // namespace
 
-BlkDev::BlkDev(Guest *guest, const BlkSpec &spec, const DevPlacement &place, uint8_t *dev_block)
+BlkDev::BlkDev(Guest *guest, const BlkSpec &spec, const DevPlacement &place, uint8_t *dev_block,
+               std::shared_ptr<BlkInputs> inputs)
     : guest_(guest),
       name_(spec.name),
       fd_(spec.fd),
       capacity_(spec.capacity),
       block_size_(spec.block_size),
       slots_(place.slots),
-      mask_(place.slots - 1) {
+      mask_(place.slots - 1),
+      inputs_(std::move(inputs)),
+      ra_(spec.fd, spec.capacity, static_cast<uint64_t>(spec.readahead_us) * 1000, inputs_.get()) {
   shm_ = reinterpret_cast<volatile struct sn_blk_dev *>(dev_block);
   reqs_ = reinterpret_cast<volatile struct sn_blk_req *>(dev_block + place.req);
   cpls_ = reinterpret_cast<volatile struct sn_blk_cpl *>(dev_block + place.cpl);
@@ -58,6 +61,9 @@ uint32_t BlkDev::Execute(const BlkReq &r) {
   uint8_t *buf = guest_->mem() + r.addr;
   uint64_t done = 0;
   const bool rd = r.op == SN_BLK_OP_READ;
+  // Whatever the outcome, the file was looked at or changed now: every
+  // read-ahead window read before this is older than what the guest sees.
+  inputs_->io_epoch++;
   while (done < r.len) {
     ssize_t n = rd ? pread(fd_, buf + done, r.len - done, static_cast<off_t>(r.offset + done))
                    : pwrite(fd_, buf + done, r.len - done, static_cast<off_t>(r.offset + done));
@@ -109,10 +115,16 @@ uint32_t BlkDev::Poll() {
     r.len = ShmRead64(&s->len);
     r.id = ShmRead64(&s->id);
     uint32_t status = Check(r);
-    if (status == SN_BLK_ST_OK)
+    const bool is_read = status == SN_BLK_ST_OK && r.op == SN_BLK_OP_READ;
+    if (is_read && ra_.Serve(r.offset, r.len, guest_->mem() + r.addr)) {
+      Bump(&reads_, 1);
+      Bump(&bytes_read_, r.len);
+      Bump(&ra_hits_, 1);
+    } else if (status == SN_BLK_ST_OK) {
       status = Execute(r);
-    else
+    } else {
       invalid_.fetch_add(1, std::memory_order_relaxed);
+    }
     // A write's completion is published only after pwrite returned in full:
     // the data is then in the file's page cache and survives a guest SIGKILL.
     volatile struct sn_blk_cpl *c = &cpls_[cpl_prod_ & mask_];
@@ -125,7 +137,11 @@ uint32_t BlkDev::Poll() {
     ShmRelease(&shm_->req.cons, req_cons_);
     ShmFullFence();
     if (ShmRead32(&shm_->cpl.cons_waiting) || ShmRead32(&shm_->req.prod_waiting)) guest_->KickGuest();
+    if (is_read && status == SN_BLK_ST_OK) ra_.Completed(r.offset, r.len);
   }
+  // With the completions out, the guest turns around while the pump reads
+  // ahead: that pread overlaps the guest's next request.
+  Bump(&ra_bytes_, ra_.Fetch());
   return n;
 }
 
@@ -171,6 +187,8 @@ void BlkDev::AddCounters(std::vector<std::pair<std::string, double>> *out) {
   put("bytesWritten", bytes_written_);
   put("invalid", invalid_);
   put("ioErrors", io_errors_);
+  put("readAheadHits", ra_hits_);
+  put("readAheadBytes", ra_bytes_);
 }
 
 }  // namespace sn

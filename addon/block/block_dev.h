@@ -4,10 +4,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "block_readahead.h"
 #include "broker_guest.h"
 #include "broker_layout.h"
 #include "sn_abi.h"
@@ -22,7 +24,9 @@ struct BlkReq {
 
 class BlkDev {
  public:
-  BlkDev(Guest *guest, const BlkSpec &spec, const DevPlacement &place, uint8_t *dev_block);
+  // `inputs` is shared by every block device of the guest (see ReadAhead).
+  BlkDev(Guest *guest, const BlkSpec &spec, const DevPlacement &place, uint8_t *dev_block,
+         std::shared_ptr<BlkInputs> inputs);
   const std::string &name() const { return name_; }
 
   // Pump thread only: carries out the requests that have room for their
@@ -57,8 +61,11 @@ class BlkDev {
   uint32_t cpl_cons_seen_ = 0;
   bool cpl_wait_armed_ = false;
   bool io_reported_ = false;
+  const std::shared_ptr<BlkInputs> inputs_;
+  ReadAhead ra_;
 
-  std::atomic<uint64_t> reads_{0}, writes_{0}, bytes_read_{0}, bytes_written_{0}, invalid_{0}, io_errors_{0};
+  std::atomic<uint64_t> reads_{0}, writes_{0}, bytes_read_{0}, bytes_written_{0}, invalid_{0}, io_errors_{0},
+      ra_hits_{0}, ra_bytes_{0};
 };
 
 }  // namespace sn

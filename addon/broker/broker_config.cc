@@ -36,6 +36,10 @@ bool ParseBlock(const Napi::Object &d, const std::string &where, BlkSpec *b, Con
   if (!ReadUint(d, "capacity", where, 1, kMaxSafe, &b->capacity, e)) return false;
   if (b->capacity % b->block_size != 0)
     return Fail(e, false, where + ".capacity " + std::to_string(b->capacity) + " is not a multiple of blockSize");
+  if (d.Has("readAheadUs") && !d.Get("readAheadUs").IsUndefined()) {
+    if (!ReadUint(d, "readAheadUs", where, 0, 60000000, &v, e)) return false;
+    b->readahead_us = static_cast<uint32_t>(v);
+  }
   return true;
 }
 

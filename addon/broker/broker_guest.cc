@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include "block_dev.h"
@@ -153,6 +154,12 @@ std::shared_ptr<Guest> Guest::Create(GuestSpec &spec, Napi::ThreadSafeFunction e
       dev->SetStreamEpoll(g->epoll_fd_, tag);
     }
   }
+  // News from outside reaches a ring-ABI guest only through its rx queues
+  // and its block reads: read-ahead watches both (block_readahead.h).
+  auto blk_inputs = std::make_shared<BlkInputs>();
+  for (const NetSpec &n : spec.nets)
+    blk_inputs->rx_prods.push_back(reinterpret_cast<volatile uint32_t *>(
+        area + place_of(n.index).dev_off + offsetof(struct sn_net_dev, rx) + offsetof(struct sn_queue, prod)));
   for (const BlkSpec &b : spec.blks) {
     if (fstat(b.fd, &st) < 0) {
       *err = "block device '" + b.name + "': " + Errno("fstat", errno);
@@ -164,7 +171,7 @@ std::shared_ptr<Guest> Guest::Create(GuestSpec &spec, Napi::ThreadSafeFunction e
       return nullptr;
     }
     const DevPlacement &p = place_of(b.index);
-    g->blks_.emplace_back(new BlkDev(g.get(), b, p, area + p.dev_off));
+    g->blks_.emplace_back(new BlkDev(g.get(), b, p, area + p.dev_off, blk_inputs));
   }
   return g;
 }

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "block_readahead.h"
+
 namespace sn {
 
 class Switch;
@@ -40,6 +42,7 @@ struct BlkSpec {
   int fd = -1;
   uint64_t capacity = 0;
   uint32_t block_size = 0;
+  uint32_t readahead_us = kReadAheadUsDefault;  // most age of a read-ahead window served; 0: none
 };
 
 // The caller keeps its fds; the broker works on its own duplicates, so that

@@ -25,7 +25,7 @@ export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1:allow_user_
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan"
 export NODE_OPTIONS="--require $PWD/dist/test/support/sanitize-preload.js ${NODE_OPTIONS:-}"
 
-tests=(broker-native broker-rings broker-drain broker-solo5 broker-tap switch-fair net-switch net-tap
+tests=(block-readahead broker-native broker-rings broker-drain broker-solo5 broker-tap switch-fair net-switch net-tap
   solo5-tap devices-guest elf-fuzz net-stream-fuzz net-stream-codec)
 files=()
 for t in "${tests[@]}"; do [ -f "dist/test/$t.test.js" ] && files+=("dist/test/$t.test.js"); done
