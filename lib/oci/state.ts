@@ -50,7 +50,11 @@ export function defaultRoot(): string {
 
 /** Make `dir` (and missing parents) with mode 0700; refuse one that others can enter. */
 export function ensurePrivateDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new OciError(`${dir}: cannot make the state directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   const st = fs.lstatSync(dir);
   if (!st.isDirectory()) throw new OciError(`${dir}: not a directory`);
   if ((st.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);

@@ -1,0 +1,197 @@
+// oci-state.test.ts: solo5-oci in-process: state directory ids, private directories, records, live/zombie/reused pids, and the annotations it reads.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { OWN, readUnikernel, URUNC } from '../lib/oci/annotations';
+import { OciError } from '../lib/oci/errors';
+import {
+  checkId,
+  containerDir,
+  defaultRoot,
+  ensurePrivateDir,
+  isAlive,
+  listIds,
+  liveStart,
+  loadRecord,
+  loadStarted,
+  removeDir,
+  statusOf,
+  writeJson,
+  type Record,
+} from '../lib/oci/state';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'solo5-oci-state-'));
+t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+t.test('container ids: what runc accepts and nothing a path could abuse', (t) => {
+  for (const ok of ['a', 'hello-1', 'A_b.c+d', 'x'.repeat(1024)]) t.equal(checkId(ok), ok, `'${ok.slice(0, 20)}' accepted`);
+  for (const bad of [undefined, '', '..', '.x', '-x', 'a/b', 'a b', 'a\nb', 'x'.repeat(1025)]) {
+    t.throws(() => checkId(bad), OciError, `${JSON.stringify(bad)?.slice(0, 20)} refused`);
+  }
+  t.throws(() => containerDir(tmp, '../etc'), OciError, 'containerDir checks the id too');
+  t.equal(containerDir(tmp, 'c1'), path.join(tmp, 'c1'));
+  t.end();
+});
+
+t.test('the default root follows runc: /run for root, XDG_RUNTIME_DIR or /tmp otherwise', (t) => {
+  const uid = process.getuid?.();
+  const xdg = process.env.XDG_RUNTIME_DIR;
+  t.teardown(() => {
+    if (xdg === undefined) delete process.env.XDG_RUNTIME_DIR;
+    else process.env.XDG_RUNTIME_DIR = xdg;
+  });
+  if (uid === 0) {
+    t.equal(defaultRoot(), '/run/solo5-oci');
+  } else {
+    process.env.XDG_RUNTIME_DIR = '/run/user/1234';
+    t.equal(defaultRoot(), '/run/user/1234/solo5-oci');
+    process.env.XDG_RUNTIME_DIR = '';
+    t.equal(defaultRoot(), '/tmp/solo5-oci');
+  }
+  t.end();
+});
+
+t.test('state directories are private, and a file in the way is refused', (t) => {
+  const dir = path.join(tmp, 'root', 'nested');
+  ensurePrivateDir(dir);
+  t.equal(fs.statSync(dir).mode & 0o777, 0o700, 'made 0700');
+  fs.chmodSync(dir, 0o755);
+  ensurePrivateDir(dir);
+  t.equal(fs.statSync(dir).mode & 0o777, 0o700, 'a widened directory is narrowed again');
+  const file = path.join(tmp, 'afile');
+  fs.writeFileSync(file, '');
+  t.throws(() => ensurePrivateDir(file), OciError);
+  t.end();
+});
+
+t.test('records: written whole (0600), read back, and missing or garbled ones named in one line', (t) => {
+  const root = path.join(tmp, 'records');
+  ensurePrivateDir(root);
+  t.throws(() => loadRecord(root, 'nope'), { message: 'container nope does not exist' });
+  fs.mkdirSync(path.join(root, 'half'));
+  t.throws(() => loadRecord(root, 'half'), { message: 'container half is still being created' });
+  fs.writeFileSync(path.join(root, 'half', 'state.json'), '{not json');
+  t.throws(() => loadRecord(root, 'half'), /half\/state\.json: unreadable state/);
+
+  const me = liveStart(process.pid);
+  t.type(me, 'string', 'this process has a start time');
+  const rec: Record = {
+    id: 'c1',
+    bundle: '/b',
+    rootfs: '/b/rootfs',
+    pid: process.pid,
+    pidStart: me!,
+    created: new Date(0).toISOString(),
+    owner: 'root',
+    annotations: {},
+  };
+  fs.mkdirSync(path.join(root, 'c1'));
+  writeJson(path.join(root, 'c1', 'state.json'), rec);
+  t.equal(fs.statSync(path.join(root, 'c1', 'state.json')).mode & 0o777, 0o600, 'the record is 0600');
+  t.notOk(fs.existsSync(path.join(root, 'c1', 'state.json.tmp')), 'no temporary file is left');
+  t.same(loadRecord(root, 'c1'), rec);
+  t.equal(statusOf(root, rec), 'created', 'alive and not started: created');
+  t.equal(loadStarted(root, 'c1'), undefined);
+  writeJson(path.join(root, 'c1', 'started.json'), { guestPid: 1, guestStart: '1' });
+  t.same(loadStarted(root, 'c1'), { guestPid: 1, guestStart: '1' });
+  t.equal(statusOf(root, rec), 'running', 'alive and started: running');
+  t.equal(statusOf(root, { ...rec, pidStart: `${me}0` }), 'stopped', 'a reused pid (another start time) is not ours');
+  t.equal(statusOf(root, { ...rec, pid: 0 }), 'stopped', 'pid 0 is never alive');
+
+  t.same(listIds(root), ['c1', 'half'], 'ids sorted');
+  fs.mkdirSync(path.join(root, '.hidden'));
+  t.same(listIds(root), ['c1', 'half'], 'names that are not ids are not containers');
+  t.same(listIds(path.join(tmp, 'no-such-root')), [], 'no root, no containers');
+  removeDir(root, 'c1');
+  t.notOk(fs.existsSync(path.join(root, 'c1')), 'removed');
+  t.end();
+});
+
+t.test('a zombie is not alive, an exited process has no start time', async (t) => {
+  const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+  const start = liveStart(child.pid!);
+  // Until node reaps it, the exited child is a zombie; 'exit' fires only after the reap, so look before.
+  await new Promise<void>((resolve) => {
+    const poll = () => {
+      let state = '';
+      try {
+        const stat = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+        state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+      } catch {
+        state = 'gone';
+      }
+      if (state === 'Z' || state === 'gone') resolve();
+      else setImmediate(poll);
+    };
+    poll();
+  });
+  t.equal(liveStart(child.pid!), undefined, 'a zombie or reaped child has no live start time');
+  if (start !== undefined) t.notOk(isAlive(child.pid!, start), 'so it is not alive');
+  await new Promise((r) => child.on('close', r));
+  t.equal(liveStart(child.pid!), undefined, 'after the reap neither');
+});
+
+t.test('annotations: urunc keys, urunc.json in base64 under them, our own keys checked in one line', (t) => {
+  const rootfs = fs.mkdtempSync(path.join(tmp, 'rootfs-'));
+  const u = readUnikernel(
+    {
+      [URUNC.binary]: '/app.spt',
+      [URUNC.cmdline]: 'a b',
+      [URUNC.hypervisor]: 'spt',
+      [URUNC.block]: '/disk.img',
+      [URUNC.blkDev]: 'storage',
+      [OWN.mem]: '48',
+      [OWN.ipv4Args]: 'false',
+      [`${OWN.netPrefix}service`]: 'eth0',
+      [`${OWN.blockPrefix}data`]: '/data.img',
+      [`${OWN.sectorPrefix}data`]: '4096',
+    },
+    rootfs,
+  );
+  t.same(
+    { ...u, net: [...u.net], blocks: [...u.blocks], sectorSizes: [...u.sectorSizes] },
+    {
+      binary: '/app.spt',
+      cmdline: 'a b',
+      hypervisor: 'spt',
+      block: '/disk.img',
+      blockDevice: 'storage',
+      netDevice: undefined,
+      memMB: 48,
+      ipv4Args: false,
+      net: [['service', 'eth0']],
+      blocks: [['data', '/data.img']],
+      sectorSizes: [['data', 4096]],
+    },
+  );
+  fs.writeFileSync(
+    path.join(rootfs, 'urunc.json'),
+    JSON.stringify({
+      [URUNC.binary]: Buffer.from('/from-json.spt').toString('base64'),
+      [URUNC.cmdline]: Buffer.from('x').toString('base64'),
+    }),
+  );
+  const j = readUnikernel({ [URUNC.cmdline]: 'annotation wins' }, rootfs);
+  t.same([j.binary, j.cmdline, j.ipv4Args], ['/from-json.spt', 'annotation wins', true], 'urunc.json decoded; an annotation wins over it');
+  for (const [text, why] of [
+    ['{', /urunc\.json in the image: not JSON/],
+    ['3', /not a JSON object/],
+    ['{"k": 1}', /k: not a string/],
+  ] as const) {
+    fs.writeFileSync(path.join(rootfs, 'urunc.json'), text);
+    t.throws(() => readUnikernel({}, rootfs), why, `urunc.json ${text}`);
+  }
+  fs.rmSync(path.join(rootfs, 'urunc.json'));
+  for (const [a, why] of [
+    [{ [OWN.mem]: '12M' }, /org\.solo5-node\.mem: '12M' is not a size in MiB/],
+    [{ [OWN.ipv4Args]: 'yes' }, /is not true or false/],
+    [{ [`${OWN.netPrefix}bad-name`]: 'eth0' }, /'bad-name' is not a device name/],
+    [{ [`${OWN.blockPrefix}data`]: '' }, /a value is required/],
+    [{ [`${OWN.sectorPrefix}data`]: 'big' }, /'big' is not a number/],
+  ] as const) {
+    t.throws(() => readUnikernel(a, rootfs), { name: 'OciError', message: why }, JSON.stringify(a));
+  }
+  t.end();
+});
