@@ -39,7 +39,7 @@ function pumpMasks(pid: number): number[][] {
   return out;
 }
 
-t.test('default: a guest on a stream link and its pump run on one CPU the tender may use, and it still answers', async (tt) => {
+t.test('auto: a guest on a stream link and its pump run on one CPU the tender may use, and it still answers', async (tt) => {
   const mine = allowedOf(process.pid);
   const l = await StreamListener.open();
   tt.teardown(() => l.close());
@@ -49,6 +49,7 @@ t.test('default: a guest on a stream link and its pump run on one CPU the tender
     args: ['--solo5:quiet', '10.0.0.2', String(N)],
     memMB: 32,
     net: { service: { unix: l.path } },
+    affinity: 'auto',
   });
   const cpu = guest.counters()['pump.cpu'];
   tt.ok(mine.includes(cpu), `the chosen CPU ${cpu} is one of the tender's ${JSON.stringify(mine)}`);
@@ -65,29 +66,38 @@ t.test('default: a guest on a stream link and its pump run on one CPU the tender
 t.test('a guest on the in-process switch keeps its mask (guest-to-guest traffic wants two CPUs)', async (tt) => {
   const sw = new VirtualSwitch();
   tt.teardown(() => sw.close());
-  const guest = await launch({ kernel: app('net'), args: ['--solo5:quiet', '10.0.0.2', '1'], memMB: 32, net: { service: { switch: sw } } });
+  const guest = await launch({
+    kernel: app('net'),
+    args: ['--solo5:quiet', '10.0.0.2', '1'],
+    memMB: 32,
+    net: { service: { switch: sw } },
+    affinity: 'auto',
+  });
   tt.equal(guest.counters()['pump.cpu'], -1, 'no CPU chosen');
   tt.same(allowedOf(guest.pid), allowedOf(process.pid), 'the guest keeps the mask it inherited');
   guest.kill('SIGKILL');
   await guest.exited;
 });
 
-t.test("affinity: 'none' leaves the guest and its pump as the tender is", async (tt) => {
+t.test("the default and affinity: 'none' leave a stream-link guest and its pump as the tender is", async (tt) => {
   const mine = allowedOf(process.pid);
-  const sw = new VirtualSwitch();
-  tt.teardown(() => sw.close());
-  const guest = await launch({
-    kernel: app('net'),
-    args: ['--solo5:quiet', '10.0.0.2', '1'],
-    memMB: 32,
-    affinity: 'none',
-    net: { service: { switch: sw } },
-  });
-  tt.equal(guest.counters()['pump.cpu'], -1, 'no CPU chosen');
-  tt.same(allowedOf(guest.pid), mine, 'the guest keeps the mask it inherited');
-  tt.same(pumpMasks(process.pid), [mine], 'so does the pump');
-  guest.kill('SIGKILL');
-  await guest.exited;
+  for (const affinity of [undefined, 'none'] as const) {
+    const l = await StreamListener.open();
+    tt.teardown(() => l.close());
+    const guest = await launch({
+      kernel: app('net'),
+      args: ['--solo5:quiet', '10.0.0.2', '1'],
+      memMB: 32,
+      affinity,
+      net: { service: { unix: l.path } },
+    });
+    const how = affinity ?? 'the default';
+    tt.equal(guest.counters()['pump.cpu'], -1, `${how}: no CPU chosen`);
+    tt.same(allowedOf(guest.pid), mine, `${how}: the guest keeps the mask it inherited`);
+    tt.same(pumpMasks(process.pid), [mine], `${how}: so does the pump`);
+    guest.kill('SIGKILL');
+    await guest.exited;
+  }
 });
 
 t.test('a guest with a block device keeps its mask (block I/O wants two spinning CPUs)', async (tt) => {
@@ -95,7 +105,7 @@ t.test('a guest with a block device keeps its mask (block I/O wants two spinning
   tt.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const img = path.join(dir, 'disk.img');
   fs.writeFileSync(img, Buffer.alloc(1 << 20));
-  const guest = await launch({ kernel: app('blk'), memMB: 32, console: 'pipe', block: { storage: { path: img } } });
+  const guest = await launch({ kernel: app('blk'), memMB: 32, console: 'pipe', block: { storage: { path: img } }, affinity: 'auto' });
   guest.console?.resume();
   tt.equal((await guest.exited).status, 0, 'blk ran');
   tt.equal(guest.counters()['pump.cpu'], -1, 'no CPU chosen for a guest with a block device');
@@ -120,7 +130,18 @@ t.test('CLI under taskset: the CPU is chosen inside the narrower mask, never out
   tt.teardown(() => l.close());
   const child = spawn(
     'taskset',
-    ['-c', narrow.join(','), process.execPath, sptCli, '--mem=32', `--net:service=unix:${l.path}`, app('net'), '10.0.0.2', '1'],
+    [
+      '-c',
+      narrow.join(','),
+      process.execPath,
+      sptCli,
+      '--mem=32',
+      '--affinity=auto',
+      `--net:service=unix:${l.path}`,
+      app('net'),
+      '10.0.0.2',
+      '1',
+    ],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
     },
@@ -149,5 +170,5 @@ t.test('CLI: --affinity=none is accepted, a bad value is one line and exit 1', a
   tt.match(r.stderr.trim(), /^[^\n]*--affinity: 'some' is not auto or none[^\n]*$/);
   const ok = spawnSync(process.execPath, [sptCli, '--affinity=none', '--help'], { encoding: 'utf8' });
   tt.equal(ok.status, 0);
-  tt.match(ok.stdout, '--affinity=auto|none');
+  tt.match(ok.stdout, '--affinity=none|auto');
 });

@@ -104,7 +104,7 @@ export function usage(tool: string, target: Target): string {
     'Core options:',
     '  --mem=MB                 guest memory in MiB (default 512)',
     '  --user=NAME|UID[:GID]    run as root: the guest drops to this user (default nobody)',
-    '  --affinity=auto|none     auto (default): a tap/stream-only guest shares one CPU with its pump',
+    '  --affinity=none|auto     auto: a tap/stream-only guest shares one CPU with its pump (default none)',
     '  --log-level=LEVEL        tender log level: trace, debug, info, warn (default), error, silent',
     '  --log-format=FORMAT      pretty (default on a terminal) or json',
     '  --help                   print this help and exit',

@@ -69,10 +69,10 @@ export interface LaunchOptions {
    */
   kvmDevice?: string;
   /**
-   * 'auto' (default): a ring-ABI spt guest whose devices are all network devices on a tap or a stream socket (unix, passt) runs on one CPU
+   * 'none' (default): leave CPU affinity alone. 'auto': a ring-ABI spt guest whose devices are all network devices on a tap or a stream socket (unix, passt) runs on one CPU
    * together with the tender's thread that serves it, chosen among the CPUs both may already use
    * (a taskset or cgroup limit is only narrowed, never widened), and neither spins while the other
-   * needs that CPU. 'none': leave CPU affinity alone (docs/decisions.md, "Where the time goes").
+   * needs that CPU: better on a loaded host, worse on a quiet one (docs/decisions.md, "Where the time goes").
    */
   affinity?: 'auto' | 'none';
 }
@@ -126,7 +126,7 @@ export function checkOptions(o: LaunchOptions): CheckedOptions {
     throw new UsageError('user: must be a user name, UID or UID:GID');
   const kvmDevice = o.kvmDevice ?? KVM_DEVICE;
   if (typeof kvmDevice !== 'string' || kvmDevice === '') throw new UsageError('kvmDevice: must be a path');
-  const affinity = o.affinity ?? 'auto';
+  const affinity = o.affinity ?? 'none';
   if (affinity !== 'auto' && affinity !== 'none') throw new UsageError(`affinity: must be 'auto' or 'none', not '${String(affinity)}'`);
   return {
     kernel: o.kernel,
