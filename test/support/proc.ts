@@ -1,25 +1,30 @@
 // proc.ts: watching processes through /proc for the lifecycle and privilege tests.
 import fs from 'node:fs';
 
-/** Field 22 of /proc/PID/stat (start time), so that a reused pid is not taken for the same process. */
-export function startTime(pid: number): string | undefined {
+/**
+ * The fields of /proc/PID/stat from field 3 (state) on, or undefined when the
+ * process is gone. The command name (field 2) may hold spaces and
+ * parentheses, so the fields resume after the last ')': [0] is the state,
+ * [1] the ppid, [19] the start time.
+ */
+function statFields(pid: number | string): string[] | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
 }
 
+/** Field 22 of /proc/PID/stat (start time), so that a reused pid is not taken for the same process. */
+export function startTime(pid: number): string | undefined {
+  return statFields(pid)?.[19];
+}
+
 /** True once the process is gone: no /proc entry, a zombie, or another process under its pid. */
 export function isGone(pid: number, started: string): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] === 'Z' || fields[0] === 'X' || fields[19] !== started;
-  } catch {
-    return true;
-  }
+  const fields = statFields(pid);
+  return fields === undefined || fields[0] === 'Z' || fields[0] === 'X' || fields[19] !== started;
 }
 
 /**
@@ -44,16 +49,8 @@ export async function waitGone(pid: number, started: string, deadlineMs = 30_000
 export function childrenOf(pid: number): number[] {
   const kids: number[] = [];
   for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue; // exited while we looked
-    }
-    // The command name (field 2) may hold spaces and parentheses: fields after it follow the last ')'.
-    const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(after[1]) === pid) kids.push(Number(name));
+    // A process that exited while we looked has no fields.
+    if (/^\d+$/.test(name) && Number(statFields(name)?.[1]) === pid) kids.push(Number(name));
   }
   return kids;
 }
