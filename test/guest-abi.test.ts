@@ -241,6 +241,7 @@ const PROBES: [string, 'allowed' | 'killed'][] = [
     [`block-${op}-end`, 'killed'],
     [`block-${op}-netfd`, 'killed'],
   ]),
+  ['sched-yield', 'killed'],
   ['exit-group', 'allowed'],
   ['exit-plain', 'killed'],
   ['open', 'killed'],

@@ -16,6 +16,7 @@ const probes: [string, string, boolean][] = [
   ['arch-setgs', 'arch_prctl(ARCH_SET_FS)', false],
   ['wait-fd3', 'epoll_pwait2(fd=3)', true],
   ['wait-fd0', 'epoll_pwait2(fd=3)', false],
+  ['sched-yield', 'sched_yield', true],
   ['exit-group', 'exit_group', true],
   ['exit-plain', 'exit_group', false],
   ['open', 'no file access', false],

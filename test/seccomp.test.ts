@@ -76,6 +76,7 @@ t.test('spt guest policy: each rule allowed, and killed with one argument change
     call('read', [1, 0x1000, 8], KILL),
     call('read', [3, 0x1000, 8], KILL),
     call('read', [6n + HIGH, 0x1000, 8], KILL),
+    call('sched_yield', [], ALLOW),
     call('exit_group', [0], ALLOW),
     call('exit_group', [255], ALLOW),
     call('exit_group', [(1n << 64n) - 1n], ALLOW),

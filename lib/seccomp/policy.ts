@@ -135,6 +135,10 @@ export function sptGuestPolicy(opts: SptGuestPolicyOptions): Policy {
       why: 'solo5_set_tls_base sets %fs; reading it or touching %gs is not needed',
     },
     {
+      syscall: 'sched_yield',
+      why: 'the spin in solo5_yield gives the CPU away between looks, so a process that shares the CPU runs at once; it takes no arguments',
+    },
+    {
       syscall: 'exit_group',
       why: "solo5_exit and solo5_abort; the status is the guest's to choose",
     },

@@ -18,6 +18,7 @@ export const SYSCALLS = {
   ioctl: 16,
   pread64: 17,
   pwrite64: 18,
+  sched_yield: 24,
   nanosleep: 35,
   getpid: 39,
   socket: 41,

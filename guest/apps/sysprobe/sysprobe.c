@@ -23,6 +23,7 @@
  *   tls-setfs (allowed)            arch-getfs, arch-setgs
  *   wait-fd3, pwait-fd3 (epoll_pwait2 and epoll_pwait on the wait fd: allowed)
  *   wait-fd0, pwait-fd0
+ *   sched-yield (allowed: the spin in solo5_yield gives the CPU away; no arguments)
  *   exit-group (allowed)           exit-plain, open, socket, mmap, getpid
  *
  * Solo5 spt ABI (build/solo5/sysprobe.spt and build/solo5-v1/sysprobe.spt,
@@ -45,6 +46,7 @@
  *   block-pread-past, block-pwrite-past (offset capacity - block_size + 1)
  *   block-pread-end, block-pwrite-end (offset capacity)
  *   block-pread-netfd, block-pwrite-netfd (the net fd, otherwise valid)
+ *   sched-yield (not in upstream's policy)
  *   exit-group (allowed)           exit-plain, open, socket, mmap, getpid
  */
 
@@ -54,6 +56,7 @@
 #define SYS_MMAP 9
 #define SYS_PREAD64 17
 #define SYS_PWRITE64 18
+#define SYS_SCHED_YIELD 24
 #define SYS_GETPID 39
 #define SYS_SOCKET 41
 #define SYS_EXIT 60
@@ -92,6 +95,7 @@ enum kind {
     SOCKET,
     MMAP,
     GETPID,
+    SCHED_YIELD,
     TIMERFD,
     READ,
     PREAD,
@@ -123,6 +127,7 @@ static const struct probe ring_probes[] = {
     { "wait-fd0", PWAIT2, 0, 0, 0 },
     { "pwait-fd3", PWAIT, 3, 0, 0 },
     { "pwait-fd0", PWAIT, 0, 0, 0 },
+    { "sched-yield", SCHED_YIELD, 0, 0, 0 },
     { "exit-group", EXIT_GROUP, 0, 0, 0 },
     { "exit-plain", EXIT, 0, 0, 0 },
     { "open", OPEN, 0, 0, 0 },
@@ -166,6 +171,7 @@ static const struct probe solo5_probes[] = {
     { "block-pwrite-past", PWRITE, BLKFD, OFF_PAST, SZ_BS },
     { "block-pwrite-end", PWRITE, BLKFD, OFF_END, SZ_BS },
     { "block-pwrite-netfd", PWRITE, NETFD, OFF0, SZ_BS },
+    { "sched-yield", SCHED_YIELD, 0, 0, 0 },
     { "exit-group", EXIT_GROUP, 0, 0, 0 },
     { "exit-plain", EXIT, 0, 0, 0 },
     { "open", OPEN, 0, 0, 0 },
@@ -249,6 +255,8 @@ static long call(const struct probe *p)
         return spt_syscall6(SYS_OPEN, (long)"/", 0, 0, 0, 0, 0);
     case SOCKET:
         return spt_syscall6(SYS_SOCKET, 1 /* AF_UNIX */, 1 /* SOCK_STREAM */, 0, 0, 0, 0);
+    case SCHED_YIELD:
+        return spt_syscall6(SYS_SCHED_YIELD, 0, 0, 0, 0, 0, 0);
     case MMAP:
         return spt_syscall6(SYS_MMAP, 0, 4096, 1 /* PROT_READ */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1,
                             0);

@@ -25,6 +25,11 @@ solo5_result_t solo5_set_tls_base(uintptr_t base)
     return SOLO5_R_OK;
 }
 
+/* A hypercall to yield would cost a vCPU exit on every spin round (platform.h). */
+void sn_platform_give_cpu(void)
+{
+}
+
 void sn_platform_kick(void)
 {
     hvt_hypercall(SN_HVT_KICK, 0);

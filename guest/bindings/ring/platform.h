@@ -1,4 +1,4 @@
-/* platform.h: the two device primitives each target provides to the shared ring code (doorbell out, sleep). */
+/* platform.h: the three device primitives each target provides to the shared ring code (doorbell out, sleep). */
 #ifndef SN_PLATFORM_H
 #define SN_PLATFORM_H
 
@@ -25,5 +25,14 @@ void sn_platform_kick(void);
  * condition and call again. A deadline already passed returns at once.
  */
 void sn_platform_wait(solo5_time_t deadline);
+
+/*
+ * Lets another runnable task of this CPU run now, if there is one, and
+ * returns when the guest is scheduled again. The spin in solo5_yield calls
+ * it between looks at the rings (yield.c says why). spt makes it a
+ * sched_yield; on hvt it does nothing, since a vCPU exit costs more than
+ * the look it would make room for.
+ */
+void sn_platform_give_cpu(void);
 
 #endif /* SN_PLATFORM_H */

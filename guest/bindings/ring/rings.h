@@ -43,6 +43,12 @@ static inline void sn_cpu_relax(void)
 #define SN_SPIN_POLLS 1024U
 
 /*
+ * The spin in solo5_yield gives the CPU away every this many polls (a power
+ * of two): every 2-3 µs on these VMs, one system call each time.
+ */
+#define SN_SPIN_GIVE_EVERY 32U
+
+/*
  * A checked net device. Everything but the queue indices and slot lengths
  * is copied out of the ring area once, at acquire time, and used from here:
  * the application can scribble on the ring area (the hostile test does), and

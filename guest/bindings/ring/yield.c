@@ -16,6 +16,14 @@ static solo5_handle_set_t spin_for_input(void)
         if (ready != 0)
             return ready;
         sn_cpu_relax();
+        /*
+         * A `pause` keeps the CPU. If the process we exchange frames with
+         * (ping, a peer guest) was woken on this CPU, it would wait for the
+         * scheduler to preempt us, or for the spin to end: ping -f over a
+         * tap took 2x as long whenever that happened (docs/decisions.md).
+         */
+        if ((i & (SN_SPIN_GIVE_EVERY - 1)) == SN_SPIN_GIVE_EVERY - 1)
+            sn_platform_give_cpu();
     }
     return 0;
 }

@@ -15,12 +15,14 @@
  *   clock_gettime(CLOCK_MONOTONIC | CLOCK_REALTIME, ...)
  *   arch_prctl(ARCH_SET_FS, ...)
  *   epoll_pwait2(wait_fd = 3, ...) and epoll_pwait(wait_fd = 3, ...)
+ *   sched_yield()
  *
  * Linux returns -errno in %rax on failure; these wrappers pass it through.
  */
 
 #define SPT_SYS_READ 0
 #define SPT_SYS_WRITE 1
+#define SPT_SYS_SCHED_YIELD 24
 #define SPT_SYS_ARCH_PRCTL 158
 #define SPT_SYS_CLOCK_GETTIME 228
 #define SPT_SYS_EXIT_GROUP 231

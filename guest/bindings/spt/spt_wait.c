@@ -30,6 +30,12 @@ void sn_platform_kick(void)
     while (n == -SPT_EINTR);
 }
 
+void sn_platform_give_cpu(void)
+{
+    /* It cannot fail; the result is 0. */
+    (void)spt_syscall1(SPT_SYS_SCHED_YIELD, 0);
+}
+
 /* One wait of at most `left` ns; returns the number of events or -errno. */
 static long wait_once(solo5_time_t left, struct spt_epoll_event *ev)
 {
