@@ -165,7 +165,7 @@ export async function rttRows(target: Target): Promise<Row[]> {
   const tn = createTapNamespace();
   try {
     const kpingRtts = (ip: string, n: number): number[] => {
-      const r = spawnSync(tn.exec(['python3', kping, ip, String(n)])[0], tn.exec(['python3', kping, ip, String(n)]).slice(1), {
+      const r = spawnSync(tn.exec(['python3', kping, ip, String(n), '2'])[0], tn.exec(['python3', kping, ip, String(n), '2']).slice(1), {
         encoding: 'utf8',
         timeout: 120000,
       });

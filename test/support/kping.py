@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 # kping.py: ICMP echo from the host kernel's IP stack (raw socket), for tap tests and the tap benchmark.
 # Usage: kping.py TARGET COUNT [TIMEOUT_S]; prints "sent=N received=M" and one RTT in microseconds per line.
+# TIMEOUT_S (default 30) is how long one echo may take: long, so that a loaded machine, or an ARP
+# request the kernel retries after a second, makes a reply late rather than lost; only a reply that
+# never comes is missing. Late replies to an earlier echo are skipped by sequence number.
 import os, socket, struct, sys, time
 
 def checksum(b):
@@ -13,7 +16,7 @@ def checksum(b):
 
 def main():
     target, count = sys.argv[1], int(sys.argv[2])
-    timeout = float(sys.argv[3]) if len(sys.argv) > 3 else 2.0
+    timeout = float(sys.argv[3]) if len(sys.argv) > 3 else 30.0
     sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     sock.settimeout(timeout)
     ident = os.getpid() & 0xFFFF
