@@ -137,7 +137,8 @@ bool ParseBrokerConfig(const Napi::Value &cv, GuestSpec *spec, ConfigError *e) {
   Napi::Value dv = c.Get("devices");
   if (!dv.IsArray()) return Fail(e, true, "config.devices must be an array");
   Napi::Array devs = dv.As<Napi::Array>();
-  if (devs.Length() > SN_MFT_MAX_ENTRIES - 1) return Fail(e, false, "config.devices has more than 63 devices");
+  if (devs.Length() > SN_MFT_MAX_ENTRIES - 1)
+    return Fail(e, false, "config.devices has more than " + std::to_string(SN_MFT_MAX_ENTRIES - 1) + " devices");
   bool used[SN_MFT_MAX_ENTRIES] = {};
   uint32_t max_index = 0;
   for (uint32_t i = 0; i < devs.Length(); i++) {

@@ -14,7 +14,7 @@ import {
   SN_MFT_VERSION as MFT_VERSION,
   mftSize,
 } from '../abi.js';
-import { DEVICE_NAME_RE, TOO_MANY_MESSAGE, firstDuplicate, type DeviceType, type Manifest } from './types.js';
+import { DEVICE_NAME_RE, MAX_NAME_LENGTH, TOO_MANY_MESSAGE, firstDuplicate, type DeviceType, type Manifest } from './types.js';
 
 /* Offsets inside struct sn_mft / struct sn_mft_entry, from their one source (lib/abi.ts mirrors include/sn_abi.h). */
 export const MFT_HEADER_SIZE = SN_MFT.size;
@@ -158,7 +158,7 @@ export function decodeMftNote(desc: Buffer, source: string): Manifest {
       if (name !== '') fail(`${at}: reserved first entry has a name`);
       continue;
     }
-    if (!DEVICE_NAME_RE.test(name)) fail(`${at}: name ${JSON.stringify(name)} is not 1 to 67 characters from [A-Za-z0-9]`);
+    if (!DEVICE_NAME_RE.test(name)) fail(`${at}: name ${JSON.stringify(name)} is not 1 to ${MAX_NAME_LENGTH} characters from [A-Za-z0-9]`);
     let devType: DeviceType;
     if (type === MFT_DEV_NET_BASIC) devType = 'NET_BASIC';
     else if (type === MFT_DEV_BLOCK_BASIC) devType = 'BLOCK_BASIC';
