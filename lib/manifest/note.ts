@@ -1,6 +1,9 @@
 // note.ts: the binary MFT1 manifest (Solo5's struct mft, include/sn_abi.h): encode, and decode untrusted notes.
 import { DeviceError, ManifestError } from '../errors.js';
 import {
+  isBlockSize,
+  SN_BLOCK_SIZE_MAX,
+  SN_BLOCK_SIZE_MIN,
   SN_MFT,
   SN_MFT_BLOCK_BASIC,
   SN_MFT_ENTRY,
@@ -103,8 +106,10 @@ export function encodeMftForGuest(m: Manifest, attach: ReadonlyMap<string, Attac
       if (!info.block || info.net) throw new DeviceError(`device "${dev.name}" is BLOCK_BASIC: expected block attach data only`);
       const { capacity, blockSize } = info.block;
       if (capacity < 0n || capacity > 0xffffffffffffffffn) throw new DeviceError(`device "${dev.name}": capacity ${capacity} out of range`);
-      if (!Number.isInteger(blockSize) || blockSize < 512 || blockSize > 0x8000 || (blockSize & (blockSize - 1)) !== 0) {
-        throw new DeviceError(`device "${dev.name}": block size ${blockSize} must be a power of two from 512 to 32768`);
+      if (!isBlockSize(blockSize)) {
+        throw new DeviceError(
+          `device "${dev.name}": block size ${blockSize} must be a power of two from ${SN_BLOCK_SIZE_MIN} to ${SN_BLOCK_SIZE_MAX}`,
+        );
       }
       buf.writeBigUInt64LE(capacity, off + OFF_UNION + SN_MFT_BLOCK_BASIC.offsets.capacity);
       buf.writeUInt16LE(blockSize, off + OFF_UNION + SN_MFT_BLOCK_BASIC.offsets.block_size);
