@@ -110,8 +110,6 @@ Napi::Object Layout(Napi::Env env) {
   constants.Set("SN_CMDLINE_ADDR", Napi::Number::New(env, SN_CMDLINE_ADDR));
   constants.Set("SN_CMDLINE_MAX", Napi::Number::New(env, SN_CMDLINE_MAX));
   constants.Set("SN_MFT_ADDR", Napi::Number::New(env, SN_MFT_ADDR));
-  constants.Set("SN_RINGS_ADDR", Napi::Number::New(env, SN_RINGS_ADDR));
-  constants.Set("SN_RINGS_END", Napi::Number::New(env, SN_RINGS_END));
   constants.Set("SN_GUEST_MIN_BASE", Napi::Number::New(env, SN_GUEST_MIN_BASE));
   constants.Set("SN_MEM_UNMAPPED_END", Napi::Number::New(env, SN_MEM_UNMAPPED_END));
   constants.Set("SN_PLAN_MAX_REGIONS", Napi::Number::New(env, SN_PLAN_MAX_REGIONS));
@@ -122,6 +120,8 @@ Napi::Object Layout(Napi::Env env) {
   constants.Set("SN_FD_DOORBELL0", Napi::Number::New(env, SN_FD_DOORBELL0));
   constants.Set("SN_FD_WAIT", Napi::Number::New(env, SN_FD_WAIT));
   constants.Set("SN_FD_VCPU", Napi::Number::New(env, SN_FD_VCPU));
+  constants.Set("SN_BLOCK_SIZE_MIN", Napi::Number::New(env, SN_BLOCK_SIZE_MIN));
+  constants.Set("SN_BLOCK_SIZE_MAX", Napi::Number::New(env, SN_BLOCK_SIZE_MAX));
 
   Napi::Object layout = Napi::Object::New(env);
   layout.Set("offsets", offsets);

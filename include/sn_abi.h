@@ -82,8 +82,18 @@ struct sn_mft_net_basic {
 
 struct sn_mft_block_basic {
     uint64_t capacity;   /* bytes */
-    uint16_t block_size; /* bytes, power of two >= 512 */
+    uint16_t block_size; /* bytes, a power of two from SN_BLOCK_SIZE_MIN to SN_BLOCK_SIZE_MAX */
 };
+
+/*
+ * Block sizes (--block-sector-size) every side accepts: the tender, the
+ * broker and the guest bindings. The largest is the largest power of two the
+ * manifest's 16-bit block_size can hold.
+ */
+#define SN_BLOCK_SIZE_MIN 512U
+#define SN_BLOCK_SIZE_MAX 32768U
+SN_STATIC_ASSERT(SN_BLOCK_SIZE_MAX <= UINT16_MAX && 2U * SN_BLOCK_SIZE_MAX > UINT16_MAX,
+                 "block size fits block_size");
 
 /*
  * Solo5's 104-byte entry, for both ABIs. The b union is 8 bytes wide because
@@ -124,8 +134,13 @@ SN_STATIC_ASSERT(SN_NOTE_MFT1_MAX == SN_NOTE_MFT1_PAD + 8U + 104U * SN_MFT_MAX_E
  *   0x10000              struct sn_bootinfo (one page)
  *   0x11000 .. 0x12fff   command line, NUL-terminated
  *   0x13000 .. 0x14fff   manifest copy (struct sn_mft), filled by the tender
- *   0x20000 .. 0xfffff   device rings (see docs/abi.md), zero until attached
- *   0x100000 ..          ELF PT_LOAD segments, then heap, stack at the top
+ *   0x100000 ..          ELF PT_LOAD segments; then the device rings at
+ *                        bootinfo.rings (page aligned, right after the image,
+ *                        only with devices; docs/abi.md); then heap, stack at
+ *                        the top
+ *
+ * Nothing below SN_GUEST_MIN_BASE holds rings: the broker refuses a ring
+ * address below it and the guest accepts a ring area only above its image.
  */
 #define SN_MEM_UNMAPPED_END 0x10000ULL
 #define SN_BOOTINFO_ADDR 0x10000ULL
@@ -133,8 +148,6 @@ SN_STATIC_ASSERT(SN_NOTE_MFT1_MAX == SN_NOTE_MFT1_PAD + 8U + 104U * SN_MFT_MAX_E
 #define SN_CMDLINE_MAX 0x2000ULL
 #define SN_MFT_ADDR 0x13000ULL
 #define SN_MFT_MAX_BYTES 0x2000ULL
-#define SN_RINGS_ADDR 0x20000ULL
-#define SN_RINGS_END 0x100000ULL
 #define SN_GUEST_MIN_BASE 0x100000ULL
 #define SN_PAGE_SIZE 0x1000ULL
 

@@ -38,19 +38,24 @@ export const SN_MFT_MAX_ENTRIES = 64;
 export const SN_MFT_DEV_BLOCK_BASIC = 1;
 export const SN_MFT_DEV_NET_BASIC = 2;
 export const SN_MFT_RESERVED_FIRST = 0x40000000;
+/** Block sizes every side accepts; the largest is the largest power of two the manifest's u16 block_size holds. */
+export const SN_BLOCK_SIZE_MIN = 512;
+export const SN_BLOCK_SIZE_MAX = 32768;
+/** A block size every side accepts: a power of two from SN_BLOCK_SIZE_MIN to SN_BLOCK_SIZE_MAX. */
+export function isBlockSize(n: number): boolean {
+  return Number.isInteger(n) && n >= SN_BLOCK_SIZE_MIN && n <= SN_BLOCK_SIZE_MAX && (n & (n - 1)) === 0;
+}
 export function mftSize(entries: number): number {
   return 8 + SN_MFT_ENTRY.size * entries;
 }
 
-/** Guest memory layout (identical for spt and hvt). */
+/** Guest memory layout (identical for spt and hvt); the ring area sits after the image, at bootinfo.rings. */
 export const SN_MEM_UNMAPPED_END = 0x10000;
 export const SN_BOOTINFO_ADDR = 0x10000;
 export const SN_CMDLINE_ADDR = 0x11000;
 export const SN_CMDLINE_MAX = 0x2000;
 export const SN_MFT_ADDR = 0x13000;
 export const SN_MFT_MAX_BYTES = 0x2000;
-export const SN_RINGS_ADDR = 0x20000;
-export const SN_RINGS_END = 0x100000;
 export const SN_GUEST_MIN_BASE = 0x100000;
 export const SN_PAGE_SIZE = 0x1000;
 

@@ -3,9 +3,11 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import * as abi from '../lib/abi';
+import { encodeMftForGuest } from '../lib/manifest/note';
 import { native, packageRoot } from '../lib/native';
+import { openBlockImage } from '../lib/tender/devices';
 
 /** The numeric and bigint SN_* / HELPER_* constants of lib/abi.ts. */
 const tsConstants: Record<string, bigint> = Object.fromEntries(
@@ -117,4 +119,78 @@ t.test('magic values and note types spell their ASCII names little-endian', asyn
   t.equal(abi.mftSize(abi.SN_MFT_MAX_ENTRIES), 8 + 104 * 64);
   t.equal(abi.SN_NOTE_MFT1_PAD + abi.mftSize(abi.SN_MFT_MAX_ENTRIES), abi.SN_NOTE_MFT1_MAX, "Solo5's MFT1_NOTE_MAX_SIZE");
   t.same(abi.TARGET_NUMBER, { hvt: 1, spt: 2 });
+});
+
+/*
+ * One block size limit (SN_BLOCK_SIZE_MIN/MAX in sn_abi.h): the tender's image
+ * check, the manifest copy and the broker's config check each take the
+ * largest and refuse twice it, and take the smallest and refuse half of it.
+ */
+const { SN_BLOCK_SIZE_MIN: BS_LO, SN_BLOCK_SIZE_MAX: BS_HI } = abi;
+const BLOCK_SIZES = [BS_LO / 2, BS_LO, BS_HI, 2 * BS_HI];
+const blockSizeOk = (size: number) => size >= BS_LO && size <= BS_HI;
+
+function blockImage(t: Test): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sn-abi-blk-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const img = path.join(dir, 'disk.img');
+  fs.writeFileSync(img, Buffer.alloc(2 * BS_HI));
+  return img;
+}
+
+t.test('the tender and the manifest copy take block sizes from SN_BLOCK_SIZE_MIN to SN_BLOCK_SIZE_MAX', async (t) => {
+  t.equal(BS_HI, 2 ** 15, 'the largest power of two the manifest u16 block_size holds');
+  const img = blockImage(t);
+  const range = `from ${BS_LO} to ${BS_HI}$`;
+  for (const size of BLOCK_SIZES) {
+    if (blockSizeOk(size)) {
+      const b = openBlockImage('disk', img, size);
+      fs.closeSync(b.fd);
+      t.equal(b.blockSize, size, `tender: sector size ${size} taken`);
+    } else {
+      t.throws(
+        () => openBlockImage('disk', img, size),
+        new RegExp(`sector size ${size} must be a power of two ${range}`),
+        `tender: ${size} refused`,
+      );
+    }
+  }
+  const m = { type: 'solo5.manifest' as const, version: 1 as const, devices: [{ name: 'disk', type: 'BLOCK_BASIC' as const }] };
+  const attach = (blockSize: number) => new Map([['disk', { block: { capacity: BigInt(2 * BS_HI), blockSize } }]]);
+  for (const size of BLOCK_SIZES) {
+    if (blockSizeOk(size)) t.doesNotThrow(() => encodeMftForGuest(m, attach(size)), `manifest copy: ${size} taken`);
+    else
+      t.throws(
+        () => encodeMftForGuest(m, attach(size)),
+        new RegExp(`block size ${size} must be a power of two ${range}`),
+        `manifest copy: ${size} refused`,
+      );
+  }
+});
+
+t.test('the broker config takes block sizes from SN_BLOCK_SIZE_MIN to SN_BLOCK_SIZE_MAX', { skip: addonWhy ?? false }, async (t) => {
+  const n = native();
+  const memSize = 4 << 20;
+  const memFd = n.memfdCreate('abi-blk', memSize);
+  t.teardown(() => fs.closeSync(memFd));
+  const fd = fs.openSync(blockImage(t), 'r+');
+  t.teardown(() => fs.closeSync(fd));
+  for (const size of BLOCK_SIZES) {
+    const config = {
+      memFd,
+      memSize,
+      ringsAddr: abi.SN_GUEST_MIN_BASE,
+      devices: [{ index: 1, name: 'disk', kind: 'block' as const, fd, capacity: 2 * BS_HI, blockSize: size }],
+    };
+    if (blockSizeOk(size)) {
+      n.createGuestBroker(config, () => {}).stop();
+      t.pass(`broker config: ${size} taken`);
+    } else {
+      t.throws(
+        () => n.createGuestBroker(config, () => {}),
+        new RegExp(`blockSize is ${size}, not an integer from ${BS_LO} to ${BS_HI}$`),
+        `broker config: ${size} refused`,
+      );
+    }
+  }
 });

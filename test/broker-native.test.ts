@@ -60,12 +60,26 @@ t.test('argument checks: Usage for types, one line naming the field for values',
   const cases: [string, unknown, RegExp][] = [
     ['memFd type', { ...base, memFd: 'x', devices: [] }, /^Usage: .*config\.memFd must be a number/],
     [
-      'ringsAddr below the ring zone',
-      { ...base, ringsAddr: 0x10000, devices: [] },
-      /config\.ringsAddr is 65536, not an integer from 131072/,
+      'ringsAddr below the guest image',
+      { ...base, ringsAddr: abi.SN_GUEST_MIN_BASE - abi.SN_PAGE_SIZE, devices: [] },
+      new RegExp(`config\\.ringsAddr is ${abi.SN_GUEST_MIN_BASE - abi.SN_PAGE_SIZE}, not an integer from ${abi.SN_GUEST_MIN_BASE} `),
     ],
     ['unaligned memSize', { ...base, memSize: MEM + 1, devices: [] }, /memSize is not a multiple of the page size/],
     ['block size', { ...base, devices: [{ ...blk, blockSize: 1000 }] }, /device 'disk'\.blockSize 1000 is not a power of two/],
+    [
+      'block size over SN_BLOCK_SIZE_MAX',
+      { ...base, devices: [{ ...blk, blockSize: 2 * abi.SN_BLOCK_SIZE_MAX }] },
+      new RegExp(
+        `device 'disk'\\.blockSize is ${2 * abi.SN_BLOCK_SIZE_MAX}, not an integer from ${abi.SN_BLOCK_SIZE_MIN} to ${abi.SN_BLOCK_SIZE_MAX}$`,
+      ),
+    ],
+    [
+      'block size under SN_BLOCK_SIZE_MIN',
+      { ...base, devices: [{ ...blk, blockSize: abi.SN_BLOCK_SIZE_MIN / 2 }] },
+      new RegExp(
+        `device 'disk'\\.blockSize is ${abi.SN_BLOCK_SIZE_MIN / 2}, not an integer from ${abi.SN_BLOCK_SIZE_MIN} to ${abi.SN_BLOCK_SIZE_MAX}$`,
+      ),
+    ],
     ['capacity', { ...base, devices: [{ ...blk, capacity: 1000 }] }, /device 'disk'\.capacity 1000 is not a multiple of blockSize/],
     ['index twice', { ...base, devices: [blk, { ...blk, name: 'b' }] }, /index 1 is used twice/],
     ['index 64', { ...base, devices: [{ ...blk, index: 64 }] }, /index is 64, not an integer from 1 to 63/],

@@ -30,7 +30,7 @@ bool ReadFd(const Napi::Object &o, const char *key, const std::string &where, in
 bool ParseBlock(const Napi::Object &d, const std::string &where, BlkSpec *b, ConfigError *e) {
   uint64_t v;
   if (!ReadFd(d, "fd", where, &b->fd, e)) return false;
-  if (!ReadUint(d, "blockSize", where, 512, 1U << 20, &v, e)) return false;
+  if (!ReadUint(d, "blockSize", where, SN_BLOCK_SIZE_MIN, SN_BLOCK_SIZE_MAX, &v, e)) return false;
   if ((v & (v - 1)) != 0) return Fail(e, false, where + ".blockSize " + std::to_string(v) + " is not a power of two");
   b->block_size = static_cast<uint32_t>(v);
   if (!ReadUint(d, "capacity", where, 1, kMaxSafe, &b->capacity, e)) return false;
@@ -125,7 +125,8 @@ bool ParseBrokerConfig(const Napi::Value &cv, GuestSpec *spec, ConfigError *e) {
     if (!ReadFd(c, "memFd", "config", &spec->mem_fd, e)) return false;
     if (!ReadUint(c, "memSize", "config", SN_PAGE_SIZE, kMaxSafe, &spec->mem_size, e)) return false;
     if (spec->mem_size % SN_PAGE_SIZE != 0) return Fail(e, false, "config.memSize is not a multiple of the page size");
-    if (!ReadUint(c, "ringsAddr", "config", SN_RINGS_ADDR, kMaxSafe, &spec->rings_addr, e)) return false;
+    // The ring area follows the guest's image, which starts at SN_GUEST_MIN_BASE at the lowest.
+    if (!ReadUint(c, "ringsAddr", "config", SN_GUEST_MIN_BASE, kMaxSafe, &spec->rings_addr, e)) return false;
     if (spec->rings_addr % SN_PAGE_SIZE != 0) return Fail(e, false, "config.ringsAddr is not page aligned");
     if (Present(c, "ringsMax") && !ReadUint(c, "ringsMax", "config", 0, kMaxSafe, &spec->rings_max, e)) return false;
   }
@@ -137,7 +138,8 @@ bool ParseBrokerConfig(const Napi::Value &cv, GuestSpec *spec, ConfigError *e) {
   Napi::Value dv = c.Get("devices");
   if (!dv.IsArray()) return Fail(e, true, "config.devices must be an array");
   Napi::Array devs = dv.As<Napi::Array>();
-  if (devs.Length() > SN_MFT_MAX_ENTRIES - 1) return Fail(e, false, "config.devices has more than 63 devices");
+  if (devs.Length() > SN_MFT_MAX_ENTRIES - 1)
+    return Fail(e, false, "config.devices has more than " + std::to_string(SN_MFT_MAX_ENTRIES - 1) + " devices");
   bool used[SN_MFT_MAX_ENTRIES] = {};
   uint32_t max_index = 0;
   for (uint32_t i = 0; i < devs.Length(); i++) {

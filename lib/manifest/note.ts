@@ -1,6 +1,9 @@
 // note.ts: the binary MFT1 manifest (Solo5's struct mft, include/sn_abi.h): encode, and decode untrusted notes.
 import { DeviceError, ManifestError } from '../errors.js';
 import {
+  isBlockSize,
+  SN_BLOCK_SIZE_MAX,
+  SN_BLOCK_SIZE_MIN,
   SN_MFT,
   SN_MFT_BLOCK_BASIC,
   SN_MFT_ENTRY,
@@ -14,7 +17,7 @@ import {
   SN_MFT_VERSION as MFT_VERSION,
   mftSize,
 } from '../abi.js';
-import { DEVICE_NAME_RE, TOO_MANY_MESSAGE, firstDuplicate, type DeviceType, type Manifest } from './types.js';
+import { DEVICE_NAME_RE, MAX_NAME_LENGTH, TOO_MANY_MESSAGE, firstDuplicate, type DeviceType, type Manifest } from './types.js';
 
 /* Offsets inside struct sn_mft / struct sn_mft_entry, from their one source (lib/abi.ts mirrors include/sn_abi.h). */
 export const MFT_HEADER_SIZE = SN_MFT.size;
@@ -103,8 +106,10 @@ export function encodeMftForGuest(m: Manifest, attach: ReadonlyMap<string, Attac
       if (!info.block || info.net) throw new DeviceError(`device "${dev.name}" is BLOCK_BASIC: expected block attach data only`);
       const { capacity, blockSize } = info.block;
       if (capacity < 0n || capacity > 0xffffffffffffffffn) throw new DeviceError(`device "${dev.name}": capacity ${capacity} out of range`);
-      if (!Number.isInteger(blockSize) || blockSize < 512 || blockSize > 0x8000 || (blockSize & (blockSize - 1)) !== 0) {
-        throw new DeviceError(`device "${dev.name}": block size ${blockSize} must be a power of two from 512 to 32768`);
+      if (!isBlockSize(blockSize)) {
+        throw new DeviceError(
+          `device "${dev.name}": block size ${blockSize} must be a power of two from ${SN_BLOCK_SIZE_MIN} to ${SN_BLOCK_SIZE_MAX}`,
+        );
       }
       buf.writeBigUInt64LE(capacity, off + OFF_UNION + SN_MFT_BLOCK_BASIC.offsets.capacity);
       buf.writeUInt16LE(blockSize, off + OFF_UNION + SN_MFT_BLOCK_BASIC.offsets.block_size);
@@ -158,7 +163,7 @@ export function decodeMftNote(desc: Buffer, source: string): Manifest {
       if (name !== '') fail(`${at}: reserved first entry has a name`);
       continue;
     }
-    if (!DEVICE_NAME_RE.test(name)) fail(`${at}: name ${JSON.stringify(name)} is not 1 to 67 characters from [A-Za-z0-9]`);
+    if (!DEVICE_NAME_RE.test(name)) fail(`${at}: name ${JSON.stringify(name)} is not 1 to ${MAX_NAME_LENGTH} characters from [A-Za-z0-9]`);
     let devType: DeviceType;
     if (type === MFT_DEV_NET_BASIC) devType = 'NET_BASIC';
     else if (type === MFT_DEV_BLOCK_BASIC) devType = 'BLOCK_BASIC';

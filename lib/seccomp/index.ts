@@ -8,9 +8,6 @@ export { compilePolicy } from './compile';
 export { decodeProgram, encodeProgram, SOCK_FILTER_SIZE, type SockFilter } from './bpf';
 export {
   sptGuestPolicy,
-  SN_FD_CONSOLE,
-  SN_FD_DOORBELL0,
-  SN_FD_WAIT,
   type ArgCondition,
   type ArgIn,
   type ArgIndex,

@@ -1,5 +1,6 @@
 // policy.ts: seccomp policies as data, and the spt guest's policy.
 
+import { SN_FD_CONSOLE, SN_FD_DOORBELL0, SN_FD_WAIT } from '../abi';
 import { UsageError } from '../errors';
 import { ARCH_SET_FS, CLOCK_MONOTONIC, CLOCK_REALTIME, type SyscallName } from './syscalls';
 
@@ -49,14 +50,6 @@ export interface Policy {
   name: string;
   rules: readonly Rule[];
 }
-
-/*
- * File descriptors the spt guest holds after the helper's jump; these mirror
- * SN_FD_CONSOLE, SN_FD_WAIT and SN_FD_DOORBELL0 in include/sn_abi.h.
- */
-export const SN_FD_CONSOLE = 1;
-export const SN_FD_WAIT = 3;
-export const SN_FD_DOORBELL0 = 5;
 
 export interface SptGuestPolicyOptions {
   /** Doorbell eventfds passed to the guest, each >= SN_FD_DOORBELL0. */

@@ -1,5 +1,6 @@
 // solo5.ts: the seccomp policy of a guest that speaks Solo5's spt ABI: upstream's rules, as data.
 
+import { SN_FD_CONSOLE } from '../abi';
 import { UsageError } from '../errors';
 import { compilePolicy } from './compile';
 import type { Policy, Rule } from './policy';
@@ -45,8 +46,8 @@ export function solo5GuestPolicy(o: Solo5GuestPolicyOptions): Policy {
   const rules: Rule[] = [
     {
       syscall: 'write',
-      args: [{ index: 0, op: 'in', values: [1] }],
-      why: 'solo5_console_write: the console is fd 1',
+      args: [{ index: 0, op: 'in', values: [SN_FD_CONSOLE] }],
+      why: 'solo5_console_write: the console is fd 1 (the helper puts it there for both ABIs)',
     },
     { syscall: 'exit_group', why: 'solo5_exit and solo5_abort' },
     {

@@ -47,10 +47,6 @@ export interface AttachedDevices {
 /** How the guest reaches its devices: through rings the broker serves, or on host fds (Solo5's ABI). */
 export type DeviceAbi = 'ring' | 'solo5';
 
-export const MIN_SECTOR_SIZE = 512;
-/** The manifest's block_size field is 16 bits wide. */
-export const MAX_SECTOR_SIZE = 32768;
-
 /**
  * Every device the manifest declares must be attached, and every attached name
  * must be declared with the matching type; otherwise refuse, naming them all.
@@ -71,7 +67,7 @@ export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderL
       const index = i + 1; // entry 0 of the MFT1 note is the reserved one
       if (d.type === 'BLOCK_BASIC') {
         const b = opts.block.get(d.name)!;
-        const img = openBlockImage(d.name, b.path, b.sectorSize ?? MIN_SECTOR_SIZE);
+        const img = openBlockImage(d.name, b.path, b.sectorSize ?? abi.SN_BLOCK_SIZE_MIN);
         fds.push(img.fd);
         const block = { capacity: img.capacity, blockSize: img.blockSize };
         // Solo5 ABI: the guest does its own pread64/pwrite64 on the image, as under upstream's tender.
@@ -240,14 +236,9 @@ export function connectStream(name: string, path: string): number {
 
 /** Open a raw image and derive its capacity; every refusal names the device and the file. */
 export function openBlockImage(name: string, path: string, sectorSize: number): { fd: number; capacity: bigint; blockSize: number } {
-  if (
-    !Number.isInteger(sectorSize) ||
-    sectorSize < MIN_SECTOR_SIZE ||
-    sectorSize > MAX_SECTOR_SIZE ||
-    (sectorSize & (sectorSize - 1)) !== 0
-  ) {
+  if (!abi.isBlockSize(sectorSize)) {
     throw new DeviceError(
-      `block device '${name}': sector size ${String(sectorSize)} must be a power of two from ${MIN_SECTOR_SIZE} to ${MAX_SECTOR_SIZE}`,
+      `block device '${name}': sector size ${String(sectorSize)} must be a power of two from ${abi.SN_BLOCK_SIZE_MIN} to ${abi.SN_BLOCK_SIZE_MAX}`,
     );
   }
   let fd: number;

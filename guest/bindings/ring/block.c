@@ -40,8 +40,8 @@ solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle, str
         }
         uint64_t capacity = e->u.block_basic.capacity;
         uint32_t block_size = e->u.block_basic.block_size;
-        if (block_size < 512 || (block_size & (block_size - 1)) != 0 || capacity == 0 ||
-            capacity % block_size != 0) {
+        if (block_size < SN_BLOCK_SIZE_MIN || block_size > SN_BLOCK_SIZE_MAX ||
+            (block_size & (block_size - 1)) != 0 || capacity == 0 || capacity % block_size != 0) {
             sn_log(SN_LOG_WARN, "block: device \"%s\": bad geometry (block size %u)", e->name, block_size);
             return SOLO5_R_EUNSPEC;
         }

@@ -40,7 +40,7 @@ static void memmap_init(const struct sn_bootinfo *bi, struct solo5_start_info *s
     uint64_t image_end = SN_PAGE_ALIGN_UP((uint64_t)(uintptr_t)_end);
     if (bi->kernel_end > image_end && bi->kernel_end < bi->mem_size)
         image_end = SN_PAGE_ALIGN_UP(bi->kernel_end);
-    uint64_t rings_end = sn_rings_init(bi, (uint64_t)(uintptr_t)__sn_text_start, image_end);
+    uint64_t rings_end = sn_rings_init(bi, image_end);
     uint64_t heap_start = rings_end > image_end ? rings_end : image_end;
     uint64_t mem_top = bi->mem_size & ~(SN_PAGE_SIZE - 1);
     uint64_t free = mem_top > heap_start ? mem_top - heap_start : 0;

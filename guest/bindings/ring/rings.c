@@ -26,7 +26,7 @@ static int is_pow2(uint64_t v)
     return v != 0 && (v & (v - 1)) == 0;
 }
 
-uint64_t sn_rings_init(const struct sn_bootinfo *bi, uint64_t image_start, uint64_t image_end)
+uint64_t sn_rings_init(const struct sn_bootinfo *bi, uint64_t image_end)
 {
     uint64_t addr = bi->rings, size = bi->rings_size;
     uint64_t mem_top = bi->mem_size & ~(SN_PAGE_SIZE - 1);
@@ -35,19 +35,19 @@ uint64_t sn_rings_init(const struct sn_bootinfo *bi, uint64_t image_start, uint6
     if (addr == 0 && size == 0)
         return 0;
     /*
-     * Either the low window reserved for rings or above the image, inside
-     * guest memory; the stack is then carved out of what is left above the
-     * area (boot.c), so a small guest still gets its devices.
+     * The tender places the area right after the image, inside guest memory
+     * (include/sn_abi.h); anything else is refused, so the area can overlap
+     * neither the image nor the boot info below it. The stack is then carved
+     * out of what is left above the area (boot.c), so a small guest still
+     * gets its devices.
      */
-    int in_low = addr >= SN_RINGS_ADDR && size <= SN_RINGS_END - addr;
-    int above = addr >= image_end && addr < mem_top && size <= mem_top - addr;
-    if (addr % SN_PAGE_SIZE != 0 || size == 0 || size % SN_PAGE_SIZE != 0 || (!in_low && !above) ||
-        (addr < image_end && addr + size > image_start)) {
+    if (addr % SN_PAGE_SIZE != 0 || size == 0 || size % SN_PAGE_SIZE != 0 || addr < image_end ||
+        addr >= mem_top || size > mem_top - addr) {
         sn_log(SN_LOG_WARN, "ring area at 0x%lx (%lu bytes) is out of place; no devices available",
                (unsigned long)addr, (unsigned long)size);
         return 0;
     }
-    uint64_t end = above ? addr + size : 0;
+    uint64_t end = addr + size;
 
     volatile const struct sn_rings_hdr *h = (volatile const struct sn_rings_hdr *)(uintptr_t)addr;
     uint32_t entries = h->entries;

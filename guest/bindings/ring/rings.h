@@ -81,12 +81,12 @@ struct sn_blk_ring {
 };
 
 /*
- * Checks the ring area named by the boot info (inside guest memory, clear of
- * the image starting at `image_start`, header magic and version) once at
- * boot. Returns the first byte after the area when it lies inside guest
- * memory (even if its header is wrong, so the heap never overlaps it), or 0.
+ * Checks the ring area named by the boot info (page aligned, at or above
+ * `image_end` and inside guest memory; header magic and version) once at
+ * boot. Returns the first byte after the area when it lies there (even if
+ * its header is wrong, so the heap never overlaps it), or 0.
  */
-uint64_t sn_rings_init(const struct sn_bootinfo *bi, uint64_t image_start, uint64_t image_end);
+uint64_t sn_rings_init(const struct sn_bootinfo *bi, uint64_t image_end);
 
 /* Address and size of the checked ring area (0, 0 when there is none). */
 void sn_rings_area(uint64_t *addr, uint64_t *size);
