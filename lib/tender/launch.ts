@@ -366,6 +366,16 @@ function writeImage(fd: number, elf: LoadedElf, opts: CheckedOptions, mft: Buffe
   fs.writeSync(fd, boot, 0, boot.length, abi.SN_BOOTINFO_ADDR);
 }
 
+/**
+ * drain() says "NAME: what the guest did"; a violation event during the run is worded
+ * "device 'NAME': ..." (createBroker). One wording for both, whenever the tender noticed.
+ * Device names are [A-Za-z0-9] (lib/manifest/schema.ts), so the first ': ' ends the name.
+ */
+function deviceViolation(drained: string): string {
+  const i = drained.indexOf(': ');
+  return i > 0 ? `device '${drained.slice(0, i)}': ${drained.slice(i + 2)}` : drained;
+}
+
 function watch(
   child: HelperProcess,
   log: TenderLog,
@@ -386,7 +396,7 @@ function watch(
      * deliver).
      */
     const late = broker?.drain();
-    if (late !== undefined && violations.length === 0) violations.push(late);
+    if (late !== undefined && violations.length === 0) violations.push(deviceViolation(late));
     finalCounters = broker?.counters() ?? {};
     release();
     const exit = classifyExit(code, signal, diag, violations[0]);
