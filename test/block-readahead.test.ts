@@ -6,6 +6,7 @@ import t, { type Test } from 'tap';
 import * as abi from '../lib/abi';
 import { native, type BrokerConfig } from '../lib/native';
 import { BlkGuest, frame, GuestView, MEM, NetGuest, until } from './support/ring-guest';
+import { testSeed } from './support/seed';
 
 const BUF = 0x400000; // guest buffer used by the tests
 const BS = 4096;
@@ -19,8 +20,7 @@ const n = native();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sn-readahead-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
-t.comment(`seed ${seed} (SEED=${seed} repeats this run)`);
+const seed = testSeed();
 let state = seed >>> 0 || 1;
 function rand(): number {
   state ^= state << 13;

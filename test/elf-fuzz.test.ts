@@ -3,6 +3,7 @@ import t from 'tap';
 import { ElfError, ManifestError } from '../lib/errors.js';
 import { parseElf } from '../lib/elf/index.js';
 import { buildElf, type BuiltElf } from './support/elf-builder.js';
+import { testSeed } from './support/seed.js';
 
 const MEM = 32 * 1024 * 1024;
 const F = 'guest.spt';
@@ -89,19 +90,9 @@ function mutate(base: BuiltElf, rand: () => number): Buffer {
   }
 }
 
-/** A fresh seed per run finds more; a printed one replays a failure: SEED=N (or SN_FUZZ_SEED=N). */
-function fuzzSeed(): number {
-  const given = process.env.SEED ?? process.env.SN_FUZZ_SEED;
-  if (given === undefined) return Date.now() % 1_000_000;
-  const seed = Number(given);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`SEED=${given}: not a non-negative integer`);
-  return seed;
-}
-
 t.test('random mutations end in success or a one-line ElfError/ManifestError', async (t) => {
   const ITERATIONS = 5000;
-  const seed = fuzzSeed();
-  t.comment(`seed ${seed} (replay with SEED=${seed})`);
+  const seed = testSeed();
   const rand = rng(seed);
   const base = buildElf();
   const outcomes = new Map<string, number>();

@@ -4,6 +4,7 @@ import t, { type Test } from 'tap';
 import * as abi from '../lib/abi';
 import { basePlan, cannotRun, DATA, encodePlan, machine, MEM, pipeAt, runHelper, RW, RX, TEXT, type HelperRun } from './support/helper-run';
 import { kvmUnavailable } from './support/kvm';
+import { until } from './support/ring-guest';
 
 /*
  * Each guest is a few bytes of ring-0 machine code at TEXT, with its
@@ -109,6 +110,26 @@ function abortsWith(t: Test, r: HelperRun, message: RegExp): void {
 
 const skip = cannotRun() ?? kvmUnavailable() ?? false;
 
+/** True while a thread of the helper is blocked in the WAIT hypercall's epoll wait on SN_FD_WAIT. */
+function blockedInWait(pid: number): boolean {
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return false; // not started yet, or gone
+  }
+  return tids.some((tid) => {
+    let call: string[];
+    try {
+      call = fs.readFileSync(`/proc/${pid}/task/${tid}/syscall`, 'utf8').split(' ');
+    } catch {
+      return false;
+    }
+    // epoll_pwait2 (441), or epoll_pwait (281) on kernels before 5.11; the first argument is the fd.
+    return (call[0] === '441' || call[0] === '281') && Number(call[1]) === abi.SN_FD_WAIT;
+  });
+}
+
 t.test('hvt: console and exit hypercalls; the helper fills in the clocks', { skip }, async (t) => {
   let memFd = -1;
   const before = Date.now();
@@ -123,6 +144,8 @@ t.test('hvt: console and exit hypercalls; the helper fills in the clocks', { ski
   t.ok(bi.readBigUInt64LE(o.tsc_freq) > 100_000_000n, 'a TSC frequency above 100 MHz');
   t.ok(bi.readBigUInt64LE(o.tsc_base) > 0n, 'a TSC base');
   const wall = Number(bi.readBigUInt64LE(o.wall_base_ns) / 1_000_000n);
+  // A bracket, not a duration: the base is read between `before` and now, so a slow run
+  // only widens the window; the second either side is the clocks' granularity, not a budget.
   t.ok(wall >= before - 1000 && wall <= Date.now() + 1000, 'the wall-clock base is now');
   t.ok(bi.readBigUInt64LE(o.mono_base_ns) > 0n, 'a monotonic base');
 });
@@ -177,11 +200,18 @@ t.test('hvt: WAIT sleeps its timeout, or until the doorbell to the guest rings',
   const start = Date.now();
   const slept = await runHvt(waitExit, le64(100_000_000, 0), { doorbells: ['pipe', 'pipe'] });
   t.equal(slept.code, 0, 'woken = 0: the timeout ran out');
+  // Kept: a wait must never end before its timeout (Solo5's yield returns at its deadline,
+  // not before). It is a lower bound, so load can only make it hold more easily.
   t.ok(Date.now() - start >= 100, 'after at least 100 ms');
 
+  // Ring once the guest is asleep in WAIT, not after a guess at how long it takes to get there.
   const rung = await runHvt(waitExit, le64(10_000_000_000, 0), {
     doorbells: ['pipe', 'pipe'],
-    onSpawn: (child) => setTimeout(() => pipeAt(child, abi.SN_FD_DOORBELL0 + abi.SN_DOORBELL_TO_GUEST).write(le64(1)), 100),
+    onSpawn: (child) => {
+      until(() => child.pid !== undefined && blockedInWait(child.pid), 'the guest asleep in the WAIT hypercall')
+        .then(() => pipeAt(child, abi.SN_FD_DOORBELL0 + abi.SN_DOORBELL_TO_GUEST).write(le64(1)))
+        .catch((e: Error) => t.fail(e.message));
+    },
   });
   t.equal(rung.code, 1, 'woken = 1: the doorbell ended the wait, not the 10 s timeout');
 

@@ -7,12 +7,12 @@ import t, { type Test } from 'tap';
 import { app, root, sptCli } from './support/paths';
 import { passtChildren, passtMissingUnderCi, passtNamespace, passtSkip, runtimeCopy, start, type PasstNs } from './support/passt-ns';
 import { startTime, waitGone } from './support/proc';
+import { testSeed } from './support/seed';
 
 const NOBODY = { uid: 65534, gid: 65534 };
-const seed = Number(process.env.SEED ?? Date.now() % 100000);
+const seed = testSeed();
 // Ports and subnets differ per run so that parallel runs of the suite do not meet.
 const port = 20000 + (seed % 20000);
-t.comment(`seed ${seed} (SEED=${seed} repeats this run)`);
 
 t.test('passt is present where CI installs it', { skip: process.env.CI !== 'true' && 'not under CI' }, async (tt) => {
   tt.notOk(passtMissingUnderCi, '.ci/run installs passt: it must be on PATH');

@@ -7,12 +7,12 @@ import t from 'tap';
 import { connectStream } from '../lib/tender/devices';
 import { native } from '../lib/native';
 import { testNative } from './support/native-test';
+import { testSeed } from './support/seed';
 
 const tn = testNative();
 const MTU = 1500;
 const MAX = MTU + 14;
-const seed = Number(process.env.SN_SEED ?? Date.now() % 1000000);
-t.comment(`seed ${seed} (replay with SN_SEED=${seed})`);
+const seed = testSeed();
 
 function rng(s: number): () => number {
   let a = s >>> 0;

@@ -7,9 +7,9 @@ import { Pinger } from '../lib/net/pinger';
 import path from 'node:path';
 import { app, root } from './support/paths';
 import { StreamListener, type StreamPeer } from './support/stream-peer';
+import { testSeed } from './support/seed';
 
-const seed = Number(process.env.SN_SEED ?? Date.now() % 1000000);
-t.comment(`seed ${seed} (replay with SN_SEED=${seed})`);
+const seed = testSeed();
 let state = seed >>> 0 || 1;
 function rand(): number {
   state ^= state << 13;

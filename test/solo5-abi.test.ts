@@ -117,11 +117,11 @@ for (const dir of ['solo5', 'solo5-v1']) {
     `${dir}: the CLI runs it, hvt refuses it`,
     { skip: fs.existsSync(solo5App('hello', dir)) ? false : 'hello not built' },
     async (t) => {
-      const r = spawnSync(sptCli, ['--mem=2', solo5App('hello', dir)], { encoding: 'utf8', timeout: 20_000 });
+      const r = spawnSync(sptCli, ['--mem=2', solo5App('hello', dir)], { encoding: 'utf8', timeout: 120_000 });
       t.same([r.status, /SUCCESS/.test(r.stdout), r.stderr], [0, true, '']);
       const hvt = spawnSync(path.join(path.dirname(sptCli), 'solo5-hvt.js'), [solo5App('hello', dir)], {
         encoding: 'utf8',
-        timeout: 20_000,
+        timeout: 120_000,
       });
       t.equal(hvt.status, 1);
       t.equal(hvt.stderr.split('\n').length, 2, `one line: ${hvt.stderr.trim()}`);

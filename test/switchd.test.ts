@@ -8,10 +8,10 @@ import { startSwitchDaemon, type SwitchDaemon, type SwitchDaemonOptions, type Sw
 import { root } from './support/paths';
 import { until } from './support/ring-guest';
 import { eth, Peer } from './support/switchd-peer';
+import { testSeed } from './support/seed';
 
 const cli = path.join(root, 'dist', 'bin', 'solo5-switch.js');
-const seed = Number(process.env.SN_SEED ?? Date.now() % 100000);
-t.comment(`seed ${seed}`);
+const seed = testSeed();
 let x = seed || 1;
 const rnd = () => (x = (x * 1103515245 + 12345) >>> 0) / 2 ** 32;
 
@@ -132,7 +132,9 @@ t.test('pcap holds every frame the switch received', async (t) => {
   t.same(got, sent, 'the records are the frames, in order');
   const tcpdump = spawnSync('tcpdump', ['-nn', '-q', '-r', pcap], { encoding: 'utf8' });
   if (tcpdump.error) {
-    t.comment(`tcpdump not run: ${tcpdump.error.message}`);
+    // .ci/run installs tcpdump: in CI a missing reader is a broken setup, not a reason to check less.
+    if (process.env.CI) t.fail(`tcpdump did not run (CI is set): ${tcpdump.error.message}`);
+    else t.pass('tcpdump reads the 50 frames', { skip: 'no tcpdump (the parser above read the capture)' });
   } else {
     const lens = [...tcpdump.stdout.matchAll(/length ([0-9]+)/g)].map((m) => Number(m[1]));
     t.same(

@@ -5,6 +5,7 @@ import * as abi from '../lib/abi';
 import { native } from '../lib/native';
 import { imageMaker } from './support/images';
 import { BlkGuest, frame, GuestView, MEM, NetGuest, RINGS } from './support/ring-guest';
+import { testSeed } from './support/seed';
 
 const n = native();
 const image = imageMaker('sn-wx-');
@@ -12,8 +13,7 @@ const TEXT = 0x300000; // the guest's text and rodata, as the tender would name 
 const TEXT_LEN = 0x3000;
 const DATA = 0x400000; // writable data
 const BS = 512;
-const seed = Number(process.env.SN_SEED ?? Date.now() % 100000);
-t.comment(`seed ${seed}`);
+const seed = testSeed();
 
 function pattern(len: number, s: number): Buffer {
   const b = Buffer.alloc(len);

@@ -32,7 +32,7 @@ export function isGone(pid: number, started: string): boolean {
  * is not our child, so this checks its entry until it changes; the deadline
  * only bounds a failing test.
  */
-export async function waitGone(pid: number, started: string, deadlineMs = 30_000): Promise<boolean> {
+export async function waitGone(pid: number, started: string, deadlineMs = 120_000): Promise<boolean> {
   const until = Date.now() + deadlineMs;
   while (!isGone(pid, started)) {
     if (Date.now() > until) return false;
