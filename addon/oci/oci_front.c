@@ -180,6 +180,9 @@ int main(int argc, char **argv) {
   }
   if (id == NULL || !good_id(id)) fallback();
   int rootfd = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  /* lib/oci/state.ts's checkRoot: a root another user owns or can write is the JS CLI's to refuse. */
+  struct stat rst;
+  if (rootfd >= 0 && (fstat(rootfd, &rst) < 0 || rst.st_uid != geteuid() || (rst.st_mode & 022) != 0)) fallback();
   int dirfd = rootfd < 0 ? -1 : openat(rootfd, id, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   /* gate.pid, written by create for a monitorless container only: "PID START". */
   char rec[128], pid_start[32];

@@ -4,7 +4,7 @@ import { version } from '../version';
 import { COMMAND_FLAGS, GLOBAL_FLAGS, parseFlags, str, type Parsed } from './args';
 import * as cmd from './commands';
 import { OciError, report, type LogTarget } from './errors';
-import { checkId, defaultRoot } from './state';
+import { checkId, checkRoot, defaultRoot } from './state';
 
 const USAGE = `usage: solo5-oci [GLOBAL OPTIONS] COMMAND [OPTIONS] [ID]
 
@@ -126,7 +126,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     const specs = COMMAND_FLAGS[command];
     if (specs === undefined) throw new OciError(`unknown command '${command}' (see --help)`);
     const p = parseFlags(argv.slice(g.next + 1), specs, false, command);
-    return await dispatch(command, p, str(g, 'root') ?? defaultRoot());
+    const root = str(g, 'root') ?? defaultRoot();
+    // features reads no state.
+    if (command !== 'features') checkRoot(root);
+    return await dispatch(command, p, root);
   } catch (e) {
     report(isSolo5Error(e) ? e.message : `internal error: ${(e as Error).message ?? String(e)}`, log);
     return 1;

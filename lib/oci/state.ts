@@ -48,7 +48,31 @@ export function defaultRoot(): string {
   return path.join(xdg !== undefined && xdg !== '' ? xdg : '/tmp', 'solo5-oci');
 }
 
-/** Make `dir` (and missing parents) with mode 0700; refuse one that others can enter. */
+/**
+ * The state root is believed only if the caller owns it and no one else can
+ * write to it: its state.json files name pids that kill and delete signal, so a
+ * root another user made first (the /tmp fallback) could aim them anywhere.
+ * A root that does not exist yet is fine; create makes it private.
+ */
+export function checkRoot(root: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(root);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new OciError(`${root}: cannot look at the state root (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (!st.isDirectory()) throw new OciError(`${root}: the state root is not a directory`);
+  const uid = process.geteuid?.() ?? st.uid;
+  if (st.uid !== uid)
+    throw new OciError(`${root}: the state root belongs to uid ${st.uid}, not to this user (uid ${uid}); choose another with --root`);
+  if ((st.mode & 0o022) !== 0)
+    throw new OciError(
+      `${root}: the state root is writable by others (mode ${(st.mode & 0o777).toString(8)}); chmod go-w it or choose another with --root`,
+    );
+}
+
+/** Make `dir` (and missing parents) with mode 0700; refuse one that others own, close one that others can enter. */
 export function ensurePrivateDir(dir: string): void {
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -57,6 +81,8 @@ export function ensurePrivateDir(dir: string): void {
   }
   const st = fs.lstatSync(dir);
   if (!st.isDirectory()) throw new OciError(`${dir}: not a directory`);
+  const uid = process.geteuid?.() ?? st.uid;
+  if (st.uid !== uid) throw new OciError(`${dir}: belongs to uid ${st.uid}, not to this user (uid ${uid})`);
   if ((st.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
 }
 
