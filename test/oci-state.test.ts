@@ -6,6 +6,8 @@ import path from 'node:path';
 import t from 'tap';
 import { OWN, readUnikernel, URUNC } from '../lib/oci/annotations';
 import { OciError } from '../lib/oci/errors';
+import { planFromSpec, type Plan } from '../lib/oci/plan';
+import { loadSpec, type Spec } from '../lib/oci/spec';
 import {
   checkId,
   containerDir,
@@ -21,6 +23,7 @@ import {
   writeJson,
   type Record,
 } from '../lib/oci/state';
+import { buildElf } from './support/elf-builder';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'solo5-oci-state-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -192,6 +195,86 @@ t.test('annotations: urunc keys, urunc.json in base64 under them, our own keys c
     [{ [`${OWN.sectorPrefix}data`]: 'big' }, /'big' is not a number/],
   ] as const) {
     t.throws(() => readUnikernel(a, rootfs), { name: 'OciError', message: why }, JSON.stringify(a));
+  }
+  t.end();
+});
+
+/** Names that are Object.prototype properties: as device names they must be names like any other. */
+const PROTO_NAMES = ['constructor', 'toString', 'hasOwnProperty', '__proto__'];
+
+/** A bundle in `tmp` whose rootfs holds an ELF with these manifest devices at /k.spt, and config.json `configText` if given. */
+function protoBundle(devices: { name: string; type: 'NET_BASIC' | 'BLOCK_BASIC' }[], configText?: string): string {
+  const bundle = fs.mkdtempSync(path.join(tmp, 'bundle-'));
+  fs.mkdirSync(path.join(bundle, 'rootfs'));
+  fs.writeFileSync(path.join(bundle, 'rootfs', 'k.spt'), buildElf({ manifest: { type: 'solo5.manifest', version: 1, devices } }).buf);
+  if (configText !== undefined) fs.writeFileSync(path.join(bundle, 'config.json'), configText);
+  return bundle;
+}
+
+const me = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+const specOf = (extra: Partial<Spec> = {}): Spec => ({
+  ociVersion: '1.0.2',
+  process: { args: ['/k.spt'], user: me },
+  root: { path: 'rootfs' },
+  ...extra,
+});
+/** A plan's device records as they are written to plan.json and read back by the monitor. */
+const entriesOf = (plan: Plan) => {
+  const back = JSON.parse(JSON.stringify(plan)) as Plan;
+  return { net: Object.entries(back.net), block: Object.entries(back.block).map(([n, b]) => [n, path.basename(b.path)]) };
+};
+
+t.test('plan: device names that are Object.prototype properties are ordinary names', (t) => {
+  for (const name of PROTO_NAMES.filter((n) => n !== '__proto__')) {
+    const only = protoBundle([{ name, type: 'NET_BASIC' }]);
+    t.same(entriesOf(planFromSpec(specOf(), only)).net, [[name, 'eth0']], `the only net device, ${name}, gets eth0`);
+    const two = protoBundle([
+      { name, type: 'NET_BASIC' },
+      { name: 'other', type: 'NET_BASIC' },
+    ]);
+    const named = specOf({ annotations: { [URUNC.netDev]: name, [`${OWN.netPrefix}other`]: 'eth1' } });
+    t.same(
+      entriesOf(planFromSpec(named, two)).net,
+      [
+        ['other', 'eth1'],
+        [name, 'eth0'],
+      ],
+      `${URUNC.netDev}=${name} gets eth0`,
+    );
+    const wired = specOf({ annotations: { [URUNC.netDev]: name, [`${OWN.netPrefix}${name}`]: 'eth7' } });
+    t.same(entriesOf(planFromSpec(wired, only)).net, [[name, 'eth7']], `${OWN.netPrefix}${name} wins over the default`);
+  }
+  // __proto__ is no manifest name ([A-Za-z0-9]), but the urunc keys and mount destinations carry it as given.
+  const guest = protoBundle([{ name: 'constructor', type: 'NET_BASIC' }]);
+  const img = path.join(guest, 'rootfs', 'disk.img');
+  fs.writeFileSync(img, Buffer.alloc(4096));
+  const plan = planFromSpec(
+    specOf({
+      annotations: { [URUNC.netDev]: '__proto__', [URUNC.block]: '/disk.img', [URUNC.blkDev]: 'toString' },
+      mounts: PROTO_NAMES.map((n) => ({ destination: `/solo5/block/${n}`, type: 'bind', source: `/images/m-${n}.img` })),
+    }),
+    guest,
+  );
+  t.same(entriesOf(plan), {
+    net: [['__proto__', 'eth0']],
+    block: PROTO_NAMES.map((n) => [n, n === 'toString' ? 'disk.img' : `m-${n}.img`]),
+  });
+  t.end();
+});
+
+t.test('config.json: keys that are Object.prototype properties are kept as keys, hooks under them still refused', (t) => {
+  const annotations = `{${PROTO_NAMES.map((n) => `"${n}": "v-${n}"`).join(', ')}}`;
+  const text = (hooks: string) =>
+    `{"ociVersion": "1.0.2", "process": {"args": ["/k.spt"], "user": {"uid": ${me.uid}, "gid": ${me.gid}}}, "root": {"path": "rootfs"}, "annotations": ${annotations}${hooks}}`;
+  const plain = loadSpec(protoBundle([], text('')));
+  t.same(
+    Object.entries(plain.annotations ?? {}),
+    PROTO_NAMES.map((n) => [n, `v-${n}`]),
+    'every annotation is an own key with its value',
+  );
+  for (const name of PROTO_NAMES) {
+    const bundle = protoBundle([], text(`, "hooks": {"${name}": [{"path": "/bin/true"}]}`));
+    t.throws(() => planFromSpec(loadSpec(bundle), bundle), { name: 'OciError', message: `hooks.${name}: OCI hooks are not supported` });
   }
   t.end();
 });

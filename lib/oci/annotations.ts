@@ -47,13 +47,14 @@ const NAME_RE = /^[A-Za-z0-9]{1,67}$/;
  * urunc.json at the top of the rootfs carries the same urunc keys with base64
  * values, for engines (Docker) that do not pass image annotations down.
  */
-function uruncJson(rootfs: string): Record<string, string> {
+function uruncJson(rootfs: string): Map<string, string> {
   const file = path.join(rootfs, 'urunc.json');
+  const out = new Map<string, string>();
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
-    return {};
+    return out;
   }
   let json: unknown;
   try {
@@ -62,21 +63,21 @@ function uruncJson(rootfs: string): Record<string, string> {
     throw new OciError(`urunc.json in the image: not JSON (${(e as Error).message})`);
   }
   if (typeof json !== 'object' || json === null) throw new OciError('urunc.json in the image: not a JSON object');
-  const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(json)) {
     if (typeof v !== 'string') throw new OciError(`urunc.json in the image: ${k}: not a string`);
-    out[k] = Buffer.from(v, 'base64').toString('utf8');
+    out.set(k, Buffer.from(v, 'base64').toString('utf8'));
   }
   return out;
 }
 
 /** Annotations win over urunc.json; malformed values of our own keys are refused in one line. */
 export function readUnikernel(annotations: Record<string, string>, rootfs: string): Unikernel {
-  const a = { ...uruncJson(rootfs), ...annotations };
+  // Keys and values are the image's and the user's: a Map, so no key is ever looked up on a prototype.
+  const a = new Map([...uruncJson(rootfs), ...Object.entries(annotations)]);
   const u: Unikernel = { net: new Map(), blocks: new Map(), sectorSizes: new Map(), ipv4Args: true };
-  const pick = (k: string) => (a[k] !== undefined && a[k] !== '' ? a[k] : undefined);
+  const pick = (k: string) => (a.get(k) !== '' ? a.get(k) : undefined);
   u.binary = pick(URUNC.binary);
-  u.cmdline = a[URUNC.cmdline];
+  u.cmdline = a.get(URUNC.cmdline);
   u.hypervisor = pick(URUNC.hypervisor);
   u.block = pick(URUNC.block);
   u.blockDevice = pick(URUNC.blkDev);
@@ -91,7 +92,7 @@ export function readUnikernel(annotations: Record<string, string>, rootfs: strin
     if (ipv4 !== 'true' && ipv4 !== 'false') throw new OciError(`annotations.${OWN.ipv4Args}: '${ipv4}' is not true or false`);
     u.ipv4Args = ipv4 === 'true';
   }
-  for (const [k, v] of Object.entries(a)) {
+  for (const [k, v] of a) {
     for (const [prefix, into] of [
       [OWN.netPrefix, 'net'],
       [OWN.blockPrefix, 'blocks'],

@@ -81,9 +81,10 @@ function int(v: unknown, at: string): number {
   return v;
 }
 
+/** An object whose keys are the user's (annotations, hook kinds): the copy has no prototype, so `__proto__` stays a key. */
 function record<T>(v: unknown, at: string, each: (v: unknown, at: string) => T): { [k: string]: T } {
   const o = obj(v, at);
-  const out: { [k: string]: T } = {};
+  const out = Object.create(null) as { [k: string]: T };
   for (const k of Object.keys(o)) out[k] = each(o[k], `${at}.${k}`);
   return out;
 }
