@@ -1,5 +1,5 @@
 // oci-state.test.ts: solo5-oci in-process: state directory ids, private directories, records, live/zombie/reused pids, and the annotations it reads.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +7,7 @@ import t from 'tap';
 import { OWN, readUnikernel, URUNC } from '../lib/oci/annotations';
 import { OciError } from '../lib/oci/errors';
 import { planFromSpec, type Plan } from '../lib/oci/plan';
-import { loadSpec, type Spec } from '../lib/oci/spec';
+import { loadSpec, MAX_OCI_JSON, type Spec } from '../lib/oci/spec';
 import {
   checkId,
   containerDir,
@@ -275,6 +275,35 @@ t.test('config.json: keys that are Object.prototype properties are kept as keys,
   for (const name of PROTO_NAMES) {
     const bundle = protoBundle([], text(`, "hooks": {"${name}": [{"path": "/bin/true"}]}`));
     t.throws(() => planFromSpec(loadSpec(bundle), bundle), { name: 'OciError', message: `hooks.${name}: OCI hooks are not supported` });
+  }
+  t.end();
+});
+
+t.test('config.json and urunc.json: a FIFO, /dev/zero, a directory or an oversized file is refused at once, in one line', (t) => {
+  const kinds: [string, (file: string) => void, string][] = [
+    ['a FIFO', (f) => execFileSync('mkfifo', [f]), 'not a regular file'],
+    ['a symlink to /dev/zero', (f) => fs.symlinkSync('/dev/zero', f), 'not a regular file'],
+    ['a directory', (f) => fs.mkdirSync(f), 'not a regular file'],
+    [
+      'a file over the limit',
+      (f) => {
+        fs.writeFileSync(f, '');
+        fs.truncateSync(f, MAX_OCI_JSON + 1);
+      },
+      `${MAX_OCI_JSON + 1} bytes, larger than the ${MAX_OCI_JSON}-byte limit`,
+    ],
+  ];
+  for (const [what, make, why] of kinds) {
+    const bundle = protoBundle([]);
+    const config = path.join(bundle, 'config.json');
+    make(config);
+    t.throws(() => loadSpec(bundle), { name: 'OciError', message: `${config}: ${why}` }, `config.json: ${what}`);
+    make(path.join(bundle, 'rootfs', 'urunc.json'));
+    t.throws(
+      () => readUnikernel({}, path.join(bundle, 'rootfs')),
+      { name: 'OciError', message: `urunc.json in the image: ${why}` },
+      `urunc.json: ${what}`,
+    );
   }
   t.end();
 });

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OciError } from './errors';
+import { readOciJson } from './spec';
 
 /** urunc's keys, read so that images built for urunc run unchanged. */
 export const URUNC = {
@@ -50,18 +51,8 @@ const NAME_RE = /^[A-Za-z0-9]{1,67}$/;
 function uruncJson(rootfs: string): Map<string, string> {
   const file = path.join(rootfs, 'urunc.json');
   const out = new Map<string, string>();
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return out;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new OciError(`urunc.json in the image: not JSON (${(e as Error).message})`);
-  }
+  if (!fs.existsSync(file)) return out;
+  const json = readOciJson(file, 'urunc.json in the image');
   if (typeof json !== 'object' || json === null) throw new OciError('urunc.json in the image: not a JSON object');
   for (const [k, v] of Object.entries(json)) {
     if (typeof v !== 'string') throw new OciError(`urunc.json in the image: ${k}: not a string`);

@@ -1,7 +1,25 @@
 // spec.ts: the part of the OCI runtime-spec config.json that solo5-oci reads, checked by hand (see docs/decisions.md).
 import fs from 'node:fs';
 import path from 'node:path';
+import { readUserFile } from '../elf/load';
 import { OciError } from './errors';
+
+/** config.json and urunc.json are kilobytes; a file near this size is not one of them. */
+export const MAX_OCI_JSON = 4 << 20;
+
+/**
+ * A JSON file from the bundle or the image, which are user input: read with
+ * readUserFile (a regular file of at most MAX_OCI_JSON bytes, so a FIFO or
+ * /dev/zero is refused at once). `name` starts each one-line error.
+ */
+export function readOciJson(file: string, name: string): unknown {
+  const text = readUserFile(file, MAX_OCI_JSON, (why) => new OciError(`${name}: ${why}`)).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new OciError(`${name}: not JSON (${(e as Error).message})`);
+  }
+}
 
 export interface SpecMount {
   destination: string;
@@ -157,18 +175,7 @@ export function loadSpec(bundle: string): Spec {
   }
   if (!st.isDirectory()) throw new OciError(`bundle ${bundle}: not a directory`);
   const file = path.join(bundle, 'config.json');
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new OciError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new OciError(`${file}: not JSON (${(e as Error).message})`);
-  }
+  const json = readOciJson(file, file);
   try {
     return checkSpec(json);
   } catch (e) {
