@@ -280,9 +280,10 @@ t.test('config.json: keys that are Object.prototype properties are kept as keys,
 });
 
 t.test('config.json and urunc.json: a FIFO, /dev/zero, a directory or an oversized file is refused at once, in one line', (t) => {
-  const kinds: [string, (file: string) => void, string][] = [
+  // The fourth field: what urunc.json gets instead, when the image's link leads out of it.
+  const kinds: [string, (file: string) => void, string, string?][] = [
     ['a FIFO', (f) => execFileSync('mkfifo', [f]), 'not a regular file'],
-    ['a symlink to /dev/zero', (f) => fs.symlinkSync('/dev/zero', f), 'not a regular file'],
+    ['a symlink to /dev/zero', (f) => fs.symlinkSync('/dev/zero', f), 'not a regular file', 'urunc.json leads outside the image'],
     ['a directory', (f) => fs.mkdirSync(f), 'not a regular file'],
     [
       'a file over the limit',
@@ -293,7 +294,7 @@ t.test('config.json and urunc.json: a FIFO, /dev/zero, a directory or an oversiz
       `${MAX_OCI_JSON + 1} bytes, larger than the ${MAX_OCI_JSON}-byte limit`,
     ],
   ];
-  for (const [what, make, why] of kinds) {
+  for (const [what, make, why, uruncWhy] of kinds) {
     const bundle = protoBundle([]);
     const config = path.join(bundle, 'config.json');
     make(config);
@@ -301,9 +302,53 @@ t.test('config.json and urunc.json: a FIFO, /dev/zero, a directory or an oversiz
     make(path.join(bundle, 'rootfs', 'urunc.json'));
     t.throws(
       () => readUnikernel({}, path.join(bundle, 'rootfs')),
-      { name: 'OciError', message: `urunc.json in the image: ${why}` },
+      { name: 'OciError', message: `urunc.json in the image: ${uruncWhy ?? why}` },
       `urunc.json: ${what}`,
     );
+  }
+  t.end();
+});
+
+t.test('urunc.json: a link out of the image is refused in one line, and no error shows what a file holds', (t) => {
+  const SECRET = 'host-secret-7c1f9e';
+  const outside = path.join(tmp, 'outside-secret.json');
+  fs.writeFileSync(outside, `${SECRET} is not JSON`);
+  const good = JSON.stringify({ [URUNC.cmdline]: Buffer.from('from the image').toString('base64') });
+  // V8 quotes only the first characters of a long text: look for a few of them.
+  const notOne = (e: unknown) => e instanceof OciError && !e.message.includes('\n') && !e.message.includes(SECRET.slice(0, 6));
+  for (const what of ['an absolute', 'a relative ../']) {
+    const rootfs = path.join(fs.mkdtempSync(path.join(tmp, 'escape-')), 'rootfs');
+    fs.mkdirSync(rootfs);
+    fs.symlinkSync(what === 'an absolute' ? outside : path.relative(rootfs, outside), path.join(rootfs, 'urunc.json'));
+    t.ok(fs.existsSync(path.join(rootfs, 'urunc.json')), `${what} link reaches the host file`);
+    t.throws(
+      () => readUnikernel({}, rootfs),
+      { name: 'OciError', message: 'urunc.json in the image: urunc.json leads outside the image' },
+      `${what} link to a host file is refused`,
+    );
+    try {
+      readUnikernel({}, rootfs);
+    } catch (e) {
+      t.ok(notOne(e), `${what} link: one line, without the host file's contents`);
+    }
+  }
+  // A link that stays inside the image is followed, to a file and through a directory link.
+  const rootfs = fs.mkdtempSync(path.join(tmp, 'inside-'));
+  fs.mkdirSync(path.join(rootfs, 'etc'));
+  fs.writeFileSync(path.join(rootfs, 'etc', 'real.json'), good);
+  fs.symlinkSync('etc/real.json', path.join(rootfs, 'urunc.json'));
+  t.equal(readUnikernel({}, rootfs).cmdline, 'from the image', 'a relative link inside the image works');
+  // Malformed JSON: the file and where it breaks, not the text V8 would quote.
+  for (const text of [SECRET, `{"a": ${SECRET}}`, `{"a": "x"} ${SECRET}`, `{"a": "${SECRET}"`]) {
+    fs.rmSync(path.join(rootfs, 'urunc.json'));
+    fs.writeFileSync(path.join(rootfs, 'urunc.json'), text);
+    try {
+      readUnikernel({}, rootfs);
+      t.fail(`${text}: accepted`);
+    } catch (e) {
+      t.match((e as Error).message, /^urunc\.json in the image: not JSON \(/, `${text}: refused as not JSON`);
+      t.ok(notOne(e), `${text}: the error does not quote the file (${(e as Error).message})`);
+    }
   }
   t.end();
 });

@@ -45,13 +45,40 @@ export interface Unikernel {
 const NAME_RE = /^[A-Za-z0-9]{1,67}$/;
 
 /**
+ * A path inside the rootfs, refusing anything (.., symlinks) that leads outside
+ * it: the image is untrusted, and the runtime often runs as root. The kernel,
+ * block images and urunc.json are all found through this one function.
+ */
+export function inRootfs(rootfs: string, p: string, what: string): string {
+  let realRoot: string;
+  try {
+    realRoot = fs.realpathSync(rootfs);
+  } catch (e) {
+    throw new OciError(`${what}: the rootfs ${rootfs} cannot be resolved (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  let real: string;
+  try {
+    real = fs.realpathSync(path.join(realRoot, p));
+  } catch {
+    throw new OciError(`${what}: ${p} does not exist in the image`);
+  }
+  if (real !== realRoot && !real.startsWith(`${realRoot}/`)) throw new OciError(`${what}: ${p} leads outside the image`);
+  return real;
+}
+
+/**
  * urunc.json at the top of the rootfs carries the same urunc keys with base64
  * values, for engines (Docker) that do not pass image annotations down.
  */
 function uruncJson(rootfs: string): Map<string, string> {
-  const file = path.join(rootfs, 'urunc.json');
   const out = new Map<string, string>();
-  if (!fs.existsSync(file)) return out;
+  // lstat, not exists: a dangling link is not 'no urunc.json', and a link to a host file is probed no further.
+  try {
+    fs.lstatSync(path.join(rootfs, 'urunc.json'));
+  } catch {
+    return out; // no urunc.json (or no rootfs, which the kernel's inRootfs reports)
+  }
+  const file = inRootfs(rootfs, 'urunc.json', 'urunc.json in the image');
   const json = readOciJson(file, 'urunc.json in the image');
   if (typeof json !== 'object' || json === null) throw new OciError('urunc.json in the image: not a JSON object');
   for (const [k, v] of Object.entries(json)) {

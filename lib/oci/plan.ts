@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadElf, type LoadedElf } from '../elf';
 import { DEFAULT_MEM_MB, MAX_MEM_MB, type Target } from '../tender/options';
-import { readUnikernel, URUNC, OWN, type Unikernel } from './annotations';
+import { inRootfs, readUnikernel, URUNC, OWN, type Unikernel } from './annotations';
 import { OciError } from './errors';
 import type { Spec, SpecMount } from './spec';
 
@@ -48,19 +48,6 @@ const MOOT_NAMESPACES = new Set(['pid', 'ipc', 'uts', 'mount', 'cgroup', 'time']
  */
 function byName<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
-}
-
-/** A path inside the rootfs, refusing anything (.., symlinks) that leads outside it. */
-function inRootfs(rootfs: string, p: string, what: string): string {
-  const realRoot = fs.realpathSync(rootfs);
-  let real: string;
-  try {
-    real = fs.realpathSync(path.join(realRoot, p));
-  } catch {
-    throw new OciError(`${what}: ${p} does not exist in the image`);
-  }
-  if (real !== realRoot && !real.startsWith(`${realRoot}/`)) throw new OciError(`${what}: ${p} leads outside the image`);
-  return real;
 }
 
 function checkSpec(spec: Spec): void {

@@ -8,6 +8,16 @@ import { OciError } from './errors';
 export const MAX_OCI_JSON = 4 << 20;
 
 /**
+ * V8's reason for a JSON.parse failure without the text it quotes (`Unexpected
+ * token 'x', "...the file..." is not valid JSON`): the error names the file,
+ * the reason and, where V8 gives it, the position, never what the file holds.
+ */
+function jsonReason(message: string): string {
+  const reason = message.split('"')[0].replace(/^Unexpected token .*/, 'Unexpected token');
+  return reason.replace(/,\s*$/, '').trim();
+}
+
+/**
  * A JSON file from the bundle or the image, which are user input: read with
  * readUserFile (a regular file of at most MAX_OCI_JSON bytes, so a FIFO or
  * /dev/zero is refused at once). `name` starts each one-line error.
@@ -17,7 +27,7 @@ export function readOciJson(file: string, name: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new OciError(`${name}: not JSON (${(e as Error).message})`);
+    throw new OciError(`${name}: not JSON (${jsonReason((e as Error).message)})`);
   }
 }
 
