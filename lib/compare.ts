@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from './errors';
 import type { GuestExit } from './tender/exit';
-import type { Target } from './tender/options';
+import type { BlockAttach, Target } from './tender/options';
 import { run, type RunOptions } from './tender/run';
 
 export interface CompareOptions extends Omit<RunOptions, 'kernel' | 'target' | 'block' | 'drive'> {
@@ -27,7 +27,7 @@ export interface TargetRun {
   output: string;
   /** The console output without the bindings' own lines (those starting with "Solo5: "). */
   appOutput: string;
-  /** SHA-256 of each block image after the run. */
+  /** SHA-256 of each block image after the run; an object without a prototype. */
   blockDigests: Record<string, string>;
   timedOut: boolean;
 }
@@ -54,22 +54,69 @@ export function appOutput(output: string): string {
     .join('\n');
 }
 
-function digest(file: string): string {
-  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+/** Block images are disk images, possibly gigabytes: read a bounded chunk at a time. */
+const CHUNK = 1 << 20;
+
+/**
+ * Each chunk of a block image in turn. The image is the caller's (or our copy
+ * of it): O_NONBLOCK keeps a FIFO or a device from blocking the open, fstat
+ * then refuses anything but a regular file in one line, and the reads stop at
+ * the size fstat saw, so neither /dev/zero nor a growing file reads forever.
+ */
+function eachChunk(file: string, what: string, use: (chunk: Buffer) => void): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    throw new UsageError(`${what}: ${file}: cannot open (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new UsageError(`${what}: ${file}: not a regular file`);
+    const buf = Buffer.alloc(Math.min(CHUNK, st.size));
+    for (let at = 0; at < st.size;) {
+      const n = fs.readSync(fd, buf, 0, Math.min(buf.length, st.size - at), at);
+      if (n === 0) break;
+      use(buf.subarray(0, n));
+      at += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function digest(file: string, what: string): string {
+  const h = createHash('sha256');
+  eachChunk(file, what, (chunk) => h.update(chunk));
+  return h.digest('hex');
+}
+
+/** Copies the caller's image into our directory, through the same checks as digest. */
+function copyImage(from: string, to: string, what: string): void {
+  const out = fs.openSync(to, 'wx', 0o600);
+  try {
+    eachChunk(from, what, (chunk) => {
+      for (let off = 0; off < chunk.length;) off += fs.writeSync(out, chunk, off, chunk.length - off);
+    });
+  } finally {
+    fs.closeSync(out);
+  }
 }
 
 async function runOne(target: Target, o: CompareOptions, dir: string): Promise<TargetRun> {
-  const block: RunOptions['block'] = {};
+  // Keyed by the caller's device names (a Map, and blockDigests without a prototype), so `constructor`
+  // or `__proto__` is a name like any other; the copies are numbered, so a name is never part of a path.
+  const block = new Map<string, BlockAttach>();
   for (const [name, b] of Object.entries(o.block ?? {})) {
-    const copy = path.join(dir, `${target}-${name}.img`);
-    fs.copyFileSync(b.image, copy);
-    block[name] = { path: copy, sectorSize: b.sectorSize };
+    const copy = path.join(dir, `${target}-${block.size}.img`);
+    copyImage(b.image, copy, `block.${name}.image`);
+    block.set(name, { path: copy, sectorSize: b.sectorSize });
   }
   const { kernels: _k, block: _b, drive, ...rest } = o;
   const r = await run({ ...rest, kernel: o.kernels[target], target, block, drive: drive && (() => drive(target)) });
   const output = r.output;
-  const blockDigests: Record<string, string> = {};
-  for (const [name, b] of Object.entries(block)) blockDigests[name] = digest(b.path);
+  const blockDigests: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [name, b] of block) blockDigests[name] = digest(b.path, `block.${name}`);
   return { target, exit: r.exit, output, appOutput: appOutput(output), blockDigests, timedOut: r.timedOut };
 }
 

@@ -1,10 +1,15 @@
 // compare.test.ts: the deterministic unikernels behave identically on spt and hvt (output after the banner, block images).
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { compareTargets, VirtualSwitch } from '../lib';
+import * as errorsModule from '../lib/errors';
 import { Pinger } from '../lib/net/pinger';
+import type { BlockAttach } from '../lib/tender/options';
+import type { RunOptions, RunResult } from '../lib/tender/run';
 import { kvmUnavailable } from './support/kvm';
 import { app } from './support/paths';
 
@@ -70,4 +75,81 @@ t.test('a difference is reported structurally', { skip }, async (tt) => {
   const c = await compareTargets({ kernels: { spt: app('hello', 'spt'), hvt: app('globals', 'hvt') }, args: ['x'], memMB: 32 });
   tt.equal(c.same, false);
   tt.match(c.differences, [{ what: 'output', where: '1' }]);
+});
+
+/**
+ * compareTargets with run() replaced (in-process, no KVM needed): the fake
+ * guest appends its target and device name to each block image it is given
+ * and reports what it saw.
+ */
+function isMap(v: ReadonlyMap<string, BlockAttach> | Record<string, BlockAttach>): v is ReadonlyMap<string, BlockAttach> {
+  return v instanceof Map;
+}
+
+function withFakeRun() {
+  const seen: { target: string; names: string[] }[] = [];
+  const run = (o: RunOptions): Promise<RunResult> => {
+    const given = o.block ?? new Map<string, BlockAttach>();
+    const block: [string, BlockAttach][] = isMap(given) ? [...given] : Object.entries(given);
+    seen.push({ target: String(o.target), names: block.map(([n]) => n) });
+    for (const [name, b] of block) fs.appendFileSync(b.path, name === 'differs' ? String(o.target) : name);
+    return Promise.resolve({ exit: { kind: 'exit', status: 0, aborted: false }, output: 'Solo5: x\nok\n', timedOut: false });
+  };
+  // Absolute paths resolved here, in dist/test (see launch-failures.test.ts).
+  const mod = t.mockRequire<typeof import('../lib/compare')>(require.resolve('../lib/compare'), {
+    [require.resolve('../lib/tender/run')]: { run },
+    [require.resolve('../lib/errors')]: errorsModule,
+  });
+  return { compare: mod.compareTargets, seen };
+}
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+t.test('block devices named constructor or __proto__ are names like any other (in-process, run() replaced)', async (tt) => {
+  const { compare, seen } = withFakeRun();
+  const img = path.join(tmp, 'names.img');
+  fs.writeFileSync(img, 'base:');
+  // JSON.parse makes __proto__ an own key, as a caller's config file would.
+  const block = JSON.parse(
+    `{"constructor": {"image": ${JSON.stringify(img)}}, "__proto__": {"image": ${JSON.stringify(img)}}, "differs": {"image": ${JSON.stringify(img)}}}`,
+  ) as Record<string, { image: string }>;
+  const c = await compare({ kernels: { spt: 'a.spt', hvt: 'a.hvt' }, block });
+  const names = ['constructor', '__proto__', 'differs'];
+  tt.same(
+    seen,
+    [
+      { target: 'spt', names },
+      { target: 'hvt', names },
+    ],
+    'each run got all three devices',
+  );
+  for (const target of ['spt', 'hvt'] as const) {
+    const d = c.runs[target].blockDigests;
+    tt.same(Object.keys(d), names, `${target}: a digest for each, as own keys`);
+    tt.equal(d.constructor, sha(Buffer.from('base:constructor')), `${target}: constructor's digest`);
+    tt.equal(d['__proto__'], sha(Buffer.from('base:__proto__')), `${target}: __proto__'s digest`);
+  }
+  tt.same(
+    c.differences.map((x) => [x.what, x.where]),
+    [['block', 'differs']],
+    'only the device whose content differs is reported',
+  );
+  tt.equal(fs.readFileSync(img, 'utf8'), 'base:', "the caller's image is untouched");
+});
+
+t.test('a block image that is not a regular file is refused at once, in one line (in-process, run() replaced)', async (tt) => {
+  const { compare, seen } = withFakeRun();
+  const fifo = path.join(tmp, 'image.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const dir = path.join(tmp, 'image.dir');
+  fs.mkdirSync(dir);
+  // A FIFO blocked the copy forever; /dev/zero was copied as an empty image; a directory threw a raw EISDIR.
+  for (const image of ['/dev/zero', dir, fifo]) {
+    await tt.rejects(
+      compare({ kernels: { spt: 'a.spt', hvt: 'a.hvt' }, block: { data: { image } } }),
+      { code: 'EUSAGE', message: `block.data.image: ${image}: not a regular file` },
+      image,
+    );
+  }
+  tt.same(seen, [], 'no guest ran');
 });

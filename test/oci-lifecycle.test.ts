@@ -264,6 +264,16 @@ const refusals: { name: string; config?: Record<string, unknown>; raw?: string; 
   { name: 'a non-unikernel', config: { process: { args: ['/config.json'] } }, re: /config\.json|ELF|not/ },
 ];
 
+t.test('commands and signals named like Object.prototype properties are unknown, like any other name', async (t) => {
+  const stateRoot = path.join(tmpBase(t), 'state');
+  for (const name of ['constructor', 'toString', 'hasOwnProperty', '__proto__']) {
+    const c = await inProcess(['--root', stateRoot, name, '--force', 'x']);
+    t.same([c.status, c.stderr], [1, `solo5-oci: unknown command '${name}' (see --help)\n`], `command ${name}`);
+    const k = await inProcess(['--root', stateRoot, 'kill', 'x', name]);
+    t.same([k.status, k.stderr], [1, `solo5-oci: signal ${name}: no such signal\n`], `signal ${name}`);
+  }
+});
+
 t.test('bad bundles: one line on stderr, exit 1, nothing left behind', { skip: !exists(hello) && 'hello.spt is not built' }, async (t) => {
   const base = tmpBase(t);
   const stateRoot = path.join(base, 'state');

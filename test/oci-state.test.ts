@@ -1,11 +1,13 @@
 // oci-state.test.ts: solo5-oci in-process: state directory ids, private directories, records, live/zombie/reused pids, and the annotations it reads.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { OWN, readUnikernel, URUNC } from '../lib/oci/annotations';
 import { OciError } from '../lib/oci/errors';
+import { planFromSpec, type Plan } from '../lib/oci/plan';
+import { loadSpec, MAX_OCI_JSON, type Spec } from '../lib/oci/spec';
 import {
   checkId,
   containerDir,
@@ -21,6 +23,7 @@ import {
   writeJson,
   type Record,
 } from '../lib/oci/state';
+import { buildElf } from './support/elf-builder';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'solo5-oci-state-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -192,6 +195,160 @@ t.test('annotations: urunc keys, urunc.json in base64 under them, our own keys c
     [{ [`${OWN.sectorPrefix}data`]: 'big' }, /'big' is not a number/],
   ] as const) {
     t.throws(() => readUnikernel(a, rootfs), { name: 'OciError', message: why }, JSON.stringify(a));
+  }
+  t.end();
+});
+
+/** Names that are Object.prototype properties: as device names they must be names like any other. */
+const PROTO_NAMES = ['constructor', 'toString', 'hasOwnProperty', '__proto__'];
+
+/** A bundle in `tmp` whose rootfs holds an ELF with these manifest devices at /k.spt, and config.json `configText` if given. */
+function protoBundle(devices: { name: string; type: 'NET_BASIC' | 'BLOCK_BASIC' }[], configText?: string): string {
+  const bundle = fs.mkdtempSync(path.join(tmp, 'bundle-'));
+  fs.mkdirSync(path.join(bundle, 'rootfs'));
+  fs.writeFileSync(path.join(bundle, 'rootfs', 'k.spt'), buildElf({ manifest: { type: 'solo5.manifest', version: 1, devices } }).buf);
+  if (configText !== undefined) fs.writeFileSync(path.join(bundle, 'config.json'), configText);
+  return bundle;
+}
+
+const me = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+const specOf = (extra: Partial<Spec> = {}): Spec => ({
+  ociVersion: '1.0.2',
+  process: { args: ['/k.spt'], user: me },
+  root: { path: 'rootfs' },
+  ...extra,
+});
+/** A plan's device records as they are written to plan.json and read back by the monitor. */
+const entriesOf = (plan: Plan) => {
+  const back = JSON.parse(JSON.stringify(plan)) as Plan;
+  return { net: Object.entries(back.net), block: Object.entries(back.block).map(([n, b]) => [n, path.basename(b.path)]) };
+};
+
+t.test('plan: device names that are Object.prototype properties are ordinary names', (t) => {
+  for (const name of PROTO_NAMES.filter((n) => n !== '__proto__')) {
+    const only = protoBundle([{ name, type: 'NET_BASIC' }]);
+    t.same(entriesOf(planFromSpec(specOf(), only)).net, [[name, 'eth0']], `the only net device, ${name}, gets eth0`);
+    const two = protoBundle([
+      { name, type: 'NET_BASIC' },
+      { name: 'other', type: 'NET_BASIC' },
+    ]);
+    const named = specOf({ annotations: { [URUNC.netDev]: name, [`${OWN.netPrefix}other`]: 'eth1' } });
+    t.same(
+      entriesOf(planFromSpec(named, two)).net,
+      [
+        ['other', 'eth1'],
+        [name, 'eth0'],
+      ],
+      `${URUNC.netDev}=${name} gets eth0`,
+    );
+    const wired = specOf({ annotations: { [URUNC.netDev]: name, [`${OWN.netPrefix}${name}`]: 'eth7' } });
+    t.same(entriesOf(planFromSpec(wired, only)).net, [[name, 'eth7']], `${OWN.netPrefix}${name} wins over the default`);
+  }
+  // __proto__ is no manifest name ([A-Za-z0-9]), but the urunc keys and mount destinations carry it as given.
+  const guest = protoBundle([{ name: 'constructor', type: 'NET_BASIC' }]);
+  const img = path.join(guest, 'rootfs', 'disk.img');
+  fs.writeFileSync(img, Buffer.alloc(4096));
+  const plan = planFromSpec(
+    specOf({
+      annotations: { [URUNC.netDev]: '__proto__', [URUNC.block]: '/disk.img', [URUNC.blkDev]: 'toString' },
+      mounts: PROTO_NAMES.map((n) => ({ destination: `/solo5/block/${n}`, type: 'bind', source: `/images/m-${n}.img` })),
+    }),
+    guest,
+  );
+  t.same(entriesOf(plan), {
+    net: [['__proto__', 'eth0']],
+    block: PROTO_NAMES.map((n) => [n, n === 'toString' ? 'disk.img' : `m-${n}.img`]),
+  });
+  t.end();
+});
+
+t.test('config.json: keys that are Object.prototype properties are kept as keys, hooks under them still refused', (t) => {
+  const annotations = `{${PROTO_NAMES.map((n) => `"${n}": "v-${n}"`).join(', ')}}`;
+  const text = (hooks: string) =>
+    `{"ociVersion": "1.0.2", "process": {"args": ["/k.spt"], "user": {"uid": ${me.uid}, "gid": ${me.gid}}}, "root": {"path": "rootfs"}, "annotations": ${annotations}${hooks}}`;
+  const plain = loadSpec(protoBundle([], text('')));
+  t.same(
+    Object.entries(plain.annotations ?? {}),
+    PROTO_NAMES.map((n) => [n, `v-${n}`]),
+    'every annotation is an own key with its value',
+  );
+  for (const name of PROTO_NAMES) {
+    const bundle = protoBundle([], text(`, "hooks": {"${name}": [{"path": "/bin/true"}]}`));
+    t.throws(() => planFromSpec(loadSpec(bundle), bundle), { name: 'OciError', message: `hooks.${name}: OCI hooks are not supported` });
+  }
+  t.end();
+});
+
+t.test('config.json and urunc.json: a FIFO, /dev/zero, a directory or an oversized file is refused at once, in one line', (t) => {
+  // The fourth field: what urunc.json gets instead, when the image's link leads out of it.
+  const kinds: [string, (file: string) => void, string, string?][] = [
+    ['a FIFO', (f) => execFileSync('mkfifo', [f]), 'not a regular file'],
+    ['a symlink to /dev/zero', (f) => fs.symlinkSync('/dev/zero', f), 'not a regular file', 'urunc.json leads outside the image'],
+    ['a directory', (f) => fs.mkdirSync(f), 'not a regular file'],
+    [
+      'a file over the limit',
+      (f) => {
+        fs.writeFileSync(f, '');
+        fs.truncateSync(f, MAX_OCI_JSON + 1);
+      },
+      `${MAX_OCI_JSON + 1} bytes, larger than the ${MAX_OCI_JSON}-byte limit`,
+    ],
+  ];
+  for (const [what, make, why, uruncWhy] of kinds) {
+    const bundle = protoBundle([]);
+    const config = path.join(bundle, 'config.json');
+    make(config);
+    t.throws(() => loadSpec(bundle), { name: 'OciError', message: `${config}: ${why}` }, `config.json: ${what}`);
+    make(path.join(bundle, 'rootfs', 'urunc.json'));
+    t.throws(
+      () => readUnikernel({}, path.join(bundle, 'rootfs')),
+      { name: 'OciError', message: `urunc.json in the image: ${uruncWhy ?? why}` },
+      `urunc.json: ${what}`,
+    );
+  }
+  t.end();
+});
+
+t.test('urunc.json: a link out of the image is refused in one line, and no error shows what a file holds', (t) => {
+  const SECRET = 'host-secret-7c1f9e';
+  const outside = path.join(tmp, 'outside-secret.json');
+  fs.writeFileSync(outside, `${SECRET} is not JSON`);
+  const good = JSON.stringify({ [URUNC.cmdline]: Buffer.from('from the image').toString('base64') });
+  // V8 quotes only the first characters of a long text: look for a few of them.
+  const notOne = (e: unknown) => e instanceof OciError && !e.message.includes('\n') && !e.message.includes(SECRET.slice(0, 6));
+  for (const what of ['an absolute', 'a relative ../']) {
+    const rootfs = path.join(fs.mkdtempSync(path.join(tmp, 'escape-')), 'rootfs');
+    fs.mkdirSync(rootfs);
+    fs.symlinkSync(what === 'an absolute' ? outside : path.relative(rootfs, outside), path.join(rootfs, 'urunc.json'));
+    t.ok(fs.existsSync(path.join(rootfs, 'urunc.json')), `${what} link reaches the host file`);
+    t.throws(
+      () => readUnikernel({}, rootfs),
+      { name: 'OciError', message: 'urunc.json in the image: urunc.json leads outside the image' },
+      `${what} link to a host file is refused`,
+    );
+    try {
+      readUnikernel({}, rootfs);
+    } catch (e) {
+      t.ok(notOne(e), `${what} link: one line, without the host file's contents`);
+    }
+  }
+  // A link that stays inside the image is followed, to a file and through a directory link.
+  const rootfs = fs.mkdtempSync(path.join(tmp, 'inside-'));
+  fs.mkdirSync(path.join(rootfs, 'etc'));
+  fs.writeFileSync(path.join(rootfs, 'etc', 'real.json'), good);
+  fs.symlinkSync('etc/real.json', path.join(rootfs, 'urunc.json'));
+  t.equal(readUnikernel({}, rootfs).cmdline, 'from the image', 'a relative link inside the image works');
+  // Malformed JSON: the file and where it breaks, not the text V8 would quote.
+  for (const text of [SECRET, `{"a": ${SECRET}}`, `{"a": "x"} ${SECRET}`, `{"a": "${SECRET}"`]) {
+    fs.rmSync(path.join(rootfs, 'urunc.json'));
+    fs.writeFileSync(path.join(rootfs, 'urunc.json'), text);
+    try {
+      readUnikernel({}, rootfs);
+      t.fail(`${text}: accepted`);
+    } catch (e) {
+      t.match((e as Error).message, /^urunc\.json in the image: not JSON \(/, `${text}: refused as not JSON`);
+      t.ok(notOne(e), `${text}: the error does not quote the file (${(e as Error).message})`);
+    }
   }
   t.end();
 });

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OciError } from './errors';
+import { readOciJson } from './spec';
 
 /** urunc's keys, read so that images built for urunc run unchanged. */
 export const URUNC = {
@@ -44,39 +45,57 @@ export interface Unikernel {
 const NAME_RE = /^[A-Za-z0-9]{1,67}$/;
 
 /**
+ * A path inside the rootfs, refusing anything (.., symlinks) that leads outside
+ * it: the image is untrusted, and the runtime often runs as root. The kernel,
+ * block images and urunc.json are all found through this one function.
+ */
+export function inRootfs(rootfs: string, p: string, what: string): string {
+  let realRoot: string;
+  try {
+    realRoot = fs.realpathSync(rootfs);
+  } catch (e) {
+    throw new OciError(`${what}: the rootfs ${rootfs} cannot be resolved (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  let real: string;
+  try {
+    real = fs.realpathSync(path.join(realRoot, p));
+  } catch {
+    throw new OciError(`${what}: ${p} does not exist in the image`);
+  }
+  if (real !== realRoot && !real.startsWith(`${realRoot}/`)) throw new OciError(`${what}: ${p} leads outside the image`);
+  return real;
+}
+
+/**
  * urunc.json at the top of the rootfs carries the same urunc keys with base64
  * values, for engines (Docker) that do not pass image annotations down.
  */
-function uruncJson(rootfs: string): Record<string, string> {
-  const file = path.join(rootfs, 'urunc.json');
-  let text: string;
+function uruncJson(rootfs: string): Map<string, string> {
+  const out = new Map<string, string>();
+  // lstat, not exists: a dangling link is not 'no urunc.json', and a link to a host file is probed no further.
   try {
-    text = fs.readFileSync(file, 'utf8');
+    fs.lstatSync(path.join(rootfs, 'urunc.json'));
   } catch {
-    return {};
+    return out; // no urunc.json (or no rootfs, which the kernel's inRootfs reports)
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new OciError(`urunc.json in the image: not JSON (${(e as Error).message})`);
-  }
+  const file = inRootfs(rootfs, 'urunc.json', 'urunc.json in the image');
+  const json = readOciJson(file, 'urunc.json in the image');
   if (typeof json !== 'object' || json === null) throw new OciError('urunc.json in the image: not a JSON object');
-  const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(json)) {
     if (typeof v !== 'string') throw new OciError(`urunc.json in the image: ${k}: not a string`);
-    out[k] = Buffer.from(v, 'base64').toString('utf8');
+    out.set(k, Buffer.from(v, 'base64').toString('utf8'));
   }
   return out;
 }
 
 /** Annotations win over urunc.json; malformed values of our own keys are refused in one line. */
 export function readUnikernel(annotations: Record<string, string>, rootfs: string): Unikernel {
-  const a = { ...uruncJson(rootfs), ...annotations };
+  // Keys and values are the image's and the user's: a Map, so no key is ever looked up on a prototype.
+  const a = new Map([...uruncJson(rootfs), ...Object.entries(annotations)]);
   const u: Unikernel = { net: new Map(), blocks: new Map(), sectorSizes: new Map(), ipv4Args: true };
-  const pick = (k: string) => (a[k] !== undefined && a[k] !== '' ? a[k] : undefined);
+  const pick = (k: string) => (a.get(k) !== '' ? a.get(k) : undefined);
   u.binary = pick(URUNC.binary);
-  u.cmdline = a[URUNC.cmdline];
+  u.cmdline = a.get(URUNC.cmdline);
   u.hypervisor = pick(URUNC.hypervisor);
   u.block = pick(URUNC.block);
   u.blockDevice = pick(URUNC.blkDev);
@@ -91,7 +110,7 @@ export function readUnikernel(annotations: Record<string, string>, rootfs: strin
     if (ipv4 !== 'true' && ipv4 !== 'false') throw new OciError(`annotations.${OWN.ipv4Args}: '${ipv4}' is not true or false`);
     u.ipv4Args = ipv4 === 'true';
   }
-  for (const [k, v] of Object.entries(a)) {
+  for (const [k, v] of a) {
     for (const [prefix, into] of [
       [OWN.netPrefix, 'net'],
       [OWN.blockPrefix, 'blocks'],

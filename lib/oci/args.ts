@@ -29,20 +29,24 @@ const CREATE_FLAGS: FlagSpec[] = [
   { names: ['no-new-keyring'], value: false },
 ];
 
-export const COMMAND_FLAGS: Record<string, FlagSpec[]> = {
-  create: CREATE_FLAGS,
-  run: [...CREATE_FLAGS, { names: ['detach', 'd'], value: false }, { names: ['keep'], value: false }],
-  start: [],
-  state: [],
-  kill: [{ names: ['all', 'a'], value: false }],
-  delete: [{ names: ['force', 'f'], value: false }],
-  list: [
-    { names: ['format', 'f'], value: true },
-    { names: ['quiet', 'q'], value: false },
+/** By command name, which the user types: a Map, so `constructor` is an unknown command rather than a property. */
+export const COMMAND_FLAGS: ReadonlyMap<string, FlagSpec[]> = new Map([
+  ['create', CREATE_FLAGS],
+  ['run', [...CREATE_FLAGS, { names: ['detach', 'd'], value: false }, { names: ['keep'], value: false }]],
+  ['start', []],
+  ['state', []],
+  ['kill', [{ names: ['all', 'a'], value: false }]],
+  ['delete', [{ names: ['force', 'f'], value: false }]],
+  [
+    'list',
+    [
+      { names: ['format', 'f'], value: true },
+      { names: ['quiet', 'q'], value: false },
+    ],
   ],
-  ps: [{ names: ['format', 'f'], value: true }],
-  features: [],
-};
+  ['ps', [{ names: ['format', 'f'], value: true }]],
+  ['features', []],
+]);
 
 export interface Parsed {
   flags: Map<string, string | true>;

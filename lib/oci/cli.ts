@@ -123,7 +123,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const command = argv[g.next];
     if (command === undefined) throw new OciError('a command is required (see --help)');
-    const specs = COMMAND_FLAGS[command];
+    const specs = COMMAND_FLAGS.get(command);
     if (specs === undefined) throw new OciError(`unknown command '${command}' (see --help)`);
     const p = parseFlags(argv.slice(g.next + 1), specs, false, command);
     const root = str(g, 'root') ?? defaultRoot();

@@ -72,7 +72,7 @@ export function parseSignal(s: string | undefined): NodeJS.Signals {
     return name as NodeJS.Signals;
   }
   const name = s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`;
-  if (sigs[name] === undefined) throw new OciError(`signal ${s}: no such signal`);
+  if (!Object.hasOwn(sigs, name)) throw new OciError(`signal ${s}: no such signal`);
   return name as NodeJS.Signals;
 }
 

@@ -37,8 +37,8 @@ export async function prepare(plan: Plan): Promise<{ guest: PreparedGuest; wired
     memMB: plan.memMB,
     target: plan.target,
     console: 'inherit',
-    block: plan.block,
-    net: Object.fromEntries(wired.map((w) => [w.device, { iface: w.tap, mac: w.mac }])),
+    block: new Map(Object.entries(plan.block)),
+    net: new Map(wired.map((w) => [w.device, { iface: w.tap, mac: w.mac }])),
   };
   try {
     return { guest: await prepareGuest(options), wired };

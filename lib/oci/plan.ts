@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadElf, type LoadedElf } from '../elf';
 import { DEFAULT_MEM_MB, MAX_MEM_MB, type Target } from '../tender/options';
-import { readUnikernel, URUNC, OWN, type Unikernel } from './annotations';
+import { inRootfs, readUnikernel, URUNC, OWN, type Unikernel } from './annotations';
 import { OciError } from './errors';
 import type { Spec, SpecMount } from './spec';
 
@@ -16,8 +16,9 @@ export interface Plan {
   args: string[];
   memMB: number;
   target: Target;
+  /** Block device name -> image; keyed by names from the image and config.json, so without a prototype (see byName). */
   block: Record<string, { path: string; sectorSize?: number }>;
-  /** Manifest net device -> interface in the container's network namespace. */
+  /** Manifest net device -> interface in the container's network namespace; without a prototype as block is. */
   net: Record<string, string>;
   /** 'host': stay in ours; a path: join it; 'new': a fresh empty namespace. */
   netns: string;
@@ -39,17 +40,14 @@ export const BLOCK_MOUNT_DIR = '/solo5/block/';
 /** Namespaces a seccomp-confined guest cannot observe: accepted and not created. */
 const MOOT_NAMESPACES = new Set(['pid', 'ipc', 'uts', 'mount', 'cgroup', 'time']);
 
-/** A path inside the rootfs, refusing anything (.., symlinks) that leads outside it. */
-function inRootfs(rootfs: string, p: string, what: string): string {
-  const realRoot = fs.realpathSync(rootfs);
-  let real: string;
-  try {
-    real = fs.realpathSync(path.join(realRoot, p));
-  } catch {
-    throw new OciError(`${what}: ${p} does not exist in the image`);
-  }
-  if (real !== realRoot && !real.startsWith(`${realRoot}/`)) throw new OciError(`${what}: ${p} leads outside the image`);
-  return real;
+/**
+ * A record keyed by device names, which come from the guest's manifest, the
+ * annotations and mount destinations: without a prototype, `constructor` or
+ * `__proto__` is a key like any other. A record, not a Map, because the plan
+ * travels to the monitor as plan.json.
+ */
+function byName<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
 }
 
 function checkSpec(spec: Spec): void {
@@ -154,7 +152,7 @@ export function planFromSpec(spec: Spec, bundle: string): Plan {
     const all = declared.filter((d) => d.type === type);
     return all.length === 1 ? all[0].name : undefined;
   };
-  const block: Plan['block'] = {};
+  const block: Plan['block'] = byName();
   const addBlock = (name: string, file: string) => {
     const sectorSize = u.sectorSizes.get(name);
     block[name] = sectorSize === undefined ? { path: file } : { path: file, sectorSize };
@@ -169,10 +167,10 @@ export function planFromSpec(spec: Spec, bundle: string): Plan {
       );
     addBlock(name, inRootfs(rootfs, u.block, `annotations.${URUNC.block}`));
   }
-  const net: Plan['net'] = {};
+  const net: Plan['net'] = byName();
   for (const [name, iface] of u.net) net[name] = iface;
   const defaultNet = u.netDevice ?? onlyOf('NET_BASIC');
-  if (defaultNet !== undefined && net[defaultNet] === undefined) net[defaultNet] = 'eth0';
+  if (defaultNet !== undefined && !Object.hasOwn(net, defaultNet)) net[defaultNet] = 'eth0';
   const nsList = spec.linux?.namespaces ?? [];
   const netNs = nsList.find((n) => n.type === 'network');
   const netns = netNs === undefined ? 'host' : netNs.path !== undefined && netNs.path !== '' ? netNs.path : 'new';

@@ -1,7 +1,35 @@
 // spec.ts: the part of the OCI runtime-spec config.json that solo5-oci reads, checked by hand (see docs/decisions.md).
 import fs from 'node:fs';
 import path from 'node:path';
+import { readUserFile } from '../elf/load';
 import { OciError } from './errors';
+
+/** config.json and urunc.json are kilobytes; a file near this size is not one of them. */
+export const MAX_OCI_JSON = 4 << 20;
+
+/**
+ * V8's reason for a JSON.parse failure without the text it quotes (`Unexpected
+ * token 'x', "...the file..." is not valid JSON`): the error names the file,
+ * the reason and, where V8 gives it, the position, never what the file holds.
+ */
+function jsonReason(message: string): string {
+  const reason = message.split('"')[0].replace(/^Unexpected token .*/, 'Unexpected token');
+  return reason.replace(/,\s*$/, '').trim();
+}
+
+/**
+ * A JSON file from the bundle or the image, which are user input: read with
+ * readUserFile (a regular file of at most MAX_OCI_JSON bytes, so a FIFO or
+ * /dev/zero is refused at once). `name` starts each one-line error.
+ */
+export function readOciJson(file: string, name: string): unknown {
+  const text = readUserFile(file, MAX_OCI_JSON, (why) => new OciError(`${name}: ${why}`)).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new OciError(`${name}: not JSON (${jsonReason((e as Error).message)})`);
+  }
+}
 
 export interface SpecMount {
   destination: string;
@@ -81,9 +109,10 @@ function int(v: unknown, at: string): number {
   return v;
 }
 
+/** An object whose keys are the user's (annotations, hook kinds): the copy has no prototype, so `__proto__` stays a key. */
 function record<T>(v: unknown, at: string, each: (v: unknown, at: string) => T): { [k: string]: T } {
   const o = obj(v, at);
-  const out: { [k: string]: T } = {};
+  const out = Object.create(null) as { [k: string]: T };
   for (const k of Object.keys(o)) out[k] = each(o[k], `${at}.${k}`);
   return out;
 }
@@ -156,18 +185,7 @@ export function loadSpec(bundle: string): Spec {
   }
   if (!st.isDirectory()) throw new OciError(`bundle ${bundle}: not a directory`);
   const file = path.join(bundle, 'config.json');
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new OciError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new OciError(`${file}: not JSON (${(e as Error).message})`);
-  }
+  const json = readOciJson(file, file);
   try {
     return checkSpec(json);
   } catch (e) {
