@@ -3,24 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { app, exists } from './support/paths';
-import { main } from '../lib/oci/cli';
-import { create, makeBundle, oci, ociFront, processesWith, tmpBase } from './support/oci';
-
-/** The CLI's main() in this process (a fresh node per refusal would cost the suite seconds). */
-async function inProcess(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept only to be put back as it was, never called detached
-  const saved = { out: process.stdout.write, err: process.stderr.write };
-  let stdout = '';
-  let stderr = '';
-  process.stdout.write = (s: string) => ((stdout += s), true);
-  process.stderr.write = (s: string) => ((stderr += s), true);
-  try {
-    return { status: await main(args), stdout, stderr };
-  } finally {
-    process.stdout.write = saved.out;
-    process.stderr.write = saved.err;
-  }
-}
+import { create, makeBundle, oci, ociFront, ociInProcess as inProcess, processesWith, tmpBase } from './support/oci';
 
 const sleep = app('sleep');
 const hello = app('hello');

@@ -3,24 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { exists } from './support/paths';
-import { main } from '../lib/oci/cli';
-import { oci, ociFront, tmpBase } from './support/oci';
-
-/** The CLI's main() in this process, its output captured. */
-async function inProcess(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept only to be put back as it was, never called detached
-  const saved = { out: process.stdout.write, err: process.stderr.write };
-  let stdout = '';
-  let stderr = '';
-  process.stdout.write = (s: string) => ((stdout += s), true);
-  process.stderr.write = (s: string) => ((stderr += s), true);
-  try {
-    return { status: await main(args), stdout, stderr };
-  } finally {
-    process.stdout.write = saved.out;
-    process.stderr.write = saved.err;
-  }
-}
+import { oci, ociFront, ociInProcess as inProcess, tmpBase } from './support/oci';
 
 /** A root with one forged container in it: a gate.pid and a state.json naming pid 1. */
 function forgedRoot(base: string, mode: number): string {

@@ -126,3 +126,20 @@ export function needRoot(...commands: string[]): string | undefined {
   }
   return undefined;
 }
+
+/** solo5-oci's main() in this process, its output captured (a fresh node per refusal would cost the suite seconds). */
+export async function ociInProcess(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const { main } = await import('../../lib/oci/cli.js');
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept only to be put back as it was, never called detached
+  const saved = { out: process.stdout.write, err: process.stderr.write };
+  let stdout = '';
+  let stderr = '';
+  process.stdout.write = (s: string) => ((stdout += s), true);
+  process.stderr.write = (s: string) => ((stderr += s), true);
+  try {
+    return { status: await main(args), stdout, stderr };
+  } finally {
+    process.stdout.write = saved.out;
+    process.stderr.write = saved.err;
+  }
+}
