@@ -248,9 +248,13 @@ SN_STATIC_ASSERT(sizeof(struct sn_plan) == 64 + 24 * SN_PLAN_MAX_REGIONS + 16 + 
  * to its parent's life, and after set-up it waits at a start gate: the fd
  * after the doorbells or device fds is a FIFO it reads one byte from before
  * it confines itself and jumps; the fd after that becomes its stderr at the
- * gate, which closes the diagnostics pipe and so tells the spawner it is ready.
+ * gate. At the gate it writes SN_DIAG_GATE_READY, alone, on the diagnostics
+ * pipe and closes it (by that dup): the spawner reads "ready" from that byte,
+ * not from the end of the pipe, which a helper killed before the gate also
+ * closes.
  */
 #define SN_PLAN_F_GATE 4U
+#define SN_DIAG_GATE_READY 0x06U
 
 /* File descriptors at exec of the helper. */
 #define SN_FD_CONSOLE 1   /* guest console output */

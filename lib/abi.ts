@@ -90,6 +90,8 @@ export const SN_PROT_X = 4;
 export const SN_PLAN_F_SOLO5 = 1;
 export const SN_PLAN_F_SETID = 2;
 export const SN_PLAN_F_GATE = 4;
+/** The one byte a gated helper writes on its diagnostics pipe at the gate (see SN_PLAN_F_GATE). */
+export const SN_DIAG_GATE_READY = 6;
 
 /*
  * Limits the helper enforces on a plan beyond the header's (HELPER_* in

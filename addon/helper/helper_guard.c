@@ -44,7 +44,15 @@ void guard_wait_gate(const struct sn_plan *p)
     long r = h_setsid();
     if (h_is_err(r))
         diag_fail("setsid", r);
-    /* Replacing fd 2 closes the diagnostics pipe: the spawner reads its end, meaning "ready". */
+    /*
+     * "Ready" is a byte of its own: the pipe's end alone would not tell the
+     * spawner this from a helper killed on the way here. Replacing fd 2 then
+     * closes the pipe.
+     */
+    const char ready = (char)SN_DIAG_GATE_READY;
+    r = h_write(SN_FD_DIAG, &ready, 1);
+    if (r != 1)
+        diag_fail("write ready at the start gate", h_is_err(r) ? r : -H_EPIPE);
     r = h_dup3(gate + 1, SN_FD_DIAG, 0);
     if (h_is_err(r))
         diag_fail("dup3 stderr at the start gate", r);

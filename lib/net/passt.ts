@@ -217,6 +217,10 @@ export function startPasst(s: PasstStart): PasstProcess {
     stop() {
       stopping = true;
       fail('stopped before passt was ready');
+      // An exit after this is expected and reported by nobody: what passt logged so far is
+      // kept, and its log fd is given back now, not whenever passt gets round to exiting.
+      readLog();
+      closeLog();
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       // Ending the tender does not wait for passt to go: it also exits when its socket closes.
       child.unref();

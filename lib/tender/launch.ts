@@ -212,7 +212,11 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
       const exited = gated.exited.then((end) => classifyExit(end.code, end.signal, end.diag));
       if ((await gated.ready!) === undefined) return { pid: gated.pid, exited };
       const exit = await exited;
-      throw new HostError(exit.kind === 'error' ? exit.error : `the guest ended before its start gate (${describeExit(exit)})`);
+      throw new HostError(
+        exit.kind === 'error'
+          ? exit.error
+          : `the guest ended before its start gate (${describeExit(exit) ?? `exit status ${exit.status}`})`,
+      );
     };
     let started = false;
     const once = () => {

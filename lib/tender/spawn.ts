@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Readable } from 'node:stream';
+import { SN_DIAG_GATE_READY } from '../abi';
 import { HostError } from '../errors';
 import { helperPath, native } from '../native';
 
@@ -48,16 +49,9 @@ function drain(fd: number): string {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** A child not yet ended: /proc/PID/stat exists and is no zombie (unreaped, so the pid is not reused). */
-function running(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.charAt(stat.lastIndexOf(')') + 2);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
+/** What a gated helper writes, alone, on its diagnostics pipe at the gate (include/sn_abi.h). */
+const GATE_READY = String.fromCharCode(SN_DIAG_GATE_READY);
+const withoutReady = (text: string): string => (text.startsWith(GATE_READY) ? text.slice(1) : text);
 
 /** The diagnostics pipe of a gated helper, read to its end: the helper closes it at the gate. */
 function readToEnd(fd: number): Promise<string> {
@@ -101,12 +95,14 @@ export function spawnHelperProcess(consoleOpt: 'pipe' | 'inherit' | number, fds:
   }
   let ended = false;
   const diagText = gated ? readToEnd(child.diagFd) : undefined;
-  const ready = diagText?.then((text) => (text === '' && running(child.pid) ? undefined : text));
+  // Only the byte says "ready": a helper killed before its gate closes the pipe too. What
+  // follows it (a failure to hand fd 2 over, right after) is the helper's diagnostic.
+  const ready = diagText?.then((text) => (text === GATE_READY ? undefined : withoutReady(text)));
   const exited = reaped.then(async (r) => {
     ended = true;
     // A console being read is delivered in full before `exited` settles; one nobody reads is not waited for.
     if (console?.readableFlowing === true) await consoleClosed;
-    const diag = diagText !== undefined ? await diagText : drain(child.diagFd);
+    const diag = diagText !== undefined ? withoutReady(await diagText) : drain(child.diagFd);
     return { code: r.code, signal: r.signal ? (signalNames.get(r.signal) ?? null) : null, diag };
   });
   return {
