@@ -114,6 +114,8 @@ t.test('records: written whole (0600), read back, and missing or garbled ones na
 
 t.test('a zombie is not alive, an exited process has no start time', async (t) => {
   const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+  // Listened for now: by the time /proc shows the child gone, 'close' may have been emitted.
+  const closed = new Promise((r) => child.on('close', r));
   const start = liveStart(child.pid!);
   // Until node reaps it, the exited child is a zombie; 'exit' fires only after the reap, so look before.
   await new Promise<void>((resolve) => {
@@ -132,7 +134,7 @@ t.test('a zombie is not alive, an exited process has no start time', async (t) =
   });
   t.equal(liveStart(child.pid!), undefined, 'a zombie or reaped child has no live start time');
   if (start !== undefined) t.notOk(isAlive(child.pid!, start), 'so it is not alive');
-  await new Promise((r) => child.on('close', r));
+  await closed;
   t.equal(liveStart(child.pid!), undefined, 'after the reap neither');
 });
 
