@@ -117,7 +117,8 @@ t.test("the guest's write to a block in the window: the next read returns the ne
   const { g, blks, io, counters } = setup(t, [{}]);
   await io(blks[0], READ, 0);
   await io(blks[0], READ, 1); // a run: blocks 2 and 3 are read ahead
-  t.equal(counters()['disk.readAheadBytes'], 2 * BS);
+  // The pump reads ahead after it has published the completion: wait for the window.
+  await until(() => counters()['disk.readAheadBytes'] === 2 * BS, 'the window read');
   const fresh = randomBytes(BS);
   g.write(BUF + BS, fresh);
   t.equal(await io(blks[0], WRITE, 2, BUF + BS), abi.SN_BLK_ST_OK);

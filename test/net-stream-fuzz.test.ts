@@ -123,6 +123,7 @@ function header(len: number): Buffer {
   return h;
 }
 
+/** `n` random bytes (`n` >= 4) that begin with a length no peer may send. */
 function garbage(n: number): Buffer {
   const b = Buffer.alloc(n);
   for (let i = 0; i < n; i++) b[i] = Math.floor(rand() * 256);
@@ -136,7 +137,7 @@ const fatal: [string, (p: StreamPeer) => void, RegExp][] = [
   ['a length of 13', (p) => p.sendRaw(Buffer.concat([header(13), Buffer.alloc(13)])), /bad frame length 13 /],
   ['a length of 0', (p) => p.sendRaw(header(0)), /bad frame length 0 /],
   ['a length of 0xffffffff', (p) => p.sendRaw(header(0xffffffff)), /bad frame length 4294967295 /],
-  ['random garbage', (p) => p.sendRaw(garbage(1 + Math.floor(rand() * 3000))), /bad frame length /],
+  ['random garbage', (p) => p.sendRaw(garbage(4 + Math.floor(rand() * 3000))), /bad frame length /],
   [
     'a peer that hangs up mid-frame',
     (p) => {
