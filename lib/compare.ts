@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { openUserFile } from './elf/load';
 import { UsageError } from './errors';
 import type { GuestExit } from './tender/exit';
 import type { BlockAttach, Target } from './tender/options';
@@ -59,23 +60,21 @@ const CHUNK = 1 << 20;
 
 /**
  * Each chunk of a block image in turn. The image is the caller's (or our copy
- * of it): O_NONBLOCK keeps a FIFO or a device from blocking the open, fstat
- * then refuses anything but a regular file in one line, and the reads stop at
- * the size fstat saw, so neither /dev/zero nor a growing file reads forever.
+ * of it), so it is opened as every user file is (openUserFile: regular files
+ * only, one-line errors), and read no further than the size fstat saw.
  */
 function eachChunk(file: string, what: string, use: (chunk: Buffer) => void): void {
-  let fd: number;
+  const fail = (why: string): Error => new UsageError(`${what}: ${file}: ${why}`);
+  const { fd, size } = openUserFile(file, fail);
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  } catch (e) {
-    throw new UsageError(`${what}: ${file}: cannot open (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw new UsageError(`${what}: ${file}: not a regular file`);
-    const buf = Buffer.alloc(Math.min(CHUNK, st.size));
-    for (let at = 0; at < st.size;) {
-      const n = fs.readSync(fd, buf, 0, Math.min(buf.length, st.size - at), at);
+    const buf = Buffer.alloc(Math.min(CHUNK, size));
+    for (let at = 0; at < size;) {
+      let n: number;
+      try {
+        n = fs.readSync(fd, buf, 0, Math.min(buf.length, size - at), at);
+      } catch (e) {
+        throw fail(`cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      }
       if (n === 0) break;
       use(buf.subarray(0, n));
       at += n;

@@ -153,3 +153,13 @@ t.test('a block image that is not a regular file is refused at once, in one line
   }
   tt.same(seen, [], 'no guest ran');
 });
+
+t.test('a block image that cannot be opened is refused in one line naming the field and errno (in-process, run() replaced)', async (tt) => {
+  const { compare, seen } = withFakeRun();
+  const missing = path.join(tmp, 'missing.img');
+  await tt.rejects(compare({ kernels: { spt: 'a.spt', hvt: 'a.hvt' }, block: { data: { image: missing } } }), {
+    code: 'EUSAGE',
+    message: `block.data.image: ${missing}: cannot open: ENOENT`,
+  });
+  tt.same(seen, [], 'no guest ran');
+});

@@ -10,13 +10,14 @@ function errnoOf(e: unknown): string {
 }
 
 /**
- * Reads a file a user named, whole. O_NONBLOCK keeps a FIFO or a device from
- * blocking the open; fstat then refuses anything but a regular file of at
- * most `limit` bytes, and the read never goes past the size fstat saw, so
- * neither /dev/zero nor a file growing under us can make it allocate more.
- * `error` turns the one-line reason into the caller's error class.
+ * Opens a file a user named, for reading, and returns it with its size.
+ * O_NONBLOCK keeps a FIFO or a device from blocking the open; fstat then
+ * refuses anything but a regular file (and, given `limit`, one larger than
+ * it). Callers read no further than `size`, so neither /dev/zero nor a file
+ * growing under them can make them read forever. `error` turns the one-line
+ * reason into the caller's error class; on any error the fd is closed.
  */
-export function readUserFile(file: string, limit: number, error: (why: string) => Error): Buffer {
+export function openUserFile(file: string, error: (why: string) => Error, limit = Infinity): { fd: number; size: number } {
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -27,7 +28,24 @@ export function readUserFile(file: string, limit: number, error: (why: string) =
     const st = fstatSync(fd);
     if (!st.isFile()) throw error('not a regular file');
     if (st.size > limit) throw error(`${st.size} bytes, larger than the ${limit}-byte limit`);
-    const buf = Buffer.alloc(st.size);
+    return { fd, size: st.size };
+  } catch (e) {
+    closeSync(fd);
+    throw asUserFileError(e, error);
+  }
+}
+
+/** A failed read or stat becomes the caller's one line; the caller's own errors pass through. */
+function asUserFileError(e: unknown, error: (why: string) => Error): Error {
+  if (e instanceof Error && !('syscall' in e)) return e;
+  return error(`cannot read: ${errnoOf(e)}`);
+}
+
+/** Reads a file a user named, whole (openUserFile's checks, at most `limit` bytes). */
+export function readUserFile(file: string, limit: number, error: (why: string) => Error): Buffer {
+  const { fd, size } = openUserFile(file, error, limit);
+  try {
+    const buf = Buffer.alloc(size);
     let got = 0;
     while (got < buf.length) {
       const n = readSync(fd, buf, got, buf.length - got, got);
@@ -36,8 +54,7 @@ export function readUserFile(file: string, limit: number, error: (why: string) =
     }
     return got === buf.length ? buf : buf.subarray(0, got);
   } catch (e) {
-    if (e instanceof Error && !('syscall' in e)) throw e;
-    throw error(`cannot read: ${errnoOf(e)}`);
+    throw asUserFileError(e, error);
   } finally {
     closeSync(fd);
   }
