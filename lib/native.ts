@@ -83,9 +83,11 @@ export interface BrokerHandle {
   doorbellFds: [number, number];
   /**
    * Starts the pump. With `shareCpuWith` (the guest's pid) the pump and that process are narrowed to one
-   * CPU that both may already use; `cpu` is that CPU, or -1 with the `reason` it was not done.
+   * CPU that both may already use; `cpu` is that CPU, or -1 with the `reason` it was not done. With
+   * `guestPid` and a block device, an unpinned pump moves off the guest's CPU when it finds them sharing
+   * one (counters()['pump.cpuMoves']).
    */
-  start(shareCpuWith?: number): { cpu: number; reason?: string };
+  start(shareCpuWith?: number, guestPid?: number): { cpu: number; reason?: string };
   /** Join the pump thread, unmap guest memory, close the doorbells. Idempotent. */
   stop(): void;
   /**

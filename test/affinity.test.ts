@@ -95,6 +95,7 @@ t.test("the default and affinity: 'none' leave a stream-link guest and its pump 
     tt.equal(guest.counters()['pump.cpu'], -1, `${how}: no CPU chosen`);
     tt.same(allowedOf(guest.pid), mine, `${how}: the guest keeps the mask it inherited`);
     tt.same(pumpMasks(process.pid), [mine], `${how}: so does the pump`);
+    tt.equal(guest.counters()['pump.cpuMoves'], 0, `${how}: a pump without block devices never moves itself`);
     guest.kill('SIGKILL');
     await guest.exited;
   }
@@ -109,6 +110,28 @@ t.test('a guest with a block device keeps its mask (block I/O wants two spinning
   guest.console?.resume();
   tt.equal((await guest.exited).status, 0, 'blk ran');
   tt.equal(guest.counters()['pump.cpu'], -1, 'no CPU chosen for a guest with a block device');
+});
+
+t.test('a block guest and its pump: the pump only ever moves itself after a completion found the guest asleep', async (tt) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sn-aff-'));
+  tt.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const img = path.join(dir, 'disk.img');
+  fs.writeFileSync(img, Buffer.alloc(4 << 20, 1));
+  const guest = await launch({
+    kernel: app('blkbench'),
+    args: ['--solo5:quiet', 'read', '65536', '64'],
+    memMB: 32,
+    console: 'pipe',
+    block: { storage: { path: img } },
+  });
+  let out = '';
+  guest.console?.on('data', (b: Buffer) => (out += b.toString()));
+  tt.equal((await guest.exited).status, 0, 'blkbench ran');
+  tt.match(out, /bytes=67108864 /, 'and read its 64 MiB');
+  const c = guest.counters();
+  const moves = c['pump.cpuMoves'];
+  tt.ok(Number.isInteger(moves) && moves >= 0, `pump.cpuMoves is a count: ${moves}`);
+  tt.ok(moves <= c['pump.kicks'], `each move follows a kick of a sleeping guest (${moves} moves, ${c['pump.kicks']} kicks)`);
 });
 
 t.test('options are checked', async (tt) => {

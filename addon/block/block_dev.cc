@@ -136,7 +136,7 @@ uint32_t BlkDev::Poll() {
     ShmRelease(&shm_->cpl.prod, cpl_prod_);
     ShmRelease(&shm_->req.cons, req_cons_);
     ShmFullFence();
-    if (ShmRead32(&shm_->cpl.cons_waiting) || ShmRead32(&shm_->req.prod_waiting)) guest_->KickGuest();
+    if (ShmRead32(&shm_->cpl.cons_waiting) || ShmRead32(&shm_->req.prod_waiting)) guest_->KickGuestForBlock();
     if (is_read && status == SN_BLK_ST_OK) ra_.Completed(r.offset, r.len);
   }
   // With the completions out, the guest turns around while the pump reads

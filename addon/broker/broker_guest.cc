@@ -196,7 +196,7 @@ bool Guest::Own(int *fd, const std::string &device, std::string *err) {
   return true;
 }
 
-bool Guest::Start(pid_t share_cpu_with, std::string *err, std::string *why) {
+bool Guest::Start(pid_t share_cpu_with, pid_t guest_pid, std::string *err, std::string *why) {
   if (stopped_) {
     *err = "the broker was stopped";
     return false;
@@ -208,6 +208,11 @@ bool Guest::Start(pid_t share_cpu_with, std::string *err, std::string *why) {
   if (share_cpu_with > 0 && !solo5_ && (cpu_ = ShareOneCpu(share_cpu_with, &one, why)) >= 0) {
     pthread_attr_setaffinity_np(&attr, sizeof one, &one);
     for (auto &n : nets_) n->SetNoSpin(true);
+  }
+  // Only a pump that is free to move, serving block devices, looks (LeaveGuestCpu).
+  if (cpu_ < 0 && guest_pid > 0 && !solo5_ && !blks_.empty()) {
+    const std::string stat = "/proc/" + std::to_string(guest_pid) + "/stat";
+    guest_stat_fd_ = open(stat.c_str(), O_RDONLY | O_CLOEXEC);
   }
   for (auto &n : nets_) n->Attach();
   for (auto &n : socks_) n->Attach();
@@ -241,7 +246,7 @@ void Guest::Stop() {
   // that other pumps have in flight; only then is the mapping dropped.
   for (auto &n : nets_) n->Detach();
   for (auto &n : socks_) n->Detach();
-  for (int *fd : {&db_tender_, &db_guest_, &wake_fd_, &epoll_fd_}) {
+  for (int *fd : {&db_tender_, &db_guest_, &wake_fd_, &epoll_fd_, &guest_stat_fd_}) {
     if (*fd >= 0) close(*fd);
     *fd = -1;
   }
@@ -334,10 +339,11 @@ bool Guest::TouchesReadOnly(uint64_t addr, uint64_t len) const {
   return false;
 }
 
-void Guest::KickGuest() {
+bool Guest::KickGuest() {
   uint64_t one = 1;
-  if (db_guest_ < 0) return;
-  if (write(db_guest_, &one, sizeof one) == sizeof one) kicks_.fetch_add(1, std::memory_order_relaxed);
+  if (db_guest_ < 0 || write(db_guest_, &one, sizeof one) != sizeof one) return false;
+  kicks_.fetch_add(1, std::memory_order_relaxed);
+  return true;
 }
 
 void Guest::WakePump() {
@@ -356,6 +362,7 @@ std::vector<std::pair<std::string, double>> Guest::Counters() {
   out.emplace_back("pump.kicks", static_cast<double>(kicks_.load(std::memory_order_relaxed)));
   out.emplace_back("pump.violated", violated_.load() ? 1 : 0);
   out.emplace_back("pump.cpu", cpu_);
+  out.emplace_back("pump.cpuMoves", static_cast<double>(cpu_moves_.load(std::memory_order_relaxed)));
   return out;
 }
 

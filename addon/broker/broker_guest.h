@@ -83,8 +83,10 @@ class Guest {
 
   // share_cpu_with > 0: the guest's pid; the pump and the guest then run on
   // one CPU (docs/decisions.md, "Where the time goes") when one is
-  // allowed to both, else as before (*why says why not).
-  bool Start(pid_t share_cpu_with, std::string *err, std::string *why);
+  // allowed to both, else as before (*why says why not). guest_pid > 0:
+  // the guest's process, which an unpinned pump keeps off its CPU while it
+  // serves block requests (LeaveGuestCpu).
+  bool Start(pid_t share_cpu_with, pid_t guest_pid, std::string *err, std::string *why);
   // Joins the pump, leaves the switches, unmaps, closes the doorbells.
   // Idempotent; safe from the JS thread only.
   void Stop();
@@ -112,8 +114,12 @@ class Guest {
   // Whether a guest range overlaps one the broker must not write.
   bool TouchesReadOnly(uint64_t addr, uint64_t len) const;
   bool violated() const { return violated_.load(std::memory_order_relaxed); }
-  // Any thread: wake the guest out of its wait (one eventfd write).
-  void KickGuest();
+  // Any thread: wake the guest out of its wait (one eventfd write). False: it could not be written.
+  bool KickGuest();
+  // Pump thread: the guest slept waiting for a block completion (see LeaveGuestCpu).
+  void KickGuestForBlock() {
+    if (KickGuest()) blk_kicked_ = true;
+  }
 
  private:
   Guest() = default;
@@ -133,6 +139,7 @@ class Guest {
   void WakePump();
   void JoinPump();  // idempotent
   bool Own(int *fd, const std::string &device, std::string *err);
+  void LeaveGuestCpu();
 
   uint8_t *mem_ = nullptr;
   uint64_t mem_size_ = 0;
@@ -140,6 +147,9 @@ class Guest {
   uint64_t rings_addr_ = 0;
   uint64_t spin_ns_ = 0;
   int cpu_ = -1;  // the CPU the pump shares with the guest; -1: not pinned
+  int guest_stat_fd_ = -1;  // /proc/PID/stat of the guest, for LeaveGuestCpu; -1: none
+  bool blk_kicked_ = false;  // pump thread only
+  uint64_t cpu_look_ns_ = 0;  // pump thread only: when LeaveGuestCpu last looked
   int db_tender_ = -1, db_guest_ = -1, epoll_fd_ = -1, wake_fd_ = -1;
   std::vector<int> owned_fds_;  // duplicates of the backend fds
   std::vector<std::unique_ptr<NetDev>> nets_;
@@ -152,7 +162,7 @@ class Guest {
   pthread_t thread_{};
   bool started_ = false, stopped_ = false, joined_ = false;
   std::atomic<bool> stopping_{false}, violated_{false};
-  std::atomic<uint64_t> sleeps_{0}, kicks_{0};
+  std::atomic<uint64_t> sleeps_{0}, kicks_{0}, cpu_moves_{0};
 
   napi_env hook_env_ = nullptr;
   std::mutex events_mu_;  // guards events_ against Release while a pump reports

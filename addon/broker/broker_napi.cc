@@ -42,19 +42,21 @@ class BrokerHandle : public Napi::ObjectWrap<BrokerHandle> {
   }
 
  private:
-  // start(shareCpuWith?: pid) -> { cpu, reason? }: cpu -1 when the pump is not pinned.
+  // start(shareCpuWith?: pid, guestPid?: pid) -> { cpu, reason? }: cpu -1 when the pump is not pinned.
   Napi::Value Start(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
-    int64_t pid = 0;
-    if (info.Length() > 0 && !info[0].IsUndefined()) {
-      if (!info[0].IsNumber() || (pid = info[0].As<Napi::Number>().Int64Value()) <= 0 ||
-          pid != info[0].As<Napi::Number>().DoubleValue() || pid > INT32_MAX) {
-        Napi::TypeError::New(env, "Usage: start(shareCpuWith?: number): a process id").ThrowAsJavaScriptException();
+    int64_t pids[2] = {0, 0};
+    for (size_t i = 0; i < 2; i++) {
+      if (info.Length() <= i || info[i].IsUndefined()) continue;
+      if (!info[i].IsNumber() || (pids[i] = info[i].As<Napi::Number>().Int64Value()) <= 0 ||
+          pids[i] != info[i].As<Napi::Number>().DoubleValue() || pids[i] > INT32_MAX) {
+        Napi::TypeError::New(env, "Usage: start(shareCpuWith?: number, guestPid?: number): process ids")
+            .ThrowAsJavaScriptException();
         return env.Undefined();
       }
     }
     std::string err, why;
-    if (!guest_->Start(static_cast<pid_t>(pid), &err, &why)) {
+    if (!guest_->Start(static_cast<pid_t>(pids[0]), static_cast<pid_t>(pids[1]), &err, &why)) {
       Napi::Error::New(env, "broker start: " + err).ThrowAsJavaScriptException();
       return env.Undefined();
     }

@@ -88,6 +88,10 @@ void Guest::Pump() {
     const uint64_t kicks_before = kicks_.load(std::memory_order_relaxed);
     bool work = ServiceAll(&kick);
     if (kick) KickGuest();
+    if (blk_kicked_) {
+      blk_kicked_ = false;
+      if (!shared_cpu) LeaveGuestCpu();
+    }
     // On a shared CPU the guest we just woke can run only once we stop:
     // sleep at once, and its doorbell brings us back when it has sent.
     if (shared_cpu && kicks_.load(std::memory_order_relaxed) != kicks_before) {

@@ -190,7 +190,7 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
       child = spawnHelperProcess(opts.console, [memFd, planFd, ...fds, ...(kvmFd >= 0 ? [kvmFd] : [])]);
       step = 'start the device broker';
       const shareCpu = opts.affinity === 'auto' && kind.kind === 'ring' && opts.target === 'spt' && netOnly(devices);
-      const placed = broker?.start(shareCpu ? child.pid : undefined);
+      const placed = broker?.start(shareCpu ? child.pid : undefined, opts.target === 'spt' ? child.pid : undefined);
       if (placed?.reason) glog.debug({ reason: placed.reason }, 'guest and its pump keep their CPU affinity');
       held.closeFds();
       devices.closeGuestFds();
