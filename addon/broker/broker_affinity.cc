@@ -21,6 +21,31 @@ std::string Errno(const std::string &what, int err) { return what + " failed: " 
 // (one CLI process per guest) do not all begin with the same CPU.
 std::atomic<uint32_t> next_turn{static_cast<uint32_t>(getpid())};
 
+// How often, at most, the pump asks where the guest runs: a look is a pread
+// of /proc/PID/stat (a few microseconds), taken only after a block completion
+// found the guest asleep.
+constexpr uint64_t kCpuLookNs = 1000000;
+
+// The CPU the process last ran on: field 39 of /proc/PID/stat, counted from
+// the last ')' (the command name before it may hold spaces). -1: unknown.
+int CpuOfProcess(int stat_fd) {
+  char buf[1024];
+  ssize_t n = pread(stat_fd, buf, sizeof buf - 1, 0);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  const char *p = strrchr(buf, ')');
+  if (p == nullptr) return -1;
+  // After ')': " state ppid ..."; state is field 3, the processor field 39.
+  for (int field = 2; field < 39; field++) {
+    p = strchr(p + 1, ' ');
+    if (p == nullptr) return -1;
+  }
+  char *end = nullptr;
+  const long cpu = strtol(p + 1, &end, 10);
+  if (end == p + 1 || cpu < 0 || cpu >= CPU_SETSIZE) return -1;
+  return static_cast<int>(cpu);
+}
+
 }  // namespace
 
 int ShareOneCpu(pid_t pid, cpu_set_t *chosen, std::string *why) {
@@ -60,39 +85,6 @@ int ShareOneCpu(pid_t pid, cpu_set_t *chosen, std::string *why) {
   }
   return cpu;
 }
-
-}  // namespace sn
-
-namespace sn {
-
-namespace {
-
-// How often, at most, the pump asks where the guest runs: a look is a pread
-// of /proc/PID/stat (a few microseconds), taken only after a block completion
-// found the guest asleep.
-constexpr uint64_t kCpuLookNs = 1000000;
-
-// The CPU the process last ran on: field 39 of /proc/PID/stat, counted from
-// the last ')' (the command name before it may hold spaces). -1: unknown.
-int CpuOfProcess(int stat_fd) {
-  char buf[1024];
-  ssize_t n = pread(stat_fd, buf, sizeof buf - 1, 0);
-  if (n <= 0) return -1;
-  buf[n] = '\0';
-  const char *p = strrchr(buf, ')');
-  if (p == nullptr) return -1;
-  // After ')': " state ppid ..."; state is field 3, the processor field 39.
-  for (int field = 2; field < 39; field++) {
-    p = strchr(p + 1, ' ');
-    if (p == nullptr) return -1;
-  }
-  char *end = nullptr;
-  const long cpu = strtol(p + 1, &end, 10);
-  if (end == p + 1 || cpu < 0 || cpu >= CPU_SETSIZE) return -1;
-  return static_cast<int>(cpu);
-}
-
-}  // namespace
 
 // A block request is answered in microseconds by a pump spinning on another
 // CPU; on the guest's own CPU the guest spins its whole window first, then
