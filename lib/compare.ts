@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openUserFile } from './elf/load';
+import { asUserFileError, openUserFile } from './elf/load';
 import { UsageError } from './errors';
 import type { GuestExit } from './tender/exit';
 import type { BlockAttach, Target } from './tender/options';
@@ -73,7 +73,7 @@ function eachChunk(file: string, what: string, use: (chunk: Buffer) => void): vo
       try {
         n = fs.readSync(fd, buf, 0, Math.min(buf.length, size - at), at);
       } catch (e) {
-        throw fail(`cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+        throw asUserFileError(e, fail);
       }
       if (n === 0) break;
       use(buf.subarray(0, n));

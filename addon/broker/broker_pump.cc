@@ -90,7 +90,7 @@ void Guest::Pump() {
     if (kick) KickGuest();
     if (blk_kicked_) {
       blk_kicked_ = false;
-      if (!shared_cpu) LeaveGuestCpu();
+      LeaveGuestCpu();  // a no-op for a pinned pump: it has no guest stat fd
     }
     // On a shared CPU the guest we just woke can run only once we stop:
     // sleep at once, and its doorbell brings us back when it has sent.

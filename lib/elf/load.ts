@@ -36,7 +36,7 @@ export function openUserFile(file: string, error: (why: string) => Error, limit 
 }
 
 /** A failed read or stat becomes the caller's one line; the caller's own errors pass through. */
-function asUserFileError(e: unknown, error: (why: string) => Error): Error {
+export function asUserFileError(e: unknown, error: (why: string) => Error): Error {
   if (e instanceof Error && !('syscall' in e)) return e;
   return error(`cannot read: ${errnoOf(e)}`);
 }
