@@ -18,6 +18,7 @@ import type { GuestAbi } from '../elf/abi';
 import { checkOptions, type CheckedOptions, type LaunchOptions } from './options';
 import { encodeBootinfo, encodePlan, regionsFromSegments, type PlanInput } from './plan';
 import { solo5DevEpoll, solo5Policy, writeSolo5Image } from './solo5';
+import { solo5HvtMemory, solo5HvtPolicy, writeSolo5HvtImage } from './solo5-hvt';
 import { spawnHelperProcess, type HelperProcess } from './spawn';
 
 /**
@@ -116,9 +117,16 @@ export interface PreparedGuest {
 /** Everything launch() does before the guest runs; `start()` does the rest. Rejects as launch() does. */
 export async function prepare(options: LaunchOptions, log: TenderLog = silentLog): Promise<PreparedGuest> {
   const opts = checkOptions(options);
-  const elf = loadElf(opts.kernel, { memSize: opts.memSize, tender: opts.target });
+  let elf = loadElf(opts.kernel, { memSize: opts.memSize, tender: opts.target });
   const kind = elf.abi;
   checkTarget(elf, opts, kind);
+  // Upstream's hvt guests: memory sized as upstream's tender sizes it, the ELF checked against what the guest sees.
+  const hvtMem = kind.kind === 'solo5' && opts.target === 'hvt' ? solo5HvtMemory(opts.memSize, hasNet(elf)) : undefined;
+  if (hvtMem) {
+    if (hvtMem.adjusted) log.warn({ memSize: hvtMem.visible }, hvtMem.adjusted);
+    if (hvtMem.visible !== opts.memSize) elf = loadElf(opts.kernel, { memSize: hvtMem.visible, tender: opts.target });
+    opts.memSize = hvtMem.alloc;
+  }
   const held = new Held();
   let step = 'attach devices';
   let child: HelperProcess | undefined;
@@ -152,7 +160,18 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
       parentPid: process.pid,
       setid: opts.ids,
     };
-    if (kind.kind === 'solo5') {
+    if (hvtMem) {
+      writeSolo5HvtImage(memFd, elf, hvtMem.visible, mft, opts.cmdline);
+      fds = devices.guestFds.map((d) => d.fd);
+      plan = {
+        ...common,
+        stackTop: hvtMem.visible - abi.SN_SOLO5_HVT_STACK_GAP,
+        bootinfo: abi.SN_SOLO5_HVT_BOOT_INFO,
+        bpf: solo5HvtPolicy(devices.guestFds),
+        ndoorbells: 0,
+        solo5: { devEpoll: solo5DevEpoll(devices.guestFds) },
+      };
+    } else if (kind.kind === 'solo5') {
       writeSolo5Image(memFd, elf, opts.memSize, mft, opts.cmdline);
       fds = devices.guestFds.map((d) => d.fd);
       plan = {
@@ -270,6 +289,8 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
  */
 const netOnly = (d: AttachedDevices) => d.configs.length > 0 && d.configs.every((c) => c.kind === 'net' && c.backend.type !== 'switch');
 
+const hasNet = (elf: LoadedElf) => elf.manifest.devices.some((d) => d.type === 'NET_BASIC');
+
 const pageUp = (x: number) => Math.ceil(x / abi.SN_PAGE_SIZE) * abi.SN_PAGE_SIZE;
 
 /**
@@ -327,7 +348,6 @@ function checkTarget(elf: LoadedElf, opts: CheckedOptions, kind: GuestAbi): void
       `${elf.file}: built for ${kind.target}, but this tender runs ${opts.target} unikernels (use solo5-${kind.target})`,
     );
   }
-  if (kind.kind === 'solo5' && opts.target !== 'spt') throw new UsageError(`${elf.file}: Solo5-ABI unikernels run on solo5-spt only`);
   if (kind.kind === 'ring') checkFits(elf, opts, elf.kernelEnd, 0);
 }
 
