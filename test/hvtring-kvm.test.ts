@@ -114,3 +114,15 @@ t.test('netRing: false offers nothing: boot info host_features and net_ring stay
   const exit = await guest.exited;
   t.equal(exit.status, 3, 'the guest found no ring');
 });
+
+t.test('a ring entry naming memory past the guest ends it as upstream ends its tender: status 1, one line', { skip: skip ?? false }, async (t) => {
+  const l = await StreamListener.open();
+  t.teardown(() => l.close());
+  const code = `488b1c25${le32(NET_RING_PTR)}` + submit(abi.SN_SOLO5_HVT_RING_OP_NET_WRITE, 0x7fffff00, 60, 1) + asm.spin;
+  const kernel = hvtSolo5Elf({ code, manifest });
+  const guest = await launch({ kernel, target: 'hvt', memMB: 4, console: 'pipe', net: { service: { unix: l.path } } });
+  const exit = await guest.exited;
+  t.equal(exit.status, 1);
+  t.equal(exit.kind, 'error');
+  t.match(exit.kind === 'error' ? exit.error : '', /^device 'net ring': NET_WRITE: Invalid guest access: gpa=0x7fffff00, sz=60 \(guest memory ends at 0x400000\)$/);
+});
