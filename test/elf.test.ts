@@ -290,13 +290,15 @@ const cases: Bad[] = [
   {
     name: 'a ring spt unikernel on hvt',
     tender: 'hvt',
-    error: 'built for solo5-node ring ABI 1001 for spt; this solo5-hvt runs Solo5 hvt ABI 1 and 2 and solo5-node ring ABI 1001 (run it with solo5-spt)',
+    error:
+      'built for solo5-node ring ABI 1001 for spt; this solo5-hvt runs Solo5 hvt ABI 1 and 2 and solo5-node ring ABI 1001 (run it with solo5-spt)',
   },
   {
     name: 'a Solo5 spt unikernel on hvt',
     tender: 'hvt',
     opts: { abi: { target: 2, version: 2 } },
-    error: 'built for Solo5 spt ABI version 2; this solo5-hvt runs Solo5 hvt ABI 1 and 2 and solo5-node ring ABI 1001 (run it with solo5-spt)',
+    error:
+      'built for Solo5 spt ABI version 2; this solo5-hvt runs Solo5 hvt ABI 1 and 2 and solo5-node ring ABI 1001 (run it with solo5-spt)',
   },
   {
     name: 'a future Solo5 hvt ABI',
@@ -307,7 +309,8 @@ const cases: Bad[] = [
   {
     name: 'an upstream hvt unikernel on spt',
     opts: { abi: { target: 1, version: 2 } },
-    error: 'built for Solo5 hvt ABI version 2; this solo5-spt runs Solo5 spt ABI 1 and 2 and solo5-node ring ABI 1001 (run it with solo5-hvt)',
+    error:
+      'built for Solo5 hvt ABI version 2; this solo5-spt runs Solo5 spt ABI 1 and 2 and solo5-node ring ABI 1001 (run it with solo5-hvt)',
   },
   {
     name: "an 8-byte ABI1 descriptor (solo5-node before Solo5's layout)",

@@ -126,12 +126,20 @@ t.test('ports: only a 4-byte out to a registered hypercall', { skip }, async (t)
     code: asm.movEsi(DATA) + asm.movEcx(2) + asm.movDx(0x501) + asm.repOutsl + asm.halt(),
     data: [[0, Buffer.from([...u64s(WILD).subarray(0, 4), ...u64s(WILD).subarray(0, 4)])]],
   });
-  t.match(rep.exit, { kind: 'error', status: 1, error: /^(Invalid guest port access: port=0x501|.*Invalid guest access: gpa=0x7fff0000, sz=8)$/ }, 'rep outsl');
+  t.match(
+    rep.exit,
+    { kind: 'error', status: 1, error: /^(Invalid guest port access: port=0x501|.*Invalid guest access: gpa=0x7fff0000, sz=8)$/ },
+    'rep outsl',
+  );
 });
 
 t.test('a guest the vCPU cannot run on ends with upstream line and status 1', { skip }, async (t) => {
   const triple = await runHvtSolo5({ code: asm.ud2 });
-  t.same(triple.exit, { kind: 'error', status: 1, error: `KVM: unhandled exit: exit_reason=0x8, rip=0x${TEXT.toString(16)}`, running: true }, 'triple fault');
+  t.same(
+    triple.exit,
+    { kind: 'error', status: 1, error: `KVM: unhandled exit: exit_reason=0x8, rip=0x${TEXT.toString(16)}`, running: true },
+    'triple fault',
+  );
   const hlt = await runHvtSolo5({ code: asm.hlt });
   t.match(hlt.exit, { kind: 'error', status: 1, error: /^KVM: unhandled exit: exit_reason=0x5, rip=0x10000/ }, 'hlt with interrupts off');
   const store = await runHvtSolo5({ code: asm.storeByte(TEXT) + asm.halt() });
@@ -183,9 +191,15 @@ t.test('BLOCK_WRITE and BLOCK_READ: valid, EINVAL, bad pointer', { skip }, async
       t.equal(r.exit.status, abi.SN_SOLO5_R_EINVAL, `${nr === HC.blockWrite ? 'write' : 'read'}: ${what}: EINVAL, the guest runs on`);
     }
   }
-  const handle = await runHvtSolo5({ code: asm.call(HC.blockRead, DATA) + asm.haltWith(DATA + 32), data: [[0, blkio(2n ** 32n + 1n, 0, DATA + 0x400, 512)]], manifest }, { block });
+  const handle = await runHvtSolo5(
+    { code: asm.call(HC.blockRead, DATA) + asm.haltWith(DATA + 32), data: [[0, blkio(2n ** 32n + 1n, 0, DATA + 0x400, 512)]], manifest },
+    { block },
+  );
   t.equal(handle.exit.status, abi.SN_SOLO5_R_OK, 'the handle is cut to 32 bits, as upstream');
-  const wild = await runHvtSolo5({ code: asm.call(HC.blockRead, DATA) + asm.halt(), data: [[0, blkio(1, 0, WILD, 512)]], manifest }, { block });
+  const wild = await runHvtSolo5(
+    { code: asm.call(HC.blockRead, DATA) + asm.halt(), data: [[0, blkio(1, 0, WILD, 512)]], manifest },
+    { block },
+  );
   t.match(wild.exit, { kind: 'error', status: 1, error: invalidAccess(WILD, 512) }, 'a buffer past memory');
 });
 
@@ -195,7 +209,12 @@ t.test('NET_WRITE, POLL and NET_READ on a switch port: valid, EINVAL, bad pointe
   const ep = sw.endpoint();
   const manifest = { type: 'solo5.manifest' as const, version: 1 as const, devices: [{ name: 'service', type: 'NET_BASIC' as const }] };
   const net = { service: { switch: sw } };
-  const frame = Buffer.concat([Buffer.alloc(6, 0xff), Buffer.from('020000000001', 'hex'), Buffer.from('88b5', 'hex'), Buffer.alloc(46, 0x42)]);
+  const frame = Buffer.concat([
+    Buffer.alloc(6, 0xff),
+    Buffer.from('020000000001', 'hex'),
+    Buffer.from('88b5', 'hex'),
+    Buffer.alloc(46, 0x42),
+  ]);
   const netio = (handle: number, data: number, len: number) => u64s(handle, data, len, 0x63);
   const sent = new Promise<Buffer>((resolve) => ep.once('frame', resolve));
   const run = runHvtSolo5(
@@ -215,9 +234,15 @@ t.test('NET_WRITE, POLL and NET_READ on a switch port: valid, EINVAL, bad pointe
   ep.send(Buffer.concat([Buffer.alloc(6, 0xff), ep.mac, Buffer.from('88b5', 'hex'), Buffer.alloc(63, 1)]));
   t.equal((await run).exit.status, 77, 'POLL woke for it, NET_READ returned its 77 bytes');
 
-  const again = await runHvtSolo5({ code: asm.call(HC.netRead, DATA) + asm.haltWith(DATA + 24), data: [[0, netio(1, DATA + 0x400, 1514)]], manifest }, { net });
+  const again = await runHvtSolo5(
+    { code: asm.call(HC.netRead, DATA) + asm.haltWith(DATA + 24), data: [[0, netio(1, DATA + 0x400, 1514)]], manifest },
+    { net },
+  );
   t.equal(again.exit.status, abi.SN_SOLO5_R_AGAIN, 'NET_READ with nothing queued: AGAIN');
-  const bad = await runHvtSolo5({ code: asm.call(HC.netWrite, DATA) + asm.haltWith(DATA + 24), data: [[0, netio(2, DATA + 0x400, 60)]], manifest }, { net });
+  const bad = await runHvtSolo5(
+    { code: asm.call(HC.netWrite, DATA) + asm.haltWith(DATA + 24), data: [[0, netio(2, DATA + 0x400, 60)]], manifest },
+    { net },
+  );
   t.equal(bad.exit.status, abi.SN_SOLO5_R_EINVAL, 'NET_WRITE to a handle that names no net device: EINVAL');
   const wild = await runHvtSolo5({ code: asm.call(HC.netWrite, DATA) + asm.halt(), data: [[0, netio(1, WILD, 60)]], manifest }, { net });
   t.match(wild.exit, { kind: 'error', status: 1, error: invalidAccess(WILD, 60) }, 'NET_WRITE of a buffer past memory');
