@@ -286,6 +286,11 @@ export const SN_SOLO5_HVT_BLKIO = {
 } as const satisfies StructLayout;
 export const SN_SOLO5_HVT_NETIO = { size: 32, offsets: { handle: 0, data: 8, len: 16, ret: 24 } } as const satisfies StructLayout;
 export const SN_SOLO5_HVT_HALT = { size: 16, offsets: { cookie: 0, exit_status: 8 } } as const satisfies StructLayout;
+export const SN_SOLO5_HVT_RING_ENTRY = {
+  size: 32,
+  offsets: { operation: 0, handle: 4, data: 8, len: 16, id: 20, reserved: 24 },
+} as const satisfies StructLayout;
+export const SN_SOLO5_HVT_RING_COMMIT = { size: 16, offsets: { id: 0, ret: 4, len: 8, reserved: 12 } } as const satisfies StructLayout;
 export const SN_SOLO5_HVT_RING = {
   size: 49280,
   offsets: { ent_tail: 0, com_head: 4, ent_head: 64, com_tail: 68, needs_kick: 72, ent: 128, com: 32896 },
@@ -355,6 +360,8 @@ export const LAYOUTS: Readonly<Record<string, StructLayout>> = {
   sn_solo5_hvt_netio: SN_SOLO5_HVT_NETIO,
   sn_solo5_hvt_halt: SN_SOLO5_HVT_HALT,
   sn_solo5_hvt_ring: SN_SOLO5_HVT_RING,
+  sn_solo5_hvt_ring_entry: SN_SOLO5_HVT_RING_ENTRY,
+  sn_solo5_hvt_ring_commit: SN_SOLO5_HVT_RING_COMMIT,
   sn_queue: SN_QUEUE,
   sn_net_slot: SN_NET_SLOT,
   sn_net_dev: SN_NET_DEV,

@@ -6,7 +6,7 @@ import { loadElf, type LoadedElf } from '../elf';
 import { HostError, isSolo5Error, UsageError } from '../errors';
 import { silentLog, type TenderLog } from '../log';
 import { encodeMftForGuest } from '../manifest/note';
-import { native, type BrokerEvent, type BrokerHandle } from '../native';
+import { native, type BrokerEvent, type BrokerHandle, type HvtRingConfig } from '../native';
 import { guestCmdline, passtLinkFailed, passtReports } from '../net/passt-devices';
 import type { NetInfo } from '../net/passt-placeholders';
 import { compileSptGuestPolicy } from '../seccomp';
@@ -19,6 +19,7 @@ import { checkOptions, type CheckedOptions, type LaunchOptions } from './options
 import { encodeBootinfo, encodePlan, regionsFromSegments, type PlanInput } from './plan';
 import { solo5DevEpoll, solo5Policy, writeSolo5Image } from './solo5';
 import { solo5HvtMemory, solo5HvtPolicy, writeSolo5HvtImage } from './solo5-hvt';
+import { hvtRingConfig, hvtRingReadOnly } from './hvtring';
 import { spawnHelperProcess, type HelperProcess } from './spawn';
 
 /**
@@ -146,7 +147,10 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
     let onViolation: (message: string) => void = (m) => violations.push(m);
     step = 'start the device broker';
     const ringsAddr = kind.kind === 'ring' ? pageUp(elf.kernelEnd) : 0;
-    held.broker = createBroker(memFd, ringsAddr, elf, opts, devices, glog, (m) => onViolation(m), kind.kind === 'solo5');
+    // A Solo5-ABI hvt guest with a net device is offered the net ring unless the caller said no.
+    const hvtRing = hvtMem && opts.netRing ? hvtRingConfig(elf, devices, hvtMem.visible) : undefined;
+    const solo5 = kind.kind === 'solo5' ? { hvtRing, guestReadOnly: hvtRing ? hvtRingReadOnly(elf) : undefined } : undefined;
+    held.broker = createBroker(memFd, ringsAddr, elf, opts, devices, glog, (m) => onViolation(m), solo5);
     const broker = held.broker;
     step = 'write the guest image';
     const mft = encodeMftForGuest(elf.manifest, devices.attach);
@@ -161,14 +165,16 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
       setid: opts.ids,
     };
     if (hvtMem) {
-      writeSolo5HvtImage(memFd, elf, hvtMem.visible, mft, opts.cmdline);
-      fds = devices.guestFds.map((d) => d.fd);
+      const kick = hvtRing && broker ? broker.hvtKickFd : -1;
+      writeSolo5HvtImage(memFd, elf, hvtMem.visible, mft, opts.cmdline, kick >= 0 ? hvtMem.visible : 0);
+      // The kick eventfd follows the device fds: the helper registers it on port 0x600, then closes it.
+      fds = [...devices.guestFds.map((d) => d.fd), ...(kick >= 0 ? [kick] : [])];
       plan = {
         ...common,
         stackTop: hvtMem.visible - abi.SN_SOLO5_HVT_STACK_GAP,
         bootinfo: abi.SN_SOLO5_HVT_BOOT_INFO,
         bpf: solo5HvtPolicy(devices.guestFds),
-        ndoorbells: 0,
+        ndoorbells: kick >= 0 ? 1 : 0,
         solo5: { devEpoll: solo5DevEpoll(devices.guestFds) },
       };
     } else if (kind.kind === 'solo5') {
@@ -298,7 +304,8 @@ const pageUp = (x: number) => Math.ceil(x / abi.SN_PAGE_SIZE) * abi.SN_PAGE_SIZE
  * it. Ring ABI: the ring area goes right after the image and may take what
  * memory leaves once the guest's own minimum is set aside (the broker shrinks
  * the queues to fit); block reads never land in pages the guest cannot write.
- * Solo5 ABI: no ring area, every brokered net device is a socket end.
+ * Solo5 ABI: no ring area, every brokered net device is a socket end; on hvt the broker may also serve
+ * the guest's net ring (`solo5.hvtRing`), and then maps guest memory.
  */
 function createBroker(
   memFd: number,
@@ -308,9 +315,9 @@ function createBroker(
   devices: AttachedDevices,
   log: TenderLog,
   onViolation: (message: string) => void,
-  solo5: boolean,
+  solo5: { hvtRing?: HvtRingConfig; guestReadOnly?: { addr: number; len: number }[] } | undefined,
 ): BrokerHandle | undefined {
-  if (devices.configs.length === 0) return undefined;
+  if (devices.configs.length === 0 && !solo5?.hvtRing) return undefined;
   const onEvent = (ev: BrokerEvent) => {
     if (ev.type === 'violation') onViolation(`device '${ev.device}': ${ev.message}`);
     else if (ev.type === 'closed') log.debug({ device: ev.device }, ev.message);
@@ -320,7 +327,7 @@ function createBroker(
   const entries = elf.manifest.devices.length + 1;
   if (solo5)
     return native().createGuestBroker(
-      { memFd, memSize: opts.memSize, ringsAddr: 0, solo5: true, entries, devices: devices.configs },
+      { memFd, memSize: opts.memSize, ringsAddr: 0, solo5: true, entries, devices: devices.configs, ...solo5 },
       onEvent,
     );
   const ringsMax = Math.max(0, opts.memSize - ringsAddr - MIN_FREE_ABOVE_IMAGE);

@@ -47,26 +47,30 @@ export function solo5HvtMemory(requested: number, hasNet: boolean): Solo5HvtMemo
   return { visible, alloc, adjusted };
 }
 
-/** struct sn_solo5_hvt_boot_info (56 bytes); cpu_cycle_freq is the helper's to fill in, no ring offered. */
-export function encodeSolo5HvtBootInfo(b: { memSize: number; kernelEnd: number; cmdline: number }): Buffer {
+/** struct sn_solo5_hvt_boot_info (56 bytes); cpu_cycle_freq is the helper's to fill in; netRing 0: no ring offered. */
+export function encodeSolo5HvtBootInfo(b: { memSize: number; kernelEnd: number; cmdline: number; netRing?: number }): Buffer {
   const o = abi.SN_SOLO5_HVT_BOOT_INFO_LAYOUT.offsets;
   const buf = Buffer.alloc(abi.SN_SOLO5_HVT_BOOT_INFO_LAYOUT.size);
   buf.writeBigUInt64LE(BigInt(b.memSize), o.mem_size);
   buf.writeBigUInt64LE(BigInt(b.kernelEnd), o.kernel_end);
   buf.writeBigUInt64LE(BigInt(b.cmdline), o.cmdline);
   buf.writeBigUInt64LE(BigInt(abi.SN_SOLO5_HVT_MFT_ADDR), o.mft);
-  // host_features and net_ring stay 0 until the native pump serves the ring (issue 20 item 2).
+  // The net ring, when the broker serves one (lib/tender/hvtring.ts); guests before 0.11 never read these.
+  if (b.netRing) {
+    buf.writeUInt32LE(abi.SN_SOLO5_HVT_FEATURE_RING_IO, o.host_features);
+    buf.writeBigUInt64LE(BigInt(b.netRing), o.net_ring);
+  }
   return buf;
 }
 
 /** Write segments, boot info, manifest copy and command line into the guest memfd (offset == guest address). */
-export function writeSolo5HvtImage(fd: number, elf: LoadedElf, visible: number, mft: Buffer, cmdline: string): void {
+export function writeSolo5HvtImage(fd: number, elf: LoadedElf, visible: number, mft: Buffer, cmdline: string, netRing = 0): void {
   const line = solo5Cmdline(cmdline);
   for (const seg of elf.segments) {
     if (seg.data.length > 0) fs.writeSync(fd, seg.data, 0, seg.data.length, seg.vaddr);
   }
   const cmdlineAddr = abi.SN_SOLO5_HVT_MFT_ADDR + mft.length;
-  const boot = encodeSolo5HvtBootInfo({ memSize: visible, kernelEnd: elf.solo5KernelEnd, cmdline: cmdlineAddr });
+  const boot = encodeSolo5HvtBootInfo({ memSize: visible, kernelEnd: elf.solo5KernelEnd, cmdline: cmdlineAddr, netRing });
   fs.writeSync(fd, boot, 0, boot.length, abi.SN_SOLO5_HVT_BOOT_INFO);
   fs.writeSync(fd, mft, 0, mft.length, abi.SN_SOLO5_HVT_MFT_ADDR);
   fs.writeSync(fd, line, 0, line.length, cmdlineAddr);
