@@ -40,6 +40,15 @@
 /* 0.11+: the guest's ring kick, an `outl` of the ring id (0) served by an ioeventfd. */
 #define SN_SOLO5_HVT_RING_KICK_PORT 0x600U
 
+/*
+ * The helper's fds while such a guest runs: 3 the POLL epoll set and 4 its
+ * timerfd (as on spt: SN_FD_SOLO5_EPOLL, SN_FD_SOLO5_TIMER), the device fds
+ * from SN_FD_DEV0 in plan order, then the vCPU. In the plan, a "doorbell"
+ * count of 1 means the fd after the device fds is the net ring's kick
+ * eventfd (registered on port 0x600, then closed); the KVM device follows.
+ */
+#define SN_SOLO5_HVT_FD_VCPU(ndevfds) (SN_FD_DEV0 + (int)(ndevfds))
+
 /* solo5_result_t, written into a struct's ret. */
 #define SN_SOLO5_R_OK 0
 #define SN_SOLO5_R_AGAIN 1
@@ -48,6 +57,15 @@
 
 /* A HALT cookie (the guest's trap frame on a CPU exception) is checked for this many bytes. */
 #define SN_SOLO5_HVT_HALT_COOKIE_MAX 512U
+
+/*
+ * The helper's diagnostics stream (fd 2) is silent while a guest runs, except
+ * for this ABI: a guest that breaks the protocol, or a host I/O failure, ends
+ * the tender with status 1 and upstream's words on stderr. Such a line starts
+ * with this byte, so that the tender tells it from a set-up failure (the
+ * guest never ran) and prints it as it is.
+ */
+#define SN_SOLO5_HVT_DIAG_RUNNING 0x07U
 
 /* boot info host_features bit 0: a net ring is offered at net_ring. */
 #define SN_SOLO5_HVT_FEATURE_RING_IO 1U
@@ -76,8 +94,8 @@
 
 /* CPU state at entry (KVM_SET_SREGS). */
 #define SN_SOLO5_HVT_CR0 0x80010021ULL /* PE NE WP PG */
-#define SN_SOLO5_HVT_CR4 0x620ULL      /* PAE OSFXSR OSXMMEXCPT */
-#define SN_SOLO5_HVT_EFER 0x500ULL     /* LME LMA */
+#define SN_SOLO5_HVT_CR4 0x620ULL /* PAE OSFXSR OSXMMEXCPT */
+#define SN_SOLO5_HVT_EFER 0x500ULL /* LME LMA */
 #define SN_SOLO5_HVT_GDT_CODE 0x00af99000000ffffULL
 #define SN_SOLO5_HVT_GDT_DATA 0x00cf93000000ffffULL
 #define SN_SOLO5_HVT_SEL_CODE 0x08U
@@ -104,14 +122,14 @@ typedef struct {
  * The first 40 bytes are every variant's; 0.11+ guests read all 56.
  */
 struct sn_solo5_hvt_boot_info {
-    uint64_t mem_size;       /* guest-visible bytes: the top of the stack; excludes a ring area */
-    uint64_t kernel_end;     /* page-aligned end of the file-backed segments */
+    uint64_t mem_size; /* guest-visible bytes: the top of the stack; excludes a ring area */
+    uint64_t kernel_end; /* page-aligned end of the file-backed segments */
     uint64_t cpu_cycle_freq; /* TSC Hz */
-    uint64_t cmdline;        /* guest address of the NUL-terminated command line */
-    uint64_t mft;            /* guest address of the manifest copy */
-    uint32_t host_features;  /* 0.11+: SN_SOLO5_HVT_FEATURE_RING_IO when a ring is offered */
+    uint64_t cmdline; /* guest address of the NUL-terminated command line */
+    uint64_t mft; /* guest address of the manifest copy */
+    uint32_t host_features; /* 0.11+: SN_SOLO5_HVT_FEATURE_RING_IO when a ring is offered */
     uint32_t guest_features; /* always 0 (the page is read-only to the guest) */
-    uint64_t net_ring;       /* 0.11+: guest address of struct sn_solo5_hvt_ring, or 0 */
+    uint64_t net_ring; /* 0.11+: guest address of struct sn_solo5_hvt_ring, or 0 */
 };
 #define SN_SOLO5_HVT_BOOT_INFO_V1_SIZE 40U /* ABI 1, and ABI 2 before 0.11 */
 #define SN_SOLO5_HVT_BOOT_INFO_SIZE 56U
@@ -136,8 +154,8 @@ SN_STATIC_ASSERT(sizeof(struct sn_solo5_hvt_puts) == 16, "hvt puts layout");
 
 struct sn_solo5_hvt_poll {
     uint64_t timeout_nsecs; /* in: relative */
-    uint64_t ready_set;     /* out: bit i for each ready net handle i */
-    int32_t ret;            /* out: number of ready devices */
+    uint64_t ready_set; /* out: bit i for each ready net handle i */
+    int32_t ret; /* out: number of ready devices */
     uint32_t pad;
 };
 SN_STATIC_ASSERT(sizeof(struct sn_solo5_hvt_poll) == 24, "hvt poll layout");
@@ -147,7 +165,7 @@ SN_STATIC_ASSERT(__builtin_offsetof(struct sn_solo5_hvt_poll, ret) == 16, "hvt p
 struct sn_solo5_hvt_blkio {
     uint64_t handle; /* manifest index; truncated to 32 bits before the check */
     uint64_t offset; /* bytes */
-    uint64_t data;   /* guest address */
+    uint64_t data; /* guest address */
     uint64_t len;
     int32_t ret; /* out */
     uint32_t pad;
@@ -206,8 +224,8 @@ struct sn_solo5_hvt_ring {
     uint32_t ent_tail; /* guest */
     uint32_t com_head; /* guest */
     uint8_t pad0[56];
-    uint32_t ent_head;   /* host */
-    uint32_t com_tail;   /* host */
+    uint32_t ent_head; /* host */
+    uint32_t com_tail; /* host */
     uint32_t needs_kick; /* host: the guest must kick port 0x600 */
     uint8_t pad1[52];
     struct sn_solo5_hvt_ring_entry ent[SN_SOLO5_HVT_RING_SLOTS];

@@ -75,6 +75,12 @@ export interface LaunchOptions {
    * needs that CPU: better on a loaded host, worse on a quiet one (docs/decisions.md, "Where the time goes").
    */
   affinity?: 'auto' | 'none';
+  /**
+   * hvt, a guest of upstream Solo5's ABI with a net device: offer it upstream's 0.11+ shared net ring,
+   * served by the tender's pump thread (default true). false: its net I/O takes the NET_WRITE/NET_READ
+   * hypercalls, as guests before 0.11 always do (docs/hvt.md, "The net ring").
+   */
+  netRing?: boolean;
 }
 
 export const DEFAULT_MEM_MB = 512;
@@ -93,6 +99,7 @@ export interface CheckedOptions {
   ids?: GuestIds;
   kvmDevice: string;
   affinity: 'auto' | 'none';
+  netRing: boolean;
 }
 
 /** Own entries of a user-given record, or a Map's; never inherited properties. */
@@ -128,6 +135,8 @@ export function checkOptions(o: LaunchOptions): CheckedOptions {
   if (typeof kvmDevice !== 'string' || kvmDevice === '') throw new UsageError('kvmDevice: must be a path');
   const affinity = o.affinity ?? 'none';
   if (affinity !== 'auto' && affinity !== 'none') throw new UsageError(`affinity: must be 'auto' or 'none', not '${String(affinity)}'`);
+  const netRing = o.netRing ?? true;
+  if (typeof netRing !== 'boolean') throw new UsageError('netRing: must be true or false');
   return {
     kernel: o.kernel,
     cmdline: args.join(' '),
@@ -139,5 +148,6 @@ export function checkOptions(o: LaunchOptions): CheckedOptions {
     ids: guestIds(o.user, process.geteuid?.() ?? -1),
     kvmDevice,
     affinity,
+    netRing,
   };
 }
