@@ -17,8 +17,8 @@
  * that one byte early; docs/decisions.md).
  */
 struct hvt_mem {
-    uint8_t *base;     /* guest physical 0 as mapped here */
-    uint64_t size;     /* bytes hypercalls may name: the guest-visible size */
+    uint8_t *base; /* guest physical 0 as mapped here */
+    uint64_t size; /* bytes hypercalls may name: the guest-visible size */
 };
 
 static inline sn_gpa sn_gpa_of(uint64_t v)

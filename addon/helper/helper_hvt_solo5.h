@@ -14,14 +14,14 @@
  * table is the only one the helper trusts.
  */
 struct hvt_solo5_dev {
-    uint32_t type;     /* SN_MFT_DEV_BLOCK_BASIC or SN_MFT_DEV_NET_BASIC; 0: no device here */
-    int fd;            /* the host fd, SN_FD_DEV0 + its place in the plan */
+    uint32_t type; /* SN_MFT_DEV_BLOCK_BASIC or SN_MFT_DEV_NET_BASIC; 0: no device here */
+    int fd; /* the host fd, SN_FD_DEV0 + its place in the plan */
     uint64_t capacity; /* block: bytes */
 };
 
 struct hvt_solo5_vm {
     struct hvt_mem mem; /* size: the guest-visible bytes (boot info mem_size) */
-    uint64_t alloc;     /* bytes registered with KVM: mem.size plus a net ring's 2 MiB */
+    uint64_t alloc; /* bytes registered with KVM: mem.size plus a net ring's 2 MiB */
     struct kvm_run *run;
     uint64_t run_size; /* bytes of the vCPU's run area mapped at run */
     int vcpu_fd;
@@ -38,7 +38,7 @@ struct hvt_solo5_vm {
 enum hc_next { HC_CONTINUE, HC_EXIT, HC_FATAL };
 
 struct hc_out {
-    int status;      /* HC_EXIT */
+    int status; /* HC_EXIT */
     struct diag why; /* HC_FATAL: the line, without prefix or newline */
 };
 

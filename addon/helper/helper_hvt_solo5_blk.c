@@ -15,7 +15,9 @@ static enum hc_next blkio(struct hvt_solo5_vm *vm, sn_gpa arg, struct hc_out *ou
     volatile struct sn_solo5_hvt_blkio *g = (volatile void *)gpa_range(&vm->mem, arg, sizeof *g);
     if (!g)
         return HC_BAD_ACCESS(out, arg, sizeof *g);
-    struct sn_solo5_hvt_blkio a = { .handle = g->handle, .offset = g->offset, .data = g->data, .len = g->len };
+    struct sn_solo5_hvt_blkio a = {
+        .handle = g->handle, .offset = g->offset, .data = g->data, .len = g->len
+    };
     const struct hvt_solo5_dev *dev = hvt_solo5_device(vm, a.handle, SN_MFT_DEV_BLOCK_BASIC);
     if (!dev || a.len > SSIZE_MAX_U || a.offset >= dev->capacity || a.len > dev->capacity - a.offset) {
         g->ret = SN_SOLO5_R_EINVAL;

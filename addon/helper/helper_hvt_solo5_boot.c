@@ -65,10 +65,20 @@ static void registers(int vcpu_fd, const struct sn_plan *p)
     long r = h_ioctl(vcpu_fd, KVM_GET_SREGS, (uint64_t)&s);
     if (h_is_err(r))
         hvt_kvm_fail("KVM_GET_SREGS", r);
-    struct kvm_segment code = { .limit = 0xffffffff, .selector = SN_SOLO5_HVT_SEL_CODE,
-                                .type = SEG_TYPE_CODE_XA, .present = 1, .s = 1, .l = 1, .g = 1 };
-    struct kvm_segment data = { .limit = 0xffffffff, .selector = SN_SOLO5_HVT_SEL_DATA,
-                                .type = SEG_TYPE_DATA_RWA, .present = 1, .s = 1, .db = 1, .g = 1 };
+    struct kvm_segment code = { .limit = 0xffffffff,
+                                .selector = SN_SOLO5_HVT_SEL_CODE,
+                                .type = SEG_TYPE_CODE_XA,
+                                .present = 1,
+                                .s = 1,
+                                .l = 1,
+                                .g = 1 };
+    struct kvm_segment data = { .limit = 0xffffffff,
+                                .selector = SN_SOLO5_HVT_SEL_DATA,
+                                .type = SEG_TYPE_DATA_RWA,
+                                .present = 1,
+                                .s = 1,
+                                .db = 1,
+                                .g = 1 };
     /* A placeholder TR (KVM wants a busy TSS in long mode); the guest loads its own. */
     struct kvm_segment tr = { .type = SEG_TYPE_TSS_BUSY, .present = 1 };
     struct kvm_segment ldt = { .unusable = 1 };
@@ -158,8 +168,9 @@ static void ring_kick(const struct sn_plan *p, int vm_fd)
     if (p->ndoorbells == 0)
         return;
     int fd = SN_FD_DEV0 + (int)p->ndevfds;
-    struct kvm_ioeventfd io = { .addr = SN_SOLO5_HVT_RING_KICK_PORT, .len = 4, .fd = fd,
-                                .flags = KVM_IOEVENTFD_FLAG_PIO };
+    struct kvm_ioeventfd io = {
+        .addr = SN_SOLO5_HVT_RING_KICK_PORT, .len = 4, .fd = fd, .flags = KVM_IOEVENTFD_FLAG_PIO
+    };
     long r = h_ioctl(vm_fd, KVM_IOEVENTFD, (uint64_t)&io);
     if (h_is_err(r))
         hvt_kvm_fail("KVM_IOEVENTFD (net ring kick, port 0x600)", r);

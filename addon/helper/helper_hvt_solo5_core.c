@@ -174,7 +174,8 @@ enum hc_next hvt_solo5_io(struct hvt_solo5_vm *vm, struct hc_out *out)
         return bad_port(out, port);
     uint32_t nr = (uint32_t)(port - SN_SOLO5_HVT_PORT_BASE);
     enum needs needs = calls[nr].needs;
-    if (!calls[nr].call || (needs == NEEDS_BLOCK && vm->nblock == 0) || (needs == NEEDS_NET && vm->nnet == 0)) {
+    if (!calls[nr].call || (needs == NEEDS_BLOCK && vm->nblock == 0) ||
+        (needs == NEEDS_NET && vm->nnet == 0)) {
         out->why.len = 0;
         diag_str(&out->why, "Invalid guest hypercall: num=");
         diag_u64(&out->why, nr);

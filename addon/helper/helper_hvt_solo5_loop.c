@@ -29,8 +29,8 @@ static uint64_t guest_rip(const struct hvt_solo5_vm *vm)
 }
 
 /* "KVM: <what><value>", with ", rip=0x..." when asked: upstream's run-time lines. */
-static __attribute__((noreturn)) void kvm_fatal(const struct hvt_solo5_vm *vm, const char *what, uint64_t value,
-                                                int with_value, int with_rip)
+static __attribute__((noreturn)) void kvm_fatal(const struct hvt_solo5_vm *vm, const char *what,
+                                                uint64_t value, int with_value, int with_rip)
 {
     struct diag d;
     d.len = 0;
@@ -85,8 +85,8 @@ void hvt_solo5_loop(struct hvt_solo5_vm *vm)
                 kvm_fatal(vm, "host/guest translation fault: ", 0, 0, 1);
             kvm_fatal(vm, "unhandled exit: exit_reason=", KVM_EXIT_MMIO, 1, 1);
         case KVM_EXIT_FAIL_ENTRY:
-            kvm_fatal(vm, "entry failure: hw_entry_failure_reason=", run->fail_entry.hardware_entry_failure_reason,
-                      1, 0);
+            kvm_fatal(vm, "entry failure: hw_entry_failure_reason=",
+                      run->fail_entry.hardware_entry_failure_reason, 1, 0);
         case KVM_EXIT_INTERNAL_ERROR:
             kvm_fatal(vm, "internal error exit: suberror=", run->internal.suberror, 1, 0);
         default:

@@ -9,9 +9,9 @@ import type { GuestExit } from '../../lib/tender/exit';
 import type { Manifest } from '../../lib/manifest/types';
 import { buildElf, PF_R, PF_W, PF_X } from './elf-builder';
 
-/** Text at 1 MiB (read-only, executable), one page of data at 2 MiB (read/write). */
+/** Text at 1 MiB (read-only, executable), one page of data above it (read/write), all inside 2 MiB. */
 export const TEXT = 0x100000;
-export const DATA = 0x200000;
+export const DATA = 0x110000;
 /** Where the guests below keep the HALT struct they end with. */
 export const HALT_AT = DATA + 0xf00;
 
