@@ -85,26 +85,30 @@ t.teardown(removeHvtSolo5Elves);
 
 const manifest: Manifest = { type: 'solo5.manifest', version: 1, devices: [{ name: 'service', type: 'NET_BASIC' }] };
 
-t.test('offered the ring, the guest kicks port 0x600 and its frames cross both ways through the pump', { skip: skip ?? false }, async (t) => {
-  const l = await StreamListener.open();
-  t.teardown(() => l.close());
-  const kernel = hvtSolo5Elf({ code: ringGuestCode(), data: [[FRAME - DATA, frame(1)]], manifest });
-  const guest = await launch({ kernel, target: 'hvt', memMB: 4, console: 'pipe', net: { service: { unix: l.path } } });
-  let out = '';
-  guest.console?.on('data', (b: Buffer) => (out += b.toString()));
-  const peer = await l.accept(PEER_MAC);
-  const got: Buffer[] = [];
-  peer.on('frame', (f) => got.push(f));
-  await new Promise<void>((r) => peer.once('frame', () => r()));
-  t.ok(got[0].equals(frame(1)), "the guest's NET_WRITE entry reached the stream peer");
-  peer.send(frame(2));
-  const exit = await guest.exited;
-  t.equal(exit.status, 0, `the guest halted after its echo went out (${out})`);
-  t.ok(got[1]?.equals(frame(2)), 'the frame the guest read came back');
-  const c = guest.counters();
-  t.equal(c['service.ringTxPackets'], 2, 'two ring writes');
-  t.equal(c['service.ringRxPackets'], 1, 'one ring read with a frame');
-});
+t.test(
+  'offered the ring, the guest kicks port 0x600 and its frames cross both ways through the pump',
+  { skip: skip ?? false },
+  async (t) => {
+    const l = await StreamListener.open();
+    t.teardown(() => l.close());
+    const kernel = hvtSolo5Elf({ code: ringGuestCode(), data: [[FRAME - DATA, frame(1)]], manifest });
+    const guest = await launch({ kernel, target: 'hvt', memMB: 4, console: 'pipe', net: { service: { unix: l.path } } });
+    let out = '';
+    guest.console?.on('data', (b: Buffer) => (out += b.toString()));
+    const peer = await l.accept(PEER_MAC);
+    const got: Buffer[] = [];
+    peer.on('frame', (f) => got.push(f));
+    await new Promise<void>((r) => peer.once('frame', () => r()));
+    t.ok(got[0].equals(frame(1)), "the guest's NET_WRITE entry reached the stream peer");
+    peer.send(frame(2));
+    const exit = await guest.exited;
+    t.equal(exit.status, 0, `the guest halted after its echo went out (${out})`);
+    t.ok(got[1]?.equals(frame(2)), 'the frame the guest read came back');
+    const c = guest.counters();
+    t.equal(c['service.ringTxPackets'], 2, 'two ring writes');
+    t.equal(c['service.ringRxPackets'], 1, 'one ring read with a frame');
+  },
+);
 
 t.test('netRing: false offers nothing: boot info host_features and net_ring stay 0', { skip: skip ?? false }, async (t) => {
   const l = await StreamListener.open();
@@ -115,14 +119,21 @@ t.test('netRing: false offers nothing: boot info host_features and net_ring stay
   t.equal(exit.status, 3, 'the guest found no ring');
 });
 
-t.test('a ring entry naming memory past the guest ends it as upstream ends its tender: status 1, one line', { skip: skip ?? false }, async (t) => {
-  const l = await StreamListener.open();
-  t.teardown(() => l.close());
-  const code = `488b1c25${le32(NET_RING_PTR)}` + submit(abi.SN_SOLO5_HVT_RING_OP_NET_WRITE, 0x7fffff00, 60, 1) + asm.spin;
-  const kernel = hvtSolo5Elf({ code, manifest });
-  const guest = await launch({ kernel, target: 'hvt', memMB: 4, console: 'pipe', net: { service: { unix: l.path } } });
-  const exit = await guest.exited;
-  t.equal(exit.status, 1);
-  t.equal(exit.kind, 'error');
-  t.match(exit.kind === 'error' ? exit.error : '', /^device 'net ring': NET_WRITE: Invalid guest access: gpa=0x7fffff00, sz=60 \(guest memory ends at 0x400000\)$/);
-});
+t.test(
+  'a ring entry naming memory past the guest ends it as upstream ends its tender: status 1, one line',
+  { skip: skip ?? false },
+  async (t) => {
+    const l = await StreamListener.open();
+    t.teardown(() => l.close());
+    const code = `488b1c25${le32(NET_RING_PTR)}` + submit(abi.SN_SOLO5_HVT_RING_OP_NET_WRITE, 0x7fffff00, 60, 1) + asm.spin;
+    const kernel = hvtSolo5Elf({ code, manifest });
+    const guest = await launch({ kernel, target: 'hvt', memMB: 4, console: 'pipe', net: { service: { unix: l.path } } });
+    const exit = await guest.exited;
+    t.equal(exit.status, 1);
+    t.equal(exit.kind, 'error');
+    t.match(
+      exit.kind === 'error' ? exit.error : '',
+      /^device 'net ring': NET_WRITE: Invalid guest access: gpa=0x7fffff00, sz=60 \(guest memory ends at 0x400000\)$/,
+    );
+  },
+);

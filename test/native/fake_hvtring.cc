@@ -29,9 +29,9 @@ struct Rng {
 
 struct Bounds {
   uint64_t visible;  // the ring's address: guest memory ends here
-  uint64_t buf;      // a writable scratch area
-  uint64_t ro;       // a range the guest may not write (a read there is EINVAL)
-  bool wild;         // also values past memory and racing indices: a violation is expected
+  uint64_t buf;  // a writable scratch area
+  uint64_t ro;  // a range the guest may not write (a read there is EINVAL)
+  bool wild;  // also values past memory and racing indices: a violation is expected
 };
 
 // An entry whose every field is garbage the pump must survive. Unless wild,
@@ -42,8 +42,8 @@ void Garbage(Rng &r, volatile struct sn_solo5_hvt_ring_entry *e, const Bounds &b
   const uint32_t len = static_cast<uint32_t>(
       r.Pick({0, 13, 14, 60, 1514, 1515, 9000, 65535, r.Next() & 0xffff, b.wild ? 0xffffffffULL : 42}));
   const uint64_t top = b.wild ? b.visible - len : b.visible - 0x10000;
-  const uint64_t data = r.Pick({b.buf, b.buf + (r.Next() & 0xffff), b.ro, b.ro - 7, 0, top,
-                                b.wild ? r.Next() : b.buf, b.wild ? b.visible : b.buf});
+  const uint64_t data = r.Pick({b.buf, b.buf + (r.Next() & 0xffff), b.ro, b.ro - 7, 0, top, b.wild ? r.Next() : b.buf,
+                                b.wild ? b.visible : b.buf});
   e->operation = static_cast<uint32_t>(r.Pick({1, 1, 2, 2, 0, 3, r.Next()}));
   e->handle = static_cast<uint32_t>(r.Pick({1, 1, 1, 0, 2, 63, 64, 0xffffffffULL, r.Next()}));
   e->data = data;
@@ -77,8 +77,7 @@ Napi::Value HvtRingHostile(const Napi::CallbackInfo &info) {
     if (ok) b.wild = o.Get("wild").As<Napi::Boolean>().Value();
   }
   if (!ok) {
-    Napi::TypeError::New(env,
-                         "Usage: hvtRingHostile(map, handle, entries, seed, { ring, buf, ro, wild: boolean })")
+    Napi::TypeError::New(env, "Usage: hvtRingHostile(map, handle, entries, seed, { ring, buf, ro, wild: boolean })")
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }
