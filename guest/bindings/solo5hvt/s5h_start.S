@@ -13,9 +13,12 @@
  * bindings' boot page tables (s5h_pagetables.S: all of the first 4 GiB with
  * the user bit; s5h_boot.c replaces them from ring 3), then iretq
  * to ring 3. EFER.SCE stays clear, as upstream leaves it: an application's
- * `syscall` is #UD, reported as a trap, as under upstream's bindings.
+ * `syscall` is #UD, reported as a trap, as under upstream's bindings. PVM
+ * hosts ignore SCE and jump to LSTAR in ring 3, so LSTAR names the ring-ABI
+ * bindings' report of a system call (hvt/hvt_traps.S), which runs there.
  */
 
+#define MSR_LSTAR 0xc0000082
 #define MSR_FS_BASE 0xc0000100
 /* Ring 3 starts with IF set (no interrupt source exists) and IOPL 0, so that its port I/O traps to s5h_gp. */
 #define USER_RFLAGS 0x202
@@ -34,6 +37,12 @@ _start:
     ltr     %ax
     leaq    s5h_boot_pml4(%rip), %rax
     movq    %rax, %cr3
+    /* See above: where a PVM host sends an application's `syscall` despite EFER.SCE. */
+    movl    $MSR_LSTAR, %ecx
+    leaq    hvt_syscall_entry(%rip), %rax
+    movq    %rax, %rdx
+    shrq    $32, %rdx
+    wrmsr
     /* iretq to ring 3 at s5h_user_start, on the tender's stack, %rdi untouched. */
     andq    $-16, %rsp
     movq    %rsp, %rax
