@@ -220,7 +220,7 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
       held.closeFds();
       devices.closeGuestFds();
       glog.debug({ pid: child.pid, memMB: opts.memSize >> 20, abi: kind, devices: devices.configs.length }, 'guest started');
-      const guest = watch(child, glog, () => held.release(), violations, broker, nets);
+      const guest = watch(child, glog, () => held.release(), violations, broker, nets, hvtMem !== undefined);
       onViolation = (m) => {
         violations.push(m);
         glog.error({ violation: m }, 'guest broke the device protocol; killing it');
@@ -414,6 +414,7 @@ function watch(
   violations: string[],
   broker: BrokerHandle | undefined,
   net: ReadonlyMap<string, NetInfo>,
+  upstreamHvt = false,
 ): Guest {
   let ended = false;
   let finalCounters: Record<string, number> | undefined;
@@ -430,7 +431,11 @@ function watch(
     if (late !== undefined && violations.length === 0) violations.push(deviceViolation(late));
     finalCounters = broker?.counters() ?? {};
     release();
-    const exit = classifyExit(code, signal, diag, violations[0]);
+    // Upstream's hvt tender ends itself (status 1, one line) on a bad net ring entry; so does its guest here.
+    const exit: GuestExit =
+      upstreamHvt && violations[0] !== undefined
+        ? { kind: 'error', status: 1, error: violations[0], running: true }
+        : classifyExit(code, signal, diag, violations[0]);
     log.debug({ exit, counters: finalCounters }, 'guest ended');
     return exit;
   });
