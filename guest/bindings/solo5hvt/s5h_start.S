@@ -1,6 +1,6 @@
 /* s5h_start.S: the entry of a Solo5-ABI hvt unikernel (ring-0 set-up, then ring 3) and the ring-0 gate to the ports. */
 
-#include "sn_hvt_abi.h"
+#include "hvt_ring3.h"
 #include "s5h.h"
 
 /*
@@ -20,8 +20,6 @@
 
 #define MSR_LSTAR 0xc0000082
 #define MSR_FS_BASE 0xc0000100
-/* Ring 3 starts with IF set (no interrupt source exists) and IOPL 0, so that its port I/O traps to s5h_gp. */
-#define USER_RFLAGS 0x202
 /* Present, DPL 0, 64-bit interrupt gates on IST 1 (the trap stack). */
 #define GATE_TRAP 0x8e
 #define GATE_IST 1
@@ -43,16 +41,8 @@ _start:
     movq    %rax, %rdx
     shrq    $32, %rdx
     wrmsr
-    /* iretq to ring 3 at s5h_user_start, on the tender's stack, %rdi untouched. */
-    andq    $-16, %rsp
-    movq    %rsp, %rax
-    pushq   $SN_HVT_SEL_UDATA
-    pushq   %rax
-    pushq   $USER_RFLAGS
-    pushq   $SN_HVT_SEL_UCODE
-    leaq    s5h_user_start(%rip), %rax
-    pushq   %rax
-    iretq
+    /* iretq to ring 3 at s5h_user_start, on the tender's stack, %rdi untouched; IOPL 0 makes its port I/O trap to s5h_gp. */
+    HVT_TO_RING3 s5h_user_start
     .size _start, . - _start
 
     .type s5h_user_start, @function
