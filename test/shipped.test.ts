@@ -14,6 +14,7 @@ import { root } from './support/paths';
  */
 const reviewedExports: Record<keyof NativeAddon | keyof SwitchdNative, string> = {
   memfdCreate: 'guest memory and the load plan (lib/tender/launch.ts)',
+  memfdDataRanges: '--dumpcore: the core skips untouched guest pages (lib/hvt/core.ts)',
   spawnHelper: 'exec of the static helper (lib/tender/spawn.ts)',
   getRandom64: 'the boot info random seed (lib/tender/launch.ts, solo5.ts)',
   layout: 'ABI struct layout as compiled, checked against lib/abi.ts',

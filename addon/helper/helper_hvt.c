@@ -94,6 +94,9 @@ void hvt_run(const struct sn_plan *p, const struct h_sock_filter *bpf)
     hvt_vcpu_clocks((int)vcpu_fd, mem);
 
     settle_fds(p, kvm_fd, (int)vm_fd, (int)vcpu_fd);
+#ifdef SN_HVT_DEBUG
+    hvt_debug_setup(p);
+#endif
     guard_drop_privileges(p);
     /* From here on only what lib/seccomp/hvt.ts allows: the run loop's own calls. */
     setup_confine(p, bpf);
@@ -103,6 +106,7 @@ void hvt_run(const struct sn_plan *p, const struct h_sock_filter *bpf)
         .mem_size = p->mem_size,
         .run = (struct kvm_run *)run,
         .ndoorbells = p->ndoorbells,
+        .flags = p->flags,
     };
     hvt_loop(&vm);
 }

@@ -15,6 +15,7 @@ import { attachDevices, type AttachedDevices } from './devices';
 import { classifyExit, describeExit, type GuestExit } from './exit';
 import { openKvm } from './hvt';
 import type { GuestAbi } from '../elf/abi';
+import { prepareDebug, type DebugLaunch } from '../hvt/debug';
 import { checkOptions, type CheckedOptions, type LaunchOptions } from './options';
 import { encodeBootinfo, encodePlan, regionsFromSegments, type PlanInput } from './plan';
 import { solo5DevEpoll, solo5Policy, writeSolo5Image } from './solo5';
@@ -51,6 +52,8 @@ class Held {
   readonly fds: number[] = [];
   devices?: AttachedDevices;
   broker?: BrokerHandle;
+  /** --dumpcore, --gdb: released with the rest when the launch fails; after the start, when the guest ended. */
+  debug?: DebugLaunch;
   private released = false;
 
   fd(fd: number): number {
@@ -69,6 +72,7 @@ class Held {
     this.released = true;
     this.broker?.stop();
     this.devices?.close();
+    this.debug?.release();
   }
 }
 
@@ -134,6 +138,8 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
     step = 'open the KVM device';
     // hvt: the helper gets the KVM device as the fd after the doorbells (include/sn_abi.h).
     const kvmFd = opts.target === 'hvt' ? held.fd(openKvm(opts.kvmDevice)) : -1;
+    step = 'prepare the debug features';
+    const dbg = (held.debug = prepareDebug(opts, memFd));
     const violations: string[] = [];
     let onViolation: (message: string) => void = (m) => violations.push(m);
     step = 'start the device broker';
@@ -180,14 +186,23 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
             : compileSptGuestPolicy({ doorbellFds: doorbellNumbers }),
         ndoorbells: fds.length,
       };
+      if (dbg && opts.target === 'hvt') plan.bpf = dbg.bpf(fds.length);
     }
+    plan.debugFlags = dbg?.flags;
     step = 'write the load plan';
     const planFd = held.fd(native().memfdCreate('solo5-guest-plan', 0));
     const writePlan = (p: PlanInput) => fs.writeSync(planFd, encodePlan(p), 0, undefined, 0);
     writePlan(plan);
     // The guest runs from here: spawn the helper, then let the broker serve it.
     const startPrepared = (): Guest => {
-      child = spawnHelperProcess(opts.console, [memFd, planFd, ...fds, ...(kvmFd >= 0 ? [kvmFd] : [])]);
+      child = spawnHelperProcess(
+        opts.console,
+        [memFd, planFd, ...fds, ...(kvmFd >= 0 ? [kvmFd, ...(dbg?.fds ?? [])] : [])],
+        false,
+        dbg?.helper,
+      );
+      const spawned = child;
+      dbg?.started(spawned.pid, () => spawned.kill('SIGKILL'));
       step = 'start the device broker';
       const shareCpu = opts.affinity === 'auto' && kind.kind === 'ring' && opts.target === 'spt' && netOnly(devices);
       const placed = broker?.start(shareCpu ? child.pid : undefined, opts.target === 'spt' ? child.pid : undefined);
@@ -195,7 +210,7 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
       held.closeFds();
       devices.closeGuestFds();
       glog.debug({ pid: child.pid, memMB: opts.memSize >> 20, abi: kind, devices: devices.configs.length }, 'guest started');
-      const guest = watch(child, glog, () => held.release(), violations, broker, nets);
+      const guest = watch(child, glog, () => held.release(), violations, broker, nets, dbg);
       onViolation = (m) => {
         violations.push(m);
         glog.error({ violation: m }, 'guest broke the device protocol; killing it');
@@ -387,10 +402,11 @@ function watch(
   violations: string[],
   broker: BrokerHandle | undefined,
   net: ReadonlyMap<string, NetInfo>,
+  debug?: DebugLaunch,
 ): Guest {
   let ended = false;
   let finalCounters: Record<string, number> | undefined;
-  const exited = child.exited.then(({ code, signal, diag }) => {
+  const exited = child.exited.then(async ({ code, signal, diag }) => {
     ended = true;
     /*
      * One more look after the exit (issue 8 item 7): drain() joins the pump,
@@ -402,8 +418,10 @@ function watch(
     const late = broker?.drain();
     if (late !== undefined && violations.length === 0) violations.push(deviceViolation(late));
     finalCounters = broker?.counters() ?? {};
-    release();
     const exit = classifyExit(code, signal, diag, violations[0]);
+    // Before release(): the core is read from the guest memory the debug launch holds.
+    await debug?.ended(exit);
+    release();
     log.debug({ exit, counters: finalCounters }, 'guest ended');
     return exit;
   });
