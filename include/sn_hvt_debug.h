@@ -40,6 +40,7 @@
 #define SN_DBG_STEP 6U      /* one instruction, then stop */
 #define SN_DBG_HWBP_SET 7U  /* arg = slot (< SN_DBG_HWBP_MAX), addr = instruction address */
 #define SN_DBG_HWBP_CLEAR 8U /* arg = slot */
+#define SN_DBG_DETACH 9U     /* no reply: breakpoints and stepping off, the guest runs on undebugged */
 
 /* Replies (helper to tender); a reply to CONT or STEP is STOPPED or EXITED. */
 #define SN_DBG_OK 0x80U

@@ -246,6 +246,11 @@ static int serve_one(void)
         }
         send(SN_DBG_OK, 0, 0, 0);
         return 0;
+    case SN_DBG_DETACH:
+        serving = 0;
+        hwbp_used = 0;
+        apply_debug(0);
+        return 1;
     case SN_DBG_CONT:
     case SN_DBG_STEP:
         if (!(h.op == SN_DBG_STEP ? step_one() : apply_debug(0))) {
@@ -373,6 +378,9 @@ void hvt_debug_exit(int status)
         send_regs(SN_DBG_EXITED, (uint32_t)status & 0xff);
 }
 
+#define SYS_rt_sigaction 13
+#define H_SIGPIPE 13
+
 void hvt_debug_setup(const struct sn_plan *p)
 {
     if (!(p->flags & (SN_PLAN_F_DUMPCORE | SN_PLAN_F_GDB)))
@@ -381,6 +389,13 @@ void hvt_debug_setup(const struct sn_plan *p)
     long r = h_fcntl3(SN_FD_DOORBELL0 + (int)p->ndoorbells + 1, H_F_SETFL, 0);
     if (h_is_err(r))
         diag_fail("set up the debug channel", r);
+    /* A tender that closed its end must not kill the guest with SIGPIPE: the write just fails. */
+    struct {
+        uint64_t handler, flags, restorer, mask;
+    } ignore = { .handler = 1 /* SIG_IGN */ };
+    r = h_syscall6(SYS_rt_sigaction, H_SIGPIPE, (long)&ignore, 0, 8, 0, 0);
+    if (h_is_err(r))
+        diag_fail("ignore SIGPIPE", r);
 }
 
 #define SYS_getpid 39

@@ -19,6 +19,7 @@ export const Op = {
   STEP: 6,
   HWBP_SET: 7,
   HWBP_CLEAR: 8,
+  DETACH: 9,
   OK: 0x80,
   ERROR: 0x81,
   STOPPED: 0x82,
@@ -170,6 +171,15 @@ export class Channel {
     if (this.queued.length > 0) return Promise.resolve(this.queued.shift());
     if (this.closed) return Promise.resolve(undefined);
     return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** A request that gets no reply (DETACH). */
+  post(op: number): void {
+    try {
+      fs.writeSync(this.fd, encodeMsg(op));
+    } catch {
+      // The helper is gone: nothing to detach from.
+    }
   }
 
   request(op: number, arg = 0, addr = 0n, data?: Buffer): Promise<DbgMsg | undefined> {

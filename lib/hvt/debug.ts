@@ -66,8 +66,7 @@ export function prepareDebug(
         open.delete(tenderEnd);
         const sock = new net.Socket({ fd: tenderEnd, readable: true, writable: false });
         const channel = new Channel(tenderEnd, sock);
-        const detach = () => sock.destroy();
-        const g = listenForGdb(channel, { port: d.gdb.port, kernel: opts.kernel, kill, detach, message: d.message });
+        const g = listenForGdb(channel, { port: d.gdb.port, kernel: opts.kernel, kill, message: d.message });
         closeGdb = () => {
           g.close();
           sock.destroy();

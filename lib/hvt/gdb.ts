@@ -53,10 +53,11 @@ export class GdbSession {
   readonly finished: Promise<Regs | undefined>;
   private finish: (r: Regs | undefined) => void = () => {};
 
+  private detached = false;
+
   constructor(
     private readonly channel: Channel,
     private readonly kill: () => void,
-    private readonly detach: () => void,
   ) {
     this.finished = new Promise((resolve) => (this.finish = resolve));
   }
@@ -129,6 +130,17 @@ export class GdbSession {
     return this.noteStop(m);
   }
 
+  /**
+   * gdb is done (D, or its connection closed): the guest runs on undebugged, and the
+   * channel still brings its end (the registers for a core).
+   */
+  detach(): void {
+    if (this.detached) return;
+    this.detached = true;
+    this.channel.post(Op.DETACH);
+    void this.channel.next().then((m) => this.noteStop(m));
+  }
+
   /** One packet's answer; undefined: no answer (k, and D after its OK). */
   async handle(p: string): Promise<string | undefined> {
     const cmd = p[0] ?? '';
@@ -169,7 +181,6 @@ export class GdbSession {
         return undefined;
       case 'D':
         this.detach();
-        this.finish(undefined);
         return 'OK';
       case 'H':
       case 'T':
@@ -191,8 +202,6 @@ export interface GdbListenOptions {
   port?: number;
   kernel: string;
   kill: () => void;
-  /** Let the guest run on without the debugger (gdb detached or went away). */
-  detach: () => void;
   message: (line: string) => void;
 }
 
@@ -210,7 +219,7 @@ export function listenForGdb(channel: Channel, o: GdbListenOptions): { finished:
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
     dir = undefined;
   };
-  const session = new GdbSession(channel, o.kill, o.detach);
+  const session = new GdbSession(channel, o.kill);
   const ready = session.begin();
   server.on('connection', (sock) => {
     if (conn) return void sock.destroy();
@@ -218,7 +227,7 @@ export function listenForGdb(channel: Channel, o: GdbListenOptions): { finished:
     cleanup();
     serve(sock, session, ready);
     // gdb gone without a word: the guest runs on, as after D.
-    sock.on('close', () => o.detach());
+    sock.on('close', () => void ready.then(() => session.detach()));
   });
   let where: string;
   if (o.port !== undefined) {
