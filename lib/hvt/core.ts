@@ -126,8 +126,12 @@ export function checkCoreDir(dir: string): string | undefined {
     return `dumpcore: cannot open dir ${dir}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`;
   }
   if (!st.isDirectory()) return `dumpcore: cannot open dir ${dir}: Not a directory`;
+  // access() alone says yes to root on a read-only or special file system: create (and remove) a file there.
+  const probe = path.join(dir, `.solo5-dumpcore-probe.${process.pid}`);
   try {
     fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
+    fs.closeSync(fs.openSync(probe, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600));
+    fs.unlinkSync(probe);
   } catch {
     return `dumpcore: dir not writable: ${dir}`;
   }

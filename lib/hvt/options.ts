@@ -39,3 +39,46 @@ export function checkDebugOptions(o: { dumpcore?: unknown; gdb?: unknown; onDebu
   }
   return out;
 }
+
+/** The debug options of the tender's command line, gathered as they come. */
+export interface DebugArgs {
+  dumpcore?: string;
+  gdb?: boolean | { port?: number };
+}
+
+export const debugUsage = (target: 'spt' | 'hvt'): string[] => [
+  'Debug options (docs/debugging.md):',
+  '  --dumpcore=DIR           when the guest aborts, write an ELF core DIR/core.solo5-' + target + '.PID',
+  ...(target === 'hvt'
+    ? [
+        '  --gdb                    gdb remote stub on a private Unix socket (printed); the guest waits',
+        '                           at its entry for gdb',
+        '  --gdb-port=N             the stub on 127.0.0.1:N instead (every local user can connect)',
+      ]
+    : ['  --gdb                    stop the guest before its first instruction for gdb to attach by pid']),
+];
+
+/**
+ * `--dumpcore=DIR`, `--gdb`, `--gdb-port=N`: true when `key` was one of them
+ * (its value checked and kept in `acc`), false when it is some other option.
+ */
+export function parseDebugArg(key: string, value: string | undefined, target: 'spt' | 'hvt', acc: DebugArgs): boolean {
+  switch (key) {
+    case 'dumpcore':
+      if (value === undefined || value === '') throw new UsageError('--dumpcore: a directory is required (--dumpcore=DIR)');
+      acc.dumpcore = value;
+      return true;
+    case 'gdb':
+      if (value !== undefined) throw new UsageError('--gdb takes no value (--gdb-port=N for loopback TCP)');
+      acc.gdb = typeof acc.gdb === 'object' ? acc.gdb : true;
+      return true;
+    case 'gdb-port':
+      if (target !== 'hvt') throw new UsageError('--gdb-port: hvt only (on spt gdb attaches to the guest by pid: --gdb)');
+      if (value === undefined || !/^[0-9]{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535)
+        throw new UsageError(`--gdb-port: '${value ?? ''}' is not a TCP port from 1 to 65535`);
+      acc.gdb = { port: Number(value) };
+      return true;
+    default:
+      return false;
+  }
+}
