@@ -17,18 +17,24 @@ t.test('decoder table', async (t) => {
     ['acks and ^C between packets', [Buffer.from('+-\x03')], [{ type: 'ack' }, { type: 'nack' }, { type: 'interrupt' }]],
     ['bad checksum', [Buffer.from('$g#00')], [{ type: 'bad', reason: 'bad checksum "00"' }]],
     ['checksum not hex', [Buffer.from('$g#zz')], [{ type: 'bad', reason: 'bad checksum "zz"' }]],
+    ['split in every place', [...Buffer.from(pkt('m 100000,4'))].map((b) => Buffer.from([b])), [{ type: 'packet', data: 'm 100000,4' }]],
     [
-      'split in every place',
-      [...Buffer.from(pkt('m 100000,4'))].map((b) => Buffer.from([b])),
-      [{ type: 'packet', data: 'm 100000,4' }],
+      'two in one chunk',
+      [Buffer.concat([pkt('?'), pkt('c')])],
+      [
+        { type: 'packet', data: '?' },
+        { type: 'packet', data: 'c' },
+      ],
     ],
-    ['two in one chunk', [Buffer.concat([pkt('?'), pkt('c')])], [{ type: 'packet', data: '?' }, { type: 'packet', data: 'c' }]],
     ['escaped bytes', [pkt('M1,1:}#$*')], [{ type: 'packet', data: 'M1,1:}#$*' }]],
     ['noise before a packet is ignored', [Buffer.from('xyz'), pkt('k')], [{ type: 'packet', data: 'k' }]],
     [
       'oversize packet dropped whole, the next one still read',
       [pkt('m'.repeat(RSP_MAX_PACKET + 1)), pkt('?')],
-      [{ type: 'bad', reason: `packet longer than ${RSP_MAX_PACKET} bytes` }, { type: 'packet', data: '?' }],
+      [
+        { type: 'bad', reason: `packet longer than ${RSP_MAX_PACKET} bytes` },
+        { type: 'packet', data: '?' },
+      ],
     ],
   ];
   for (const [name, chunks, want] of rows) {
@@ -134,10 +140,27 @@ t.test("the channel's constants are include/sn_hvt_debug.h's", { skip: gccWhy ??
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const src = path.join(dir, 'probe.c');
   const names = [
-    'SN_PLAN_F_DUMPCORE', 'SN_PLAN_F_GDB', 'SN_DBG_DATA_MAX', 'SN_DBG_HWBP_MAX', 'SN_DBG_GET_REGS', 'SN_DBG_SET_REGS',
-    'SN_DBG_READ', 'SN_DBG_WRITE', 'SN_DBG_CONT', 'SN_DBG_STEP', 'SN_DBG_HWBP_SET', 'SN_DBG_HWBP_CLEAR', 'SN_DBG_DETACH',
-    'SN_DBG_OK', 'SN_DBG_ERROR', 'SN_DBG_STOPPED', 'SN_DBG_EXITED', 'SN_DBG_STOP_STEP', 'SN_DBG_STOP_HWBP',
-    'sizeof(struct sn_dbg_msg)', 'sizeof(struct sn_dbg_regs)',
+    'SN_PLAN_F_DUMPCORE',
+    'SN_PLAN_F_GDB',
+    'SN_DBG_DATA_MAX',
+    'SN_DBG_HWBP_MAX',
+    'SN_DBG_GET_REGS',
+    'SN_DBG_SET_REGS',
+    'SN_DBG_READ',
+    'SN_DBG_WRITE',
+    'SN_DBG_CONT',
+    'SN_DBG_STEP',
+    'SN_DBG_HWBP_SET',
+    'SN_DBG_HWBP_CLEAR',
+    'SN_DBG_DETACH',
+    'SN_DBG_OK',
+    'SN_DBG_ERROR',
+    'SN_DBG_STOPPED',
+    'SN_DBG_EXITED',
+    'SN_DBG_STOP_STEP',
+    'SN_DBG_STOP_HWBP',
+    'sizeof(struct sn_dbg_msg)',
+    'sizeof(struct sn_dbg_regs)',
   ];
   fs.writeFileSync(
     src,
@@ -147,8 +170,26 @@ t.test("the channel's constants are include/sn_hvt_debug.h's", { skip: gccWhy ??
   const got = execFileSync(path.join(dir, 'probe'), { encoding: 'utf8' }).trim().split('\n').map(Number);
   const o = ch.Op;
   t.same(got, [
-    ch.SN_PLAN_F_DUMPCORE, ch.SN_PLAN_F_GDB, ch.SN_DBG_DATA_MAX, ch.SN_DBG_HWBP_MAX, o.GET_REGS, o.SET_REGS, o.READ, o.WRITE,
-    o.CONT, o.STEP, o.HWBP_SET, o.HWBP_CLEAR, o.DETACH, o.OK, o.ERROR, o.STOPPED, o.EXITED, ch.STOP_STEP, ch.STOP_HWBP,
-    ch.SN_DBG_MSG_SIZE, ch.SN_DBG_REGS_SIZE,
+    ch.SN_PLAN_F_DUMPCORE,
+    ch.SN_PLAN_F_GDB,
+    ch.SN_DBG_DATA_MAX,
+    ch.SN_DBG_HWBP_MAX,
+    o.GET_REGS,
+    o.SET_REGS,
+    o.READ,
+    o.WRITE,
+    o.CONT,
+    o.STEP,
+    o.HWBP_SET,
+    o.HWBP_CLEAR,
+    o.DETACH,
+    o.OK,
+    o.ERROR,
+    o.STOPPED,
+    o.EXITED,
+    ch.STOP_STEP,
+    ch.STOP_HWBP,
+    ch.SN_DBG_MSG_SIZE,
+    ch.SN_DBG_REGS_SIZE,
   ]);
 });
