@@ -66,6 +66,20 @@ export interface BrokerConfig {
   entries?: number;
   /** How long the pump busy-polls after its last activity before it sleeps, in µs (default 50). */
   spinUs?: number;
+  /**
+   * With `solo5`, on hvt: serve upstream Solo5's 0.11+ net ring (struct sn_solo5_hvt_ring) at guest
+   * address `addr` in memFd (memSize bytes, mapped by the broker), reading and writing frames on each
+   * device's fd. The handle's hvtKickFd is the eventfd the guest's kicks arrive on.
+   */
+  hvtRing?: HvtRingConfig;
+}
+
+/** A Solo5-ABI hvt guest's net ring: where it is, and the host fd behind each net handle. */
+export interface HvtRingConfig {
+  /** Guest address of the ring: the guest-visible memory size; buffers must lie below it. */
+  addr: number;
+  /** index: the manifest entry (the guest's handle); fd: what the helper's NET_READ/NET_WRITE use too. */
+  nets: { index: number; name: string; fd: number; mtu: number }[];
 }
 
 /** Reported from the pump thread: a protocol violation (the tender kills the guest) or a backend error. */
@@ -81,6 +95,8 @@ export interface BrokerHandle {
   ringsSize: number;
   /** [to tender, to guest] eventfds; the helper receives them as fds 5 and 6. [-1, -1] with `solo5`. */
   doorbellFds: [number, number];
+  /** With hvtRing: the eventfd the guest's kicks (port 0x600, a KVM ioeventfd) signal; else -1. */
+  hvtKickFd: number;
   /**
    * Starts the pump. With `shareCpuWith` (the guest's pid) the pump and that process are narrowed to one
    * CPU that both may already use; `cpu` is that CPU, or -1 with the `reason` it was not done. With

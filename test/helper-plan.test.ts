@@ -59,9 +59,14 @@ const cases: Case[] = [
     error: 'invalid plan: a start gate is spt only',
   },
   {
-    name: 'Solo5 ABI on hvt',
-    plan: patched([P.flags, 4, abi.SN_PLAN_F_SOLO5], [P.target, 4, abi.SN_ABI_TARGET_HVT]),
-    error: 'invalid plan: the Solo5 ABI is spt only',
+    name: 'Solo5 ABI on hvt with a doorbell pair (one ring kick at most)',
+    plan: patched([P.flags, 4, abi.SN_PLAN_F_SOLO5], [P.target, 4, abi.SN_ABI_TARGET_HVT], [P.ndoorbells, 4, 2]),
+    error: 'invalid plan: a Solo5-ABI guest has no doorbells',
+  },
+  {
+    name: 'Solo5 ABI on hvt above 4 GiB and a ring',
+    plan: patched([P.flags, 4, abi.SN_PLAN_F_SOLO5], [P.target, 4, abi.SN_ABI_TARGET_HVT], [P.mem_size, 8, 8n << 30n]),
+    error: 'invalid plan: mem_size is above what a Solo5 hvt guest can map',
   },
   {
     name: 'Solo5 ABI with doorbells',

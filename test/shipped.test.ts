@@ -41,7 +41,7 @@ const reviewedExports: Record<keyof NativeAddon | keyof SwitchdNative, string> =
 };
 
 /** The methods of a broker handle, reviewed as above (lib/native.ts BrokerHandle). */
-const reviewedHandle: Record<keyof Omit<BrokerHandle, 'ringsSize' | 'doorbellFds'>, string> = {
+const reviewedHandle: Record<keyof Omit<BrokerHandle, 'ringsSize' | 'doorbellFds' | 'hvtKickFd'>, string> = {
   start: 'start the pump',
   stop: 'release everything',
   drain: 'the look at the rings after the guest exits',

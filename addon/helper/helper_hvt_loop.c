@@ -1,5 +1,6 @@
 /* helper_hvt_loop.c: the vCPU run loop: KVM_RUN, hypercalls from the untrusted guest, and how a guest ends. */
 #include "helper_hvt.h"
+#include "helper_hvt_mem.h"
 #include "sn_hvt_abi.h"
 #ifdef SN_HVT_DEBUG
 #include "helper_hvt_debug.h"
@@ -14,20 +15,6 @@ static const struct hvt_vm *vm;
 
 /* Cleared the first time the kernel says it lacks epoll_pwait2 (before 5.11). */
 static int have_pwait2 = 1;
-
-static void diag_hex(struct diag *d, uint64_t v)
-{
-    static const char digits[] = "0123456789abcdef";
-    char tmp[16];
-    int n = 0;
-    do {
-        tmp[n++] = digits[v & 15];
-        v >>= 4;
-    } while (v);
-    diag_str(d, "0x");
-    while (n > 0 && d->len < sizeof(d->buf))
-        d->buf[d->len++] = tmp[--n];
-}
 
 /*
  * The guest is running, so fd 2 is off limits: the tender reads anything
@@ -58,16 +45,11 @@ static __attribute__((noreturn)) void guest_abort(const char *what, int with_val
     guest_exit(EXIT_ABORT);
 }
 
-/*
- * Untrusted: [gpa, gpa + len) comes from the guest. It must lie in guest
- * memory above the never-mapped low 64 KiB (which holds the page tables),
- * without wrapping. Returns the helper's pointer to it, or 0.
- */
+/* Untrusted: [gpa, gpa + len) comes from the guest; helper_hvt_mem.h says what may be named. */
 static uint8_t *guest_range(uint64_t gpa, uint64_t len)
 {
-    if (gpa < SN_MEM_UNMAPPED_END || gpa > vm->mem_size || len > vm->mem_size - gpa)
-        return 0;
-    return vm->mem + gpa;
+    const struct hvt_mem m = { .base = vm->mem, .size = vm->mem_size };
+    return gpa_range(&m, sn_gpa_of(gpa), len);
 }
 
 static void hc_puts(uint64_t arg)

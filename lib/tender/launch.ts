@@ -6,7 +6,7 @@ import { loadElf, type LoadedElf } from '../elf';
 import { HostError, isSolo5Error, UsageError } from '../errors';
 import { silentLog, type TenderLog } from '../log';
 import { encodeMftForGuest } from '../manifest/note';
-import { native, type BrokerEvent, type BrokerHandle } from '../native';
+import { native, type BrokerEvent, type BrokerHandle, type HvtRingConfig } from '../native';
 import { guestCmdline, passtLinkFailed, passtReports } from '../net/passt-devices';
 import type { NetInfo } from '../net/passt-placeholders';
 import { compileSptGuestPolicy } from '../seccomp';
@@ -19,6 +19,8 @@ import { prepareDebug, type DebugLaunch } from '../hvt/debug';
 import { checkOptions, type CheckedOptions, type LaunchOptions } from './options';
 import { encodeBootinfo, encodePlan, regionsFromSegments, type PlanInput } from './plan';
 import { solo5DevEpoll, solo5Policy, writeSolo5Image } from './solo5';
+import { solo5HvtMemory, solo5HvtPolicy, writeSolo5HvtImage } from './solo5-hvt';
+import { hvtRingConfig, hvtRingReadOnly } from './hvtring';
 import { spawnHelperProcess, type HelperProcess } from './spawn';
 
 /**
@@ -120,9 +122,16 @@ export interface PreparedGuest {
 /** Everything launch() does before the guest runs; `start()` does the rest. Rejects as launch() does. */
 export async function prepare(options: LaunchOptions, log: TenderLog = silentLog): Promise<PreparedGuest> {
   const opts = checkOptions(options);
-  const elf = loadElf(opts.kernel, { memSize: opts.memSize, tender: opts.target });
+  let elf = loadElf(opts.kernel, { memSize: opts.memSize, tender: opts.target });
   const kind = elf.abi;
   checkTarget(elf, opts, kind);
+  // Upstream's hvt guests: memory sized as upstream's tender sizes it, the ELF checked against what the guest sees.
+  const hvtMem = kind.kind === 'solo5' && opts.target === 'hvt' ? solo5HvtMemory(opts.memSize, hasNet(elf)) : undefined;
+  if (hvtMem) {
+    if (hvtMem.adjusted) log.warn({ memSize: hvtMem.visible }, hvtMem.adjusted);
+    if (hvtMem.visible !== opts.memSize) elf = loadElf(opts.kernel, { memSize: hvtMem.visible, tender: opts.target });
+    opts.memSize = hvtMem.alloc;
+  }
   const held = new Held();
   let step = 'attach devices';
   let child: HelperProcess | undefined;
@@ -144,7 +153,10 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
     let onViolation: (message: string) => void = (m) => violations.push(m);
     step = 'start the device broker';
     const ringsAddr = kind.kind === 'ring' ? pageUp(elf.kernelEnd) : 0;
-    held.broker = createBroker(memFd, ringsAddr, elf, opts, devices, glog, (m) => onViolation(m), kind.kind === 'solo5');
+    // A Solo5-ABI hvt guest with a net device is offered the net ring unless the caller said no.
+    const hvtRing = hvtMem && opts.netRing ? hvtRingConfig(elf, devices, hvtMem.visible) : undefined;
+    const solo5 = kind.kind === 'solo5' ? { hvtRing, guestReadOnly: hvtRing ? hvtRingReadOnly(elf) : undefined } : undefined;
+    held.broker = createBroker(memFd, ringsAddr, elf, opts, devices, glog, (m) => onViolation(m), solo5);
     const broker = held.broker;
     step = 'write the guest image';
     const mft = encodeMftForGuest(elf.manifest, devices.attach);
@@ -158,7 +170,20 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
       parentPid: process.pid,
       setid: opts.ids,
     };
-    if (kind.kind === 'solo5') {
+    if (hvtMem) {
+      const kick = hvtRing && broker ? broker.hvtKickFd : -1;
+      writeSolo5HvtImage(memFd, elf, hvtMem.visible, mft, opts.cmdline, kick >= 0 ? hvtMem.visible : 0);
+      // The kick eventfd follows the device fds: the helper registers it on port 0x600, then closes it.
+      fds = [...devices.guestFds.map((d) => d.fd), ...(kick >= 0 ? [kick] : [])];
+      plan = {
+        ...common,
+        stackTop: hvtMem.visible - abi.SN_SOLO5_HVT_STACK_GAP,
+        bootinfo: abi.SN_SOLO5_HVT_BOOT_INFO,
+        bpf: solo5HvtPolicy(devices.guestFds),
+        ndoorbells: kick >= 0 ? 1 : 0,
+        solo5: { devEpoll: solo5DevEpoll(devices.guestFds) },
+      };
+    } else if (kind.kind === 'solo5') {
       writeSolo5Image(memFd, elf, opts.memSize, mft, opts.cmdline);
       fds = devices.guestFds.map((d) => d.fd);
       plan = {
@@ -285,6 +310,8 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
  */
 const netOnly = (d: AttachedDevices) => d.configs.length > 0 && d.configs.every((c) => c.kind === 'net' && c.backend.type !== 'switch');
 
+const hasNet = (elf: LoadedElf) => elf.manifest.devices.some((d) => d.type === 'NET_BASIC');
+
 const pageUp = (x: number) => Math.ceil(x / abi.SN_PAGE_SIZE) * abi.SN_PAGE_SIZE;
 
 /**
@@ -292,7 +319,8 @@ const pageUp = (x: number) => Math.ceil(x / abi.SN_PAGE_SIZE) * abi.SN_PAGE_SIZE
  * it. Ring ABI: the ring area goes right after the image and may take what
  * memory leaves once the guest's own minimum is set aside (the broker shrinks
  * the queues to fit); block reads never land in pages the guest cannot write.
- * Solo5 ABI: no ring area, every brokered net device is a socket end.
+ * Solo5 ABI: no ring area, every brokered net device is a socket end; on hvt the broker may also serve
+ * the guest's net ring (`solo5.hvtRing`), and then maps guest memory.
  */
 function createBroker(
   memFd: number,
@@ -302,9 +330,9 @@ function createBroker(
   devices: AttachedDevices,
   log: TenderLog,
   onViolation: (message: string) => void,
-  solo5: boolean,
+  solo5: { hvtRing?: HvtRingConfig; guestReadOnly?: { addr: number; len: number }[] } | undefined,
 ): BrokerHandle | undefined {
-  if (devices.configs.length === 0) return undefined;
+  if (devices.configs.length === 0 && !solo5?.hvtRing) return undefined;
   const onEvent = (ev: BrokerEvent) => {
     if (ev.type === 'violation') onViolation(`device '${ev.device}': ${ev.message}`);
     else if (ev.type === 'closed') log.debug({ device: ev.device }, ev.message);
@@ -314,7 +342,7 @@ function createBroker(
   const entries = elf.manifest.devices.length + 1;
   if (solo5)
     return native().createGuestBroker(
-      { memFd, memSize: opts.memSize, ringsAddr: 0, solo5: true, entries, devices: devices.configs },
+      { memFd, memSize: opts.memSize, ringsAddr: 0, solo5: true, entries, devices: devices.configs, ...solo5 },
       onEvent,
     );
   const ringsMax = Math.max(0, opts.memSize - ringsAddr - MIN_FREE_ABOVE_IMAGE);
@@ -342,7 +370,6 @@ function checkTarget(elf: LoadedElf, opts: CheckedOptions, kind: GuestAbi): void
       `${elf.file}: built for ${kind.target}, but this tender runs ${opts.target} unikernels (use solo5-${kind.target})`,
     );
   }
-  if (kind.kind === 'solo5' && opts.target !== 'spt') throw new UsageError(`${elf.file}: Solo5-ABI unikernels run on solo5-spt only`);
   if (kind.kind === 'ring') checkFits(elf, opts, elf.kernelEnd, 0);
 }
 

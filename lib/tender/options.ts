@@ -86,6 +86,12 @@ export interface LaunchOptions {
   gdb?: boolean | { port?: number };
   /** Where the debug features' messages go (how to attach gdb, the core written); default: stderr. */
   onDebugMessage?: (line: string) => void;
+  /**
+   * hvt, a guest of upstream Solo5's ABI with a net device: offer it upstream's 0.11+ shared net ring,
+   * served by the tender's pump thread (default true). false: its net I/O takes the NET_WRITE/NET_READ
+   * hypercalls, as guests before 0.11 always do (docs/hvt.md, "The net ring").
+   */
+  netRing?: boolean;
 }
 
 export const DEFAULT_MEM_MB = 512;
@@ -105,6 +111,7 @@ export interface CheckedOptions {
   kvmDevice: string;
   affinity: 'auto' | 'none';
   debug: DebugOptions;
+  netRing: boolean;
 }
 
 /** Own entries of a user-given record, or a Map's; never inherited properties. */
@@ -140,6 +147,8 @@ export function checkOptions(o: LaunchOptions): CheckedOptions {
   if (typeof kvmDevice !== 'string' || kvmDevice === '') throw new UsageError('kvmDevice: must be a path');
   const affinity = o.affinity ?? 'none';
   if (affinity !== 'auto' && affinity !== 'none') throw new UsageError(`affinity: must be 'auto' or 'none', not '${String(affinity)}'`);
+  const netRing = o.netRing ?? true;
+  if (typeof netRing !== 'boolean') throw new UsageError('netRing: must be true or false');
   return {
     kernel: o.kernel,
     cmdline: args.join(' '),
@@ -152,5 +161,6 @@ export function checkOptions(o: LaunchOptions): CheckedOptions {
     kvmDevice,
     affinity,
     debug: checkDebugOptions(o),
+    netRing,
   };
 }
