@@ -10,6 +10,7 @@ import { coreHeaders, PRSTATUS_REG_OFFSET, PRSTATUS_SIZE, USER_REGS } from '../l
 import { checkDebugOptions } from '../lib/hvt/options';
 import { encodePlan } from '../lib/tender/plan';
 import { basePlan, cannotRun, runHelper } from './support/helper-run';
+import { asm, DATA, HALT_AT, hvtSolo5Elf, removeHvtSolo5Elves, u64s } from './support/hvt-solo5';
 import { kvmUnavailable } from './support/kvm';
 import { app, root, sptCli } from './support/paths';
 
@@ -221,3 +222,30 @@ t.test('a guest that exits normally leaves no core', { skip: kvmUnavailable() ??
   t.same(files, []);
   t.notMatch(r.stderr, /dumpcore/);
 });
+
+t.test(
+  "upstream-ABI hvt guest: HALT 255 with a cookie: the core's registers come from the guest's trap frame",
+  { skip: kvmUnavailable() ?? false },
+  async (t) => {
+    t.teardown(removeHvtSolo5Elves);
+    // cr2, error code, rip, cs, rflags, rsp, ss: what upstream's bindings pass for a CPU exception.
+    const frame = u64s(0xdead, 2, 0x100004, 8, 0x202, 0x1ff000, 0x10);
+    const kernel = hvtSolo5Elf({
+      code: asm.movEax(DATA + 0x100) + asm.storeEax(HALT_AT) + asm.halt(),
+      status: 255,
+      data: [[0x100, frame]],
+    });
+    const { r, file } = dumpcore(t, hvtCli, kernel);
+    t.equal(r.status, 255);
+    t.match(file, /core\.solo5-hvt\.[0-9]*$/);
+    const b = fs.readFileSync(file);
+    const c = readCore(b);
+    const note = c.phdrs.find((p) => p.type === PT_NOTE)!.offset + 20 + PRSTATUS_REG_OFFSET;
+    const reg = (name: (typeof USER_REGS)[number]) => b.readBigUInt64LE(note + 8 * USER_REGS.indexOf(name));
+    t.same(
+      [reg('rip'), reg(7), reg('cs'), reg('rflags'), reg('ss')],
+      [0x100004n, 0x1ff000n, 8n, 0x202n, 0x10n],
+      'rip, rsp, cs, rflags, ss from the cookie',
+    );
+  },
+);

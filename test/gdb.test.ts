@@ -6,6 +6,7 @@ import path from 'node:path';
 import t from 'tap';
 import { encodePacket, RspDecoder } from '../lib/hvt/gdb-rsp';
 import { launch, type Guest } from '../lib/tender/launch';
+import { asm, hvtSolo5Elf, removeHvtSolo5Elves } from './support/hvt-solo5';
 import { kvmUnavailable } from './support/kvm';
 import { app } from './support/paths';
 
@@ -197,4 +198,29 @@ t.test('spt --gdb: gdb attaches by pid before the first guest instruction', { sk
   t.match(got, /in sn_boot \(\)/);
   t.same(await guest.exited, { kind: 'exit', status: 0, aborted: false });
   t.match(out, /SUCCESS/);
+});
+
+t.test('upstream-ABI hvt guest (ring 0): step, and a breakpoint in a debug register', { skip: kvmUnavailable() ?? false }, async (t) => {
+  t.teardown(removeHvtSolo5Elves);
+  // mov eax, 1 (5 bytes) at 0x100000; mov eax, 2 at 0x100005; then HALT 7 at 0x10000a.
+  const { guest, where } = await withStub(hvtSolo5Elf({ code: asm.movEax(1) + asm.movEax(2) + asm.halt(), status: 7 }));
+  t.teardown(() => guest.kill());
+  const c = new Client(await connect(where));
+  t.equal(await c.ask('s'), 'T05thread:01;', 'one step');
+  const rip = (g: string) => Buffer.from(g.slice(256, 272), 'hex').readBigUInt64LE();
+  const rax = (g: string) => Buffer.from(g.slice(0, 16), 'hex').readBigUInt64LE();
+  let g = await c.ask('g');
+  t.same([rip(g), rax(g)], [0x100005n, 1n], 'past the first instruction');
+  t.equal(await c.ask('Z0,10000a,1'), 'OK', 'Z0 takes a debug register');
+  t.equal(await c.ask('c'), 'T05hwbreak:;thread:01;', 'stopped at it');
+  g = await c.ask('g');
+  t.same([rip(g), rax(g)], [0x10000an, 2n]);
+  t.equal(await c.ask('z0,10000a,1'), 'OK');
+  t.equal(await c.ask('Z1,1,1'), 'OK');
+  t.equal(await c.ask('Z1,2,1'), 'OK');
+  t.equal(await c.ask('Z1,3,1'), 'OK');
+  t.equal(await c.ask('Z1,4,1'), 'OK');
+  t.equal(await c.ask('Z1,5,1'), 'E01', 'a fifth hardware breakpoint: no register left');
+  t.equal(await c.ask('c'), 'W07', 'the guest ends with its status');
+  t.same(await guest.exited, { kind: 'exit', status: 7, aborted: false });
 });

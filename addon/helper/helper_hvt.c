@@ -68,6 +68,9 @@ static __attribute__((noreturn)) void solo5_run(const struct sn_plan *p, const s
     vm.run = run;
     vm.run_size = run_size;
     vm.vcpu_fd = vcpu_fd;
+    vm.ndoorbells = p->ndoorbells;
+    vm.ndevfds = p->ndevfds;
+    vm.flags = p->flags;
     hvt_solo5_boot(&vm, p, kvm_fd, vm_fd);
     h_close(kvm_fd);
     h_close(vm_fd);
@@ -77,6 +80,9 @@ static __attribute__((noreturn)) void solo5_run(const struct sn_plan *p, const s
         diag_fail("dup3 vCPU fd", r);
     h_close(vcpu_fd);
     solo5_setup_fds(p);
+#ifdef SN_HVT_DEBUG
+    hvt_debug_setup(p);
+#endif
     guard_drop_privileges(p);
     setup_confine(p, bpf);
     hvt_solo5_loop(&vm);

@@ -40,7 +40,7 @@ __attribute__((noreturn)) void hvt_kvm_fail(const char *step, long ret);
 uint64_t hvt_paging_build(uint8_t *mem, const struct sn_plan *p, const struct hvt_cpu_caps *caps,
                           struct diag *why);
 
-/* helper_hvt_debug_setup.c: solo5-helper-debug's set-up of its debug channel, before confinement. */
+/* helper_hvt_debug.c: solo5-helper-debug's set-up of its debug channel, before confinement. */
 void hvt_debug_setup(const struct sn_plan *p);
 
 /* helper_hvt_loop.c: KVM_RUN and hypercalls until the guest exits. */

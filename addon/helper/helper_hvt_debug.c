@@ -14,6 +14,7 @@
 
 #define KVM_GUESTDBG_ENABLE 0x00000001
 #define KVM_GUESTDBG_SINGLESTEP 0x00000002
+#define KVM_GUESTDBG_USE_SW_BP 0x00010000
 #define KVM_GUESTDBG_USE_HW_BP 0x00020000
 #define DR6_BS (1ULL << 14)
 #define RFLAGS_TF (1ULL << 8)
@@ -21,7 +22,7 @@
 #define VECTOR_BP 3U
 #define SIGTRAP 5U
 
-static const struct hvt_vm *vm;
+static struct hvt_debug_target tgt;
 static int dbg_fd = -1;
 static int serving;          /* SN_PLAN_F_GDB and the tender still listens */
 static uint64_t hwbp[SN_DBG_HWBP_MAX];
@@ -57,8 +58,8 @@ static void get_regs(struct sn_dbg_regs *r)
     struct kvm_regs k;
     struct kvm_sregs s;
     h_memset(r, 0, sizeof *r);
-    if (h_is_err(h_ioctl(SN_FD_VCPU, KVM_GET_REGS, (uint64_t)&k)) ||
-        h_is_err(h_ioctl(SN_FD_VCPU, KVM_GET_SREGS, (uint64_t)&s)))
+    if (h_is_err(h_ioctl(tgt.vcpu_fd, KVM_GET_REGS, (uint64_t)&k)) ||
+        h_is_err(h_ioctl(tgt.vcpu_fd, KVM_GET_SREGS, (uint64_t)&s)))
         return;
     const uint64_t g[16] = { k.rax, k.rbx, k.rcx, k.rdx, k.rsi, k.rdi, k.rbp, k.rsp,
                              k.r8,  k.r9,  k.r10, k.r11, k.r12, k.r13, k.r14, k.r15 };
@@ -84,7 +85,7 @@ static void get_regs(struct sn_dbg_regs *r)
 static int set_regs(const struct sn_dbg_regs *r)
 {
     struct kvm_regs k;
-    if (h_is_err(h_ioctl(SN_FD_VCPU, KVM_GET_REGS, (uint64_t)&k)))
+    if (h_is_err(h_ioctl(tgt.vcpu_fd, KVM_GET_REGS, (uint64_t)&k)))
         return 0;
     __u64 *dst[16] = { &k.rax, &k.rbx, &k.rcx, &k.rdx, &k.rsi, &k.rdi, &k.rbp, &k.rsp,
                           &k.r8,  &k.r9,  &k.r10, &k.r11, &k.r12, &k.r13, &k.r14, &k.r15 };
@@ -92,15 +93,15 @@ static int set_regs(const struct sn_dbg_regs *r)
         *dst[i] = r->gpr[i];
     k.rip = r->rip;
     k.rflags = r->rflags;
-    return !h_is_err(h_ioctl(SN_FD_VCPU, KVM_SET_REGS, (uint64_t)&k));
+    return !h_is_err(h_ioctl(tgt.vcpu_fd, KVM_SET_REGS, (uint64_t)&k));
 }
 
 /* Untrusted (the tender relays gdb's numbers): the same range rule as every hypercall argument. */
 static uint8_t *debug_range(uint64_t gpa, uint64_t len)
 {
-    if (gpa < SN_MEM_UNMAPPED_END || gpa > vm->mem_size || len > vm->mem_size - gpa)
+    if (gpa < tgt.mem_low || gpa > tgt.mem_size || len > tgt.mem_size - gpa)
         return 0;
-    return vm->mem + gpa;
+    return tgt.mem + gpa;
 }
 
 static void send(uint32_t op, uint32_t arg, const void *data, uint32_t len)
@@ -136,7 +137,7 @@ static int apply_debug(int step);
 static uint64_t cpl(void)
 {
     struct kvm_sregs s;
-    return h_is_err(h_ioctl(SN_FD_VCPU, KVM_GET_SREGS, (uint64_t)&s)) ? 0 : s.cs.selector & 3;
+    return h_is_err(h_ioctl(tgt.vcpu_fd, KVM_GET_SREGS, (uint64_t)&s)) ? 0 : s.cs.selector & 3;
 }
 
 /*
@@ -150,10 +151,10 @@ static int step_one(void)
     if (cpl() != 3)
         return apply_debug(1);
     struct kvm_regs k;
-    if (h_is_err(h_ioctl(SN_FD_VCPU, KVM_GET_REGS, (uint64_t)&k)))
+    if (h_is_err(h_ioctl(tgt.vcpu_fd, KVM_GET_REGS, (uint64_t)&k)))
         return 0;
     k.rflags |= RFLAGS_TF;
-    return !h_is_err(h_ioctl(SN_FD_VCPU, KVM_SET_REGS, (uint64_t)&k)) && apply_debug(0);
+    return !h_is_err(h_ioctl(tgt.vcpu_fd, KVM_SET_REGS, (uint64_t)&k)) && apply_debug(0);
 }
 
 /* Apply single-step and the hardware breakpoints; 0 when KVM refuses. */
@@ -161,7 +162,9 @@ static int apply_debug(int step)
 {
     struct kvm_guest_debug d;
     h_memset(&d, 0, sizeof d);
-    d.control = (step ? KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP : 0) |
+    /* A ring-0 guest's int3 comes to KVM as #BP; the ring ABI's reaches its own handler (SN_HVT_TRAP). */
+    d.control = (tgt.ring0 && serving ? KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP : 0) |
+                (step ? KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP : 0) |
                 (hwbp_used ? KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP : 0);
     for (unsigned i = 0; i < SN_DBG_HWBP_MAX; i++) {
         if (!(hwbp_used & (1U << i)))
@@ -171,7 +174,7 @@ static int apply_debug(int step)
     }
     if (d.control == applied && !hwbp_used)
         return 1;
-    if (h_is_err(h_ioctl(SN_FD_VCPU, KVM_SET_GUEST_DEBUG, (uint64_t)&d)))
+    if (h_is_err(h_ioctl(tgt.vcpu_fd, KVM_SET_GUEST_DEBUG, (uint64_t)&d)))
         return 0;
     applied = d.control;
     return 1;
@@ -271,13 +274,13 @@ static void serve(void)
         ;
 }
 
-void hvt_debug_begin(const struct hvt_vm *the_vm)
+void hvt_debug_begin(const struct hvt_debug_target *t)
 {
-    vm = the_vm;
-    if (!(vm->flags & (SN_PLAN_F_DUMPCORE | SN_PLAN_F_GDB)))
+    tgt = *t;
+    if (!(tgt.flags & (SN_PLAN_F_DUMPCORE | SN_PLAN_F_GDB)))
         return;
-    dbg_fd = SN_FD_DOORBELL0 + (int)vm->ndoorbells + 1;
-    if (!(vm->flags & SN_PLAN_F_GDB))
+    dbg_fd = SN_FD_DOORBELL0 + (int)tgt.ndoorbells + (int)tgt.ndevfds + 1;
+    if (!(tgt.flags & SN_PLAN_F_GDB))
         return;
     /* Held at the entry: the tender tells gdb the guest stopped, and waits for its first request. */
     serving = 1;
@@ -320,12 +323,12 @@ static uint32_t vector_signal(uint64_t v)
  */
 static void complete_exit(void)
 {
-    vm->run->immediate_exit = 1;
+    tgt.run->immediate_exit = 1;
     long r;
     do
-        r = h_ioctl(SN_FD_VCPU, KVM_RUN, 0);
+        r = h_ioctl(tgt.vcpu_fd, KVM_RUN, 0);
     while (r == -H_EAGAIN);
-    vm->run->immediate_exit = 0;
+    tgt.run->immediate_exit = 0;
 }
 
 void hvt_debug_guest_trap(uint64_t gpa)
@@ -368,6 +371,27 @@ void hvt_debug_guest_trap(uint64_t gpa)
     serve();
 }
 
+void hvt_debug_halt_cookie(uint64_t gpa)
+{
+    if (dbg_fd < 0 || gpa == 0)
+        return;
+    const volatile uint64_t *g = (const volatile uint64_t *)debug_range(gpa, 7 * 8);
+    if (!g)
+        return;
+    uint64_t f[7];
+    for (unsigned i = 0; i < 7; i++)
+        f[i] = g[i];
+    /* cr2, error code, rip, cs, rflags, rsp, ss: the rest is what the vCPU holds now. */
+    get_regs(&trap_regs);
+    trap_regs.cr2 = f[0];
+    trap_regs.rip = f[2];
+    trap_regs.cs = f[3];
+    trap_regs.rflags = f[4];
+    trap_regs.gpr[7] = f[5];
+    trap_regs.ss = f[6];
+    have_trap = 1;
+}
+
 void hvt_debug_exit(int status)
 {
     if (dbg_fd < 0)
@@ -386,7 +410,7 @@ void hvt_debug_setup(const struct sn_plan *p)
     if (!(p->flags & (SN_PLAN_F_DUMPCORE | SN_PLAN_F_GDB)))
         return;
     /* The vCPU owner waits for requests: this end must block, whatever the tender made it. */
-    long r = h_fcntl3(SN_FD_DOORBELL0 + (int)p->ndoorbells + 1, H_F_SETFL, 0);
+    long r = h_fcntl3(HVT_DEBUG_FD(p), H_F_SETFL, 0);
     if (h_is_err(r))
         diag_fail("set up the debug channel", r);
     /* A tender that closed its end must not kill the guest with SIGPIPE: the write just fails. */

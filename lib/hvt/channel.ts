@@ -1,7 +1,6 @@
 // channel.ts: the tender's end of the debug socket to solo5-helper-debug: the typed messages of include/sn_hvt_debug.h.
 import fs from 'node:fs';
 import type { Socket } from 'node:net';
-import * as abi from '../abi';
 
 /* include/sn_hvt_debug.h; test/gdb-channel.test.ts compares them with the header. */
 export const SN_PLAN_F_DUMPCORE = 8;
@@ -27,9 +26,6 @@ export const Op = {
 } as const;
 export const STOP_STEP = 1;
 export const STOP_HWBP = 2;
-
-/** The debug socket's number in the helper: the fd after the KVM device fd. */
-export const debugFd = (ndoorbells: number): number => abi.SN_FD_DOORBELL0 + ndoorbells + 1;
 
 export interface DbgMsg {
   op: number;

@@ -6,7 +6,9 @@ import { debugHelperPath, native } from '../native';
 import { Channel, Op, readLeft, decodeRegs, SN_PLAN_F_DUMPCORE, SN_PLAN_F_GDB, type Regs } from './channel';
 import { coreFile, writeCore } from './core';
 import { listenForGdb } from './gdb';
-import { compileDebugHelperPolicy } from './policy';
+import { compilePolicy } from '../seccomp/compile';
+import type { HvtSolo5HelperPolicyOptions } from '../seccomp/hvt';
+import { compileDebugHelperPolicy, debugSolo5HelperPolicy } from './policy';
 import type { DebugOptions } from './options';
 
 export interface DebugLaunch {
@@ -16,8 +18,8 @@ export interface DebugLaunch {
   flags: number;
   /** Extra fds for the helper after the KVM device fd (hvt: the debug socket). */
   fds: number[];
-  /** hvt: the debug helper's seccomp program. */
-  bpf(ndoorbells: number): Buffer;
+  /** hvt: the debug helper's seccomp program (`solo5`: an upstream-ABI guest's device fds). */
+  bpf(ndoorbells: number, solo5?: HvtSolo5HelperPolicyOptions): Buffer;
   /** The helper runs as `pid`; close what only it needed. */
   started(pid: number, kill: () => void): void;
   /** The guest ended: write the core if it aborted; close everything. */
@@ -30,6 +32,7 @@ export interface DebugLaunch {
 export function prepareDebug(
   opts: { target: string; kernel: string; memSize: number; debug: DebugOptions },
   memFd: number,
+  abiKind: 'ring' | 'solo5',
 ): DebugLaunch | undefined {
   const d = opts.debug;
   if (d.dumpcore === undefined && d.gdb === undefined) return undefined;
@@ -57,7 +60,7 @@ export function prepareDebug(
     helper: flags !== 0 ? debugHelperPath : undefined,
     flags,
     fds: hvt ? [helperEnd] : [],
-    bpf: (ndoorbells) => compileDebugHelperPolicy(ndoorbells),
+    bpf: (ndoorbells, solo5) => (solo5 ? compilePolicy(debugSolo5HelperPolicy(solo5, ndoorbells)) : compileDebugHelperPolicy(ndoorbells)),
     started(childPid, kill) {
       pid = childPid;
       close(helperEnd);
@@ -66,7 +69,13 @@ export function prepareDebug(
         open.delete(tenderEnd);
         const sock = new net.Socket({ fd: tenderEnd, readable: true, writable: false });
         const channel = new Channel(tenderEnd, sock);
-        const g = listenForGdb(channel, { port: d.gdb.port, kernel: opts.kernel, kill, message: d.message });
+        const g = listenForGdb(channel, {
+          port: d.gdb.port,
+          kernel: opts.kernel,
+          kill,
+          message: d.message,
+          z0InDebugRegisters: abiKind === 'solo5',
+        });
         closeGdb = () => {
           g.close();
           sock.destroy();

@@ -55,9 +55,15 @@ export class GdbSession {
 
   private detached = false;
 
+  /**
+   * `z0InDebugRegisters`: an upstream-ABI guest runs in ring 0, where PVM's emulator fails on a
+   * KVM-intercepted int3 but honours debug registers; a ring-ABI guest's int3 (written by gdb
+   * itself, Z0 unsupported) reaches its own trap handler, which hands the frame to the helper.
+   */
   constructor(
     private readonly channel: Channel,
     private readonly kill: () => void,
+    private readonly z0InDebugRegisters = false,
   ) {
     this.finished = new Promise((resolve) => (this.finish = resolve));
   }
@@ -99,7 +105,7 @@ export class GdbSession {
     return 'OK';
   }
 
-  /** Z0 and Z1 both take a debug register: int3 in the ring-3 guest would be a #GP, not a #BP (docs/debugging.md). */
+  /** Z1, and Z0 for a ring-0 guest: one of the four debug registers. */
   private async breakpoint(insert: boolean, type: '0' | '1', args: string): Promise<string> {
     const addr = hexNumber(args.split(',')[0] ?? '');
     if (addr === undefined) return 'E01';
@@ -174,7 +180,7 @@ export class GdbSession {
         return this.resume(Op.STEP, rest);
       case 'Z':
       case 'z':
-        if (rest[0] !== '1') return '';
+        if (rest[0] !== '1' && !(rest[0] === '0' && this.z0InDebugRegisters)) return '';
         return this.breakpoint(cmd === 'Z', rest[0], rest.slice(2));
       case 'k':
         this.kill();
@@ -203,6 +209,8 @@ export interface GdbListenOptions {
   kernel: string;
   kill: () => void;
   message: (line: string) => void;
+  /** See GdbSession. */
+  z0InDebugRegisters?: boolean;
 }
 
 /**
@@ -219,7 +227,7 @@ export function listenForGdb(channel: Channel, o: GdbListenOptions): { finished:
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
     dir = undefined;
   };
-  const session = new GdbSession(channel, o.kill);
+  const session = new GdbSession(channel, o.kill, o.z0InDebugRegisters);
   const ready = session.begin();
   server.on('connection', (sock) => {
     if (conn) return void sock.destroy();

@@ -19,7 +19,7 @@ import { prepareDebug, type DebugLaunch } from '../hvt/debug';
 import { checkOptions, type CheckedOptions, type LaunchOptions } from './options';
 import { encodeBootinfo, encodePlan, regionsFromSegments, type PlanInput } from './plan';
 import { solo5DevEpoll, solo5Policy, writeSolo5Image } from './solo5';
-import { solo5HvtMemory, solo5HvtPolicy, writeSolo5HvtImage } from './solo5-hvt';
+import { solo5HvtMemory, solo5HvtPolicy, solo5HvtPolicyOptions, writeSolo5HvtImage } from './solo5-hvt';
 import { hvtRingConfig, hvtRingReadOnly } from './hvtring';
 import { spawnHelperProcess, type HelperProcess } from './spawn';
 
@@ -148,7 +148,7 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
     // hvt: the helper gets the KVM device as the fd after the doorbells (include/sn_abi.h).
     const kvmFd = opts.target === 'hvt' ? held.fd(openKvm(opts.kvmDevice)) : -1;
     step = 'prepare the debug features';
-    const dbg = (held.debug = prepareDebug(opts, memFd));
+    const dbg = (held.debug = prepareDebug(opts, memFd, kind.kind));
     const violations: string[] = [];
     let onViolation: (message: string) => void = (m) => violations.push(m);
     step = 'start the device broker';
@@ -179,7 +179,7 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
         ...common,
         stackTop: hvtMem.visible - abi.SN_SOLO5_HVT_STACK_GAP,
         bootinfo: abi.SN_SOLO5_HVT_BOOT_INFO,
-        bpf: solo5HvtPolicy(devices.guestFds),
+        bpf: dbg ? dbg.bpf(kick >= 0 ? 1 : 0, solo5HvtPolicyOptions(devices.guestFds)) : solo5HvtPolicy(devices.guestFds),
         ndoorbells: kick >= 0 ? 1 : 0,
         solo5: { devEpoll: solo5DevEpoll(devices.guestFds) },
       };
