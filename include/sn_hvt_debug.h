@@ -32,25 +32,25 @@
 #define SN_DBG_HWBP_MAX 4U
 
 /* Requests (tender to helper). */
-#define SN_DBG_GET_REGS 1U  /* reply: struct sn_dbg_regs */
-#define SN_DBG_SET_REGS 2U  /* data: struct sn_dbg_regs (GPRs, rip, rflags applied) */
-#define SN_DBG_READ 3U      /* addr, len: reply data = guest memory [addr, addr + len) */
-#define SN_DBG_WRITE 4U     /* addr, data: written to guest memory */
-#define SN_DBG_CONT 5U      /* run until a debug stop or the guest's end */
-#define SN_DBG_STEP 6U      /* one instruction, then stop */
-#define SN_DBG_HWBP_SET 7U  /* arg = slot (< SN_DBG_HWBP_MAX), addr = instruction address */
+#define SN_DBG_GET_REGS 1U /* reply: struct sn_dbg_regs */
+#define SN_DBG_SET_REGS 2U /* data: struct sn_dbg_regs (GPRs, rip, rflags applied) */
+#define SN_DBG_READ 3U /* addr, len: reply data = guest memory [addr, addr + len) */
+#define SN_DBG_WRITE 4U /* addr, data: written to guest memory */
+#define SN_DBG_CONT 5U /* run until a debug stop or the guest's end */
+#define SN_DBG_STEP 6U /* one instruction, then stop */
+#define SN_DBG_HWBP_SET 7U /* arg = slot (< SN_DBG_HWBP_MAX), addr = instruction address */
 #define SN_DBG_HWBP_CLEAR 8U /* arg = slot */
-#define SN_DBG_DETACH 9U     /* no reply: breakpoints and stepping off, the guest runs on undebugged */
+#define SN_DBG_DETACH 9U /* no reply: breakpoints and stepping off, the guest runs on undebugged */
 
 /* Replies (helper to tender); a reply to CONT or STEP is STOPPED or EXITED. */
 #define SN_DBG_OK 0x80U
-#define SN_DBG_ERROR 0x81U   /* arg: errno-style reason (SN_DBG_E_*) */
+#define SN_DBG_ERROR 0x81U /* arg: errno-style reason (SN_DBG_E_*) */
 #define SN_DBG_STOPPED 0x82U /* data: struct sn_dbg_regs at the stop; arg: SN_DBG_STOP_* | signal << 8 */
-#define SN_DBG_EXITED 0x83U  /* arg: the guest's exit status; an abort (255) carries struct sn_dbg_regs */
+#define SN_DBG_EXITED 0x83U /* arg: the guest's exit status; an abort (255) carries struct sn_dbg_regs */
 
-#define SN_DBG_E_RANGE 1U   /* address range outside guest memory */
-#define SN_DBG_E_INVAL 2U   /* bad op, length or slot */
-#define SN_DBG_E_KVM 3U     /* KVM refused (e.g. KVM_SET_GUEST_DEBUG) */
+#define SN_DBG_E_RANGE 1U /* address range outside guest memory */
+#define SN_DBG_E_INVAL 2U /* bad op, length or slot */
+#define SN_DBG_E_KVM 3U /* KVM refused (e.g. KVM_SET_GUEST_DEBUG) */
 
 #define SN_DBG_STOP_STEP 1U
 #define SN_DBG_STOP_HWBP 2U
@@ -58,7 +58,7 @@
 
 struct sn_dbg_msg {
     uint32_t op;
-    uint32_t len;  /* bytes of data that follow */
+    uint32_t len; /* bytes of data that follow */
     uint32_t arg;
     uint32_t pad;
     uint64_t addr;

@@ -145,7 +145,7 @@ function dumpcore(t: Test, cli: string, kernel: string) {
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const r = spawnSync(process.execPath, [cli, `--dumpcore=${dir}`, `--mem=${MEM >> 20}`, kernel], { encoding: 'utf8', timeout: 120_000 });
   const files = fs.readdirSync(dir);
-  return { r, dir, files, file: files.length === 1 ? path.join(dir, files[0]!) : '' };
+  return { r, dir, files, file: files.length === 1 ? path.join(dir, files[0]) : '' };
 }
 
 t.test(

@@ -31,7 +31,7 @@ async function withStub(
     gdb,
     onDebugMessage: (line) => {
       const m = /target remote (\S+)'/.exec(line);
-      if (m) said(m[1]!);
+      if (m) said(m[1]);
     },
   });
   let out = '';

@@ -12,13 +12,13 @@ struct hvt_vm {
     uint64_t mem_size;
     struct kvm_run *run;  /* the vCPU's shared exit record */
     uint32_t ndoorbells;
-    uint32_t flags;       /* the plan's: SN_PLAN_F_DUMPCORE and SN_PLAN_F_GDB matter to solo5-helper-debug */
+    uint32_t flags; /* the plan's: SN_PLAN_F_DUMPCORE and SN_PLAN_F_GDB matter to solo5-helper-debug */
 };
 
 /* What the vCPU's CPUID says about paging (from KVM_GET_SUPPORTED_CPUID). */
 struct hvt_cpu_caps {
-    int gb_pages;         /* 1 GiB pages (CPUID 0x80000001 EDX bit 26) */
-    unsigned phys_bits;   /* physical address width (CPUID 0x80000008 EAX[7:0]) */
+    int gb_pages; /* 1 GiB pages (CPUID 0x80000001 EDX bit 26) */
+    unsigned phys_bits; /* physical address width (CPUID 0x80000008 EAX[7:0]) */
 };
 
 /* helper_hvt.c: create the VM, map and register memory, set up the vCPU, confine, run. */

@@ -24,9 +24,9 @@
 
 static struct hvt_debug_target tgt;
 static int dbg_fd = -1;
-static int serving;          /* SN_PLAN_F_GDB and the tender still listens */
+static int serving; /* SN_PLAN_F_GDB and the tender still listens */
 static uint64_t hwbp[SN_DBG_HWBP_MAX];
-static uint32_t hwbp_used;   /* bit i: slot i set */
+static uint32_t hwbp_used; /* bit i: slot i set */
 static uint32_t applied = ~0U; /* the KVM_SET_GUEST_DEBUG control last applied */
 /* The registers in the guest's last trap frame (SN_HVT_TRAP): where an aborting guest really was. */
 static struct sn_dbg_regs trap_regs;
@@ -88,7 +88,7 @@ static int set_regs(const struct sn_dbg_regs *r)
     if (h_is_err(h_ioctl(tgt.vcpu_fd, KVM_GET_REGS, (uint64_t)&k)))
         return 0;
     __u64 *dst[16] = { &k.rax, &k.rbx, &k.rcx, &k.rdx, &k.rsi, &k.rdi, &k.rbp, &k.rsp,
-                          &k.r8,  &k.r9,  &k.r10, &k.r11, &k.r12, &k.r13, &k.r14, &k.r15 };
+                       &k.r8,  &k.r9,  &k.r10, &k.r11, &k.r12, &k.r13, &k.r14, &k.r15 };
     for (unsigned i = 0; i < 16; i++)
         *dst[i] = r->gpr[i];
     k.rip = r->rip;
@@ -336,7 +336,8 @@ void hvt_debug_guest_trap(uint64_t gpa)
     if (dbg_fd < 0)
         return;
     /* Untrusted: copied once, word by word, from a checked range; a bad address keeps nothing. */
-    const volatile uint64_t *g = (const volatile uint64_t *)debug_range(gpa, sizeof(struct sn_hvt_trap_frame));
+    const volatile uint64_t *g =
+        (const volatile uint64_t *)debug_range(gpa, sizeof(struct sn_hvt_trap_frame));
     if (!g)
         return;
     union {

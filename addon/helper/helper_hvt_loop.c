@@ -186,8 +186,12 @@ void hvt_loop(const struct hvt_vm *the_vm)
     vm = the_vm;
     struct kvm_run *run = vm->run;
 #ifdef SN_HVT_DEBUG
-    struct hvt_debug_target t = { .mem = vm->mem, .mem_size = vm->mem_size, .mem_low = SN_MEM_UNMAPPED_END,
-                                  .vcpu_fd = SN_FD_VCPU, .run = vm->run, .ndoorbells = vm->ndoorbells,
+    struct hvt_debug_target t = { .mem = vm->mem,
+                                  .mem_size = vm->mem_size,
+                                  .mem_low = SN_MEM_UNMAPPED_END,
+                                  .vcpu_fd = SN_FD_VCPU,
+                                  .run = vm->run,
+                                  .ndoorbells = vm->ndoorbells,
                                   .flags = vm->flags };
     hvt_debug_begin(&t);
 #endif

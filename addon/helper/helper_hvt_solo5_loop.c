@@ -69,9 +69,15 @@ void hvt_solo5_loop(struct hvt_solo5_vm *vm)
     struct kvm_run *run = vm->run;
 #ifdef SN_HVT_DEBUG
     debug_vm = vm;
-    struct hvt_debug_target t = { .mem = vm->mem.base, .mem_size = vm->mem.size, .mem_low = 0,
-                                  .vcpu_fd = vm->vcpu_fd, .run = run, .ndoorbells = vm->ndoorbells,
-                                  .ndevfds = vm->ndevfds, .flags = vm->flags, .ring0 = 1 };
+    struct hvt_debug_target t = { .mem = vm->mem.base,
+                                  .mem_size = vm->mem.size,
+                                  .mem_low = 0,
+                                  .vcpu_fd = vm->vcpu_fd,
+                                  .run = run,
+                                  .ndoorbells = vm->ndoorbells,
+                                  .ndevfds = vm->ndevfds,
+                                  .flags = vm->flags,
+                                  .ring0 = 1 };
     hvt_debug_begin(&t);
 #endif
     for (;;) {

@@ -103,7 +103,8 @@ int plan_check(const struct sn_plan *p, struct diag *why)
         if ((p->flags & SN_PLAN_F_DUMPCORE) && p->target != SN_ABI_TARGET_HVT)
             return invalid(why, "SN_PLAN_F_DUMPCORE is hvt only");
 #else
-        return invalid(why, "this helper has no debug features (--gdb and --dumpcore run solo5-helper-debug)");
+        return invalid(why,
+                       "this helper has no debug features (--gdb and --dumpcore run solo5-helper-debug)");
 #endif
     }
     if (p->flags & ~(SN_PLAN_F_SOLO5 | SN_PLAN_F_SETID | SN_PLAN_F_GATE | SN_PLAN_F_DUMPCORE | SN_PLAN_F_GDB))

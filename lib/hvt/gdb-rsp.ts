@@ -71,7 +71,7 @@ export class RspDecoder {
 /** '}' escapes the next byte XOR 0x20 (binary data in packets). */
 function unescape(b: Buffer): Buffer {
   const out: number[] = [];
-  for (let i = 0; i < b.length; i++) out.push(b[i] === 0x7d && i + 1 < b.length ? b[++i]! ^ 0x20 : b[i]!);
+  for (let i = 0; i < b.length; i++) out.push(b[i] === 0x7d && i + 1 < b.length ? b[++i] ^ 0x20 : b[i]);
   return Buffer.from(out);
 }
 
@@ -104,8 +104,8 @@ export function hexNumber(s: string): bigint | undefined {
 export function parseAddrLen(s: string): { addr: bigint; len: number } | undefined {
   const m = /^([0-9a-fA-F]+),([0-9a-fA-F]+)$/.exec(s);
   if (!m) return undefined;
-  const addr = hexNumber(m[1]!);
-  const len = hexNumber(m[2]!);
+  const addr = hexNumber(m[1]);
+  const len = hexNumber(m[2]);
   if (addr === undefined || len === undefined || len > BigInt(RSP_MAX_PACKET)) return undefined;
   return { addr, len: Number(len) };
 }
