@@ -12,6 +12,7 @@ import { encodePlan } from '../lib/tender/plan';
 import { basePlan, cannotRun, runHelper } from './support/helper-run';
 import { asm, DATA, HALT_AT, hvtSolo5Elf, removeHvtSolo5Elves, u64s } from './support/hvt-solo5';
 import { kvmUnavailable } from './support/kvm';
+import { sampleRegs } from './support/debug-regs';
 import { app, root, sptCli } from './support/paths';
 
 const hvtCli = path.join(root, 'dist', 'bin', 'solo5-hvt.js');
@@ -48,24 +49,7 @@ function prstatusRip(b: Buffer, off: number): bigint {
 }
 
 t.test('core layout: ET_CORE, one NT_PRSTATUS note, one PT_LOAD over all of memory', async (t) => {
-  const regs = {
-    gpr: Array.from({ length: 16 }, () => 0n),
-    rip: 0x100123n,
-    rflags: 2n,
-    cs: 0x33n,
-    ss: 0x2bn,
-    ds: 0n,
-    es: 0n,
-    fs: 0n,
-    gs: 0n,
-    fsBase: 0n,
-    gsBase: 0n,
-    cr0: 0n,
-    cr2: 0n,
-    cr3: 0n,
-    cr4: 0n,
-    efer: 0n,
-  };
+  const regs = { ...sampleRegs(), rip: 0x100123n };
   regs.gpr[7] = 0x1ffff00n; // rsp
   const { head, memOffset } = coreHeaders(regs, 4242, MEM);
   const c = readCore(head);
@@ -86,6 +70,8 @@ t.test('core layout: ET_CORE, one NT_PRSTATUS note, one PT_LOAD over all of memo
   t.equal(head.readInt32LE(note.offset + 20 + 32), 4242, 'pr_pid');
   t.equal(prstatusRip(head, note.offset), 0x100123n, 'rip in pr_reg');
   t.equal(head.readBigUInt64LE(note.offset + 20 + PRSTATUS_REG_OFFSET + 8 * USER_REGS.indexOf(7)), 0x1ffff00n, 'rsp in pr_reg');
+  const reg = (i: number) => head.readBigUInt64LE(note.offset + 20 + PRSTATUS_REG_OFFSET + 8 * i);
+  t.same([reg(0), reg(10), reg(14)], [0x10n * 0x1111n, 0x1111n, 6n * 0x1111n], 'r15 first, rax at 10, rdi at 14 (user_regs_struct)');
   t.same([load.offset, load.vaddr, load.filesz, load.memsz], [memOffset, 0, MEM, MEM], 'guest memory from address 0');
   t.equal(memOffset % 4096, 0, 'page aligned');
 });

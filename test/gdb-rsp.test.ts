@@ -7,6 +7,7 @@ import t from 'tap';
 import * as ch from '../lib/hvt/channel';
 import { decodeG, encodeG, stopReply } from '../lib/hvt/gdb';
 import { encodePacket, fromHex, parseAddrLen, RSP_MAX_PACKET, RspDecoder, type RspEvent } from '../lib/hvt/gdb-rsp';
+import { sampleRegs as regs } from './support/debug-regs';
 import { root } from './support/paths';
 
 const pkt = (data: string): Buffer => encodePacket(data);
@@ -63,25 +64,6 @@ t.test('addr,len and hex parsing refuse what gdb would never send', async (t) =>
   t.equal(fromHex('abc'), undefined, 'odd length');
   t.equal(fromHex('zz'), undefined, 'not hex');
   t.same(fromHex('00ff'), Buffer.from([0, 255]));
-});
-
-const regs = (): ch.Regs => ({
-  gpr: Array.from({ length: 16 }, (_, i) => BigInt(i + 1) * 0x1111n),
-  rip: 0x100000n,
-  rflags: 0x202n,
-  cs: 0x33n,
-  ss: 0x2bn,
-  ds: 0n,
-  es: 0n,
-  fs: 0n,
-  gs: 0n,
-  fsBase: 0x1234n,
-  gsBase: 0n,
-  cr0: 0x80050033n,
-  cr2: 0n,
-  cr3: 0x1000n,
-  cr4: 0x620n,
-  efer: 0xd01n,
 });
 
 t.test("g and G: gdb's amd64 order", async (t) => {
