@@ -224,3 +224,12 @@ t.test('upstream-ABI hvt guest (ring 0): step, and a breakpoint in a debug regis
   t.equal(await c.ask('c'), 'W07', 'the guest ends with its status');
   t.same(await guest.exited, { kind: 'exit', status: 7, aborted: false });
 });
+
+t.test('a guest killed while it waits for gdb ends, and the socket goes with it', { skip: kvmUnavailable() ?? false }, async (t) => {
+  const { guest, where } = await withStub(app('hello', 'hvt'));
+  t.ok(fs.existsSync(where));
+  guest.kill('SIGKILL');
+  const exit = await guest.exited;
+  t.equal(exit.kind === 'signal' && exit.signal, 'SIGKILL');
+  t.notOk(fs.existsSync(path.dirname(where)), 'the private directory is removed');
+});

@@ -139,11 +139,16 @@ export class Channel {
   private readonly waiting: ((m: DbgMsg | undefined) => void)[] = [];
   private readonly queued: (DbgMsg | undefined)[] = [];
   private closed = false;
+  private lastExited: DbgMsg | undefined;
+  /** Settles when the helper's end is gone, with the EXITED message it sent last, read or not. */
+  readonly gone: Promise<DbgMsg | undefined>;
 
   constructor(
     private readonly fd: number,
     sock: Socket,
   ) {
+    let onGone: (m: DbgMsg | undefined) => void = () => {};
+    this.gone = new Promise((resolve) => (onGone = resolve));
     const reader = new MsgReader();
     sock.on('data', (b: Buffer) => {
       for (const m of reader.push(b)) this.deliver(m);
@@ -151,12 +156,14 @@ export class Channel {
     });
     sock.on('close', () => {
       this.closed = true;
+      onGone(this.lastExited);
       for (const w of this.waiting.splice(0)) w(undefined);
     });
     sock.on('error', () => sock.destroy());
   }
 
   private deliver(m: DbgMsg | undefined): void {
+    if (m?.op === Op.EXITED) this.lastExited = m;
     const w = this.waiting.shift();
     if (w) w(m);
     else this.queued.push(m);

@@ -80,7 +80,9 @@ export function prepareDebug(
           g.close();
           sock.destroy();
         };
-        channelDone = g.finished.then((r) => void (regsAtEnd = r));
+        // The session's end, or the helper's if it died before the session saw one (killed at the entry, say).
+        const gone = channel.gone.then((m) => (m ? decodeRegs(m.data) : undefined));
+        channelDone = Promise.race([g.finished, gone]).then((r) => void (regsAtEnd = r));
       } else if (!hvt && d.gdb) {
         d.message(
           `solo5-spt: the guest (pid ${childPid}) is stopped before its first instruction; attach with: gdb ${opts.kernel} -p ${childPid}`,
