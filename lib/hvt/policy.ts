@@ -5,7 +5,7 @@ import { compilePolicy } from '../seccomp/compile';
 import { hvtHelperPolicy, hvtSolo5HelperPolicy, KVM_GET_REGS, type HvtSolo5HelperPolicyOptions } from '../seccomp/hvt';
 import type { Policy, Rule } from '../seccomp/policy';
 
-/* From linux/kvm.h (_IOR/_IOW on KVMIO 0xAE); test/gdb-rsp.test.ts compares them with the header. */
+/* From linux/kvm.h (_IOR/_IOW on KVMIO 0xAE); test/gdb-policy.test.ts compares them with the header. */
 export { KVM_GET_REGS };
 export const KVM_SET_REGS = 0x4090ae82;
 export const KVM_GET_SREGS = 0x8138ae83;
