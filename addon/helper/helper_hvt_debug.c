@@ -298,22 +298,10 @@ void hvt_debug_trap(const struct kvm_run *run, hvt_abort_fn abort)
     serve();
 }
 
-/* gdb's signal for a CPU exception vector (vector 256: a `syscall`). */
+/* gdb's signal for a CPU exception vector: SIGTRAP, SIGFPE (#DE), SIGILL (#UD), SIGSYS (`syscall`), else SIGSEGV. */
 static uint32_t vector_signal(uint64_t v)
 {
-    switch (v) {
-    case VECTOR_DB:
-    case VECTOR_BP:
-        return SIGTRAP;
-    case 0:
-        return 8; /* SIGFPE */
-    case 6:
-        return 4; /* SIGILL */
-    case 256:
-        return 31; /* SIGSYS */
-    default:
-        return 11; /* SIGSEGV */
-    }
+    return v == VECTOR_DB || v == VECTOR_BP ? SIGTRAP : v == 0 ? 8 : v == 6 ? 4 : v == 256 ? 31 : 11;
 }
 
 /*
@@ -401,43 +389,4 @@ void hvt_debug_exit(int status)
         send(SN_DBG_EXITED, (uint32_t)status & 0xff, &trap_regs, sizeof trap_regs);
     else
         send_regs(SN_DBG_EXITED, (uint32_t)status & 0xff);
-}
-
-#define SYS_rt_sigaction 13
-#define H_SIGPIPE 13
-
-void hvt_debug_setup(const struct sn_plan *p)
-{
-    if (!(p->flags & (SN_PLAN_F_DUMPCORE | SN_PLAN_F_GDB)))
-        return;
-    /* The vCPU owner waits for requests: this end must block, whatever the tender made it. */
-    long r = h_fcntl3(HVT_DEBUG_FD(p), H_F_SETFL, 0);
-    if (h_is_err(r))
-        diag_fail("set up the debug channel", r);
-    /* A tender that closed its end must not kill the guest with SIGPIPE: the write just fails. */
-    struct {
-        uint64_t handler, flags, restorer, mask;
-    } ignore = { .handler = 1 /* SIG_IGN */ };
-    r = h_syscall6(SYS_rt_sigaction, H_SIGPIPE, (long)&ignore, 0, 8, 0, 0);
-    if (h_is_err(r))
-        diag_fail("ignore SIGPIPE", r);
-}
-
-#define SYS_getpid 39
-#define SYS_kill 62
-#define H_SIGSTOP 19
-
-void spt_debug_stop(const struct sn_plan *p)
-{
-    if (!(p->flags & SN_PLAN_F_GDB))
-        return;
-    /*
-     * spt has no stub: the guest is this process, so gdb attaches to it by
-     * pid (the tender prints how). Stopped here, before confinement and the
-     * jump, gdb finds every guest symbol at its link address already mapped.
-     */
-    long pid = h_syscall3(SYS_getpid, 0, 0, 0);
-    long r = h_syscall3(SYS_kill, pid, H_SIGSTOP, 0);
-    if (h_is_err(r))
-        diag_fail("stop for the debugger", r);
 }
