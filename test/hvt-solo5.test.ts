@@ -140,6 +140,13 @@ t.test('a guest the vCPU cannot run on ends with upstream line and status 1', { 
     { kind: 'error', status: 1, error: `KVM: unhandled exit: exit_reason=0x8, rip=0x${TEXT.toString(16)}`, running: true },
     'triple fault',
   );
+  // The ring ABI's hypercall page is nothing to these guests: not in their page tables, so a #PF with no IDT.
+  const ringPage = await runHvtSolo5({ code: '48bb00f0ffff0f000000' + '488903' + asm.halt() });
+  t.match(
+    ringPage.exit,
+    { kind: 'error', status: 1, error: /^KVM: unhandled exit: exit_reason=0x8, rip=0x10000a$/ },
+    "a store to the ring ABI's hypercall page",
+  );
   const hlt = await runHvtSolo5({ code: asm.hlt });
   t.match(hlt.exit, { kind: 'error', status: 1, error: /^KVM: unhandled exit: exit_reason=0x5, rip=0x10000/ }, 'hlt with interrupts off');
   const store = await runHvtSolo5({ code: asm.storeByte(TEXT) + asm.halt() });
@@ -248,4 +255,19 @@ t.test('NET_WRITE, POLL and NET_READ on a switch port: valid, EINVAL, bad pointe
   t.match(wild.exit, { kind: 'error', status: 1, error: invalidAccess(WILD, 60) }, 'NET_WRITE of a buffer past memory');
   const mem = await runHvtSolo5({ code: reads.memMiB + statusOfEax, manifest }, { net });
   t.equal(mem.exit.status, 4, 'with a net device the ring area is reserved above what the guest sees');
+  const features = await runHvtSolo5({ code: reads.features + statusOfEax, manifest }, { net });
+  t.equal(features.exit.status, abi.SN_SOLO5_HVT_FEATURE_RING_IO, 'with a net device the ring is offered');
+  // mov rax, [rdi+48]; shr rax, 20: net_ring in MiB
+  const ring = await runHvtSolo5({ code: '488b4730' + '48c1e814' + statusOfEax, manifest }, { net });
+  t.equal(ring.exit.status, 4, 'net_ring is the 2 MiB above what the guest sees');
+  const off = await runHvtSolo5({ code: reads.features + statusOfEax, manifest }, { net, netRing: false });
+  t.equal(off.exit.status, 0, 'netRing: false offers nothing');
+  // The kick: an `out` to port 0x600 goes to the ioeventfd without a VM exit, only when the ring is offered.
+  const kickCode = asm.movEax(0) + asm.movDx(abi.SN_SOLO5_HVT_RING_KICK_PORT) + asm.outl + asm.halt();
+  t.same((await runHvtSolo5({ code: kickCode, manifest, status: 5 }, { net })).exit.status, 5, 'a kick with the ring offered');
+  t.same(
+    (await runHvtSolo5({ code: kickCode, manifest, status: 5 }, { net, netRing: false })).exit,
+    { kind: 'error', status: 1, error: 'Invalid guest port access: port=0x600', running: true },
+    'a kick without a ring is a bad port',
+  );
 });

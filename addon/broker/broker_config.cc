@@ -123,9 +123,9 @@ static bool ParseHvtRing(const Napi::Object &c, GuestSpec *spec, ConfigError *e)
   if (!ReadUint(r, "addr", "config.hvtRing", SN_SOLO5_HVT_KERNEL_MIN, kMaxSafe, &spec->hvt.addr, e)) return false;
   if (spec->hvt.addr % SN_PAGE_SIZE != 0) return Fail(e, false, "config.hvtRing.addr is not page aligned");
   if (spec->hvt.addr > spec->mem_size || ring > spec->mem_size - spec->hvt.addr)
-    return Fail(e, false, "config.hvtRing: a ring of " + std::to_string(ring) + " bytes at " +
-                              std::to_string(spec->hvt.addr) + " does not fit in memSize " +
-                              std::to_string(spec->mem_size));
+    return Fail(e, false,
+                "config.hvtRing: a ring of " + std::to_string(ring) + " bytes at " + std::to_string(spec->hvt.addr) +
+                    " does not fit in memSize " + std::to_string(spec->mem_size));
   Napi::Value nv = r.Get("nets");
   if (!nv.IsArray()) return Fail(e, true, "config.hvtRing.nets must be an array of { index, name, fd, mtu }");
   Napi::Array nets = nv.As<Napi::Array>();

@@ -98,7 +98,8 @@ void HvtRing::Write(const Entry &e) {
   if (w < 0 && (errno == EAGAIN || errno == ENOBUFS)) return;
   if (!n->reported) {
     n->reported = true;
-    guest_->Error(n->name, w < 0 ? std::string("ring write failed: ") + strerrorname_np(errno) : "ring write was short");
+    guest_->Error(n->name,
+                  w < 0 ? std::string("ring write failed: ") + strerrorname_np(errno) : "ring write was short");
   }
 }
 

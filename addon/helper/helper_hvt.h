@@ -27,6 +27,10 @@ __attribute__((noreturn)) void hvt_run(const struct sn_plan *p, const struct h_s
 /* helper_hvt_vcpu.c: CPUID, long-mode registers and the boot info's clock fields. */
 void hvt_vcpu_cpuid(int kvm_fd, int vcpu_fd, struct hvt_cpu_caps *caps);
 void hvt_vcpu_registers(int vcpu_fd, const struct sn_plan *p, uint64_t cr3);
+/* The general registers at entry: these three set, RFLAGS 0x2 (interrupts off), everything else zero. */
+void hvt_vcpu_entry(int vcpu_fd, uint64_t rip, uint64_t rsp, uint64_t rdi);
+/* Write all of [buf, buf + len) to the console, retrying short writes; a closed console drops the rest. */
+void hvt_console_write(const uint8_t *buf, uint64_t len);
 void hvt_vcpu_clocks(int vcpu_fd, uint8_t *mem);
 
 /* "solo5-helper: <step> failed: <ERRNO> (<advice>)" on fd 2, exit 1: a KVM set-up step failed. */

@@ -62,15 +62,20 @@ static void hc_puts(uint64_t arg)
     const uint8_t *buf = guest_range(a.addr, a.len);
     if (!buf)
         guest_abort("console hypercall with a buffer outside guest memory at ", 1, a.addr);
-    while (a.len > 0) {
-        long n = h_write(SN_FD_CONSOLE, buf, a.len);
+    hvt_console_write(buf, a.len);
+}
+
+void hvt_console_write(const uint8_t *buf, uint64_t len)
+{
+    while (len > 0) {
+        long n = h_write(SN_FD_CONSOLE, buf, len);
         if (n == -H_EINTR)
             continue;
         /* The tender closed the console: nowhere to report to, as on spt the rest is dropped. */
         if (n <= 0)
             return;
         buf += n;
-        a.len -= (uint64_t)n;
+        len -= (uint64_t)n;
     }
 }
 

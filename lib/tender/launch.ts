@@ -235,7 +235,7 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
       held.closeFds();
       devices.closeGuestFds();
       glog.debug({ pid: child.pid, memMB: opts.memSize >> 20, abi: kind, devices: devices.configs.length }, 'guest started');
-      const guest = watch(child, glog, () => held.release(), violations, broker, nets, dbg);
+      const guest = watch(child, glog, () => held.release(), violations, broker, nets, hvtMem !== undefined, dbg);
       onViolation = (m) => {
         violations.push(m);
         glog.error({ violation: m }, 'guest broke the device protocol; killing it');
@@ -429,6 +429,7 @@ function watch(
   violations: string[],
   broker: BrokerHandle | undefined,
   net: ReadonlyMap<string, NetInfo>,
+  upstreamHvt = false,
   debug?: DebugLaunch,
 ): Guest {
   let ended = false;
@@ -445,7 +446,11 @@ function watch(
     const late = broker?.drain();
     if (late !== undefined && violations.length === 0) violations.push(deviceViolation(late));
     finalCounters = broker?.counters() ?? {};
-    const exit = classifyExit(code, signal, diag, violations[0]);
+    // Upstream's hvt tender ends itself (status 1, one line) on a bad net ring entry; so does its guest here.
+    const exit: GuestExit =
+      upstreamHvt && violations[0] !== undefined
+        ? { kind: 'error', status: 1, error: violations[0], running: true }
+        : classifyExit(code, signal, diag, violations[0]);
     // Before release(): the core is read from the guest memory the debug launch holds.
     await debug?.ended(exit);
     release();
