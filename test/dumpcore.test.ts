@@ -11,6 +11,7 @@ import { checkDebugOptions } from '../lib/hvt/options';
 import { encodePlan } from '../lib/tender/plan';
 import { basePlan, cannotRun, runHelper } from './support/helper-run';
 import { asm, DATA, HALT_AT, hvtSolo5Elf, removeHvtSolo5Elves, u64s } from './support/hvt-solo5';
+import { gdbSkip } from './support/gdb';
 import { kvmUnavailable } from './support/kvm';
 import { sampleRegs } from './support/debug-regs';
 import { app, root, sptCli } from './support/paths';
@@ -118,13 +119,6 @@ t.test('the default helper refuses a debug plan in one line', { skip: cannotRun(
   t.equal(r.stderr, 'solo5-helper: invalid plan: this helper has no debug features (--gdb and --dumpcore run solo5-helper-debug)\n');
 });
 
-let gdbWhy: string | undefined;
-try {
-  execFileSync('gdb', ['--version'], { stdio: 'ignore' });
-} catch {
-  gdbWhy = 'no gdb on this host';
-}
-
 /** Run KERNEL with --dumpcore into a fresh directory; the core's name, bytes and the CLI's output. */
 function dumpcore(t: Test, cli: string, kernel: string) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sn-core-'));
@@ -157,7 +151,7 @@ t.test(
     t.equal(b.length, load.offset + MEM, 'the file ends where guest memory does');
     const rip = prstatusRip(b, c.phdrs.find((p) => p.type === PT_NOTE)!.offset);
     t.ok(rip >= 0x100000n && rip < 0x200000n, `rip 0x${rip.toString(16)} is in the guest's text`);
-    t.test('gdb: the stack of the abort', { skip: gdbWhy ?? false }, async (t) => {
+    t.test('gdb: the stack of the abort', { skip: gdbSkip }, async (t) => {
       const out = execFileSync('gdb', ['-batch', '-nx', '-ex', 'bt', app('abort', 'hvt'), file], {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -189,7 +183,7 @@ t.test('spt: an aborting guest leaves core.solo5-spt.PID (memory; registers are 
   t.match(file, /core\.solo5-spt\.[0-9]*$/);
   const c = readCore(fs.readFileSync(file));
   t.equal(c.phdrs.find((p) => p.type === PT_LOAD)?.filesz, MEM);
-  t.test('gdb reads the guest memory in it', { skip: gdbWhy ?? false }, async (t) => {
+  t.test('gdb reads the guest memory in it', { skip: gdbSkip }, async (t) => {
     const x = (...core: string[]) =>
       execFileSync('gdb', ['-batch', '-nx', '-ex', 'x/8xb solo5_app_main', app('abort'), ...core], {
         encoding: 'utf8',

@@ -1,5 +1,5 @@
 // gdb.test.ts: the hvt gdb stub end to end (a raw RSP client, hostile requests, then gdb itself), and gdb attaching to an spt guest by pid.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -7,15 +7,9 @@ import t from 'tap';
 import { encodePacket, RspDecoder } from '../lib/hvt/gdb-rsp';
 import { launch, type Guest } from '../lib/tender/launch';
 import { asm, hvtSolo5Elf, removeHvtSolo5Elves } from './support/hvt-solo5';
+import { gdbSkip } from './support/gdb';
 import { kvmUnavailable } from './support/kvm';
 import { app } from './support/paths';
-
-let gdbWhy: string | undefined;
-try {
-  execFileSync('gdb', ['--version'], { stdio: 'ignore' });
-} catch {
-  gdbWhy = 'no gdb on this host';
-}
 
 /** Launch KERNEL with the stub; resolves with the guest and where the stub listens, from the line it prints. */
 async function withStub(
@@ -143,35 +137,31 @@ function gdbBatch(kernel: string, commands: string[], extra: string[] = []): Pro
   });
 }
 
-t.test(
-  'gdb breaks at solo5_app_main, steps, reads memory and continues (hvt)',
-  { skip: kvmUnavailable() ?? gdbWhy ?? false },
-  async (t) => {
-    const kernel = app('hello', 'hvt');
-    const { guest, where, output } = await withStub(kernel);
-    t.teardown(() => guest.kill());
-    const out = await gdbBatch(kernel, [
-      `target remote ${where}`,
-      'break solo5_app_main',
-      'continue',
-      'bt',
-      'stepi',
-      'info registers rip',
-      'x/2xb solo5_app_main',
-      'delete',
-      'continue',
-    ]);
-    t.match(out, /Breakpoint 1, 0x[0-9a-f]+ in solo5_app_main \(\)/, 'stopped at solo5_app_main');
-    t.match(out, /#1 .* in sn_boot \(\)/, 'with a backtrace');
-    t.match(out, /rip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <solo5_app_main\+[1-9][0-9]*>/, 'one instruction further');
-    t.match(out, /<solo5_app_main>:\s+0x[0-9a-f]{2}\s+0x[0-9a-f]{2}/, 'memory read');
-    t.match(out, /exited normally/);
-    t.same(await guest.exited, { kind: 'exit', status: 0, aborted: false });
-    t.match(output(), /Hello, World/);
-  },
-);
+t.test('gdb breaks at solo5_app_main, steps, reads memory and continues (hvt)', { skip: kvmUnavailable() ?? gdbSkip }, async (t) => {
+  const kernel = app('hello', 'hvt');
+  const { guest, where, output } = await withStub(kernel);
+  t.teardown(() => guest.kill());
+  const out = await gdbBatch(kernel, [
+    `target remote ${where}`,
+    'break solo5_app_main',
+    'continue',
+    'bt',
+    'stepi',
+    'info registers rip',
+    'x/2xb solo5_app_main',
+    'delete',
+    'continue',
+  ]);
+  t.match(out, /Breakpoint 1, 0x[0-9a-f]+ in solo5_app_main \(\)/, 'stopped at solo5_app_main');
+  t.match(out, /#1 .* in sn_boot \(\)/, 'with a backtrace');
+  t.match(out, /rip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <solo5_app_main\+[1-9][0-9]*>/, 'one instruction further');
+  t.match(out, /<solo5_app_main>:\s+0x[0-9a-f]{2}\s+0x[0-9a-f]{2}/, 'memory read');
+  t.match(out, /exited normally/);
+  t.same(await guest.exited, { kind: 'exit', status: 0, aborted: false });
+  t.match(output(), /Hello, World/);
+});
 
-t.test('spt --gdb: gdb attaches by pid before the first guest instruction', { skip: gdbWhy ?? false }, async (t) => {
+t.test('spt --gdb: gdb attaches by pid before the first guest instruction', { skip: gdbSkip }, async (t) => {
   const kernel = app('hello');
   let said: (pid: number) => void = () => {};
   const pid = new Promise<number>((resolve) => (said = resolve));
