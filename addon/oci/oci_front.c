@@ -124,9 +124,29 @@ static void start(int dirfd, long pid, const char *pid_start) {
   exit(0);
 }
 
-/* A stopped container without network state: remove its directory, as lib/oci/commands.ts's remove does. */
+/*
+ * The stopped container's cgroup directories (cgroup.dirs, one a line, written by create): empty now,
+ * so rmdir is all lib/oci/cgroup.ts's destroy would do. Anything unexpected is the CLI's.
+ */
+static void remove_cgroups(int dirfd) {
+  char list[8192];
+  if (faccessat(dirfd, "cgroup.dirs", F_OK, AT_SYMLINK_NOFOLLOW) != 0) return;
+  if (!read_small(dirfd, "cgroup.dirs", list, sizeof list)) fallback();
+  for (char *line = strtok(list, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+    if (strncmp(line, "/sys/fs/cgroup/", 15) != 0 || strstr(line, "/..") != NULL) fallback();
+    int tries = 0;
+    while (rmdir(line) < 0 && errno != ENOENT) {
+      /* The kernel may still count a process that just died: a short wait, then the CLI. */
+      if (errno != EBUSY || ++tries > 50) fallback();
+      usleep(2000);
+    }
+  }
+}
+
+/* A stopped container without network state: remove its cgroup and directory, as lib/oci/commands.ts's remove does. */
 static void delete(int rootfd, int dirfd, const char *id, long pid, const char *pid_start) {
   if (alive(pid, pid_start) || faccessat(dirfd, "network.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0) fallback();
+  remove_cgroups(dirfd);
   int copy = dup(dirfd);
   DIR *d = copy < 0 ? NULL : fdopendir(copy);
   if (d == NULL) fallback();
@@ -187,7 +207,8 @@ int main(int argc, char **argv) {
   /* gate.pid, written by create for a monitorless container only: "PID START". */
   char rec[128], pid_start[32];
   long pid;
-  if (dirfd < 0 || !read_small(dirfd, "gate.pid", rec, sizeof rec) ||
+  /* hooks.json: start and delete run OCI hooks (lib/oci/hooks.ts), which is the CLI's to do. */
+  if (dirfd < 0 || faccessat(dirfd, "hooks.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0 || !read_small(dirfd, "gate.pid", rec, sizeof rec) ||
       sscanf(rec, "%ld %31[0-9]", &pid, pid_start) != 2 || pid <= 0)
     fallback();
   if (is_start) start(dirfd, pid, pid_start);

@@ -5,6 +5,7 @@ import { loadElf, type LoadedElf } from '../elf';
 import { DEFAULT_MEM_MB, MAX_MEM_MB, type Target } from '../tender/options';
 import { inRootfs, readUnikernel, URUNC, OWN, type Unikernel } from './annotations';
 import { OciError } from './errors';
+import { HOOK_PHASES } from './hooks';
 import type { Spec, SpecMount } from './spec';
 
 /** Guest memory when config.json sets no memory limit and no org.solo5-node.mem annotation. */
@@ -53,8 +54,8 @@ function byName<T>(): Record<string, T> {
 function checkSpec(spec: Spec): void {
   const uid = spec.process.user?.uid ?? 0;
   if (uid !== (process.getuid?.() ?? 0)) throw new OciError(`process.user.uid: ${uid}: the guest runs as the runtime's own user`);
-  for (const [kind, hooks] of Object.entries(spec.hooks ?? {})) {
-    if (hooks.length > 0) throw new OciError(`hooks.${kind}: OCI hooks are not supported`);
+  for (const kind of Object.keys(spec.hooks ?? {})) {
+    if (!(HOOK_PHASES as readonly string[]).includes(kind)) throw new OciError(`hooks.${kind}: not a hook phase this runtime knows`);
   }
   for (const ns of spec.linux?.namespaces ?? []) {
     if (ns.type === 'user') throw new OciError('linux.namespaces: a user namespace cannot be entered by the tender');
