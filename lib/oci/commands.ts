@@ -7,7 +7,21 @@ import { OciError } from './errors';
 import { unwireRecorded } from './network';
 import { cgroupFor } from './cgroup';
 import { HOOKS_FILE, runHooks, type Hooks } from './hooks';
-import { OCI_VERSION, awaitGone, checkTransition, containerDir, isAlive, listIds, loadRecord, loadStarted, removeDir, statusOf, liveStart, type Record, type Status } from './state';
+import {
+  OCI_VERSION,
+  awaitGone,
+  checkTransition,
+  containerDir,
+  isAlive,
+  listIds,
+  loadRecord,
+  loadStarted,
+  removeDir,
+  statusOf,
+  liveStart,
+  type Record,
+  type Status,
+} from './state';
 
 export { OCI_VERSION } from './state';
 

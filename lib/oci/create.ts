@@ -174,7 +174,12 @@ function joinCgroup(spec: Spec, o: CreateOptions, pid: number): Cgroup | undefin
   if (want === undefined || want === '') return undefined;
   const cg = cgroupFor(want, o.systemdCgroup === true);
   const res = spec.linux?.resources;
-  const limits: Limits = { memory: res?.memory?.limit, cpuQuota: res?.cpu?.quota, cpuPeriod: res?.cpu?.period, cpuShares: res?.cpu?.shares };
+  const limits: Limits = {
+    memory: res?.memory?.limit,
+    cpuQuota: res?.cpu?.quota,
+    cpuPeriod: res?.cpu?.period,
+    cpuShares: res?.cpu?.shares,
+  };
   try {
     cg.apply(pid, limits);
   } catch (e) {
@@ -239,7 +244,8 @@ export async function create(o: CreateOptions): Promise<{ record: Record; wait: 
       annotations: spec.annotations ?? {},
     };
     writeJson(path.join(dir, 'state.json'), record);
-    if (cgroup !== undefined) fs.writeFileSync(path.join(dir, CGROUP_DIRS_FILE), cgroup.dirs.map((d) => `${d}\n`).join(''), { mode: 0o600 });
+    if (cgroup !== undefined)
+      fs.writeFileSync(path.join(dir, CGROUP_DIRS_FILE), cgroup.dirs.map((d) => `${d}\n`).join(''), { mode: 0o600 });
     const hooks = spec.hooks ?? {};
     if (Object.values(hooks).some((h) => h.length > 0)) writeJson(path.join(dir, HOOKS_FILE), hooks);
     // For addon/oci/oci_front.c, which starts and deletes a monitorless container without node (and without hooks).

@@ -30,7 +30,9 @@ export function runHooks(phase: HookPhase, hooks: readonly SpecHook[] | undefine
     const [arg0, ...rest] = h.args !== undefined && h.args.length > 0 ? h.args : [h.path];
     const r = spawnSync(h.path, rest, {
       argv0: arg0,
-      env: Object.fromEntries((h.env ?? []).map((e) => (e.includes('=') ? [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] : [e, '']))),
+      env: Object.fromEntries(
+        (h.env ?? []).map((e) => (e.includes('=') ? [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] : [e, ''])),
+      ),
       input,
       encoding: 'utf8',
       timeout: h.timeout !== undefined ? h.timeout * 1000 : undefined,
@@ -40,11 +42,12 @@ export function runHooks(phase: HookPhase, hooks: readonly SpecHook[] | undefine
     const at = `error running ${phase} hook #${i}: ${h.path}`;
     const said = firstWords((r.stderr ?? '').trim() !== '' ? r.stderr : (r.stdout ?? ''));
     const tail = said !== '' ? `: ${said}` : '';
-    const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
+    const err: NodeJS.ErrnoException | undefined = r.error;
+    const code = err?.code;
     if (code === 'ETIMEDOUT' || (h.timeout !== undefined && r.signal === 'SIGKILL'))
       throw new OciError(`${at}: timed out after ${h.timeout}s${tail}`);
     // EPIPE: the hook exited without reading its stdin, which the spec allows.
-    if (r.error !== undefined && code !== 'EPIPE') throw new OciError(`${at}: ${code ?? r.error.message}`);
+    if (err !== undefined && code !== 'EPIPE') throw new OciError(`${at}: ${code ?? err.message}`);
     if (r.signal !== null) throw new OciError(`${at}: killed by ${r.signal}${tail}`);
     if (r.status !== 0) throw new OciError(`${at}: exit status ${r.status}${tail}`);
   });

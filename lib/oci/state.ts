@@ -164,9 +164,16 @@ export type Transition = 'start' | 'kill' | 'kill --all' | 'delete' | 'delete --
  * the container RUNNING for ever if it fails.
  */
 export const TRANSITIONS: { readonly [s in Status]: { readonly [t in Transition]?: string } } = {
-  creating: { start: 'cannot start a container that is still being created', kill: NOT_RUNNING, delete: 'cannot delete a container that is still being created' },
+  creating: {
+    start: 'cannot start a container that is still being created',
+    kill: NOT_RUNNING,
+    delete: 'cannot delete a container that is still being created',
+  },
   created: {},
-  running: { start: 'cannot start an already running container', delete: 'cannot delete a running container: stop it first, or use delete --force' },
+  running: {
+    start: 'cannot start an already running container',
+    delete: 'cannot delete a running container: stop it first, or use delete --force',
+  },
   stopped: { start: 'cannot start a container that has stopped', kill: NOT_RUNNING },
 };
 
