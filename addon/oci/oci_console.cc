@@ -178,7 +178,7 @@ Napi::Value ExecFile(const Napi::CallbackInfo &info) {
   std::vector<char *> argv;
   for (auto &a : strs) argv.push_back(a.data());
   argv.push_back(nullptr);
-  struct sigaction dfl {}, old {};
+  struct sigaction dfl{}, old{};
   dfl.sa_handler = SIG_DFL;
   sigaction(SIGPIPE, &dfl, &old);
   sigset_t none, oldMask;

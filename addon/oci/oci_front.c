@@ -208,8 +208,8 @@ int main(int argc, char **argv) {
   char rec[128], pid_start[32];
   long pid;
   /* hooks.json: start and delete run OCI hooks (lib/oci/hooks.ts), which is the CLI's to do. */
-  if (dirfd < 0 || faccessat(dirfd, "hooks.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0 || !read_small(dirfd, "gate.pid", rec, sizeof rec) ||
-      sscanf(rec, "%ld %31[0-9]", &pid, pid_start) != 2 || pid <= 0)
+  if (dirfd < 0 || faccessat(dirfd, "hooks.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+      !read_small(dirfd, "gate.pid", rec, sizeof rec) || sscanf(rec, "%ld %31[0-9]", &pid, pid_start) != 2 || pid <= 0)
     fallback();
   if (is_start) start(dirfd, pid, pid_start);
   delete(rootfd, dirfd, id, pid, pid_start);
