@@ -159,7 +159,7 @@ t.test(
 );
 
 t.test(
-  'the front door (addon/oci) starts and deletes a monitorless container, and leaves the rest to the CLI',
+  'the front door (addon/oci) starts, kills and deletes a monitorless container, and leaves the rest to the CLI',
   { skip: (!exists(sleep) || !exists(ociFront)) && 'sleep.spt or addon/oci/build/solo5-oci is not built' },
   async (t) => {
     const base = tmpBase(t);
@@ -173,8 +173,10 @@ t.test(
     t.equal(again.status, 1, 'start twice fails');
     t.match(again.stderr, /^solo5-oci: container fd: cannot start an already running container\n$/, "in the CLI's words");
     t.equal(oci(stateRoot, ['delete', 'fd'], true).status, 1, 'delete of a running container without --force fails');
-    t.equal(oci(stateRoot, ['kill', 'fd', 'KILL'], true).status, 0, 'kill goes to the CLI');
+    t.equal(oci(stateRoot, ['kill', 'fd', 'SIGKILL'], true).status, 0, 'kill of the running guest');
     await c.console;
+    t.equal(oci(stateRoot, ['kill', '--all', 'fd', '9'], true).status, 0, 'kill --all of the stopped one succeeds, as runc 1.1');
+    t.match(oci(stateRoot, ['kill', 'fd', 'TERM'], true).stderr, /container not running/, 'kill of the stopped one: the CLI words it');
     t.equal(oci(stateRoot, [`--root=${stateRoot}`, 'delete', '--force', 'fd'], true).status, 0, 'delete of the stopped container');
     t.same(fs.readdirSync(stateRoot), [], 'its directory is gone');
     const missing = oci(stateRoot, ['start', 'fd'], true);
