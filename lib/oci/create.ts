@@ -143,7 +143,9 @@ async function startMonitor(
  */
 function monitorless(plan: Plan, o: CreateOptions): 'here' | 'netns' | undefined {
   if (!plan.standalone || o.consoleSocket !== undefined) return undefined;
-  if (Object.keys(plan.net).length === 0) return 'here';
+  // A fresh namespace (ctr run, Docker) must hold the container's process even without a net device:
+  // Docker's libnetwork-setkey prestart hook configures the namespace of the pid it is given.
+  if (Object.keys(plan.net).length === 0 && plan.netns !== 'new') return 'here';
   return o.foreground === true ? undefined : 'netns';
 }
 
