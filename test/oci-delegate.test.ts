@@ -105,6 +105,7 @@ for a in "$@"; do
   prev=$a
 done
 { printf '%s' "$$"; for a in "$0" "$@"; do printf ' %s' "$a"; done; printf ' mark=%s\\n' "$SN_TEST_MARK"; } >> "$SN_FAKE_LOG"
+printf '%s\\n' "$PATH" > "$(dirname "$SN_FAKE_LOG")/path.log"
 for a in "$@"; do last=$a; done
 case " $* " in
   *" create "*) mkdir -p "$root/$last"; exit 0 ;;
@@ -117,10 +118,11 @@ exit 0
 
 t.test('a container that is not a unikernel: runc, same pid, argv, env and status', async (t) => {
   const base = tmpBase(t);
-  const fake = path.join(base, 'runc');
-  fs.writeFileSync(fake, FAKE_RUNC, { mode: 0o755 });
+  fs.mkdirSync(path.join(base, 'bin'));
+  fs.writeFileSync(path.join(base, 'bin', 'runc'), FAKE_RUNC, { mode: 0o755 });
   const logFile = path.join(base, 'fake.log');
-  const env = { ...process.env, SOLO5_OCI_RUNC: fake, SN_FAKE_LOG: logFile, SN_TEST_MARK: 'passed' };
+  // The fake runc first on PATH: the one solo5-oci finds.
+  const env = { ...process.env, PATH: `${path.join(base, 'bin')}:${process.env.PATH ?? ''}`, SN_FAKE_LOG: logFile, SN_TEST_MARK: 'passed' };
   const stateRoot = path.join(base, 'state');
   const pause = fixtureBundle(base, 'pause', { pause: gnuPropertyElf() }, { process: { args: ['/pause'], cwd: '/' } });
   const createArgs = [

@@ -289,5 +289,8 @@ t.test('bad bundles: one line on stderr, exit 1, nothing left behind', { skip: !
   t.match((await inProcess(['--root', stateRoot, 'frobnicate'])).stderr, /unknown command 'frobnicate'/);
   t.match((await inProcess(['--root', stateRoot, 'kill', 'x', 'SIGNOPE'])).stderr, /signal SIGNOPE: no such signal/);
   t.match((await inProcess(['--root', stateRoot, '--version'])).stdout, /^solo5-oci version .*\nspec: 1\.0\.2\n$/);
-  t.match(JSON.parse((await inProcess(['--root', stateRoot, 'features'])).stdout) as object, { ociVersionMax: '1.0.2' });
+  t.match(JSON.parse((await inProcess(['--root', stateRoot, 'features'])).stdout) as object, {
+    ociVersionMax: '1.0.2',
+    hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
+  });
 });

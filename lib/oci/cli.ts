@@ -6,13 +6,16 @@ import { version } from '../version';
 import { COMMAND_FLAGS, GLOBAL_FLAGS, parseFlags, str, type Parsed } from './args';
 import * as cmd from './commands';
 import { classifyBundle, execRunc, runcList, runcRoot } from './delegate';
+import { completePath } from './network';
 import { OciError, report, type LogTarget } from './errors';
 import { ID_RE, checkId, checkRoot, defaultRoot } from './state';
 
 const USAGE = `usage: solo5-oci [GLOBAL OPTIONS] COMMAND [OPTIONS] [ID]
 
 An OCI runtime that runs a Solo5 unikernel (process.args[0] in the bundle's
-rootfs) as the container, for podman, containerd and Kubernetes.
+rootfs) as the container, for podman, containerd, Docker and Kubernetes; any
+other container (a pod's pause sandbox, a sidecar) it hands to runc (on PATH),
+with the same arguments but --root ROOT-runc.
 
 Commands:
   create --bundle DIR [--pid-file F] ID   check the unikernel, load it, wait for start
@@ -129,6 +132,7 @@ function namesRuncs(args: readonly string[], root: string): boolean {
 /** Run one solo5-oci command; returns the exit status and never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
   const log: LogTarget = { json: false };
+  completePath();
   try {
     const g = parseFlags(argv, GLOBAL_FLAGS, true, 'solo5-oci');
     log.file = str(g, 'log');

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { OciError } from './errors';
 import { unwireRecorded } from './network';
 import { cgroupFor } from './cgroup';
-import { HOOKS_FILE, runHooks, type Hooks } from './hooks';
+import { HOOK_PHASES, HOOKS_FILE, runHooks, type Hooks } from './hooks';
 import {
   OCI_VERSION,
   awaitGone,
@@ -191,12 +191,13 @@ export function features(): object {
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: OCI_VERSION,
-    hooks: [],
+    hooks: [...HOOK_PHASES],
     mountOptions: ['bind', 'rbind', 'ro', 'rw', 'rprivate', 'private', 'nosuid', 'nodev', 'noexec'],
     linux: {
       namespaces: ['network', 'pid', 'ipc', 'uts', 'mount', 'cgroup'],
       capabilities: [],
-      cgroup: { v1: false, v2: false, systemd: false, systemdUser: false },
+      // cgroupfs paths and the systemd slice:prefix:name form, made by solo5-oci itself (no systemd D-Bus).
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false },
       seccomp: { enabled: false },
       apparmor: { enabled: false },
       selinux: { enabled: false },

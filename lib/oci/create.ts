@@ -6,7 +6,7 @@ import path from 'node:path';
 import { native, packageRoot } from '../native';
 import { OciError } from './errors';
 import { HOOKS_FILE, runHooks } from './hooks';
-import { toolEnv, unwireRecorded } from './network';
+import { unwireRecorded } from './network';
 import { planFromSpec, type Plan } from './plan';
 import { loadSpec, type Spec } from './spec';
 import { CGROUP_DIRS_FILE, cgroupFor, type Cgroup, type Limits } from './cgroup';
@@ -103,7 +103,7 @@ async function startMonitor(
   // With a terminal the monitor's stdio (and so the guest's console) is the pty's slave end.
   const stdio: StdioOptions = pty !== undefined ? [pty.slave, pty.slave, pty.slave, 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'];
   const mode = pty !== undefined ? ['--tty'] : gated ? ['--gated'] : [];
-  const spawned = spawn(cmd, [...args, ...mode], { detached: o.foreground !== true, stdio, env: toolEnv() });
+  const spawned = spawn(cmd, [...args, ...mode], { detached: o.foreground !== true, stdio });
   let helper = 0;
   const abandon = () => {
     if (spawned.pid !== undefined && spawned.exitCode === null) spawned.kill('SIGKILL');

@@ -7,7 +7,7 @@ import { readUserFile } from '../elf/load';
 import { MAX_FILE_SIZE } from '../elf/constants';
 import { inRootfs, URUNC } from './annotations';
 import { OciError } from './errors';
-import { toolEnv } from './network';
+import { restorePath } from './network';
 import { readOciJson } from './spec';
 
 /** What create does with a bundle, and why (one debug line in --log says it). */
@@ -112,11 +112,9 @@ export function runcRoot(root: string): string {
   return `${root.replace(/\/+$/, '')}-runc`;
 }
 
-/** runc: $SOLO5_OCI_RUNC, else the first `runc` on PATH (with the sbin directories engines leave out). */
-export function findRunc(env: NodeJS.ProcessEnv = process.env): string {
-  const set = env.SOLO5_OCI_RUNC;
-  if (set !== undefined && set !== '') return set;
-  for (const dir of (toolEnv(env).PATH ?? '').split(':')) {
+/** runc: the first `runc` on PATH (completed with the sbin directories engines leave out, see network.ts). */
+export function findRunc(): string {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
     const f = path.join(dir, 'runc');
     try {
       fs.accessSync(f, fs.constants.X_OK);
@@ -125,7 +123,7 @@ export function findRunc(env: NodeJS.ProcessEnv = process.env): string {
       // Next directory.
     }
   }
-  throw new OciError('runc is not installed (solo5-oci runs containers that are not unikernels with runc; set SOLO5_OCI_RUNC to its path)');
+  throw new OciError('runc is not installed (solo5-oci runs containers that are not unikernels with runc, found on PATH)');
 }
 
 /**
@@ -149,6 +147,7 @@ export function execRunc(argv: readonly string[], next: number, root: string): n
   const runc = findRunc();
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the addon is loaded only on this path
   const { native } = require('../native') as typeof import('../native');
+  restorePath();
   try {
     return native().execFile(runc, ['runc', ...runcArgv(argv, next, root)]);
   } catch (e) {
@@ -164,7 +163,7 @@ export function runcList(root: string): unknown[] {
   } catch {
     return [];
   }
-  const r = spawnSync(runc, ['--root', runcRoot(root), 'list', '--format', 'json'], { encoding: 'utf8', env: toolEnv() });
+  const r = spawnSync(runc, ['--root', runcRoot(root), 'list', '--format', 'json'], { encoding: 'utf8' });
   try {
     const all = JSON.parse(r.stdout) as unknown;
     return Array.isArray(all) ? all : [];

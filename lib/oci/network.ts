@@ -20,19 +20,30 @@ export interface Wired {
  * Engines run the runtime with a bare environment: podman calls `delete` with
  * no PATH at all, where execvp's default (/bin:/usr/bin) misses tc in
  * /usr/sbin; the delete then removed the tap (ip is in /usr/bin) and left
- * eth0's redirect to it behind. Every tool is looked up with the sbin
- * directories added.
+ * eth0's redirect to it behind. Every command completes PATH with the sbin
+ * directories first thing (cli.ts), so every tool, and the monitor it starts,
+ * finds them.
  */
 const TOOL_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
-/** The environment for ip, tc, nsenter and unshare (and what they run): the caller's, PATH completed. */
-export function toolEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const have = (env.PATH ?? '').split(':').filter((d) => d !== '');
-  return { ...env, PATH: [...have, ...TOOL_DIRS.filter((d) => !have.includes(d))].join(':') };
+/** PATH as the caller gave it (runc gets it back unchanged), before completePath. */
+let callerPath: string | undefined;
+
+/** Add the directories ip, tc, nsenter and runc live in to this process's PATH (its children inherit it). */
+export function completePath(): void {
+  callerPath = process.env.PATH;
+  const have = (callerPath ?? '').split(':').filter((d) => d !== '');
+  process.env.PATH = [...have, ...TOOL_DIRS.filter((d) => !have.includes(d))].join(':');
+}
+
+/** Put PATH back as the caller gave it (before exec'ing runc, which gets the caller's environment). */
+export function restorePath(): void {
+  if (callerPath === undefined) delete process.env.PATH;
+  else process.env.PATH = callerPath;
 }
 
 function run(cmd: string, args: string[], input?: string): string {
-  const r = spawnSync(cmd, args, { input, encoding: 'utf8', env: toolEnv() });
+  const r = spawnSync(cmd, args, { input, encoding: 'utf8' });
   if (r.error) throw new OciError(`network: cannot run ${cmd}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`);
   if (r.status !== 0) {
     const why = (r.stderr || r.stdout).trim().split('\n')[0] ?? '';
@@ -50,7 +61,7 @@ interface IpAddr {
 
 /** What the namespace's interface looks like; refuses a missing interface in one line. */
 function probe(iface: string): { mac: string; mtu: number; ipv4?: string; gateway?: string } {
-  const r = spawnSync('ip', ['-j', 'addr', 'show', 'dev', iface], { encoding: 'utf8', env: toolEnv() });
+  const r = spawnSync('ip', ['-j', 'addr', 'show', 'dev', iface], { encoding: 'utf8' });
   if (r.status !== 0) throw new OciError(`network: the container's network namespace has no interface ${iface}`);
   const info = (JSON.parse(r.stdout) as IpAddr[])[0];
   if (info?.address === undefined) throw new OciError(`network: interface ${iface} has no MAC address`);
@@ -101,13 +112,12 @@ function unwireCommands(w: Pick<Wired, 'iface' | 'tap'>): string[][] {
 
 /** Undo wireNetwork in this namespace; errors are ignored (the namespace may already be gone). */
 export function unwireNetwork(wired: Pick<Wired, 'iface' | 'tap'>[]): void {
-  for (const w of wired) for (const [cmd, ...args] of unwireCommands(w)) spawnSync(cmd, args, { stdio: 'ignore', env: toolEnv() });
+  for (const w of wired) for (const [cmd, ...args] of unwireCommands(w)) spawnSync(cmd, args, { stdio: 'ignore' });
 }
 
 /** Undo wireNetwork from outside, in the namespace at `netns` (delete, once the container's processes are gone). */
 export function unwireIn(netns: string, wired: Pick<Wired, 'iface' | 'tap'>[]): void {
-  for (const w of wired)
-    for (const c of unwireCommands(w)) spawnSync('nsenter', [`--net=${netns}`, '--', ...c], { stdio: 'ignore', env: toolEnv() });
+  for (const w of wired) for (const c of unwireCommands(w)) spawnSync('nsenter', [`--net=${netns}`, '--', ...c], { stdio: 'ignore' });
 }
 
 /**
@@ -142,9 +152,9 @@ interface TcFilter {
  * refused in one line rather than taken over.
  */
 function repairStale(iface: string, tap: string): void {
-  const qd = spawnSync('tc', ['-j', 'qdisc', 'show', 'dev', iface, 'ingress'], { encoding: 'utf8', env: toolEnv() });
+  const qd = spawnSync('tc', ['-j', 'qdisc', 'show', 'dev', iface, 'ingress'], { encoding: 'utf8' });
   if (qd.status !== 0 || !/"kind":\s*"ingress"/.test(qd.stdout)) return;
-  const f = spawnSync('tc', ['-j', 'filter', 'show', 'dev', iface, 'ingress'], { encoding: 'utf8', env: toolEnv() });
+  const f = spawnSync('tc', ['-j', 'filter', 'show', 'dev', iface, 'ingress'], { encoding: 'utf8' });
   let targets: string[] = [];
   try {
     targets = (JSON.parse(f.stdout || '[]') as TcFilter[]).flatMap((x) => (x.options?.actions ?? []).map((a) => a.to_dev ?? ''));
@@ -152,7 +162,7 @@ function repairStale(iface: string, tap: string): void {
     targets = [];
   }
   // A tap has carrier while a process holds it open; ours are always up, so a down one is held by no guest of ours.
-  const link = spawnSync('ip', ['-j', 'link', 'show', 'dev', tap], { encoding: 'utf8', env: toolEnv() });
+  const link = spawnSync('ip', ['-j', 'link', 'show', 'dev', tap], { encoding: 'utf8' });
   const held = link.status === 0 && link.stdout.includes('"UP"') && !link.stdout.includes('NO-CARRIER');
   // tc shows a redirect to a device that was deleted as `*`.
   if (targets.length > 0 && targets.every((d) => d === tap || d === '*') && !held) {
