@@ -167,6 +167,8 @@ export interface NativeAddon {
   setControllingTty(fd: number): void;
   /** mkfifo(path, 0600), opened read-write and close-on-exec: a monitorless container's start gate. */
   openGate(path: string): number;
+  /** execv(path, argv), SIGPIPE back to default and no signal blocked: returns only by throwing (solo5-oci hands a container to runc). */
+  execFile(path: string, argv: string[]): never;
 }
 
 const root = path.resolve(__dirname, '..', '..');
