@@ -140,6 +140,13 @@ t.test('a guest the vCPU cannot run on ends with upstream line and status 1', { 
     { kind: 'error', status: 1, error: `KVM: unhandled exit: exit_reason=0x8, rip=0x${TEXT.toString(16)}`, running: true },
     'triple fault',
   );
+  // The ring ABI's hypercall page is nothing to these guests: not in their page tables, so a #PF with no IDT.
+  const ringPage = await runHvtSolo5({ code: '48bb00f0ffff0f000000' + '488903' + asm.halt() });
+  t.match(
+    ringPage.exit,
+    { kind: 'error', status: 1, error: /^KVM: unhandled exit: exit_reason=0x8, rip=0x10000a$/ },
+    "a store to the ring ABI's hypercall page",
+  );
   const hlt = await runHvtSolo5({ code: asm.hlt });
   t.match(hlt.exit, { kind: 'error', status: 1, error: /^KVM: unhandled exit: exit_reason=0x5, rip=0x10000/ }, 'hlt with interrupts off');
   const store = await runHvtSolo5({ code: asm.storeByte(TEXT) + asm.halt() });

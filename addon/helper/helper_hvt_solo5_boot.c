@@ -1,5 +1,6 @@
 /* helper_hvt_solo5_boot.c: an upstream Solo5 hvt guest's start: low memory, entry state, clock, devices. */
 #include "helper_hvt_solo5.h"
+#include "sn_hvt_debug.h"
 
 /*
  * Everything here follows upstream's tender (solo5-hvt-abi.md sections 3-6,
@@ -12,7 +13,6 @@
 
 #define SIZE_4K 0x1000ULL
 #define ENTRIES 512U
-#define RFLAGS_RESERVED (1ULL << 1)
 #define SEG_TYPE_CODE_XA 9   /* execute-only, accessed */
 #define SEG_TYPE_DATA_RWA 3  /* read/write, accessed */
 #define SEG_TYPE_TSS_BUSY 11 /* 64-bit TSS, busy */
@@ -97,17 +97,7 @@ static void registers(int vcpu_fd, const struct sn_plan *p)
     r = h_ioctl(vcpu_fd, KVM_SET_SREGS, (uint64_t)&s);
     if (h_is_err(r))
         hvt_kvm_fail("KVM_SET_SREGS", r);
-    struct kvm_regs regs;
-    uint8_t *b = (uint8_t *)&regs;
-    for (unsigned i = 0; i < sizeof regs; i++)
-        b[i] = 0;
-    regs.rip = p->entry;
-    regs.rsp = p->stack_top;
-    regs.rdi = SN_SOLO5_HVT_BOOT_INFO;
-    regs.rflags = RFLAGS_RESERVED;
-    r = h_ioctl(vcpu_fd, KVM_SET_REGS, (uint64_t)&regs);
-    if (h_is_err(r))
-        hvt_kvm_fail("KVM_SET_REGS", r);
+    hvt_vcpu_entry(vcpu_fd, p->entry, p->stack_top, SN_SOLO5_HVT_BOOT_INFO);
 }
 
 /*
@@ -118,6 +108,11 @@ static void registers(int vcpu_fd, const struct sn_plan *p)
  */
 static void protect(uint8_t *mem, const struct sn_plan *p)
 {
+#ifdef SN_HVT_DEBUG
+    /* Under gdb, breakpoints are int3 bytes written into text: it stays writable (docs/debugging.md). */
+    if (p->flags & SN_PLAN_F_GDB)
+        return;
+#endif
     for (uint32_t i = 0; i < p->nregions; i++) {
         const struct sn_plan_region *r = &p->regions[i];
         if (r->prot & SN_PROT_W)

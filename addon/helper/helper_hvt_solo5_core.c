@@ -85,16 +85,8 @@ static enum hc_next hc_puts(struct hvt_solo5_vm *vm, sn_gpa arg, struct hc_out *
     const uint8_t *buf = gpa_range(&vm->mem, sn_gpa_of(a.data), a.len);
     if (!buf)
         return HC_BAD_ACCESS(out, sn_gpa_of(a.data), a.len);
-    while (a.len > 0) {
-        long n = h_write(SN_FD_CONSOLE, buf, a.len);
-        if (n == -H_EINTR)
-            continue;
-        /* A closed console: nowhere to report to; upstream's tender aborts, this one drops the rest. */
-        if (n <= 0)
-            break;
-        buf += n;
-        a.len -= (uint64_t)n;
-    }
+    /* A closed console drops the rest (upstream's tender aborts on it). */
+    hvt_console_write(buf, a.len);
     return HC_CONTINUE;
 }
 
@@ -144,10 +136,11 @@ static enum hc_next hc_halt(struct hvt_solo5_vm *vm, sn_gpa arg, struct hc_out *
     if (!g)
         return HC_BAD_ACCESS(out, arg, sizeof *g);
     struct sn_solo5_hvt_halt a = { .cookie = g->cookie, .exit_status = g->exit_status };
-    /* The cookie (a trap frame) is only checked, as upstream does: nothing here reads it yet. */
+    /* The cookie (a trap frame) is checked as upstream does; only solo5-helper-debug reads it, for a core. */
     if (a.cookie != 0 && !gpa_range(&vm->mem, sn_gpa_of(a.cookie), SN_SOLO5_HVT_HALT_COOKIE_MAX))
         return HC_BAD_ACCESS(out, sn_gpa_of(a.cookie), SN_SOLO5_HVT_HALT_COOKIE_MAX);
     out->status = a.exit_status;
+    out->cookie = a.cookie;
     return HC_EXIT;
 }
 

@@ -1,11 +1,10 @@
 // solo5-hvt.ts: what launching a guest of upstream Solo5's hvt ABI needs: memory size, boot info, image, helper policy.
-import fs from 'node:fs';
 import * as abi from '../abi';
 import { UsageError } from '../errors';
 import type { LoadedElf } from '../elf';
-import { compileHvtSolo5HelperPolicy } from '../seccomp/hvt';
+import { compileHvtSolo5HelperPolicy, type HvtSolo5HelperPolicyOptions } from '../seccomp/hvt';
 import type { GuestFd } from './devices';
-import { guestFdOf, solo5Cmdline } from './solo5';
+import { guestFdOf, writeSolo5Layout } from './solo5';
 
 /*
  * Such a guest (built by upstream Solo5's toolchain for hvt, any release
@@ -65,21 +64,21 @@ export function encodeSolo5HvtBootInfo(b: { memSize: number; kernelEnd: number; 
 
 /** Write segments, boot info, manifest copy and command line into the guest memfd (offset == guest address). */
 export function writeSolo5HvtImage(fd: number, elf: LoadedElf, visible: number, mft: Buffer, cmdline: string, netRing = 0): void {
-  const line = solo5Cmdline(cmdline);
-  for (const seg of elf.segments) {
-    if (seg.data.length > 0) fs.writeSync(fd, seg.data, 0, seg.data.length, seg.vaddr);
-  }
-  const cmdlineAddr = abi.SN_SOLO5_HVT_MFT_ADDR + mft.length;
-  const boot = encodeSolo5HvtBootInfo({ memSize: visible, kernelEnd: elf.solo5KernelEnd, cmdline: cmdlineAddr, netRing });
-  fs.writeSync(fd, boot, 0, boot.length, abi.SN_SOLO5_HVT_BOOT_INFO);
-  fs.writeSync(fd, mft, 0, mft.length, abi.SN_SOLO5_HVT_MFT_ADDR);
-  fs.writeSync(fd, line, 0, line.length, cmdlineAddr);
+  const at = { boot: abi.SN_SOLO5_HVT_BOOT_INFO, mft: abi.SN_SOLO5_HVT_MFT_ADDR };
+  writeSolo5Layout(fd, elf, at, mft, cmdline, (cmdlineAddr) =>
+    encodeSolo5HvtBootInfo({ memSize: visible, kernelEnd: elf.solo5KernelEnd, cmdline: cmdlineAddr, netRing }),
+  );
+}
+
+/** The policy's inputs: the device fds by kind. */
+export function solo5HvtPolicyOptions(fds: readonly GuestFd[]): HvtSolo5HelperPolicyOptions {
+  const blockFds: number[] = [];
+  const netFds: number[] = [];
+  fds.forEach((d, i) => (d.kind === 'net' ? netFds : blockFds).push(guestFdOf(i)));
+  return { ndevfds: fds.length, blockFds, netFds };
 }
 
 /** The helper's seccomp program, pinned to these device fds. */
 export function solo5HvtPolicy(fds: readonly GuestFd[]): Buffer {
-  const blockFds: number[] = [];
-  const netFds: number[] = [];
-  fds.forEach((d, i) => (d.kind === 'net' ? netFds : blockFds).push(guestFdOf(i)));
-  return compileHvtSolo5HelperPolicy({ ndevfds: fds.length, blockFds, netFds });
+  return compileHvtSolo5HelperPolicy(solo5HvtPolicyOptions(fds));
 }
