@@ -64,7 +64,7 @@ export interface BrokerConfig {
   devices: DeviceConfig[];
   /** sn_rings_hdr.entries: the manifest's entry count (default: highest device index + 1). */
   entries?: number;
-  /** How long the pump busy-polls after its last activity before it sleeps, in µs (default 50). */
+  /** How long the pump busy-polls after its last activity before it sleeps, in µs (default 50; 0 with hvtRing). */
   spinUs?: number;
   /**
    * With `solo5`, on hvt: serve upstream Solo5's 0.11+ net ring (struct sn_solo5_hvt_ring) at guest
@@ -117,6 +117,8 @@ export interface BrokerHandle {
 export interface NativeAddon {
   /** Create a close-on-exec memfd of the given size (sparse). Throws "memfd_create failed: E..." */
   memfdCreate(name: string, sizeBytes: number): number;
+  /** The [start, end) extents of the first `size` bytes of a memfd that hold data (SEEK_DATA/SEEK_HOLE). */
+  memfdDataRanges(fd: number, size: number): [number, number][];
   /**
    * Exec `path` with an empty environment: fd 0 /dev/null, fd 1 the console (an fd, or a new pipe
    * whose read end is returned), fd 2 a diagnostics pipe (read end returned, non-blocking), and
@@ -165,6 +167,8 @@ export interface NativeAddon {
   setControllingTty(fd: number): void;
   /** mkfifo(path, 0600), opened read-write and close-on-exec: a monitorless container's start gate. */
   openGate(path: string): number;
+  /** execv(path, argv), SIGPIPE back to default and no signal blocked: returns only by throwing (solo5-oci hands a container to runc). */
+  execFile(path: string, argv: string[]): never;
 }
 
 const root = path.resolve(__dirname, '..', '..');
@@ -203,5 +207,7 @@ export function native(): NativeAddon {
 
 /** Absolute path of the static helper executable. */
 export const helperPath = path.join(root, 'addon', 'helper', 'build', 'solo5-helper');
+/** The same helper with the debug features (docs/debugging.md): only --gdb and --dumpcore run it. */
+export const debugHelperPath = path.join(root, 'addon', 'helper', 'build', 'solo5-helper-debug');
 /** Root of the installed package (for bundled unikernels and manifests). */
 export const packageRoot = root;

@@ -40,7 +40,12 @@ const cases: Case[] = [
   { name: 'other ABI version', plan: patched([P.abi_version, 4, 2]), error: 'invalid plan: abi_version does not match the helper' },
   { name: 'unknown target', plan: patched([P.target, 4, 9]), error: 'invalid plan: target is neither spt nor hvt' },
   { name: 'no target', plan: patched([P.target, 4, 0]), error: 'invalid plan: target is neither spt nor hvt' },
-  { name: 'unknown flag set', plan: patched([P.flags, 4, 8]), error: 'invalid plan: unknown flags' },
+  { name: 'unknown flag set', plan: patched([P.flags, 4, 32]), error: 'invalid plan: unknown flags' },
+  {
+    name: 'a debug flag for the default helper',
+    plan: patched([P.flags, 4, 8]),
+    error: 'invalid plan: this helper has no debug features (--gdb and --dumpcore run solo5-helper-debug)',
+  },
   { name: 'no parent pid', plan: patched([P.parent_pid, 4, 0]), error: 'invalid plan: parent_pid is not a process id' },
   {
     name: 'ids without SN_PLAN_F_SETID',

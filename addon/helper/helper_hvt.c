@@ -68,6 +68,9 @@ static __attribute__((noreturn)) void solo5_run(const struct sn_plan *p, const s
     vm.run = run;
     vm.run_size = run_size;
     vm.vcpu_fd = vcpu_fd;
+    vm.ndoorbells = p->ndoorbells;
+    vm.ndevfds = p->ndevfds;
+    vm.flags = p->flags;
     hvt_solo5_boot(&vm, p, kvm_fd, vm_fd);
     h_close(kvm_fd);
     h_close(vm_fd);
@@ -77,6 +80,9 @@ static __attribute__((noreturn)) void solo5_run(const struct sn_plan *p, const s
         diag_fail("dup3 vCPU fd", r);
     h_close(vcpu_fd);
     solo5_setup_fds(p);
+#ifdef SN_HVT_DEBUG
+    hvt_debug_setup(p);
+#endif
     guard_drop_privileges(p);
     setup_confine(p, bpf);
     hvt_solo5_loop(&vm);
@@ -129,6 +135,9 @@ void hvt_run(const struct sn_plan *p, const struct h_sock_filter *bpf)
     hvt_vcpu_clocks((int)vcpu_fd, mem);
 
     settle_fds(p, kvm_fd, (int)vm_fd, (int)vcpu_fd);
+#ifdef SN_HVT_DEBUG
+    hvt_debug_setup(p);
+#endif
     guard_drop_privileges(p);
     /* From here on only what lib/seccomp/hvt.ts allows: the run loop's own calls. */
     setup_confine(p, bpf);
@@ -138,6 +147,7 @@ void hvt_run(const struct sn_plan *p, const struct h_sock_filter *bpf)
         .mem_size = p->mem_size,
         .run = (struct kvm_run *)run,
         .ndoorbells = p->ndoorbells,
+        .flags = p->flags,
     };
     hvt_loop(&vm);
 }

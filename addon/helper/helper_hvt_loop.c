@@ -2,6 +2,9 @@
 #include "helper_hvt.h"
 #include "helper_hvt_mem.h"
 #include "sn_hvt_abi.h"
+#ifdef SN_HVT_DEBUG
+#include "helper_hvt_debug.h"
+#endif
 
 #define NS_PER_SEC 1000000000ULL
 #define NS_PER_MS 1000000ULL
@@ -19,6 +22,15 @@ static int have_pwait2 = 1;
  * protocol, or that the vCPU cannot go on running, ends like a guest that
  * called solo5_abort(): one line with ABORT on its console, status 255.
  */
+/* Every end of a running guest; solo5-helper-debug first hands the tender the guest's registers. */
+static __attribute__((noreturn)) void guest_exit(int status)
+{
+#ifdef SN_HVT_DEBUG
+    hvt_debug_exit(status);
+#endif
+    h_exit_group(status);
+}
+
 static __attribute__((noreturn)) void guest_abort(const char *what, int with_value, uint64_t value)
 {
     struct diag d;
@@ -30,7 +42,7 @@ static __attribute__((noreturn)) void guest_abort(const char *what, int with_val
     if (d.len < sizeof(d.buf))
         d.buf[d.len++] = '\n';
     h_write(SN_FD_CONSOLE, d.buf, d.len);
-    h_exit_group(EXIT_ABORT);
+    guest_exit(EXIT_ABORT);
 }
 
 /* Untrusted: [gpa, gpa + len) comes from the guest; helper_hvt_mem.h says what may be named. */
@@ -155,7 +167,7 @@ static void handle_mmio(const struct kvm_run *run)
         hc_puts(value);
         break;
     case SN_HVT_EXIT:
-        h_exit_group((int)value);
+        guest_exit((int)value);
     case SN_HVT_WAIT:
         hc_wait(value);
         break;
@@ -165,6 +177,12 @@ static void handle_mmio(const struct kvm_run *run)
     case SN_HVT_SET_TLS:
         hc_set_tls(value);
         break;
+    case SN_HVT_TRAP:
+        /* Only solo5-helper-debug looks at the frame; the guest then reports and aborts. */
+#ifdef SN_HVT_DEBUG
+        hvt_debug_guest_trap(value);
+#endif
+        break;
     }
 }
 
@@ -172,6 +190,16 @@ void hvt_loop(const struct hvt_vm *the_vm)
 {
     vm = the_vm;
     struct kvm_run *run = vm->run;
+#ifdef SN_HVT_DEBUG
+    struct hvt_debug_target t = { .mem = vm->mem,
+                                  .mem_size = vm->mem_size,
+                                  .mem_low = SN_MEM_UNMAPPED_END,
+                                  .vcpu_fd = SN_FD_VCPU,
+                                  .run = vm->run,
+                                  .ndoorbells = vm->ndoorbells,
+                                  .flags = vm->flags };
+    hvt_debug_begin(&t);
+#endif
     for (;;) {
         long r = h_ioctl(SN_FD_VCPU, KVM_RUN, 0);
         if (r == -H_EINTR || r == -H_EAGAIN)
@@ -182,6 +210,11 @@ void hvt_loop(const struct hvt_vm *the_vm)
         case KVM_EXIT_MMIO:
             handle_mmio(run);
             break;
+#ifdef SN_HVT_DEBUG
+        case KVM_EXIT_DEBUG:
+            hvt_debug_trap(run, guest_abort);
+            break;
+#endif
         case KVM_EXIT_IO:
             guest_abort("port I/O on port ", 1, run->io.port);
         case KVM_EXIT_HLT:

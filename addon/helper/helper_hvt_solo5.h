@@ -25,6 +25,7 @@ struct hvt_solo5_vm {
     struct kvm_run *run;
     uint64_t run_size; /* bytes of the vCPU's run area mapped at run */
     int vcpu_fd;
+    uint32_t ndoorbells, ndevfds, flags; /* the plan's, for solo5-helper-debug's channel */
     unsigned nblock, nnet;
     struct hvt_solo5_dev dev[SN_MFT_MAX_ENTRIES];
 };
@@ -39,6 +40,7 @@ enum hc_next { HC_CONTINUE, HC_EXIT, HC_FATAL };
 
 struct hc_out {
     int status; /* HC_EXIT */
+    uint64_t cookie; /* HC_EXIT: HALT's cookie, checked (a guest trap frame, or 0) */
     struct diag why; /* HC_FATAL: the line, without prefix or newline */
 };
 

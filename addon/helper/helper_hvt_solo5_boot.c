@@ -1,5 +1,6 @@
 /* helper_hvt_solo5_boot.c: an upstream Solo5 hvt guest's start: low memory, entry state, clock, devices. */
 #include "helper_hvt_solo5.h"
+#include "sn_hvt_debug.h"
 
 /*
  * Everything here follows upstream's tender (solo5-hvt-abi.md sections 3-6,
@@ -107,6 +108,11 @@ static void registers(int vcpu_fd, const struct sn_plan *p)
  */
 static void protect(uint8_t *mem, const struct sn_plan *p)
 {
+#ifdef SN_HVT_DEBUG
+    /* Under gdb, breakpoints are int3 bytes written into text: it stays writable (docs/debugging.md). */
+    if (p->flags & SN_PLAN_F_GDB)
+        return;
+#endif
     for (uint32_t i = 0; i < p->nregions; i++) {
         const struct sn_plan_region *r = &p->regions[i];
         if (r->prot & SN_PROT_W)

@@ -136,10 +136,11 @@ static enum hc_next hc_halt(struct hvt_solo5_vm *vm, sn_gpa arg, struct hc_out *
     if (!g)
         return HC_BAD_ACCESS(out, arg, sizeof *g);
     struct sn_solo5_hvt_halt a = { .cookie = g->cookie, .exit_status = g->exit_status };
-    /* The cookie (a trap frame) is only checked, as upstream does: nothing here reads it yet. */
+    /* The cookie (a trap frame) is checked as upstream does; only solo5-helper-debug reads it, for a core. */
     if (a.cookie != 0 && !gpa_range(&vm->mem, sn_gpa_of(a.cookie), SN_SOLO5_HVT_HALT_COOKIE_MAX))
         return HC_BAD_ACCESS(out, sn_gpa_of(a.cookie), SN_SOLO5_HVT_HALT_COOKIE_MAX);
     out->status = a.exit_status;
+    out->cookie = a.cookie;
     return HC_EXIT;
 }
 

@@ -1,5 +1,8 @@
 /* helper_hvt_solo5_loop.c: the vCPU run loop of an upstream Solo5 hvt guest, and every way it ends. */
 #include "helper_hvt_solo5.h"
+#ifdef SN_HVT_DEBUG
+#include "helper_hvt_debug.h"
+#endif
 
 /*
  * Only this loop ends the process (conventions-new-rooms 1.3). Outcomes are
@@ -18,6 +21,9 @@ static __attribute__((noreturn)) void fatal(const struct diag *d)
         line[n++] = d->buf[i];
     line[n++] = '\n';
     h_write(SN_FD_DIAG, line, n);
+#ifdef SN_HVT_DEBUG
+    hvt_debug_exit(1);
+#endif
     h_exit_group(1);
 }
 
@@ -45,9 +51,35 @@ static __attribute__((noreturn)) void kvm_fatal(const struct hvt_solo5_vm *vm, c
     fatal(&d);
 }
 
+#ifdef SN_HVT_DEBUG
+static const struct hvt_solo5_vm *debug_vm;
+
+/* A debug exit nobody asked for: upstream's unhandled-exit line. */
+static __attribute__((noreturn)) void debug_abort(const char *what, int with_value, uint64_t value)
+{
+    (void)what;
+    (void)with_value;
+    (void)value;
+    kvm_fatal(debug_vm, "unhandled exit: exit_reason=", KVM_EXIT_DEBUG, 1, 1);
+}
+#endif
+
 void hvt_solo5_loop(struct hvt_solo5_vm *vm)
 {
     struct kvm_run *run = vm->run;
+#ifdef SN_HVT_DEBUG
+    debug_vm = vm;
+    struct hvt_debug_target t = { .mem = vm->mem.base,
+                                  .mem_size = vm->mem.size,
+                                  .mem_low = 0,
+                                  .vcpu_fd = vm->vcpu_fd,
+                                  .run = run,
+                                  .ndoorbells = vm->ndoorbells,
+                                  .ndevfds = vm->ndevfds,
+                                  .flags = vm->flags,
+                                  .ring0 = 1 };
+    hvt_debug_begin(&t);
+#endif
     for (;;) {
         long r = h_ioctl(vm->vcpu_fd, KVM_RUN, 0);
         if (r == -H_EINTR || r == -H_EAGAIN)
@@ -62,13 +94,17 @@ void hvt_solo5_loop(struct hvt_solo5_vm *vm)
             diag_errno(&d, r);
             fatal(&d);
         }
-        struct hc_out out;
+        struct hc_out out = { .cookie = 0 };
         switch (run->exit_reason) {
         case KVM_EXIT_IO:
             switch (hvt_solo5_io(vm, &out)) {
             case HC_CONTINUE:
                 break;
             case HC_EXIT:
+#ifdef SN_HVT_DEBUG
+                hvt_debug_halt_cookie(out.cookie);
+                hvt_debug_exit(out.status);
+#endif
                 h_exit_group(out.status);
             case HC_FATAL:
                 fatal(&out.why);
@@ -84,6 +120,11 @@ void hvt_solo5_loop(struct hvt_solo5_vm *vm)
             if (run->mmio.phys_addr < vm->alloc)
                 kvm_fatal(vm, "host/guest translation fault: ", 0, 0, 1);
             kvm_fatal(vm, "unhandled exit: exit_reason=", KVM_EXIT_MMIO, 1, 1);
+#ifdef SN_HVT_DEBUG
+        case KVM_EXIT_DEBUG:
+            hvt_debug_trap(run, debug_abort);
+            break;
+#endif
         case KVM_EXIT_FAIL_ENTRY:
             kvm_fatal(vm, "entry failure: hw_entry_failure_reason=",
                       run->fail_entry.hardware_entry_failure_reason, 1, 0);

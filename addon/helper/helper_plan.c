@@ -1,5 +1,6 @@
 /* helper_plan.c: reads the load plan from SN_FD_PLAN and validates every field before anything is mapped. */
 #include "helper_plan.h"
+#include "sn_hvt_debug.h"
 
 static int invalid(struct diag *why, const char *what)
 {
@@ -97,7 +98,16 @@ int plan_check(const struct sn_plan *p, struct diag *why)
         return invalid(why, "abi_version does not match the helper");
     if (p->target != SN_ABI_TARGET_SPT && p->target != SN_ABI_TARGET_HVT)
         return invalid(why, "target is neither spt nor hvt");
-    if (p->flags & ~(SN_PLAN_F_SOLO5 | SN_PLAN_F_SETID | SN_PLAN_F_GATE))
+    if (p->flags & (SN_PLAN_F_DUMPCORE | SN_PLAN_F_GDB)) {
+#ifdef SN_HVT_DEBUG
+        if ((p->flags & SN_PLAN_F_DUMPCORE) && p->target != SN_ABI_TARGET_HVT)
+            return invalid(why, "SN_PLAN_F_DUMPCORE is hvt only");
+#else
+        return invalid(why,
+                       "this helper has no debug features (--gdb and --dumpcore run solo5-helper-debug)");
+#endif
+    }
+    if (p->flags & ~(SN_PLAN_F_SOLO5 | SN_PLAN_F_SETID | SN_PLAN_F_GATE | SN_PLAN_F_DUMPCORE | SN_PLAN_F_GDB))
         return invalid(why, "unknown flags");
     if ((p->flags & SN_PLAN_F_GATE) && p->target != SN_ABI_TARGET_SPT)
         return invalid(why, "a start gate is spt only");

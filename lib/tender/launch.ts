@@ -15,10 +15,11 @@ import { attachDevices, type AttachedDevices } from './devices';
 import { classifyExit, describeExit, type GuestExit } from './exit';
 import { openKvm } from './hvt';
 import type { GuestAbi } from '../elf/abi';
+import { prepareDebug, type DebugLaunch } from '../hvt/debug';
 import { checkOptions, type CheckedOptions, type LaunchOptions } from './options';
 import { encodeBootinfo, encodePlan, regionsFromSegments, type PlanInput } from './plan';
 import { solo5DevEpoll, solo5Policy, writeSolo5Image } from './solo5';
-import { solo5HvtMemory, solo5HvtPolicy, writeSolo5HvtImage } from './solo5-hvt';
+import { solo5HvtMemory, solo5HvtPolicy, solo5HvtPolicyOptions, writeSolo5HvtImage } from './solo5-hvt';
 import { hvtRingConfig, hvtRingReadOnly } from './hvtring';
 import { spawnHelperProcess, type HelperProcess } from './spawn';
 
@@ -53,6 +54,8 @@ class Held {
   readonly fds: number[] = [];
   devices?: AttachedDevices;
   broker?: BrokerHandle;
+  /** --dumpcore, --gdb: released with the rest when the launch fails; after the start, when the guest ended. */
+  debug?: DebugLaunch;
   private released = false;
 
   fd(fd: number): number {
@@ -71,6 +74,7 @@ class Held {
     this.released = true;
     this.broker?.stop();
     this.devices?.close();
+    this.debug?.release();
   }
 }
 
@@ -143,6 +147,8 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
     step = 'open the KVM device';
     // hvt: the helper gets the KVM device as the fd after the doorbells (include/sn_abi.h).
     const kvmFd = opts.target === 'hvt' ? held.fd(openKvm(opts.kvmDevice)) : -1;
+    step = 'prepare the debug features';
+    const dbg = (held.debug = prepareDebug(opts, memFd, kind.kind));
     const violations: string[] = [];
     let onViolation: (message: string) => void = (m) => violations.push(m);
     step = 'start the device broker';
@@ -173,7 +179,7 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
         ...common,
         stackTop: hvtMem.visible - abi.SN_SOLO5_HVT_STACK_GAP,
         bootinfo: abi.SN_SOLO5_HVT_BOOT_INFO,
-        bpf: solo5HvtPolicy(devices.guestFds),
+        bpf: dbg ? dbg.bpf(kick >= 0 ? 1 : 0, solo5HvtPolicyOptions(devices.guestFds)) : solo5HvtPolicy(devices.guestFds),
         ndoorbells: kick >= 0 ? 1 : 0,
         solo5: { devEpoll: solo5DevEpoll(devices.guestFds) },
       };
@@ -205,14 +211,23 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
             : compileSptGuestPolicy({ doorbellFds: doorbellNumbers }),
         ndoorbells: fds.length,
       };
+      if (dbg && opts.target === 'hvt') plan.bpf = dbg.bpf(fds.length);
     }
+    plan.debugFlags = dbg?.flags;
     step = 'write the load plan';
     const planFd = held.fd(native().memfdCreate('solo5-guest-plan', 0));
     const writePlan = (p: PlanInput) => fs.writeSync(planFd, encodePlan(p), 0, undefined, 0);
     writePlan(plan);
     // The guest runs from here: spawn the helper, then let the broker serve it.
     const startPrepared = (): Guest => {
-      child = spawnHelperProcess(opts.console, [memFd, planFd, ...fds, ...(kvmFd >= 0 ? [kvmFd] : [])]);
+      child = spawnHelperProcess(
+        opts.console,
+        [memFd, planFd, ...fds, ...(kvmFd >= 0 ? [kvmFd, ...(dbg?.fds ?? [])] : [])],
+        false,
+        dbg?.helper,
+      );
+      const spawned = child;
+      dbg?.started(spawned.pid, () => spawned.kill('SIGKILL'));
       step = 'start the device broker';
       const shareCpu = opts.affinity === 'auto' && kind.kind === 'ring' && opts.target === 'spt' && netOnly(devices);
       const placed = broker?.start(shareCpu ? child.pid : undefined, opts.target === 'spt' ? child.pid : undefined);
@@ -220,7 +235,7 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
       held.closeFds();
       devices.closeGuestFds();
       glog.debug({ pid: child.pid, memMB: opts.memSize >> 20, abi: kind, devices: devices.configs.length }, 'guest started');
-      const guest = watch(child, glog, () => held.release(), violations, broker, nets, hvtMem !== undefined);
+      const guest = watch(child, glog, () => held.release(), violations, broker, nets, hvtMem !== undefined, dbg);
       onViolation = (m) => {
         violations.push(m);
         glog.error({ violation: m }, 'guest broke the device protocol; killing it');
@@ -415,10 +430,11 @@ function watch(
   broker: BrokerHandle | undefined,
   net: ReadonlyMap<string, NetInfo>,
   upstreamHvt = false,
+  debug?: DebugLaunch,
 ): Guest {
   let ended = false;
   let finalCounters: Record<string, number> | undefined;
-  const exited = child.exited.then(({ code, signal, diag }) => {
+  const exited = child.exited.then(async ({ code, signal, diag }) => {
     ended = true;
     /*
      * One more look after the exit (issue 8 item 7): drain() joins the pump,
@@ -430,12 +446,14 @@ function watch(
     const late = broker?.drain();
     if (late !== undefined && violations.length === 0) violations.push(deviceViolation(late));
     finalCounters = broker?.counters() ?? {};
-    release();
     // Upstream's hvt tender ends itself (status 1, one line) on a bad net ring entry; so does its guest here.
     const exit: GuestExit =
       upstreamHvt && violations[0] !== undefined
         ? { kind: 'error', status: 1, error: violations[0], running: true }
         : classifyExit(code, signal, diag, violations[0]);
+    // Before release(): the core is read from the guest memory the debug launch holds.
+    await debug?.ended(exit);
+    release();
     log.debug({ exit, counters: finalCounters }, 'guest ended');
     return exit;
   });

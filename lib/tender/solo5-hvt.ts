@@ -2,7 +2,7 @@
 import * as abi from '../abi';
 import { UsageError } from '../errors';
 import type { LoadedElf } from '../elf';
-import { compileHvtSolo5HelperPolicy } from '../seccomp/hvt';
+import { compileHvtSolo5HelperPolicy, type HvtSolo5HelperPolicyOptions } from '../seccomp/hvt';
 import type { GuestFd } from './devices';
 import { guestFdOf, writeSolo5Layout } from './solo5';
 
@@ -70,10 +70,15 @@ export function writeSolo5HvtImage(fd: number, elf: LoadedElf, visible: number, 
   );
 }
 
-/** The helper's seccomp program, pinned to these device fds. */
-export function solo5HvtPolicy(fds: readonly GuestFd[]): Buffer {
+/** The policy's inputs: the device fds by kind. */
+export function solo5HvtPolicyOptions(fds: readonly GuestFd[]): HvtSolo5HelperPolicyOptions {
   const blockFds: number[] = [];
   const netFds: number[] = [];
   fds.forEach((d, i) => (d.kind === 'net' ? netFds : blockFds).push(guestFdOf(i)));
-  return compileHvtSolo5HelperPolicy({ ndevfds: fds.length, blockFds, netFds });
+  return { ndevfds: fds.length, blockFds, netFds };
+}
+
+/** The helper's seccomp program, pinned to these device fds. */
+export function solo5HvtPolicy(fds: readonly GuestFd[]): Buffer {
+  return compileHvtSolo5HelperPolicy(solo5HvtPolicyOptions(fds));
 }
