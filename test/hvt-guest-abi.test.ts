@@ -84,6 +84,7 @@ const cases: Case[] = [
   ok('fpu'),
   ok('time'),
   ok('blk', [], [], true),
+  ok('acquire', [], [], true),
   { app: 'exitcode', args: ['300'], status: 44, markers: ['exiting with 300'] },
   { app: 'abort', args: [], status: 255, markers: ['Solo5: ABORT: solo5_abort() called'] },
   { app: 'ssp', args: [], status: 255, markers: ['Solo5: ABORT: stack smashing detected'] },
@@ -143,6 +144,20 @@ for (const abi of ABIS) {
     tt.notMatch(r.stdout, 'ring', 'no net ring taken from a manifest copy');
   });
 }
+
+t.test('maxdevices: 63 block devices under solo5-hvt', { skip }, async (tt) => {
+  const block: Record<string, { path: string }> = {};
+  for (let i = 0; i < 63; i++) {
+    const img = join(dir, `max${i}.img`);
+    writeFileSync(img, Buffer.alloc(512));
+    block[`storage${i}`] = { path: img };
+  }
+  for (const abi of ABIS) {
+    const r = await run({ kernel: kernel(abi, 'maxdevices'), target: 'hvt', memMB: MEM_MB, block, timeoutMs: 60_000 });
+    tt.equal(r.exit.status, 0, `${abi}: ${r.output.slice(-300)}`);
+    tt.match(r.output, 'SUCCESS');
+  }
+});
 
 t.test('hello runs in 2 MiB on both ABIs (no ring buffers in the image)', { skip }, async (tt) => {
   for (const abi of ABIS) {
