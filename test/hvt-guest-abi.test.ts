@@ -79,6 +79,7 @@ const cases: Case[] = [
   ok('hello', ['a', 'b'], ['Hello, World', "Command line is: 'a b'"]),
   { app: 'quiet', args: ['--solo5:quiet'], status: 0, markers: ['SUCCESS'], absent: ['Solo5:'] },
   ok('globals'),
+  ok('bigwrite', [], ['line 000:', 'line 255:']),
   ok('tls'),
   // In ring 3 SSE runs natively, also on PVM hosts, where upstream's ring-0 fpu test fails.
   ok('fpu'),
@@ -156,6 +157,16 @@ t.test('maxdevices: 63 block devices under solo5-hvt', { skip }, async (tt) => {
     const r = await run({ kernel: kernel(abi, 'maxdevices'), target: 'hvt', memMB: MEM_MB, block, timeoutMs: 60_000 });
     tt.equal(r.exit.status, 0, `${abi}: ${r.output.slice(-300)}`);
     tt.match(r.output, 'SUCCESS');
+  }
+});
+
+t.test("xnow: a store to text ends solo5-hvt with upstream's translation fault", { skip }, async (tt) => {
+  const cli = join(root, 'dist', 'bin', 'solo5-hvt.js');
+  for (const abi of ABIS) {
+    const r = spawnSync(process.execPath, [cli, `--mem=${MEM_MB}`, kernel(abi, 'xnow')], { encoding: 'utf8', timeout: 60_000 });
+    tt.equal(r.status, 1, `${abi}: exit 1`);
+    tt.match(r.stderr, /^solo5-hvt: KVM: host\/guest translation fault: rip=0x[0-9a-f]+$/m, `${abi}: ${r.stderr}`);
+    tt.notMatch(r.stdout, 'FAILURE', 'the store did not happen');
   }
 });
 
