@@ -64,7 +64,7 @@ export interface BrokerConfig {
   devices: DeviceConfig[];
   /** sn_rings_hdr.entries: the manifest's entry count (default: highest device index + 1). */
   entries?: number;
-  /** How long the pump busy-polls after its last activity before it sleeps, in µs (default 50). */
+  /** How long the pump busy-polls after its last activity before it sleeps, in µs (default 50; 0 with hvtRing). */
   spinUs?: number;
   /**
    * With `solo5`, on hvt: serve upstream Solo5's 0.11+ net ring (struct sn_solo5_hvt_ring) at guest
@@ -167,6 +167,8 @@ export interface NativeAddon {
   setControllingTty(fd: number): void;
   /** mkfifo(path, 0600), opened read-write and close-on-exec: a monitorless container's start gate. */
   openGate(path: string): number;
+  /** execv(path, argv), SIGPIPE back to default and no signal blocked: returns only by throwing (solo5-oci hands a container to runc). */
+  execFile(path: string, argv: string[]): never;
 }
 
 const root = path.resolve(__dirname, '..', '..');

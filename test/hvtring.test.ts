@@ -174,7 +174,8 @@ t.test('hvtRing is checked like every config field', async (t) => {
   t.teardown(() => (fs.closeSync(a), fs.closeSync(b)));
   const net = { index: 1, name: 'net0', fd: b, mtu: MTU };
   const base = { memFd, memSize: MEM, ringsAddr: 0, solo5: true, devices: [] };
-  const make = (c: object) => () => n.createGuestBroker({ ...base, ...c }, () => {}).stop();
+  // Deliberately ill-typed configs, as JavaScript callers may pass them.
+  const make = (c: object) => () => n.createGuestBroker(Object.assign({}, base, c), () => {}).stop();
   t.throws(make({ solo5: false, ringsAddr: 0x100000, hvtRing: { addr: VISIBLE, nets: [net] } }), /hvtRing is only for a Solo5-ABI guest/);
   t.throws(make({ hvtRing: { addr: MEM - 4096, nets: [net] } }), /a ring of 49280 bytes at \d+ does not fit in memSize/);
   t.throws(make({ hvtRing: { addr: 0x1000, nets: [net] } }), /config\.hvtRing\.addr is 4096, not an integer from 1048576/);

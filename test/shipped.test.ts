@@ -35,6 +35,7 @@ const reviewedExports: Record<keyof NativeAddon | keyof SwitchdNative, string> =
   sendFd: 'solo5-oci --console-socket',
   setControllingTty: 'solo5-oci terminal',
   openGate: "solo5-oci's start gate",
+  execFile: 'solo5-oci hands a container that is not a unikernel to runc (lib/oci/delegate.ts)',
   switchdStart: 'solo5-switch daemon',
   switchdStop: 'solo5-switch daemon',
   switchdStats: 'solo5-switch daemon',

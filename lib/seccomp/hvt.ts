@@ -201,7 +201,20 @@ export function hvtSolo5HelperPolicy(o: HvtSolo5HelperPolicyOptions): Policy {
   return { name: 'hvt-solo5-helper', rules };
 }
 
-/** The BPF program the helper installs before a Solo5-ABI hvt guest's first KVM_RUN. */
+const solo5Cache = new Map<string, Buffer>();
+
+/** The key of a Solo5-ABI hvt helper's program in the cache and in the build-time table (tools/bundle-cli.js). */
+export const hvtSolo5PolicyKey = (o: HvtSolo5HelperPolicyOptions): string =>
+  `hvt-solo5:${o.ndevfds}:${o.blockFds.join(',')}:${o.netFds.join(',')}`;
+
+/** The BPF program the helper installs before a Solo5-ABI hvt guest's first KVM_RUN (kept per fd layout, as above). */
 export function compileHvtSolo5HelperPolicy(o: HvtSolo5HelperPolicyOptions): Buffer {
-  return compilePolicy(hvtSolo5HelperPolicy(o));
+  const key = hvtSolo5PolicyKey(o);
+  let prog = solo5Cache.get(key);
+  if (prog === undefined) {
+    const policy = hvtSolo5HelperPolicy(o);
+    prog = precompiled(key, policy) ?? compilePolicy(policy);
+    solo5Cache.set(key, prog);
+  }
+  return Buffer.from(prog);
 }

@@ -1,4 +1,4 @@
-/* solo5_mft.c: checks the manifest copy the tender left in low memory and copies each device's entry out of it. */
+/* solo5_mft.c: the device table of both Solo5 ABIs (spt, hvt): the checked manifest copy, acquire, and the API's request limits. */
 #include "solo5_mft.h"
 
 uint32_t s5_entries;
@@ -105,4 +105,46 @@ const struct s5_dev *s5_dev(solo5_handle_t handle, uint32_t type)
         return NULL;
     const struct s5_dev *d = &s5_devs[handle];
     return d->acquired && d->type == type ? d : NULL;
+}
+
+solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle, struct solo5_block_info *info)
+{
+    solo5_handle_t h;
+
+    if (info == NULL)
+        return SOLO5_R_EINVAL;
+    solo5_result_t r = s5_acquire(name, SN_MFT_DEV_BLOCK_BASIC, &h);
+    if (r != SOLO5_R_OK)
+        return r;
+    info->capacity = s5_devs[h].capacity;
+    info->block_size = s5_devs[h].block_size;
+    *handle = h;
+    return SOLO5_R_OK;
+}
+
+solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle, struct solo5_net_info *info)
+{
+    solo5_handle_t h;
+
+    if (info == NULL)
+        return SOLO5_R_EINVAL;
+    solo5_result_t r = s5_acquire(name, SN_MFT_DEV_NET_BASIC, &h);
+    if (r != SOLO5_R_OK)
+        return r;
+    memcpy(info->mac_address, s5_devs[h].mac, SOLO5_NET_ALEN);
+    info->mtu = s5_devs[h].mtu;
+    *handle = h;
+    return SOLO5_R_OK;
+}
+
+int s5_block_request_ok(const struct s5_dev *d, uint64_t offset, size_t size)
+{
+    uint64_t bs = d->block_size, cap = d->capacity;
+    return size != 0 && size % bs == 0 && offset % bs == 0 && size <= cap && offset <= cap - size;
+}
+
+int s5_net_size_ok(const struct s5_dev *d, size_t size, int reading)
+{
+    size_t frame = (size_t)d->mtu + SOLO5_NET_HLEN;
+    return reading ? size >= frame : size >= SOLO5_NET_HLEN && size <= frame;
 }

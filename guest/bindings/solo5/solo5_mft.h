@@ -43,4 +43,13 @@ solo5_result_t s5_acquire(const char *name, uint32_t type, solo5_handle_t *handl
 /* The acquired device `handle` of `type`, or NULL. */
 const struct s5_dev *s5_dev(solo5_handle_t handle, uint32_t type);
 
+/*
+ * The API's limits, checked alike on every ABI: a block request is whole
+ * blocks (at least one) at a block-aligned offset inside the capacity; a
+ * frame written is 14 to mtu + 14 bytes, a read buffer at least mtu + 14.
+ * solo5_block_acquire and solo5_net_acquire (solo5_mft.c) serve both ABIs.
+ */
+int s5_block_request_ok(const struct s5_dev *d, uint64_t offset, size_t size);
+int s5_net_size_ok(const struct s5_dev *d, size_t size, int reading);
+
 #endif /* SN_SOLO5_MFT_H */

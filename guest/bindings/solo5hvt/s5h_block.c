@@ -1,21 +1,6 @@
 /* s5h_block.c: block devices on the Solo5 hvt ABI: one BLOCK_READ or BLOCK_WRITE hypercall per block. */
 #include "s5h.h"
 
-solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle, struct solo5_block_info *info)
-{
-    solo5_handle_t h;
-
-    if (info == NULL)
-        return SOLO5_R_EINVAL;
-    solo5_result_t r = s5_acquire(name, SN_MFT_DEV_BLOCK_BASIC, &h);
-    if (r != SOLO5_R_OK)
-        return r;
-    info->capacity = s5_devs[h].capacity;
-    info->block_size = s5_devs[h].block_size;
-    *handle = h;
-    return SOLO5_R_OK;
-}
-
 /*
  * Upstream's bindings refuse, without a hypercall, an offset that is not a
  * multiple of the block size and any size but one block; the tender checks
@@ -29,11 +14,10 @@ static solo5_result_t block_io(solo5_handle_t handle, uint32_t nr, solo5_off_t o
 {
     const struct s5_dev *d = s5_dev(handle, SN_MFT_DEV_BLOCK_BASIC);
 
-    if (d == NULL || size == 0 || !s5h_buf_ok(buf, size, nr == SN_SOLO5_HVT_HC_BLOCK_READ))
+    if (d == NULL || !s5_block_request_ok(d, offset, size) ||
+        !s5h_buf_ok(buf, size, nr == SN_SOLO5_HVT_HC_BLOCK_READ))
         return SOLO5_R_EINVAL;
-    uint64_t bs = d->block_size, cap = d->capacity;
-    if (size % bs != 0 || offset % bs != 0 || size > cap || offset > cap - size)
-        return SOLO5_R_EINVAL;
+    uint64_t bs = d->block_size;
     for (size_t done = 0; done < size; done += bs) {
         struct sn_solo5_hvt_blkio arg = {
             .handle = handle, .offset = offset + done, .data = buf + done, .len = bs, .ret = 0, .pad = 0

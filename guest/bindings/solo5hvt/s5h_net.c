@@ -61,28 +61,12 @@ void s5h_ring_drain(void)
         __asm__ volatile("pause" ::: "memory");
 }
 
-solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle, struct solo5_net_info *info)
-{
-    solo5_handle_t h;
-
-    if (info == NULL)
-        return SOLO5_R_EINVAL;
-    solo5_result_t r = s5_acquire(name, SN_MFT_DEV_NET_BASIC, &h);
-    if (r != SOLO5_R_OK)
-        return r;
-    memcpy(info->mac_address, s5_devs[h].mac, SOLO5_NET_ALEN);
-    info->mtu = s5_devs[h].mtu;
-    *handle = h;
-    return SOLO5_R_OK;
-}
-
 /* The API's limits, checked as the other bindings check them, so that every ABI answers alike. */
 solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf, size_t size)
 {
     const struct s5_dev *d = s5_dev(handle, SN_MFT_DEV_NET_BASIC);
 
-    if (d == NULL || size < SOLO5_NET_HLEN || size > (size_t)d->mtu + SOLO5_NET_HLEN ||
-        !s5h_buf_ok((uintptr_t)buf, size, 0))
+    if (d == NULL || !s5_net_size_ok(d, size, 0) || !s5h_buf_ok((uintptr_t)buf, size, 0))
         return SOLO5_R_EINVAL;
     if (ring != NULL && size <= TX_BUF_SIZE) {
         volatile struct sn_solo5_hvt_ring_entry *e = next_entry();
@@ -135,8 +119,7 @@ solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf, size_t size, 
 {
     const struct s5_dev *d = s5_dev(handle, SN_MFT_DEV_NET_BASIC);
 
-    if (d == NULL || read_size == NULL || size < (size_t)d->mtu + SOLO5_NET_HLEN ||
-        !s5h_buf_ok((uintptr_t)buf, size, 1))
+    if (d == NULL || read_size == NULL || !s5_net_size_ok(d, size, 1) || !s5h_buf_ok((uintptr_t)buf, size, 1))
         return SOLO5_R_EINVAL;
     if (ring != NULL)
         return ring_read(handle, buf, size, read_size);

@@ -1,6 +1,6 @@
 /* s5h_start.S: the entry of a Solo5-ABI hvt unikernel (ring-0 set-up, then ring 3) and the ring-0 gate to the ports. */
 
-#include "sn_hvt_abi.h"
+#include "hvt_ring3.h"
 #include "s5h.h"
 
 /*
@@ -13,12 +13,13 @@
  * bindings' boot page tables (s5h_pagetables.S: all of the first 4 GiB with
  * the user bit; s5h_boot.c replaces them from ring 3), then iretq
  * to ring 3. EFER.SCE stays clear, as upstream leaves it: an application's
- * `syscall` is #UD, reported as a trap, as under upstream's bindings.
+ * `syscall` is #UD, reported as a trap, as under upstream's bindings. PVM
+ * hosts ignore SCE and jump to LSTAR in ring 3, so LSTAR names the ring-ABI
+ * bindings' report of a system call (hvt/hvt_traps.S), which runs there.
  */
 
+#define MSR_LSTAR 0xc0000082
 #define MSR_FS_BASE 0xc0000100
-/* Ring 3 starts with IF set (no interrupt source exists) and IOPL 0, so that its port I/O traps to s5h_gp. */
-#define USER_RFLAGS 0x202
 /* Present, DPL 0, 64-bit interrupt gates on IST 1 (the trap stack). */
 #define GATE_TRAP 0x8e
 #define GATE_IST 1
@@ -34,16 +35,14 @@ _start:
     ltr     %ax
     leaq    s5h_boot_pml4(%rip), %rax
     movq    %rax, %cr3
-    /* iretq to ring 3 at s5h_user_start, on the tender's stack, %rdi untouched. */
-    andq    $-16, %rsp
-    movq    %rsp, %rax
-    pushq   $SN_HVT_SEL_UDATA
-    pushq   %rax
-    pushq   $USER_RFLAGS
-    pushq   $SN_HVT_SEL_UCODE
-    leaq    s5h_user_start(%rip), %rax
-    pushq   %rax
-    iretq
+    /* See above: where a PVM host sends an application's `syscall` despite EFER.SCE. */
+    movl    $MSR_LSTAR, %ecx
+    leaq    hvt_syscall_entry(%rip), %rax
+    movq    %rax, %rdx
+    shrq    $32, %rdx
+    wrmsr
+    /* iretq to ring 3 at s5h_user_start, on the tender's stack, %rdi untouched; IOPL 0 makes its port I/O trap to s5h_gp. */
+    HVT_TO_RING3 s5h_user_start
     .size _start, . - _start
 
     .type s5h_user_start, @function
