@@ -8,6 +8,7 @@ import { launch } from '../tender/launch';
 import type { Target } from '../tender/options';
 import { version } from '../version';
 import { parseTenderArgs, usage } from './tender-args';
+import { oneLine } from '../quote';
 
 /** The ABI versions each tender runs, one `ABI version N` line each (orchestrators read them). */
 export const ABI_VERSIONS: Readonly<Record<Target, readonly number[]>> = {
@@ -67,10 +68,10 @@ export async function main(argv: readonly string[], target: Target, program?: st
     return exit.status;
   } catch (e) {
     if (isSolo5Error(e)) {
-      process.stderr.write(`${tool}: ${e.message}\n`);
+      process.stderr.write(`${tool}: ${oneLine(e.message)}\n`);
       return 1;
     }
-    process.stderr.write(`${tool}: internal error: ${(e as Error).message ?? String(e)}\n`);
+    process.stderr.write(`${tool}: internal error: ${oneLine((e as Error).message ?? String(e))}\n`);
     return 1;
   }
 }

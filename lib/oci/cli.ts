@@ -5,6 +5,7 @@ import { COMMAND_FLAGS, GLOBAL_FLAGS, parseFlags, str, type Parsed } from './arg
 import * as cmd from './commands';
 import { OciError, report, type LogTarget } from './errors';
 import { checkId, checkRoot, defaultRoot } from './state';
+import { quote } from '../quote';
 
 const USAGE = `usage: solo5-oci [GLOBAL OPTIONS] COMMAND [OPTIONS] [ID]
 
@@ -102,7 +103,7 @@ async function dispatch(command: string, p: Parsed, root: string): Promise<numbe
       out(JSON.stringify(cmd.features(), null, 2));
       return 0;
     default:
-      throw new OciError(`unknown command '${command}' (see --help)`);
+      throw new OciError(`unknown command '${quote(command)}' (see --help)`);
   }
 }
 
@@ -124,7 +125,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const command = argv[g.next];
     if (command === undefined) throw new OciError('a command is required (see --help)');
     const specs = COMMAND_FLAGS.get(command);
-    if (specs === undefined) throw new OciError(`unknown command '${command}' (see --help)`);
+    if (specs === undefined) throw new OciError(`unknown command '${quote(command)}' (see --help)`);
     const p = parseFlags(argv.slice(g.next + 1), specs, false, command);
     const root = str(g, 'root') ?? defaultRoot();
     // features reads no state.

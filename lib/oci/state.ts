@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OciError } from './errors';
+import { quote } from '../quote';
 
 /** What `create` records once the monitor holds the guest (state.json). */
 export interface Record {
@@ -37,7 +38,7 @@ const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,1023}$/;
 
 export function checkId(id: string | undefined): string {
   if (id === undefined || id === '') throw new OciError('a container ID is required');
-  if (!ID_RE.test(id)) throw new OciError(`container ID '${id}': use letters, digits and _ . + - only`);
+  if (!ID_RE.test(id)) throw new OciError(`container ID '${quote(id)}': use letters, digits and _ . + - only`);
   return id;
 }
 

@@ -3,6 +3,7 @@ import { isSolo5Error, UsageError } from '../errors';
 import { createLog, isLogLevel, type LogLevel } from '../log';
 import { DEFAULT_AGING_SEC, DEFAULT_SWITCHD_MTU, MAX_SWITCHD_MTU, startSwitchDaemon, type SwitchDaemonOptions } from './daemon';
 import { formatStats } from './report';
+import { oneLine, quote } from '../quote';
 
 const USAGE = `usage: solo5-switch [OPTIONS] PATH
 
@@ -45,7 +46,7 @@ function intArg(name: string, v: string, lo: number, hi: number, radix = 10): nu
   const n = ok ? parseInt(v, radix) : NaN;
   if (!Number.isInteger(n) || n < lo || n > hi) {
     throw new UsageError(
-      `${name}: '${v}' must be ${radix === 8 ? 'an octal mode' : 'an integer'} from ${radix === 8 ? '0' : lo} to ${radix === 8 ? '777' : hi}`,
+      `${name}: '${quote(v)}' must be ${radix === 8 ? 'an octal mode' : 'an integer'} from ${radix === 8 ? '0' : lo} to ${radix === 8 ? '777' : hi}`,
     );
   }
   return n;
@@ -103,11 +104,11 @@ export function parseSwitchArgs(argv: string[]): SwitchCliArgs | 'help' | 'versi
         break;
       case 'log-level':
         if (!isLogLevel(value))
-          throw new UsageError(`--log-level: '${value}' is not one of trace, debug, info, warn, error, fatal, silent`);
+          throw new UsageError(`--log-level: '${quote(value)}' is not one of trace, debug, info, warn, error, fatal, silent`);
         logLevel = value;
         break;
       default:
-        throw new UsageError(`unknown option --${name} (see solo5-switch --help)`);
+        throw new UsageError(`unknown option --${quote(name)} (see solo5-switch --help)`);
     }
   }
   if (positional.length !== 1) {
@@ -122,7 +123,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     args = parseSwitchArgs(argv);
   } catch (e) {
-    process.stderr.write(`solo5-switch: ${(e as Error).message}\n`);
+    process.stderr.write(`solo5-switch: ${oneLine((e as Error).message)}\n`);
     return 1;
   }
   if (args === 'help') {
@@ -141,7 +142,7 @@ export async function main(argv: string[]): Promise<number> {
     daemon = startSwitchDaemon({ ...opts, log });
   } catch (e) {
     if (!isSolo5Error(e)) throw e;
-    process.stderr.write(`solo5-switch: ${e.message}\n`);
+    process.stderr.write(`solo5-switch: ${oneLine(e.message)}\n`);
     return 1;
   }
   const d = daemon;

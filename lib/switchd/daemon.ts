@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { HostError, UsageError } from '../errors';
 import { silentLog, type TenderLog } from '../log';
 import { switchdNative, type SwitchdEvent, type SwitchdStats } from './native';
+import { quote } from '../quote';
 
 export type { SwitchdEvent, SwitchdPortStats, SwitchdStats } from './native';
 
@@ -46,13 +47,15 @@ export function resolveGroup(group: string | number, groupFile = '/etc/group'): 
   try {
     text = fs.readFileSync(groupFile, 'utf8');
   } catch (e) {
-    throw new HostError(`${groupFile}: cannot read it to look up group '${group}' (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new HostError(
+      `${groupFile}: cannot read it to look up group '${quote(group)}' (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
   for (const line of text.split('\n')) {
     const f = line.split(':');
     if (f[0] === group && f.length >= 3 && /^[0-9]+$/.test(f[2])) return Number(f[2]);
   }
-  throw new UsageError(`group: no group '${group}' in ${groupFile}`);
+  throw new UsageError(`group: no group '${quote(group)}' in ${groupFile}`);
 }
 
 function checkInt(name: string, v: number, lo: number, hi: number): number {

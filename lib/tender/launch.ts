@@ -19,6 +19,7 @@ import { checkOptions, type CheckedOptions, type LaunchOptions } from './options
 import { encodeBootinfo, encodePlan, regionsFromSegments, type PlanInput } from './plan';
 import { solo5DevEpoll, solo5Policy, writeSolo5Image } from './solo5';
 import { spawnHelperProcess, type HelperProcess } from './spawn';
+import { quote } from '../quote';
 
 /**
  * Room a ring-ABI guest needs above its image and ring area: the bindings'
@@ -291,7 +292,7 @@ function createBroker(
 ): BrokerHandle | undefined {
   if (devices.configs.length === 0) return undefined;
   const onEvent = (ev: BrokerEvent) => {
-    if (ev.type === 'violation') onViolation(`device '${ev.device}': ${ev.message}`);
+    if (ev.type === 'violation') onViolation(`device '${quote(ev.device)}': ${ev.message}`);
     else if (ev.type === 'closed') log.debug({ device: ev.device }, ev.message);
     else if (passtLinkFailed(devices, ev.device, ev.message)) log.debug({ device: ev.device }, ev.message);
     else log.warn({ device: ev.device }, ev.message);
@@ -377,7 +378,7 @@ function writeImage(fd: number, elf: LoadedElf, opts: CheckedOptions, mft: Buffe
  */
 function deviceViolation(drained: string): string {
   const i = drained.indexOf(': ');
-  return i > 0 ? `device '${drained.slice(0, i)}': ${drained.slice(i + 2)}` : drained;
+  return i > 0 ? `device '${quote(drained.slice(0, i))}': ${drained.slice(i + 2)}` : drained;
 }
 
 function watch(
