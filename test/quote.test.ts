@@ -57,7 +57,10 @@ for (const [cli, what, args, shown] of cases()) {
     t.equal(r.stderr.split('\n').length, 2, `one line: ${JSON.stringify(r.stderr.slice(0, 300))}`);
     t.ok(r.stderr.startsWith(`${cli}: `), 'named after the CLI');
     t.ok(r.stderr.includes(shown), `shows ${JSON.stringify(shown)}`);
-    t.notOk([...r.stderr.slice(0, -1)].some((c) => c < ' '), 'no raw control character');
+    t.notOk(
+      [...r.stderr.slice(0, -1)].some((c) => c < ' '),
+      'no raw control character',
+    );
     t.ok(r.stderr.length < QUOTE_MAX + 200, `bounded (${r.stderr.length} characters)`);
   });
 }

@@ -17,8 +17,11 @@ export const ABI_VERSIONS: Readonly<Record<Target, readonly number[]>> = {
   hvt: [1001],
 };
 
-/** Signals that end the CLI: the guest is killed first, then the CLI exits 128+N like a shell would. */
-const ENDING_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGTERM'];
+/**
+ * Signals that end the CLI: the guest is killed first, then the CLI exits 128+N like a shell would.
+ * SIGUSR1 and SIGUSR2 too: upstream's tender dies of them, and Node must not get SIGUSR1 (lib/cli/signals.ts).
+ */
+const ENDING_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2'];
 
 /** `PROG tender, version X` and one `ABI version N` line per ABI, as upstream's tenders print it. */
 export function versionText(tool: string, target: Target): string {

@@ -1,7 +1,9 @@
 // monitor-main.ts: entry of the monitor process that `solo5-oci create` starts (arguments: the state directory, and --tty or --gated).
 import { ociEntry } from '../cli/fast-load';
+import { guardSignals } from '../cli/signals';
 import { oneLine } from '../quote';
 
+guardSignals('solo5-oci: monitor');
 const [dir, mode] = process.argv.slice(2);
 if (dir === undefined || (mode !== undefined && mode !== '--tty' && mode !== '--gated')) {
   process.stderr.write('usage: monitor-main STATE_DIR [--tty | --gated] (started by solo5-oci create)\n');
