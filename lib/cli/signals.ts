@@ -42,16 +42,11 @@ function inspector(): Inspector | undefined {
  */
 export function guardSignals(program: string): void {
   process.on('SIGUSR1', actAsDefault);
+  // Nor is it passed on: the OCI monitor is a node process this one starts.
+  delete process.env.NODE_OPTIONS;
   const inspect = inspector();
   if (inspect?.url() === undefined) return;
   inspect.close();
   process.stderr.write(`${program}: refusing to run with Node's inspector open (--inspect, NODE_OPTIONS, or SIGUSR1 while starting)\n`);
   process.exit(1);
-}
-
-/** The environment for a node process this one starts (the OCI monitor): without NODE_OPTIONS, which could open its inspector. */
-export function nodeChildEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  return env;
 }

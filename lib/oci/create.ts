@@ -3,7 +3,6 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { nodeChildEnv } from '../cli/signals';
 import { native, packageRoot } from '../native';
 import { OciError } from './errors';
 import { planFromSpec, type Plan } from './plan';
@@ -97,7 +96,7 @@ async function startMonitor(
   // With a terminal the monitor's stdio (and so the guest's console) is the pty's slave end.
   const stdio: StdioOptions = pty !== undefined ? [pty.slave, pty.slave, pty.slave, 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'];
   const mode = pty !== undefined ? ['--tty'] : gated ? ['--gated'] : [];
-  const spawned = spawn(cmd, [...args, ...mode], { detached: o.foreground !== true, stdio, env: nodeChildEnv() });
+  const spawned = spawn(cmd, [...args, ...mode], { detached: o.foreground !== true, stdio });
   let helper = 0;
   const abandon = () => {
     if (spawned.pid !== undefined && spawned.exitCode === null) spawned.kill('SIGKILL');

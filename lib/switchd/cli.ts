@@ -1,7 +1,15 @@
 // cli.ts: the solo5-switch command: parse arguments, run the daemon until a signal, print counters; returns an exit code.
 import { isSolo5Error, UsageError } from '../errors';
 import { createLog, isLogLevel, type LogLevel } from '../log';
-import { DEFAULT_AGING_SEC, DEFAULT_SWITCHD_MTU, MAX_SWITCHD_MTU, startSwitchDaemon, type SwitchDaemonOptions } from './daemon';
+import {
+  DEFAULT_AGING_SEC,
+  DEFAULT_SWITCHD_MAX_PORTS,
+  DEFAULT_SWITCHD_MTU,
+  MAX_SWITCHD_MTU,
+  SWITCHD_MAX_PORTS_LIMIT,
+  startSwitchDaemon,
+  type SwitchDaemonOptions,
+} from './daemon';
 import { formatStats } from './report';
 import { oneLine, quote } from '../quote';
 
@@ -22,6 +30,8 @@ Options:
   --mtu N               Largest payload, 68 to ${MAX_SWITCHD_MTU} (default ${DEFAULT_SWITCHD_MTU}). A peer that
                         sends a longer frame is disconnected (one log line).
   --aging S             Forget a learned MAC address unseen for S seconds (default ${DEFAULT_AGING_SEC}; 0: never).
+  --max-ports N         Serve at most N connections at once (default ${DEFAULT_SWITCHD_MAX_PORTS}); one more is
+                        closed at once, with one log line.
   --pcap FILE           Write every frame the switch receives to FILE (pcap, owner-only).
   --stats-interval S    Print the port counters every S seconds too.
   --json                Print counters as one JSON object per report instead of one line per port.
@@ -94,6 +104,9 @@ export function parseSwitchArgs(argv: string[]): SwitchCliArgs | 'help' | 'versi
         break;
       case 'aging':
         opts.agingSec = intArg('--aging', value, 0, 1 << 30);
+        break;
+      case 'max-ports':
+        opts.maxPorts = intArg('--max-ports', value, 1, SWITCHD_MAX_PORTS_LIMIT);
         break;
       case 'pcap':
         if (value === '') throw new UsageError('--pcap: needs a file name');
