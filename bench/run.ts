@@ -29,6 +29,7 @@ async function main(): Promise<number> {
   if (want('rtt')) await section('rtt', rows, () => rttRows('spt'));
   if (want('tap')) await section('tap', rows, () => tapThroughputRows('spt'));
   if (want('switchd')) await section('switchd', rows, () => import('./switchd.js').then((m) => m.switchdRows()));
+  if (want('switchd-memory')) await section('switchd memory', rows, () => import('./switchd-memory.js').then((m) => m.switchdMemoryRows()));
   if (want('solo5')) {
     await section('solo5 boot', rows, () => solo5BootRows(n));
     await section('solo5 block', rows, () => solo5BlockRows());

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { TARGETS, type Target } from './abi';
 import { HostError, UsageError } from './errors';
 import { generateManifestC } from './manifest/generate';
+import { quote } from './quote';
 
 export const BUILD_TARGETS = TARGETS;
 
@@ -127,11 +128,11 @@ const SOURCE_TYPES = new Set(['.c', '.S', '.s']);
 
 function checkOptions(opts: BuildOptions): void {
   if (!BUILD_TARGETS.includes(opts.target)) {
-    throw new UsageError(`target "${String(opts.target)}" is not supported (${BUILD_TARGETS.join(' or ')})`);
+    throw new UsageError(`target "${quote(opts.target)}" is not supported (${BUILD_TARGETS.join(' or ')})`);
   }
   const abi = opts.abi ?? 'ring';
   if (!BUILD_ABIS.includes(abi)) {
-    throw new UsageError(`ABI "${String(abi)}" is not supported (${BUILD_ABIS.join(', ')})`);
+    throw new UsageError(`ABI "${quote(abi)}" is not supported (${BUILD_ABIS.join(', ')})`);
   }
   if (typeof opts.manifest !== 'string' || opts.manifest === '') throw new UsageError('no manifest given');
   if (typeof opts.output !== 'string' || opts.output === '') throw new UsageError('no output file given');

@@ -4,6 +4,7 @@ import type { Target } from '../abi';
 import { BUILD_ABIS, BUILD_TARGETS, buildUnikernel, type BuildAbi } from '../build';
 import { isSolo5Error, UsageError } from '../errors';
 import { version } from '../version';
+import { oneLine, quote } from '../quote';
 
 const USAGE = `usage: solo5-build [OPTIONS] --manifest=MANIFEST.json --output=KERNEL SOURCE...
 
@@ -69,9 +70,9 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
   if (values.output === undefined) throw new UsageError('missing --output=FILE (see solo5-build --help)');
   if (positionals.length === 0) throw new UsageError('no source files given (see solo5-build --help)');
   const target = values.target;
-  if (!isTarget(target)) throw new UsageError(`--target=${target}: unknown target (${BUILD_TARGETS.join(' or ')})`);
+  if (!isTarget(target)) throw new UsageError(`--target=${quote(target)}: unknown target (${BUILD_TARGETS.join(' or ')})`);
   const abi = values.abi;
-  if (!isAbi(abi)) throw new UsageError(`--abi=${abi}: unknown ABI (${BUILD_ABIS.join(', ')})`);
+  if (!isAbi(abi)) throw new UsageError(`--abi=${quote(abi)}: unknown ABI (${BUILD_ABIS.join(', ')})`);
   await buildUnikernel({
     target,
     abi,
@@ -91,7 +92,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (!isSolo5Error(e)) throw e;
-    err(`solo5-build: ${e.message}\n`);
+    err(`solo5-build: ${oneLine(e.message)}\n`);
     return 1;
   }
 }

@@ -9,12 +9,16 @@ import { launch } from '../tender/launch';
 import type { Target } from '../tender/options';
 import { version } from '../version';
 import { parseTenderArgs, usage } from './tender-args';
+import { oneLine } from '../quote';
 
 /** The ABI versions each tender runs, one `ABI version N` line each (orchestrators read them). */
 export const ABI_VERSIONS: Readonly<Record<Target, readonly number[]>> = TENDER_ABI_VERSIONS;
 
-/** Signals that end the CLI: the guest is killed first, then the CLI exits 128+N like a shell would. */
-const ENDING_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGTERM'];
+/**
+ * Signals that end the CLI: the guest is killed first, then the CLI exits 128+N like a shell would.
+ * SIGUSR1 and SIGUSR2 too: upstream's tender dies of them, and Node must not get SIGUSR1 (lib/cli/signals.ts).
+ */
+const ENDING_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2'];
 
 /** `PROG tender, version X` and one `ABI version N` line per ABI, as upstream's tenders print it. */
 export function versionText(tool: string, target: Target): string {
@@ -64,10 +68,10 @@ export async function main(argv: readonly string[], target: Target, program?: st
     return exit.status;
   } catch (e) {
     if (isSolo5Error(e)) {
-      process.stderr.write(`${tool}: ${e.message}\n`);
+      process.stderr.write(`${tool}: ${oneLine(e.message)}\n`);
       return 1;
     }
-    process.stderr.write(`${tool}: internal error: ${(e as Error).message ?? String(e)}\n`);
+    process.stderr.write(`${tool}: internal error: ${oneLine((e as Error).message ?? String(e))}\n`);
     return 1;
   }
 }

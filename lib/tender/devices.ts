@@ -9,6 +9,7 @@ import { parseMac, randomMac } from '../net/mac';
 import { startPasst, type PasstProcess } from '../net/passt';
 import { checkPasstAttach } from '../net/passt-args';
 import type { CheckedOptions, NetAttach } from './options';
+import { quote } from '../quote';
 
 /** Per-device data the tender puts into the guest's manifest copy. */
 export interface Attachment {
@@ -136,13 +137,13 @@ export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderL
  */
 function openPasstBackend(name: string, n: NetAttach, opts: CheckedOptions, fds: number[], passt: Map<string, PasstProcess>): NetBackend {
   const others = (['iface', 'switch', 'unix'] as const).filter((k) => n[k] !== undefined);
-  if (others.length) throw new UsageError(`net device '${name}': give one of passt or ${others.join(', ')}, not both`);
+  if (others.length) throw new UsageError(`net device '${quote(name)}': give one of passt or ${others.join(', ')}, not both`);
   const { forwards } = checkPasstAttach(`net.${name}.passt`, n.passt);
   let pair: [number, number];
   try {
     pair = native().socketpairStream();
   } catch (e) {
-    throw new DeviceError(`net device '${name}': ${(e as Error).message}`);
+    throw new DeviceError(`net device '${quote(name)}': ${(e as Error).message}`);
   }
   const [tenderEnd, passtEnd] = pair;
   fds.push(tenderEnd);
@@ -163,7 +164,7 @@ function seqpacketPair(name: string): [number, number] {
   try {
     return native().socketpairSeqpacket();
   } catch (e) {
-    throw new DeviceError(`net device '${name}': ${(e as Error).message}`);
+    throw new DeviceError(`net device '${quote(name)}': ${(e as Error).message}`);
   }
 }
 
@@ -190,7 +191,7 @@ type NetBackend = { mtu: number; config: Extract<DeviceConfig, { kind: 'net' }>[
 function openNetBackend(name: string, n: NetAttach, fds: number[]): NetBackend {
   const { iface, switch: sw, unix } = n;
   if ([iface, sw, unix].filter((v) => v !== undefined).length !== 1) {
-    throw new UsageError(`net device '${name}': give exactly one of a tap interface, a switch or a unix socket path`);
+    throw new UsageError(`net device '${quote(name)}': give exactly one of a tap interface, a switch or a unix socket path`);
   }
   if (sw !== undefined) return { mtu: sw.mtu, config: { type: 'switch', switchId: sw.id } };
   if (unix !== undefined) {
@@ -209,7 +210,7 @@ function openNetBackend(name: string, n: NetAttach, fds: number[]): NetBackend {
     fds.push(fd);
     return { mtu, config: { type: 'tap', fd } };
   } catch (e) {
-    throw new DeviceError(`net device '${name}': ${(e as Error).message}`);
+    throw new DeviceError(`net device '${quote(name)}': ${(e as Error).message}`);
   }
 }
 
@@ -230,7 +231,7 @@ export function connectStream(name: string, path: string): number {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? '';
     const why = CONNECT_REASONS[code] ?? (e as Error).message;
-    throw new DeviceError(`net device '${name}': unix:${path}: cannot connect: ${why}`);
+    throw new DeviceError(`net device '${quote(name)}': unix:${path}: cannot connect: ${why}`);
   }
 }
 
@@ -245,17 +246,17 @@ export function openBlockImage(name: string, path: string, sectorSize: number): 
   try {
     fd = fs.openSync(path, fs.constants.O_RDWR);
   } catch (e) {
-    throw new DeviceError(`block device '${name}': cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new DeviceError(`block device '${quote(name)}': cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   try {
     const st = fs.fstatSync(fd, { bigint: true });
-    if (!st.isFile()) throw new DeviceError(`block device '${name}': ${path} is not a regular file`);
+    if (!st.isFile()) throw new DeviceError(`block device '${quote(name)}': ${path} is not a regular file`);
     const size = st.size;
     if (size < BigInt(sectorSize)) {
-      throw new DeviceError(`block device '${name}': ${path} is ${size} bytes, smaller than one ${sectorSize}-byte block`);
+      throw new DeviceError(`block device '${quote(name)}': ${path} is ${size} bytes, smaller than one ${sectorSize}-byte block`);
     }
     if (size % BigInt(sectorSize) !== 0n) {
-      throw new DeviceError(`block device '${name}': ${path} is ${size} bytes, not a multiple of the ${sectorSize}-byte block size`);
+      throw new DeviceError(`block device '${quote(name)}': ${path} is ${size} bytes, not a multiple of the ${sectorSize}-byte block size`);
     }
     return { fd, capacity: size, blockSize: sectorSize };
   } catch (e) {
