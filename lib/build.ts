@@ -7,7 +7,9 @@ import { TARGETS, type Target } from './abi';
 import { HostError, UsageError } from './errors';
 import { generateManifestC } from './manifest/generate';
 
-export const BUILD_TARGETS = TARGETS;
+/** What solo5-build builds for: the two tenders, and Solo5's virtio target (QEMU; solo5-virtio-run). */
+export type BuildTarget = Target | 'virtio';
+export const BUILD_TARGETS: readonly BuildTarget[] = [...TARGETS, 'virtio'];
 
 /**
  * Which guest ABI the bindings speak: the project's ring ABI (spt and hvt),
@@ -17,8 +19,8 @@ export type BuildAbi = 'ring' | 'solo5' | 'solo5-v1';
 export const BUILD_ABIS: readonly BuildAbi[] = ['ring', 'solo5', 'solo5-v1'];
 
 export interface BuildOptions {
-  /** Which bindings to link: spt (a seccomp-confined process) or hvt (a KVM virtual machine). */
-  target: Target;
+  /** Which bindings to link: spt (a seccomp-confined process), hvt (a KVM virtual machine) or virtio (QEMU; Solo5 ABI only). */
+  target: BuildTarget;
   /** The guest ABI (default 'ring'); the Solo5 ABIs exist for spt only. */
   abi?: BuildAbi;
   /** Path of the JSON manifest (type solo5.manifest). */
@@ -39,12 +41,20 @@ export interface BuildOptions {
  * share their compiled bindings but for the ABI1 note, and differ in the
  * linker script.
  */
-export function guestPaths(target: Target = 'spt', root = path.resolve(__dirname, '..', '..'), abi: BuildAbi = 'ring') {
+export function guestPaths(target: BuildTarget = 'spt', root = path.resolve(__dirname, '..', '..'), abi: BuildAbi = 'ring') {
   const common = {
     root,
     include: [path.join(root, 'guest', 'include'), path.join(root, 'include')],
     flagsFile: path.join(root, 'guest', `${target}.flags`),
   };
+  if (target === 'virtio') {
+    return {
+      ...common,
+      linkerScript: path.join(root, 'guest', 'bindings', 'virtio', 'virtio.ld'),
+      linkerSearch: [] as string[],
+      bindings: path.join(root, 'guest', 'build', 'bindings-virtio', 'solo5-virtio.o'),
+    };
+  }
   if (abi !== 'ring') {
     const bindings = path.join(root, 'guest', 'bindings', 'solo5');
     return {
@@ -122,7 +132,10 @@ function checkOptions(opts: BuildOptions): void {
   if (!BUILD_ABIS.includes(abi)) {
     throw new UsageError(`ABI "${String(abi)}" is not supported (${BUILD_ABIS.join(', ')})`);
   }
-  if (abi !== 'ring' && opts.target !== 'spt') {
+  if (opts.target === 'virtio' && abi !== 'solo5') {
+    throw new UsageError(`virtio builds speak the Solo5 ABI only (abi "solo5"), not ${abi}`);
+  }
+  if (abi !== 'ring' && opts.target !== 'spt' && opts.target !== 'virtio') {
     throw new UsageError(`the Solo5 ABI (${abi}) exists for target spt only; ${opts.target} builds use the ring ABI`);
   }
   if (typeof opts.manifest !== 'string' || opts.manifest === '') throw new UsageError('no manifest given');

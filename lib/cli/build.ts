@@ -1,7 +1,6 @@
 // build.ts: the solo5-build command: argument parsing around buildUnikernel; returns an exit code.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { Target } from '../abi';
-import { BUILD_ABIS, BUILD_TARGETS, buildUnikernel, type BuildAbi } from '../build';
+import { BUILD_ABIS, BUILD_TARGETS, buildUnikernel, type BuildAbi, type BuildTarget } from '../build';
 import { isSolo5Error, UsageError } from '../errors';
 import { version } from '../version';
 
@@ -15,7 +14,9 @@ the ABI1 note, which names the target and ABI.
 Options:
   -m, --manifest=FILE   JSON manifest ({"type":"solo5.manifest","version":1,"devices":[...]})
   -o, --output=FILE     ELF file to write (e.g. hello.spt, hello.hvt)
-  -t, --target=TARGET   target bindings: "spt" (the default) or "hvt"
+  -t, --target=TARGET   target bindings: "spt" (the default), "hvt" or "virtio"
+                        (Solo5's virtio target, run under QEMU by solo5-virtio-run;
+                        --abi=solo5 only, which is its default)
       --abi=ABI         guest ABI: "ring" (the default; solo5-node's own rings, spt
                         and hvt), "solo5" (upstream Solo5's spt ABI 2, Solo5 >= 0.8)
                         or "solo5-v1" (Solo5's spt ABI 1, Solo5 0.6 to 0.7); spt only
@@ -30,7 +31,7 @@ const OPTIONS = {
   manifest: { type: 'string', short: 'm' },
   output: { type: 'string', short: 'o' },
   target: { type: 'string', short: 't', default: 'spt' },
-  abi: { type: 'string', default: 'ring' },
+  abi: { type: 'string' },
   cflag: { type: 'string', multiple: true },
   verbose: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
@@ -47,7 +48,7 @@ function parse(argv: string[]) {
   }
 }
 
-function isTarget(t: string): t is Target {
+function isTarget(t: string): t is BuildTarget {
   return (BUILD_TARGETS as readonly string[]).includes(t);
 }
 
@@ -70,9 +71,10 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
   if (positionals.length === 0) throw new UsageError('no source files given (see solo5-build --help)');
   const target = values.target;
   if (!isTarget(target)) throw new UsageError(`--target=${target}: unknown target (${BUILD_TARGETS.join(' or ')})`);
-  const abi = values.abi;
+  const abi = values.abi ?? (target === 'virtio' ? 'solo5' : 'ring');
   if (!isAbi(abi)) throw new UsageError(`--abi=${abi}: unknown ABI (${BUILD_ABIS.join(', ')})`);
-  if (abi !== 'ring' && target !== 'spt') {
+  if (target === 'virtio' && abi !== 'solo5') throw new UsageError(`--target=virtio builds use --abi=solo5, not --abi=${abi}`);
+  if (abi !== 'ring' && target !== 'spt' && target !== 'virtio') {
     throw new UsageError(`--abi=${abi} builds spt unikernels only; --target=${target} uses --abi=ring`);
   }
   await buildUnikernel({

@@ -2,10 +2,12 @@
 import {
   SN_ABI_TARGET_HVT,
   SN_ABI_TARGET_SPT,
+  SN_ABI_TARGET_VIRTIO,
   SN_ABI_VERSION,
   SN_SOLO5_HVT_ABI_VERSION,
   SN_SOLO5_SPT_ABI_V1,
   SN_SOLO5_SPT_ABI_V2,
+  SN_SOLO5_VIRTIO_ABI_VERSION,
   type Target,
 } from '../abi.js';
 import { ElfError } from '../errors.js';
@@ -71,8 +73,14 @@ export function abiForTender(file: string, note: AbiNote, tender: Target): Guest
   if (abi !== undefined && abi.target === tender) return abi;
   let hint = '';
   if (abi !== undefined) hint = ` (run it with solo5-${abi.target})`;
+  else if (isVirtioNote(note)) hint = ' (run it under QEMU with solo5-virtio-run)';
   else if (tender === 'hvt' && note.target === SN_ABI_TARGET_HVT && note.version === SN_SOLO5_HVT_ABI_VERSION) {
     hint = ' (upstream-built hvt unikernels are not supported yet; build it for spt and use solo5-spt)';
   }
   throw new ElfError(file, `built for ${describeAbiNote(note)}; this solo5-${tender} runs ${TENDER_RUNS[tender]}${hint}`);
+}
+
+/** A Solo5 virtio unikernel (Multiboot, run under QEMU by solo5-virtio-run, never by a tender). */
+export function isVirtioNote(note: AbiNote): boolean {
+  return note.target === SN_ABI_TARGET_VIRTIO && note.version === SN_SOLO5_VIRTIO_ABI_VERSION;
 }
