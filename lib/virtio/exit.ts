@@ -41,7 +41,7 @@ export class ConsoleWatch {
 
 /** QEMU's first non-empty stderr line, or a description of its status. */
 function firstLine(stderr: string, code: number | null, signal: NodeJS.Signals | null): string {
-  const line = stderr.split('\n').find((l) => l.trim() !== '' && !l.includes('host doesn\'t support requested feature'));
+  const line = stderr.split('\n').find((l) => l.trim() !== '' && !l.includes("host doesn't support requested feature"));
   if (line !== undefined) return line.trim().replace(/^qemu-system-x86_64: /, '');
   return signal !== null ? `QEMU was killed by ${signal}` : `QEMU exited with status ${code}`;
 }

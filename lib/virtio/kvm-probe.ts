@@ -37,7 +37,7 @@ export function kvmUnusable(dev = KVM_DEVICE): string | undefined {
  * where TCG takes a fifth of one (docs/virtio.md has the numbers).
  */
 export function kvmSlow(pvm = PVM_MODULE): string | undefined {
-  return fs.existsSync(pvm) ? 'the host\'s KVM is PVM, which emulates the ring-0 code a virtio guest runs' : undefined;
+  return fs.existsSync(pvm) ? "the host's KVM is PVM, which emulates the ring-0 code a virtio guest runs" : undefined;
 }
 
 /**

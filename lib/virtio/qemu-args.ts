@@ -73,12 +73,7 @@ function render(d: QemuDevice, index: number, fd: () => number): string[] {
     case 'net-tap': {
       if (!MAC_RE.test(d.mac)) throw new UsageError(`MAC address '${d.mac}' is not xx:xx:xx:xx:xx:xx (lower case)`);
       const id = `net${index}`;
-      return [
-        '-netdev',
-        `tap,id=${id},fd=${fd()}`,
-        '-device',
-        `virtio-net-pci,netdev=${id},mac=${d.mac},addr=${checkSlot(d.slot)}`,
-      ];
+      return ['-netdev', `tap,id=${id},fd=${fd()}`, '-device', `virtio-net-pci,netdev=${id},mac=${d.mac},addr=${checkSlot(d.slot)}`];
     }
     case 'block-file': {
       const id = `blk${index}`;

@@ -81,13 +81,13 @@ struct vring_used_elem {
 };
 
 struct virtq {
-    uint16_t size;  /* entries, from the device */
+    uint16_t size; /* entries, from the device */
     uint16_t index; /* queue number, for notifications */
     uint16_t avail_idx;
     uint16_t used_seen;
     volatile struct vring_desc *desc;
     volatile uint16_t *avail; /* flags, idx, ring[size] */
-    volatile uint16_t *used;  /* flags, idx, then ring[size] of vring_used_elem */
+    volatile uint16_t *used; /* flags, idx, then ring[size] of vring_used_elem */
 };
 
 #define VIRTIO_TYPE_NET 1
@@ -97,14 +97,14 @@ struct virtio_dev {
     uint16_t iobase;
     uint8_t type; /* VIRTIO_TYPE_* */
     uint8_t ready;
-    uint8_t slot;    /* PCI slot on bus 0 */
+    uint8_t slot; /* PCI slot on bus 0 */
     uint8_t claimed; /* paired with a manifest entry */
     struct virtq q[2]; /* net: receive, transmit; block: requests */
     uint64_t capacity; /* block: bytes */
     uint8_t mac[SOLO5_NET_ALEN];
-    uint8_t *rx_bufs;  /* net: one VIRTIO_NET_BUF per receive descriptor */
-    uint8_t *tx_buf;   /* net: the frame being sent */
-    void *req;         /* block: the request header and status byte */
+    uint8_t *rx_bufs; /* net: one VIRTIO_NET_BUF per receive descriptor */
+    uint8_t *tx_buf; /* net: the frame being sent */
+    void *req; /* block: the request header and status byte */
 };
 
 #define VIRTIO_MAX_DEVS 16

@@ -56,9 +56,9 @@ static int request(struct virtio_dev *d, uint32_t type, uint64_t offset, uintptr
     req->sector = offset / SECTOR;
     req->status = 0xff;
     q->desc[0] = (struct vring_desc){ (uintptr_t)req, 16, VRING_DESC_F_NEXT, 1 };
-    q->desc[1] = (struct vring_desc){ buf, size,
-                                      (uint16_t)(VRING_DESC_F_NEXT | (type == VIRTIO_BLK_T_IN ? VRING_DESC_F_WRITE : 0)),
-                                      2 };
+    q->desc[1] = (struct vring_desc){
+        buf, size, (uint16_t)(VRING_DESC_F_NEXT | (type == VIRTIO_BLK_T_IN ? VRING_DESC_F_WRITE : 0)), 2
+    };
     q->desc[2] = (struct vring_desc){ (uintptr_t)&req->status, 1, VRING_DESC_F_WRITE, 0 };
     virtio_queue_post(q, 0);
     virtio_notify(d, 0);
@@ -68,7 +68,8 @@ static int request(struct virtio_dev *d, uint32_t type, uint64_t offset, uintptr
     return *(volatile uint8_t *)&req->status == VIRTIO_BLK_S_OK ? 0 : -1;
 }
 
-static solo5_result_t block_io(solo5_handle_t handle, uint32_t type, solo5_off_t offset, uintptr_t buf, size_t size)
+static solo5_result_t block_io(solo5_handle_t handle, uint32_t type, solo5_off_t offset, uintptr_t buf,
+                               size_t size)
 {
     const struct s5_dev *s = s5_dev(handle, SN_MFT_DEV_BLOCK_BASIC);
 

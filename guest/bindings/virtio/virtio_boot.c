@@ -25,10 +25,26 @@ static uintptr_t free_next;
 uint32_t virtio_ndevs;
 struct virtio_dev virtio_devs[VIRTIO_MAX_DEVS];
 
+static uintptr_t heap_base;
+
+static int overlaps(uintptr_t buf, size_t size, uintptr_t start, uintptr_t end)
+{
+    return buf < end && buf + size > start;
+}
+
+/*
+ * As on spt and hvt: a buffer lies in the image or above it, never in the
+ * low megabyte (the BIOS's), and a device never writes into code,
+ * read-only data or the queues and buffers of the bindings themselves.
+ */
 int s5_buf_ok(uintptr_t buf, size_t size, int into)
 {
-    (void)into; /* everything is writable here: the guest is its own kernel */
-    return buf >= SN_PAGE_SIZE && buf < mem_size && size <= mem_size - buf;
+    if (buf < SN_SOLO5_GUEST_MIN_BASE || buf >= mem_size || size > mem_size - buf)
+        return 0;
+    if (into && (overlaps(buf, size, (uintptr_t)__sn_text_start, (uintptr_t)_erodata) ||
+                 overlaps(buf, size, (uintptr_t)_end, heap_base)))
+        return 0;
+    return 1;
 }
 
 void *virtio_alloc(size_t size)
@@ -148,6 +164,7 @@ static void virtio_main(void)
     sn_log(SN_LOG_INFO, "    heap >= 0x%08lx < stack < 0x%08lx", (unsigned long)heap_start,
            (unsigned long)mem_size);
     sn_log(SN_LOG_DEBUG, "command line: '%s'", si.cmdline);
+    heap_base = (uintptr_t)heap_start;
     si.heap_start = (uintptr_t)heap_start;
     si.heap_size = (size_t)(mem_size - heap_start);
     solo5_exit(solo5_app_main(&si));

@@ -112,7 +112,8 @@ void solo5_yield(solo5_time_t deadline, solo5_handle_set_t *ready_set)
     solo5_handle_set_t ready = 0;
     for (;;) {
         for (uint32_t i = 1; i < s5_entries; i++) {
-            if (s5_dev(i, SN_MFT_DEV_NET_BASIC) != NULL && virtio_net_pending(&virtio_devs[s5_devs[i].hostfd]))
+            if (s5_dev(i, SN_MFT_DEV_NET_BASIC) != NULL &&
+                virtio_net_pending(&virtio_devs[s5_devs[i].hostfd]))
                 ready |= 1ULL << i;
         }
         if (ready != 0 || solo5_clock_monotonic() >= deadline)
