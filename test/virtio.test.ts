@@ -10,6 +10,7 @@ import { chooseAccel, findQemu } from '../lib/virtio/kvm-probe';
 import { clusterSectors, mbr, syslinuxConfig } from '../lib/virtio/mkimage';
 import { qemuArgv, qemuValue, type QemuConfig } from '../lib/virtio/qemu-args';
 import { root } from './support/paths';
+import { tapNamespace, tapSkip } from './support/tapns';
 
 const cli = path.join(root, 'dist', 'bin', 'solo5-virtio-run.js');
 const mkimage = path.join(root, 'dist', 'bin', 'solo5-virtio-mkimage.js');
@@ -195,9 +196,15 @@ interface Ran {
   stderr: string;
 }
 
-function run(args: string[], onStdout?: (s: string, kill: (sig: NodeJS.Signals) => void) => void, file = cli): Promise<Ran> {
+function run(
+  args: string[],
+  onStdout?: (s: string, kill: (sig: NodeJS.Signals) => void) => void,
+  file = cli,
+  prefix: string[] = [],
+): Promise<Ran> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = [...prefix, process.execPath, file, ...args];
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => {
@@ -279,8 +286,10 @@ t.test('bad input: one line and status 1', { skip }, async (tt) => {
     [['-n', 'solo5nosuchtap0', virtio('ping')], /-n: tap 'solo5nosuchtap0': /],
     [[path.join(tmp, 'none.virtio')], /none\.virtio: cannot open: ENOENT/],
   ];
-  for (const [args, re] of cases) {
-    const r = await run(['-q', '-H', 'qemu', ...args]);
+  // In parallel: none of them starts QEMU.
+  const results = await Promise.all(cases.map(([args]) => run(['-q', '-H', 'qemu', ...args])));
+  for (const [i, [args, re]] of cases.entries()) {
+    const r = results[i];
     tt.equal(r.code, 1, args.join(' '));
     tt.match(r.stderr, re);
     tt.equal(r.stderr.trimEnd().split('\n').length, 1, `one line: ${r.stderr}`);
@@ -293,4 +302,16 @@ t.test('bad input: one line and status 1', { skip }, async (tt) => {
   });
   tt.equal(noQemu.code, 1);
   tt.match(noQemu.stderr, /^solo5-virtio-run: qemu-system-x86_64 not found on PATH \(Debian: apt-get install qemu-system-x86\)\n$/);
+});
+
+t.test("virtio-net on a tap in a namespace of the test's own: the guest pings the host", { skip: skip || tapSkip }, async (tt) => {
+  const inNs = tapNamespace(tt, `solo5v${process.pid}`, 'tap0', '10.79.0.1/24');
+  const r = await run(
+    ['-q', '-H', 'qemu', '-m', '16', '-n', 'tap0', virtio('ping'), '10.79.0.2', '10.79.0.1', '5'],
+    undefined,
+    cli,
+    inNs([]),
+  );
+  tt.equal(r.code, 0, r.stderr);
+  tt.match(r.stdout, /ping: received=5 of 5\nSUCCESS/);
 });

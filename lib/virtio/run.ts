@@ -96,7 +96,7 @@ function plan(opts: VirtioRunOptions, m: Manifest): Planned {
       try {
         fd = native().openTap(iface).fd;
       } catch (e) {
-        throw new DeviceError(`${option}: tap '${iface}': ${(e as Error).message}`);
+        throw new DeviceError(`${option}: ${(e as Error).message}`);
       }
       taps.push(fd);
       devices.push({ kind: 'net-tap', fd, slot, mac: `52:54:00:12:34:${(0x56 + entry).toString(16).padStart(2, '0').slice(-2)}` });
