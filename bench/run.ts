@@ -5,6 +5,7 @@ import { againstSpt, hvtBootRows, hvtUnavailable } from './hvt';
 import { ociRows, ociUnavailable } from './oci';
 import { passtRows } from './passt';
 import { solo5BlockRows, solo5BootRows, solo5TapRows } from './solo5';
+import { hvtRingRows } from './hvtring';
 import { printTable, type Row } from './stats';
 import { virtioBootRows, virtioUnavailable } from './virtio';
 
@@ -50,6 +51,7 @@ async function main(): Promise<number> {
     if (want('switch')) await section('hvt switch', hvt, () => switchThroughputRows('hvt'));
     rows.push(...againstSpt(hvt, spt));
     if (want('rtt')) await section('hvt rtt', rows, () => rttRows('hvt'));
+    if (want('hvtring')) await section('hvt ping -f', rows, () => hvtRingRows(Number(process.env.BENCH_PINGS ?? 100_000)));
   }
   const noOci = want('oci') ? ociUnavailable() : 'not selected';
   if (noOci === undefined) await section('oci', rows, () => ociRows(Math.min(n, 15)));

@@ -17,9 +17,9 @@ Options:
   -t, --target=TARGET   target bindings: "spt" (the default), "hvt" or "virtio"
                         (Solo5's virtio target, run under QEMU by solo5-virtio-run;
                         --abi=solo5 only, which is its default)
-      --abi=ABI         guest ABI: "ring" (the default; solo5-node's own rings, spt
-                        and hvt), "solo5" (upstream Solo5's spt ABI 2, Solo5 >= 0.8)
-                        or "solo5-v1" (Solo5's spt ABI 1, Solo5 0.6 to 0.7); spt only
+      --abi=ABI         guest ABI: "ring" (the default; solo5-node's own rings),
+                        "solo5" (upstream Solo5's ABI 2 of the target, Solo5 >= 0.8)
+                        or "solo5-v1" (Solo5's ABI 1 of the target, Solo5 0.6 to 0.7)
       --cflag=FLAG      extra compiler flag for the sources; repeatable
   -v, --verbose         show each command and the compiler's full output
   -h, --help            show this text and exit
@@ -74,9 +74,6 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
   const abi = values.abi ?? (target === 'virtio' ? 'solo5' : 'ring');
   if (!isAbi(abi)) throw new UsageError(`--abi=${abi}: unknown ABI (${BUILD_ABIS.join(', ')})`);
   if (target === 'virtio' && abi !== 'solo5') throw new UsageError(`--target=virtio builds use --abi=solo5, not --abi=${abi}`);
-  if (abi !== 'ring' && target !== 'spt' && target !== 'virtio') {
-    throw new UsageError(`--abi=${abi} builds spt unikernels only; --target=${target} uses --abi=ring`);
-  }
   await buildUnikernel({
     target,
     abi,

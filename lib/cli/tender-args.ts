@@ -1,5 +1,6 @@
 // tender-args.ts: parse the upstream-compatible tender command line into launch options.
 import { UsageError } from '../errors';
+import { debugUsage, parseDebugArg, type DebugArgs } from '../hvt/options';
 import { isLogLevel, type LogLevel } from '../log';
 import { parseForwardSpec, type PasstForward } from '../net/passt-args';
 import type { BlockAttach, LaunchOptions, NetAttach, Target } from '../tender/options';
@@ -113,6 +114,8 @@ export function usage(tool: string, target: Target): string {
     'Device options (every device the manifest declares must be attached):',
     ...deviceOptions.map((d) => `  ${d.usage}`),
     '',
+    ...debugUsage(target),
+    '',
     ...(target === 'spt'
       ? [
           "Exit status: the guest's status & 0xff; 255 when the guest aborts; 128+N when it",
@@ -141,6 +144,7 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
   let memMB: number | undefined;
   let logLevel: LogLevel = 'warn';
   let logFormat: 'pretty' | 'json' | undefined;
+  const debug: DebugArgs = {};
   let i = 0;
   for (; i < argv.length; i++) {
     const arg = argv[i];
@@ -180,6 +184,7 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
       logFormat = value;
       continue;
     }
+    if (parseDebugArg(key, value, target, debug)) continue;
     const colon = key.indexOf(':');
     const dev = deviceOptions.find((d) => colon > 0 && d.key === key.slice(0, colon));
     if (!dev) throw new UsageError(`unknown option ${eq < 0 ? arg : arg.slice(0, eq)} (see --help)`);
@@ -215,6 +220,17 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
     version: false,
     logLevel,
     logFormat,
-    launch: { kernel, args: argv.slice(i + 1), memMB, target, console: 'inherit', block: devices.block, net: devices.net, user, affinity },
+    launch: {
+      kernel,
+      args: argv.slice(i + 1),
+      memMB,
+      target,
+      console: 'inherit',
+      block: devices.block,
+      net: devices.net,
+      user,
+      affinity,
+      ...debug,
+    },
   };
 }

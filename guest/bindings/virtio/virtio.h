@@ -2,7 +2,8 @@
 #ifndef SN_VIRTIO_H
 #define SN_VIRTIO_H
 
-#include "solo5_bindings.h"
+#include "sn_solo5.h"
+#include "solo5_mft.h"
 
 /*
  * These bindings run a Solo5 unikernel as the only code of a QEMU (or any
@@ -53,6 +54,9 @@ static inline uint64_t virtio_rdtsc(void)
     __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
     return ((uint64_t)hi << 32) | lo;
 }
+
+/* virtio_boot.c: whether a device may read (`into` = 0) or write (1) `size` bytes at `buf`. */
+int s5_buf_ok(uintptr_t buf, size_t size, int into);
 
 /* QEMU's isa-debug-exit: a write of V makes QEMU exit with (V << 1) | 1. */
 #define VIRTIO_DEBUG_EXIT_PORT 0x501

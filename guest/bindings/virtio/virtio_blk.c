@@ -32,21 +32,6 @@ int virtio_blk_setup(struct virtio_dev *d)
     return 0;
 }
 
-solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle, struct solo5_block_info *info)
-{
-    solo5_handle_t h;
-
-    if (info == NULL)
-        return SOLO5_R_EINVAL;
-    solo5_result_t r = s5_acquire(name, SN_MFT_DEV_BLOCK_BASIC, &h);
-    if (r != SOLO5_R_OK)
-        return r;
-    info->capacity = s5_devs[h].capacity;
-    info->block_size = s5_devs[h].block_size;
-    *handle = h;
-    return SOLO5_R_OK;
-}
-
 static int request(struct virtio_dev *d, uint32_t type, uint64_t offset, uintptr_t buf, uint32_t size)
 {
     struct virtq *q = &d->q[0];
@@ -73,10 +58,7 @@ static solo5_result_t block_io(solo5_handle_t handle, uint32_t type, solo5_off_t
 {
     const struct s5_dev *s = s5_dev(handle, SN_MFT_DEV_BLOCK_BASIC);
 
-    if (s == NULL || size == 0 || !s5_buf_ok(buf, size, type == VIRTIO_BLK_T_IN))
-        return SOLO5_R_EINVAL;
-    uint64_t bs = s->block_size, cap = s->capacity;
-    if (size % bs != 0 || offset % bs != 0 || size > cap || offset > cap - size)
+    if (s == NULL || !s5_block_request_ok(s, offset, size) || !s5_buf_ok(buf, size, type == VIRTIO_BLK_T_IN))
         return SOLO5_R_EINVAL;
     struct virtio_dev *d = &virtio_devs[s->hostfd];
     for (size_t done = 0; done < size; done += VIRTIO_BLK_CHUNK) {

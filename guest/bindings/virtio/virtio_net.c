@@ -49,28 +49,12 @@ int virtio_net_pending(struct virtio_dev *d)
     return q->used[1] != q->used_seen;
 }
 
-solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle, struct solo5_net_info *info)
-{
-    solo5_handle_t h;
-
-    if (info == NULL)
-        return SOLO5_R_EINVAL;
-    solo5_result_t r = s5_acquire(name, SN_MFT_DEV_NET_BASIC, &h);
-    if (r != SOLO5_R_OK)
-        return r;
-    memcpy(info->mac_address, s5_devs[h].mac, SOLO5_NET_ALEN);
-    info->mtu = s5_devs[h].mtu;
-    *handle = h;
-    return SOLO5_R_OK;
-}
-
 /* The frame goes out behind a zeroed header in the one transmit buffer; the call returns once the device took it. */
 solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf, size_t size)
 {
     const struct s5_dev *s = s5_dev(handle, SN_MFT_DEV_NET_BASIC);
 
-    if (s == NULL || size < SOLO5_NET_HLEN || size > (size_t)s->mtu + SOLO5_NET_HLEN ||
-        !s5_buf_ok((uintptr_t)buf, size, 0))
+    if (s == NULL || !s5_net_size_ok(s, size, 0) || !s5_buf_ok((uintptr_t)buf, size, 0))
         return SOLO5_R_EINVAL;
     struct virtio_dev *d = &virtio_devs[s->hostfd];
     struct virtq *q = &d->q[TXQ];
@@ -92,8 +76,7 @@ solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf, size_t size, 
 {
     const struct s5_dev *s = s5_dev(handle, SN_MFT_DEV_NET_BASIC);
 
-    if (s == NULL || read_size == NULL || size < (size_t)s->mtu + SOLO5_NET_HLEN ||
-        !s5_buf_ok((uintptr_t)buf, size, 1))
+    if (s == NULL || read_size == NULL || !s5_net_size_ok(s, size, 1) || !s5_buf_ok((uintptr_t)buf, size, 1))
         return SOLO5_R_EINVAL;
     struct virtio_dev *d = &virtio_devs[s->hostfd];
     struct vring_used_elem e;
