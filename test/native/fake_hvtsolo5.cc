@@ -32,8 +32,12 @@ Napi::Value HvtSolo5Io(const Napi::CallbackInfo &info) {
     Napi::TypeError::New(env, usage).ThrowAsJavaScriptException();
     return env.Null();
   }
-  sn_test_hvt_io io = {static_cast<uint32_t>(port), static_cast<uint8_t>(dir), static_cast<uint8_t>(size),
-                       static_cast<uint32_t>(count), off, static_cast<uint32_t>(value)};
+  sn_test_hvt_io io = {static_cast<uint32_t>(port),
+                       static_cast<uint8_t>(dir),
+                       static_cast<uint8_t>(size),
+                       static_cast<uint32_t>(count),
+                       off,
+                       static_cast<uint32_t>(value)};
   Napi::Array list = info[2].As<Napi::Array>();
   sn_test_hvt_dev devs[64];
   if (list.Length() > 63) {
