@@ -214,6 +214,11 @@ const refusals: { name: string; config?: Record<string, unknown>; raw?: string; 
     re: /process\.terminal: a terminal needs --console-socket/,
   },
   {
+    name: 'a network namespace that is gone (its pod sandbox removed)',
+    config: { linux: { namespaces: [{ type: 'network', path: '/run/netns/sn-oci-no-such-sandbox' }] } },
+    re: /linux\.namespaces: the network namespace \/run\/netns\/sn-oci-no-such-sandbox does not exist/,
+  },
+  {
     name: 'a user namespace',
     config: { linux: { namespaces: [{ type: 'user' }] } },
     re: /linux\.namespaces: a user namespace cannot be entered/,
