@@ -1,11 +1,11 @@
 // hvt-guest-net.test.ts: the Solo5-ABI hvt net app on a tap answers the kernel's pings, through upstream's net ring (ABI 2) and the NET_* hypercalls (ABI 1).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { kvmUnavailable } from './support/kvm';
 import { root } from './support/paths';
-import { waitForText } from './support/proc';
+import { spawnWatched, waitForText } from './support/proc';
 import { tapNamespace, tapSkip } from './support/tapns';
 
 const kping = path.join(root, 'test', 'support', 'kping.py');
@@ -30,14 +30,9 @@ for (const c of cases) {
       const ns = `s5h${process.pid}${c.dir.length}`;
       const inNs = tapNamespace(tt, ns, 'tap0', '10.79.7.1/24');
       const argv = inNs([process.execPath, hvtCli, '--mem=16', '--net:service=tap0', net, '10.79.7.2', '5']);
-      const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-      let err = '';
-      let all = '';
-      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-      child.stdout.on('data', (b: Buffer) => (all += b.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      const { child, out: all, err, exited } = spawnWatched(argv);
       const out = await waitForText(child.stdout, 'mtu');
-      tt.match(out, 'mtu 1500', `the guest sees the tap's MTU ${err}`);
+      tt.match(out, 'mtu 1500', `the guest sees the tap's MTU ${err()}`);
       if (c.ring)
         tt.match(out, /^Solo5: +ring @ \(0x01000000 - 0x0100c07f\), 256 write buffers$/m, 'the ring is taken, at the top of memory');
       else tt.notMatch(out, 'ring @', 'no ring');
@@ -45,8 +40,8 @@ for (const c of cases) {
       const ping = spawnSync(pingArgv[0], pingArgv.slice(1), { encoding: 'utf8', timeout: 120_000 });
       tt.equal(ping.status, 0, `kping ran ${ping.stderr}`);
       const code = await exited;
-      tt.match(ping.stdout, /sent=5 received=5/, `the kernel gets every reply (guest: ${all.trim()} ${err.trim()})`);
-      tt.equal(code, 0, `the unikernel exits after 5 replies ${err}`);
+      tt.match(ping.stdout, /sent=5 received=5/, `the kernel gets every reply (guest: ${all().trim()} ${err().trim()})`);
+      tt.equal(code, 0, `the unikernel exits after 5 replies ${err()}`);
     },
   );
 }
