@@ -1,24 +1,28 @@
-// compare.ts: run one unikernel on spt and hvt and report, structurally, where their behaviour differs.
+// compare.ts: run one application built for several targets and report, structurally, where their behaviour differs.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { TARGETS } from './abi';
 import { asUserFileError, openUserFile } from './elf/load';
 import { UsageError } from './errors';
 import type { GuestExit } from './tender/exit';
 import type { BlockAttach, Target } from './tender/options';
 import { run, type RunOptions } from './tender/run';
 
-export interface CompareOptions extends Omit<RunOptions, 'kernel' | 'target' | 'block' | 'drive'> {
-  /** The same application built for each target, e.g. { spt: 'app.spt', hvt: 'app.hvt' }. */
-  kernels: Record<Target, string>;
+export interface CompareOptions<K extends Target = Target> extends Omit<RunOptions, 'kernel' | 'target' | 'block' | 'drive'> {
+  /**
+   * The same application built for two or more targets, e.g. { spt: 'app.spt', hvt: 'app.hvt' };
+   * any ABI the tenders run (ring, Solo5 ABI 2 or 1), all builds of the same one.
+   */
+  kernels: Record<K, string>;
   /** Block devices: each target gets its own copy of `image`, so both start from the same content. */
   block?: Record<string, { image: string; sectorSize?: number }>;
   /**
    * Called once per target while the guest runs (for instance to send it the
    * same pings through a switch); the run ends when the guest exits.
    */
-  drive?: (target: Target) => Promise<void>;
+  drive?: (target: K) => Promise<void>;
 }
 
 export interface TargetRun {
@@ -33,17 +37,19 @@ export interface TargetRun {
   timedOut: boolean;
 }
 
-export interface Difference {
+/**
+ * One difference between the first target run (in TARGETS order: spt before hvt)
+ * and another, with each one's value under its own target name: { spt, hvt }.
+ */
+export type Difference = {
   what: 'status' | 'output' | 'block';
   /** For 'block', the device name; for 'output', the first differing line number (1-based). */
   where?: string;
-  spt: string;
-  hvt: string;
-}
+} & Partial<Record<Target, string>>;
 
-export interface Comparison {
+export interface Comparison<K extends Target = Target> {
   same: boolean;
-  runs: Record<Target, TargetRun>;
+  runs: Record<K, TargetRun>;
   differences: Difference[];
 }
 
@@ -102,7 +108,7 @@ function copyImage(from: string, to: string, what: string): void {
   }
 }
 
-async function runOne(target: Target, o: CompareOptions, dir: string): Promise<TargetRun> {
+async function runOne<K extends Target>(target: K, o: CompareOptions<K>, dir: string): Promise<TargetRun> {
   // Keyed by the caller's device names (a Map, and blockDigests without a prototype), so `constructor`
   // or `__proto__` is a name like any other; the copies are numbered, so a name is never part of a path.
   const block = new Map<string, BlockAttach>();
@@ -126,38 +132,42 @@ function firstDifferentLine(a: string, b: string): number {
   return 0;
 }
 
+/** Every difference between two runs, each value under its run's target name. */
+function differ(a: TargetRun, b: TargetRun): Difference[] {
+  const pair = (x: string, y: string) => ({ [a.target]: x, [b.target]: y });
+  const differences: Difference[] = [];
+  if (a.exit.status !== b.exit.status) differences.push({ what: 'status', ...pair(String(a.exit.status), String(b.exit.status)) });
+  if (a.appOutput !== b.appOutput) {
+    const line = firstDifferentLine(a.appOutput, b.appOutput);
+    const at = (s: string) => s.split('\n')[line - 1] ?? '';
+    differences.push({ what: 'output', where: String(line), ...pair(at(a.appOutput), at(b.appOutput)) });
+  }
+  for (const name of Object.keys(a.blockDigests)) {
+    if (a.blockDigests[name] !== b.blockDigests[name]) {
+      differences.push({ what: 'block', where: name, ...pair(a.blockDigests[name], b.blockDigests[name]) });
+    }
+  }
+  return differences;
+}
+
 /**
- * Run the unikernel on spt, then on hvt, with the same arguments and the same
- * initial block images, and list every difference in exit status, application
- * console output and final block-image content.
+ * Run the application on each target given (in TARGETS order), with the same
+ * arguments and the same initial block images, and list every difference of
+ * each from the first in exit status, application console output and final
+ * block-image content.
  */
-export async function compareTargets(o: CompareOptions): Promise<Comparison> {
-  if (!o.kernels || typeof o.kernels.spt !== 'string' || typeof o.kernels.hvt !== 'string') {
-    throw new UsageError('kernels: give { spt: PATH, hvt: PATH }');
+export async function compareTargets<K extends Target>(o: CompareOptions<K>): Promise<Comparison<K>> {
+  const kernels = (o.kernels ?? {}) as Partial<Record<Target, unknown>>;
+  const targets = TARGETS.filter((t): t is K => Object.hasOwn(kernels, t));
+  if (targets.length < 2 || targets.some((t) => typeof kernels[t] !== 'string')) {
+    throw new UsageError(`kernels: give a PATH for at least two of ${TARGETS.join(', ')}, e.g. { spt: PATH, hvt: PATH }`);
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'solo5-compare-'));
   try {
-    const spt = await runOne('spt', o, dir);
-    const hvt = await runOne('hvt', o, dir);
-    const differences: Difference[] = [];
-    if (spt.exit.status !== hvt.exit.status) {
-      differences.push({ what: 'status', spt: String(spt.exit.status), hvt: String(hvt.exit.status) });
-    }
-    if (spt.appOutput !== hvt.appOutput) {
-      const line = firstDifferentLine(spt.appOutput, hvt.appOutput);
-      differences.push({
-        what: 'output',
-        where: String(line),
-        spt: spt.appOutput.split('\n')[line - 1] ?? '',
-        hvt: hvt.appOutput.split('\n')[line - 1] ?? '',
-      });
-    }
-    for (const name of Object.keys(spt.blockDigests)) {
-      if (spt.blockDigests[name] !== hvt.blockDigests[name]) {
-        differences.push({ what: 'block', where: name, spt: spt.blockDigests[name], hvt: hvt.blockDigests[name] });
-      }
-    }
-    return { same: differences.length === 0, runs: { spt, hvt }, differences };
+    const runs = {} as Record<K, TargetRun>;
+    for (const target of targets) runs[target] = await runOne(target, o, dir);
+    const differences = targets.slice(1).flatMap((t) => differ(runs[targets[0]], runs[t]));
+    return { same: differences.length === 0, runs, differences };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

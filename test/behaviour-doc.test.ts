@@ -1,4 +1,4 @@
-// behaviour-doc.test.ts: docs/behaviour.md is the rendering of the behaviour table, and is current.
+// behaviour-doc.test.ts: docs/behaviour.md is the rendering of the behaviour table (ring- and Solo5-ABI builds), and is current.
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
@@ -10,5 +10,10 @@ t.test('docs/behaviour.md matches test/support/behaviour.ts', async (tt) => {
   const { render } = require(path.join(root, 'tools', 'render-behaviour.js')) as { render: (table: unknown) => string };
   const current = fs.readFileSync(path.join(root, 'docs', 'behaviour.md'), 'utf8');
   tt.equal(current, render(behaviour), 'run `node tools/render-behaviour.js` after changing the table');
-  for (const row of behaviour) tt.match(current, `| ${row.app} |`, `${row.app} is listed`);
+  const [ring, solo5] = current.split('\n## Solo5-ABI builds');
+  tt.ok(solo5, 'a section for the Solo5-ABI builds');
+  for (const row of behaviour) {
+    tt.match(ring, `| ${row.app} |`, `${row.app} is listed for the ring-ABI builds`);
+    tt.match(solo5 ?? '', `| ${row.app} |`, `${row.app} is listed for the Solo5-ABI builds`);
+  }
 });

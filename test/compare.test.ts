@@ -1,20 +1,49 @@
-// compare.test.ts: the deterministic unikernels behave identically on spt and hvt (output after the banner, block images).
+// compare.test.ts: every behaviour row through compareTargets on each spt/hvt pair (ring and Solo5 ABIs): status, output, block images, pings.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { compareTargets, VirtualSwitch } from '../lib';
+import { TARGETS, type Target } from '../lib/abi';
 import * as errorsModule from '../lib/errors';
 import { Pinger } from '../lib/net/pinger';
 import type { BlockAttach } from '../lib/tender/options';
-import type { RunOptions, RunResult } from '../lib/tender/run';
+import type { RunOptions, RunResult, TargetRun } from '../lib';
+import { behaviour, type AppBehaviour, type Expectation } from './support/behaviour';
 import { kvmUnavailable } from './support/kvm';
-import { app } from './support/paths';
+import { app, root } from './support/paths';
 
-const skip = kvmUnavailable() ?? false;
-const kernels = (name: string) => ({ spt: app(name, 'spt'), hvt: app(name, 'hvt') });
+const kvm = kvmUnavailable() ?? false;
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/**
+ * The builds of one application that are compared with each other: one per
+ * target, all of one ABI, and which row of the behaviour table each target's
+ * run must match. A new target joins TARGETS and gets an entry in each `expect`.
+ */
+interface Abi {
+  name: string;
+  /** Directory under guest/build. */
+  dir: string;
+  expect: Record<Target, (b: AppBehaviour) => Expectation>;
+}
+const ABIS: Abi[] = [
+  { name: 'ring', dir: '', expect: { spt: (b) => b.spt, hvt: (b) => b.hvt } },
+  { name: 'solo5', dir: 'solo5', expect: { spt: (b) => b.spt, hvt: (b) => b.solo5Hvt } },
+  { name: 'solo5-v1', dir: 'solo5-v1', expect: { spt: (b) => b.spt, hvt: (b) => b.solo5Hvt } },
+];
+const kernels = (name: string, abi: Abi = ABIS[0]): Record<Target, string> =>
+  Object.fromEntries(TARGETS.map((target) => [target, path.join(root, 'guest', 'build', abi.dir, `${name}.${target}`)])) as Record<
+    Target,
+    string
+  >;
+/** Why a comparison of `name` built for `abi` cannot run here, or false. */
+const skipFor = (name: string, abi: Abi): string | false =>
+  kvm ||
+  (Object.values(kernels(name, abi)).every((k) => fs.existsSync(k)) ? false : `${abi.name} ${name} is not built (npm run build:guest)`);
+const skip = skipFor('hello', ABIS[0]);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'solo5-compare-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -33,43 +62,75 @@ for (const [name, args] of [
   });
 }
 
-t.test('blk: the same image content before, the same after', { skip }, async (tt) => {
-  const img = path.join(tmp, 'blk.img');
-  const data = Buffer.alloc(256 * 1024);
-  for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
-  fs.writeFileSync(img, data);
-  const c = await compareTargets({ kernels: kernels('blk'), memMB: 32, block: { storage: { image: img } }, timeoutMs: 60000 });
-  tt.same(c.differences, [], 'same status, output and final image');
-  tt.equal(c.runs.spt.exit.status, 0);
-  tt.match(c.runs.spt.blockDigests.storage, /^[0-9a-f]{64}$/);
-  tt.equal(fs.readFileSync(img).equals(data), true, "the caller's image is untouched: each target wrote a copy");
-});
+/** A run against its row: status, markers in the console or the tender's one-line error, absent strings. */
+function check(tt: Test, what: string, r: TargetRun, e: Expectation): void {
+  const text = `${r.output}${r.exit.kind === 'error' ? `${r.exit.error}\n` : ''}`;
+  tt.equal(r.timedOut, false, `${what}: finishes on its own`);
+  tt.equal(r.exit.status, e.status, `${what}: exit status ${e.status}${e.why ? ` (${e.why})` : ''}`);
+  for (const m of e.markers) tt.match(text, m, `${what}: has ${JSON.stringify(m)}`);
+  for (const m of e.absent ?? []) tt.notMatch(text, m, `${what}: lacks ${JSON.stringify(m)}`);
+}
 
-t.test('net: the same pings get the same answers', { skip }, async (tt) => {
-  const sw = new VirtualSwitch();
-  tt.teardown(() => sw.close());
-  const drive = async () => {
-    const ep = sw.endpoint('02:00:00:00:00:01');
-    try {
-      const p = new Pinger(ep, '10.0.0.1');
-      const mac = await p.resolve('10.0.0.2');
-      const r = await p.ping('10.0.0.2', mac, 50);
-      tt.equal(r.received, 50, 'every ping answered');
-    } finally {
-      ep.close();
+for (const abi of ABIS) {
+  t.test(`${abi.name} builds: every behaviour row, compared across targets`, { skip: skipFor('hello', abi) }, async (tt) => {
+    for (const row of behaviour) {
+      const c = await compareTargets({ kernels: kernels(row.app, abi), args: row.spt.args, memMB: 32, timeoutMs: 120_000 });
+      const expected = TARGETS.map((target) => abi.expect[target](row));
+      for (const [i, target] of TARGETS.entries()) check(tt, `${abi.name} ${row.app} on ${target}`, c.runs[target], expected[i]);
+      const statusDiffers = expected.some((e) => e.status !== expected[0].status);
+      tt.equal(
+        c.differences.some((d) => d.what === 'status'),
+        statusDiffers,
+        `${abi.name} ${row.app}: ${statusDiffers ? 'a' : 'no'} status difference reported`,
+      );
+      // One expectation for every target (the table's `both`) promises the same application output too.
+      if (expected.every((e) => e === expected[0])) tt.same(c.differences, [], `${abi.name} ${row.app}: no differences`);
     }
-  };
-  const c = await compareTargets({
-    kernels: kernels('net'),
-    args: ['10.0.0.2', '50'],
-    memMB: 32,
-    net: { service: { switch: sw, mac: '02:00:00:00:00:02' } },
-    drive,
-    timeoutMs: 60000,
   });
-  tt.same(c.differences, [], 'same status and output');
-  tt.equal(c.runs.hvt.exit.status, 0);
-});
+}
+
+for (const abi of ABIS) {
+  t.test(`${abi.name} blk: the same image content before, the same after`, { skip: skipFor('blk', abi) }, async (tt) => {
+    const img = path.join(tmp, `${abi.name}-blk.img`);
+    const data = Buffer.alloc(256 * 1024);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
+    fs.writeFileSync(img, data);
+    const c = await compareTargets({ kernels: kernels('blk', abi), memMB: 32, block: { storage: { image: img } }, timeoutMs: 60000 });
+    tt.same(c.differences, [], 'same status, output and final image');
+    tt.equal(c.runs.spt.exit.status, 0);
+    tt.match(c.runs.spt.blockDigests.storage, /^[0-9a-f]{64}$/);
+    tt.not(c.runs.spt.blockDigests.storage, sha(data), 'the guest wrote to its image');
+    tt.equal(fs.readFileSync(img).equals(data), true, "the caller's image is untouched: each target wrote a copy");
+  });
+}
+
+for (const abi of ABIS) {
+  t.test(`${abi.name} net: the same pings get the same answers`, { skip: skipFor('net', abi) }, async (tt) => {
+    const sw = new VirtualSwitch();
+    tt.teardown(() => sw.close());
+    const drive = async () => {
+      const ep = sw.endpoint('02:00:00:00:00:01');
+      try {
+        const p = new Pinger(ep, '10.0.0.1');
+        const mac = await p.resolve('10.0.0.2');
+        const r = await p.ping('10.0.0.2', mac, 50);
+        tt.same([r.received, r.corrupt], [50, 0], 'every ping answered, each reply intact');
+      } finally {
+        ep.close();
+      }
+    };
+    const c = await compareTargets({
+      kernels: kernels('net', abi),
+      args: ['10.0.0.2', '50'],
+      memMB: 32,
+      net: { service: { switch: sw, mac: '02:00:00:00:00:02' } },
+      drive,
+      timeoutMs: 60000,
+    });
+    tt.same(c.differences, [], 'same status and output');
+    tt.equal(c.runs.hvt.exit.status, 0);
+  });
+}
 
 t.test('a difference is reported structurally', { skip }, async (tt) => {
   const c = await compareTargets({ kernels: { spt: app('hello', 'spt'), hvt: app('globals', 'hvt') }, args: ['x'], memMB: 32 });
@@ -103,8 +164,6 @@ function withFakeRun() {
   return { compare: mod.compareTargets, seen };
 }
 
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
 t.test('block devices named constructor or __proto__ are names like any other (in-process, run() replaced)', async (tt) => {
   const { compare, seen } = withFakeRun();
   const img = path.join(tmp, 'names.img');
@@ -134,6 +193,7 @@ t.test('block devices named constructor or __proto__ are names like any other (i
     [['block', 'differs']],
     'only the device whose content differs is reported',
   );
+  tt.same(Object.keys(c.differences[0]), ['what', 'where', 'spt', 'hvt'], "each side's value under its target's name");
   tt.equal(fs.readFileSync(img, 'utf8'), 'base:', "the caller's image is untouched");
 });
 
@@ -161,5 +221,18 @@ t.test('a block image that cannot be opened is refused in one line naming the fi
     code: 'EUSAGE',
     message: `block.data.image: ${missing}: cannot open: ENOENT`,
   });
+  tt.same(seen, [], 'no guest ran');
+});
+
+t.test('fewer than two kernels, or one that is not a path, is refused in one line (in-process, run() replaced)', async (tt) => {
+  const { compare, seen } = withFakeRun();
+  const message = 'kernels: give a PATH for at least two of spt, hvt, e.g. { spt: PATH, hvt: PATH }';
+  for (const kernels of [{ spt: 'a.spt' }, { hvt: 'a.hvt' }, {}, { spt: 'a.spt', hvt: 7 }]) {
+    await tt.rejects(
+      compare({ kernels: kernels as unknown as Record<Target, string> }),
+      { code: 'EUSAGE', message },
+      JSON.stringify(kernels),
+    );
+  }
   tt.same(seen, [], 'no guest ran');
 });

@@ -15,12 +15,16 @@ export interface Expectation {
 
 export interface AppBehaviour {
   app: string;
+  /** The ring-ABI build on spt; the Solo5-ABI spt builds behave the same (test/solo5-abi.test.ts). */
   spt: Expectation;
+  /** The ring-ABI build on hvt. */
   hvt: Expectation;
+  /** The Solo5-ABI hvt builds (ABI 2 and ABI 1, guest/build/solo5{,-v1}/APP.hvt), under solo5-hvt. */
+  solo5Hvt: Expectation;
 }
 
-/** The same expectation on both targets. */
-const both = (app: string, e: Expectation): AppBehaviour => ({ app, spt: e, hvt: e });
+/** The same expectation on every target and ABI. */
+const both = (app: string, e: Expectation): AppBehaviour => ({ app, spt: e, hvt: e, solo5Hvt: e });
 
 const success = (app: string, args: string[] = [], markers: string[] = []): AppBehaviour =>
   both(app, { args, status: 0, markers: [...markers, 'SUCCESS'], absent: ['FAILURE'] });
@@ -30,11 +34,30 @@ const success = (app: string, args: string[] = [], markers: string[] = []): AppB
  * has its own virtual CPU, so the exception reaches the bindings' handler,
  * which prints the trap and the registers and aborts (255).
  */
-const fault = (app: string, trap: string, spt: string, hvt: string): AppBehaviour => ({
+const fault = (app: string, trap: string, spt: string, hvt: string, solo5Hvt: Expectation = upstreamTrap(trap)): AppBehaviour => ({
   app,
   spt: { args: [], status: 139, markers: [], absent: ['SUCCESS'], why: spt },
   hvt: { args: [], status: 255, markers: [`Solo5: trap: ${trap}`, 'rip 0x', 'ABORT'], absent: ['SUCCESS'], why: hvt },
+  solo5Hvt,
 });
+
+/*
+ * The Solo5-ABI hvt bindings run the application in ring 3 and report a CPU
+ * exception in upstream's words (docs/guest.md), then halt with 255.
+ */
+const UPSTREAM_TYPE: Record<string, string> = { 'general protection (#13)': '#GP', 'page fault (#14)': '#PF' };
+
+function upstreamTrap(trap: string): Expectation {
+  const type = UPSTREAM_TYPE[trap];
+  const cr2 = type === '#PF' ? ['Solo5: trap: cr2=0x'] : [];
+  return {
+    args: [],
+    status: 255,
+    markers: [`Solo5: trap: type=${type} `, 'rip=0x', ...cr2, 'Solo5: ABORT: Fatal trap'],
+    absent: ['SUCCESS'],
+    why: `the ${type} reaches the bindings' exception handler, which prints upstream's trap lines and aborts`,
+  };
+}
 
 export const behaviour: AppBehaviour[] = [
   success('hello', ['hello', 'world'], ['Hello, World', "Command line is: 'hello world'"]),
@@ -61,12 +84,26 @@ export const behaviour: AppBehaviour[] = [
     'page fault (#14)',
     'text pages are mapped read+execute, never writable',
     'text pages are read-only in the guest page tables: the write is a #PF, register dump, abort',
+    {
+      args: [],
+      status: 1,
+      markers: ['KVM: host/guest translation fault: rip=0x'],
+      absent: ['SUCCESS', 'Solo5: trap:'],
+      why: "text is read-only host memory (upstream's layout): the store is a failed guest access, which ends the tender with upstream's message and 1",
+    },
   ),
   fault(
     'wnox',
     'page fault (#14)',
     'data pages are mapped read+write, never executable',
     'data pages are no-execute in the guest page tables: the jump is a #PF, register dump, abort',
+    {
+      args: [],
+      status: 1,
+      markers: ['wnox: data was executable (returned 42)', 'FAILURE'],
+      absent: ['SUCCESS', 'Solo5: trap:'],
+      why: "upstream's hvt page tables set no NX bit, so the jump into data runs and the app reports the failure",
+    },
   ),
   fault(
     'notls',
@@ -85,6 +122,13 @@ export const behaviour: AppBehaviour[] = [
       markers: ['Solo5: trap: system call 2 ', 'ABORT'],
       absent: ['SUCCESS', 'FAILURE'],
       why: "there is no host kernel to call: `syscall` reaches the bindings' trap stub, which reports it and aborts",
+    },
+    solo5Hvt: {
+      args: [],
+      status: 255,
+      markers: ['Solo5: trap: type=#UD ', '(system call 2)', 'Solo5: ABORT: Fatal trap'],
+      absent: ['SUCCESS', 'FAILURE'],
+      why: 'there is no host kernel to call: `syscall` is #UD in ring 3 (EFER.SCE clear, as upstream), reported with its number, then abort',
     },
   },
   both('exitcode', { args: ['300'], status: 44, markers: [], why: "the status is the guest's status & 0xff" }),
