@@ -62,6 +62,23 @@ export const behaviour: AppBehaviour[] = [
     'text pages are mapped read+execute, never writable',
     'text pages are read-only in the guest page tables: the write is a #PF, register dump, abort',
   ),
+  {
+    app: 'gdtwrite',
+    spt: {
+      args: [],
+      status: 139,
+      markers: [],
+      absent: ['SUCCESS', 'still running'],
+      why: 'sgdt gives no table the process may write: SIGSEGV',
+    },
+    hvt: {
+      args: [],
+      status: 255,
+      markers: ['gdtwrite: rewritten', 'Solo5: trap in ring 0 (descriptor tables changed?): ABORT'],
+      absent: ['still running'],
+      why: "the GDT is the guest's own writable data (docs/hvt.md); the next iretq to ring 3 faults in ring 0, and the trap stub ends the guest instead of looping",
+    },
+  },
   fault(
     'wnox',
     'page fault (#14)',
