@@ -7,6 +7,7 @@ import { passtRows } from './passt';
 import { solo5BlockRows, solo5BootRows, solo5TapRows } from './solo5';
 import { hvtRingRows } from './hvtring';
 import { printTable, type Row } from './stats';
+import { virtioBootRows, virtioUnavailable } from './virtio';
 
 async function section(name: string, rows: Row[], f: () => Promise<Row[]>): Promise<void> {
   try {
@@ -34,6 +35,11 @@ async function main(): Promise<number> {
     await section('solo5 boot', rows, () => solo5BootRows(n));
     await section('solo5 block', rows, () => solo5BlockRows());
     await section('solo5 ping -f', rows, () => solo5TapRows(Number(process.env.BENCH_PINGS ?? 100_000)));
+  }
+  if (want('virtio')) {
+    const why = virtioUnavailable();
+    if (why !== undefined) console.log(`(virtio rows skipped: ${why})`);
+    else await section('virtio boot', rows, () => virtioBootRows(Math.min(n, 20)));
   }
   if (want('passt')) await section('passt', rows, () => passtRows(Number(process.env.BENCH_ECHOES ?? 2000)));
   const noHvt = hvtUnavailable();

@@ -187,6 +187,9 @@ export function planFromSpec(spec: Spec, bundle: string): Plan {
   const nsList = spec.linux?.namespaces ?? [];
   const netNs = nsList.find((n) => n.type === 'network');
   const netns = netNs === undefined ? 'host' : netNs.path !== undefined && netNs.path !== '' ? netNs.path : 'new';
+  // A pod whose sandbox was deleted under it: its namespace is gone, and a guest started outside it would be lost.
+  if (netns !== 'host' && netns !== 'new' && !fs.existsSync(netns))
+    throw new OciError(`linux.namespaces: the network namespace ${netns} does not exist (was its pod sandbox removed?)`);
   const standalone = target === 'spt' && (elf.abi.kind === 'solo5' || declared.length === 0);
   return { kernel, args, memMB, target, block, net, netns, ipv4Args: u.ipv4Args, standalone };
 }
