@@ -10,7 +10,16 @@ import { app, exists, root } from './support/paths';
 import { startTime, waitGone } from './support/proc';
 
 const bin = (name: string) => path.join(root, 'dist', 'bin', `${name}.js`);
-const BINS = ['solo5-spt', 'solo5-hvt', 'solo5-oci', 'solo5-switch', 'solo5-elftool', 'solo5-build'];
+const BINS = [
+  'solo5-spt',
+  'solo5-hvt',
+  'solo5-oci',
+  'solo5-switch',
+  'solo5-elftool',
+  'solo5-build',
+  'solo5-virtio-run',
+  'solo5-virtio-mkimage',
+];
 const INSPECT = '--inspect=127.0.0.1:0';
 const OPENED = 'Debugger listening';
 

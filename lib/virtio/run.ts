@@ -11,6 +11,7 @@ import { native } from '../native';
 import { ConsoleWatch, classifyVirtioExit, describeVirtioExit, type VirtioExit } from './exit';
 import { chooseAccel, findQemu, kvmSlow, kvmUnusable, type AccelChoice } from './kvm-probe';
 import { FIRST_SLOT, qemuArgv, type Accel, type QemuDevice } from './qemu-args';
+import { quote } from '../quote';
 
 export const SECTOR = 512;
 
@@ -48,7 +49,7 @@ function entryOf(m: Manifest, name: string | undefined, type: DeviceType, option
     const what = name === undefined ? `no ${type} device` : `no device named '${name}'`;
     throw new UsageError(`${option}: the kernel's manifest declares ${what}`);
   }
-  if (m.devices[i].type !== type) throw new UsageError(`${option}: device '${name}' is ${m.devices[i].type}, not ${type}`);
+  if (m.devices[i].type !== type) throw new UsageError(`${option}: device '${quote(name)}' is ${m.devices[i].type}, not ${type}`);
   return i + 1;
 }
 
