@@ -12,17 +12,10 @@
  * iretq to ring 3 at `target` on the current stack, 16-byte aligned (the
  * target calls into C); every register but %rsp and %rax is passed through.
  */
-.macro HVT_TO_RING3 target
-    andq    $-16, %rsp
-    movq    %rsp, %rax
-    pushq   $SN_HVT_SEL_UDATA
-    pushq   %rax
-    pushq   $HVT_USER_RFLAGS
-    pushq   $SN_HVT_SEL_UCODE
-    leaq    \target(%rip), %rax
-    pushq   %rax
-    iretq
-.endm
+.macro HVT_TO_RING3 target andq $ - 16, % rsp movq % rsp,
+    % rax pushq $SN_HVT_SEL_UDATA pushq %
+        rax pushq $HVT_USER_RFLAGS pushq $SN_HVT_SEL_UCODE leaq    \target(% rip),
+    % rax pushq % rax iretq.endm
 #endif
 
 #endif /* SN_HVT_RING3_H */
