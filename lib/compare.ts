@@ -1,17 +1,24 @@
-// compare.ts: run one unikernel on spt and hvt and report, structurally, where their behaviour differs.
+// compare.ts: run one unikernel on spt and hvt (and virtio under QEMU, if given) and report, structurally, where their behaviour differs.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { asUserFileError, openUserFile } from './elf/load';
 import { UsageError } from './errors';
 import type { GuestExit } from './tender/exit';
 import type { BlockAttach, Target } from './tender/options';
 import { run, type RunOptions } from './tender/run';
+import type { VirtioExit } from './virtio/exit';
+import { runVirtio } from './virtio/run';
 
 export interface CompareOptions extends Omit<RunOptions, 'kernel' | 'target' | 'block' | 'drive'> {
-  /** The same application built for each target, e.g. { spt: 'app.spt', hvt: 'app.hvt' }. */
-  kernels: Record<Target, string>;
+  /**
+   * The same application built for each target, e.g. { spt: 'app.spt', hvt: 'app.hvt' }; with
+   * `virtio` (solo5-build --target=virtio), that build runs too, under QEMU (solo5-virtio-run's
+   * accelerator choice), with no net devices and no `drive`.
+   */
+  kernels: Record<Target, string> & { virtio?: string };
   /** Block devices: each target gets its own copy of `image`, so both start from the same content. */
   block?: Record<string, { image: string; sectorSize?: number }>;
   /**
@@ -39,11 +46,19 @@ export interface Difference {
   where?: string;
   spt: string;
   hvt: string;
+  /** Virtio's value, when kernels.virtio was given. */
+  virtio?: string;
+}
+
+/** The virtio run: as a TargetRun, with QEMU's exit table (lib/virtio/exit.ts). */
+export interface VirtioTargetRun extends Omit<TargetRun, 'target' | 'exit'> {
+  target: 'virtio';
+  exit: VirtioExit;
 }
 
 export interface Comparison {
   same: boolean;
-  runs: Record<Target, TargetRun>;
+  runs: Record<Target, TargetRun> & { virtio?: VirtioTargetRun };
   differences: Difference[];
 }
 
@@ -103,6 +118,14 @@ function copyImage(from: string, to: string, what: string): void {
 }
 
 async function runOne(target: Target, o: CompareOptions, dir: string): Promise<TargetRun> {
+  const block = blockCopies(target, o, dir);
+  const { kernels: _k, block: _b, drive, ...rest } = o;
+  const r = await run({ ...rest, kernel: o.kernels[target], target, block, drive: drive && (() => drive(target)) });
+  const output = r.output;
+  return { target, exit: r.exit, output, appOutput: appOutput(output), blockDigests: digests(block), timedOut: r.timedOut };
+}
+
+function blockCopies(target: string, o: CompareOptions, dir: string): Map<string, BlockAttach> {
   // Keyed by the caller's device names (a Map, and blockDigests without a prototype), so `constructor`
   // or `__proto__` is a name like any other; the copies are numbered, so a name is never part of a path.
   const block = new Map<string, BlockAttach>();
@@ -111,12 +134,40 @@ async function runOne(target: Target, o: CompareOptions, dir: string): Promise<T
     copyImage(b.image, copy, `block.${name}.image`);
     block.set(name, { path: copy, sectorSize: b.sectorSize });
   }
-  const { kernels: _k, block: _b, drive, ...rest } = o;
-  const r = await run({ ...rest, kernel: o.kernels[target], target, block, drive: drive && (() => drive(target)) });
-  const output = r.output;
-  const blockDigests: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const [name, b] of block) blockDigests[name] = digest(b.path, `block.${name}`);
-  return { target, exit: r.exit, output, appOutput: appOutput(output), blockDigests, timedOut: r.timedOut };
+  return block;
+}
+
+function digests(block: Map<string, BlockAttach>): Record<string, string> {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [name, b] of block) out[name] = digest(b.path, `block.${name}`);
+  return out;
+}
+
+async function runVirtioOne(kernel: string, o: CompareOptions, dir: string): Promise<VirtioTargetRun> {
+  if (o.drive !== undefined || o.net !== undefined)
+    throw new UsageError('kernels.virtio: net devices and drive are not supported with virtio');
+  const block = blockCopies('virtio', o, dir);
+  const chunks: Buffer[] = [];
+  const out = new Writable({
+    write(c: Buffer, _e, cb) {
+      chunks.push(c);
+      cb();
+    },
+  });
+  const blocks = new Map<string | undefined, string>([...block].map(([name, b]) => [name, b.path]));
+  const exit = await runVirtio({
+    kernel,
+    args: o.args ?? [],
+    memMiB: Math.max(o.memMB ?? 32, 16),
+    accel: 'auto',
+    blocks,
+    nets: new Map(),
+    quiet: true,
+    out,
+    warn: () => {},
+  });
+  const output = Buffer.concat(chunks).toString('utf8');
+  return { target: 'virtio', exit, output, appOutput: appOutput(output), blockDigests: digests(block), timedOut: false };
 }
 
 function firstDifferentLine(a: string, b: string): number {
@@ -127,7 +178,7 @@ function firstDifferentLine(a: string, b: string): number {
 }
 
 /**
- * Run the unikernel on spt, then on hvt, with the same arguments and the same
+ * Run the unikernel on spt, then on hvt (then virtio), with the same arguments and the same
  * initial block images, and list every difference in exit status, application
  * console output and final block-image content.
  */
@@ -139,25 +190,24 @@ export async function compareTargets(o: CompareOptions): Promise<Comparison> {
   try {
     const spt = await runOne('spt', o, dir);
     const hvt = await runOne('hvt', o, dir);
+    const virtio = o.kernels.virtio === undefined ? undefined : await runVirtioOne(o.kernels.virtio, o, dir);
+    const all: (TargetRun | VirtioTargetRun)[] = virtio ? [spt, hvt, virtio] : [spt, hvt];
+    // A difference names every target's value; targets that agree with spt agree with each other.
+    const values = (f: (r: TargetRun | VirtioTargetRun) => string) => ({ spt: f(spt), hvt: f(hvt), ...(virtio && { virtio: f(virtio) }) });
+    const differs = (f: (r: TargetRun | VirtioTargetRun) => string) => all.some((r) => f(r) !== f(spt));
     const differences: Difference[] = [];
-    if (spt.exit.status !== hvt.exit.status) {
-      differences.push({ what: 'status', spt: String(spt.exit.status), hvt: String(hvt.exit.status) });
-    }
-    if (spt.appOutput !== hvt.appOutput) {
-      const line = firstDifferentLine(spt.appOutput, hvt.appOutput);
-      differences.push({
-        what: 'output',
-        where: String(line),
-        spt: spt.appOutput.split('\n')[line - 1] ?? '',
-        hvt: hvt.appOutput.split('\n')[line - 1] ?? '',
-      });
+    const status = (r: TargetRun | VirtioTargetRun) => String(r.exit.status);
+    if (differs(status)) differences.push({ what: 'status', ...values(status) });
+    const other = all.find((r) => r.appOutput !== spt.appOutput);
+    if (other !== undefined) {
+      const line = firstDifferentLine(spt.appOutput, other.appOutput);
+      differences.push({ what: 'output', where: String(line), ...values((r) => r.appOutput.split('\n')[line - 1] ?? '') });
     }
     for (const name of Object.keys(spt.blockDigests)) {
-      if (spt.blockDigests[name] !== hvt.blockDigests[name]) {
-        differences.push({ what: 'block', where: name, spt: spt.blockDigests[name], hvt: hvt.blockDigests[name] });
-      }
+      const sum = (r: TargetRun | VirtioTargetRun) => r.blockDigests[name];
+      if (differs(sum)) differences.push({ what: 'block', where: name, ...values(sum) });
     }
-    return { same: differences.length === 0, runs: { spt, hvt }, differences };
+    return { same: differences.length === 0, runs: { spt, hvt, ...(virtio && { virtio }) }, differences };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -11,6 +11,36 @@ function cell(e) {
   return `${e.status} | ${markers}`;
 }
 
+/*
+ * virtio has no tender and no app-test rows (each run is a QEMU start under
+ * TCG); what differs there is said in prose, measured by test/virtio.test.ts
+ * and `compareTargets` with `kernels.virtio`.
+ */
+const VIRTIO = [
+  '## virtio (`solo5-virtio-run`, QEMU)',
+  '',
+  'The Solo5-ABI builds for virtio (`guest/build/solo5/<app>.virtio`) print the same application',
+  'output and leave the same block images as spt and hvt for the deterministic apps',
+  '(`compareTargets` with `kernels.virtio` compares all three). Where virtio differs, and why:',
+  '',
+  "- **Exit status**: QEMU itself exits 83 for every guest (Solo5's isa-debug-exit value);",
+  "  `solo5-virtio-run` exits with the guest's status read from its `solo5_exit(N) called` line",
+  '  (255 for `ABORT`), so `hello` 0, `exitcode 300` 44, `abort` and `ssp` 255. With',
+  '  `--solo5:quiet` there is no such line: the status is unknown, reported as 0 with a warning.',
+  '- **CPU exceptions** (`exception`, `notls`): the guest runs in ring 0 with its own IDT, so a',
+  '  fault ends it with `Solo5: ABORT: trap: vector N, ...` and 255, as on hvt, never 139.',
+  '- **Memory protection** (`zeropage`, `xnow`, `wnox`): none. The first 4 GiB are one',
+  '  identity mapping, read-write-execute, page 0 included (the BIOS data area), so these apps',
+  '  report that the access worked and exit 1; spt and hvt fault (139, 255).',
+  '- **Clock**: the TSC, timed against the PIT at boot (10 ms); wall time is the CMOS clock at',
+  '  boot (whole seconds) plus the TSC. `solo5_yield` polls; nothing sleeps.',
+  '- **Memory layout**: Multiboot at 1 MiB; memory is what the loader reports above 1 MiB',
+  '  (`-m 128` gives 127 MB addressable); the virtqueues and buffers sit between the image and',
+  '  the heap, and device buffers below 1 MiB are refused.',
+  '- **Apps without a virtio build**: `sysprobe` and `seccomp` (raw Linux system calls), and the',
+  '  ring-ABI-only `hostile` and `ringexit`.',
+];
+
 /** The Markdown text of docs/behaviour.md for a behaviour table. */
 function render(table) {
   const lines = [
@@ -33,6 +63,7 @@ function render(table) {
       `| ${row.app} | ${row.spt.args.length ? `\`${row.spt.args.join(' ')}\`` : '-'} | ${cell(row.spt)} | ${cell(row.hvt)} | ${why} |`,
     );
   }
+  lines.push('', ...VIRTIO);
   return `${lines.join('\n')}\n`;
 }
 

@@ -110,12 +110,15 @@ function plan(opts: VirtioRunOptions, m: Manifest): Planned {
   return { devices, taps };
 }
 
+const SETPRIV = '/usr/bin/setpriv';
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** One QEMU run; resolves with the classified exit and whether the guest printed anything. */
 function runQemu(qemu: string, argv: string[], fds: number[], out: NodeJS.WritableStream): Promise<{ exit: VirtioExit; bytes: number }> {
   return new Promise((resolve) => {
-    const child = spawn(qemu, argv, { stdio: ['inherit', 'pipe', 'pipe', ...fds] });
+    // QEMU must not outlive a launcher that is killed outright: setpriv (util-linux) asks the kernel to send it SIGTERM then.
+    const [cmd, args] = fs.existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'TERM', '--', qemu, ...argv]] : [qemu, argv];
+    const child = spawn(cmd, args, { stdio: ['inherit', 'pipe', 'pipe', ...fds] });
     const watch = new ConsoleWatch();
     let stderr = '';
     let sent: NodeJS.Signals | undefined;
