@@ -32,11 +32,10 @@ function badNoteSize(file: string, why: string): ElfError {
  * own binaries put each note alone in its PT_NOTE; older layouts and other
  * linkers share one, so every note of the area is looked at. `align` is the
  * segment's p_align, 8 or else 4: the descriptor starts at the first multiple
- * of it after the 12-byte header and the name, and the next note at the
- * first one after the descriptor (so a GNU note, namesz 4, has its
- * descriptor at 16 in an 8-aligned area, not at 12 + 8). A Solo5 note
- * (namesz 6) in an 8-aligned area would start its descriptor at 24, but
- * Solo5's own notes sit in 4-aligned areas, at 20; its readers take 20.
+ * of it after the 12-byte header and the name (a GNU note, namesz 4, has its
+ * descriptor at 16 in an 8-aligned area, not at 12 + 8), and the next note
+ * after the descriptor padded to it. A Solo5 note (namesz 6) always has its
+ * descriptor at 20, as Solo5's readers take it, whatever the area's alignment.
  */
 export function collectNotes(file: string, where: string, area: Buffer, align: number, into: SoloNotes): void {
   const pad = align === 8 ? 8 : 4;
@@ -59,7 +58,7 @@ export function collectNotes(file: string, where: string, area: Buffer, align: n
       throw badNoteSize(file, `${at}: descsz ${descsz} runs past the end of the note area`);
     }
     // A last note whose padding the linker trimmed is fine: the cursor just lands past the end.
-    off = up(descOff + descsz);
+    off = descOff + up(descsz);
     if (namesz !== OWNER.length || area.compare(OWNER, 0, OWNER.length, nameOff, nameOff + namesz) !== 0) continue;
     const desc = area.subarray(descOff, descOff + descsz);
     if (type === SN_NOTE_TYPE_ABI) into.abi.push(desc);
