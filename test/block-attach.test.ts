@@ -27,7 +27,10 @@ t.test('refused block attachments', async (tt) => {
     ],
     [
       [`--block:storage=${missing}`, app('blk')],
-      [`Could not open block device: ${missing}: No such file or directory`, `block device 'storage': cannot open ${missing}: No such file or directory`],
+      [
+        `Could not open block device: ${missing}: No such file or directory`,
+        `block device 'storage': cannot open ${missing}: No such file or directory`,
+      ],
     ],
     [
       [`--block:storage=${image('odd.img', 1000)}`, app('blk')],
@@ -59,11 +62,17 @@ t.test('refused block attachments', async (tt) => {
     ],
     [
       [`--block:storage=${good}`, '--block-sector-size:storage=1000', app('blk')],
-      ['Block size must be a multiple of 2 greater than or equal 512', "block device 'storage': sector size 1000 must be a power of two from 512 to 32768"],
+      [
+        'Block size must be a multiple of 2 greater than or equal 512',
+        "block device 'storage': sector size 1000 must be a power of two from 512 to 32768",
+      ],
     ],
     [
       [`--block:storage=${good}`, '--block-sector-size:storage=256', app('blk')],
-      ['Block size must be a multiple of 2 greater than or equal 512', "block device 'storage': sector size 256 must be a power of two from 512 to 32768"],
+      [
+        'Block size must be a multiple of 2 greater than or equal 512',
+        "block device 'storage': sector size 256 must be a power of two from 512 to 32768",
+      ],
     ],
     [
       [`--block:storage=${good}`, '--block-sector-size:storage=x', app('blk')],

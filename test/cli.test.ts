@@ -13,7 +13,7 @@ function cli(args: string[]) {
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'solo5-cli-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-t.test('--help and --version: on stderr, with the exit statuses of upstream\'s tenders', async (tt) => {
+t.test("--help and --version: on stderr, with the exit statuses of upstream's tenders", async (tt) => {
   const h = cli(['--help']);
   tt.equal(h.status, 1, '--help exits 1');
   tt.match(h.stderr, /^usage: solo5-spt /);
@@ -70,10 +70,22 @@ t.test("errors: upstream's words where it has them, then the reason, each line o
   const badHeader = 'invalid executable: invalid or unsupported executable (elf header invalid while loading note)';
   const cases: [string[], string[]][] = [
     [[], ['Missing KERNEL operand', 'missing KERNEL (see --help)']],
-    [['--bogus', app('hello')], ["Invalid option: `--bogus'", 'unknown option --bogus (see --help)']],
-    [['--bogus=1', app('hello')], ["Invalid option: `--bogus=1'", 'unknown option --bogus (see --help)']],
-    [['--mem=x', app('hello')], ['Malformed argument to --mem', "--mem: 'x' is not a size in MiB"]],
-    [['--mem=0', app('hello')], ['Malformed argument to --mem', "--mem: '0' is not a size in MiB"]],
+    [
+      ['--bogus', app('hello')],
+      ["Invalid option: `--bogus'", 'unknown option --bogus (see --help)'],
+    ],
+    [
+      ['--bogus=1', app('hello')],
+      ["Invalid option: `--bogus=1'", 'unknown option --bogus (see --help)'],
+    ],
+    [
+      ['--mem=x', app('hello')],
+      ['Malformed argument to --mem', "--mem: 'x' is not a size in MiB"],
+    ],
+    [
+      ['--mem=0', app('hello')],
+      ['Malformed argument to --mem', "--mem: '0' is not a size in MiB"],
+    ],
     [[nope], [`${nope}: Could not open: No such file or directory`]],
     [[notElf], [`${notElf}: ${badHeader}`, `${notElf}: not an ELF file (bad magic)`]],
     [[empty], [`${empty}: ${badHeader}`, `${empty}: truncated: 0 bytes, an ELF64 header needs 64`]],
@@ -113,7 +125,7 @@ t.test("errors: upstream's words where it has them, then the reason, each line o
   }
 });
 
-t.test('--x-exec-heap: accepted on spt with upstream\'s warning, unknown to hvt', async (tt) => {
+t.test("--x-exec-heap: accepted on spt with upstream's warning, unknown to hvt", async (tt) => {
   const r = cli(['--mem=16', '--x-exec-heap', app('hello')]);
   tt.equal(r.status, 0, 'the guest runs');
   tt.match(r.stdout, /SUCCESS/);
@@ -178,7 +190,11 @@ t.test('every program package.json names is executable and runs through a symlin
     });
     t.equal(r.status, 0, `${name} --version exits 0`);
     // solo5-spt and solo5-hvt print it on stderr, as upstream's tenders do.
-    t.match(r.stdout + r.stderr, new RegExp(`^${name}\\b.*${pkg.version.replace(/\./g, '\\.')}`), `${name} --version names itself and the version`);
+    t.match(
+      r.stdout + r.stderr,
+      new RegExp(`^${name}\\b.*${pkg.version.replace(/\./g, '\\.')}`),
+      `${name} --version names itself and the version`,
+    );
   }
   t.end();
 });

@@ -47,7 +47,8 @@ unsigned inplace_arrange(long argc, char **argv)
     for (long i = 2; i < argc; i++) {
         long fd = parse_fd(argv[i]);
         if (fd < 0 || target >= SN_FD_INPLACE_MIN)
-            diag_fail_because("read argv", -H_EINVAL, "an in-place fd is below SN_FD_INPLACE_MIN, or one too many");
+            diag_fail_because("read argv", -H_EINVAL,
+                              "an in-place fd is below SN_FD_INPLACE_MIN, or one too many");
         long r = h_dup3((int)fd, (int)target, 0);
         if (h_is_err(r))
             diag_fail("dup3 an in-place fd", r);

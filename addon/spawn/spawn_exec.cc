@@ -29,7 +29,7 @@ struct Undo {
   ~Undo() {
     for (int fd : fds) close(fd);
     for (int fd : cloexec) fcntl(fd, F_SETFD, FD_CLOEXEC);
-    struct sigaction ign {};
+    struct sigaction ign{};
     ign.sa_handler = SIG_IGN;
     for (int sig : ignored) sigaction(sig, &ign, nullptr);
     if (maskSaved) pthread_sigmask(SIG_SETMASK, &mask, nullptr);
@@ -60,7 +60,8 @@ Napi::Value ExecHelperInPlace(const Napi::CallbackInfo &info) {
   for (uint32_t i = 0; i < arr.Length(); i++) {
     Napi::Value v = arr.Get(i);
     if (!v.IsNumber() || v.As<Napi::Number>().Int32Value() < 0) {
-      Napi::TypeError::New(env, "Usage: execHelperInPlace: fds must be non-negative numbers").ThrowAsJavaScriptException();
+      Napi::TypeError::New(env, "Usage: execHelperInPlace: fds must be non-negative numbers")
+          .ThrowAsJavaScriptException();
       return env.Undefined();
     }
     sources.push_back(v.As<Napi::Number>().Int32Value());
@@ -95,9 +96,9 @@ Napi::Value ExecHelperInPlace(const Napi::CallbackInfo &info) {
   sigset_t none;
   sigemptyset(&none);
   for (int sig = 1; sig < NSIG; sig++) {
-    struct sigaction old {};
+    struct sigaction old{};
     if (sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) {
-      struct sigaction dfl {};
+      struct sigaction dfl{};
       dfl.sa_handler = SIG_DFL;
       if (sigaction(sig, &dfl, nullptr) == 0) undo.ignored.push_back(sig);
     }
@@ -128,7 +129,7 @@ Napi::Value DieBySignal(const Napi::CallbackInfo &info) {
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   struct rlimit noCore = {0, 0};
   setrlimit(RLIMIT_CORE, &noCore);
-  struct sigaction dfl {};
+  struct sigaction dfl{};
   dfl.sa_handler = SIG_DFL;
   sigaction(sig, &dfl, nullptr);
   sigset_t one;

@@ -100,9 +100,9 @@ const deviceOptions: DeviceOption[] = [
 const NAME_RE = /^[A-Za-z0-9]{1,67}$/;
 
 /** Upstream's words for --x-exec-heap, which upstream's tender honours by making guest memory executable. */
-const X_EXEC_HEAP_WARNING =
-  'WARNING: The use of --x-exec-heap is dangerous and not recommended as it makes the heap and stack executable.';
-const X_EXEC_HEAP_HERE = '--x-exec-heap: accepted, but the heap and stack stay non-executable here: no guest memory is both writable and executable';
+const X_EXEC_HEAP_WARNING = 'WARNING: The use of --x-exec-heap is dangerous and not recommended as it makes the heap and stack executable.';
+const X_EXEC_HEAP_HERE =
+  '--x-exec-heap: accepted, but the heap and stack stay non-executable here: no guest memory is both writable and executable';
 
 export function usage(tool: string, target: Target): string {
   return [
@@ -117,7 +117,10 @@ export function usage(tool: string, target: Target): string {
     '  --log-level=LEVEL        tender log level: trace, debug, info, warn (default), error, silent',
     '  --log-format=FORMAT      pretty (default on a terminal) or json',
     ...(target === 'spt'
-      ? ['  --x-exec-heap            accepted for upstream compatibility, with its warning; the heap and stack stay', '                           non-executable here (docs/behaviour.md)']
+      ? [
+          '  --x-exec-heap            accepted for upstream compatibility, with its warning; the heap and stack stay',
+          '                           non-executable here (docs/behaviour.md)',
+        ]
       : []),
     '  --help                   print this help on stderr and exit with status 1 (as upstream)',
     '  --version                print the version on stderr and exit',
@@ -134,7 +137,7 @@ export function usage(tool: string, target: Target): string {
           "Exit status: the guest's status & 0xff; 255 when the guest aborts, including on a",
           'CPU exception (its name and registers are printed first) or a broken hypercall;',
         ]),
-    '1 when the tender cannot start it (the reason is printed: upstream\'s words where scripts',
+    "1 when the tender cannot start it (the reason is printed: upstream's words where scripts",
     'look for them, then the reason on its own line).',
     ...(target === 'spt'
       ? [
@@ -212,7 +215,8 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
     }
     const colon = key.indexOf(':');
     const dev = deviceOptions.find((d) => colon > 0 && d.key === key.slice(0, colon));
-    if (!dev) throw upstreamSays(new UsageError(`unknown option ${eq < 0 ? arg : arg.slice(0, eq)} (see --help)`), `Invalid option: \`${arg}'`);
+    if (!dev)
+      throw upstreamSays(new UsageError(`unknown option ${eq < 0 ? arg : arg.slice(0, eq)} (see --help)`), `Invalid option: \`${arg}'`);
     const name = key.slice(colon + 1);
     if (!NAME_RE.test(name)) throw new UsageError(`--${dev.key}: '${name}' is not a device name (1 to 67 letters and digits)`);
     if (value === undefined || value === '') throw new UsageError(`--${dev.key}:${name}: a value is required (--${dev.key}:${name}=VALUE)`);

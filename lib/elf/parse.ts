@@ -249,9 +249,15 @@ function readNotes(buf: Buffer, file: string): { phdrs: RawPhdr[]; entry: bigint
   }
   if (pie !== undefined) {
     if (notes.abi.length === 0) {
-      throw upstreamSays(new ElfError(file, `${pie}: an ordinary program, not a Solo5 unikernel (it has no ABI1 note)`), `${file}: No Solo5 ABI information found in executable`);
+      throw upstreamSays(
+        new ElfError(file, `${pie}: an ordinary program, not a Solo5 unikernel (it has no ABI1 note)`),
+        `${file}: No Solo5 ABI information found in executable`,
+      );
     }
-    throw upstreamSays(new ElfError(file, pie), `${file}: invalid executable: invalid or unsupported executable (elf header invalid while loading note)`);
+    throw upstreamSays(
+      new ElfError(file, pie),
+      `${file}: invalid executable: invalid or unsupported executable (elf header invalid while loading note)`,
+    );
   }
   return { phdrs, entry, notes };
 }

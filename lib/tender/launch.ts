@@ -129,8 +129,14 @@ export interface CliPreparedGuest extends PreparedGuest {
 
 /** Everything launch() does before the guest runs; `start()` does the rest. Rejects as launch() does. */
 export async function prepare(options: LaunchOptions, log: TenderLog = silentLog): Promise<PreparedGuest> {
-  const { net, standalone, release, start, startGated } = await prepareForCli(options, log);
-  return { net, standalone, release, start, startGated };
+  const p = await prepareForCli(options, log);
+  return {
+    net: p.net,
+    standalone: p.standalone,
+    release: () => p.release(),
+    start: () => p.start(),
+    startGated: (g, e) => p.startGated(g, e),
+  };
 }
 
 /** prepare() as the CLI uses it, with the in-place start; rejects as launch() does. */
