@@ -3,6 +3,7 @@ import { bootRows } from './boot';
 import { blockRows, rttRows, switchThroughputRows, tapThroughputRows } from './devices';
 import { againstSpt, hvtBootRows, hvtUnavailable } from './hvt';
 import { ociRows, ociUnavailable } from './oci';
+import { inPlaceBootRows, inPlaceRssRows } from './inplace';
 import { passtRows } from './passt';
 import { solo5BlockRows, solo5BootRows, solo5TapRows } from './solo5';
 import { printTable, type Row } from './stats';
@@ -32,6 +33,10 @@ async function main(): Promise<number> {
     await section('solo5 boot', rows, () => solo5BootRows(n));
     await section('solo5 block', rows, () => solo5BlockRows());
     await section('solo5 ping -f', rows, () => solo5TapRows(Number(process.env.BENCH_PINGS ?? 100_000)));
+  }
+  if (want('inplace')) {
+    await section('solo5-spt in place, launch', rows, () => inPlaceBootRows(n));
+    await section('solo5-spt in place, RSS', rows, () => inPlaceRssRows());
   }
   if (want('passt')) await section('passt', rows, () => passtRows(Number(process.env.BENCH_ECHOES ?? 2000)));
   const noHvt = hvtUnavailable();

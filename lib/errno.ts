@@ -33,10 +33,14 @@ export function withErrnoWords(line: string): string {
   });
 }
 
-/** strerror's words for the last errno name in an addon's message ("... TUNSETIFF failed: EPERM"), else the message. */
-export function lastErrnoWords(message: string): string {
-  const names = message.match(/\bE[A-Z0-9]{2,}\b/g) ?? [];
-  for (const name of names.reverse()) {
+/**
+ * strerror's words for the last errno name in an addon's message ("... TUNSETIFF failed: EPERM"),
+ * else for `otherwise` (an errno name), else the message.
+ */
+export function lastErrnoWords(message: string, otherwise?: string): string {
+  const names = [...(message.match(/\bE[A-Z0-9]{2,}\b/g) ?? [])].reverse();
+  if (otherwise !== undefined) names.push(otherwise);
+  for (const name of names) {
     const words = wordsFor(name);
     if (words !== undefined) return words;
   }

@@ -219,7 +219,9 @@ function openNetBackend(name: string, n: NetAttach, fds: number[]): NetBackend {
   } catch (e) {
     const message = (e as Error).message;
     const err = new DeviceError(`net device '${name}': ${message}`);
-    throw upstreamSays(err, `Could not attach interface: ${iface!}: ${lastErrnoWords(message)}`);
+    // The addon says "no such interface" where upstream's getifaddrs check says ENOENT.
+    const words = lastErrnoWords(message, / no such interface$/.test(message) ? 'ENOENT' : undefined);
+    throw upstreamSays(err, `Could not attach interface: ${iface!}: ${words}`);
   }
 }
 

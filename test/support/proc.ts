@@ -1,5 +1,6 @@
 // proc.ts: watching processes through /proc for the lifecycle and privilege tests.
 import fs from 'node:fs';
+import os from 'node:os';
 
 /**
  * The fields of /proc/PID/stat from field 3 (state) on, or undefined when the
@@ -81,4 +82,14 @@ export function waitForText(stream: NodeJS.ReadableStream, text: string): Promis
       if (!seen.includes(text)) reject(new Error(`stream ended before '${text}' (saw ${JSON.stringify(seen)})`));
     });
   });
+}
+
+/**
+ * The status a shell shows ($?) for a process that ended as spawnSync reports
+ * it: its exit status, or 128 + N when signal N ended it (solo5-spt dies of
+ * its guest's fatal signal, as upstream's tender does).
+ */
+export function shellStatus(r: { status: number | null; signal: NodeJS.Signals | null }): number {
+  if (r.status !== null) return r.status;
+  return r.signal === null ? -1 : 128 + os.constants.signals[r.signal];
 }
