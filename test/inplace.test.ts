@@ -1,5 +1,5 @@
 // inplace.test.ts: solo5-spt becomes a Solo5-ABI guest that needs no broker (same pid, its fds only, upstream's wait status); a brokered guest's tender ends by the guest's signal.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -143,4 +143,24 @@ t.test('the API never replaces its caller', { skip: built }, async (tt) => {
   const guest = await launch({ kernel: solo5('hello'), memMB: 16, console: 'inherit' });
   tt.not(guest.pid, process.pid, 'a process of its own');
   tt.match(await guest.exited, { kind: 'exit', status: 0 });
+});
+
+t.test('the helper refuses an in-place command line it did not get from the tender', async (tt) => {
+  const run = (args: string[]) => spawnSync(helperPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const bogus = run(['--bogus']);
+  tt.same(
+    [bogus.status, bogus.stderr],
+    [1, 'solo5-helper: read argv failed: EINVAL (the helper takes no arguments but --in-place)\n'],
+    'an unknown argument',
+  );
+  for (const fd of ['5', '255', 'x', '']) {
+    const low = run(['--in-place', fd]);
+    tt.same(
+      [low.status, low.stderr],
+      [1, 'solo5-helper: read argv failed: EINVAL (an in-place fd is below SN_FD_INPLACE_MIN, or one too many)\n'],
+      `fd '${fd}': not a number of 256 or more`,
+    );
+  }
+  const closed = run(['--in-place', '300']);
+  tt.same([closed.status, closed.stderr], [1, 'solo5-helper: dup3 an in-place fd failed: EBADF\n'], 'an fd that is not open');
 });
