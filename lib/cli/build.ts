@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Target } from '../abi';
 import { BUILD_ABIS, BUILD_TARGETS, buildUnikernel, type BuildAbi } from '../build';
+import { withErrnoWords } from '../errno';
 import { isSolo5Error, UsageError } from '../errors';
 import { version } from '../version';
 
@@ -94,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (!isSolo5Error(e)) throw e;
-    err(`solo5-build: ${e.message}\n`);
+    err(`solo5-build: ${withErrnoWords(e.message)}\n`);
     return 1;
   }
 }
