@@ -9,6 +9,7 @@
         "addon/broker/broker_affinity.cc",
         "addon/broker/broker_config.cc",
         "addon/broker/broker_guest.cc",
+        "addon/broker/broker_hvtring.cc",
         "addon/broker/broker_layout.cc",
         "addon/broker/broker_napi.cc",
         "addon/broker/broker_pump.cc",

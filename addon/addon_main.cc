@@ -47,6 +47,41 @@ Napi::Value MemfdCreate(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, fd);
 }
 
+// memfdDataRanges(fd: number, size: number): [start, end][]: the extents of [0, size) that hold data
+// (SEEK_DATA/SEEK_HOLE), so that a core of guest memory skips the pages the guest never touched.
+Napi::Value MemfdDataRanges(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "Usage: memfdDataRanges(fd: number, size: number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  auto size = static_cast<off_t>(info[1].As<Napi::Number>().Int64Value());
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (off_t pos = 0; pos < size;) {
+    off_t start = lseek(fd, pos, SEEK_DATA);
+    if (start < 0 && errno == ENXIO) break;  // no data from pos to the end
+    if (start < 0) {
+      Napi::Error::New(env, ErrnoMessage("lseek(SEEK_DATA)", errno)).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (start >= size) break;
+    off_t end = lseek(fd, start, SEEK_HOLE);
+    if (end < 0) {
+      Napi::Error::New(env, ErrnoMessage("lseek(SEEK_HOLE)", errno)).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (end > size) end = size;
+    Napi::Array r = Napi::Array::New(env, 2);
+    r.Set(0u, Napi::Number::New(env, static_cast<double>(start)));
+    r.Set(1u, Napi::Number::New(env, static_cast<double>(end)));
+    out.Set(n++, r);
+    pos = end;
+  }
+  return out;
+}
+
 #define SN_EXPORT_OFFSET(obj, type, field) \
   obj.Set(#type "." #field, Napi::Number::New(env, offsetof(struct type, field)))
 #define SN_EXPORT_SIZE(obj, type) obj.Set(#type, Napi::Number::New(env, sizeof(struct type)))
@@ -132,6 +167,7 @@ Napi::Object Layout(Napi::Env env) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("memfdCreate", Napi::Function::New(env, MemfdCreate, "memfdCreate"));
+  exports.Set("memfdDataRanges", Napi::Function::New(env, MemfdDataRanges, "memfdDataRanges"));
   exports.Set("layout", Layout(env));
   sn::RegisterBrokerExports(env, exports);
   sn::RegisterNetExports(env, exports);

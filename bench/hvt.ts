@@ -17,23 +17,41 @@ export function hvtUnavailable(): string | undefined {
   return fs.existsSync(path.join(root, 'guest', 'build', 'hello.hvt')) ? undefined : 'hvt unikernels not built';
 }
 
-export async function hvtBootRows(n: number): Promise<Row[]> {
-  const hello = path.join(root, 'guest', 'build', 'hello.hvt');
+async function helloMs(n: number, kernel: string): Promise<number> {
   const runs = await sample(n, 3, async () => {
-    const r = await run({ kernel: hello, target: 'hvt', args: ['bench'], memMB: 64 });
-    if (r.exit.status !== 0) throw new Error(`hello.hvt exited ${r.exit.status}: ${r.output.slice(-200)}`);
+    const r = await run({ kernel, target: 'hvt', args: ['bench'], memMB: 64 });
+    if (r.exit.status !== 0) throw new Error(`${kernel} exited ${r.exit.status}: ${r.output.slice(-200)}`);
   });
-  return [
+  return median(runs);
+}
+
+export async function hvtBootRows(n: number): Promise<Row[]> {
+  const ring = await helloMs(n, path.join(root, 'guest', 'build', 'hello.hvt'));
+  const rows: Row[] = [
     {
       name: `hvt hello launch-to-exit, API (n=${n})`,
       unit: 'ms',
-      value: median(runs),
+      value: ring,
       floorName: 'target',
       floor: 15,
       compare: 'ratio',
       target: 1,
     },
   ];
+  // The Solo5-ABI build (upstream's hvt ABI 2, guest/bindings/solo5hvt) against the ring-ABI one of this run.
+  const solo5 = path.join(root, 'guest', 'build', 'solo5', 'hello.hvt');
+  if (fs.existsSync(solo5)) {
+    rows.push({
+      name: `Solo5-ABI hvt hello launch-to-exit, API (n=${n})`,
+      unit: 'ms',
+      value: await helloMs(n, solo5),
+      floorName: 'ring-ABI hvt hello, same run',
+      floor: ring,
+      compare: 'ratio',
+      target: 1.2,
+    });
+  }
+  return rows;
 }
 
 /** Re-express hvt rows against the spt row of the same name (ratio hvt/spt, at least 0.5: within 2x). */

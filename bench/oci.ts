@@ -1,4 +1,4 @@
-// oci.ts: `podman run --rm` of the hello image with solo5-oci, against /bin/true from a scratch image with podman's default runtime.
+// oci.ts: `podman run --rm` of the hello image with solo5-oci, against a static /true from a scratch image with runc, named explicitly.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,7 +20,8 @@ function podman(args: string[]): void {
 /** Why the OCI row cannot be measured here, or undefined. */
 export function ociUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root';
-  if (spawnSync('sh', ['-c', 'command -v podman && command -v gcc'], { stdio: 'ignore' }).status !== 0) return 'podman or gcc is missing';
+  if (spawnSync('sh', ['-c', 'command -v podman && command -v gcc && command -v runc'], { stdio: 'ignore' }).status !== 0)
+    return 'podman, gcc or runc is missing';
   if (!fs.existsSync(oci)) return 'addon/oci/build/solo5-oci is not built';
   return fs.existsSync(hello) ? undefined : 'guest/build/hello.spt is not built';
 }
@@ -46,7 +47,8 @@ export async function ociRows(n: number): Promise<Row[]> {
     const per = Math.max(3, Math.ceil(n / rounds));
     // Interleaved, so that the machine's load hits both alike.
     for (let r = 0; r < rounds; r++) {
-      floorRuns.push(...(await sample(per, 1, () => podman([...RUN, tag, '/true']))));
+      // runc by name: podman's default may be crun, which refuses hybrid cgroups (these machines).
+      floorRuns.push(...(await sample(per, 1, () => podman([...RUN, '--runtime=runc', tag, '/true']))));
       uniRuns.push(...(await sample(per, 1, () => podman([...RUN, `--runtime=${oci}`, tag]))));
     }
     return [
@@ -57,7 +59,7 @@ export async function ociRows(n: number): Promise<Row[]> {
         floorName: 'podman run --rm /true, runc',
         floor: median(floorRuns),
         compare: 'ratio',
-        target: 1.5,
+        target: 1.2,
       },
     ];
   } finally {

@@ -6,6 +6,7 @@ import { ociRows, ociUnavailable } from './oci';
 import { inPlaceBootRows, inPlaceRssRows } from './inplace';
 import { passtRows } from './passt';
 import { solo5BlockRows, solo5BootRows, solo5TapRows } from './solo5';
+import { hvtRingRows } from './hvtring';
 import { printTable, type Row } from './stats';
 
 async function section(name: string, rows: Row[], f: () => Promise<Row[]>): Promise<void> {
@@ -49,6 +50,7 @@ async function main(): Promise<number> {
     if (want('switch')) await section('hvt switch', hvt, () => switchThroughputRows('hvt'));
     rows.push(...againstSpt(hvt, spt));
     if (want('rtt')) await section('hvt rtt', rows, () => rttRows('hvt'));
+    if (want('hvtring')) await section('hvt ping -f', rows, () => hvtRingRows(Number(process.env.BENCH_PINGS ?? 100_000)));
   }
   const noOci = want('oci') ? ociUnavailable() : 'not selected';
   if (noOci === undefined) await section('oci', rows, () => ociRows(Math.min(n, 15)));

@@ -79,7 +79,15 @@
 #define SN_HVT_KICK 3U
 /* Set the %fs base (the guest's thread pointer); the value is the base, canonical. */
 #define SN_HVT_SET_TLS 4U
-#define SN_HVT_CALLS 5U
+/*
+ * A CPU exception or `syscall` reached the guest's trap handler, which makes
+ * this call first. Value: guest address of its struct sn_hvt_trap_frame. The
+ * default helper ignores it (the guest goes on to report and abort);
+ * solo5-helper-debug keeps the frame for the core and, under gdb, stops the
+ * guest there and resumes it from the frame (docs/debugging.md).
+ */
+#define SN_HVT_TRAP 5U
+#define SN_HVT_CALLS 6U
 
 struct sn_hvt_puts {
     uint64_t addr; /* guest address of the bytes */
@@ -100,6 +108,16 @@ struct sn_hvt_wait {
     uint32_t reserved;
 };
 SN_STATIC_ASSERT(sizeof(struct sn_hvt_wait) == 16, "hvt wait layout");
+
+/* What the guest's trap stubs save, lowest address first (vector 256 is a `syscall`, error its number). */
+struct sn_hvt_trap_frame {
+    uint64_t cr2;
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t vector, error;
+    uint64_t rip, cs, rflags, rsp, ss;
+};
+SN_STATIC_ASSERT(sizeof(struct sn_hvt_trap_frame) == 23 * 8, "hvt trap frame layout");
 
 #endif /* __ASSEMBLER__ */
 

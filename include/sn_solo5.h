@@ -17,7 +17,7 @@
 /* ABI1 note versions of Solo5's spt ABI: 1 for Solo5 0.6.0-0.7.5, 2 since 0.8.0. */
 #define SN_SOLO5_SPT_ABI_V1 1
 #define SN_SOLO5_SPT_ABI_V2 2
-/* Upstream hvt's ABI1 version; solo5-hvt recognises such binaries to refuse them by name. */
+/* Upstream hvt's current ABI1 version (sn_solo5_hvt.h describes that ABI, versions 1 and 2). */
 #define SN_SOLO5_HVT_ABI_VERSION 2
 
 /* Guest memory: mapped from SN_SOLO5_HOST_MEM_BASE; images load at or above SN_SOLO5_GUEST_MIN_BASE. */

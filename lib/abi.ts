@@ -77,6 +77,62 @@ export const SN_SOLO5_INTERNAL_TIMERFD = 0xfffffffe;
 export const SN_SOLO5_STACK_GAP = 8;
 export const SN_SOLO5_MFT_ADDR = SN_SOLO5_BOOT_INFO_BASE + 40;
 
+/*
+ * Solo5's own hvt ABI (include/sn_solo5_hvt.h): published values, copied
+ * exactly. Versions 1 (Solo5 0.6-0.7) and 2 (0.8-0.12) share the hypercalls.
+ */
+export const SN_SOLO5_HVT_ABI_V1 = 1;
+export const SN_SOLO5_HVT_ABI_V2 = 2;
+export const SN_SOLO5_HVT_PORT_BASE = 0x500;
+export const SN_SOLO5_HVT_HC_WALLTIME = 1;
+export const SN_SOLO5_HVT_HC_PUTS = 2;
+export const SN_SOLO5_HVT_HC_POLL = 3;
+export const SN_SOLO5_HVT_HC_BLOCK_WRITE = 4;
+export const SN_SOLO5_HVT_HC_BLOCK_READ = 5;
+export const SN_SOLO5_HVT_HC_NET_WRITE = 6;
+export const SN_SOLO5_HVT_HC_NET_READ = 7;
+export const SN_SOLO5_HVT_HC_HALT = 8;
+export const SN_SOLO5_HVT_HC_MAX = 9;
+export const SN_SOLO5_HVT_RING_KICK_PORT = 0x600;
+export const SN_SOLO5_R_OK = 0;
+export const SN_SOLO5_R_AGAIN = 1;
+export const SN_SOLO5_R_EINVAL = 2;
+export const SN_SOLO5_R_EUNSPEC = 3;
+export const SN_SOLO5_HVT_HALT_COOKIE_MAX = 512;
+export const SN_SOLO5_HVT_DIAG_RUNNING = 7;
+export const SN_SOLO5_HVT_FEATURE_RING_IO = 1;
+export const SN_SOLO5_HVT_GDT = 0x1000;
+export const SN_SOLO5_HVT_PML4 = 0x2000;
+export const SN_SOLO5_HVT_PDPT = 0x3000;
+export const SN_SOLO5_HVT_PD = 0x4000;
+export const SN_SOLO5_HVT_PD_COUNT = 4;
+export const SN_SOLO5_HVT_PT0 = 0x8000;
+export const SN_SOLO5_HVT_BOOT_INFO = 0x10000;
+export const SN_SOLO5_HVT_KERNEL_MIN = 0x100000;
+export const SN_SOLO5_HVT_CMDLINE_SIZE = 8192;
+export const SN_SOLO5_HVT_PAGE_2M = 0x200000;
+export const SN_SOLO5_HVT_MEM_MAX = 0x100000000;
+export const SN_SOLO5_HVT_MEM_DEFAULT = 512 * 1024 * 1024;
+export const SN_SOLO5_HVT_STACK_GAP = 8;
+export const SN_SOLO5_HVT_CR0 = 0x80010021;
+export const SN_SOLO5_HVT_CR4 = 0x620;
+export const SN_SOLO5_HVT_EFER = 0x500;
+export const SN_SOLO5_HVT_GDT_CODE = 0x00af99000000ffffn;
+export const SN_SOLO5_HVT_GDT_DATA = 0x00cf93000000ffffn;
+export const SN_SOLO5_HVT_SEL_CODE = 0x08;
+export const SN_SOLO5_HVT_SEL_DATA = 0x10;
+export const SN_SOLO5_HVT_GDT_LIMIT = 23;
+export const SN_SOLO5_HVT_PTE_P = 1;
+export const SN_SOLO5_HVT_PTE_RW = 2;
+export const SN_SOLO5_HVT_PTE_PS = 0x80;
+export const SN_SOLO5_HVT_BOOT_INFO_V1_SIZE = 40;
+export const SN_SOLO5_HVT_BOOT_INFO_SIZE = 56;
+export const SN_SOLO5_HVT_MFT_ADDR = SN_SOLO5_HVT_BOOT_INFO + SN_SOLO5_HVT_BOOT_INFO_SIZE;
+export const SN_SOLO5_HVT_RING_SLOTS = 1024;
+export const SN_SOLO5_HVT_RING_OP_NET_WRITE = 1;
+export const SN_SOLO5_HVT_RING_OP_NET_READ = 2;
+export const SN_SOLO5_HVT_RING_AREA = SN_SOLO5_HVT_PAGE_2M;
+
 /** Load plan limits and region protections. */
 export const SN_PLAN_MAX_REGIONS = 16;
 export const SN_PLAN_MAX_BPF = 4096;
@@ -217,6 +273,29 @@ export const SN_SOLO5_BOOT_INFO = {
   offsets: { mem_size: 0, kernel_end: 8, cmdline: 16, mft: 24, epollfd: 32, timerfd: 36 },
 } as const satisfies StructLayout;
 
+export const SN_SOLO5_HVT_BOOT_INFO_LAYOUT = {
+  size: 56,
+  offsets: { mem_size: 0, kernel_end: 8, cpu_cycle_freq: 16, cmdline: 24, mft: 32, host_features: 40, guest_features: 44, net_ring: 48 },
+} as const satisfies StructLayout;
+
+/** The hypercall argument structs, for the hand-made guests of the tests. */
+export const SN_SOLO5_HVT_POLL = { size: 24, offsets: { timeout_nsecs: 0, ready_set: 8, ret: 16 } } as const satisfies StructLayout;
+export const SN_SOLO5_HVT_BLKIO = {
+  size: 40,
+  offsets: { handle: 0, offset: 8, data: 16, len: 24, ret: 32 },
+} as const satisfies StructLayout;
+export const SN_SOLO5_HVT_NETIO = { size: 32, offsets: { handle: 0, data: 8, len: 16, ret: 24 } } as const satisfies StructLayout;
+export const SN_SOLO5_HVT_HALT = { size: 16, offsets: { cookie: 0, exit_status: 8 } } as const satisfies StructLayout;
+export const SN_SOLO5_HVT_RING_ENTRY = {
+  size: 32,
+  offsets: { operation: 0, handle: 4, data: 8, len: 16, id: 20, reserved: 24 },
+} as const satisfies StructLayout;
+export const SN_SOLO5_HVT_RING_COMMIT = { size: 16, offsets: { id: 0, ret: 4, len: 8, reserved: 12 } } as const satisfies StructLayout;
+export const SN_SOLO5_HVT_RING = {
+  size: 49280,
+  offsets: { ent_tail: 0, com_head: 4, ent_head: 64, com_tail: 68, needs_kick: 72, ent: 128, com: 32896 },
+} as const satisfies StructLayout;
+
 export const SN_QUEUE = {
   size: 2 * SN_CACHE_LINE,
   offsets: { prod: 0, prod_waiting: 4, pad0: 8, cons: SN_CACHE_LINE, cons_waiting: SN_CACHE_LINE + 4, pad1: SN_CACHE_LINE + 8 },
@@ -275,6 +354,14 @@ export const LAYOUTS: Readonly<Record<string, StructLayout>> = {
   sn_mft: SN_MFT,
   sn_abi1_desc: SN_ABI1_DESC,
   sn_solo5_boot_info: SN_SOLO5_BOOT_INFO,
+  sn_solo5_hvt_boot_info: SN_SOLO5_HVT_BOOT_INFO_LAYOUT,
+  sn_solo5_hvt_poll: SN_SOLO5_HVT_POLL,
+  sn_solo5_hvt_blkio: SN_SOLO5_HVT_BLKIO,
+  sn_solo5_hvt_netio: SN_SOLO5_HVT_NETIO,
+  sn_solo5_hvt_halt: SN_SOLO5_HVT_HALT,
+  sn_solo5_hvt_ring: SN_SOLO5_HVT_RING,
+  sn_solo5_hvt_ring_entry: SN_SOLO5_HVT_RING_ENTRY,
+  sn_solo5_hvt_ring_commit: SN_SOLO5_HVT_RING_COMMIT,
   sn_queue: SN_QUEUE,
   sn_net_slot: SN_NET_SLOT,
   sn_net_dev: SN_NET_DEV,

@@ -10,8 +10,9 @@ import { generateManifestC } from './manifest/generate';
 export const BUILD_TARGETS = TARGETS;
 
 /**
- * Which guest ABI the bindings speak: the project's ring ABI (spt and hvt),
- * or upstream Solo5's spt ABI, version 2 (Solo5 >= 0.8) or 1 (0.6 to 0.7).
+ * Which guest ABI the bindings speak: the project's ring ABI, or upstream
+ * Solo5's own ABI of the target (spt or hvt), version 2 (Solo5 >= 0.8) or
+ * 1 (0.6 to 0.7).
  */
 export type BuildAbi = 'ring' | 'solo5' | 'solo5-v1';
 export const BUILD_ABIS: readonly BuildAbi[] = ['ring', 'solo5', 'solo5-v1'];
@@ -19,7 +20,7 @@ export const BUILD_ABIS: readonly BuildAbi[] = ['ring', 'solo5', 'solo5-v1'];
 export interface BuildOptions {
   /** Which bindings to link: spt (a seccomp-confined process) or hvt (a KVM virtual machine). */
   target: Target;
-  /** The guest ABI (default 'ring'); the Solo5 ABIs exist for spt only. */
+  /** The guest ABI (default 'ring'). */
   abi?: BuildAbi;
   /** Path of the JSON manifest (type solo5.manifest). */
   manifest: string;
@@ -40,26 +41,36 @@ export interface BuildOptions {
  * linker script.
  */
 export function guestPaths(target: Target = 'spt', root = path.resolve(__dirname, '..', '..'), abi: BuildAbi = 'ring') {
+  const dir = (...p: string[]): string => path.join(root, 'guest', ...p);
   const common = {
     root,
-    include: [path.join(root, 'guest', 'include'), path.join(root, 'include')],
-    flagsFile: path.join(root, 'guest', `${target}.flags`),
+    include: [dir('include'), path.join(root, 'include')],
+    flagsFile: dir(`${target}.flags`),
   };
-  if (abi !== 'ring') {
-    const bindings = path.join(root, 'guest', 'bindings', 'solo5');
+  const v = abi === 'solo5' ? '' : '-v1';
+  if (abi !== 'ring' && target === 'hvt') {
     return {
       ...common,
-      linkerScript: path.join(bindings, abi === 'solo5' ? 'solo5.ld' : 'solo5-v1.ld'),
+      linkerScript: dir('bindings', 'solo5hvt', `solo5-hvt${v}.ld`),
+      // The CPU tables' address pieces: hvt_tables.ld (shared with the ring-ABI hvt bindings), s5h_tables.ld.
+      linkerSearch: [dir('bindings', 'hvt'), dir('bindings', 'solo5hvt')],
+      bindings: dir('build', 'bindings-solo5hvt', `solo5hvt-solo5${v}.o`),
+    };
+  }
+  if (abi !== 'ring') {
+    return {
+      ...common,
+      linkerScript: dir('bindings', 'solo5', `solo5${v}.ld`),
       linkerSearch: [] as string[],
-      bindings: path.join(root, 'guest', 'build', 'bindings-solo5', abi === 'solo5' ? 'solo5-solo5.o' : 'solo5-solo5-v1.o'),
+      bindings: dir('build', 'bindings-solo5', `solo5-solo5${v}.o`),
     };
   }
   return {
     ...common,
-    linkerScript: path.join(root, 'guest', 'bindings', target, `${target}.ld`),
-    // hvt.ld includes spt.ld (one image layout for both), which ld finds on its search path.
-    linkerSearch: [path.join(root, 'guest', 'bindings', 'spt')],
-    bindings: path.join(root, 'guest', 'build', `bindings-${target}`, `solo5-${target}.o`),
+    linkerScript: dir('bindings', target, `${target}.ld`),
+    // hvt.ld includes spt.ld (one image layout for both) and hvt_tables.ld, which ld finds on its search path.
+    linkerSearch: [dir('bindings', 'spt'), dir('bindings', 'hvt')],
+    bindings: dir('build', `bindings-${target}`, `solo5-${target}.o`),
   };
 }
 
@@ -121,9 +132,6 @@ function checkOptions(opts: BuildOptions): void {
   const abi = opts.abi ?? 'ring';
   if (!BUILD_ABIS.includes(abi)) {
     throw new UsageError(`ABI "${String(abi)}" is not supported (${BUILD_ABIS.join(', ')})`);
-  }
-  if (abi !== 'ring' && opts.target !== 'spt') {
-    throw new UsageError(`the Solo5 ABI (${abi}) exists for target spt only; ${opts.target} builds use the ring ABI`);
   }
   if (typeof opts.manifest !== 'string' || opts.manifest === '') throw new UsageError('no manifest given');
   if (typeof opts.output !== 'string' || opts.output === '') throw new UsageError('no output file given');

@@ -64,8 +64,22 @@ export interface BrokerConfig {
   devices: DeviceConfig[];
   /** sn_rings_hdr.entries: the manifest's entry count (default: highest device index + 1). */
   entries?: number;
-  /** How long the pump busy-polls after its last activity before it sleeps, in µs (default 50). */
+  /** How long the pump busy-polls after its last activity before it sleeps, in µs (default 50; 0 with hvtRing). */
   spinUs?: number;
+  /**
+   * With `solo5`, on hvt: serve upstream Solo5's 0.11+ net ring (struct sn_solo5_hvt_ring) at guest
+   * address `addr` in memFd (memSize bytes, mapped by the broker), reading and writing frames on each
+   * device's fd. The handle's hvtKickFd is the eventfd the guest's kicks arrive on.
+   */
+  hvtRing?: HvtRingConfig;
+}
+
+/** A Solo5-ABI hvt guest's net ring: where it is, and the host fd behind each net handle. */
+export interface HvtRingConfig {
+  /** Guest address of the ring: the guest-visible memory size; buffers must lie below it. */
+  addr: number;
+  /** index: the manifest entry (the guest's handle); fd: what the helper's NET_READ/NET_WRITE use too. */
+  nets: { index: number; name: string; fd: number; mtu: number }[];
 }
 
 /** Reported from the pump thread: a protocol violation (the tender kills the guest) or a backend error. */
@@ -81,6 +95,8 @@ export interface BrokerHandle {
   ringsSize: number;
   /** [to tender, to guest] eventfds; the helper receives them as fds 5 and 6. [-1, -1] with `solo5`. */
   doorbellFds: [number, number];
+  /** With hvtRing: the eventfd the guest's kicks (port 0x600, a KVM ioeventfd) signal; else -1. */
+  hvtKickFd: number;
   /**
    * Starts the pump. With `shareCpuWith` (the guest's pid) the pump and that process are narrowed to one
    * CPU that both may already use; `cpu` is that CPU, or -1 with the `reason` it was not done. With
@@ -101,6 +117,8 @@ export interface BrokerHandle {
 export interface NativeAddon {
   /** Create a close-on-exec memfd of the given size (sparse). Throws "memfd_create failed: E..." */
   memfdCreate(name: string, sizeBytes: number): number;
+  /** The [start, end) extents of the first `size` bytes of a memfd that hold data (SEEK_DATA/SEEK_HOLE). */
+  memfdDataRanges(fd: number, size: number): [number, number][];
   /**
    * Exec `path` with an empty environment: fd 0 /dev/null, fd 1 the console (an fd, or a new pipe
    * whose read end is returned), fd 2 a diagnostics pipe (read end returned, non-blocking), and
@@ -162,6 +180,8 @@ export interface NativeAddon {
   setControllingTty(fd: number): void;
   /** mkfifo(path, 0600), opened read-write and close-on-exec: a monitorless container's start gate. */
   openGate(path: string): number;
+  /** execv(path, argv), SIGPIPE back to default and no signal blocked: returns only by throwing (solo5-oci hands a container to runc). */
+  execFile(path: string, argv: string[]): never;
 }
 
 const root = path.resolve(__dirname, '..', '..');
@@ -200,5 +220,7 @@ export function native(): NativeAddon {
 
 /** Absolute path of the static helper executable. */
 export const helperPath = path.join(root, 'addon', 'helper', 'build', 'solo5-helper');
+/** The same helper with the debug features (docs/debugging.md): only --gdb and --dumpcore run it. */
+export const debugHelperPath = path.join(root, 'addon', 'helper', 'build', 'solo5-helper-debug');
 /** Root of the installed package (for bundled unikernels and manifests). */
 export const packageRoot = root;

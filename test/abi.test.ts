@@ -48,6 +48,7 @@ function cProbe(): string {
     '#include <stddef.h>',
     '#include "sn_abi.h"',
     '#include "sn_solo5.h"',
+    '#include "sn_solo5_hvt.h"',
     '#include "helper_plan.h"',
     'int main(void) {',
   ];
@@ -89,19 +90,20 @@ t.test('the C compiler agrees with every constant and field of lib/abi.ts', { sk
   }
 
   const macros = execFileSync('gcc', ['-dM', '-E', ...include, '-x', 'c', '-'], {
-    input: '#include "sn_abi.h"\n#include "sn_solo5.h"\n',
+    input: '#include "sn_abi.h"\n#include "sn_solo5.h"\n#include "sn_solo5_hvt.h"\n',
     encoding: 'utf8',
   })
     .split('\n')
     .map((l) => /^#define (SN_[A-Z0-9_]+) /.exec(l)?.[1])
     .filter(
       (name): name is string =>
-        name !== undefined && !['SN_ABI_H', 'SN_SOLO5_H', 'SN_STATIC_ASSERT', 'SN_NOTE_NAME', 'SN_INTERP_PATH'].includes(name),
+        name !== undefined &&
+        !['SN_ABI_H', 'SN_SOLO5_H', 'SN_SOLO5_HVT_H', 'SN_STATIC_ASSERT', 'SN_NOTE_NAME', 'SN_INTERP_PATH'].includes(name),
     );
   t.same(
     macros.filter((name) => !(name in tsConstants)),
     [],
-    'every SN_* constant of sn_abi.h and sn_solo5.h is mirrored in lib/abi.ts',
+    'every SN_* constant of sn_abi.h, sn_solo5.h and sn_solo5_hvt.h is mirrored in lib/abi.ts',
   );
 });
 

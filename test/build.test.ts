@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildUnikernel, firstDiagnostic, guestPaths, readFlags } from '../lib/build';
+import { parseElf, queryAbi, queryManifest } from '../lib/elf';
 import { HostError, ManifestError, UsageError } from '../lib/errors';
 import { mftSize, SN_ABI_VERSION, SN_NOTE_MFT1_PAD } from '../lib/abi';
 
@@ -194,11 +195,6 @@ t.test('bad inputs: one line and exit 1', { skip }, async (tt) => {
     ],
     ['unknown target', ['--target=xen', '-m', mft, '-o', out, good], /^solo5-build: --target=xen: unknown target \(spt or hvt\)$/m],
     ['unknown ABI', ['--abi=xen', '-m', mft, '-o', out, good], /^solo5-build: --abi=xen: unknown ABI \(ring, solo5, solo5-v1\)$/m],
-    [
-      'Solo5 ABI for hvt',
-      ['--abi=solo5', '--target=hvt', '-m', mft, '-o', out, good],
-      /^solo5-build: --abi=solo5 builds spt unikernels only; --target=hvt uses --abi=ring$/m,
-    ],
     ['missing source', ['-m', mft, '-o', out, join(dir, 'nope.c')], /^solo5-build: .*nope\.c: source file not found$/m],
     ['not a source', ['-m', mft, '-o', out, file('x.txt', 'hi')], /^solo5-build: .*x\.txt: not a C \(\.c\) or assembly/],
     [
@@ -272,8 +268,8 @@ t.test('buildUnikernel: typed errors through the API', { skip }, async (tt) => {
     new UsageError('target "xen" is not supported (spt or hvt)'),
   );
   await tt.rejects(
-    buildUnikernel({ target: 'hvt', abi: 'solo5-v1', manifest: mft, sources: [src], output }),
-    new UsageError('the Solo5 ABI (solo5-v1) exists for target spt only; hvt builds use the ring ABI'),
+    buildUnikernel({ target: 'hvt', abi: 'solo5-v2' as 'solo5', manifest: mft, sources: [src], output }),
+    new UsageError('ABI "solo5-v2" is not supported (ring, solo5, solo5-v1)'),
   );
   await tt.rejects(buildUnikernel({ target: 'spt', manifest: file('bad.json', '[]'), sources: [src], output }), ManifestError);
   await tt.rejects(buildUnikernel({ target: 'spt', manifest: mft, sources: [file('e.c', 'oops')], output }), HostError);
@@ -290,3 +286,75 @@ t.test('buildUnikernel: typed errors through the API', { skip }, async (tt) => {
     'log shows the link with the linker script',
   );
 });
+
+/*
+ * --abi=solo5|solo5-v1 --target=hvt: upstream's hvt image, read back with
+ * readelf and the project's own ELF reader. Upstream's layout: PT_INTERP,
+ * text at 1 MiB marked execute-only, rodata with the notes, data, then (ABI
+ * 2 only) a read-only tdata segment, PT_TLS and a bss segment without file
+ * bytes, then one PT_NOTE per note.
+ */
+const HVT_LAYOUTS = {
+  solo5: {
+    version: 2,
+    loads: ['E', 'R', 'RW', 'R', 'RW'],
+    types: ['INTERP', 'LOAD', 'LOAD', 'LOAD', 'LOAD', 'TLS', 'LOAD', 'NOTE', 'NOTE', 'NOTE'],
+  },
+  'solo5-v1': { version: 1, loads: ['E', 'R', 'RW'], types: ['INTERP', 'LOAD', 'LOAD', 'LOAD', 'NOTE', 'NOTE', 'NOTE'] },
+} as const;
+
+for (const [abi, want] of Object.entries(HVT_LAYOUTS)) {
+  t.test(`--abi=${abi} --target=hvt: upstream's hvt image`, { skip }, async (tt) => {
+    const out = join(dir, `${abi}.hvt`);
+    const r = build(
+      `--abi=${abi}`,
+      '--target=hvt',
+      '-m',
+      file(`${abi}-hvt.json`, JSON.stringify(MANIFEST)),
+      '-o',
+      out,
+      file(`${abi}-hvt.c`, APP_C),
+    );
+    tt.equal(r.code, 0, `solo5-build succeeds: ${r.err}`);
+    const buf = readFileSync(out);
+
+    const segs = readelf('-l', out);
+    const types = [...segs.matchAll(/^\s{2}([A-Z_]+)\s+0x/gm)].map((m) => m[1]);
+    tt.same(types, want.types, "program headers in upstream's order");
+    const loads = [
+      ...segs.matchAll(/^\s*LOAD\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+\s+([RWE ]+?)\s+0x/gm),
+    ];
+    tt.same(
+      loads.map((m) => m[3].replace(/\s/g, '')),
+      want.loads,
+      'PT_LOAD flags: text execute-only, rodata R, data RW (ABI 2: tdata R, bss RW)',
+    );
+    tt.equal(loads[0][1], '0x0000000000100000', 'text at 1 MiB');
+    tt.match(
+      segs,
+      /INTERP\s+0x001000 0x0000000000100000 0x0000000000100000 0x000018 0x000018 R\s+0x8\n\s+\[Requesting program interpreter: \/nonexistent\/solo5\/\]/,
+      "PT_INTERP: Solo5's 24 bytes, first in text",
+    );
+    const mapping = segs.slice(segs.indexOf('Section to Segment mapping'));
+    const order = [...mapping.matchAll(/^\s*\d+\s+(\.note\.solo5\.\w+)\s*$/gm)].map((m) => m[1]);
+    tt.same(order, ['.note.solo5.not_openbsd', '.note.solo5.abi', '.note.solo5.manifest'], 'one note per PT_NOTE, not_openbsd first');
+
+    // The ABI1 note, byte for byte: namesz 6, descsz 16, "ABI1", "Solo5" padded to 8, target 1 (hvt), version, 0, 0.
+    const abiBin = join(dir, `${abi}-abi.bin`);
+    execFileSync('objcopy', ['-O', 'binary', '--only-section=.note.solo5.abi', out, abiBin]);
+    const expected = Buffer.alloc(36);
+    [6, 16, 0x31494241].forEach((v, i) => expected.writeUInt32LE(v, 4 * i));
+    expected.write('Solo5', 12, 'latin1');
+    expected.writeUInt32LE(1, 20);
+    expected.writeUInt32LE(want.version, 24);
+    tt.same(readFileSync(abiBin), expected, 'ABI1 note bytes');
+
+    tt.same(queryAbi(buf, out).abi, { kind: 'solo5', target: 'hvt', version: want.version }, 'lib/elf reads a Solo5 hvt ABI note');
+    tt.same(queryManifest(buf, out), MANIFEST, 'lib/elf reads the manifest back');
+    const elf = parseElf(buf, out, { memSize: 512 << 20, tender: 'hvt' });
+    const start = readelf('-s', out).match(/([0-9a-f]{16})\s+\d+\s+FUNC\s+GLOBAL\s+DEFAULT\s+\d+\s+_start$/m);
+    tt.equal(elf.entry, parseInt(start?.[1] ?? '0', 16), 'e_entry is _start');
+    tt.ok(elf.entry >= 0x100000 && elf.entry < elf.segments[0].vaddr + elf.segments[0].memsz, 'the entry lies in text');
+    tt.same(elf.segments[0].prot, { r: false, w: false, x: true }, 'lib/elf sees text execute-only');
+  });
+}

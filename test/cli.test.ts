@@ -32,7 +32,7 @@ t.test('the compiled CLIs are programs: run directly, named after themselves', a
   const bin = path.dirname(sptCli);
   for (const [tool, abis] of [
     ['solo5-spt', [1, 2, 1001]],
-    ['solo5-hvt', [1001]],
+    ['solo5-hvt', [1, 2, 1001]],
   ] as const) {
     const file = path.join(bin, `${tool}.js`);
     tt.equal(fs.statSync(file).mode & 0o777, 0o755, `${tool}.js is mode 0755`);

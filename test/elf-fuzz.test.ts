@@ -90,43 +90,50 @@ function mutate(base: BuiltElf, rand: () => number): Buffer {
   }
 }
 
-t.test('random mutations end in success or a one-line ElfError/ManifestError', async (t) => {
-  const ITERATIONS = 5000;
-  const seed = testSeed();
-  const rand = rng(seed);
-  const base = buildElf();
-  const outcomes = new Map<string, number>();
-  for (let i = 0; i < ITERATIONS; i++) {
-    const buf = mutate(base, rand);
-    let kind: string;
-    try {
-      const elf = parseElf(buf, F, { memSize: MEM, tender: 'spt' });
-      // Whatever a mutation let through must still satisfy the loader's promises.
-      let prevEnd = 0;
-      for (const s of elf.segments) {
-        if (s.vaddr < 0x100000 || s.vaddr + s.memsz > MEM || (s.prot.w && s.prot.x) || s.data.length !== s.filesz || s.filesz > s.memsz) {
-          t.fail(`iteration ${i} (seed ${seed}): bad segment accepted ${JSON.stringify({ ...s, data: undefined })}`);
+/* The ring ABI's image on spt, and upstream's hvt ABI 2 layout (each note in its own PT_NOTE) on hvt. */
+const bases: Array<[string, () => ReturnType<typeof buildElf>, 'spt' | 'hvt']> = [
+  ['ring ABI, spt', () => buildElf(), 'spt'],
+  ["Solo5's hvt ABI 2, hvt", () => buildElf({ abi: { target: 1, version: 2 }, noteSegments: 'each' }), 'hvt'],
+];
+
+for (const [what, make, tender] of bases)
+  t.test(`random mutations end in success or a one-line ElfError/ManifestError (${what})`, async (t) => {
+    const ITERATIONS = 5000;
+    const seed = testSeed();
+    const rand = rng(seed);
+    const base = make();
+    const outcomes = new Map<string, number>();
+    for (let i = 0; i < ITERATIONS; i++) {
+      const buf = mutate(base, rand);
+      let kind: string;
+      try {
+        const elf = parseElf(buf, F, { memSize: MEM, tender });
+        // Whatever a mutation let through must still satisfy the loader's promises.
+        let prevEnd = 0;
+        for (const s of elf.segments) {
+          if (s.vaddr < 0x100000 || s.vaddr + s.memsz > MEM || (s.prot.w && s.prot.x) || s.data.length !== s.filesz || s.filesz > s.memsz) {
+            t.fail(`iteration ${i} (seed ${seed}): bad segment accepted ${JSON.stringify({ ...s, data: undefined })}`);
+          }
+          if (Math.floor(s.vaddr / 4096) * 4096 < prevEnd) t.fail(`iteration ${i} (seed ${seed}): overlapping segments accepted`);
+          prevEnd = Math.ceil((s.vaddr + s.memsz) / 4096) * 4096;
         }
-        if (Math.floor(s.vaddr / 4096) * 4096 < prevEnd) t.fail(`iteration ${i} (seed ${seed}): overlapping segments accepted`);
-        prevEnd = Math.ceil((s.vaddr + s.memsz) / 4096) * 4096;
+        if (!elf.segments.some((s) => s.prot.x && elf.entry >= s.vaddr && elf.entry < s.vaddr + s.memsz))
+          t.fail(`iteration ${i} (seed ${seed}): entry outside text`);
+        kind = 'ok';
+      } catch (e) {
+        if (!(e instanceof ElfError || e instanceof ManifestError)) {
+          t.fail(`iteration ${i} (seed ${seed}): unexpected ${String(e)}`);
+          return;
+        }
+        if (e.message.includes('\n') || !e.message.startsWith(`${F}: `))
+          t.fail(`iteration ${i} (seed ${seed}): not one line naming the file: ${e.message}`);
+        kind = e.name;
       }
-      if (!elf.segments.some((s) => s.prot.x && elf.entry >= s.vaddr && elf.entry < s.vaddr + s.memsz))
-        t.fail(`iteration ${i} (seed ${seed}): entry outside text`);
-      kind = 'ok';
-    } catch (e) {
-      if (!(e instanceof ElfError || e instanceof ManifestError)) {
-        t.fail(`iteration ${i} (seed ${seed}): unexpected ${String(e)}`);
-        return;
-      }
-      if (e.message.includes('\n') || !e.message.startsWith(`${F}: `))
-        t.fail(`iteration ${i} (seed ${seed}): not one line naming the file: ${e.message}`);
-      kind = e.name;
+      outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
     }
-    outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
-  }
-  // A hang is caught by tap's timeout; a time bound here would only measure the machine's load.
-  t.comment(`${ITERATIONS} mutations (seed ${seed}): ${JSON.stringify(Object.fromEntries(outcomes))}`);
-  t.ok((outcomes.get('ElfError') ?? 0) > ITERATIONS / 4, `most mutations are caught as ElfError (seed ${seed})`);
-  t.ok((outcomes.get('ManifestError') ?? 0) > 0, `some reach the MFT1 decoder (seed ${seed})`);
-  t.ok((outcomes.get('ok') ?? 0) > 0, `some are harmless (seed ${seed})`);
-});
+    // A hang is caught by tap's timeout; a time bound here would only measure the machine's load.
+    t.comment(`${ITERATIONS} mutations (seed ${seed}): ${JSON.stringify(Object.fromEntries(outcomes))}`);
+    t.ok((outcomes.get('ElfError') ?? 0) > ITERATIONS / 4, `most mutations are caught as ElfError (seed ${seed})`);
+    t.ok((outcomes.get('ManifestError') ?? 0) > 0, `some reach the MFT1 decoder (seed ${seed})`);
+    t.ok((outcomes.get('ok') ?? 0) > 0, `some are harmless (seed ${seed})`);
+  });

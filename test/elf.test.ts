@@ -290,21 +290,27 @@ const cases: Bad[] = [
   {
     name: 'a ring spt unikernel on hvt',
     tender: 'hvt',
-    error: 'built for solo5-node ring ABI 1001 for spt; this solo5-hvt runs solo5-node ring ABI 1001 for hvt (run it with solo5-spt)',
+    error:
+      'built for solo5-node ring ABI 1001 for spt; this solo5-hvt runs Solo5 hvt ABI 1 and 2 and solo5-node ring ABI 1001 (run it with solo5-spt)',
   },
   {
     name: 'a Solo5 spt unikernel on hvt',
     tender: 'hvt',
     opts: { abi: { target: 2, version: 2 } },
-    error: 'built for Solo5 spt ABI version 2; this solo5-hvt runs solo5-node ring ABI 1001 for hvt (run it with solo5-spt)',
+    error:
+      'built for Solo5 spt ABI version 2; this solo5-hvt runs Solo5 hvt ABI 1 and 2 and solo5-node ring ABI 1001 (run it with solo5-spt)',
   },
   {
-    name: 'an upstream hvt unikernel',
+    name: 'a future Solo5 hvt ABI',
     tender: 'hvt',
+    opts: { abi: { target: 1, version: 3 } },
+    error: 'built for Solo5 hvt ABI version 3; this solo5-hvt runs Solo5 hvt ABI 1 and 2 and solo5-node ring ABI 1001',
+  },
+  {
+    name: 'an upstream hvt unikernel on spt',
     opts: { abi: { target: 1, version: 2 } },
     error:
-      'built for Solo5 hvt ABI version 2; this solo5-hvt runs solo5-node ring ABI 1001 for hvt ' +
-      '(upstream-built hvt unikernels are not supported yet; build it for spt and use solo5-spt)',
+      'built for Solo5 hvt ABI version 2; this solo5-spt runs Solo5 spt ABI 1 and 2 and solo5-node ring ABI 1001 (run it with solo5-hvt)',
   },
   {
     name: "an 8-byte ABI1 descriptor (solo5-node before Solo5's layout)",
@@ -397,6 +403,13 @@ t.test("Solo5's own layouts: ABI 2 and ABI 1 images load on solo5-spt", async (t
   const v1 = parseElf(buildSolo5Elf(1).buf, F, { memSize: MEM, tender: 'spt' });
   t.same(v1.abi, { kind: 'solo5', target: 'spt', version: 1 });
   t.equal(v1.solo5KernelEnd, DATA_ADDR + 0x2000, "Solo5's kernel_end (ABI 1) covers every PT_LOAD");
+});
+
+t.test("Solo5's hvt ABI 1 and 2 (target 1) load on solo5-hvt", async (t) => {
+  for (const version of [1, 2] as const) {
+    const e = buildElf({ abi: { target: 1, version }, noteSegments: 'each' });
+    t.same(parseElf(e.buf, F, { memSize: MEM, tender: 'hvt' }).abi, { kind: 'solo5', target: 'hvt', version }, `version ${version}`);
+  }
 });
 
 t.test("Solo5's layout: lying sizes in a note of its own segment get one line", async (t) => {

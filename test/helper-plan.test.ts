@@ -40,7 +40,12 @@ const cases: Case[] = [
   { name: 'other ABI version', plan: patched([P.abi_version, 4, 2]), error: 'invalid plan: abi_version does not match the helper' },
   { name: 'unknown target', plan: patched([P.target, 4, 9]), error: 'invalid plan: target is neither spt nor hvt' },
   { name: 'no target', plan: patched([P.target, 4, 0]), error: 'invalid plan: target is neither spt nor hvt' },
-  { name: 'unknown flag set', plan: patched([P.flags, 4, 8]), error: 'invalid plan: unknown flags' },
+  { name: 'unknown flag set', plan: patched([P.flags, 4, 32]), error: 'invalid plan: unknown flags' },
+  {
+    name: 'a debug flag for the default helper',
+    plan: patched([P.flags, 4, 8]),
+    error: 'invalid plan: this helper has no debug features (--gdb and --dumpcore run solo5-helper-debug)',
+  },
   { name: 'no parent pid', plan: patched([P.parent_pid, 4, 0]), error: 'invalid plan: parent_pid is not a process id' },
   {
     name: 'ids without SN_PLAN_F_SETID',
@@ -54,9 +59,14 @@ const cases: Case[] = [
     error: 'invalid plan: a start gate is spt only',
   },
   {
-    name: 'Solo5 ABI on hvt',
-    plan: patched([P.flags, 4, abi.SN_PLAN_F_SOLO5], [P.target, 4, abi.SN_ABI_TARGET_HVT]),
-    error: 'invalid plan: the Solo5 ABI is spt only',
+    name: 'Solo5 ABI on hvt with a doorbell pair (one ring kick at most)',
+    plan: patched([P.flags, 4, abi.SN_PLAN_F_SOLO5], [P.target, 4, abi.SN_ABI_TARGET_HVT], [P.ndoorbells, 4, 2]),
+    error: 'invalid plan: a Solo5-ABI guest has no doorbells',
+  },
+  {
+    name: 'Solo5 ABI on hvt above 4 GiB and a ring',
+    plan: patched([P.flags, 4, abi.SN_PLAN_F_SOLO5], [P.target, 4, abi.SN_ABI_TARGET_HVT], [P.mem_size, 8, 8n << 30n]),
+    error: 'invalid plan: mem_size is above what a Solo5 hvt guest can map',
   },
   {
     name: 'Solo5 ABI with doorbells',

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import t, { type Test } from 'tap';
 import * as abi from '../lib/abi';
 import { basePlan, cannotRun, DATA, encodePlan, machine, MEM, pipeAt, runHelper, RW, RX, TEXT, type HelperRun } from './support/helper-run';
+import { encodeSolo5HvtBootInfo } from '../lib/tender/solo5-hvt';
 import { kvmUnavailable } from './support/kvm';
 import { until } from './support/ring-guest';
 
@@ -81,6 +82,8 @@ async function runHvt(
     memSize?: number;
     keepMem?: (fd: number) => void;
     onSpawn?: Parameters<typeof runHelper>[0]['onSpawn'];
+    /** Bytes at 0x10000 (a Solo5-ABI guest's boot info and manifest copy). */
+    low?: Buffer;
   } = {},
 ): Promise<HelperRun> {
   const kvm = fs.openSync(o.kvm ?? '/dev/kvm', fs.constants.O_RDWR);
@@ -89,6 +92,7 @@ async function runHvt(
       mem: [
         { addr: TEXT, bytes: code },
         { addr: DATA, bytes: data },
+        ...(o.low ? [{ addr: abi.SN_SOLO5_HVT_BOOT_INFO, bytes: o.low }] : []),
       ],
       plan: o.plan ?? plan({ ndoorbells: o.doorbells?.length ?? 0 }),
       memSize: o.memSize,
@@ -241,4 +245,57 @@ t.test('hvt: set-up failures are one line on fd 2 and exit 1', { skip }, async (
   const notKvm = await runHvt(putsExit, helloData, { kvm: '/dev/null' });
   t.equal(notKvm.code, 1);
   t.match(notKvm.stderr, /^solo5-helper: KVM_GET_API_VERSION on the KVM device fd failed: /);
+});
+
+/*
+ * A guest of upstream Solo5's hvt ABI, straight at the helper: ring 0, `out`
+ * hypercalls on ports 0x501-0x508 (include/sn_solo5_hvt.h), the boot info and
+ * manifest copy the tender would write at 0x10000. test/hvt-solo5.test.ts
+ * runs every hypercall's rows through the tender.
+ */
+const solo5Plan = () => plan({ solo5: { devEpoll: [] }, bootinfo: abi.SN_SOLO5_HVT_BOOT_INFO, stackTop: MEM - abi.SN_SOLO5_HVT_STACK_GAP });
+function solo5Low(memSize = MEM): Buffer {
+  const mft = Buffer.alloc(abi.mftSize(1));
+  mft.writeUInt32LE(abi.SN_MFT_VERSION, 0);
+  mft.writeUInt32LE(1, 4);
+  mft.writeUInt32LE(abi.SN_MFT_RESERVED_FIRST, 8 + abi.SN_MFT_ENTRY.offsets.type);
+  const boot = encodeSolo5HvtBootInfo({ memSize, kernelEnd: TEXT + 0x1000, cmdline: abi.SN_SOLO5_HVT_MFT_ADDR + mft.length });
+  return Buffer.concat([boot, mft, Buffer.from('\0')]);
+}
+/** PUTS the struct at DATA (upstream's port 0x502), then HALT with the struct at DATA + 0x40 (port 0x508). */
+const solo5PutsHalt = machine(`
+  b8 00 00 20 00                 ; mov eax, DATA
+  66 ba 02 05                    ; mov dx, 0x502
+  ef                             ; out dx, eax
+  b8 40 00 20 00                 ; mov eax, DATA + 0x40
+  66 ba 08 05                    ; mov dx, 0x508
+  ef                             ; out dx, eax
+`);
+const solo5Data = (text: string, status: number) => {
+  const d = Buffer.alloc(0x100);
+  le64(DATA + 0x80, text.length).copy(d, 0);
+  le64(0, status).copy(d, 0x40);
+  Buffer.from(text).copy(d, 0x80);
+  return d;
+};
+
+t.test('Solo5 hvt ABI at the helper: PUTS and HALT; upstream lines on fd 2 once running; set-up refusals', { skip }, async (t) => {
+  const ok = await runHvt(solo5PutsHalt, solo5Data('hello\n', 9), { plan: solo5Plan(), low: solo5Low() });
+  t.same([ok.code, ok.stdout.toString(), ok.stderr], [9, 'hello\n', ''], 'PUTS, then HALT 9');
+
+  const wild = solo5Data('hello\n', 9);
+  le64(0x7fff0000, 6).copy(wild, 0);
+  const bad = await runHvt(solo5PutsHalt, wild, { plan: solo5Plan(), low: solo5Low() });
+  t.equal(bad.code, 1, 'a bad pointer: status 1, as upstream');
+  t.equal(bad.stderr.charCodeAt(0), abi.SN_SOLO5_HVT_DIAG_RUNNING, 'behind the running marker');
+  t.match(bad.stderr.slice(1), /^helper_hvt_solo5_core\.c:[0-9]+: Invalid guest access: gpa=0x7fff0000, sz=6\n$/, "upstream's line");
+
+  const ringOut = await runHvt(machine('66 ba 01 05 ; mov dx, 0x501\n ef ; out dx, eax'), le64(0));
+  t.equal(ringOut.code, 255, 'the same `out` from a ring-ABI guest still aborts as the ring ABI does');
+
+  const none = await runHvt(solo5PutsHalt, solo5Data('x', 0), { plan: solo5Plan() });
+  t.equal(none.code, 1, 'no boot info: refused before the guest runs');
+  t.match(none.stderr, /^solo5-helper: invalid plan: the boot info's mem_size does not fit the plan\n$/);
+  const big = await runHvt(solo5PutsHalt, solo5Data('x', 0), { plan: solo5Plan(), low: solo5Low(2 * MEM) });
+  t.match(big.stderr, /mem_size does not fit the plan/, 'a boot info promising more memory than there is');
 });

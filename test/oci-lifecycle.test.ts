@@ -47,16 +47,19 @@ t.test(
     t.same(ps, [created.pid], 'ps lists the guest, which is the container process');
     const again = oci(stateRoot, ['start', 'life']);
     t.equal(again.status, 1, 'start twice fails');
-    t.match(again.stderr, /^solo5-oci: cannot start container life: it is running, not created\n$/);
+    t.match(again.stderr, /^solo5-oci: container life: cannot start an already running container\n$/);
     const del = oci(stateRoot, ['delete', 'life']);
     t.equal(del.status, 1, 'delete of a running container without --force fails');
-    t.match(del.stderr, /^solo5-oci: container life is running: stop it first, or use delete --force\n$/);
+    t.match(del.stderr, /^solo5-oci: container life: cannot delete a running container: stop it first, or use delete --force\n$/);
     t.match(oci(stateRoot, ['list', '--format', 'json']).stdout, /"id":"life","status":"running"/);
 
     t.equal(oci(stateRoot, ['kill', 'life', 'TERM']).status, 0, 'kill succeeds');
     await c.console;
     t.equal(state(stateRoot, 'life').status, 'stopped', 'stopped once the guest has ended');
-    t.equal(oci(stateRoot, ['kill', 'life', '15']).status, 1, 'kill of a stopped container fails');
+    const late = oci(stateRoot, ['kill', 'life', '15']);
+    t.equal(late.status, 1, 'kill of a stopped container fails');
+    t.match(late.stderr, /container not running/, "in runc's words, which containerd takes as 'already finished'");
+    t.equal(oci(stateRoot, ['kill', '--all', 'life', 'KILL']).status, 0, 'kill --all of a stopped container succeeds, as runc 1.1');
     t.equal(oci(stateRoot, ['delete', 'life']).status, 0, 'delete succeeds');
     t.notOk(fs.existsSync(path.join(stateRoot, 'life')), 'the state directory is gone');
     t.ok(gone(created.pid), `process ${created.pid} is gone`);
@@ -107,7 +110,7 @@ t.test(
     t.equal(state(stateRoot, 'k').status, 'stopped');
     const late = oci(stateRoot, ['start', 'k']);
     t.equal(late.status, 1, 'start of a stopped container fails');
-    t.match(late.stderr, /^solo5-oci: cannot start container k: it is stopped, not created\n$/);
+    t.match(late.stderr, /^solo5-oci: container k: cannot start a container that has stopped\n$/);
     t.equal(oci(stateRoot, ['delete', 'k']).status, 0);
     t.same(fs.readdirSync(stateRoot), []);
   },
@@ -156,7 +159,7 @@ t.test(
 );
 
 t.test(
-  'the front door (addon/oci) starts and deletes a monitorless container, and leaves the rest to the CLI',
+  'the front door (addon/oci) starts, kills and deletes a monitorless container, and leaves the rest to the CLI',
   { skip: (!exists(sleep) || !exists(ociFront)) && 'sleep.spt or addon/oci/build/solo5-oci is not built' },
   async (t) => {
     const base = tmpBase(t);
@@ -168,10 +171,12 @@ t.test(
     t.equal(state(stateRoot, 'fd').status, 'running');
     const again = oci(stateRoot, ['start', 'fd'], true);
     t.equal(again.status, 1, 'start twice fails');
-    t.match(again.stderr, /^solo5-oci: cannot start container fd: it is running, not created\n$/, "in the CLI's words");
+    t.match(again.stderr, /^solo5-oci: container fd: cannot start an already running container\n$/, "in the CLI's words");
     t.equal(oci(stateRoot, ['delete', 'fd'], true).status, 1, 'delete of a running container without --force fails');
-    t.equal(oci(stateRoot, ['kill', 'fd', 'KILL'], true).status, 0, 'kill goes to the CLI');
+    t.equal(oci(stateRoot, ['kill', 'fd', 'SIGKILL'], true).status, 0, 'kill of the running guest');
     await c.console;
+    t.equal(oci(stateRoot, ['kill', '--all', 'fd', '9'], true).status, 0, 'kill --all of the stopped one succeeds, as runc 1.1');
+    t.match(oci(stateRoot, ['kill', 'fd', 'TERM'], true).stderr, /container not running/, 'kill of the stopped one: the CLI words it');
     t.equal(oci(stateRoot, [`--root=${stateRoot}`, 'delete', '--force', 'fd'], true).status, 0, 'delete of the stopped container');
     t.same(fs.readdirSync(stateRoot), [], 'its directory is gone');
     const missing = oci(stateRoot, ['start', 'fd'], true);
@@ -284,5 +289,8 @@ t.test('bad bundles: one line on stderr, exit 1, nothing left behind', { skip: !
   t.match((await inProcess(['--root', stateRoot, 'frobnicate'])).stderr, /unknown command 'frobnicate'/);
   t.match((await inProcess(['--root', stateRoot, 'kill', 'x', 'SIGNOPE'])).stderr, /signal SIGNOPE: no such signal/);
   t.match((await inProcess(['--root', stateRoot, '--version'])).stdout, /^solo5-oci version .*\nspec: 1\.0\.2\n$/);
-  t.match(JSON.parse((await inProcess(['--root', stateRoot, 'features'])).stdout) as object, { ociVersionMax: '1.0.2' });
+  t.match(JSON.parse((await inProcess(['--root', stateRoot, 'features'])).stdout) as object, {
+    ociVersionMax: '1.0.2',
+    hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
+  });
 });

@@ -5,51 +5,7 @@ import path from 'node:path';
 import t from 'tap';
 import { root } from './support/paths';
 import { create, makeBundle, needRoot, oci, processesWith, tmpBase } from './support/oci';
-
-const sh = (cmd: string) => spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
-
-/** A namespace with eth0 (ADDR/24, default route via the host end) and the host end of its veth. */
-function makeNamespace(t: { teardown(fn: () => void): void }, seed: number): { name: string; addr: string; host: string } {
-  const n = seed % 200;
-  const name = `sn-oci-${seed}`;
-  const veth = `snv${seed % 100000}`;
-  const host = `10.213.${n}.1`;
-  const addr = `10.213.${n}.2`;
-  t.teardown(() => {
-    sh(`ip netns del ${name}; ip link del ${veth}`);
-  });
-  const r = sh(
-    [
-      `ip netns add ${name}`,
-      `ip link add ${veth} type veth peer name eth0 netns ${name}`,
-      `ip addr add ${host}/24 dev ${veth}`,
-      `ip link set ${veth} up`,
-      `ip -n ${name} addr add ${addr}/24 dev eth0`,
-      `ip -n ${name} link set eth0 up`,
-      `ip -n ${name} route add default via ${host}`,
-    ].join(' && '),
-  );
-  if (r.status !== 0) throw new Error(`cannot make the namespace: ${r.stderr}`);
-  return { name, addr, host };
-}
-
-/** The example app, built for the given ABI: it learns its address only from --ipv4=. */
-function buildNetip(dir: string, abi: string): string {
-  const out = path.join(dir, `netip-${abi}.spt`);
-  const r = spawnSync(
-    process.execPath,
-    [
-      path.join(root, 'dist', 'bin', 'solo5-build.js'),
-      `--abi=${abi}`,
-      `--manifest=${path.join(root, 'examples', 'oci', 'manifest.json')}`,
-      `--output=${out}`,
-      path.join(root, 'examples', 'oci', 'netip.c'),
-    ],
-    { encoding: 'utf8' },
-  );
-  if (r.status !== 0) throw new Error(`solo5-build: ${r.stderr}`);
-  return out;
-}
+import { buildNetip, makeNamespace, sh } from './support/oci-net';
 
 const skip = needRoot('ip', 'tc', 'nsenter', 'python3');
 
@@ -87,9 +43,34 @@ for (const abi of ['ring', 'solo5']) {
       t.match(ping.stdout, /sent=3 received=3/, `the host pings the unikernel (${ping.stdout.split('\n')[0]})`);
       t.equal(oci(stateRoot, ['kill', `net${seed}`, 'KILL']).status, 0, 'kill');
       await c.console;
-      t.equal(oci(stateRoot, ['delete', `net${seed}`]).status, 0, 'delete');
-      t.notMatch(sh(`ip -n ${ns.name} link show`).stdout, /snoci0/, 'the tap is gone');
-      t.notMatch(sh(`tc -n ${ns.name} qdisc show dev eth0`).stdout, /ingress/, 'the redirect is gone');
+      // As podman runs it: through the front door, with no PATH (tc is in /usr/sbin, outside execvp's default).
+      t.equal(oci(stateRoot, ['delete', `net${seed}`], true, {}).status, 0, 'delete without PATH');
+      const clean = (what: string) => {
+        t.notMatch(sh(`ip -n ${ns.name} link show`).stdout, /snoci0/, `${what}: the tap is gone`);
+        t.notMatch(sh(`tc -n ${ns.name} qdisc show dev eth0`).stdout, /ingress/, `${what}: the redirect is gone`);
+      };
+      clean('delete');
+      if (abi === 'solo5') {
+        // What a container SIGKILLed with its runtime leaves: eth0 redirected to a tap nobody holds.
+        const stale = sh(
+          `ip -n ${ns.name} tuntap add dev snoci0 mode tap && ip -n ${ns.name} link set snoci0 up && tc -n ${ns.name} qdisc add dev eth0 ingress && ` +
+            `tc -n ${ns.name} filter add dev eth0 parent ffff: protocol all u32 match u32 0 0 action mirred egress redirect dev snoci0`,
+        );
+        t.equal(stale.status, 0, `stale redirect made (${stale.stderr.trim()})`);
+        // The namespace outlives the container (a pod's): the next one in it must work, and rm -f of it clean up.
+        const c2 = await create(stateRoot, b.dir, `net${seed}b`);
+        t.equal(c2.status, 0, `a second container in the same namespace (${c2.stderr.trim()})`);
+        t.equal(oci(stateRoot, ['start', `net${seed}b`]).status, 0, 'start the second');
+        await c2.waitFor(`ip ${ns.addr}`);
+        const ping2 = spawnSync('python3', [path.join(root, 'test', 'support', 'kping.py'), ns.addr, '1'], {
+          encoding: 'utf8',
+          timeout: 120_000,
+        });
+        t.match(ping2.stdout, /sent=1 received=1/, 'the second container answers too');
+        t.equal(oci(stateRoot, ['delete', '--force', `net${seed}b`], true, {}).status, 0, 'delete --force of a running one (rm -f)');
+        await c2.console;
+        clean('delete --force');
+      }
       t.same(processesWith(stateRoot), [], 'no process is left');
       t.same(fs.readdirSync(stateRoot), []);
     },

@@ -264,7 +264,7 @@ t.test('plan: device names that are Object.prototype properties are ordinary nam
   t.end();
 });
 
-t.test('config.json: keys that are Object.prototype properties are kept as keys, hooks under them still refused', (t) => {
+t.test('config.json: keys that are Object.prototype properties are kept as keys, and are no hook phase', (t) => {
   const annotations = `{${PROTO_NAMES.map((n) => `"${n}": "v-${n}"`).join(', ')}}`;
   const text = (hooks: string) =>
     `{"ociVersion": "1.0.2", "process": {"args": ["/k.spt"], "user": {"uid": ${me.uid}, "gid": ${me.gid}}}, "root": {"path": "rootfs"}, "annotations": ${annotations}${hooks}}`;
@@ -276,8 +276,31 @@ t.test('config.json: keys that are Object.prototype properties are kept as keys,
   );
   for (const name of PROTO_NAMES) {
     const bundle = protoBundle([], text(`, "hooks": {"${name}": [{"path": "/bin/true"}]}`));
-    t.throws(() => planFromSpec(loadSpec(bundle), bundle), { name: 'OciError', message: `hooks.${name}: OCI hooks are not supported` });
+    t.throws(() => planFromSpec(loadSpec(bundle), bundle), {
+      name: 'OciError',
+      message: `hooks.${name}: not a hook phase this runtime knows`,
+    });
   }
+  t.end();
+});
+
+t.test("kubelet's mounts for every container (termination log, service-account token, hosts) are no reason to refuse", (t) => {
+  const bundle = protoBundle([]);
+  const kubelet = [
+    '/dev/termination-log',
+    '/var/run/secrets/kubernetes.io/serviceaccount',
+    '/etc/hosts',
+    '/etc/hostname',
+    '/etc/resolv.conf',
+  ];
+  const plan = planFromSpec(
+    specOf({ mounts: kubelet.map((d) => ({ destination: d, type: 'bind', source: '/x', options: ['rbind'] })) }),
+    bundle,
+  );
+  t.same(entriesOf(plan).block, [], 'none becomes a block device');
+  t.throws(() => planFromSpec(specOf({ mounts: [{ destination: '/var/run/other', type: 'bind', source: '/x' }] }), bundle), {
+    message: /mounts\[0\]: a bind mount at \/var\/run\/other has nowhere to go/,
+  });
   t.end();
 });
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { compilePolicy, compileSptGuestPolicy, sptGuestPolicy, type Policy } from '../lib/seccomp';
-import { compileHvtHelperPolicy, hvtHelperPolicy } from '../lib/seccomp/hvt';
+import { compileHvtHelperPolicy, hvtHelperPolicy, hvtSolo5HelperPolicy, hvtSolo5PolicyKey } from '../lib/seccomp/hvt';
 import {
   buildPrecompiledTable,
   COMPILER_MODULES,
@@ -20,6 +20,11 @@ const launchPaths: [string, Policy][] = [
   ['spt:5,6', sptGuestPolicy({ doorbellFds: [5, 6] })],
   ['hvt:0', hvtHelperPolicy({ ndoorbells: 0 })],
   ['hvt:2', hvtHelperPolicy({ ndoorbells: 2 })],
+  ...[
+    { ndevfds: 0, blockFds: [], netFds: [] },
+    { ndevfds: 1, blockFds: [5], netFds: [] },
+    { ndevfds: 1, blockFds: [], netFds: [5] },
+  ].map((o): [string, Policy] => [hvtSolo5PolicyKey(o), hvtSolo5HelperPolicy(o)]),
 ];
 
 /** A private copy of the compiled seccomp modules and the table, which a test may then make stale. */

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { helperPath, native, type BrokerHandle, type NativeAddon } from '../lib/native';
+import { KVM_SET_GUEST_DEBUG } from '../lib/hvt/policy';
+import { debugHelperPath, helperPath, native, type BrokerHandle, type NativeAddon } from '../lib/native';
 import type { SwitchdNative } from '../lib/switchd/native';
 import { root } from './support/paths';
 
@@ -14,6 +15,7 @@ import { root } from './support/paths';
  */
 const reviewedExports: Record<keyof NativeAddon | keyof SwitchdNative, string> = {
   memfdCreate: 'guest memory and the load plan (lib/tender/launch.ts)',
+  memfdDataRanges: '--dumpcore: the core skips untouched guest pages (lib/hvt/core.ts)',
   spawnHelper: 'exec of the static helper (lib/tender/spawn.ts)',
   getRandom64: 'the boot info random seed (lib/tender/launch.ts, solo5.ts)',
   execHelperInPlace: 'the CLI becoming its guest (lib/tender/launch.ts prepareForCli)',
@@ -36,13 +38,14 @@ const reviewedExports: Record<keyof NativeAddon | keyof SwitchdNative, string> =
   sendFd: 'solo5-oci --console-socket',
   setControllingTty: 'solo5-oci terminal',
   openGate: "solo5-oci's start gate",
+  execFile: 'solo5-oci hands a container that is not a unikernel to runc (lib/oci/delegate.ts)',
   switchdStart: 'solo5-switch daemon',
   switchdStop: 'solo5-switch daemon',
   switchdStats: 'solo5-switch daemon',
 };
 
 /** The methods of a broker handle, reviewed as above (lib/native.ts BrokerHandle). */
-const reviewedHandle: Record<keyof Omit<BrokerHandle, 'ringsSize' | 'doorbellFds'>, string> = {
+const reviewedHandle: Record<keyof Omit<BrokerHandle, 'ringsSize' | 'doorbellFds' | 'hvtKickFd'>, string> = {
   start: 'start the pump',
   stop: 'release everything',
   drain: 'the look at the rings after the guest exits',
@@ -212,4 +215,26 @@ t.test('shipped code reads only the reviewed environment variables', async (tt) 
     reads.some((r) => r.includes('SOLO5_')),
     'no SOLO5_* variable',
   );
+});
+
+/* The debug features (docs/debugging.md) are in solo5-helper-debug only: conventions-new-rooms.md 1.4. */
+t.test('the default helper has no gdb stub, debug channel or guest-debug ioctl; solo5-helper-debug has them', async (tt) => {
+  const le32 = (v: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v);
+    return b;
+  };
+  const marks = ['qSupported', 'set up the debug channel', 'stop for the debugger'];
+  const plain = fs.readFileSync(helperPath);
+  tt.strictSame(
+    marks.filter((m) => plain.includes(m)),
+    [],
+    'no RSP or debug-channel strings in the default helper',
+  );
+  tt.notOk(plain.includes(le32(KVM_SET_GUEST_DEBUG)), 'no KVM_SET_GUEST_DEBUG in the default helper');
+  tt.ok(plain.includes('this helper has no debug features'), 'it refuses a debug plan in its own words');
+  const debug = fs.readFileSync(debugHelperPath);
+  tt.ok(debug.includes('set up the debug channel'), 'the scan finds the debug channel in solo5-helper-debug');
+  tt.ok(debug.includes(le32(KVM_SET_GUEST_DEBUG)), 'and its KVM_SET_GUEST_DEBUG');
+  tt.notOk(debug.includes('qSupported'), 'the remote protocol is parsed in the tender, not in either helper');
 });

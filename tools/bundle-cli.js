@@ -39,4 +39,11 @@ const entries = [];
 const add = (key, policy) => entries.push({ key, policy, bpf: seccomp.compilePolicy(policy) });
 for (const fds of [[], [5, 6]]) add(`spt:${fds.join(',')}`, seccomp.sptGuestPolicy({ doorbellFds: fds }));
 for (const nd of [0, 2]) add(`hvt:${nd}`, hvt.hvtHelperPolicy({ ndoorbells: nd }));
+// Upstream's hvt guests: no device, one block image, one net device.
+for (const o of [
+  { ndevfds: 0, blockFds: [], netFds: [] },
+  { ndevfds: 1, blockFds: [5], netFds: [] },
+  { ndevfds: 1, blockFds: [], netFds: [5] },
+])
+  add(hvt.hvtSolo5PolicyKey(o), hvt.hvtSolo5HelperPolicy(o));
 fs.writeFileSync(pre.precompiledPath, pre.buildPrecompiledTable(pre.seccompDistDir, entries));

@@ -6,6 +6,7 @@
 
 #include "net_switch.h"
 #include "sn_abi.h"
+#include "sn_solo5_hvt.h"
 
 namespace sn {
 
@@ -105,9 +106,49 @@ static bool ParseReadOnly(const Napi::Object &c, GuestSpec *spec, ConfigError *e
     uint64_t addr, len;
     if (!ReadUint(r, "addr", where, 0, kMaxSafe, &addr, e) || !ReadUint(r, "len", where, 1, kMaxSafe, &len, e))
       return false;
-    if (!spec->solo5 && (addr > spec->mem_size || len > spec->mem_size - addr))
+    if ((!spec->solo5 || spec->has_hvt) && (addr > spec->mem_size || len > spec->mem_size - addr))
       return Fail(e, false, where + " is outside guest memory");
     spec->read_only.emplace_back(addr, len);
+  }
+  return true;
+}
+
+// hvtRing: { addr, nets: [{ index, name, fd, mtu }] }: a Solo5-ABI hvt guest's 0.11+ net ring.
+static bool ParseHvtRing(const Napi::Object &c, GuestSpec *spec, ConfigError *e) {
+  if (!c.Get("hvtRing").IsObject()) return Fail(e, true, "config.hvtRing must be an object { addr, nets }");
+  if (!spec->solo5) return Fail(e, false, "config.hvtRing is only for a Solo5-ABI guest (solo5: true)");
+  Napi::Object r = c.Get("hvtRing").As<Napi::Object>();
+  spec->has_hvt = true;
+  const uint64_t ring = sizeof(struct sn_solo5_hvt_ring);
+  if (!ReadUint(r, "addr", "config.hvtRing", SN_SOLO5_HVT_KERNEL_MIN, kMaxSafe, &spec->hvt.addr, e)) return false;
+  if (spec->hvt.addr % SN_PAGE_SIZE != 0) return Fail(e, false, "config.hvtRing.addr is not page aligned");
+  if (spec->hvt.addr > spec->mem_size || ring > spec->mem_size - spec->hvt.addr)
+    return Fail(e, false,
+                "config.hvtRing: a ring of " + std::to_string(ring) + " bytes at " + std::to_string(spec->hvt.addr) +
+                    " does not fit in memSize " + std::to_string(spec->mem_size));
+  Napi::Value nv = r.Get("nets");
+  if (!nv.IsArray()) return Fail(e, true, "config.hvtRing.nets must be an array of { index, name, fd, mtu }");
+  Napi::Array nets = nv.As<Napi::Array>();
+  if (nets.Length() == 0 || nets.Length() > SN_MFT_MAX_ENTRIES - 1)
+    return Fail(e, false, "config.hvtRing.nets must have 1 to " + std::to_string(SN_MFT_MAX_ENTRIES - 1) + " devices");
+  bool used[SN_MFT_MAX_ENTRIES] = {};
+  for (uint32_t i = 0; i < nets.Length(); i++) {
+    const std::string where = "config.hvtRing.nets[" + std::to_string(i) + "]";
+    if (!nets.Get(i).IsObject()) return Fail(e, true, where + " must be an object { index, name, fd, mtu }");
+    Napi::Object o = nets.Get(i).As<Napi::Object>();
+    HvtRingNet n;
+    uint64_t v;
+    if (!ReadUint(o, "index", where, 1, SN_MFT_MAX_ENTRIES - 1, &v, e)) return false;
+    n.index = static_cast<uint32_t>(v);
+    if (used[n.index]) return Fail(e, false, where + ".index " + std::to_string(n.index) + " is used twice");
+    used[n.index] = true;
+    if (!o.Get("name").IsString()) return Fail(e, true, where + ".name must be a string");
+    n.name = o.Get("name").As<Napi::String>().Utf8Value();
+    if (n.name.empty() || n.name.size() >= SN_MFT_NAME_SIZE)
+      return Fail(e, false, where + ".name must have 1 to " + std::to_string(SN_MFT_NAME_SIZE - 1) + " characters");
+    if (!ReadFd(o, "fd", where, &n.fd, e) || !ReadUint(o, "mtu", where, 68, 65535 - 14, &v, e)) return false;
+    n.mtu = static_cast<uint32_t>(v);
+    spec->hvt.nets.push_back(n);
   }
   return true;
 }
@@ -120,17 +161,24 @@ bool ParseBrokerConfig(const Napi::Value &cv, GuestSpec *spec, ConfigError *e) {
     if (!c.Get("solo5").IsBoolean()) return Fail(e, true, "config.solo5 must be a boolean");
     spec->solo5 = c.Get("solo5").As<Napi::Boolean>().Value();
   }
-  // A Solo5-ABI guest's memory is never mapped by the broker: no ring area.
-  if (!spec->solo5) {
+  // A Solo5-ABI guest's memory is mapped by the broker only to serve an hvt net ring.
+  const bool hvt = Present(c, "hvtRing");
+  if (!spec->solo5 || hvt) {
     if (!ReadFd(c, "memFd", "config", &spec->mem_fd, e)) return false;
     if (!ReadUint(c, "memSize", "config", SN_PAGE_SIZE, kMaxSafe, &spec->mem_size, e)) return false;
     if (spec->mem_size % SN_PAGE_SIZE != 0) return Fail(e, false, "config.memSize is not a multiple of the page size");
+  }
+  if (hvt && !ParseHvtRing(c, spec, e)) return false;
+  if (!spec->solo5) {
     // The ring area follows the guest's image, which starts at SN_GUEST_MIN_BASE at the lowest.
     if (!ReadUint(c, "ringsAddr", "config", SN_GUEST_MIN_BASE, kMaxSafe, &spec->rings_addr, e)) return false;
     if (spec->rings_addr % SN_PAGE_SIZE != 0) return Fail(e, false, "config.ringsAddr is not page aligned");
     if (Present(c, "ringsMax") && !ReadUint(c, "ringsMax", "config", 0, kMaxSafe, &spec->rings_max, e)) return false;
   }
   if (!ParseReadOnly(c, spec, e)) return false;
+  // An hvt ring's guest spins for its commits itself: a pump spinning as
+  // well only takes the CPU the guest's reply needs (docs/decisions.md).
+  if (spec->has_hvt) spec->spin_us = 0;
   if (c.Has("spinUs") && !c.Get("spinUs").IsUndefined()) {
     if (!ReadUint(c, "spinUs", "config", 0, 100000, &v, e)) return false;
     spec->spin_us = static_cast<uint32_t>(v);

@@ -71,29 +71,7 @@ std::shared_ptr<Guest> Guest::Create(GuestSpec &spec, Napi::ThreadSafeFunction e
   g->rings_size_ = size;
   g->rings_addr_ = spec.rings_addr;
 
-  struct stat st;
-  if (fstat(spec.mem_fd, &st) < 0) {
-    *err = Errno("fstat guest memory fd", errno);
-    return nullptr;
-  }
-  if (static_cast<uint64_t>(st.st_size) < spec.mem_size) {
-    *err = "guest memory fd has " + std::to_string(st.st_size) + " bytes, less than memSize " +
-           std::to_string(spec.mem_size);
-    return nullptr;
-  }
-  // A memfd that shrank under the mapping would turn the next access into
-  // SIGBUS in the tender; sealing rules that out for good.
-  if (fcntl(spec.mem_fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0) {
-    *err = Errno("sealing guest memory against shrinking (F_ADD_SEALS)", errno);
-    return nullptr;
-  }
-  void *m = mmap(nullptr, spec.mem_size, PROT_READ | PROT_WRITE, MAP_SHARED, spec.mem_fd, 0);
-  if (m == MAP_FAILED) {
-    *err = Errno("mmap guest memory", errno);
-    return nullptr;
-  }
-  g->mem_ = static_cast<uint8_t *>(m);
-  g->mem_size_ = spec.mem_size;
+  if (!g->MapMemory(spec, err)) return nullptr;
 
   g->db_tender_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   g->db_guest_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -161,6 +139,7 @@ std::shared_ptr<Guest> Guest::Create(GuestSpec &spec, Napi::ThreadSafeFunction e
     blk_inputs->rx_prods.push_back(reinterpret_cast<volatile uint32_t *>(
         area + place_of(n.index).dev_off + offsetof(struct sn_net_dev, rx) + offsetof(struct sn_queue, prod)));
   for (const BlkSpec &b : spec.blks) {
+    struct stat st;
     if (fstat(b.fd, &st) < 0) {
       *err = "block device '" + b.name + "': " + Errno("fstat", errno);
       return nullptr;
@@ -174,6 +153,34 @@ std::shared_ptr<Guest> Guest::Create(GuestSpec &spec, Napi::ThreadSafeFunction e
     g->blks_.emplace_back(new BlkDev(g.get(), b, p, area + p.dev_off, blk_inputs));
   }
   return g;
+}
+
+bool Guest::MapMemory(const GuestSpec &spec, std::string *err) {
+  struct stat st;
+  if (fstat(spec.mem_fd, &st) < 0) {
+    *err = Errno("fstat guest memory fd", errno);
+    return false;
+  }
+  if (static_cast<uint64_t>(st.st_size) < spec.mem_size) {
+    *err = "guest memory fd has " + std::to_string(st.st_size) + " bytes, less than memSize " +
+           std::to_string(spec.mem_size);
+    return false;
+  }
+  // A memfd that shrank under the mapping would turn the next access into
+  // SIGBUS in the tender; sealing rules that out for good.
+  if (fcntl(spec.mem_fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0) {
+    *err = Errno("sealing guest memory against shrinking (F_ADD_SEALS)", errno);
+    return false;
+  }
+  void *m = mmap(nullptr, spec.mem_size, PROT_READ | PROT_WRITE, MAP_SHARED, spec.mem_fd, 0);
+  if (m == MAP_FAILED) {
+    *err = Errno("mmap guest memory", errno);
+    return false;
+  }
+  mem_ = static_cast<uint8_t *>(m);
+  mem_size_ = spec.mem_size;
+
+  return true;
 }
 
 Guest::~Guest() { Stop(); }
@@ -246,7 +253,7 @@ void Guest::Stop() {
   // that other pumps have in flight; only then is the mapping dropped.
   for (auto &n : nets_) n->Detach();
   for (auto &n : socks_) n->Detach();
-  for (int *fd : {&db_tender_, &db_guest_, &wake_fd_, &epoll_fd_, &guest_stat_fd_}) {
+  for (int *fd : {&db_tender_, &db_guest_, &wake_fd_, &epoll_fd_, &guest_stat_fd_, &hvt_kick_fd_}) {
     if (*fd >= 0) close(*fd);
     *fd = -1;
   }
@@ -358,6 +365,7 @@ std::vector<std::pair<std::string, double>> Guest::Counters() {
   for (auto &n : nets_) n->AddCounters(&out);
   for (auto &b : blks_) b->AddCounters(&out);
   for (auto &n : socks_) n->AddCounters(&out);
+  if (hvt_) hvt_->AddCounters(&out);
   out.emplace_back("pump.sleeps", static_cast<double>(sleeps_.load(std::memory_order_relaxed)));
   out.emplace_back("pump.kicks", static_cast<double>(kicks_.load(std::memory_order_relaxed)));
   out.emplace_back("pump.violated", violated_.load() ? 1 : 0);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "block_readahead.h"
+#include "broker_hvtring.h"
 
 namespace sn {
 
@@ -56,6 +57,8 @@ struct GuestSpec {
   bool solo5 = false;       // Solo5 ABI: socket devices only, no ring area, no memory mapping
   uint64_t rings_max = UINT64_MAX;  // most bytes the ring area may take
   std::vector<std::pair<uint64_t, uint64_t>> read_only;  // guest [addr, addr + len) the broker never writes
+  bool has_hvt = false;     // Solo5 ABI on hvt: serve the 0.11+ net ring in guest memory
+  HvtRingSpec hvt;
   std::vector<NetSpec> nets;
   std::vector<BlkSpec> blks;
 };
@@ -98,6 +101,8 @@ class Guest {
   uint64_t rings_addr() const { return rings_addr_; }
   int doorbell_to_tender() const { return db_tender_; }
   int doorbell_to_guest() const { return db_guest_; }
+  // The hvt net ring's kick eventfd (the helper registers it on port 0x600); -1: no ring.
+  int hvt_kick_fd() const { return hvt_kick_fd_; }
   int cpu() const { return cpu_; }
   std::vector<std::pair<std::string, double>> Counters();
 
@@ -124,7 +129,7 @@ class Guest {
  private:
   Guest() = default;
   // epoll tags: the guest's doorbell, the stop/violation wake-up, tap i.
-  static constexpr uint64_t kTagDoorbell = 1, kTagWake = 2, kTagTap = 16;
+  static constexpr uint64_t kTagDoorbell = 1, kTagWake = 2, kTagHvtKick = 3, kTagTap = 16;
   // Solo5 ABI: device i's guest socket is kTagSock + 2i, its tap kTagSock + 2i + 1.
   static constexpr uint64_t kTagSock = 1024;
   static void *PumpMain(void *arg);
@@ -132,6 +137,12 @@ class Guest {
   void Pump();
   void SockPump();
   bool CreateSockDevices(GuestSpec &spec, std::string *err);
+  bool MapMemory(const GuestSpec &spec, std::string *err);
+  // broker_hvtring.cc: the Solo5-ABI hvt guest's net ring, and the pump loop that serves it.
+  bool CreateHvtRing(GuestSpec &spec, std::string *err);
+  void HvtPump();
+  // One epoll_wait over the Solo5-ABI guest's fds; true when anything was ready.
+  bool SockDispatch(int timeout_ms);
   bool ServiceAll(bool *kick);
   void Sleep();
   void Dispatch(int timeout_ms);
@@ -155,6 +166,8 @@ class Guest {
   std::vector<std::unique_ptr<NetDev>> nets_;
   std::vector<std::unique_ptr<BlkDev>> blks_;
   std::vector<std::unique_ptr<SockNetDev>> socks_;
+  std::unique_ptr<HvtRing> hvt_;
+  int hvt_kick_fd_ = -1;
   std::vector<std::pair<uint64_t, uint64_t>> read_only_;
   bool solo5_ = false;
   std::mutex violation_mu_;

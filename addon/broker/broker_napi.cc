@@ -34,6 +34,7 @@ class BrokerHandle : public Napi::ObjectWrap<BrokerHandle> {
     fds.Set(0u, Napi::Number::New(env, guest_->doorbell_to_tender()));
     fds.Set(1u, Napi::Number::New(env, guest_->doorbell_to_guest()));
     self.Set("doorbellFds", fds);
+    self.Set("hvtKickFd", Napi::Number::New(env, guest_->hvt_kick_fd()));
   }
 
   // A handle dropped without stop() still joins its pump and unmaps.

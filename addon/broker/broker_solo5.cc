@@ -20,7 +20,9 @@ std::string Errno(const std::string &what, int err) { return what + " failed: " 
 /*
  * Such a guest does its own system calls on host fds: there is no ring area,
  * no mapping of its memory and no doorbell. The pump only waits in epoll for
- * the guest's sockets, the taps behind them and the stop/wake eventfd.
+ * the guest's sockets, the taps behind them and the stop/wake eventfd. On
+ * hvt, a guest of Solo5 0.11+ may use upstream's net ring as well: then its
+ * memory is mapped and the pump serves the ring (broker_hvtring.cc).
  */
 bool Guest::CreateSockDevices(GuestSpec &spec, std::string *err) {
   solo5_ = true;
@@ -62,30 +64,37 @@ bool Guest::CreateSockDevices(GuestSpec &spec, std::string *err) {
     dev->SetEpoll(epoll_fd_);
     if (n.stream_fd >= 0) dev->SetStreamEpoll(epoll_fd_, tag + 1);
   }
-  return true;
+  return !spec.has_hvt || CreateHvtRing(spec, err);
 }
 
 void Guest::SockPump() {
-  struct epoll_event evs[32];
-  while (!stopping_.load(std::memory_order_relaxed)) {
-    int n = epoll_wait(epoll_fd_, evs, 32, -1);
-    for (int i = 0; i < n; i++) {
-      const uint64_t tag = evs[i].data.u64;
-      if (tag == kTagWake) {
-        uint64_t count;
-        if (read(wake_fd_, &count, sizeof count) < 0) {
-          // EAGAIN: another wake-up drained it already.
-        }
-        continue;
-      }
-      if (tag < kTagSock || (tag - kTagSock) / 2 >= socks_.size()) continue;
-      SockNetDev *dev = socks_[(tag - kTagSock) / 2].get();
-      if ((tag - kTagSock) % 2 == 0)
-        dev->OnSockEvent(evs[i].events);
-      else
-        dev->OnTapReadable();
-    }
+  if (hvt_) {
+    HvtPump();
+    return;
   }
+  while (!stopping_.load(std::memory_order_relaxed)) SockDispatch(-1);
+}
+
+bool Guest::SockDispatch(int timeout_ms) {
+  struct epoll_event evs[32];
+  int n = epoll_wait(epoll_fd_, evs, 32, timeout_ms);
+  for (int i = 0; i < n; i++) {
+    const uint64_t tag = evs[i].data.u64;
+    if (tag == kTagWake || tag == kTagHvtKick) {
+      uint64_t count;
+      if (read(tag == kTagWake ? wake_fd_ : hvt_kick_fd_, &count, sizeof count) < 0) {
+        // EAGAIN: another wake-up drained it already.
+      }
+      continue;
+    }
+    if (tag < kTagSock || (tag - kTagSock) / 2 >= socks_.size()) continue;
+    SockNetDev *dev = socks_[(tag - kTagSock) / 2].get();
+    if ((tag - kTagSock) % 2 == 0)
+      dev->OnSockEvent(evs[i].events);
+    else
+      dev->OnTapReadable();
+  }
+  return n > 0;
 }
 
 }  // namespace sn

@@ -35,6 +35,20 @@ void diag_u64(struct diag *d, uint64_t v)
         d->buf[d->len++] = tmp[--n];
 }
 
+void diag_hex(struct diag *d, uint64_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    char tmp[16];
+    int n = 0;
+    do {
+        tmp[n++] = digits[v & 15];
+        v >>= 4;
+    } while (v);
+    diag_str(d, "0x");
+    while (n > 0 && d->len < sizeof(d->buf))
+        d->buf[d->len++] = tmp[--n];
+}
+
 void diag_exit(struct diag *d)
 {
     static const char prefix[] = "solo5-helper: ";
@@ -51,7 +65,7 @@ void diag_exit(struct diag *d)
 }
 
 /* The errno name of a raw syscall result -errno ("EACCES"), or "errno N". */
-static void diag_errno(struct diag *d, long ret)
+void diag_errno(struct diag *d, long ret)
 {
     long err = -ret;
     if (err > 0 && err < (long)(sizeof(errno_names) / sizeof(errno_names[0])) && errno_names[err][0]) {

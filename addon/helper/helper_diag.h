@@ -16,6 +16,10 @@ struct diag {
 
 void diag_str(struct diag *d, const char *s);
 void diag_u64(struct diag *d, uint64_t v);
+/* "0x" and lower-case hex digits, no leading zeros. */
+void diag_hex(struct diag *d, uint64_t v);
+/* The errno name of a raw syscall result -errno ("EACCES"), or "errno N". */
+void diag_errno(struct diag *d, long ret);
 
 /* Write "solo5-helper: <line>\n" to fd 2 and exit_group(1). */
 __attribute__((noreturn)) void diag_exit(struct diag *d);

@@ -2,7 +2,9 @@
 #include "helper_hvt.h"
 
 #include "helper_guard.h"
+#include "helper_hvt_solo5.h"
 #include "helper_setup.h"
+#include "helper_solo5.h"
 
 /*
  * Guest memory is the whole memfd, mapped once wherever the kernel likes and
@@ -50,10 +52,46 @@ static void settle_fds(const struct sn_plan *p, int kvm_fd, int vm_fd, int vcpu_
     h_close(kvm_fd);
 }
 
+/*
+ * A guest of upstream Solo5's hvt ABI: its own boot state and hypercalls
+ * (helper_hvt_solo5_*.c). Afterwards the process holds the epoll set and
+ * timerfd of its POLL at 3 and 4 (as on spt), its device fds from
+ * SN_FD_DEV0, and the vCPU right after them (SN_SOLO5_HVT_FD_VCPU).
+ */
+static __attribute__((noreturn)) void solo5_run(const struct sn_plan *p, const struct h_sock_filter *bpf,
+                                                uint8_t *mem, int kvm_fd, int vm_fd, int vcpu_fd,
+                                                struct kvm_run *run, uint64_t run_size)
+{
+    static struct hvt_solo5_vm vm;
+    vm.mem.base = mem;
+    vm.alloc = p->mem_size;
+    vm.run = run;
+    vm.run_size = run_size;
+    vm.vcpu_fd = vcpu_fd;
+    vm.ndoorbells = p->ndoorbells;
+    vm.ndevfds = p->ndevfds;
+    vm.flags = p->flags;
+    hvt_solo5_boot(&vm, p, kvm_fd, vm_fd);
+    h_close(kvm_fd);
+    h_close(vm_fd);
+    vm.vcpu_fd = SN_SOLO5_HVT_FD_VCPU(p->ndevfds);
+    long r = h_dup3(vcpu_fd, vm.vcpu_fd, H_O_CLOEXEC);
+    if (h_is_err(r))
+        diag_fail("dup3 vCPU fd", r);
+    h_close(vcpu_fd);
+    solo5_setup_fds(p);
+#ifdef SN_HVT_DEBUG
+    hvt_debug_setup(p);
+#endif
+    guard_drop_privileges(p);
+    setup_confine(p, bpf);
+    hvt_solo5_loop(&vm);
+}
+
 void hvt_run(const struct sn_plan *p, const struct h_sock_filter *bpf)
 {
     /* The tender opened the device, so its absence or permissions were reported there. */
-    int kvm_fd = SN_FD_DOORBELL0 + (int)p->ndoorbells;
+    int kvm_fd = SN_FD_DOORBELL0 + (int)p->ndoorbells + (int)p->ndevfds;
     setup_check_memfd(p);
     check_kvm(kvm_fd);
     uint8_t *mem = map_memory(p);
@@ -83,6 +121,9 @@ void hvt_run(const struct sn_plan *p, const struct h_sock_filter *bpf)
     if (h_is_err(run))
         diag_fail("mmap vCPU run area", run);
 
+    if (p->flags & SN_PLAN_F_SOLO5)
+        solo5_run(p, bpf, mem, kvm_fd, (int)vm_fd, (int)vcpu_fd, (struct kvm_run *)run, (uint64_t)run_size);
+
     struct hvt_cpu_caps caps;
     hvt_vcpu_cpuid(kvm_fd, (int)vcpu_fd, &caps);
     struct diag why;
@@ -94,6 +135,9 @@ void hvt_run(const struct sn_plan *p, const struct h_sock_filter *bpf)
     hvt_vcpu_clocks((int)vcpu_fd, mem);
 
     settle_fds(p, kvm_fd, (int)vm_fd, (int)vcpu_fd);
+#ifdef SN_HVT_DEBUG
+    hvt_debug_setup(p);
+#endif
     guard_drop_privileges(p);
     /* From here on only what lib/seccomp/hvt.ts allows: the run loop's own calls. */
     setup_confine(p, bpf);
@@ -103,6 +147,7 @@ void hvt_run(const struct sn_plan *p, const struct h_sock_filter *bpf)
         .mem_size = p->mem_size,
         .run = (struct kvm_run *)run,
         .ndoorbells = p->ndoorbells,
+        .flags = p->flags,
     };
     hvt_loop(&vm);
 }

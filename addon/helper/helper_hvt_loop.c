@@ -1,6 +1,10 @@
 /* helper_hvt_loop.c: the vCPU run loop: KVM_RUN, hypercalls from the untrusted guest, and how a guest ends. */
 #include "helper_hvt.h"
+#include "helper_hvt_mem.h"
 #include "sn_hvt_abi.h"
+#ifdef SN_HVT_DEBUG
+#include "helper_hvt_debug.h"
+#endif
 
 #define NS_PER_SEC 1000000000ULL
 #define NS_PER_MS 1000000ULL
@@ -12,26 +16,21 @@ static const struct hvt_vm *vm;
 /* Cleared the first time the kernel says it lacks epoll_pwait2 (before 5.11). */
 static int have_pwait2 = 1;
 
-static void diag_hex(struct diag *d, uint64_t v)
-{
-    static const char digits[] = "0123456789abcdef";
-    char tmp[16];
-    int n = 0;
-    do {
-        tmp[n++] = digits[v & 15];
-        v >>= 4;
-    } while (v);
-    diag_str(d, "0x");
-    while (n > 0 && d->len < sizeof(d->buf))
-        d->buf[d->len++] = tmp[--n];
-}
-
 /*
  * The guest is running, so fd 2 is off limits: the tender reads anything
  * there as "the guest never started". A guest that breaks the hypercall
  * protocol, or that the vCPU cannot go on running, ends like a guest that
  * called solo5_abort(): one line with ABORT on its console, status 255.
  */
+/* Every end of a running guest; solo5-helper-debug first hands the tender the guest's registers. */
+static __attribute__((noreturn)) void guest_exit(int status)
+{
+#ifdef SN_HVT_DEBUG
+    hvt_debug_exit(status);
+#endif
+    h_exit_group(status);
+}
+
 static __attribute__((noreturn)) void guest_abort(const char *what, int with_value, uint64_t value)
 {
     struct diag d;
@@ -43,19 +42,14 @@ static __attribute__((noreturn)) void guest_abort(const char *what, int with_val
     if (d.len < sizeof(d.buf))
         d.buf[d.len++] = '\n';
     h_write(SN_FD_CONSOLE, d.buf, d.len);
-    h_exit_group(EXIT_ABORT);
+    guest_exit(EXIT_ABORT);
 }
 
-/*
- * Untrusted: [gpa, gpa + len) comes from the guest. It must lie in guest
- * memory above the never-mapped low 64 KiB (which holds the page tables),
- * without wrapping. Returns the helper's pointer to it, or 0.
- */
+/* Untrusted: [gpa, gpa + len) comes from the guest; helper_hvt_mem.h says what may be named. */
 static uint8_t *guest_range(uint64_t gpa, uint64_t len)
 {
-    if (gpa < SN_MEM_UNMAPPED_END || gpa > vm->mem_size || len > vm->mem_size - gpa)
-        return 0;
-    return vm->mem + gpa;
+    const struct hvt_mem m = { .base = vm->mem, .size = vm->mem_size };
+    return gpa_range(&m, sn_gpa_of(gpa), len);
 }
 
 static void hc_puts(uint64_t arg)
@@ -68,15 +62,20 @@ static void hc_puts(uint64_t arg)
     const uint8_t *buf = guest_range(a.addr, a.len);
     if (!buf)
         guest_abort("console hypercall with a buffer outside guest memory at ", 1, a.addr);
-    while (a.len > 0) {
-        long n = h_write(SN_FD_CONSOLE, buf, a.len);
+    hvt_console_write(buf, a.len);
+}
+
+void hvt_console_write(const uint8_t *buf, uint64_t len)
+{
+    while (len > 0) {
+        long n = h_write(SN_FD_CONSOLE, buf, len);
         if (n == -H_EINTR)
             continue;
         /* The tender closed the console: nowhere to report to, as on spt the rest is dropped. */
         if (n <= 0)
             return;
         buf += n;
-        a.len -= (uint64_t)n;
+        len -= (uint64_t)n;
     }
 }
 
@@ -168,7 +167,7 @@ static void handle_mmio(const struct kvm_run *run)
         hc_puts(value);
         break;
     case SN_HVT_EXIT:
-        h_exit_group((int)value);
+        guest_exit((int)value);
     case SN_HVT_WAIT:
         hc_wait(value);
         break;
@@ -178,6 +177,12 @@ static void handle_mmio(const struct kvm_run *run)
     case SN_HVT_SET_TLS:
         hc_set_tls(value);
         break;
+    case SN_HVT_TRAP:
+        /* Only solo5-helper-debug looks at the frame; the guest then reports and aborts. */
+#ifdef SN_HVT_DEBUG
+        hvt_debug_guest_trap(value);
+#endif
+        break;
     }
 }
 
@@ -185,6 +190,16 @@ void hvt_loop(const struct hvt_vm *the_vm)
 {
     vm = the_vm;
     struct kvm_run *run = vm->run;
+#ifdef SN_HVT_DEBUG
+    struct hvt_debug_target t = { .mem = vm->mem,
+                                  .mem_size = vm->mem_size,
+                                  .mem_low = SN_MEM_UNMAPPED_END,
+                                  .vcpu_fd = SN_FD_VCPU,
+                                  .run = vm->run,
+                                  .ndoorbells = vm->ndoorbells,
+                                  .flags = vm->flags };
+    hvt_debug_begin(&t);
+#endif
     for (;;) {
         long r = h_ioctl(SN_FD_VCPU, KVM_RUN, 0);
         if (r == -H_EINTR || r == -H_EAGAIN)
@@ -195,6 +210,11 @@ void hvt_loop(const struct hvt_vm *the_vm)
         case KVM_EXIT_MMIO:
             handle_mmio(run);
             break;
+#ifdef SN_HVT_DEBUG
+        case KVM_EXIT_DEBUG:
+            hvt_debug_trap(run, guest_abort);
+            break;
+#endif
         case KVM_EXIT_IO:
             guest_abort("port I/O on port ", 1, run->io.port);
         case KVM_EXIT_HLT:

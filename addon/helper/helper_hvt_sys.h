@@ -12,18 +12,23 @@
  * hvt seccomp policy (lib/seccomp/hvt.ts) allows exactly the calls the run
  * loop makes after set-up: ioctl(SN_FD_VCPU, KVM_RUN or KVM_SET_MSRS),
  * write(1), write and read on the doorbells, epoll_pwait2/epoll_pwait
- * (SN_FD_WAIT), exit_group. clock_gettime is for set-up only.
+ * (SN_FD_WAIT), exit_group. clock_gettime is for set-up only. A guest of
+ * upstream Solo5's hvt ABI (helper_hvt_solo5_*.c) has its own policy (also
+ * in lib/seccomp/hvt.ts): pread64/pwrite64, timerfd_settime, clock_gettime.
  */
 
 #define SYS_ioctl 16
 #define SYS_clock_gettime 228
 #define SYS_epoll_pwait 281
 #define SYS_epoll_pwait2 441
+#define SYS_pwrite64 18
+#define SYS_timerfd_settime 286
 
 #define H_CLOCK_REALTIME 0
 #define H_CLOCK_MONOTONIC 1
 #define H_EINTR 4
 #define H_EAGAIN 11
+#define H_EFAULT 14
 #define H_ENOSYS 38
 
 /* The KVM API version every kernel since 2.6.22 reports (KVM_GET_API_VERSION). */
@@ -32,6 +37,11 @@
 struct h_timespec {
     int64_t tv_sec;
     int64_t tv_nsec;
+};
+
+struct h_itimerspec {
+    struct h_timespec it_interval;
+    struct h_timespec it_value;
 };
 
 static inline long h_ioctl(int fd, unsigned long req, uint64_t arg)
@@ -52,6 +62,16 @@ static inline long h_epoll_pwait2(int epfd, struct h_epoll_event *ev, int max, c
 static inline long h_epoll_pwait(int epfd, struct h_epoll_event *ev, int max, int timeout_ms)
 {
     return h_syscall6(SYS_epoll_pwait, epfd, (long)ev, max, timeout_ms, 0, 8);
+}
+
+static inline long h_pwrite(int fd, const void *buf, uint64_t len, uint64_t off)
+{
+    return h_syscall6(SYS_pwrite64, fd, (long)buf, (long)len, (long)off, 0, 0);
+}
+
+static inline long h_timerfd_settime(int fd, const struct h_itimerspec *t)
+{
+    return h_syscall6(SYS_timerfd_settime, fd, 0, (long)t, 0, 0, 0);
 }
 
 #endif /* HELPER_HVT_SYS_H */

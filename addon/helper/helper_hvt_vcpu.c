@@ -108,15 +108,20 @@ void hvt_vcpu_registers(int vcpu_fd, const struct sn_plan *p, uint64_t cr3)
         hvt_kvm_fail("KVM_SET_SREGS", r);
 
     /* As on spt: %rsp at the top, %rdi the boot info, every other register zero, interrupts off. */
+    hvt_vcpu_entry(vcpu_fd, p->entry, p->stack_top, p->bootinfo);
+}
+
+void hvt_vcpu_entry(int vcpu_fd, uint64_t rip, uint64_t rsp, uint64_t rdi)
+{
     struct kvm_regs regs;
     uint8_t *b = (uint8_t *)&regs;
     for (unsigned i = 0; i < sizeof regs; i++)
         b[i] = 0;
-    regs.rip = p->entry;
-    regs.rsp = p->stack_top;
-    regs.rdi = p->bootinfo;
+    regs.rip = rip;
+    regs.rsp = rsp;
+    regs.rdi = rdi;
     regs.rflags = RFLAGS_RESERVED;
-    r = h_ioctl(vcpu_fd, KVM_SET_REGS, (uint64_t)&regs);
+    long r = h_ioctl(vcpu_fd, KVM_SET_REGS, (uint64_t)&regs);
     if (h_is_err(r))
         hvt_kvm_fail("KVM_SET_REGS", r);
 }

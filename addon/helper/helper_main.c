@@ -4,6 +4,7 @@
 #include "helper_inplace.h"
 #include "helper_plan.h"
 #include "helper_spt.h"
+#include "sn_hvt_debug.h"
 
 /*
  * Static, not on the stack: the BPF buffer is 32 KiB and its untouched pages
@@ -32,8 +33,10 @@ void helper_main(long *sp)
      * doorbells, or its host device fds on the Solo5 ABI; hvt also keeps the
      * KVM device fd that follows them, a gated spt helper its gate and stderr.
      */
-    unsigned keep = SN_FD_DOORBELL0 + plan.ndoorbells + plan.ndevfds +
-                    (plan.target == SN_ABI_TARGET_HVT ? 1 : 0) + ((plan.flags & SN_PLAN_F_GATE) ? 2 : 0);
+    unsigned keep =
+        SN_FD_DOORBELL0 + plan.ndoorbells + plan.ndevfds + (plan.target == SN_ABI_TARGET_HVT ? 1 : 0) +
+        ((plan.flags & SN_PLAN_F_GATE) ? 2 : 0) +
+        ((plan.target == SN_ABI_TARGET_HVT && (plan.flags & (SN_PLAN_F_DUMPCORE | SN_PLAN_F_GDB))) ? 1 : 0);
     /* In place, fewer fds than the plan keeps would leave the tender's own ones to the guest. */
     if (placed != 0 && placed != keep)
         diag_fail_because("place the in-place fds", -22 /* EINVAL */, "their number does not match the plan");

@@ -1,5 +1,6 @@
 /* helper_plan.c: reads the load plan from SN_FD_PLAN and validates every field before anything is mapped. */
 #include "helper_plan.h"
+#include "sn_hvt_debug.h"
 
 static int invalid(struct diag *why, const char *what)
 {
@@ -66,14 +67,16 @@ static int check_regions(const struct sn_plan *p, struct diag *why)
     return 1;
 }
 
-/* The Solo5 device fds: only with SN_PLAN_F_SOLO5, on spt, instead of doorbells. */
+/* The Solo5 device fds: only with SN_PLAN_F_SOLO5, instead of doorbells. */
 static int check_devfds(const struct sn_plan *p, struct diag *why)
 {
     int solo5 = (p->flags & SN_PLAN_F_SOLO5) != 0;
-    if (solo5 && p->target != SN_ABI_TARGET_SPT)
-        return invalid(why, "the Solo5 ABI is spt only");
-    if (solo5 && p->ndoorbells != 0)
+    /* hvt: one "doorbell", the 0.11 net ring's kick eventfd (sn_solo5_hvt.h), may follow the device fds. */
+    if (solo5 && p->ndoorbells > (p->target == SN_ABI_TARGET_HVT ? 1U : 0U))
         return invalid(why, "a Solo5-ABI guest has no doorbells");
+    if (solo5 && p->target == SN_ABI_TARGET_HVT &&
+        p->mem_size > SN_SOLO5_HVT_MEM_MAX + SN_SOLO5_HVT_RING_AREA)
+        return invalid(why, "mem_size is above what a Solo5 hvt guest can map");
     if (!solo5 && p->ndevfds != 0)
         return invalid(why, "device fds without SN_PLAN_F_SOLO5");
     if (p->ndevfds > SN_MFT_MAX_ENTRIES - 1)
@@ -95,7 +98,16 @@ int plan_check(const struct sn_plan *p, struct diag *why)
         return invalid(why, "abi_version does not match the helper");
     if (p->target != SN_ABI_TARGET_SPT && p->target != SN_ABI_TARGET_HVT)
         return invalid(why, "target is neither spt nor hvt");
-    if (p->flags & ~(SN_PLAN_F_SOLO5 | SN_PLAN_F_SETID | SN_PLAN_F_GATE))
+    if (p->flags & (SN_PLAN_F_DUMPCORE | SN_PLAN_F_GDB)) {
+#ifdef SN_HVT_DEBUG
+        if ((p->flags & SN_PLAN_F_DUMPCORE) && p->target != SN_ABI_TARGET_HVT)
+            return invalid(why, "SN_PLAN_F_DUMPCORE is hvt only");
+#else
+        return invalid(why,
+                       "this helper has no debug features (--gdb and --dumpcore run solo5-helper-debug)");
+#endif
+    }
+    if (p->flags & ~(SN_PLAN_F_SOLO5 | SN_PLAN_F_SETID | SN_PLAN_F_GATE | SN_PLAN_F_DUMPCORE | SN_PLAN_F_GDB))
         return invalid(why, "unknown flags");
     if ((p->flags & SN_PLAN_F_GATE) && p->target != SN_ABI_TARGET_SPT)
         return invalid(why, "a start gate is spt only");
@@ -115,10 +127,11 @@ int plan_check(const struct sn_plan *p, struct diag *why)
         return invalid(why, "bpf_len is out of range");
     if (p->ndoorbells > HELPER_MAX_DOORBELLS)
         return invalid(why, "ndoorbells is out of range");
-    if (p->ndoorbells % 2)
-        return invalid(why, "ndoorbells is not a whole number of pairs");
     int solo5 = (p->flags & SN_PLAN_F_SOLO5) != 0;
-    if (p->bootinfo != (solo5 ? SN_SOLO5_BOOT_INFO_BASE : SN_BOOTINFO_ADDR))
+    if (!solo5 && p->ndoorbells % 2)
+        return invalid(why, "ndoorbells is not a whole number of pairs");
+    uint64_t solo5_boot = p->target == SN_ABI_TARGET_HVT ? SN_SOLO5_HVT_BOOT_INFO : SN_SOLO5_BOOT_INFO_BASE;
+    if (p->bootinfo != (solo5 ? solo5_boot : SN_BOOTINFO_ADDR))
         return invalid(why, "bootinfo is not at its fixed address");
     if (!check_regions(p, why))
         return 0;

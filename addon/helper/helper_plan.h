@@ -4,6 +4,7 @@
 
 #include "sn_abi.h"
 #include "sn_solo5.h"
+#include "sn_solo5_hvt.h"
 #include "helper_diag.h"
 #include "helper_sys.h"
 

@@ -48,6 +48,9 @@ void spt_run(const struct sn_plan *p, const struct h_sock_filter *bpf)
         setup_wait_fd(p);
     guard_drop_privileges(p);
     guard_wait_gate(p);
+#ifdef SN_HVT_DEBUG
+    spt_debug_stop(p);
+#endif
     /* The last two syscalls: nothing may run unconfined after the filter's set-up. */
     setup_confine(p, bpf);
     helper_jump(p->entry, p->stack_top, p->bootinfo);

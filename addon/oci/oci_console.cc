@@ -1,7 +1,9 @@
-// oci_console.cc: open a pty and hand its master to the engine (conmon, containerd's shim) with SCM_RIGHTS; make a start gate.
+// oci_console.cc: open a pty and hand its master to the engine (conmon, containerd's shim) with SCM_RIGHTS; make a start gate; exec runc.
 #include "oci/oci_console.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -12,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace sn {
 namespace {
@@ -152,6 +155,49 @@ Napi::Value OpenGate(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, fd);
 }
 
+// execFile(path, argv): replace this process with path (argv[0] as given), keeping pid, environment and
+// fds 0-2: solo5-oci hands an ordinary container to runc this way, so the engine's signals and waitpid
+// reach runc itself. Node ignores SIGPIPE and may block signals; runc gets them as a fresh process would.
+Napi::Value ExecFile(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 2 || !info[0].IsString() || !info[1].IsArray()) {
+    Napi::TypeError::New(env, "Usage: execFile(path: string, argv: string[])").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string file = info[0].As<Napi::String>().Utf8Value();
+  Napi::Array list = info[1].As<Napi::Array>();
+  std::vector<std::string> strs;
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value v = list.Get(i);
+    if (!v.IsString()) {
+      Napi::TypeError::New(env, "execFile: argv holds strings only").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    strs.push_back(v.As<Napi::String>().Utf8Value());
+  }
+  std::vector<char *> argv;
+  for (auto &a : strs) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  struct sigaction dfl{}, old{};
+  dfl.sa_handler = SIG_DFL;
+  sigaction(SIGPIPE, &dfl, &old);
+  sigset_t none, oldMask;
+  sigemptyset(&none);
+  pthread_sigmask(SIG_SETMASK, &none, &oldMask);
+  // Node marks its stdio close-on-exec; runc must write to the caller's.
+  for (int fd = 0; fd <= 2; fd++) {
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0 && (flags & FD_CLOEXEC) != 0) fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+  }
+  execv(file.c_str(), argv.data());
+  int err = errno;
+  // Still node: put back what it had.
+  pthread_sigmask(SIG_SETMASK, &oldMask, nullptr);
+  sigaction(SIGPIPE, &old, nullptr);
+  Throw(env, Errno("execv", err));
+  return env.Undefined();
+}
+
 }  // namespace
 
 void RegisterOciExports(Napi::Env env, Napi::Object exports) {
@@ -159,6 +205,7 @@ void RegisterOciExports(Napi::Env env, Napi::Object exports) {
   exports.Set("sendFd", Napi::Function::New(env, SendFd, "sendFd"));
   exports.Set("setControllingTty", Napi::Function::New(env, SetControllingTty, "setControllingTty"));
   exports.Set("openGate", Napi::Function::New(env, OpenGate, "openGate"));
+  exports.Set("execFile", Napi::Function::New(env, ExecFile, "execFile"));
 }
 
 }  // namespace sn

@@ -1,9 +1,10 @@
-/* oci_front.c: solo5-oci's front door: start and delete of a monitorless container without a node start-up; all else goes to the JS CLI. */
+/* oci_front.c: solo5-oci's front door: start, kill and delete of a monitorless container without a node start-up; all else goes to the JS CLI. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,9 +125,29 @@ static void start(int dirfd, long pid, const char *pid_start) {
   exit(0);
 }
 
-/* A stopped container without network state: remove its directory, as lib/oci/commands.ts's remove does. */
+/*
+ * The stopped container's cgroup directories (cgroup.dirs, one a line, written by create): empty now,
+ * so rmdir is all lib/oci/cgroup.ts's destroy would do. Anything unexpected is the CLI's.
+ */
+static void remove_cgroups(int dirfd) {
+  char list[8192];
+  if (faccessat(dirfd, "cgroup.dirs", F_OK, AT_SYMLINK_NOFOLLOW) != 0) return;
+  if (!read_small(dirfd, "cgroup.dirs", list, sizeof list)) fallback();
+  for (char *line = strtok(list, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+    if (strncmp(line, "/sys/fs/cgroup/", 15) != 0 || strstr(line, "/..") != NULL) fallback();
+    int tries = 0;
+    while (rmdir(line) < 0 && errno != ENOENT) {
+      /* The kernel may still count a process that just died: a short wait, then the CLI. */
+      if (errno != EBUSY || ++tries > 50) fallback();
+      usleep(2000);
+    }
+  }
+}
+
+/* A stopped container without network state: remove its cgroup and directory, as lib/oci/commands.ts's remove does. */
 static void delete(int rootfd, int dirfd, const char *id, long pid, const char *pid_start) {
   if (alive(pid, pid_start) || faccessat(dirfd, "network.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0) fallback();
+  remove_cgroups(dirfd);
   int copy = dup(dirfd);
   DIR *d = copy < 0 ? NULL : fdopendir(copy);
   if (d == NULL) fallback();
@@ -137,6 +158,41 @@ static void delete(int rootfd, int dirfd, const char *id, long pid, const char *
   }
   closedir(d);
   if (unlinkat(rootfd, id, AT_REMOVEDIR) < 0) fallback();
+  exit(0);
+}
+
+/* The signals engines send by name or number (lib/oci/commands.ts's parseSignal reads any other). */
+static int signal_of(const char *name) {
+  static const struct {
+    const char *name;
+    int sig;
+  } known[] = {{"TERM", SIGTERM}, {"KILL", SIGKILL}, {"INT", SIGINT},  {"HUP", SIGHUP},
+               {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}};
+  if (name == NULL || *name == '\0') return SIGTERM;
+  if (strncmp(name, "SIG", 3) == 0) name += 3;
+  for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
+    if (strcmp(name, known[k].name) == 0) return known[k].sig;
+    char num[8];
+    snprintf(num, sizeof num, "%d", known[k].sig);
+    if (strcmp(name, num) == 0) return known[k].sig;
+  }
+  return 0;
+}
+
+/*
+ * kill of a monitorless container: its process is the guest, so signal it. containerd stops a
+ * container with two kills (the signal, then --all after the exit); each was a node start-up, which
+ * under load outlasted StopContainer's timeout. A stopped one: --all succeeds (as runc 1.1), the rest
+ * is the CLI's to word.
+ */
+static void kill_container(long pid, const char *pid_start, const char *signame, int all) {
+  int sig = signal_of(signame);
+  if (sig == 0) fallback();
+  if (!alive(pid, pid_start)) {
+    if (all) exit(0);
+    fallback();
+  }
+  if (kill((pid_t)pid, sig) < 0) fallback();
   exit(0);
 }
 
@@ -169,13 +225,26 @@ int main(int argc, char **argv) {
   if (root == NULL) root = default_root();
   if (i >= argc || *root == '\0') fallback();
   const char *cmd = argv[i++];
-  int is_start = strcmp(cmd, "start") == 0;
-  if (!is_start && strcmp(cmd, "delete") != 0) fallback();
-  /* start takes the ID alone; delete the ID and --force (-f), which a stopped container does not need. */
-  const char *id = NULL;
+  int is_start = strcmp(cmd, "start") == 0, is_kill = strcmp(cmd, "kill") == 0;
+  if (!is_start && !is_kill && strcmp(cmd, "delete") != 0) fallback();
+  /*
+   * start takes the ID alone; delete the ID and --force (-f), which a stopped container does not need;
+   * kill the ID, a signal and --all (-a).
+   */
+  const char *id = NULL, *signame = NULL;
+  int all = 0;
   for (; i < argc; i++) {
-    if (!is_start && (strcmp(argv[i], "-f") == 0 || (flag(argv[i], "force", &v) && v == NULL))) continue;
-    if (argv[i][0] == '-' || id != NULL) fallback();
+    if (!is_start && !is_kill && (strcmp(argv[i], "-f") == 0 || (flag(argv[i], "force", &v) && v == NULL))) continue;
+    if (is_kill && (strcmp(argv[i], "-a") == 0 || (flag(argv[i], "all", &v) && v == NULL))) {
+      all = 1;
+      continue;
+    }
+    if (argv[i][0] == '-') fallback();
+    if (is_kill && id != NULL && signame == NULL) {
+      signame = argv[i];
+      continue;
+    }
+    if (id != NULL) fallback();
     id = argv[i];
   }
   if (id == NULL || !good_id(id)) fallback();
@@ -187,9 +256,11 @@ int main(int argc, char **argv) {
   /* gate.pid, written by create for a monitorless container only: "PID START". */
   char rec[128], pid_start[32];
   long pid;
-  if (dirfd < 0 || !read_small(dirfd, "gate.pid", rec, sizeof rec) ||
-      sscanf(rec, "%ld %31[0-9]", &pid, pid_start) != 2 || pid <= 0)
+  /* hooks.json: start and delete run OCI hooks (lib/oci/hooks.ts), which is the CLI's to do. */
+  if (dirfd < 0 || faccessat(dirfd, "hooks.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+      !read_small(dirfd, "gate.pid", rec, sizeof rec) || sscanf(rec, "%ld %31[0-9]", &pid, pid_start) != 2 || pid <= 0)
     fallback();
   if (is_start) start(dirfd, pid, pid_start);
+  if (is_kill) kill_container(pid, pid_start, signame, all);
   delete(rootfd, dirfd, id, pid, pid_start);
 }

@@ -17,9 +17,9 @@ Options:
   -m, --manifest=FILE   JSON manifest ({"type":"solo5.manifest","version":1,"devices":[...]})
   -o, --output=FILE     ELF file to write (e.g. hello.spt, hello.hvt)
   -t, --target=TARGET   target bindings: "spt" (the default) or "hvt"
-      --abi=ABI         guest ABI: "ring" (the default; solo5-node's own rings, spt
-                        and hvt), "solo5" (upstream Solo5's spt ABI 2, Solo5 >= 0.8)
-                        or "solo5-v1" (Solo5's spt ABI 1, Solo5 0.6 to 0.7); spt only
+      --abi=ABI         guest ABI: "ring" (the default; solo5-node's own rings),
+                        "solo5" (upstream Solo5's ABI 2 of the target, Solo5 >= 0.8)
+                        or "solo5-v1" (Solo5's ABI 1 of the target, Solo5 0.6 to 0.7)
       --cflag=FLAG      extra compiler flag for the sources; repeatable
   -v, --verbose         show each command and the compiler's full output
   -h, --help            show this text and exit
@@ -73,9 +73,6 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
   if (!isTarget(target)) throw new UsageError(`--target=${target}: unknown target (${BUILD_TARGETS.join(' or ')})`);
   const abi = values.abi;
   if (!isAbi(abi)) throw new UsageError(`--abi=${abi}: unknown ABI (${BUILD_ABIS.join(', ')})`);
-  if (abi !== 'ring' && target !== 'spt') {
-    throw new UsageError(`--abi=${abi} builds spt unikernels only; --target=${target} uses --abi=ring`);
-  }
   await buildUnikernel({
     target,
     abi,

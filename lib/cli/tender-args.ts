@@ -1,5 +1,6 @@
 // tender-args.ts: parse the upstream-compatible tender command line into launch options.
 import { UsageError, upstreamSays } from '../errors';
+import { debugUsage, parseDebugArg, type DebugArgs } from '../hvt/options';
 import { isLogLevel, type LogLevel } from '../log';
 import { parseForwardSpec, type PasstForward } from '../net/passt-args';
 import { BLOCK_SIZE_WORDS } from '../tender/devices';
@@ -128,6 +129,8 @@ export function usage(tool: string, target: Target): string {
     'Device options (every device the manifest declares must be attached):',
     ...deviceOptions.map((d) => `  ${d.usage}`),
     '',
+    ...debugUsage(target),
+    '',
     ...(target === 'spt'
       ? [
           "Exit status: the guest's status & 0xff; 255 when the guest aborts; 128+N when it",
@@ -171,6 +174,7 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
     if (arg === '--help' || arg === '-h') return { help: true, version: false, warnings, logLevel, launch: { kernel: '' } };
     if (arg === '--version') return { help: false, version: true, warnings, logLevel, launch: { kernel: '' } };
   }
+  const debug: DebugArgs = {};
   let i = 0;
   for (; i < argv.length; i++) {
     const arg = argv[i];
@@ -213,6 +217,7 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
       logFormat = value;
       continue;
     }
+    if (parseDebugArg(key, value, target, debug)) continue;
     const colon = key.indexOf(':');
     const dev = deviceOptions.find((d) => colon > 0 && d.key === key.slice(0, colon));
     if (!dev)
@@ -250,6 +255,17 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
     warnings,
     logLevel,
     logFormat,
-    launch: { kernel, args: argv.slice(i + 1), memMB, target, console: 'inherit', block: devices.block, net: devices.net, user, affinity },
+    launch: {
+      kernel,
+      args: argv.slice(i + 1),
+      memMB,
+      target,
+      console: 'inherit',
+      block: devices.block,
+      net: devices.net,
+      user,
+      affinity,
+      ...debug,
+    },
   };
 }

@@ -1,6 +1,7 @@
 // tender.ts: main() of the solo5-spt and solo5-hvt CLIs: parse, launch, map the exit.
 import os from 'node:os';
 import { withErrnoWords } from '../errno';
+import { TENDER_ABI_VERSIONS } from '../elf/abi';
 import { isSolo5Error, type Solo5Error } from '../errors';
 import { createLog, type TenderLog } from '../log';
 import { native } from '../native';
@@ -12,13 +13,9 @@ import { version } from '../version';
 import { parseTenderArgs, usage } from './tender-args';
 
 /** The ABI versions each tender runs, one `ABI version N` line each (orchestrators read them). */
-export const ABI_VERSIONS: Readonly<Record<Target, readonly number[]>> = {
-  // Solo5's spt ABI 1 (Solo5 0.6-0.7) and 2 (0.8 on), and the ring ABI (include/sn_abi.h).
-  spt: [1, 2, 1001],
-  hvt: [1001],
-};
+export const ABI_VERSIONS: Readonly<Record<Target, readonly number[]>> = TENDER_ABI_VERSIONS;
 
-/** Signals that end the CLI: the guest is killed first, then the CLI exits 128+N like a shell would. */
+/** Signals that end the CLI: the guest is killed first, then the CLI dies of the same signal. */
 const ENDING_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGTERM'];
 
 /** `PROG tender, version X` and one `ABI version N` line per ABI, as upstream's tenders print it. */

@@ -3,7 +3,8 @@ import {
   SN_ABI_TARGET_HVT,
   SN_ABI_TARGET_SPT,
   SN_ABI_VERSION,
-  SN_SOLO5_HVT_ABI_VERSION,
+  SN_SOLO5_HVT_ABI_V1,
+  SN_SOLO5_HVT_ABI_V2,
   SN_SOLO5_SPT_ABI_V1,
   SN_SOLO5_SPT_ABI_V2,
   type Target,
@@ -14,10 +15,11 @@ import type { AbiNote } from './notes.js';
 /**
  * The two guest ABIs a unikernel can speak here. `ring`: this project's own
  * (brokered devices over shared-memory rings; version SN_ABI_VERSION, spt or
- * hvt). `solo5`: upstream Solo5's spt ABI, version 1 (Solo5 0.6-0.7) or 2
- * (0.8 on), where the guest does its own device syscalls on host fds.
+ * hvt). `solo5`: upstream Solo5's spt or hvt ABI, version 1 (Solo5 0.6-0.7)
+ * or 2 (0.8 on): on spt the guest does its own device syscalls on host fds,
+ * on hvt it makes upstream's hypercalls (include/sn_solo5_hvt.h).
  */
-export type GuestAbi = { kind: 'ring'; target: Target; version: number } | { kind: 'solo5'; target: 'spt'; version: 1 | 2 };
+export type GuestAbi = { kind: 'ring'; target: Target; version: number } | { kind: 'solo5'; target: Target; version: 1 | 2 };
 
 /** Solo5's abi_target numbering, for messages and `solo5-elftool query-abi`. */
 export const ABI_TARGET_NAMES: Readonly<Record<number, string>> = {
@@ -38,6 +40,9 @@ export function guestAbiOf(note: AbiNote): GuestAbi | undefined {
   if (note.target === SN_ABI_TARGET_SPT && (note.version === SN_SOLO5_SPT_ABI_V1 || note.version === SN_SOLO5_SPT_ABI_V2)) {
     return { kind: 'solo5', target: 'spt', version: note.version };
   }
+  if (note.target === SN_ABI_TARGET_HVT && (note.version === SN_SOLO5_HVT_ABI_V1 || note.version === SN_SOLO5_HVT_ABI_V2)) {
+    return { kind: 'solo5', target: 'hvt', version: note.version };
+  }
   return undefined;
 }
 
@@ -54,12 +59,12 @@ export function describeAbiNote(note: AbiNote): string {
 /** The ABI versions each tender runs, as `--version` lists them ("ABI version N"). */
 export const TENDER_ABI_VERSIONS: Readonly<Record<Target, readonly number[]>> = {
   spt: [SN_SOLO5_SPT_ABI_V1, SN_SOLO5_SPT_ABI_V2, SN_ABI_VERSION],
-  hvt: [SN_ABI_VERSION],
+  hvt: [SN_SOLO5_HVT_ABI_V1, SN_SOLO5_HVT_ABI_V2, SN_ABI_VERSION],
 };
 
 const TENDER_RUNS: Readonly<Record<Target, string>> = {
   spt: `Solo5 spt ABI ${SN_SOLO5_SPT_ABI_V1} and ${SN_SOLO5_SPT_ABI_V2} and solo5-node ring ABI ${SN_ABI_VERSION}`,
-  hvt: `solo5-node ring ABI ${SN_ABI_VERSION} for hvt`,
+  hvt: `Solo5 hvt ABI ${SN_SOLO5_HVT_ABI_V1} and ${SN_SOLO5_HVT_ABI_V2} and solo5-node ring ABI ${SN_ABI_VERSION}`,
 };
 
 /**
@@ -69,10 +74,6 @@ const TENDER_RUNS: Readonly<Record<Target, string>> = {
 export function abiForTender(file: string, note: AbiNote, tender: Target): GuestAbi {
   const abi = guestAbiOf(note);
   if (abi !== undefined && abi.target === tender) return abi;
-  let hint = '';
-  if (abi !== undefined) hint = ` (run it with solo5-${abi.target})`;
-  else if (tender === 'hvt' && note.target === SN_ABI_TARGET_HVT && note.version === SN_SOLO5_HVT_ABI_VERSION) {
-    hint = ' (upstream-built hvt unikernels are not supported yet; build it for spt and use solo5-spt)';
-  }
+  const hint = abi !== undefined ? ` (run it with solo5-${abi.target})` : '';
   throw new ElfError(file, `built for ${describeAbiNote(note)}; this solo5-${tender} runs ${TENDER_RUNS[tender]}${hint}`);
 }

@@ -31,11 +31,11 @@ function badNoteSize(file: string, why: string): ElfError {
  * cursor by at least its 12-byte header, so the walk always ends. Solo5's
  * own binaries put each note alone in its PT_NOTE; older layouts and other
  * linkers share one, so every note of the area is looked at. `align` is the
- * segment's p_align, 8 or else 4: the descriptor starts at the first multiple
- * of it after the 12-byte header and the name (a GNU note, namesz 4, has its
- * descriptor at 16 in an 8-aligned area, not at 12 + 8), and the next note
- * after the descriptor padded to it. A Solo5 note (namesz 6) always has its
- * descriptor at 20, as Solo5's readers take it, whatever the area's alignment.
+ * segment's p_align: 8-aligned note areas pad to 8, everything else to 4.
+ * The owner "Solo5" (namesz 6) pads its name to 8 either way, so a Solo5
+ * descriptor always starts at note offset 20; other owners' notes (GNU's
+ * .note.gnu.property in every static glibc binary) are walked as the gABI lays
+ * them out, and skipped.
  */
 export function collectNotes(file: string, where: string, area: Buffer, align: number, into: SoloNotes): void {
   const pad = align === 8 ? 8 : 4;
@@ -49,8 +49,13 @@ export function collectNotes(file: string, where: string, area: Buffer, align: n
     const descsz = area.readUInt32LE(off + 4);
     const type = area.readUInt32LE(off + 8);
     const nameOff = off + 12;
-    // Solo5's notes: at 20 whatever the area's alignment (see above).
-    const descOff = namesz === OWNER.length ? nameOff + 8 : up(nameOff + namesz);
+    if (nameOff + namesz > area.length) {
+      throw badNoteSize(file, `${at}: namesz ${namesz} runs past the end of the note area`);
+    }
+    const solo5 = namesz === OWNER.length && area.compare(OWNER, 0, OWNER.length, nameOff, nameOff + namesz) === 0;
+    // Other owners follow the gABI as readelf reads them: the descriptor at the note's start plus
+    // 12 + namesz rounded up to the alignment (GNU's 8-aligned .note.gnu.property puts it at 16).
+    const descOff = solo5 ? nameOff + up(namesz) : off + up(12 + namesz);
     if (descOff > area.length) {
       throw badNoteSize(file, `${at}: namesz ${namesz} runs past the end of the note area`);
     }
@@ -59,7 +64,7 @@ export function collectNotes(file: string, where: string, area: Buffer, align: n
     }
     // A last note whose padding the linker trimmed is fine: the cursor just lands past the end.
     off = descOff + up(descsz);
-    if (namesz !== OWNER.length || area.compare(OWNER, 0, OWNER.length, nameOff, nameOff + namesz) !== 0) continue;
+    if (!solo5) continue;
     const desc = area.subarray(descOff, descOff + descsz);
     if (type === SN_NOTE_TYPE_ABI) into.abi.push(desc);
     else if (type === SN_NOTE_TYPE_MFT) into.mft.push(desc);

@@ -1,15 +1,21 @@
 // cli.ts: main() of solo5-oci, an OCI runtime speaking runc's command line (podman/conmon, containerd's shim).
+import fs from 'node:fs';
+import path from 'node:path';
 import { isSolo5Error } from '../errors';
 import { version } from '../version';
 import { COMMAND_FLAGS, GLOBAL_FLAGS, parseFlags, str, type Parsed } from './args';
 import * as cmd from './commands';
+import { classifyBundle, execRunc, runcList, runcRoot } from './delegate';
+import { completePath } from './network';
 import { OciError, report, type LogTarget } from './errors';
-import { checkId, checkRoot, defaultRoot } from './state';
+import { ID_RE, checkId, checkRoot, defaultRoot } from './state';
 
 const USAGE = `usage: solo5-oci [GLOBAL OPTIONS] COMMAND [OPTIONS] [ID]
 
 An OCI runtime that runs a Solo5 unikernel (process.args[0] in the bundle's
-rootfs) as the container, for podman, containerd and Kubernetes.
+rootfs) as the container, for podman, containerd, Docker and Kubernetes; any
+other container (a pod's pause sandbox, a sidecar) it hands to runc (on PATH),
+with the same arguments but --root ROOT-runc.
 
 Commands:
   create --bundle DIR [--pid-file F] ID   check the unikernel, load it, wait for start
@@ -44,8 +50,13 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((v, c) => (c === r.length - 1 ? v : v.padEnd(widths[c] + 3))).join('')).join('\n');
 }
 
-async function dispatch(command: string, p: Parsed, root: string): Promise<number> {
+async function dispatch(command: string, p: Parsed, root: string, log: LogTarget, systemd: boolean): Promise<number> {
   const out = (s: string) => process.stdout.write(`${s}\n`);
+  const warn = (lines: string[]) =>
+    lines.forEach((l) => {
+      process.stderr.write(`solo5-oci: warning: ${l}\n`);
+      report(l, log, 'warning');
+    });
   switch (command) {
     case 'create':
     case 'run': {
@@ -59,12 +70,14 @@ async function dispatch(command: string, p: Parsed, root: string): Promise<numbe
         pidFile: str(p, 'pid-file'),
         consoleSocket: str(p, 'console-socket'),
         foreground,
+        systemdCgroup: systemd,
+        warn: (l) => warn([l]),
       });
       if (command === 'create') return 0;
       await cmd.start(root, id);
       if (!foreground) return 0;
       const status = await wait();
-      if (p.flags.get('keep') !== true) cmd.remove(root, id, true);
+      if (p.flags.get('keep') !== true) warn(cmd.remove(root, id, true));
       return status;
     }
     case 'start':
@@ -74,13 +87,13 @@ async function dispatch(command: string, p: Parsed, root: string): Promise<numbe
       out(JSON.stringify(cmd.state(root, one(p, command)), null, 2));
       return 0;
     case 'kill':
-      cmd.kill(root, one(p, command), p.operands[1]);
+      cmd.kill(root, one(p, command), p.operands[1], p.flags.get('all') === true);
       return 0;
     case 'delete':
-      cmd.remove(root, one(p, command), p.flags.get('force') === true);
+      warn(cmd.remove(root, one(p, command), p.flags.get('force') === true));
       return 0;
     case 'list': {
-      const all = cmd.list(root);
+      const all = [...cmd.list(root), ...(runcList(root) as cmd.StateJson[])];
       if (p.flags.get('quiet') === true) all.forEach((s) => out(s.id));
       else if (str(p, 'format') === 'json') out(JSON.stringify(all));
       else
@@ -106,9 +119,20 @@ async function dispatch(command: string, p: Parsed, root: string): Promise<numbe
   }
 }
 
+/**
+ * Whether an operand names a container that runc holds under its root beside
+ * ours (delegate.ts's runcRoot) and that is not ours: only its directory's
+ * existence is looked at, never runc's state.
+ */
+function namesRuncs(args: readonly string[], root: string): boolean {
+  const named = args.filter((a) => !a.startsWith('-') && ID_RE.test(a));
+  return !named.some((a) => fs.existsSync(path.join(root, a))) && named.some((a) => fs.existsSync(path.join(runcRoot(root), a)));
+}
+
 /** Run one solo5-oci command; returns the exit status and never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
   const log: LogTarget = { json: false };
+  completePath();
   try {
     const g = parseFlags(argv, GLOBAL_FLAGS, true, 'solo5-oci');
     log.file = str(g, 'log');
@@ -123,13 +147,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const command = argv[g.next];
     if (command === undefined) throw new OciError('a command is required (see --help)');
-    const specs = COMMAND_FLAGS.get(command);
-    if (specs === undefined) throw new OciError(`unknown command '${command}' (see --help)`);
-    const p = parseFlags(argv.slice(g.next + 1), specs, false, command);
     const root = str(g, 'root') ?? defaultRoot();
     // features reads no state.
     if (command !== 'features') checkRoot(root);
-    return await dispatch(command, p, root);
+    // A container runc ran for us goes to runc, whatever the command; one in neither place is ours to answer.
+    if (!['create', 'run', 'list', 'features'].includes(command) && namesRuncs(argv.slice(g.next + 1), root)) execRunc(argv, g.next, root);
+    const specs = COMMAND_FLAGS.get(command);
+    if (specs === undefined) throw new OciError(`unknown command '${command}' (see --help)`);
+    const p = parseFlags(argv.slice(g.next + 1), specs, false, command);
+    if (command === 'create' || command === 'run') {
+      const kind = classifyBundle(path.resolve(str(p, 'bundle') ?? process.cwd()));
+      report(`${p.operands[0] ?? ''}: ${kind.kind === 'delegate' ? 'runc' : 'unikernel'}: ${kind.why}`, log, 'debug');
+      if (kind.kind === 'delegate') execRunc(argv, g.next, root);
+    }
+    return await dispatch(command, p, root, log, g.flags.get('systemd-cgroup') === true);
   } catch (e) {
     report(isSolo5Error(e) ? e.message : `internal error: ${(e as Error).message ?? String(e)}`, log);
     return 1;

@@ -1,20 +1,42 @@
 // commands.ts: start, state, kill, delete, list, ps and features, read from the state directory.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { OciError } from './errors';
-import type { Plan } from './plan';
-import { containerDir, isAlive, listIds, loadRecord, loadStarted, removeDir, statusOf, liveStart, type Record, type Status } from './state';
+import { unwireRecorded } from './network';
+import { cgroupFor } from './cgroup';
+import { HOOK_PHASES, HOOKS_FILE, runHooks, type Hooks } from './hooks';
+import {
+  OCI_VERSION,
+  awaitGone,
+  checkTransition,
+  containerDir,
+  isAlive,
+  listIds,
+  loadRecord,
+  loadStarted,
+  removeDir,
+  statusOf,
+  liveStart,
+  type Record,
+  type Status,
+} from './state';
 
-export const OCI_VERSION = '1.0.2';
+export { OCI_VERSION } from './state';
 
 /** Release the guest: open its gate (monitorless), or ask the monitor over its socket and wait for its answer. */
 export async function start(root: string, id: string): Promise<void> {
   const rec = loadRecord(root, id);
-  const status = statusOf(root, rec);
-  if (status !== 'created') throw new OciError(`cannot start container ${id}: it is ${status}, not created`);
+  checkTransition(id, statusOf(root, rec), 'start');
+  const hooks = readHooks(containerDir(root, id));
+  runHooks('startContainer', hooks.startContainer, state(root, id));
+  await release(root, id, rec);
+  // runtime-spec: a failing poststart is reported, and the container goes on running.
+  runHooks('poststart', hooks.poststart, state(root, id));
+}
+
+async function release(root: string, id: string, rec: Record): Promise<void> {
   if (rec.monitorless === true) {
     const { openGate } = await import('./gated.js');
     openGate(containerDir(root, id), id, { guestPid: rec.pid, guestStart: rec.pidStart });
@@ -88,56 +110,57 @@ function signalContainer(root: string, rec: Record, sig: NodeJS.Signals): void {
   process.kill(rec.pid, sig);
 }
 
-export function kill(root: string, id: string, signal: string | undefined): void {
+export function kill(root: string, id: string, signal: string | undefined, all = false): void {
   const sig = parseSignal(signal);
   const rec = loadRecord(root, id);
-  if (statusOf(root, rec) === 'stopped') throw new OciError(`container ${id} is not running`);
+  const status = statusOf(root, rec);
+  checkTransition(id, status, all ? 'kill --all' : 'kill');
+  if (status === 'stopped') return;
   signalContainer(root, rec, sig);
 }
 
-/** Wait (bounded) until a SIGKILLed process is gone; the kernel finishes that on its own. */
-function awaitGone(pid: number, start: string): void {
-  const shared = new Int32Array(new SharedArrayBuffer(4));
-  for (let i = 0; i < 1000 && isAlive(pid, start); i++) Atomics.wait(shared, 0, 0, 5);
-}
-
-/** The tap a SIGKILLed monitor could not remove; a fresh namespace dies with it anyway. */
-function removeLeftoverTaps(dir: string): void {
-  let plan: Plan;
-  let wired: { tap: string; iface: string }[];
-  try {
-    plan = JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as Plan;
-    wired = JSON.parse(fs.readFileSync(path.join(dir, 'network.json'), 'utf8')) as { tap: string; iface: string }[];
-  } catch {
-    return;
-  }
-  if (plan.netns === 'new' || plan.netns === 'host' || !fs.existsSync(plan.netns)) return;
-  for (const w of wired) {
-    spawnSync('nsenter', [`--net=${plan.netns}`, '--', 'tc', 'qdisc', 'del', 'dev', w.iface, 'ingress'], { stdio: 'ignore' });
-    spawnSync('nsenter', [`--net=${plan.netns}`, '--', 'ip', 'link', 'del', 'dev', w.tap], { stdio: 'ignore' });
-  }
-}
-
-export function remove(root: string, id: string, force: boolean): void {
+/** Delete the container; returns warnings (a failed poststop hook) for --log. */
+export function remove(root: string, id: string, force: boolean): string[] {
   let rec: Record;
   try {
     rec = loadRecord(root, id);
   } catch (e) {
     // delete --force of a container that is gone (or half-created) is not an error, as with runc.
     if (force) {
+      unwireRecorded(containerDir(root, id));
       removeDir(root, id);
-      return;
+      return [];
     }
     throw e;
   }
   const status = statusOf(root, rec);
-  if (status === 'running' && !force) throw new OciError(`container ${id} is running: stop it first, or use delete --force`);
+  checkTransition(id, status, force ? 'delete --force' : 'delete');
   if (status !== 'stopped') {
     signalContainer(root, rec, 'SIGKILL');
     awaitGone(rec.pid, rec.pidStart);
   }
-  removeLeftoverTaps(containerDir(root, id));
+  const dir = containerDir(root, id);
+  unwireRecorded(dir);
+  if (rec.cgroup !== undefined) cgroupFor(rec.cgroup, false).destroy();
+  const hooks = readHooks(dir);
+  const last = { ...state(root, id), status: 'stopped' as const, pid: 0 };
   removeDir(root, id);
+  // runtime-spec: poststop runs once the container is gone; its failure is a warning, and delete succeeds.
+  try {
+    runHooks('poststop', hooks.poststop, last);
+  } catch (e) {
+    return [(e as Error).message];
+  }
+  return [];
+}
+
+/** The hooks create kept for start and delete (hooks.json), or none. */
+export function readHooks(dir: string): Hooks {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, HOOKS_FILE), 'utf8')) as Hooks;
+  } catch {
+    return {};
+  }
 }
 
 export function list(root: string): StateJson[] {
@@ -168,12 +191,13 @@ export function features(): object {
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: OCI_VERSION,
-    hooks: [],
+    hooks: [...HOOK_PHASES],
     mountOptions: ['bind', 'rbind', 'ro', 'rw', 'rprivate', 'private', 'nosuid', 'nodev', 'noexec'],
     linux: {
       namespaces: ['network', 'pid', 'ipc', 'uts', 'mount', 'cgroup'],
       capabilities: [],
-      cgroup: { v1: false, v2: false, systemd: false, systemdUser: false },
+      // cgroupfs paths and the systemd slice:prefix:name form, made by solo5-oci itself (no systemd D-Bus).
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false },
       seccomp: { enabled: false },
       apparmor: { enabled: false },
       selinux: { enabled: false },

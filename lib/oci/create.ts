@@ -5,9 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { native, packageRoot } from '../native';
 import { OciError } from './errors';
+import { HOOKS_FILE, runHooks } from './hooks';
+import { unwireRecorded } from './network';
 import { planFromSpec, type Plan } from './plan';
-import { loadSpec } from './spec';
-import { containerDir, ensurePrivateDir, liveStart, writeJson, type Record } from './state';
+import { loadSpec, type Spec } from './spec';
+import { CGROUP_DIRS_FILE, cgroupFor, type Cgroup, type Limits } from './cgroup';
+import { OCI_VERSION, awaitGone, containerDir, ensurePrivateDir, liveStart, writeJson, type Record } from './state';
 
 export interface CreateOptions {
   root: string;
@@ -15,6 +18,10 @@ export interface CreateOptions {
   bundle: string;
   pidFile?: string;
   consoleSocket?: string;
+  /** --systemd-cgroup: linux.cgroupsPath is slice:prefix:name. */
+  systemdCgroup?: boolean;
+  /** Said in --log as a warning (a cgroup a rootless runtime cannot join). */
+  warn?: (line: string) => void;
   /** `run` in the foreground keeps the monitor as its child to learn its status. */
   foreground?: boolean;
 }
@@ -136,7 +143,9 @@ async function startMonitor(
  */
 function monitorless(plan: Plan, o: CreateOptions): 'here' | 'netns' | undefined {
   if (!plan.standalone || o.consoleSocket !== undefined) return undefined;
-  if (Object.keys(plan.net).length === 0) return 'here';
+  // A fresh namespace (ctr run, Docker) must hold the container's process even without a net device:
+  // Docker's libnetwork-setkey prestart hook configures the namespace of the pid it is given.
+  if (Object.keys(plan.net).length === 0 && plan.netns !== 'new') return 'here';
   return o.foreground === true ? undefined : 'netns';
 }
 
@@ -157,6 +166,40 @@ async function startGated(plan: Plan, dir: string): Promise<Started> {
   };
 }
 
+/**
+ * The container's process (and so the guest, and a monitor's guest later)
+ * goes in linux.cgroupsPath with the memory and CPU limits, so engines' stats
+ * and --cpus are the guest's. A runtime that is not root cannot: a warning.
+ */
+function joinCgroup(spec: Spec, o: CreateOptions, pid: number): Cgroup | undefined {
+  const want = spec.linux?.cgroupsPath;
+  if (want === undefined || want === '') return undefined;
+  const cg = cgroupFor(want, o.systemdCgroup === true);
+  const res = spec.linux?.resources;
+  const limits: Limits = {
+    memory: res?.memory?.limit,
+    cpuQuota: res?.cpu?.quota,
+    cpuPeriod: res?.cpu?.period,
+    cpuShares: res?.cpu?.shares,
+  };
+  try {
+    cg.apply(pid, limits);
+  } catch (e) {
+    if (process.geteuid?.() === 0) {
+      cg.destroy();
+      throw e;
+    }
+    o.warn?.(`${(e as Error).message}; rootless, the container stays in the caller's cgroup`);
+    return undefined;
+  }
+  return cg;
+}
+
+/** The runtime-spec state of a container just created (commands.ts's state(), without reading it back). */
+function stateOf(r: Record): object {
+  return { ociVersion: OCI_VERSION, id: r.id, status: 'created', pid: r.pid, bundle: r.bundle, annotations: r.annotations };
+}
+
 /** Create the container; resolves once its process holds the guest, ready for `start`. */
 export async function create(o: CreateOptions): Promise<{ record: Record; wait: () => Promise<number> }> {
   ensurePrivateDir(o.root);
@@ -168,6 +211,7 @@ export async function create(o: CreateOptions): Promise<{ record: Record; wait: 
     throw new OciError(`${dir}: cannot create (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
   let started: Started | undefined;
+  let cgroup: Cgroup | undefined;
   let pty: { master: number; slave: number } | undefined;
   try {
     const bundle = path.resolve(o.bundle);
@@ -188,6 +232,7 @@ export async function create(o: CreateOptions): Promise<{ record: Record; wait: 
       started = await startMonitor(o, plan, dir, pty, where === 'netns');
     }
     const pid = started.pid;
+    cgroup = joinCgroup(spec, o, pid);
     const record: Record = {
       id: o.id,
       bundle,
@@ -195,19 +240,33 @@ export async function create(o: CreateOptions): Promise<{ record: Record; wait: 
       pid,
       pidStart: liveStart(pid) ?? '',
       ...(gated ? { monitorless: true } : {}),
+      ...(cgroup !== undefined ? { cgroup: cgroup.path } : {}),
       created: new Date().toISOString(),
       owner: String(process.getuid?.() ?? ''),
       annotations: spec.annotations ?? {},
     };
     writeJson(path.join(dir, 'state.json'), record);
-    // For addon/oci/oci_front.c, which starts and deletes a monitorless container without node.
+    if (cgroup !== undefined)
+      fs.writeFileSync(path.join(dir, CGROUP_DIRS_FILE), cgroup.dirs.map((d) => `${d}\n`).join(''), { mode: 0o600 });
+    const hooks = spec.hooks ?? {};
+    if (Object.values(hooks).some((h) => h.length > 0)) writeJson(path.join(dir, HOOKS_FILE), hooks);
+    // For addon/oci/oci_front.c, which starts and deletes a monitorless container without node (and without hooks).
     if (gated) fs.writeFileSync(path.join(dir, 'gate.pid'), `${pid} ${record.pidStart}\n`, { mode: 0o600 });
+    // The network is wired and the guest loaded; the hooks see the container's pid (docs/oci.md, Hooks).
+    const creating = { ...stateOf(record), status: 'creating' };
+    for (const phase of ['prestart', 'createRuntime', 'createContainer'] as const) runHooks(phase, hooks[phase], creating);
     if (pty !== undefined && o.consoleSocket !== undefined) sendConsole(o.consoleSocket, pty.master);
     if (o.pidFile !== undefined) writePidFile(path.resolve(o.pidFile), pid);
     started.detach();
     return { record, wait: started.wait };
   } catch (e) {
-    started?.abandon();
+    if (started !== undefined) {
+      started.abandon();
+      awaitGone(started.pid, liveStart(started.pid) ?? '');
+      // The monitor or helper died with SIGKILL: what was wired for it is undone from here.
+      unwireRecorded(dir);
+    }
+    cgroup?.destroy();
     fs.rmSync(dir, { recursive: true, force: true });
     throw e;
   } finally {

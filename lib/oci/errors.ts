@@ -2,6 +2,15 @@
 import fs from 'node:fs';
 import { Solo5Error } from '../errors';
 
+/*
+ * The substrings engines match on (containerd's checkKillError and
+ * getLastRuntimeError, podman's runtime error handling): runc's own words.
+ */
+/** The container has no process left to signal: containerd takes it as "already finished". */
+export const NOT_RUNNING = 'container not running';
+/** No such container: containerd takes it as "not found". */
+export const DOES_NOT_EXIST = 'does not exist';
+
 /** A refusal or failure of an OCI command: the message is the whole report. */
 export class OciError extends Solo5Error {
   constructor(message: string) {

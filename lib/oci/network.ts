@@ -1,5 +1,7 @@
 // network.ts: wire a guest net device to an interface of the container's network namespace (tap + tc redirect).
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { OciError } from './errors';
 
 export interface Wired {
@@ -12,6 +14,32 @@ export interface Wired {
   /** ADDR/PREFIX and gateway of the interface, for MirageOS-style --ipv4= arguments. */
   ipv4?: string;
   gateway?: string;
+}
+
+/*
+ * Engines run the runtime with a bare environment: podman calls `delete` with
+ * no PATH at all, where execvp's default (/bin:/usr/bin) misses tc in
+ * /usr/sbin; the delete then removed the tap (ip is in /usr/bin) and left
+ * eth0's redirect to it behind. Every command completes PATH with the sbin
+ * directories first thing (cli.ts), so every tool, and the monitor it starts,
+ * finds them.
+ */
+const TOOL_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+/** PATH as the caller gave it (runc gets it back unchanged), before completePath. */
+let callerPath: string | undefined;
+
+/** Add the directories ip, tc, nsenter and runc live in to this process's PATH (its children inherit it). */
+export function completePath(): void {
+  callerPath = process.env.PATH;
+  const have = (callerPath ?? '').split(':').filter((d) => d !== '');
+  process.env.PATH = [...have, ...TOOL_DIRS.filter((d) => !have.includes(d))].join(':');
+}
+
+/** Put PATH back as the caller gave it (before exec'ing runc, which gets the caller's environment). */
+export function restorePath(): void {
+  if (callerPath === undefined) delete process.env.PATH;
+  else process.env.PATH = callerPath;
 }
 
 function run(cmd: string, args: string[], input?: string): string {
@@ -59,6 +87,7 @@ export function wireNetwork(net: Record<string, string>): Wired[] {
     Object.entries(net).forEach(([device, iface], i) => {
       const p = probe(iface);
       const tap = `snoci${i}`;
+      repairStale(iface, tap);
       run('ip', ['-b', '-'], `tuntap add dev ${tap} mode tap\nlink set dev ${tap} mtu ${p.mtu} up\n`);
       wired.push({ device, iface, tap, ...p });
       const redirect = (from: string, to: string) =>
@@ -72,12 +101,77 @@ export function wireNetwork(net: Record<string, string>): Wired[] {
   return wired;
 }
 
-/** Undo wireNetwork; errors are ignored (the namespace may already be gone). */
-export function unwireNetwork(wired: Wired[]): void {
-  for (const w of wired) {
-    spawnSync('tc', ['qdisc', 'del', 'dev', w.iface, 'ingress'], { stdio: 'ignore' });
-    spawnSync('ip', ['link', 'del', 'dev', w.tap], { stdio: 'ignore' });
+/** The commands that undo one wired device; `prefix` runs them in another namespace (nsenter). */
+function unwireCommands(w: Pick<Wired, 'iface' | 'tap'>): string[][] {
+  // The redirect first: a redirect to a device that is gone blackholes the interface.
+  return [
+    ['tc', 'qdisc', 'del', 'dev', w.iface, 'ingress'],
+    ['ip', 'link', 'del', 'dev', w.tap],
+  ];
+}
+
+/** Undo wireNetwork in this namespace; errors are ignored (the namespace may already be gone). */
+export function unwireNetwork(wired: Pick<Wired, 'iface' | 'tap'>[]): void {
+  for (const w of wired) for (const [cmd, ...args] of unwireCommands(w)) spawnSync(cmd, args, { stdio: 'ignore' });
+}
+
+/** Undo wireNetwork from outside, in the namespace at `netns` (delete, once the container's processes are gone). */
+export function unwireIn(netns: string, wired: Pick<Wired, 'iface' | 'tap'>[]): void {
+  for (const w of wired) for (const c of unwireCommands(w)) spawnSync('nsenter', [`--net=${netns}`, '--', ...c], { stdio: 'ignore' });
+}
+
+/**
+ * Undo what network.json (written by create's side once wired) records, in
+ * the namespace plan.json names: for delete, and for a create that failed
+ * after its monitor or helper was killed. A fresh namespace died with the
+ * container; nothing to do there.
+ */
+export function unwireRecorded(dir: string): void {
+  let netns: string;
+  let wired: Wired[];
+  try {
+    netns = (JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as { netns: string }).netns;
+    wired = JSON.parse(fs.readFileSync(path.join(dir, 'network.json'), 'utf8')) as Wired[];
+  } catch {
+    return;
   }
+  if (netns === 'new' || netns === 'host' || !fs.existsSync(netns)) return;
+  unwireIn(netns, wired);
+}
+
+interface TcFilter {
+  options?: { actions?: { kind?: string; to_dev?: string }[] };
+}
+
+/**
+ * A network namespace outlives its containers (a Kubernetes pod's, podman's
+ * --network ns:): if an earlier container here was SIGKILLed with its runtime,
+ * eth0 may still redirect to its tap. That is repaired when the redirect
+ * points at this runtime's tap name and no process holds that tap (it is
+ * gone, or has no carrier); any other ingress qdisc is someone else's and
+ * refused in one line rather than taken over.
+ */
+function repairStale(iface: string, tap: string): void {
+  const qd = spawnSync('tc', ['-j', 'qdisc', 'show', 'dev', iface, 'ingress'], { encoding: 'utf8' });
+  if (qd.status !== 0 || !/"kind":\s*"ingress"/.test(qd.stdout)) return;
+  const f = spawnSync('tc', ['-j', 'filter', 'show', 'dev', iface, 'ingress'], { encoding: 'utf8' });
+  let targets: string[] = [];
+  try {
+    targets = (JSON.parse(f.stdout || '[]') as TcFilter[]).flatMap((x) => (x.options?.actions ?? []).map((a) => a.to_dev ?? ''));
+  } catch {
+    targets = [];
+  }
+  // A tap has carrier while a process holds it open; ours are always up, so a down one is held by no guest of ours.
+  const link = spawnSync('ip', ['-j', 'link', 'show', 'dev', tap], { encoding: 'utf8' });
+  const held = link.status === 0 && link.stdout.includes('"UP"') && !link.stdout.includes('NO-CARRIER');
+  // tc shows a redirect to a device that was deleted as `*`.
+  if (targets.length > 0 && targets.every((d) => d === tap || d === '*') && !held) {
+    unwireNetwork([{ iface, tap }]);
+    return;
+  }
+  throw new OciError(
+    `network: ${iface} already has an ingress qdisc${targets.length > 0 ? ` redirecting to ${targets.join(', ')}` : ''} (another container or tool uses it); remove it with: tc qdisc del dev ${iface} ingress`,
+  );
 }
 
 /** MirageOS's way of telling a unikernel its address: --ipv4=ADDR/PREFIX --ipv4-gateway=GW. */

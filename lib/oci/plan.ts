@@ -5,6 +5,7 @@ import { loadElf, type LoadedElf } from '../elf';
 import { DEFAULT_MEM_MB, MAX_MEM_MB, type Target } from '../tender/options';
 import { inRootfs, readUnikernel, URUNC, OWN, type Unikernel } from './annotations';
 import { OciError } from './errors';
+import { HOOK_PHASES } from './hooks';
 import type { Spec, SpecMount } from './spec';
 
 /** Guest memory when config.json sets no memory limit and no org.solo5-node.mem annotation. */
@@ -34,7 +35,18 @@ export interface Plan {
 /** Mount types the runtimes add for ordinary containers; a unikernel has no filesystem to put them in. */
 const IGNORED_TYPES = new Set(['proc', 'sysfs', 'tmpfs', 'devpts', 'mqueue', 'cgroup', 'cgroup2', 'shm']);
 /** Bind mounts podman and containerd add by themselves (name resolution, hostname, markers). */
-const IGNORED_BINDS = new Set(['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/run/.containerenv', '/dev/shm', '/run/secrets']);
+const IGNORED_BINDS = new Set([
+  '/etc/hosts',
+  '/etc/hostname',
+  '/etc/resolv.conf',
+  '/run/.containerenv',
+  '/dev/shm',
+  '/run/secrets',
+  // kubelet's, for every container of a pod.
+  '/dev/termination-log',
+]);
+/** Directories whose binds are ignored likewise: Kubernetes' service-account token and podman's secrets. */
+const IGNORED_BIND_DIRS = ['/var/run/secrets/', '/run/secrets/'];
 /** A bind mount here becomes block device NAME. */
 export const BLOCK_MOUNT_DIR = '/solo5/block/';
 /** Namespaces a seccomp-confined guest cannot observe: accepted and not created. */
@@ -53,8 +65,8 @@ function byName<T>(): Record<string, T> {
 function checkSpec(spec: Spec): void {
   const uid = spec.process.user?.uid ?? 0;
   if (uid !== (process.getuid?.() ?? 0)) throw new OciError(`process.user.uid: ${uid}: the guest runs as the runtime's own user`);
-  for (const [kind, hooks] of Object.entries(spec.hooks ?? {})) {
-    if (hooks.length > 0) throw new OciError(`hooks.${kind}: OCI hooks are not supported`);
+  for (const kind of Object.keys(spec.hooks ?? {})) {
+    if (!(HOOK_PHASES as readonly string[]).includes(kind)) throw new OciError(`hooks.${kind}: not a hook phase this runtime knows`);
   }
   for (const ns of spec.linux?.namespaces ?? []) {
     if (ns.type === 'user') throw new OciError('linux.namespaces: a user namespace cannot be entered by the tender');
@@ -73,7 +85,7 @@ function blockMounts(mounts: SpecMount[]): Map<string, string> {
       if (IGNORED_TYPES.has(type)) return;
       throw new OciError(`mounts[${i}].type: '${type}' at ${m.destination} is not supported by a unikernel`);
     }
-    if (IGNORED_BINDS.has(m.destination)) return;
+    if (IGNORED_BINDS.has(m.destination) || IGNORED_BIND_DIRS.some((d) => m.destination.startsWith(d))) return;
     if (m.destination.startsWith(BLOCK_MOUNT_DIR)) {
       out.set(m.destination.slice(BLOCK_MOUNT_DIR.length), m.source ?? '');
       return;

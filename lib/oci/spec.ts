@@ -38,6 +38,14 @@ export interface SpecMount {
   options?: string[];
 }
 
+/** One OCI hook: what runs, with exactly this argv (args[0] as arg0) and env, killed after timeout seconds. */
+export interface SpecHook {
+  path: string;
+  args?: string[];
+  env?: string[];
+  timeout?: number;
+}
+
 export interface SpecNamespace {
   type: string;
   path?: string;
@@ -56,11 +64,11 @@ export interface Spec {
   root: { path: string; readonly?: boolean };
   mounts?: SpecMount[];
   annotations?: { [k: string]: string };
-  hooks?: { [k: string]: { path: string }[] };
+  hooks?: { [k: string]: SpecHook[] };
   linux?: {
     namespaces?: SpecNamespace[];
     uidMappings?: unknown[];
-    resources?: { memory?: { limit?: number } | null } | null;
+    resources?: { memory?: { limit?: number } | null; cpu?: { quota?: number; period?: number; shares?: number } | null } | null;
     cgroupsPath?: string;
   };
 }
@@ -117,6 +125,15 @@ function record<T>(v: unknown, at: string, each: (v: unknown, at: string) => T):
   return out;
 }
 
+function hook(v: unknown, at: string): SpecHook {
+  const h = obj(v, at);
+  const hookPath = str(h.path, `${at}.path`, true);
+  if (!path.isAbsolute(hookPath)) throw new Bad(`${at}.path`, 'a hook path must be absolute');
+  const timeout = opt(h, 'timeout', at, int);
+  if (timeout !== undefined && timeout <= 0) throw new Bad(`${at}.timeout`, 'must be a positive number of seconds');
+  return { path: hookPath, args: opt(h, 'args', at, (x, a) => arr(x, a, str)), env: opt(h, 'env', at, (x, a) => arr(x, a, str)), timeout };
+}
+
 function checkSpec(json: unknown): Spec {
   const top = obj(json, '');
   const p = obj(top.process, 'process');
@@ -144,7 +161,14 @@ function checkSpec(json: unknown): Spec {
         : opt(l, 'resources', at, (x, a) => {
             const res = obj(x, a);
             const memory = res.memory === null ? null : opt(res, 'memory', a, (y, b) => ({ limit: opt(obj(y, b), 'limit', b, int) }));
-            return { memory };
+            const cpu =
+              res.cpu === null
+                ? null
+                : opt(res, 'cpu', a, (y, b) => {
+                    const c = obj(y, b);
+                    return { quota: opt(c, 'quota', b, int), period: opt(c, 'period', b, int), shares: opt(c, 'shares', b, int) };
+                  });
+            return { memory, cpu };
           });
     return {
       namespaces: opt(l, 'namespaces', at, (x, a) =>
@@ -170,7 +194,7 @@ function checkSpec(json: unknown): Spec {
     root: { path: str(r.path, 'root.path', true), readonly: opt(r, 'readonly', 'root', bool) },
     mounts: opt(top, 'mounts', '', (v, at) => arr(v, at, mount)),
     annotations: opt(top, 'annotations', '', (v, at) => record(v, at, str)),
-    hooks: opt(top, 'hooks', '', (v, at) => record(v, at, (x, a) => arr(x, a, (h, b) => ({ path: str(obj(h, b).path, `${b}.path`) })))),
+    hooks: opt(top, 'hooks', '', (v, at) => record(v, at, (x, a) => arr(x, a, hook))),
     linux,
   };
 }

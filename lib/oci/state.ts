@@ -1,7 +1,10 @@
 // state.ts: the per-container state directory under --root, and the status derived from it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { OciError } from './errors';
+import { DOES_NOT_EXIST, NOT_RUNNING, OciError } from './errors';
+
+/** The runtime-spec version of the state JSON this runtime prints. */
+export const OCI_VERSION = '1.0.2';
 
 /** What `create` records once the monitor holds the guest (state.json). */
 export interface Record {
@@ -20,6 +23,8 @@ export interface Record {
   created: string;
   owner: string;
   annotations: { [k: string]: string };
+  /** The container's cgroup (lib/oci/cgroup.ts), its path under each hierarchy, when config.json names one. */
+  cgroup?: string;
   /** The tap the monitor made in the container's network namespace, and that namespace's path. */
   tap?: { name: string; netns?: string };
 }
@@ -33,7 +38,7 @@ export interface Started {
 export type Status = 'creating' | 'created' | 'running' | 'stopped';
 
 /** Container ids become directory names: no separators, no dot-dot, nothing a shell would mangle. */
-const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,1023}$/;
+export const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,1023}$/;
 
 export function checkId(id: string | undefined): string {
   if (id === undefined || id === '') throw new OciError('a container ID is required');
@@ -111,7 +116,7 @@ export function loadRecord(root: string, id: string): Record {
   const rec = readJson(path.join(dir, 'state.json'));
   if (rec === undefined) {
     if (fs.existsSync(dir)) throw new OciError(`container ${id} is still being created`);
-    throw new OciError(`container ${id} does not exist`);
+    throw new OciError(`container ${id} ${DOES_NOT_EXIST}`);
   }
   return rec as Record;
 }
@@ -138,9 +143,44 @@ export function isAlive(pid: number, start: string): boolean {
   return pid > 0 && liveStart(pid) === start;
 }
 
+/** Wait (bounded, 5 s) until a SIGKILLed process is gone; the kernel finishes that on its own. */
+export function awaitGone(pid: number, start: string): void {
+  const shared = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 1000 && isAlive(pid, start); i++) Atomics.wait(shared, 0, 0, 5);
+}
+
 export function statusOf(root: string, rec: Record): Status {
   if (!isAlive(rec.pid, rec.pidStart)) return 'stopped';
   return loadStarted(root, rec.id) === undefined ? 'created' : 'running';
+}
+
+/** What start, kill and delete may do in each status; undefined: allowed. */
+export type Transition = 'start' | 'kill' | 'kill --all' | 'delete' | 'delete --force';
+
+/**
+ * The one table of allowed transitions, refusals in runc's words (its
+ * libcontainer state machine and kill). kill --all of a stopped container
+ * succeeds, as with runc 1.1: containerd sends it after every exit and keeps
+ * the container RUNNING for ever if it fails.
+ */
+export const TRANSITIONS: { readonly [s in Status]: { readonly [t in Transition]?: string } } = {
+  creating: {
+    start: 'cannot start a container that is still being created',
+    kill: NOT_RUNNING,
+    delete: 'cannot delete a container that is still being created',
+  },
+  created: {},
+  running: {
+    start: 'cannot start an already running container',
+    delete: 'cannot delete a running container: stop it first, or use delete --force',
+  },
+  stopped: { start: 'cannot start a container that has stopped', kill: NOT_RUNNING },
+};
+
+/** Throws the refusal of `t` in status `s`, naming the container. */
+export function checkTransition(id: string, s: Status, t: Transition): void {
+  const why = TRANSITIONS[s][t];
+  if (why !== undefined) throw new OciError(`container ${id}: ${why}`);
 }
 
 /** Ids of every container under root, sorted. */

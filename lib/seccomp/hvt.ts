@@ -116,3 +116,105 @@ export function compileHvtHelperPolicy(opts: HvtHelperPolicyOptions): Buffer {
   }
   return Buffer.from(prog);
 }
+
+/** _IOR(KVMIO, 0x81, struct kvm_regs), struct kvm_regs being 144 bytes: a run-time failure line names the guest's %rip. */
+export const KVM_GET_REGS = 0x8090ae81;
+/** CLOCK_REALTIME (linux/time.h). */
+const CLOCK_REALTIME = 0;
+
+export interface HvtSolo5HelperPolicyOptions {
+  /** Host fds from SN_FD_DEV0, in plan order: the vCPU follows them (SN_SOLO5_HVT_FD_VCPU). */
+  ndevfds: number;
+  /** Which of them are block images (pread64/pwrite64) and which taps or sockets (read/write). */
+  blockFds: readonly number[];
+  netFds: readonly number[];
+}
+
+function checkDevFds(o: HvtSolo5HelperPolicyOptions): void {
+  const n = o.ndevfds;
+  if (!Number.isInteger(n) || n < 0 || n > abi.SN_MFT_MAX_ENTRIES - 1)
+    throw new UsageError(`seccomp hvt-solo5-helper: ndevfds ${n} is out of range 0 to ${abi.SN_MFT_MAX_ENTRIES - 1}`);
+  for (const fd of [...o.blockFds, ...o.netFds]) {
+    if (!Number.isInteger(fd) || fd < abi.SN_FD_DEV0 || fd >= abi.SN_FD_DEV0 + n)
+      throw new UsageError(`seccomp hvt-solo5-helper: fd ${fd} is not one of the ${n} device fds`);
+  }
+}
+
+/*
+ * The helper serving a guest of upstream Solo5's hvt ABI
+ * (addon/helper/helper_hvt_solo5_*.c): the calls upstream's own tender
+ * allows itself (solo5-hvt-abi.md section 13), but each pinned to its fd and
+ * its request, where upstream's has no argument filters at all.
+ */
+export function hvtSolo5HelperPolicy(o: HvtSolo5HelperPolicyOptions): Policy {
+  checkDevFds(o);
+  const vcpu = abi.SN_FD_DEV0 + o.ndevfds;
+  const rules: Rule[] = [
+    {
+      syscall: 'ioctl',
+      args: [
+        { index: 0, op: 'in', values: [vcpu] },
+        { index: 1, op: 'in', values: [KVM_RUN] },
+        { index: 2, op: 'in', values: [0] },
+      ],
+      why: 'run the vCPU; no other KVM ioctl changes anything after set-up',
+    },
+    {
+      syscall: 'ioctl',
+      args: [
+        { index: 0, op: 'in', values: [vcpu] },
+        { index: 1, op: 'in', values: [KVM_GET_REGS] },
+      ],
+      why: "read the guest's %rip for the line that ends a guest the vCPU cannot go on running",
+    },
+    { syscall: 'write', args: [{ index: 0, op: 'in', values: [abi.SN_FD_CONSOLE] }], why: 'PUTS: the guest console' },
+    {
+      syscall: 'write',
+      args: [{ index: 0, op: 'in', values: [abi.SN_FD_DIAG] }],
+      why: "the one line, upstream's words, that ends a guest breaking the protocol (status 1)",
+    },
+    {
+      syscall: 'clock_gettime',
+      args: [{ index: 0, op: 'in', values: [CLOCK_REALTIME] }],
+      why: 'WALLTIME',
+    },
+    {
+      syscall: 'timerfd_settime',
+      args: [{ index: 0, op: 'in', values: [abi.SN_FD_SOLO5_TIMER] }],
+      why: "POLL arms its timer with the guest's timeout",
+    },
+    {
+      syscall: 'epoll_pwait',
+      args: [{ index: 0, op: 'in', values: [abi.SN_FD_SOLO5_EPOLL] }],
+      why: 'POLL waits for the timer or a net device',
+    },
+  ];
+  if (o.blockFds.length > 0) {
+    for (const syscall of ['pread64', 'pwrite64'] as const)
+      rules.push({ syscall, args: [{ index: 0, op: 'in', values: [...o.blockFds] }], why: 'BLOCK_READ and BLOCK_WRITE on the images' });
+  }
+  if (o.netFds.length > 0) {
+    for (const syscall of ['read', 'write'] as const)
+      rules.push({ syscall, args: [{ index: 0, op: 'in', values: [...o.netFds] }], why: 'NET_READ and NET_WRITE on taps or sockets' });
+  }
+  rules.push({ syscall: 'exit_group', why: "HALT (the guest's status) and the fatal paths (1)" });
+  return { name: 'hvt-solo5-helper', rules };
+}
+
+const solo5Cache = new Map<string, Buffer>();
+
+/** The key of a Solo5-ABI hvt helper's program in the cache and in the build-time table (tools/bundle-cli.js). */
+export const hvtSolo5PolicyKey = (o: HvtSolo5HelperPolicyOptions): string =>
+  `hvt-solo5:${o.ndevfds}:${o.blockFds.join(',')}:${o.netFds.join(',')}`;
+
+/** The BPF program the helper installs before a Solo5-ABI hvt guest's first KVM_RUN (kept per fd layout, as above). */
+export function compileHvtSolo5HelperPolicy(o: HvtSolo5HelperPolicyOptions): Buffer {
+  const key = hvtSolo5PolicyKey(o);
+  let prog = solo5Cache.get(key);
+  if (prog === undefined) {
+    const policy = hvtSolo5HelperPolicy(o);
+    prog = precompiled(key, policy) ?? compilePolicy(policy);
+    solo5Cache.set(key, prog);
+  }
+  return Buffer.from(prog);
+}

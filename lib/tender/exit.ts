@@ -1,5 +1,8 @@
 // exit.ts: map how the guest process ended to Solo5's exit-status conventions.
 import os from 'node:os';
+import { SN_SOLO5_HVT_DIAG_RUNNING } from '../abi';
+
+const RUNNING = String.fromCharCode(SN_SOLO5_HVT_DIAG_RUNNING);
 
 /** How a guest ended, and the status a Solo5 tender exits with for it. */
 export type GuestExit =
@@ -7,8 +10,12 @@ export type GuestExit =
   | { kind: 'exit'; status: number; aborted: boolean }
   /** The guest was killed by a signal: status 128 + signal number (139 SIGSEGV, 159 SIGSYS). */
   | { kind: 'signal'; status: number; signal: NodeJS.Signals; reason: string; violation?: string }
-  /** The tender or the helper failed before the guest ran: status 1 and a one-line reason. */
-  | { kind: 'error'; status: 1; error: string };
+  /**
+   * The tender or the helper failed before the guest ran: status 1 and a one-line reason. `running`: a
+   * guest of upstream's hvt ABI was ended by the helper with upstream's run-time line (a bad guest pointer
+   * or port, a vCPU it cannot go on running, a host I/O failure), as upstream's tender ends it.
+   */
+  | { kind: 'error'; status: 1; error: string; running?: true };
 
 const signalReasons: Partial<Record<NodeJS.Signals, string>> = {
   SIGSYS: 'a forbidden system call (seccomp)',
@@ -22,10 +29,12 @@ const signalReasons: Partial<Record<NodeJS.Signals, string>> = {
 
 /**
  * Decide the exit from the helper's status and its diagnostics stream. The guest
- * cannot write fd 2 (seccomp), so anything there came from the helper before the
- * jump and means the guest never ran.
+ * cannot write fd 2 (seccomp), so anything there came from the helper: before the
+ * jump (the guest never ran), or marked SN_SOLO5_HVT_DIAG_RUNNING while it ran.
  */
 export function classifyExit(code: number | null, signal: NodeJS.Signals | null, diag: string, violation?: string): GuestExit {
+  // A guest of upstream's hvt ABI that broke the protocol while running: upstream's line, as it is.
+  if (diag.startsWith(RUNNING)) return { kind: 'error', status: 1, error: diag.slice(1).split('\n')[0].trim(), running: true };
   const line = diag.split('\n').find((l) => l.trim() !== '');
   if (line !== undefined) return { kind: 'error', status: 1, error: line.trim() };
   if (violation !== undefined) {

@@ -6,7 +6,7 @@ import { loadElf, type LoadedElf } from '../elf';
 import { HostError, isSolo5Error, UsageError } from '../errors';
 import { silentLog, type TenderLog } from '../log';
 import { encodeMftForGuest } from '../manifest/note';
-import { helperPath, native, type BrokerEvent, type BrokerHandle } from '../native';
+import { helperPath, native, type BrokerEvent, type BrokerHandle, type HvtRingConfig } from '../native';
 import { guestCmdline, passtLinkFailed, passtReports } from '../net/passt-devices';
 import type { NetInfo } from '../net/passt-placeholders';
 import { compileSptGuestPolicy } from '../seccomp';
@@ -15,9 +15,12 @@ import { attachDevices, type AttachedDevices } from './devices';
 import { classifyExit, describeExit, type GuestExit } from './exit';
 import { openKvm } from './hvt';
 import type { GuestAbi } from '../elf/abi';
+import { prepareDebug, type DebugLaunch } from '../hvt/debug';
 import { checkOptions, type CheckedOptions, type LaunchOptions } from './options';
 import { encodeBootinfo, encodePlan, regionsFromSegments, type PlanInput } from './plan';
 import { solo5DevEpoll, solo5Policy, writeSolo5Image } from './solo5';
+import { solo5HvtMemory, solo5HvtPolicy, solo5HvtPolicyOptions, writeSolo5HvtImage } from './solo5-hvt';
+import { hvtRingConfig, hvtRingReadOnly } from './hvtring';
 import { spawnHelperProcess, type HelperProcess } from './spawn';
 
 /**
@@ -51,6 +54,8 @@ class Held {
   readonly fds: number[] = [];
   devices?: AttachedDevices;
   broker?: BrokerHandle;
+  /** --dumpcore, --gdb: released with the rest when the launch fails; after the start, when the guest ended. */
+  debug?: DebugLaunch;
   private released = false;
 
   fd(fd: number): number {
@@ -69,6 +74,7 @@ class Held {
     this.released = true;
     this.broker?.stop();
     this.devices?.close();
+    this.debug?.release();
   }
 }
 
@@ -142,9 +148,16 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
 /** prepare() as the CLI uses it, with the in-place start; rejects as launch() does. */
 export async function prepareForCli(options: LaunchOptions, log: TenderLog = silentLog): Promise<CliPreparedGuest> {
   const opts = checkOptions(options);
-  const elf = loadElf(opts.kernel, { memSize: opts.memSize, tender: opts.target });
+  let elf = loadElf(opts.kernel, { memSize: opts.memSize, tender: opts.target });
   const kind = elf.abi;
   checkTarget(elf, opts, kind);
+  // Upstream's hvt guests: memory sized as upstream's tender sizes it, the ELF checked against what the guest sees.
+  const hvtMem = kind.kind === 'solo5' && opts.target === 'hvt' ? solo5HvtMemory(opts.memSize, hasNet(elf)) : undefined;
+  if (hvtMem) {
+    if (hvtMem.adjusted) log.warn({ memSize: hvtMem.visible }, hvtMem.adjusted);
+    if (hvtMem.visible !== opts.memSize) elf = loadElf(opts.kernel, { memSize: hvtMem.visible, tender: opts.target });
+    opts.memSize = hvtMem.alloc;
+  }
   const held = new Held();
   let step = 'attach devices';
   let child: HelperProcess | undefined;
@@ -160,11 +173,16 @@ export async function prepareForCli(options: LaunchOptions, log: TenderLog = sil
     step = 'open the KVM device';
     // hvt: the helper gets the KVM device as the fd after the doorbells (include/sn_abi.h).
     const kvmFd = opts.target === 'hvt' ? held.fd(openKvm(opts.kvmDevice)) : -1;
+    step = 'prepare the debug features';
+    const dbg = (held.debug = prepareDebug(opts, memFd, kind.kind));
     const violations: string[] = [];
     let onViolation: (message: string) => void = (m) => violations.push(m);
     step = 'start the device broker';
     const ringsAddr = kind.kind === 'ring' ? pageUp(elf.kernelEnd) : 0;
-    held.broker = createBroker(memFd, ringsAddr, elf, opts, devices, glog, (m) => onViolation(m), kind.kind === 'solo5');
+    // A Solo5-ABI hvt guest with a net device is offered the net ring unless the caller said no.
+    const hvtRing = hvtMem && opts.netRing ? hvtRingConfig(elf, devices, hvtMem.visible) : undefined;
+    const solo5 = kind.kind === 'solo5' ? { hvtRing, guestReadOnly: hvtRing ? hvtRingReadOnly(elf) : undefined } : undefined;
+    held.broker = createBroker(memFd, ringsAddr, elf, opts, devices, glog, (m) => onViolation(m), solo5);
     const broker = held.broker;
     step = 'write the guest image';
     const mft = encodeMftForGuest(elf.manifest, devices.attach);
@@ -178,7 +196,20 @@ export async function prepareForCli(options: LaunchOptions, log: TenderLog = sil
       parentPid: process.pid,
       setid: opts.ids,
     };
-    if (kind.kind === 'solo5') {
+    if (hvtMem) {
+      const kick = hvtRing && broker ? broker.hvtKickFd : -1;
+      writeSolo5HvtImage(memFd, elf, hvtMem.visible, mft, opts.cmdline, kick >= 0 ? hvtMem.visible : 0);
+      // The kick eventfd follows the device fds: the helper registers it on port 0x600, then closes it.
+      fds = [...devices.guestFds.map((d) => d.fd), ...(kick >= 0 ? [kick] : [])];
+      plan = {
+        ...common,
+        stackTop: hvtMem.visible - abi.SN_SOLO5_HVT_STACK_GAP,
+        bootinfo: abi.SN_SOLO5_HVT_BOOT_INFO,
+        bpf: dbg ? dbg.bpf(kick >= 0 ? 1 : 0, solo5HvtPolicyOptions(devices.guestFds)) : solo5HvtPolicy(devices.guestFds),
+        ndoorbells: kick >= 0 ? 1 : 0,
+        solo5: { devEpoll: solo5DevEpoll(devices.guestFds) },
+      };
+    } else if (kind.kind === 'solo5') {
       writeSolo5Image(memFd, elf, opts.memSize, mft, opts.cmdline);
       fds = devices.guestFds.map((d) => d.fd);
       plan = {
@@ -206,14 +237,23 @@ export async function prepareForCli(options: LaunchOptions, log: TenderLog = sil
             : compileSptGuestPolicy({ doorbellFds: doorbellNumbers }),
         ndoorbells: fds.length,
       };
+      if (dbg && opts.target === 'hvt') plan.bpf = dbg.bpf(fds.length);
     }
+    plan.debugFlags = dbg?.flags;
     step = 'write the load plan';
     const planFd = held.fd(native().memfdCreate('solo5-guest-plan', 0));
     const writePlan = (p: PlanInput) => fs.writeSync(planFd, encodePlan(p), 0, undefined, 0);
     writePlan(plan);
     // The guest runs from here: spawn the helper, then let the broker serve it.
     const startPrepared = (): Guest => {
-      child = spawnHelperProcess(opts.console, [memFd, planFd, ...fds, ...(kvmFd >= 0 ? [kvmFd] : [])]);
+      child = spawnHelperProcess(
+        opts.console,
+        [memFd, planFd, ...fds, ...(kvmFd >= 0 ? [kvmFd, ...(dbg?.fds ?? [])] : [])],
+        false,
+        dbg?.helper,
+      );
+      const spawned = child;
+      dbg?.started(spawned.pid, () => spawned.kill('SIGKILL'));
       step = 'start the device broker';
       const shareCpu = opts.affinity === 'auto' && kind.kind === 'ring' && opts.target === 'spt' && netOnly(devices);
       const placed = broker?.start(shareCpu ? child.pid : undefined, opts.target === 'spt' ? child.pid : undefined);
@@ -221,7 +261,7 @@ export async function prepareForCli(options: LaunchOptions, log: TenderLog = sil
       held.closeFds();
       devices.closeGuestFds();
       glog.debug({ pid: child.pid, memMB: opts.memSize >> 20, abi: kind, devices: devices.configs.length }, 'guest started');
-      const guest = watch(child, glog, () => held.release(), violations, broker, nets);
+      const guest = watch(child, glog, () => held.release(), violations, broker, nets, hvtMem !== undefined, dbg);
       onViolation = (m) => {
         violations.push(m);
         glog.error({ violation: m }, 'guest broke the device protocol; killing it');
@@ -244,7 +284,14 @@ export async function prepareForCli(options: LaunchOptions, log: TenderLog = sil
           : `the guest ended before its start gate (${describeExit(exit) ?? `exit status ${exit.status}`})`,
       );
     };
-    const inPlace = kind.kind === 'solo5' && broker === undefined && opts.console === 'inherit';
+    /*
+     * hvt would take the same path (the KVM fd is passed as spawned), but its helper reports a
+     * protocol error while the guest runs with a marker byte the tender turns into a line
+     * (lib/tender/exit.ts): until it writes that line itself, an hvt guest keeps its tender. So do
+     * the debug features, which the tender serves.
+     */
+    const inPlace =
+      kind.kind === 'solo5' && opts.target === 'spt' && broker === undefined && dbg === undefined && opts.console === 'inherit';
     const becomeGuest = (argv0: string): never => {
       if (!inPlace) throw new UsageError(`${elf.file}: a guest with brokered devices or another console needs its tender running`);
       once();
@@ -310,6 +357,8 @@ export async function prepareForCli(options: LaunchOptions, log: TenderLog = sil
  */
 const netOnly = (d: AttachedDevices) => d.configs.length > 0 && d.configs.every((c) => c.kind === 'net' && c.backend.type !== 'switch');
 
+const hasNet = (elf: LoadedElf) => elf.manifest.devices.some((d) => d.type === 'NET_BASIC');
+
 const pageUp = (x: number) => Math.ceil(x / abi.SN_PAGE_SIZE) * abi.SN_PAGE_SIZE;
 
 /**
@@ -317,7 +366,8 @@ const pageUp = (x: number) => Math.ceil(x / abi.SN_PAGE_SIZE) * abi.SN_PAGE_SIZE
  * it. Ring ABI: the ring area goes right after the image and may take what
  * memory leaves once the guest's own minimum is set aside (the broker shrinks
  * the queues to fit); block reads never land in pages the guest cannot write.
- * Solo5 ABI: no ring area, every brokered net device is a socket end.
+ * Solo5 ABI: no ring area, every brokered net device is a socket end; on hvt the broker may also serve
+ * the guest's net ring (`solo5.hvtRing`), and then maps guest memory.
  */
 function createBroker(
   memFd: number,
@@ -327,9 +377,9 @@ function createBroker(
   devices: AttachedDevices,
   log: TenderLog,
   onViolation: (message: string) => void,
-  solo5: boolean,
+  solo5: { hvtRing?: HvtRingConfig; guestReadOnly?: { addr: number; len: number }[] } | undefined,
 ): BrokerHandle | undefined {
-  if (devices.configs.length === 0) return undefined;
+  if (devices.configs.length === 0 && !solo5?.hvtRing) return undefined;
   const onEvent = (ev: BrokerEvent) => {
     if (ev.type === 'violation') onViolation(`device '${ev.device}': ${ev.message}`);
     else if (ev.type === 'closed') log.debug({ device: ev.device }, ev.message);
@@ -339,7 +389,7 @@ function createBroker(
   const entries = elf.manifest.devices.length + 1;
   if (solo5)
     return native().createGuestBroker(
-      { memFd, memSize: opts.memSize, ringsAddr: 0, solo5: true, entries, devices: devices.configs },
+      { memFd, memSize: opts.memSize, ringsAddr: 0, solo5: true, entries, devices: devices.configs, ...solo5 },
       onEvent,
     );
   const ringsMax = Math.max(0, opts.memSize - ringsAddr - MIN_FREE_ABOVE_IMAGE);
@@ -367,7 +417,6 @@ function checkTarget(elf: LoadedElf, opts: CheckedOptions, kind: GuestAbi): void
       `${elf.file}: built for ${kind.target}, but this tender runs ${opts.target} unikernels (use solo5-${kind.target})`,
     );
   }
-  if (kind.kind === 'solo5' && opts.target !== 'spt') throw new UsageError(`${elf.file}: Solo5-ABI unikernels run on solo5-spt only`);
   if (kind.kind === 'ring') checkFits(elf, opts, elf.kernelEnd, 0);
 }
 
@@ -427,10 +476,12 @@ function watch(
   violations: string[],
   broker: BrokerHandle | undefined,
   net: ReadonlyMap<string, NetInfo>,
+  upstreamHvt = false,
+  debug?: DebugLaunch,
 ): Guest {
   let ended = false;
   let finalCounters: Record<string, number> | undefined;
-  const exited = child.exited.then(({ code, signal, diag }) => {
+  const exited = child.exited.then(async ({ code, signal, diag }) => {
     ended = true;
     /*
      * One more look after the exit (issue 8 item 7): drain() joins the pump,
@@ -442,8 +493,14 @@ function watch(
     const late = broker?.drain();
     if (late !== undefined && violations.length === 0) violations.push(deviceViolation(late));
     finalCounters = broker?.counters() ?? {};
+    // Upstream's hvt tender ends itself (status 1, one line) on a bad net ring entry; so does its guest here.
+    const exit: GuestExit =
+      upstreamHvt && violations[0] !== undefined
+        ? { kind: 'error', status: 1, error: violations[0], running: true }
+        : classifyExit(code, signal, diag, violations[0]);
+    // Before release(): the core is read from the guest memory the debug launch holds.
+    await debug?.ended(exit);
     release();
-    const exit = classifyExit(code, signal, diag, violations[0]);
     log.debug({ exit, counters: finalCounters }, 'guest ended');
     return exit;
   });

@@ -3,6 +3,7 @@ import type { VirtualSwitch } from '../devices/switch';
 import { UsageError } from '../errors';
 import type { PasstAttach } from '../net/passt-args';
 import { KVM_DEVICE } from './hvt';
+import { checkDebugOptions, type DebugOptions } from '../hvt/options';
 import { guestIds, type GuestIds } from './user';
 import type { Target } from '../abi';
 
@@ -75,6 +76,22 @@ export interface LaunchOptions {
    * needs that CPU: better on a loaded host, worse on a quiet one (docs/decisions.md, "Where the time goes").
    */
   affinity?: 'auto' | 'none';
+  /** Write an ELF core of the guest into this directory when it aborts (status 255): docs/debugging.md. */
+  dumpcore?: string;
+  /**
+   * Debug the guest with gdb (docs/debugging.md). hvt: a gdb remote stub on a Unix socket in a private
+   * directory, or on 127.0.0.1:`port` (reachable by every local user); the guest waits at its entry
+   * until gdb attaches. spt: the guest stops before its first instruction for gdb to attach by pid.
+   */
+  gdb?: boolean | { port?: number };
+  /** Where the debug features' messages go (how to attach gdb, the core written); default: stderr. */
+  onDebugMessage?: (line: string) => void;
+  /**
+   * hvt, a guest of upstream Solo5's ABI with a net device: offer it upstream's 0.11+ shared net ring,
+   * served by the tender's pump thread (default true). false: its net I/O takes the NET_WRITE/NET_READ
+   * hypercalls, as guests before 0.11 always do (docs/hvt.md, "The net ring").
+   */
+  netRing?: boolean;
 }
 
 export const DEFAULT_MEM_MB = 512;
@@ -93,6 +110,8 @@ export interface CheckedOptions {
   ids?: GuestIds;
   kvmDevice: string;
   affinity: 'auto' | 'none';
+  debug: DebugOptions;
+  netRing: boolean;
 }
 
 /** Own entries of a user-given record, or a Map's; never inherited properties. */
@@ -128,6 +147,8 @@ export function checkOptions(o: LaunchOptions): CheckedOptions {
   if (typeof kvmDevice !== 'string' || kvmDevice === '') throw new UsageError('kvmDevice: must be a path');
   const affinity = o.affinity ?? 'none';
   if (affinity !== 'auto' && affinity !== 'none') throw new UsageError(`affinity: must be 'auto' or 'none', not '${String(affinity)}'`);
+  const netRing = o.netRing ?? true;
+  if (typeof netRing !== 'boolean') throw new UsageError('netRing: must be true or false');
   return {
     kernel: o.kernel,
     cmdline: args.join(' '),
@@ -139,5 +160,7 @@ export function checkOptions(o: LaunchOptions): CheckedOptions {
     ids: guestIds(o.user, process.geteuid?.() ?? -1),
     kvmDevice,
     affinity,
+    debug: checkDebugOptions(o),
+    netRing,
   };
 }

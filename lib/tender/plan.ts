@@ -29,6 +29,8 @@ export interface PlanInput {
   solo5?: { devEpoll: readonly number[] };
   /** spt: wait at a start gate, outliving the spawner (SN_PLAN_F_GATE; solo5-oci without a monitor). */
   gate?: boolean;
+  /** SN_PLAN_F_DUMPCORE and SN_PLAN_F_GDB (include/sn_hvt_debug.h): only solo5-helper-debug takes them. */
+  debugFlags?: number;
 }
 
 export interface BootinfoInput {
@@ -100,7 +102,11 @@ export function encodePlan(p: PlanInput): Buffer {
   buf.writeUInt32LE(p.regions.length, o.nregions);
   buf.writeUInt32LE(insns, o.bpf_len);
   buf.writeUInt32LE(u32('ndoorbells', p.ndoorbells), o.ndoorbells);
-  const flags = (p.solo5 ? abi.SN_PLAN_F_SOLO5 : 0) | (p.setid ? abi.SN_PLAN_F_SETID : 0) | (p.gate === true ? abi.SN_PLAN_F_GATE : 0);
+  const flags =
+    (p.solo5 ? abi.SN_PLAN_F_SOLO5 : 0) |
+    (p.setid ? abi.SN_PLAN_F_SETID : 0) |
+    (p.gate === true ? abi.SN_PLAN_F_GATE : 0) |
+    (p.debugFlags ?? 0);
   buf.writeUInt32LE(flags, o.flags);
   buf.writeInt32LE(i32('parentPid', p.parentPid), o.parent_pid);
   buf.writeUInt32LE(u32('uid', p.setid?.uid ?? 0), o.uid);

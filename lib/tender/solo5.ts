@@ -41,23 +41,42 @@ export function solo5Cmdline(cmdline: string): Buffer {
   return bytes;
 }
 
-/** Write segments, boot info, manifest copy and command line into the guest memfd (offset == guest address). */
-export function writeSolo5Image(fd: number, elf: LoadedElf, memSize: number, mft: Buffer, cmdline: string): void {
+/**
+ * Upstream's image, on spt and hvt alike: the file-backed segments at their
+ * addresses, the boot info at `bootAt`, the manifest copy right after it
+ * (`mftAt`), the command line after that (offset == guest address).
+ */
+export function writeSolo5Layout(
+  fd: number,
+  elf: LoadedElf,
+  at: { boot: number; mft: number },
+  mft: Buffer,
+  cmdline: string,
+  bootInfo: (cmdlineAddr: number) => Buffer,
+): void {
   const line = solo5Cmdline(cmdline);
   for (const seg of elf.segments) {
     if (seg.data.length > 0) fs.writeSync(fd, seg.data, 0, seg.data.length, seg.vaddr);
   }
-  const cmdlineAddr = abi.SN_SOLO5_MFT_ADDR + mft.length;
-  const boot = encodeSolo5BootInfo({
-    memSize,
-    kernelEnd: elf.solo5KernelEnd,
-    cmdline: cmdlineAddr,
-    epollFd: abi.SN_FD_SOLO5_EPOLL,
-    timerFd: abi.SN_FD_SOLO5_TIMER,
-  });
-  fs.writeSync(fd, boot, 0, boot.length, abi.SN_SOLO5_BOOT_INFO_BASE);
-  fs.writeSync(fd, mft, 0, mft.length, abi.SN_SOLO5_MFT_ADDR);
+  const cmdlineAddr = at.mft + mft.length;
+  const boot = bootInfo(cmdlineAddr);
+  fs.writeSync(fd, boot, 0, boot.length, at.boot);
+  fs.writeSync(fd, mft, 0, mft.length, at.mft);
   fs.writeSync(fd, line, 0, line.length, cmdlineAddr);
+}
+
+/** Write segments, boot info, manifest copy and command line into the guest memfd (offset == guest address). */
+export function writeSolo5Image(fd: number, elf: LoadedElf, memSize: number, mft: Buffer, cmdline: string): void {
+  const at = { boot: abi.SN_SOLO5_BOOT_INFO_BASE, mft: abi.SN_SOLO5_MFT_ADDR };
+  writeSolo5Layout(fd, elf, at, mft, cmdline, (cmdlineAddr) =>
+    encodeSolo5BootInfo({
+      memSize,
+      kernelEnd: elf.solo5KernelEnd,
+      cmdline: cmdlineAddr,
+      epollFd: abi.SN_FD_SOLO5_EPOLL,
+      timerFd: abi.SN_FD_SOLO5_TIMER,
+    }),
+  );
 }
 
 /** The seccomp program pinned to these fds, as upstream's tender builds it. */

@@ -72,7 +72,12 @@ function readToEnd(fd: number): Promise<string> {
  * The CLI path ('inherit' or an fd) loads no stream modules at all. `gated`:
  * the plan says SN_PLAN_F_GATE, and `ready` tells when the helper reached its gate.
  */
-export function spawnHelperProcess(consoleOpt: 'pipe' | 'inherit' | number, fds: number[], gated = false): HelperProcess {
+export function spawnHelperProcess(
+  consoleOpt: 'pipe' | 'inherit' | number,
+  fds: number[],
+  gated = false,
+  helper = helperPath,
+): HelperProcess {
   let onExit: (code: number | null, signal: number) => void = () => {};
   const reaped = new Promise<{ code: number | null; signal: number }>((resolve) => {
     onExit = (code, signal) => resolve({ code, signal });
@@ -80,7 +85,7 @@ export function spawnHelperProcess(consoleOpt: 'pipe' | 'inherit' | number, fds:
   let child: { pid: number; diagFd: number; consoleFd: number };
   try {
     const consoleArg = consoleOpt === 'pipe' ? 'pipe' : consoleOpt === 'inherit' ? 1 : consoleOpt;
-    child = native().spawnHelper(helperPath, consoleArg, fds, (code, signal) => onExit(code, signal));
+    child = native().spawnHelper(helper, consoleArg, fds, (code, signal) => onExit(code, signal));
   } catch (e) {
     throw new HostError(`cannot start the helper: ${(e as Error).message}`);
   }

@@ -8,6 +8,7 @@
         "fake_hostile.cc",
         "fake_bench.cc",
         "fake_stream.cc",
+        "fake_hvtring.cc",
         "../../addon/net/net_stream.cc"
       ],
       "include_dirs": [

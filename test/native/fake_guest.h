@@ -68,6 +68,7 @@ class FakeBlk {
 void RegisterHostile(Napi::Env env, Napi::Object exports);
 void RegisterBench(Napi::Env env, Napi::Object exports);
 void RegisterStream(Napi::Env env, Napi::Object exports);
+void RegisterHvtRing(Napi::Env env, Napi::Object exports);
 
 }  // namespace sntest
 

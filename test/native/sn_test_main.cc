@@ -130,6 +130,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterHostile(env, exports);
   RegisterBench(env, exports);
   RegisterStream(env, exports);
+  RegisterHvtRing(env, exports);
   return exports;
 }
 

@@ -34,6 +34,18 @@ export interface TestAddon {
   /** The same sequential pread/pwrite done directly on fd (the floor). */
   benchFloor(fd: number, op: number, reqBytes: number, count: number, span: number): { seconds: number };
   /** Garbage descriptors on every queue, rewritten after publication, until `descriptors` or a violation. */
+  /**
+   * A hostile Solo5 hvt guest: `entries` garbage ring entries (bad handles and ops, odd lengths, buffers in
+   * `ro`), each rewritten right after it is published, commits taken, kicks when asked. `wild`: buffers past
+   * memory and racing ent_tail values too, until the pump reports a violation.
+   */
+  hvtRingHostile(
+    m: GuestMap,
+    handle: BrokerHandle,
+    entries: number,
+    seed: number,
+    where: { ring: number; buf: number; ro: number; wild: boolean },
+  ): { posted: number; seconds: number; violated: boolean };
   /** Feeds the chunks to the shipped stream decoder (then, with `end`, the end of the stream). */
   streamDecode(chunks: Buffer[], maxFrame: number, end: boolean): { frames: Buffer[]; ok: boolean; why: string; pending: number };
   /** A stream link writes `count` random-sized frames to a reader that stops, then drains it in small reads. */

@@ -38,11 +38,14 @@ export interface CliResult {
   stderr: string;
 }
 
-/** A command that returns at once (start, state, kill, delete, list...); `front`: through ociFront. */
-export function oci(stateRoot: string, args: string[], front = false): CliResult {
+/**
+ * A command that returns at once (start, state, kill, delete, list...); `front`:
+ * through ociFront; `env`: the environment it gets (podman runs delete with no PATH).
+ */
+export function oci(stateRoot: string, args: string[], front = false, env?: NodeJS.ProcessEnv): CliResult {
   const r = front
-    ? spawnSync(ociFront, ['--root', stateRoot, ...args], { encoding: 'utf8' })
-    : spawnSync(process.execPath, [ociCli, '--root', stateRoot, ...args], { encoding: 'utf8' });
+    ? spawnSync(ociFront, ['--root', stateRoot, ...args], { encoding: 'utf8', env })
+    : spawnSync(process.execPath, [ociCli, '--root', stateRoot, ...args], { encoding: 'utf8', env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

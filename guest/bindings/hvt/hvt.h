@@ -19,14 +19,8 @@ static inline void hvt_hypercall(unsigned call, uint64_t value)
     __asm__ volatile("movq %1, (%0)" : : "r"(slot), "r"(value) : "memory");
 }
 
-/* What hvt_traps.S saves on the trap stack, lowest address first. */
-struct hvt_trap_frame {
-    uint64_t cr2;
-    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
-    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-    uint64_t vector, error; /* vector 256 is a `syscall`; error is then its number */
-    uint64_t rip, cs, rflags, rsp, ss;
-};
+/* What hvt_traps.S saves on the trap stack: the helper reads it too (SN_HVT_TRAP). */
+#define hvt_trap_frame sn_hvt_trap_frame
 
 /* hvt_trap.c: report a CPU exception or system call and abort; runs in ring 3 on its own stack. */
 void hvt_trap(const struct hvt_trap_frame *f) __attribute__((noreturn));

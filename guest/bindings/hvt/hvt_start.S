@@ -1,6 +1,6 @@
 /* hvt_start.S: the ELF entry of an hvt unikernel: load the guest's tables in ring 0, then drop to ring 3. */
 
-#include "sn_hvt_abi.h"
+#include "hvt_ring3.h"
 
 /*
  * The helper starts the vCPU here in ring 0, 64-bit mode (sn_hvt_abi.h):
@@ -18,8 +18,6 @@
 #define SYSCALL_FMASK 0x47700
 /* STAR: the kernel CS (SS is CS + 8) at bits 32-47; sysret's base (0x23 gives 0x33/0x2b) at 48-63. */
 #define STAR_HIGH ((0x23 << 16) | SN_HVT_SEL_KCODE)
-/* Ring 3 starts with IF set (no interrupt source exists) and IOPL 0. */
-#define USER_RFLAGS 0x202
 
     .text
     .globl _start
@@ -44,15 +42,7 @@ _start:
     xorl    %edx, %edx
     wrmsr
     /* iretq to ring 3 at hvt_user_start, same stack, %rdi untouched. */
-    andq    $-16, %rsp
-    movq    %rsp, %rax
-    pushq   $SN_HVT_SEL_UDATA
-    pushq   %rax
-    pushq   $USER_RFLAGS
-    pushq   $SN_HVT_SEL_UCODE
-    leaq    hvt_user_start(%rip), %rax
-    pushq   %rax
-    iretq
+    HVT_TO_RING3 hvt_user_start
     .size _start, . - _start
 
 /* Ring 3 from here on. A call, so that hvt_boot finds the stack aligned as the ABI requires. */

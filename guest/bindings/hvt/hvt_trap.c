@@ -41,6 +41,13 @@ static const char *const names[32] = {
 void hvt_trap(const struct hvt_trap_frame *f)
 {
     /*
+     * First the helper's look: solo5-helper-debug stops here for gdb (a
+     * breakpoint, a step) and may resume the guest from the frame, never
+     * returning; the default helper returns at once.
+     */
+    hvt_hypercall(SN_HVT_TRAP, (uint64_t)(uintptr_t)f);
+
+    /*
      * A fault while reporting one (a clobbered console buffer, say) comes
      * back here through the same stubs and would loop forever: the second
      * time, leave at once.

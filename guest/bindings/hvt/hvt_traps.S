@@ -1,6 +1,6 @@
 /* hvt_traps.S: ring-0 entry stubs for CPU exceptions and `syscall`, which hand the state to hvt_trap() in ring 3. */
 
-#include "sn_hvt_abi.h"
+#include "hvt_ring3.h"
 
 /*
  * Stub N sits at hvt_trap_stubs + 16 * N (IDT gate N, hvt_tables.S, points
@@ -14,7 +14,6 @@
  * moves, pushes and one iretq run.
  */
 
-#define USER_RFLAGS 0x202
 /* hvt_trap's vector for a `syscall`: not a CPU vector. */
 #define VECTOR_SYSCALL 256
 
@@ -94,7 +93,7 @@ to_ring3:
     leaq    hvt_report_stack_top(%rip), %rax
     pushq   $SN_HVT_SEL_UDATA
     pushq   %rax
-    pushq   $USER_RFLAGS
+    pushq   $HVT_USER_RFLAGS
     pushq   $SN_HVT_SEL_UCODE
     leaq    hvt_trap_user(%rip), %rax
     pushq   %rax

@@ -1,22 +1,6 @@
 /* solo5_block.c: block devices on the Solo5 spt ABI: one pread64/pwrite64 per block on the device's host fd. */
 #include "solo5_bindings.h"
 
-solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle, struct solo5_block_info *info)
-{
-    solo5_handle_t h;
-
-    if (info == NULL)
-        return SOLO5_R_EINVAL;
-    solo5_result_t r = s5_acquire(name, SN_MFT_DEV_BLOCK_BASIC, &h);
-    if (r != SOLO5_R_OK)
-        return r;
-    const struct s5_dev *d = &s5_devs[h];
-    info->capacity = d->capacity;
-    info->block_size = d->block_size;
-    *handle = h;
-    return SOLO5_R_OK;
-}
-
 /*
  * The tender's seccomp rule allows pread64/pwrite64 on this fd only for
  * exactly one block (size == block_size) at an offset no higher than
@@ -30,11 +14,9 @@ static solo5_result_t block_io(solo5_handle_t handle, long sys, solo5_off_t offs
 {
     const struct s5_dev *d = s5_dev(handle, SN_MFT_DEV_BLOCK_BASIC);
 
-    if (d == NULL || size == 0 || !s5_buf_ok(buf, size, sys == S5_SYS_PREAD64))
+    if (d == NULL || !s5_block_request_ok(d, offset, size) || !s5_buf_ok(buf, size, sys == S5_SYS_PREAD64))
         return SOLO5_R_EINVAL;
-    uint64_t bs = d->block_size, cap = d->capacity;
-    if (size % bs != 0 || offset % bs != 0 || size > cap || offset > cap - size)
-        return SOLO5_R_EINVAL;
+    uint64_t bs = d->block_size;
     for (size_t done = 0; done < size; done += bs) {
         long n;
         do

@@ -102,7 +102,7 @@ void solo5_boot(const struct sn_solo5_boot_info *bi)
     sn_log(SN_LOG_INFO, "    heap >= 0x%08lx < stack < 0x%08lx", (unsigned long)heap_start,
            (unsigned long)mem_size);
 
-    s5_mft_init(mft);
+    s5_mft_init(mft, SN_SOLO5_MFT_ADDR, SN_SOLO5_GUEST_MIN_BASE, 1);
     sn_log(SN_LOG_DEBUG, "command line: '%s'", si.cmdline);
     solo5_exit(solo5_app_main(&si));
 }

@@ -1,8 +1,9 @@
-/* solo5_mft.c: checks the manifest copy the tender left in low memory and copies each device's entry out of it. */
-#include "solo5_bindings.h"
+/* solo5_mft.c: the device table of both Solo5 ABIs (spt, hvt): the checked manifest copy, acquire, and the API's request limits. */
+#include "solo5_mft.h"
 
 uint32_t s5_entries;
 struct s5_dev s5_devs[SN_MFT_MAX_ENTRIES];
+static int s5_need_hostfd;
 
 /*
  * This manifest copy comes from the tender, which upstream trusts; here it
@@ -11,10 +12,11 @@ struct s5_dev s5_devs[SN_MFT_MAX_ENTRIES];
  * not a wild fd). Every field is read once, then copied; an invalid copy
  * leaves no devices.
  */
-void s5_mft_init(uint64_t addr)
+void s5_mft_init(uint64_t addr, uint64_t lo, uint64_t hi, int need_hostfd)
 {
     s5_entries = 0;
-    if (addr < SN_SOLO5_MFT_ADDR || addr % 8 != 0 || addr + SN_MFT_SIZE(1) > SN_SOLO5_GUEST_MIN_BASE) {
+    s5_need_hostfd = need_hostfd;
+    if (addr < lo || addr % 8 != 0 || addr > hi || hi - addr < SN_MFT_SIZE(1)) {
         sn_log(SN_LOG_WARN, "manifest copy at 0x%lx is out of place; no devices available",
                (unsigned long)addr);
         return;
@@ -22,7 +24,7 @@ void s5_mft_init(uint64_t addr)
     const volatile struct sn_mft *m = (const volatile struct sn_mft *)(uintptr_t)addr;
     uint32_t version = m->version, entries = m->entries;
     if (version != SN_MFT_VERSION || entries < 1 || entries > SN_MFT_MAX_ENTRIES ||
-        addr + SN_MFT_SIZE(entries) > SN_SOLO5_GUEST_MIN_BASE || m->e[0].type != SN_MFT_RESERVED_FIRST) {
+        hi - addr < SN_MFT_SIZE(entries) || m->e[0].type != SN_MFT_RESERVED_FIRST) {
         sn_log(SN_LOG_WARN,
                "manifest copy is malformed (version %u, %u entries); "
                "no devices available",
@@ -60,7 +62,7 @@ static const char *unusable(const struct s5_dev *d)
 {
     if (!d->attached)
         return "is not attached";
-    if (d->hostfd < 0)
+    if (s5_need_hostfd && d->hostfd < 0)
         return "has no host fd";
     if (d->type == SN_MFT_DEV_NET_BASIC && d->mtu == 0)
         return "has an MTU of 0";
@@ -103,4 +105,46 @@ const struct s5_dev *s5_dev(solo5_handle_t handle, uint32_t type)
         return NULL;
     const struct s5_dev *d = &s5_devs[handle];
     return d->acquired && d->type == type ? d : NULL;
+}
+
+solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle, struct solo5_block_info *info)
+{
+    solo5_handle_t h;
+
+    if (info == NULL)
+        return SOLO5_R_EINVAL;
+    solo5_result_t r = s5_acquire(name, SN_MFT_DEV_BLOCK_BASIC, &h);
+    if (r != SOLO5_R_OK)
+        return r;
+    info->capacity = s5_devs[h].capacity;
+    info->block_size = s5_devs[h].block_size;
+    *handle = h;
+    return SOLO5_R_OK;
+}
+
+solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle, struct solo5_net_info *info)
+{
+    solo5_handle_t h;
+
+    if (info == NULL)
+        return SOLO5_R_EINVAL;
+    solo5_result_t r = s5_acquire(name, SN_MFT_DEV_NET_BASIC, &h);
+    if (r != SOLO5_R_OK)
+        return r;
+    memcpy(info->mac_address, s5_devs[h].mac, SOLO5_NET_ALEN);
+    info->mtu = s5_devs[h].mtu;
+    *handle = h;
+    return SOLO5_R_OK;
+}
+
+int s5_block_request_ok(const struct s5_dev *d, uint64_t offset, size_t size)
+{
+    uint64_t bs = d->block_size, cap = d->capacity;
+    return size != 0 && size % bs == 0 && offset % bs == 0 && size <= cap && offset <= cap - size;
+}
+
+int s5_net_size_ok(const struct s5_dev *d, size_t size, int reading)
+{
+    size_t frame = (size_t)d->mtu + SOLO5_NET_HLEN;
+    return reading ? size >= frame : size >= SOLO5_NET_HLEN && size <= frame;
 }

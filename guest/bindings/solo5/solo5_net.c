@@ -7,29 +7,12 @@
  * either way one read or write moves exactly one Ethernet frame.
  */
 
-solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle, struct solo5_net_info *info)
-{
-    solo5_handle_t h;
-
-    if (info == NULL)
-        return SOLO5_R_EINVAL;
-    solo5_result_t r = s5_acquire(name, SN_MFT_DEV_NET_BASIC, &h);
-    if (r != SOLO5_R_OK)
-        return r;
-    const struct s5_dev *d = &s5_devs[h];
-    memcpy(info->mac_address, d->mac, SOLO5_NET_ALEN);
-    info->mtu = d->mtu;
-    *handle = h;
-    return SOLO5_R_OK;
-}
-
 /* The API's limits, checked as the ring bindings check them, so both ABIs answer alike. */
 solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf, size_t size)
 {
     const struct s5_dev *d = s5_dev(handle, SN_MFT_DEV_NET_BASIC);
 
-    if (d == NULL || size < SOLO5_NET_HLEN || size > (size_t)d->mtu + SOLO5_NET_HLEN ||
-        !s5_buf_ok((uintptr_t)buf, size, 0))
+    if (d == NULL || !s5_net_size_ok(d, size, 0) || !s5_buf_ok((uintptr_t)buf, size, 0))
         return SOLO5_R_EINVAL;
     long n;
     do
@@ -42,8 +25,7 @@ solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf, size_t size, 
 {
     const struct s5_dev *d = s5_dev(handle, SN_MFT_DEV_NET_BASIC);
 
-    if (d == NULL || read_size == NULL || size < (size_t)d->mtu + SOLO5_NET_HLEN ||
-        !s5_buf_ok((uintptr_t)buf, size, 1))
+    if (d == NULL || read_size == NULL || !s5_net_size_ok(d, size, 1) || !s5_buf_ok((uintptr_t)buf, size, 1))
         return SOLO5_R_EINVAL;
     long n;
     do
