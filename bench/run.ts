@@ -8,6 +8,7 @@ import { passtRows } from './passt';
 import { solo5BlockRows, solo5BootRows, solo5TapRows } from './solo5';
 import { hvtRingRows } from './hvtring';
 import { printTable, type Row } from './stats';
+import { virtioBootRows, virtioUnavailable } from './virtio';
 
 async function section(name: string, rows: Row[], f: () => Promise<Row[]>): Promise<void> {
   try {
@@ -30,6 +31,7 @@ async function main(): Promise<number> {
   if (want('rtt')) await section('rtt', rows, () => rttRows('spt'));
   if (want('tap')) await section('tap', rows, () => tapThroughputRows('spt'));
   if (want('switchd')) await section('switchd', rows, () => import('./switchd.js').then((m) => m.switchdRows()));
+  if (want('switchd-memory')) await section('switchd memory', rows, () => import('./switchd-memory.js').then((m) => m.switchdMemoryRows()));
   if (want('solo5')) {
     await section('solo5 boot', rows, () => solo5BootRows(n));
     await section('solo5 block', rows, () => solo5BlockRows());
@@ -38,6 +40,11 @@ async function main(): Promise<number> {
   if (want('inplace')) {
     await section('solo5-spt in place, launch', rows, () => inPlaceBootRows(n));
     await section('solo5-spt in place, RSS', rows, () => inPlaceRssRows());
+  }
+  if (want('virtio')) {
+    const why = virtioUnavailable();
+    if (why !== undefined) console.log(`(virtio rows skipped: ${why})`);
+    else await section('virtio boot', rows, () => virtioBootRows(Math.min(n, 20)));
   }
   if (want('passt')) await section('passt', rows, () => passtRows(Number(process.env.BENCH_ECHOES ?? 2000)));
   const noHvt = hvtUnavailable();

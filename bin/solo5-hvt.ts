@@ -1,7 +1,10 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S -u NODE_OPTIONS node
 // solo5-hvt: run a Solo5 unikernel in a KVM virtual machine.
+import { guardSignals } from '../lib/cli/signals';
 import path from 'node:path';
 import { tenderCli } from '../lib/cli/fast-load';
+
+guardSignals('solo5-hvt');
 
 void tenderCli()
   .main(process.argv.slice(2), 'hvt', path.basename(process.argv[1] ?? 'solo5-hvt'))

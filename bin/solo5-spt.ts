@@ -1,7 +1,10 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S -u NODE_OPTIONS node
 // solo5-spt: run a Solo5 unikernel as a seccomp-confined process.
+import { guardSignals } from '../lib/cli/signals';
 import path from 'node:path';
 import { tenderCli } from '../lib/cli/fast-load';
+
+guardSignals('solo5-spt');
 
 void tenderCli()
   .main(process.argv.slice(2), 'spt', path.basename(process.argv[1] ?? 'solo5-spt'))

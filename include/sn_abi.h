@@ -30,6 +30,8 @@
 /* ABI1 note targets (Solo5's published numbering). */
 #define SN_ABI_TARGET_HVT 1
 #define SN_ABI_TARGET_SPT 2
+/* Solo5's virtio target (Multiboot kernels under QEMU; solo5-virtio-run). */
+#define SN_ABI_TARGET_VIRTIO 3
 
 /* ELF notes: owner name "Solo5" (namesz 6, including the NUL). */
 #define SN_NOTE_NAME "Solo5"

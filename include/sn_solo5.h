@@ -19,6 +19,8 @@
 #define SN_SOLO5_SPT_ABI_V2 2
 /* Upstream hvt's current ABI1 version (sn_solo5_hvt.h describes that ABI, versions 1 and 2). */
 #define SN_SOLO5_HVT_ABI_VERSION 2
+/* Solo5's virtio bindings declare ABI version 1 always (virtio has no tender to agree with). */
+#define SN_SOLO5_VIRTIO_ABI_VERSION 1
 
 /* Guest memory: mapped from SN_SOLO5_HOST_MEM_BASE; images load at or above SN_SOLO5_GUEST_MIN_BASE. */
 #define SN_SOLO5_HOST_MEM_BASE 0x10000ULL

@@ -12,6 +12,8 @@ export const SN_ABI_VERSION = 1001;
 /** ABI1 note targets (Solo5's published numbering). */
 export const SN_ABI_TARGET_HVT = 1;
 export const SN_ABI_TARGET_SPT = 2;
+/** Solo5's virtio target: Multiboot kernels run under QEMU by solo5-virtio-run, not by a tender. */
+export const SN_ABI_TARGET_VIRTIO = 3;
 /** The two tenders and their builds: the one spelling of this union in the code. */
 export type Target = 'spt' | 'hvt';
 export const TARGETS: readonly Target[] = ['spt', 'hvt'];
@@ -69,6 +71,7 @@ export const SN_PLAN_MAGIC = 0x314e414c504e5335n; // "5SNPLAN1"
 export const SN_SOLO5_SPT_ABI_V1 = 1;
 export const SN_SOLO5_SPT_ABI_V2 = 2;
 export const SN_SOLO5_HVT_ABI_VERSION = 2;
+export const SN_SOLO5_VIRTIO_ABI_VERSION = 1;
 export const SN_SOLO5_HOST_MEM_BASE = 0x10000;
 export const SN_SOLO5_BOOT_INFO_BASE = 0x11000;
 export const SN_SOLO5_GUEST_MIN_BASE = 0x100000;

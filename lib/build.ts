@@ -6,8 +6,11 @@ import path from 'node:path';
 import { TARGETS, type Target } from './abi';
 import { HostError, UsageError } from './errors';
 import { generateManifestC } from './manifest/generate';
+import { quote } from './quote';
 
-export const BUILD_TARGETS = TARGETS;
+/** What solo5-build builds for: the two tenders, and Solo5's virtio target (QEMU; solo5-virtio-run). */
+export type BuildTarget = Target | 'virtio';
+export const BUILD_TARGETS: readonly BuildTarget[] = [...TARGETS, 'virtio'];
 
 /**
  * Which guest ABI the bindings speak: the project's ring ABI, or upstream
@@ -18,8 +21,8 @@ export type BuildAbi = 'ring' | 'solo5' | 'solo5-v1';
 export const BUILD_ABIS: readonly BuildAbi[] = ['ring', 'solo5', 'solo5-v1'];
 
 export interface BuildOptions {
-  /** Which bindings to link: spt (a seccomp-confined process) or hvt (a KVM virtual machine). */
-  target: Target;
+  /** Which bindings to link: spt (a seccomp-confined process), hvt (a KVM virtual machine) or virtio (QEMU; Solo5 ABI only). */
+  target: BuildTarget;
   /** The guest ABI (default 'ring'). */
   abi?: BuildAbi;
   /** Path of the JSON manifest (type solo5.manifest). */
@@ -40,13 +43,21 @@ export interface BuildOptions {
  * share their compiled bindings but for the ABI1 note, and differ in the
  * linker script.
  */
-export function guestPaths(target: Target = 'spt', root = path.resolve(__dirname, '..', '..'), abi: BuildAbi = 'ring') {
+export function guestPaths(target: BuildTarget = 'spt', root = path.resolve(__dirname, '..', '..'), abi: BuildAbi = 'ring') {
   const dir = (...p: string[]): string => path.join(root, 'guest', ...p);
   const common = {
     root,
     include: [dir('include'), path.join(root, 'include')],
     flagsFile: dir(`${target}.flags`),
   };
+  if (target === 'virtio') {
+    return {
+      ...common,
+      linkerScript: dir('bindings', 'virtio', 'virtio.ld'),
+      linkerSearch: [] as string[],
+      bindings: dir('build', 'bindings-virtio', 'solo5-virtio.o'),
+    };
+  }
   const v = abi === 'solo5' ? '' : '-v1';
   if (abi !== 'ring' && target === 'hvt') {
     return {
@@ -127,11 +138,14 @@ const SOURCE_TYPES = new Set(['.c', '.S', '.s']);
 
 function checkOptions(opts: BuildOptions): void {
   if (!BUILD_TARGETS.includes(opts.target)) {
-    throw new UsageError(`target "${String(opts.target)}" is not supported (${BUILD_TARGETS.join(' or ')})`);
+    throw new UsageError(`target "${quote(opts.target)}" is not supported (${BUILD_TARGETS.join(' or ')})`);
   }
   const abi = opts.abi ?? 'ring';
   if (!BUILD_ABIS.includes(abi)) {
-    throw new UsageError(`ABI "${String(abi)}" is not supported (${BUILD_ABIS.join(', ')})`);
+    throw new UsageError(`ABI "${quote(abi)}" is not supported (${BUILD_ABIS.join(', ')})`);
+  }
+  if (opts.target === 'virtio' && abi !== 'solo5') {
+    throw new UsageError(`virtio builds speak the Solo5 ABI only (abi "solo5"), not ${abi}`);
   }
   if (typeof opts.manifest !== 'string' || opts.manifest === '') throw new UsageError('no manifest given');
   if (typeof opts.output !== 'string' || opts.output === '') throw new UsageError('no output file given');

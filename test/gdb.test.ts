@@ -152,6 +152,8 @@ t.test('gdb breaks at solo5_app_main, steps, reads memory and continues (hvt)', 
     'delete',
     'continue',
   ]);
+  // A gdb that never got as far leaves the guest held: end it, so that the test fails rather than waits.
+  if (!/exited normally/.test(out)) guest.kill();
   t.match(out, /Breakpoint 1, 0x[0-9a-f]+ in solo5_app_main \(\)/, 'stopped at solo5_app_main');
   t.match(out, /#1 .* in sn_boot \(\)/, 'with a backtrace');
   t.match(out, /rip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <solo5_app_main\+[1-9][0-9]*>/, 'one instruction further');
@@ -184,6 +186,7 @@ t.test('spt --gdb: gdb attaches by pid before the first guest instruction', { sk
     ['hbreak solo5_app_main', 'continue', 'bt', 'delete', 'continue'],
     ['-p', String(p), '-ex', 'handle SIGSTOP nostop noprint nopass'],
   );
+  if (!/Breakpoint 1,/.test(got)) guest.kill();
   t.match(got, /Breakpoint 1, 0x[0-9a-f]+ in solo5_app_main \(\)/);
   t.match(got, /in sn_boot \(\)/);
   t.same(await guest.exited, { kind: 'exit', status: 0, aborted: false });
@@ -222,4 +225,22 @@ t.test('a guest killed while it waits for gdb ends, and the socket goes with it'
   const exit = await guest.exited;
   t.equal(exit.kind === 'signal' && exit.signal, 'SIGKILL');
   t.notOk(fs.existsSync(path.dirname(where)), 'the private directory is removed');
+});
+
+t.test('a stub that cannot listen ends its guest with a line saying why', { skip: kvmUnavailable() ?? false }, async (t) => {
+  const busy = net.createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => busy.close());
+  const port = (busy.address() as net.AddressInfo).port;
+  const lines: string[] = [];
+  const guest = await launch({
+    kernel: app('hello', 'hvt'),
+    target: 'hvt',
+    memMB: 32,
+    gdb: { port },
+    onDebugMessage: (l) => lines.push(l),
+  });
+  const exit = await guest.exited;
+  t.equal(exit.kind === 'signal' && exit.signal, 'SIGKILL');
+  t.match(lines.join('\n'), new RegExp(`gdb stub: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*; the guest is killed`));
 });

@@ -79,11 +79,13 @@ const cases: Case[] = [
   ok('hello', ['a', 'b'], ['Hello, World', "Command line is: 'a b'"]),
   { app: 'quiet', args: ['--solo5:quiet'], status: 0, markers: ['SUCCESS'], absent: ['Solo5:'] },
   ok('globals'),
+  ok('bigwrite', [], ['line 000:', 'line 255:']),
   ok('tls'),
   // In ring 3 SSE runs natively, also on PVM hosts, where upstream's ring-0 fpu test fails.
   ok('fpu'),
   ok('time'),
   ok('blk', [], [], true),
+  ok('acquire', [], [], true),
   { app: 'exitcode', args: ['300'], status: 44, markers: ['exiting with 300'] },
   { app: 'abort', args: [], status: 255, markers: ['Solo5: ABORT: solo5_abort() called'] },
   { app: 'ssp', args: [], status: 255, markers: ['Solo5: ABORT: stack smashing detected'] },
@@ -143,6 +145,30 @@ for (const abi of ABIS) {
     tt.notMatch(r.stdout, 'ring', 'no net ring taken from a manifest copy');
   });
 }
+
+t.test('maxdevices: 63 block devices under solo5-hvt', { skip }, async (tt) => {
+  const block: Record<string, { path: string }> = {};
+  for (let i = 0; i < 63; i++) {
+    const img = join(dir, `max${i}.img`);
+    writeFileSync(img, Buffer.alloc(512));
+    block[`storage${i}`] = { path: img };
+  }
+  for (const abi of ABIS) {
+    const r = await run({ kernel: kernel(abi, 'maxdevices'), target: 'hvt', memMB: MEM_MB, block, timeoutMs: 60_000 });
+    tt.equal(r.exit.status, 0, `${abi}: ${r.output.slice(-300)}`);
+    tt.match(r.output, 'SUCCESS');
+  }
+});
+
+t.test("xnow: a store to text ends solo5-hvt with upstream's translation fault", { skip }, async (tt) => {
+  const cli = join(root, 'dist', 'bin', 'solo5-hvt.js');
+  for (const abi of ABIS) {
+    const r = spawnSync(process.execPath, [cli, `--mem=${MEM_MB}`, kernel(abi, 'xnow')], { encoding: 'utf8', timeout: 60_000 });
+    tt.equal(r.status, 1, `${abi}: exit 1`);
+    tt.match(r.stderr, /^solo5-hvt: KVM: host\/guest translation fault: rip=0x[0-9a-f]+$/m, `${abi}: ${r.stderr}`);
+    tt.notMatch(r.stdout, 'FAILURE', 'the store did not happen');
+  }
+});
 
 t.test('hello runs in 2 MiB on both ABIs (no ring buffers in the image)', { skip }, async (tt) => {
   for (const abi of ABIS) {

@@ -17,11 +17,13 @@ t.test('classify: a fixed order, with the reason', (t) => {
   const script = fixtureBundle(base, 'busybox', { sh: '#!/bin/sh\necho hi\n' }, proc(['/sh', '-c', 'true']));
   const noArgs = fixtureBundle(base, 'noargs', {}, proc([]));
   const missing = fixtureBundle(base, 'missing', {}, proc(['/bin/sleep']));
+  const outside = fixtureBundle(base, 'outside', {}, proc(['/../../../../etc/passwd']));
   const cases: [string, string, RegExp][] = [
     [pause, 'delegate', /^process\.args\[0\] \/pause: .*no ABI1 note/],
     [script, 'delegate', /^process\.args\[0\] \/sh: not an ELF file$/],
     [noArgs, 'delegate', /^no process\.args\[0\]$/],
     [missing, 'delegate', /does not exist in the image/],
+    [outside, 'delegate', /leads outside the image|does not exist/],
   ];
   if (exists(hello)) {
     const uni = fixtureBundle(base, 'uni', { 'hello.spt': fs.readFileSync(hello) }, proc(['/hello.spt']));

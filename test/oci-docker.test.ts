@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { app, exists } from './support/paths';
-import { needRoot, ociFront, processesWith } from './support/oci';
+import { appears, needRoot, ociFront, processesWith } from './support/oci';
 
 const DOCKER = '/usr/bin/docker';
 const apps = ['hello', 'exitcode', 'sleep'];
@@ -19,23 +19,6 @@ t.test('Docker is present where CI installs it', { skip: process.env.CI !== 'tru
   t.equal(missing, undefined, '.ci/install-oci.sh installs docker.io and podman');
   t.end();
 });
-
-/** Resolves once `file` exists (a watch on its directory); rejects after ms. */
-function appears(file: string, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const w = fs.watch(path.dirname(file), () => fs.existsSync(file) && done());
-    const timer = setTimeout(() => {
-      w.close();
-      reject(new Error(`${file} did not appear within ${ms} ms`));
-    }, ms);
-    const done = () => {
-      clearTimeout(timer);
-      w.close();
-      resolve();
-    };
-    if (fs.existsSync(file)) done();
-  });
-}
 
 /** Resolves with what `docker ARGS` printed once it printed `text` `times` times (docker logs -f, docker events). */
 function streamShows(docker: string[], args: string[], text: string, times = 1): Promise<string> {

@@ -42,6 +42,8 @@ const reviewedExports: Record<keyof NativeAddon | keyof SwitchdNative, string> =
   switchdStart: 'solo5-switch daemon',
   switchdStop: 'solo5-switch daemon',
   switchdStats: 'solo5-switch daemon',
+  SWITCHD_DEFAULT_MAX_PORTS: "solo5-switch's default --max-ports, compared with lib/switchd/daemon.ts",
+  SWITCHD_MAX_PORTS_LIMIT: "solo5-switch's largest --max-ports, compared with lib/switchd/daemon.ts",
 };
 
 /** The methods of a broker handle, reviewed as above (lib/native.ts BrokerHandle). */
@@ -173,6 +175,7 @@ t.test(
  * variable meant for tests, like the former SOLO5_KVM_DEVICE) fails until it is reviewed here.
  */
 const allowedEnv: Record<string, string> = {
+  NODE_OPTIONS: 'removed, never read: no node process the CLIs start inherits it (lib/cli/signals.ts)',
   PATH: 'finding passt, as a shell would (lib/net/passt.ts)',
   XDG_RUNTIME_DIR: "solo5-oci's default state root when not root, as runc's (lib/oci/state.ts, addon/oci/oci_front.c)",
 };

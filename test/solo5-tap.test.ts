@@ -1,11 +1,11 @@
 // solo5-tap.test.ts: Solo5-ABI guests on a tap inside a namespace this test creates: the tap fd is handed over, and through --net-pcap the socket path.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { root, sptCli } from './support/paths';
-import { waitForText } from './support/proc';
+import { spawnWatched, waitForText } from './support/proc';
 import { tapNamespace, tapSkip } from './support/tapns';
 
 const kping = path.join(root, 'test', 'support', 'kping.py');
@@ -32,23 +32,18 @@ for (const dir of ['solo5', 'solo5-v1']) {
           '10.79.0.2',
           '5',
         ]);
-        const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-        let err = '';
-        let all = '';
-        child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-        child.stdout.on('data', (b: Buffer) => (all += b.toString()));
-        const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+        const { child, out: all, err, exited } = spawnWatched(argv);
         // The app prints its device line (with the MTU) once it has acquired the device.
         const out = await waitForText(child.stdout, 'mtu');
-        t.match(out, 'mtu 1500', `the guest sees the tap's MTU ${err}`);
+        t.match(out, 'mtu 1500', `the guest sees the tap's MTU ${err()}`);
         const pingArgv = inNs(['python3', kping, '10.79.0.2', '5']);
         // Each echo may take kping's default 30 s: a late reply (a loaded machine, an ARP retry) still counts.
         const ping = spawnSync(pingArgv[0], pingArgv.slice(1), { encoding: 'utf8', timeout: 120_000 });
         t.equal(ping.status, 0, `kping ran ${ping.stderr}`);
         const code = await exited;
         // The guest's last line counts its echo and ARP replies, the frames it ignored and the replies refused.
-        t.match(ping.stdout, /sent=5 received=5/, `the kernel gets every reply (guest: ${all.trim()} ${err.trim()})`);
-        t.equal(code, 0, `the unikernel exits after 5 replies ${err}`);
+        t.match(ping.stdout, /sent=5 received=5/, `the kernel gets every reply (guest: ${all().trim()} ${err().trim()})`);
+        t.equal(code, 0, `the unikernel exits after 5 replies ${err()}`);
         if (pcap) t.ok(fs.statSync(capture).size > 24 + 10 * 16, 'the pcap holds the frames');
       },
     );

@@ -5,6 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { startSwitchDaemon, type SwitchDaemon, type SwitchDaemonOptions, type SwitchdEvent } from '../lib';
+import { DEFAULT_SWITCHD_MAX_PORTS, SWITCHD_MAX_PORTS_LIMIT } from '../lib/switchd/daemon';
+import { switchdNative } from '../lib/switchd/native';
 import { root } from './support/paths';
 import { until } from './support/ring-guest';
 import { eth, Peer } from './support/switchd-peer';
@@ -247,4 +249,59 @@ t.test('the CLI: counters on SIGUSR1 and at SIGTERM, socket removed, exit 0', as
   t.equal(out.trim().split('\n').length, 2, 'a second report at exit');
   t.notOk(fs.existsSync(p), 'the socket file is gone');
   await a.waitClosed('the ports are disconnected');
+});
+
+t.test('--max-ports: the peer past the limit is closed with one log line, the others go on', async (t) => {
+  const p = sockPath(t);
+  const child = spawn(process.execPath, [cli, '--max-ports=2', '--log-level', 'warn', p], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  t.teardown(() => child.kill('SIGKILL'));
+  await until(() => fs.existsSync(p), 'the socket');
+  const a = await Peer.connect(p);
+  const b = await Peer.connect(p);
+  const c = await Peer.connect(p);
+  t.teardown(() => [a, b, c].forEach((q) => q.end()));
+  await c.waitClosed('the third peer is closed');
+  await until(() => err.includes('\n'), 'a log line');
+  t.equal(err.trim().split('\n').length, 1, `one line: ${err}`);
+  t.match(err, /refused a connection \(pid \d+, uid \d+\): 2 ports are connected, the most this switch takes \(--max-ports\)/);
+  t.notOk(a.closed || b.closed, 'the first two stay connected');
+  a.send(eth(BCAST, A, 1));
+  await b.waitFrames(1, 'and are switched');
+  child.kill('SIGTERM');
+  t.equal(await exited, 0);
+  t.equal(err.trim().split('\n').length, 1, 'still that one line');
+});
+
+t.test('maxPorts: refused peers are events, not ports; bad values are one-line usage errors', async (t) => {
+  const { d, events } = start(t, { maxPorts: 1 });
+  const refused: SwitchdEvent[] = [];
+  d.on('refused', (ev) => refused.push(ev));
+  const [a] = await peers(t, d, 1);
+  const b = await Peer.connect(d.path);
+  t.teardown(() => b.end());
+  await b.waitClosed('the second peer is closed');
+  await until(() => refused.length === 1, 'one refused event');
+  t.equal(refused[0].pid, process.pid, "the refused peer's pid");
+  t.equal(d.stats().ports.length, 1, 'it never became a port');
+  t.notOk(a.closed);
+  t.equal(events.filter((e) => e.type === 'connected').length, 1);
+  a.end();
+  await until(() => events.some((e) => e.type === 'closed'), 'the first port closed');
+  const c = await Peer.connect(d.path);
+  t.teardown(() => c.end());
+  await until(() => d.stats().ports.filter((p) => p.open).length === 1, 'a port freed takes the next peer');
+  t.equal(refused.length, 1, 'no other refusal');
+  t.throws(() => startSwitchDaemon({ path: sockPath(t), maxPorts: 0 }), { message: /^maxPorts: 0 must be an integer from 1 to 1048576$/ });
+  const r = spawnSync(process.execPath, [cli, '--max-ports=0', sockPath(t)], { encoding: 'utf8' });
+  t.equal(r.status, 1);
+  t.equal(r.stderr, "solo5-switch: --max-ports: '0' must be an integer from 1 to 1048576\n");
+});
+
+t.test("the default and largest --max-ports are the addon's (addon/net/switchd.h)", async (t) => {
+  const n = switchdNative();
+  t.equal(DEFAULT_SWITCHD_MAX_PORTS, n.SWITCHD_DEFAULT_MAX_PORTS);
+  t.equal(SWITCHD_MAX_PORTS_LIMIT, n.SWITCHD_MAX_PORTS_LIMIT);
 });

@@ -48,7 +48,12 @@ typedef enum hc_next (*hvt_solo5_call)(struct hvt_solo5_vm *vm, sn_gpa arg, stru
 
 /* Upstream's words for a bad guest pointer: "<file>:<line>: Invalid guest access: gpa=0x..., sz=N". */
 enum hc_next hc_bad_access(struct hc_out *out, const char *file, unsigned line, sn_gpa gpa, uint64_t sz);
-#define HC_BAD_ACCESS(out, gpa, sz) hc_bad_access((out), __FILE__, __LINE__, (gpa), (sz))
+#ifdef __FILE_NAME__
+#define HC_FILE __FILE_NAME__ /* the base name, however the file was named to the compiler */
+#else
+#define HC_FILE __FILE__
+#endif
+#define HC_BAD_ACCESS(out, gpa, sz) hc_bad_access((out), HC_FILE, __LINE__, (gpa), (sz))
 /* "Fatal error when <what>: <ERRNO>" (a failed host read or write). */
 enum hc_next hc_host_error(struct hc_out *out, const char *what, long ret);
 

@@ -11,7 +11,8 @@ void FairShare::Reset(uint32_t slots) {
   // "almost" is a quarter of that, so a few newcomers fit at once.
   reserve_ = std::max<uint32_t>(1, slots / 8);
   light_ = std::max<uint32_t>(1, reserve_ / 4);
-  owner_.assign(slots, 0);
+  // owner_ is filled in by the first Took(): a source that never queues anything costs nothing.
+  std::vector<uint32_t>().swap(owner_);
   active_.clear();
 }
 
@@ -35,6 +36,7 @@ bool FairShare::Admit(uint32_t src, uint32_t space, uint32_t others, uint32_t un
 
 void FairShare::Took(uint32_t idx, uint32_t src) {
   if (slots_ == 0) return;
+  if (owner_.empty()) owner_.assign(slots_, 0);
   owner_[idx & (slots_ - 1)] = src;
   for (auto &a : active_) {
     if (a.first == src) {
@@ -46,7 +48,7 @@ void FairShare::Took(uint32_t idx, uint32_t src) {
 }
 
 void FairShare::Freed(uint32_t from, uint32_t to) {
-  if (slots_ == 0) return;
+  if (slots_ == 0 || owner_.empty()) return;
   // The caller checked that the consumer moved forward by at most slots.
   for (uint32_t i = from; i != to; i++) {
     const uint32_t src = owner_[i & (slots_ - 1)];

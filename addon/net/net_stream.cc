@@ -35,7 +35,8 @@ StreamDecoder::StreamDecoder(uint32_t max_frame)
   // Room for two of the largest frames, so that one read usually brings in
   // several small ones without the tail ever needing more than one move,
   // and at least 64 KiB, so that one read drains hundreds of small frames.
-  buf_.resize(std::max<size_t>(64 * 1024, 2 * (static_cast<size_t>(kStreamHeaderBytes) + max_frame_)));
+  size_ = std::max<size_t>(64 * 1024, 2 * (static_cast<size_t>(kStreamHeaderBytes) + max_frame_));
+  buf_.reset(new uint8_t[size_]);
 }
 
 bool StreamDecoder::Fail(const std::string &why) {
@@ -49,7 +50,7 @@ bool StreamDecoder::Fail(const std::string &why) {
 
 void StreamDecoder::Compact() {
   if (start_ == 0) return;
-  if (end_ > start_) memmove(buf_.data(), buf_.data() + start_, end_ - start_);
+  if (end_ > start_) memmove(buf_.get(), buf_.get() + start_, end_ - start_);
   end_ -= start_;
   start_ = 0;
 }
@@ -59,7 +60,7 @@ bool StreamDecoder::Parse(const FrameSink &sink, uint32_t max_frames, uint32_t *
   uint32_t n = 0;
   std::string bad;
   while (*frames + n < max_frames && end_ - start_ >= kStreamHeaderBytes) {
-    const uint8_t *p = buf_.data() + start_;
+    const uint8_t *p = buf_.get() + start_;
     const uint32_t len = Be32(p);  // from the peer: checked before anything else uses it
     if (len < kStreamMinFrame || len > max_frame_) {
       bad = "bad frame length " + std::to_string(len) + " (expected " + std::to_string(kStreamMinFrame) + " to " +
@@ -85,8 +86,8 @@ bool StreamDecoder::Feed(const uint8_t *data, size_t len, const FrameSink &sink)
   while (len > 0 && !failed_) {
     Compact();
     // After a parse at most one partial frame remains, so there is room.
-    const size_t take = std::min(len, buf_.size() - end_);
-    memcpy(buf_.data() + end_, data, take);
+    const size_t take = std::min(len, size_ - end_);
+    memcpy(buf_.get() + end_, data, take);
     end_ += take;
     data += take;
     len -= take;
@@ -103,7 +104,7 @@ StreamDecoder::ReadResult StreamDecoder::ReadFrom(int fd, uint32_t max_frames, c
   if (!Parse(sink, max_frames, &frames)) return ReadResult::kFailed;
   while (frames < max_frames) {
     Compact();
-    ssize_t r = read(fd, buf_.data() + end_, buf_.size() - end_);
+    ssize_t r = read(fd, buf_.get() + end_, size_ - end_);
     if (r < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) return ReadResult::kDrained;
@@ -184,6 +185,9 @@ bool StreamWriter::WriteQueued(int fd) {
   }
   queue_.clear();
   head_ = 0;
+  // A burst can grow the queue to its limit; once it has drained, an idle
+  // link should not keep that memory.
+  if (queue_.capacity() > kKeptQueueBytes) std::vector<uint8_t>().swap(queue_);
   return true;
 }
 

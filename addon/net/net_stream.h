@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ constexpr uint32_t kStreamMinFrame = 14;
 // What a link queues for a peer that is slow to read, beyond the kernel's
 // socket buffer; past it frames are dropped (counted), never blocked on.
 constexpr size_t kStreamQueueBytes = 256 * 1024;
+// A drained queue keeps at most this much room for the next burst.
+constexpr size_t kKeptQueueBytes = 16 * 1024;
 
 // Receives a batch of frames; they point into the decoder's buffer and are
 // valid only during the call.
@@ -69,7 +72,10 @@ class StreamDecoder {
   void Compact();
 
   const uint32_t max_frame_;
-  std::vector<uint8_t> buf_;
+  // Not a vector: its bytes are left uninitialised, so a page the peer never
+  // filled is never touched (the switch daemon holds thousands of these).
+  std::unique_ptr<uint8_t[]> buf_;
+  size_t size_ = 0;
   size_t start_ = 0, end_ = 0;  // undecoded bytes are buf_[start_, end_)
   bool failed_ = false;
   std::string why_;

@@ -1,6 +1,7 @@
 // switchd.cc: the solo5-switch daemon's epoll loop: accepting ports, reading them in turn, draining their queues.
 #include "switchd.h"
 
+#include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -130,6 +131,18 @@ void SwitchDaemon::Accept() {
     struct ucred cred = {-1, 0, 0};
     socklen_t len = sizeof cred;
     getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+    size_t open;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      open = ports_.size();
+    }
+    if (open >= opts_.max_ports) {
+      close(fd);
+      SwitchdEvent ev{"refused", 0, cred.pid, cred.uid,
+                      std::to_string(open) + " ports are connected, the most this switch takes (--max-ports)"};
+      on_event_(ev);
+      continue;
+    }
     auto port = std::make_unique<SwitchdPort>(fd, opts_.mtu, cred.pid, cred.uid, cred.gid);
     SwitchdPort *p = port.get();
     struct epoll_event ev = {};
@@ -176,6 +189,7 @@ void SwitchDaemon::Remove(SwitchdPort *p, const std::string &why) {
     closed_.push_back(s);
   }
   gone.reset();  // leaves the switch, closes the fd
+  removed_since_trim_++;
   if (!listening_) {
     struct epoll_event ev = {};
     ev.events = EPOLLIN;
@@ -245,8 +259,26 @@ void SwitchDaemon::Loop() {
         Settle(p);
       }
     }
+    TrimAfterRemovals();
     if (accept) Accept();
   }
+}
+
+void SwitchDaemon::TrimAfterRemovals() {
+  // A port's buffers are freed when it closes, but malloc keeps freed heap
+  // pages for reuse: after thousands of peers came and went the daemon would
+  // stay as large as at its peak. malloc_trim() returns every whole free
+  // page; it walks the heap, so it runs once per 64 ports gone, or when the
+  // last one has.
+  if (removed_since_trim_ == 0) return;
+  size_t open;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    open = ports_.size();
+  }
+  if (removed_since_trim_ < 64 && open > 0) return;
+  removed_since_trim_ = 0;
+  malloc_trim(0);
 }
 
 }  // namespace sn

@@ -19,15 +19,22 @@
 
 namespace sn {
 
+// Connections a daemon serves at once unless told otherwise, and the most it can be told.
+constexpr uint32_t kSwitchdDefaultMaxPorts = 1024;
+constexpr uint32_t kSwitchdMaxPortsLimit = 1u << 20;
+
 struct SwitchdOptions {
   uint32_t mtu = 1500;
   uint64_t aging_ns = 300ull * 1000000000ull;
   int pcap_fd = -1;  // owned by the caller; -1: no capture
+  // Connections served at once; one more is accepted, closed and reported
+  // ("refused"), so a flood of peers cannot grow the daemon without bound.
+  uint32_t max_ports = kSwitchdDefaultMaxPorts;
 };
 
 // Something worth one log line: a port came or went, the capture failed.
 struct SwitchdEvent {
-  std::string type;  // "connected", "closed", "warning"
+  std::string type;  // "connected", "closed", "refused", "warning"
   uint32_t port;     // 0 when about no port
   int32_t pid;       // the peer's, from SO_PEERCRED (-1 unknown)
   uint32_t uid;
@@ -69,6 +76,8 @@ class SwitchDaemon {
   // Re-arms EPOLLOUT when the port's queue needs it; closes dead ports.
   void Settle(SwitchdPort *p);
   void Remove(SwitchdPort *p, const std::string &why);
+  // Hands freed heap pages back to the kernel once enough ports have gone.
+  void TrimAfterRemovals();
 
   int listen_fd_;
   const SwitchdOptions opts_;
@@ -78,6 +87,7 @@ class SwitchDaemon {
   bool pcap_failed_ = false;
   int epoll_fd_ = -1, wake_fd_ = -1;
   bool listening_ = true;  // false while accept(2) has no fd to spare
+  uint32_t removed_since_trim_ = 0;
   std::thread thread_;
   bool started_ = false, stopped_ = false;
 

@@ -66,17 +66,19 @@ Running *Find(const Napi::CallbackInfo &info) {
 Napi::Value Start(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   const char *usage =
-      "switchdStart(opts: { path: string; mode: number; gid: number; mtu: number; agingSec: number; pcapFd: number }, "
+      "switchdStart(opts: { path: string; mode: number; gid: number; mtu: number; agingSec: number; maxPorts: number; "
+      "pcapFd: number }, "
       "onEvent: (ev: SwitchdEvent) => void): number";
   if (info.Length() != 2 || !info[0].IsObject() || !info[1].IsFunction()) return Usage(env, usage);
   Napi::Object o = info[0].As<Napi::Object>();
   if (!o.Get("path").IsString()) return Usage(env, usage);
   const std::string path = o.Get("path").As<Napi::String>().Utf8Value();
-  uint64_t mode, mtu, aging;
+  uint64_t mode, mtu, aging, max_ports;
   ConfigError e;
   if (!ReadUint(o, "mode", "switchdStart: opts", 0, 0777, &mode, &e) ||
       !ReadUint(o, "mtu", "switchdStart: opts", 68, 65535 - 14, &mtu, &e) ||
-      !ReadUint(o, "agingSec", "switchdStart: opts", 0, 1u << 30, &aging, &e)) {
+      !ReadUint(o, "agingSec", "switchdStart: opts", 0, 1u << 30, &aging, &e) ||
+      !ReadUint(o, "maxPorts", "switchdStart: opts", 1, kSwitchdMaxPortsLimit, &max_ports, &e)) {
     if (e.usage) return Usage(env, usage);
     Napi::RangeError::New(env, e.message).ThrowAsJavaScriptException();
     return env.Undefined();
@@ -99,6 +101,7 @@ Napi::Value Start(const Napi::CallbackInfo &info) {
   SwitchdOptions opts;
   opts.mtu = static_cast<uint32_t>(mtu);
   opts.aging_ns = aging * 1000000000ull;
+  opts.max_ports = static_cast<uint32_t>(max_ports);
   opts.pcap_fd = static_cast<int>(pcap_fd);
   Napi::ThreadSafeFunction tsfn = r->tsfn;
   r->daemon = std::make_unique<SwitchDaemon>(fd, opts, [tsfn](const SwitchdEvent &ev) mutable {
@@ -166,6 +169,8 @@ void RegisterSwitchdExports(Napi::Env env, Napi::Object exports) {
   exports.Set("switchdStart", Napi::Function::New(env, Start, "switchdStart"));
   exports.Set("switchdStop", Napi::Function::New(env, Stop, "switchdStop"));
   exports.Set("switchdStats", Napi::Function::New(env, Stats, "switchdStats"));
+  exports.Set("SWITCHD_DEFAULT_MAX_PORTS", kSwitchdDefaultMaxPorts);
+  exports.Set("SWITCHD_MAX_PORTS_LIMIT", kSwitchdMaxPortsLimit);
 }
 
 }  // namespace sn

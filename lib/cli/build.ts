@@ -1,10 +1,10 @@
 // build.ts: the solo5-build command: argument parsing around buildUnikernel; returns an exit code.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { Target } from '../abi';
-import { BUILD_ABIS, BUILD_TARGETS, buildUnikernel, type BuildAbi } from '../build';
+import { BUILD_ABIS, BUILD_TARGETS, buildUnikernel, type BuildAbi, type BuildTarget } from '../build';
 import { withErrnoWords } from '../errno';
 import { isSolo5Error, UsageError } from '../errors';
 import { version } from '../version';
+import { oneLine, quote } from '../quote';
 
 const USAGE = `usage: solo5-build [OPTIONS] --manifest=MANIFEST.json --output=KERNEL SOURCE...
 
@@ -16,7 +16,9 @@ the ABI1 note, which names the target and ABI.
 Options:
   -m, --manifest=FILE   JSON manifest ({"type":"solo5.manifest","version":1,"devices":[...]})
   -o, --output=FILE     ELF file to write (e.g. hello.spt, hello.hvt)
-  -t, --target=TARGET   target bindings: "spt" (the default) or "hvt"
+  -t, --target=TARGET   target bindings: "spt" (the default), "hvt" or "virtio"
+                        (Solo5's virtio target, run under QEMU by solo5-virtio-run;
+                        --abi=solo5 only, which is its default)
       --abi=ABI         guest ABI: "ring" (the default; solo5-node's own rings),
                         "solo5" (upstream Solo5's ABI 2 of the target, Solo5 >= 0.8)
                         or "solo5-v1" (Solo5's ABI 1 of the target, Solo5 0.6 to 0.7)
@@ -31,7 +33,7 @@ const OPTIONS = {
   manifest: { type: 'string', short: 'm' },
   output: { type: 'string', short: 'o' },
   target: { type: 'string', short: 't', default: 'spt' },
-  abi: { type: 'string', default: 'ring' },
+  abi: { type: 'string' },
   cflag: { type: 'string', multiple: true },
   verbose: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
@@ -48,7 +50,7 @@ function parse(argv: string[]) {
   }
 }
 
-function isTarget(t: string): t is Target {
+function isTarget(t: string): t is BuildTarget {
   return (BUILD_TARGETS as readonly string[]).includes(t);
 }
 
@@ -70,9 +72,10 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
   if (values.output === undefined) throw new UsageError('missing --output=FILE (see solo5-build --help)');
   if (positionals.length === 0) throw new UsageError('no source files given (see solo5-build --help)');
   const target = values.target;
-  if (!isTarget(target)) throw new UsageError(`--target=${target}: unknown target (${BUILD_TARGETS.join(' or ')})`);
-  const abi = values.abi;
-  if (!isAbi(abi)) throw new UsageError(`--abi=${abi}: unknown ABI (${BUILD_ABIS.join(', ')})`);
+  if (!isTarget(target)) throw new UsageError(`--target=${quote(target)}: unknown target (${BUILD_TARGETS.join(' or ')})`);
+  const abi = values.abi ?? (target === 'virtio' ? 'solo5' : 'ring');
+  if (!isAbi(abi)) throw new UsageError(`--abi=${quote(abi)}: unknown ABI (${BUILD_ABIS.join(', ')})`);
+  if (target === 'virtio' && abi !== 'solo5') throw new UsageError(`--target=virtio builds use --abi=solo5, not --abi=${quote(abi)}`);
   await buildUnikernel({
     target,
     abi,
@@ -92,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (!isSolo5Error(e)) throw e;
-    err(`solo5-build: ${withErrnoWords(e.message)}\n`);
+    err(`solo5-build: ${withErrnoWords(oneLine(e.message))}\n`);
     return 1;
   }
 }

@@ -6,6 +6,7 @@ import { isSolo5Error, UsageError } from '../errors.js';
 import { ABI_TARGET_NAMES } from '../elf/abi.js';
 import { readElfFile } from '../elf/load.js';
 import { queryAbi, queryManifest } from '../elf/parse.js';
+import { oneLine, quote } from '../quote';
 
 const USAGE = `usage: solo5-elftool COMMAND ...
 
@@ -87,7 +88,7 @@ async function run(argv: string[], out: (s: string) => void): Promise<void> {
     case undefined:
       throw new UsageError('missing command (see solo5-elftool --help)');
     default:
-      throw new UsageError(`unknown command "${command}" (see solo5-elftool --help)`);
+      throw new UsageError(`unknown command "${quote(command)}" (see solo5-elftool --help)`);
   }
 }
 
@@ -98,7 +99,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (!isSolo5Error(e)) throw e;
-    process.stderr.write(`solo5-elftool: ${withErrnoWords(e.message)}\n`);
+    process.stderr.write(`solo5-elftool: ${withErrnoWords(oneLine(e.message))}\n`);
     return 1;
   }
 }

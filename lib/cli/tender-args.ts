@@ -5,6 +5,7 @@ import { isLogLevel, type LogLevel } from '../log';
 import { parseForwardSpec, type PasstForward } from '../net/passt-args';
 import { BLOCK_SIZE_WORDS } from '../tender/devices';
 import type { BlockAttach, LaunchOptions, NetAttach, Target } from '../tender/options';
+import { quote } from '../quote';
 
 export interface TenderArgs {
   help: boolean;
@@ -69,7 +70,7 @@ const deviceOptions: DeviceOption[] = [
     key: 'net-mac',
     usage: '--net-mac:NAME=HWADDR    MAC address of net device NAME (default: generated)',
     apply(name, value, acc) {
-      if (!MAC_RE.test(value)) throw new UsageError(`--net-mac:${name}: '${value}' is not a MAC address like 02:00:00:00:00:01`);
+      if (!MAC_RE.test(value)) throw new UsageError(`--net-mac:${name}: '${quote(value)}' is not a MAC address like 02:00:00:00:00:01`);
       acc.macs.set(name, value.toLowerCase());
     },
   },
@@ -92,7 +93,7 @@ const deviceOptions: DeviceOption[] = [
     usage: '--block-sector-size:NAME=N  block size of device NAME in bytes (power of two >= 512; default 512)',
     apply(name, value, acc) {
       if (!/^[0-9]+$/.test(value))
-        throw upstreamSays(new UsageError(`--block-sector-size:${name}: '${value}' is not a number`), BLOCK_SIZE_WORDS);
+        throw upstreamSays(new UsageError(`--block-sector-size:${name}: '${quote(value)}' is not a number`), BLOCK_SIZE_WORDS);
       acc.sectorSizes.set(name, Number(value));
     },
   },
@@ -188,7 +189,7 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
     const value = eq < 0 ? undefined : arg.slice(eq + 1);
     if (key === 'mem') {
       if (value === undefined || !/^[0-9]+$/.test(value) || Number(value) === 0)
-        throw upstreamSays(new UsageError(`--mem: '${value ?? ''}' is not a size in MiB`), 'Malformed argument to --mem');
+        throw upstreamSays(new UsageError(`--mem: '${quote(value ?? '')}' is not a size in MiB`), 'Malformed argument to --mem');
       memMB = Number(value);
       continue;
     }
@@ -202,18 +203,18 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
       continue;
     }
     if (key === 'affinity') {
-      if (value !== 'auto' && value !== 'none') throw new UsageError(`--affinity: '${value ?? ''}' is not auto or none`);
+      if (value !== 'auto' && value !== 'none') throw new UsageError(`--affinity: '${quote(value ?? '')}' is not auto or none`);
       affinity = value;
       continue;
     }
     if (key === 'log-level') {
       if (value === undefined || !isLogLevel(value))
-        throw new UsageError(`--log-level: '${value ?? ''}' is not one of trace, debug, info, warn, error, silent`);
+        throw new UsageError(`--log-level: '${quote(value ?? '')}' is not one of trace, debug, info, warn, error, silent`);
       logLevel = value;
       continue;
     }
     if (key === 'log-format') {
-      if (value !== 'pretty' && value !== 'json') throw new UsageError(`--log-format: '${value ?? ''}' is not pretty or json`);
+      if (value !== 'pretty' && value !== 'json') throw new UsageError(`--log-format: '${quote(value ?? '')}' is not pretty or json`);
       logFormat = value;
       continue;
     }
@@ -221,9 +222,12 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
     const colon = key.indexOf(':');
     const dev = deviceOptions.find((d) => colon > 0 && d.key === key.slice(0, colon));
     if (!dev)
-      throw upstreamSays(new UsageError(`unknown option ${eq < 0 ? arg : arg.slice(0, eq)} (see --help)`), `Invalid option: \`${arg}'`);
+      throw upstreamSays(
+        new UsageError(`unknown option ${quote(eq < 0 ? arg : arg.slice(0, eq))} (see --help)`),
+        `Invalid option: \`${quote(arg)}'`,
+      );
     const name = key.slice(colon + 1);
-    if (!NAME_RE.test(name)) throw new UsageError(`--${dev.key}: '${name}' is not a device name (1 to 67 letters and digits)`);
+    if (!NAME_RE.test(name)) throw new UsageError(`--${dev.key}: '${quote(name)}' is not a device name (1 to 67 letters and digits)`);
     if (value === undefined || value === '') throw new UsageError(`--${dev.key}:${name}: a value is required (--${dev.key}:${name}=VALUE)`);
     dev.apply(name, value, devices);
   }

@@ -11,12 +11,16 @@ import { prepareForCli, type PreparedGuest } from '../tender/launch';
 import type { Target } from '../tender/options';
 import { version } from '../version';
 import { parseTenderArgs, usage } from './tender-args';
+import { oneLine } from '../quote';
 
 /** The ABI versions each tender runs, one `ABI version N` line each (orchestrators read them). */
 export const ABI_VERSIONS: Readonly<Record<Target, readonly number[]>> = TENDER_ABI_VERSIONS;
 
-/** Signals that end the CLI: the guest is killed first, then the CLI dies of the same signal. */
-const ENDING_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGTERM'];
+/**
+ * Signals that end the CLI: the guest is killed first, then the CLI dies of the same signal.
+ * SIGUSR1 and SIGUSR2 too: upstream's tender dies of them, and Node must not get SIGUSR1 (lib/cli/signals.ts).
+ */
+const ENDING_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2'];
 
 /** `PROG tender, version X` and one `ABI version N` line per ABI, as upstream's tenders print it. */
 export function versionText(tool: string, target: Target): string {
@@ -77,10 +81,10 @@ export async function main(argv: readonly string[], target: Target, program?: st
     return exit.kind === 'signal' ? endBySignal(exit.signal) : exit.status;
   } catch (e) {
     if (isSolo5Error(e)) {
-      for (const line of errorLines(e)) say(line);
+      for (const line of errorLines(e)) say(oneLine(line));
       return 1;
     }
-    say(`internal error: ${(e as Error).message ?? String(e)}`);
+    say(`internal error: ${oneLine((e as Error).message ?? String(e))}`);
     return 1;
   }
 }

@@ -2,11 +2,13 @@
 import {
   SN_ABI_TARGET_HVT,
   SN_ABI_TARGET_SPT,
+  SN_ABI_TARGET_VIRTIO,
   SN_ABI_VERSION,
   SN_SOLO5_HVT_ABI_V1,
   SN_SOLO5_HVT_ABI_V2,
   SN_SOLO5_SPT_ABI_V1,
   SN_SOLO5_SPT_ABI_V2,
+  SN_SOLO5_VIRTIO_ABI_VERSION,
   type Target,
 } from '../abi.js';
 import { ElfError } from '../errors.js';
@@ -74,6 +76,12 @@ const TENDER_RUNS: Readonly<Record<Target, string>> = {
 export function abiForTender(file: string, note: AbiNote, tender: Target): GuestAbi {
   const abi = guestAbiOf(note);
   if (abi !== undefined && abi.target === tender) return abi;
-  const hint = abi !== undefined ? ` (run it with solo5-${abi.target})` : '';
+  let hint = abi !== undefined ? ` (run it with solo5-${abi.target})` : '';
+  if (abi === undefined && isVirtioNote(note)) hint = ' (run it under QEMU with solo5-virtio-run)';
   throw new ElfError(file, `built for ${describeAbiNote(note)}; this solo5-${tender} runs ${TENDER_RUNS[tender]}${hint}`);
+}
+
+/** A Solo5 virtio unikernel (Multiboot, run under QEMU by solo5-virtio-run, never by a tender). */
+export function isVirtioNote(note: AbiNote): boolean {
+  return note.target === SN_ABI_TARGET_VIRTIO && note.version === SN_SOLO5_VIRTIO_ABI_VERSION;
 }

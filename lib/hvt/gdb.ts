@@ -255,7 +255,11 @@ export function listenForGdb(channel: Channel, o: GdbListenOptions): { finished:
     }
     o.message(`solo5-hvt: waiting for gdb: gdb ${o.kernel} -ex 'target remote ${where}'`);
   }
-  server.on('error', (e) => o.message(`solo5-hvt: gdb stub: ${e.message}`));
+  // A port in use, say: nobody could ever continue the guest, so it ends now rather than wait forever.
+  server.on('error', (e) => {
+    o.message(`solo5-hvt: gdb stub: cannot listen on ${where}: ${e.message}; the guest is killed`);
+    o.kill();
+  });
   return {
     finished: session.finished,
     close() {

@@ -1,6 +1,7 @@
 // options.ts: the debug launch options (--dumpcore, --gdb), checked before anything is spawned.
 import { UsageError } from '../errors';
 import { checkCoreDir } from './core';
+import { quote } from '../quote';
 
 export interface DebugOptions {
   /** The directory a core goes to when the guest aborts. */
@@ -75,7 +76,7 @@ export function parseDebugArg(key: string, value: string | undefined, target: 's
     case 'gdb-port':
       if (target !== 'hvt') throw new UsageError('--gdb-port: hvt only (on spt gdb attaches to the guest by pid: --gdb)');
       if (value === undefined || !/^[0-9]{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535)
-        throw new UsageError(`--gdb-port: '${value ?? ''}' is not a TCP port from 1 to 65535`);
+        throw new UsageError(`--gdb-port: '${quote(value ?? '')}' is not a TCP port from 1 to 65535`);
       acc.gdb = { port: Number(value) };
       return true;
     default:

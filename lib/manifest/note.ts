@@ -18,6 +18,7 @@ import {
   mftSize,
 } from '../abi.js';
 import { DEVICE_NAME_RE, MAX_NAME_LENGTH, TOO_MANY_MESSAGE, firstDuplicate, type DeviceType, type Manifest } from './types.js';
+import { quote } from '../quote';
 
 /* Offsets inside struct sn_mft / struct sn_mft_entry, from their one source (lib/abi.ts mirrors include/sn_abi.h). */
 export const MFT_HEADER_SIZE = SN_MFT.size;
@@ -81,7 +82,7 @@ export function encodeMftForGuest(m: Manifest, attach: ReadonlyMap<string, Attac
   const buf = encodeBase(m);
   const known = new Set(m.devices.map((d) => d.name));
   for (const name of attach.keys()) {
-    if (!known.has(name)) throw new DeviceError(`device "${name}" is not declared in the manifest`);
+    if (!known.has(name)) throw new DeviceError(`device "${quote(name)}" is not declared in the manifest`);
   }
   m.devices.forEach((dev, i) => {
     const off = MFT_HEADER_SIZE + (i + 1) * MFT_ENTRY_SIZE;
@@ -92,20 +93,21 @@ export function encodeMftForGuest(m: Manifest, attach: ReadonlyMap<string, Attac
     }
     const hostfd = info.hostfd ?? -1;
     if (!Number.isInteger(hostfd) || hostfd < -1 || hostfd > 0x7fffffff)
-      throw new DeviceError(`device "${dev.name}": host fd ${hostfd} out of range`);
+      throw new DeviceError(`device "${quote(dev.name)}": host fd ${hostfd} out of range`);
     buf.writeInt32LE(hostfd, off + OFF_B);
     if (dev.type === 'NET_BASIC') {
-      if (!info.net || info.block) throw new DeviceError(`device "${dev.name}" is NET_BASIC: expected net attach data only`);
+      if (!info.net || info.block) throw new DeviceError(`device "${quote(dev.name)}" is NET_BASIC: expected net attach data only`);
       const { mac, mtu } = info.net;
-      if (mac.length !== 6) throw new DeviceError(`device "${dev.name}": MAC must be 6 bytes, got ${mac.length}`);
+      if (mac.length !== 6) throw new DeviceError(`device "${quote(dev.name)}": MAC must be 6 bytes, got ${mac.length}`);
       if (!Number.isInteger(mtu) || mtu < 1 || mtu > 0xffff)
-        throw new DeviceError(`device "${dev.name}": MTU ${mtu} out of range 1..65535`);
+        throw new DeviceError(`device "${quote(dev.name)}": MTU ${mtu} out of range 1..65535`);
       mac.copy(buf, off + OFF_UNION + SN_MFT_NET_BASIC.offsets.mac);
       buf.writeUInt16LE(mtu, off + OFF_UNION + SN_MFT_NET_BASIC.offsets.mtu);
     } else {
-      if (!info.block || info.net) throw new DeviceError(`device "${dev.name}" is BLOCK_BASIC: expected block attach data only`);
+      if (!info.block || info.net) throw new DeviceError(`device "${quote(dev.name)}" is BLOCK_BASIC: expected block attach data only`);
       const { capacity, blockSize } = info.block;
-      if (capacity < 0n || capacity > 0xffffffffffffffffn) throw new DeviceError(`device "${dev.name}": capacity ${capacity} out of range`);
+      if (capacity < 0n || capacity > 0xffffffffffffffffn)
+        throw new DeviceError(`device "${quote(dev.name)}": capacity ${capacity} out of range`);
       if (!isBlockSize(blockSize)) {
         throw new DeviceError(
           `device "${dev.name}": block size ${blockSize} must be a power of two from ${SN_BLOCK_SIZE_MIN} to ${SN_BLOCK_SIZE_MAX}`,
@@ -172,6 +174,6 @@ export function decodeMftNote(desc: Buffer, source: string): Manifest {
     devices.push({ name, type: devType });
   }
   const dup = firstDuplicate(devices.map((d) => d.name));
-  if (dup) fail(`entry ${dup.index + 1}: duplicate name "${dup.name}"`);
+  if (dup) fail(`entry ${dup.index + 1}: duplicate name "${quote(dup.name)}"`);
   return { type: 'solo5.manifest', version: 1, devices };
 }

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ManifestError } from '../errors.js';
 import { DEVICE_NAME_RE, MAX_DEVICES, TOO_MANY_MESSAGE, firstDuplicate, type Manifest } from './types.js';
+import { quote } from '../quote';
 
 const DeviceSchema = z
   .strictObject({
@@ -24,7 +25,7 @@ export const ManifestSchema = z
           ctx.addIssue({
             code: 'custom',
             path: [dup.index, 'name'],
-            message: `duplicate device name "${dup.name}"`,
+            message: `duplicate device name "${quote(dup.name)}"`,
           });
         }
       }),

@@ -1,11 +1,12 @@
 // mac.ts: Ethernet MAC addresses: parse, format, generate.
 import { UsageError } from '../errors';
 import { native } from '../native';
+import { quote } from '../quote';
 
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 
 export function parseMac(s: string): Buffer {
-  if (!MAC_RE.test(s)) throw new UsageError(`'${s}' is not a MAC address like 02:00:00:00:00:01`);
+  if (!MAC_RE.test(s)) throw new UsageError(`'${quote(s)}' is not a MAC address like 02:00:00:00:00:01`);
   return Buffer.from(s.split(':').map((h) => parseInt(h, 16)));
 }
 

@@ -1,4 +1,5 @@
 // packets.ts: build and parse the few frames a TypeScript endpoint needs (ARP, IPv4 ICMP echo).
+import { quote } from '../quote';
 
 export const ETH_P_IPV4 = 0x0800;
 export const ETH_P_ARP = 0x0806;
@@ -7,7 +8,7 @@ export const BROADCAST = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 export function parseIpv4(s: string): Buffer {
   const parts = s.split('.').map(Number);
   if (parts.length !== 4 || !parts.every((p) => Number.isInteger(p) && p >= 0 && p <= 255)) {
-    throw new Error(`'${s}' is not an IPv4 address`);
+    throw new Error(`'${quote(s)}' is not an IPv4 address`);
   }
   return Buffer.from(parts);
 }

@@ -1,6 +1,7 @@
 // passt-args.ts: port forwards of a passt device (checked from the CLI or the API) and passt's command line.
 import net from 'node:net';
 import { UsageError } from '../errors';
+import { quote } from '../quote';
 
 /** One port forward: connections or datagrams to HOSTADDR:HOSTPORT on the host reach the guest's GUESTPORT. */
 export interface PasstForward {
@@ -31,7 +32,7 @@ export function checkForwards(what: string, v: unknown): PasstForward[] {
     if (proto !== 'tcp' && proto !== 'udp') throw new UsageError(`${at}.proto: must be 'tcp' or 'udp'`);
     if (hostAddress !== undefined && (typeof hostAddress !== 'string' || net.isIP(hostAddress) === 0)) {
       const shown = typeof hostAddress === 'string' ? hostAddress : String(JSON.stringify(hostAddress));
-      throw new UsageError(`${at}.hostAddress: '${shown}' is not an IPv4 or IPv6 address`);
+      throw new UsageError(`${at}.hostAddress: '${quote(shown)}' is not an IPv4 or IPv6 address`);
     }
     if (!isPort(hostPort)) throw new UsageError(`${at}.hostPort: ${String(hostPort)} is not a port (1 to 65535)`);
     if (!isPort(guestPort)) throw new UsageError(`${at}.guestPort: ${String(guestPort)} is not a port (1 to 65535)`);
@@ -54,7 +55,7 @@ export function checkPasstAttach(what: string, v: unknown): { forwards: PasstFor
  * (`udp:[::1]:5353:53`): the last two fields are always the ports.
  */
 export function parseForwardSpec(option: string, spec: string): PasstForward {
-  const bad = (why: string) => new UsageError(`${option}: '${spec}' ${why} (tcp|udp:[HOSTADDR:]HOSTPORT:GUESTPORT)`);
+  const bad = (why: string) => new UsageError(`${option}: '${quote(spec)}' ${why} (tcp|udp:[HOSTADDR:]HOSTPORT:GUESTPORT)`);
   const m = /^(tcp|udp):(.*)$/.exec(spec);
   if (!m) throw bad('does not start with tcp: or udp:');
   const fields = m[2].split(':');
@@ -64,12 +65,12 @@ export function parseForwardSpec(option: string, spec: string): PasstForward {
   let address: string | undefined = fields.length ? fields.join(':') : undefined;
   if (address !== undefined && address.startsWith('[') && address.endsWith(']')) address = address.slice(1, -1);
   const port = (s: string, which: string) => {
-    if (!/^[0-9]{1,5}$/.test(s) || !isPort(Number(s))) throw bad(`has ${which} port '${s}', not 1 to 65535`);
+    if (!/^[0-9]{1,5}$/.test(s) || !isPort(Number(s))) throw bad(`has ${which} port '${quote(s)}', not 1 to 65535`);
     return Number(s);
   };
   const hostPort = port(host, 'host');
   const guestPort = port(guest, 'guest');
-  if (address !== undefined && net.isIP(address) === 0) throw bad(`has host address '${address}', not an IPv4 or IPv6 literal`);
+  if (address !== undefined && net.isIP(address) === 0) throw bad(`has host address '${quote(address)}', not an IPv4 or IPv6 literal`);
   const proto = m[1] as 'tcp' | 'udp';
   return address === undefined ? { proto, hostPort, guestPort } : { proto, hostAddress: address, hostPort, guestPort };
 }

@@ -1,6 +1,7 @@
 // passt-placeholders.ts: `{NAME.FIELD}` in the guest's arguments, replaced by what the tender knows of net device NAME.
 import { UsageError } from '../errors';
 import type { PasstInfo } from './passt-report';
+import { quote } from '../quote';
 
 /** What the tender tells about one net device of a guest (API: `guest.net.get(NAME)`). */
 export interface NetInfo {
@@ -42,10 +43,11 @@ export function expandPlaceholders(cmdline: string, nets: ReadonlyMap<string, Ne
     const n = nets.get(name);
     if (n === undefined) return whole;
     const get = Object.hasOwn(FIELDS, field) ? FIELDS[field] : undefined;
-    if (get === undefined) throw new UsageError(`args: ${whole}: unknown field '${field}' (one of ${PLACEHOLDER_FIELDS.join(', ')})`);
+    if (get === undefined)
+      throw new UsageError(`args: ${whole}: unknown field '${quote(field)}' (one of ${PLACEHOLDER_FIELDS.join(', ')})`);
     const v = get(n);
     if (v === undefined) {
-      const why = n.passt ? 'passt did not report one' : `net device '${name}' is not attached to passt`;
+      const why = n.passt ? 'passt did not report one' : `net device '${quote(name)}' is not attached to passt`;
       throw new UsageError(`args: ${whole}: no ${field} to put there (${why})`);
     }
     return v;

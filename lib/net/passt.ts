@@ -6,6 +6,7 @@ import path from 'node:path';
 import { DeviceError } from '../errors';
 import { passtArgv, type PasstForward } from './passt-args';
 import { parsePasstReport, type PasstInfo } from './passt-report';
+import { quote } from '../quote';
 
 /** passt's set-up takes milliseconds; this only bounds a passt that hangs before its main loop. */
 export const PASST_READY_TIMEOUT_MS = 30_000;
@@ -96,7 +97,7 @@ export function startPasst(s: PasstStart): PasstProcess {
   try {
     file = findPasst();
   } catch (e) {
-    throw new DeviceError(`net device '${s.device}': ${(e as Error).message}`);
+    throw new DeviceError(`net device '${quote(s.device)}': ${(e as Error).message}`);
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'solo5-passt-'));
   const logFile = path.join(dir, 'log');
@@ -124,7 +125,9 @@ export function startPasst(s: PasstStart): PasstProcess {
   } catch (e) {
     cleanDir();
     if (logFd >= 0) fs.closeSync(logFd);
-    throw new DeviceError(`net device '${s.device}': cannot start passt: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new DeviceError(
+      `net device '${quote(s.device)}': cannot start passt: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   let logText = '';
   // Once the report is read, only what passt logs after it can say why it ended.
@@ -164,7 +167,7 @@ export function startPasst(s: PasstStart): PasstProcess {
     settle = undefined;
     clearTimeout(timer);
     cleanDir();
-    s2.reject(new DeviceError(`net device '${s.device}': ${why}`));
+    s2.reject(new DeviceError(`net device '${quote(s.device)}': ${why}`));
   };
   const timer = setTimeout(() => {
     fail(`passt did not finish its set-up within ${PASST_READY_TIMEOUT_MS / 1000} s${describeLast(lastLine())}`);
@@ -187,7 +190,8 @@ export function startPasst(s: PasstStart): PasstProcess {
     const s2 = settle;
     settle = undefined;
     if (info) s2.resolve(info);
-    else s2.reject(new DeviceError(`net device '${s.device}': passt reported no address to give the guest${describeLast(lastLine())}`));
+    else
+      s2.reject(new DeviceError(`net device '${quote(s.device)}': passt reported no address to give the guest${describeLast(lastLine())}`));
   }
 
   const exited = new Promise<PasstExit>((resolve) => {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OciError } from './errors';
 import { readOciJson } from './spec';
+import { quote } from '../quote';
 
 /** urunc's keys, read so that images built for urunc run unchanged. */
 export const URUNC = {
@@ -102,12 +103,12 @@ export function readUnikernel(annotations: Record<string, string>, rootfs: strin
   u.netDevice = pick(URUNC.netDev);
   const mem = pick(OWN.mem);
   if (mem !== undefined) {
-    if (!/^[0-9]+$/.test(mem)) throw new OciError(`annotations.${OWN.mem}: '${mem}' is not a size in MiB`);
+    if (!/^[0-9]+$/.test(mem)) throw new OciError(`annotations.${OWN.mem}: '${quote(mem)}' is not a size in MiB`);
     u.memMB = Number(mem);
   }
   const ipv4 = pick(OWN.ipv4Args);
   if (ipv4 !== undefined) {
-    if (ipv4 !== 'true' && ipv4 !== 'false') throw new OciError(`annotations.${OWN.ipv4Args}: '${ipv4}' is not true or false`);
+    if (ipv4 !== 'true' && ipv4 !== 'false') throw new OciError(`annotations.${OWN.ipv4Args}: '${quote(ipv4)}' is not true or false`);
     u.ipv4Args = ipv4 === 'true';
   }
   for (const [k, v] of a) {
@@ -118,12 +119,12 @@ export function readUnikernel(annotations: Record<string, string>, rootfs: strin
     ] as const) {
       if (!k.startsWith(prefix)) continue;
       const name = k.slice(prefix.length);
-      if (!NAME_RE.test(name)) throw new OciError(`annotations.${k}: '${name}' is not a device name (1 to 67 letters and digits)`);
+      if (!NAME_RE.test(name)) throw new OciError(`annotations.${k}: '${quote(name)}' is not a device name (1 to 67 letters and digits)`);
       if (v === '') throw new OciError(`annotations.${k}: a value is required`);
       if (into === 'net') u.net.set(name, v);
       else if (into === 'blocks') u.blocks.set(name, v);
       else {
-        if (!/^[0-9]+$/.test(v)) throw new OciError(`annotations.${k}: '${v}' is not a number`);
+        if (!/^[0-9]+$/.test(v)) throw new OciError(`annotations.${k}: '${quote(v)}' is not a number`);
         u.sectorSizes.set(name, Number(v));
       }
     }

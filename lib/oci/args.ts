@@ -1,5 +1,6 @@
 // args.ts: runc-style command lines: global flags, a command, its flags (--f v, --f=v, -f v), then operands.
 import { OciError } from './errors';
+import { quote } from '../quote';
 
 /** A flag's names (first is canonical) and whether it takes a value. */
 export interface FlagSpec {
@@ -77,7 +78,7 @@ export function parseFlags(argv: readonly string[], specs: FlagSpec[], stopAtOpe
     const eq = body.indexOf('=');
     const name = eq < 0 ? body : body.slice(0, eq);
     const spec = specs.find((s) => s.names.includes(name));
-    if (spec === undefined) throw new OciError(`${where}: unknown option -${a.startsWith('--') ? '-' : ''}${name}`);
+    if (spec === undefined) throw new OciError(`${where}: unknown option -${a.startsWith('--') ? '-' : ''}${quote(name)}`);
     const key = spec.names[0];
     if (!spec.value) {
       if (eq >= 0 && !['true', 'false'].includes(body.slice(eq + 1))) throw new OciError(`${where}: --${key} takes no value`);

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OciError } from './errors';
+import { quote } from '../quote';
 
 /** In the state directory: the cgroup's directories, one a line, for addon/oci/oci_front.c's delete. */
 export const CGROUP_DIRS_FILE = 'cgroup.dirs';
@@ -30,10 +31,10 @@ export interface Cgroup {
 export function parseCgroupsPath(value: string, systemd: boolean): string {
   const parts = value.split(':');
   if (systemd || (parts.length === 3 && !value.startsWith('/'))) {
-    if (parts.length !== 3) throw new OciError(`linux.cgroupsPath: '${value}': the systemd form is slice:prefix:name`);
+    if (parts.length !== 3) throw new OciError(`linux.cgroupsPath: '${quote(value)}': the systemd form is slice:prefix:name`);
     const [slice, prefix, name] = parts;
     if (!/^[A-Za-z0-9_.-]*$/.test(slice + prefix + name) || name === '')
-      throw new OciError(`linux.cgroupsPath: '${value}': slice, prefix and name take letters, digits and _ . - only`);
+      throw new OciError(`linux.cgroupsPath: '${quote(value)}': slice, prefix and name take letters, digits and _ . - only`);
     // systemd nests a-b-c.slice in a.slice/a-b.slice; the unit is PREFIX-NAME.scope.
     const s = slice === '' ? 'system.slice' : slice;
     const dashes = s.replace(/\.slice$/, '').split('-');
@@ -42,7 +43,7 @@ export function parseCgroupsPath(value: string, systemd: boolean): string {
     return path.posix.join('/', ...chain, unit);
   }
   const p = path.posix.normalize(path.posix.join('/', value));
-  if (p.split('/').includes('..')) throw new OciError(`linux.cgroupsPath: '${value}' leaves the cgroup root`);
+  if (p.split('/').includes('..')) throw new OciError(`linux.cgroupsPath: '${quote(value)}' leaves the cgroup root`);
   return p;
 }
 

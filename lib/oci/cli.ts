@@ -9,6 +9,7 @@ import { classifyBundle, execRunc, runcList, runcRoot } from './delegate';
 import { completePath } from './network';
 import { OciError, report, type LogTarget } from './errors';
 import { ID_RE, checkId, checkRoot, defaultRoot } from './state';
+import { quote } from '../quote';
 
 const USAGE = `usage: solo5-oci [GLOBAL OPTIONS] COMMAND [OPTIONS] [ID]
 
@@ -115,7 +116,7 @@ async function dispatch(command: string, p: Parsed, root: string, log: LogTarget
       out(JSON.stringify(cmd.features(), null, 2));
       return 0;
     default:
-      throw new OciError(`unknown command '${command}' (see --help)`);
+      throw new OciError(`unknown command '${quote(command)}' (see --help)`);
   }
 }
 
@@ -153,7 +154,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     // A container runc ran for us goes to runc, whatever the command; one in neither place is ours to answer.
     if (!['create', 'run', 'list', 'features'].includes(command) && namesRuncs(argv.slice(g.next + 1), root)) execRunc(argv, g.next, root);
     const specs = COMMAND_FLAGS.get(command);
-    if (specs === undefined) throw new OciError(`unknown command '${command}' (see --help)`);
+    if (specs === undefined) throw new OciError(`unknown command '${quote(command)}' (see --help)`);
     const p = parseFlags(argv.slice(g.next + 1), specs, false, command);
     if (command === 'create' || command === 'run') {
       const kind = classifyBundle(path.resolve(str(p, 'bundle') ?? process.cwd()));

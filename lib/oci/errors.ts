@@ -1,6 +1,7 @@
 // errors.ts: the OCI runtime's one-line errors, and how they reach the caller (stderr and --log).
 import fs from 'node:fs';
 import { Solo5Error } from '../errors';
+import { oneLine } from '../quote';
 
 /*
  * The substrings engines match on (containerd's checkKillError and
@@ -27,11 +28,12 @@ export interface LogTarget {
  * Report one line on stderr and, with --log, in the log file: containerd's shim
  * reads the last JSON line there ({"level","msg","time"}) to explain a failure.
  */
-export function report(line: string, log: LogTarget, level: 'error' | 'warning' | 'debug' = 'error'): void {
+export function report(message: string, log: LogTarget, level: 'error' | 'warning' | 'debug' = 'error'): void {
+  const line = oneLine(message);
   if (level === 'error') process.stderr.write(`solo5-oci: ${line}\n`);
   if (log.file === undefined) return;
   const time = new Date().toISOString();
-  const text = log.json ? `${JSON.stringify({ level, msg: line, time })}\n` : `time="${time}" level=${level} msg="${line}"\n`;
+  const text = log.json ? `${JSON.stringify({ level, msg: line, time })}\n` : `time="${time}" level=${level} msg=${JSON.stringify(line)}\n`;
   try {
     fs.appendFileSync(log.file, text);
   } catch {

@@ -1,6 +1,9 @@
 // monitor-main.ts: entry of the monitor process that `solo5-oci create` starts (arguments: the state directory, and --tty or --gated).
 import { ociEntry } from '../cli/fast-load';
+import { guardSignals } from '../cli/signals';
+import { oneLine } from '../quote';
 
+guardSignals('solo5-oci: monitor');
 const [dir, mode] = process.argv.slice(2);
 if (dir === undefined || (mode !== undefined && mode !== '--tty' && mode !== '--gated')) {
   process.stderr.write('usage: monitor-main STATE_DIR [--tty | --gated] (started by solo5-oci create)\n');
@@ -13,13 +16,13 @@ if (mode === '--tty') {
   try {
     oci.takeTerminal();
   } catch (e) {
-    process.stderr.write(`solo5-oci: monitor: ${(e as Error).message}\n`);
+    process.stderr.write(`solo5-oci: monitor: ${oneLine((e as Error).message)}\n`);
   }
 }
 void (mode === '--gated' ? oci.gatedMain(dir) : oci.monitor(dir)).then(
   (status) => process.exit(status),
   (e: unknown) => {
-    process.stderr.write(`solo5-oci: monitor: ${(e as Error).message}\n`);
+    process.stderr.write(`solo5-oci: monitor: ${oneLine((e as Error).message)}\n`);
     process.exit(1);
   },
 );

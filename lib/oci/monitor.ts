@@ -10,6 +10,7 @@ import type { LaunchOptions } from '../tender/options';
 import { ipv4Args, unwireNetwork, wireNetwork, type Wired } from './network';
 import type { Plan } from './plan';
 import { liveStart, writeJson } from './state';
+import { oneLine } from '../quote';
 
 /** Signals passed on to the guest; what it does with them decides the container's status. */
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
@@ -55,7 +56,7 @@ export async function monitor(dir: string): Promise<number> {
   try {
     prepared = await prepare(plan);
   } catch (e) {
-    tellCreator(`error ${isSolo5Error(e) ? e.message : `internal error: ${(e as Error).message}`}`);
+    tellCreator(`error ${oneLine(isSolo5Error(e) ? e.message : `internal error: ${(e as Error).message}`)}`);
     return 1;
   }
   if (prepared.wired.length > 0) writeJson(path.join(dir, 'network.json'), prepared.wired);
@@ -97,7 +98,7 @@ export async function monitor(dir: string): Promise<number> {
           });
         },
         (e: unknown) => {
-          const line = isSolo5Error(e) ? e.message : `internal error: ${(e as Error).message}`;
+          const line = oneLine(isSolo5Error(e) ? e.message : `internal error: ${(e as Error).message}`);
           conn.end(`error ${line}\n`);
           process.stderr.write(`solo5-oci: ${line}\n`);
           cleanup();

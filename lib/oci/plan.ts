@@ -7,6 +7,7 @@ import { inRootfs, readUnikernel, URUNC, OWN, type Unikernel } from './annotatio
 import { OciError } from './errors';
 import { HOOK_PHASES } from './hooks';
 import type { Spec, SpecMount } from './spec';
+import { quote } from '../quote';
 
 /** Guest memory when config.json sets no memory limit and no org.solo5-node.mem annotation. */
 export const OCI_DEFAULT_MEM_MB = 64;
@@ -71,7 +72,7 @@ function checkSpec(spec: Spec): void {
   for (const ns of spec.linux?.namespaces ?? []) {
     if (ns.type === 'user') throw new OciError('linux.namespaces: a user namespace cannot be entered by the tender');
     if (ns.type !== 'network' && !MOOT_NAMESPACES.has(ns.type))
-      throw new OciError(`linux.namespaces: '${ns.type}' is not a namespace solo5-oci knows`);
+      throw new OciError(`linux.namespaces: '${quote(ns.type)}' is not a namespace solo5-oci knows`);
   }
   if ((spec.linux?.uidMappings ?? []).length > 0) throw new OciError('linux.uidMappings: user namespaces are not supported');
 }
@@ -83,7 +84,7 @@ function blockMounts(mounts: SpecMount[]): Map<string, string> {
     const type = m.type ?? (m.options?.includes('bind') || m.options?.includes('rbind') ? 'bind' : 'none');
     if (type !== 'bind') {
       if (IGNORED_TYPES.has(type)) return;
-      throw new OciError(`mounts[${i}].type: '${type}' at ${m.destination} is not supported by a unikernel`);
+      throw new OciError(`mounts[${i}].type: '${quote(type)}' at ${m.destination} is not supported by a unikernel`);
     }
     if (IGNORED_BINDS.has(m.destination) || IGNORED_BIND_DIRS.some((d) => m.destination.startsWith(d))) return;
     if (m.destination.startsWith(BLOCK_MOUNT_DIR)) {
@@ -100,7 +101,7 @@ function blockMounts(mounts: SpecMount[]): Map<string, string> {
 function loadTarget(kernel: string, memMB: number, hypervisor: string | undefined): { elf: LoadedElf; target: Target } {
   const memSize = memMB * 1024 * 1024;
   if (hypervisor !== undefined && hypervisor !== 'spt' && hypervisor !== 'hvt') {
-    throw new OciError(`annotations.${URUNC.hypervisor}: '${hypervisor}' is not supported (spt or hvt)`);
+    throw new OciError(`annotations.${URUNC.hypervisor}: '${quote(hypervisor)}' is not supported (spt or hvt)`);
   }
   const kvm = (() => {
     try {
@@ -186,6 +187,9 @@ export function planFromSpec(spec: Spec, bundle: string): Plan {
   const nsList = spec.linux?.namespaces ?? [];
   const netNs = nsList.find((n) => n.type === 'network');
   const netns = netNs === undefined ? 'host' : netNs.path !== undefined && netNs.path !== '' ? netNs.path : 'new';
+  // A pod whose sandbox was deleted under it: its namespace is gone, and a guest started outside it would be lost.
+  if (netns !== 'host' && netns !== 'new' && !fs.existsSync(netns))
+    throw new OciError(`linux.namespaces: the network namespace ${netns} does not exist (was its pod sandbox removed?)`);
   const standalone = target === 'spt' && (elf.abi.kind === 'solo5' || declared.length === 0);
   return { kernel, args, memMB, target, block, net, netns, ipv4Args: u.ipv4Args, standalone };
 }

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DOES_NOT_EXIST, NOT_RUNNING, OciError } from './errors';
+import { quote } from '../quote';
 
 /** The runtime-spec version of the state JSON this runtime prints. */
 export const OCI_VERSION = '1.0.2';
@@ -42,7 +43,7 @@ export const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,1023}$/;
 
 export function checkId(id: string | undefined): string {
   if (id === undefined || id === '') throw new OciError('a container ID is required');
-  if (!ID_RE.test(id)) throw new OciError(`container ID '${id}': use letters, digits and _ . + - only`);
+  if (!ID_RE.test(id)) throw new OciError(`container ID '${quote(id)}': use letters, digits and _ . + - only`);
   return id;
 }
 

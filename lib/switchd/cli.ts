@@ -1,8 +1,17 @@
 // cli.ts: the solo5-switch command: parse arguments, run the daemon until a signal, print counters; returns an exit code.
 import { isSolo5Error, UsageError } from '../errors';
 import { createLog, isLogLevel, type LogLevel } from '../log';
-import { DEFAULT_AGING_SEC, DEFAULT_SWITCHD_MTU, MAX_SWITCHD_MTU, startSwitchDaemon, type SwitchDaemonOptions } from './daemon';
+import {
+  DEFAULT_AGING_SEC,
+  DEFAULT_SWITCHD_MAX_PORTS,
+  DEFAULT_SWITCHD_MTU,
+  MAX_SWITCHD_MTU,
+  SWITCHD_MAX_PORTS_LIMIT,
+  startSwitchDaemon,
+  type SwitchDaemonOptions,
+} from './daemon';
 import { formatStats } from './report';
+import { oneLine, quote } from '../quote';
 
 const USAGE = `usage: solo5-switch [OPTIONS] PATH
 
@@ -21,6 +30,8 @@ Options:
   --mtu N               Largest payload, 68 to ${MAX_SWITCHD_MTU} (default ${DEFAULT_SWITCHD_MTU}). A peer that
                         sends a longer frame is disconnected (one log line).
   --aging S             Forget a learned MAC address unseen for S seconds (default ${DEFAULT_AGING_SEC}; 0: never).
+  --max-ports N         Serve at most N connections at once (default ${DEFAULT_SWITCHD_MAX_PORTS}); one more is
+                        closed at once, with one log line.
   --pcap FILE           Write every frame the switch receives to FILE (pcap, owner-only).
   --stats-interval S    Print the port counters every S seconds too.
   --json                Print counters as one JSON object per report instead of one line per port.
@@ -45,7 +56,7 @@ function intArg(name: string, v: string, lo: number, hi: number, radix = 10): nu
   const n = ok ? parseInt(v, radix) : NaN;
   if (!Number.isInteger(n) || n < lo || n > hi) {
     throw new UsageError(
-      `${name}: '${v}' must be ${radix === 8 ? 'an octal mode' : 'an integer'} from ${radix === 8 ? '0' : lo} to ${radix === 8 ? '777' : hi}`,
+      `${name}: '${quote(v)}' must be ${radix === 8 ? 'an octal mode' : 'an integer'} from ${radix === 8 ? '0' : lo} to ${radix === 8 ? '777' : hi}`,
     );
   }
   return n;
@@ -94,6 +105,9 @@ export function parseSwitchArgs(argv: string[]): SwitchCliArgs | 'help' | 'versi
       case 'aging':
         opts.agingSec = intArg('--aging', value, 0, 1 << 30);
         break;
+      case 'max-ports':
+        opts.maxPorts = intArg('--max-ports', value, 1, SWITCHD_MAX_PORTS_LIMIT);
+        break;
       case 'pcap':
         if (value === '') throw new UsageError('--pcap: needs a file name');
         opts.pcap = value;
@@ -103,11 +117,11 @@ export function parseSwitchArgs(argv: string[]): SwitchCliArgs | 'help' | 'versi
         break;
       case 'log-level':
         if (!isLogLevel(value))
-          throw new UsageError(`--log-level: '${value}' is not one of trace, debug, info, warn, error, fatal, silent`);
+          throw new UsageError(`--log-level: '${quote(value)}' is not one of trace, debug, info, warn, error, fatal, silent`);
         logLevel = value;
         break;
       default:
-        throw new UsageError(`unknown option --${name} (see solo5-switch --help)`);
+        throw new UsageError(`unknown option --${quote(name)} (see solo5-switch --help)`);
     }
   }
   if (positional.length !== 1) {
@@ -122,7 +136,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     args = parseSwitchArgs(argv);
   } catch (e) {
-    process.stderr.write(`solo5-switch: ${(e as Error).message}\n`);
+    process.stderr.write(`solo5-switch: ${oneLine((e as Error).message)}\n`);
     return 1;
   }
   if (args === 'help') {
@@ -141,7 +155,7 @@ export async function main(argv: string[]): Promise<number> {
     daemon = startSwitchDaemon({ ...opts, log });
   } catch (e) {
     if (!isSolo5Error(e)) throw e;
-    process.stderr.write(`solo5-switch: ${e.message}\n`);
+    process.stderr.write(`solo5-switch: ${oneLine(e.message)}\n`);
     return 1;
   }
   const d = daemon;

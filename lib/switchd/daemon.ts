@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { HostError, UsageError } from '../errors';
 import { silentLog, type TenderLog } from '../log';
 import { switchdNative, type SwitchdEvent, type SwitchdStats } from './native';
+import { quote } from '../quote';
 
 export type { SwitchdEvent, SwitchdPortStats, SwitchdStats } from './native';
 
@@ -11,6 +12,9 @@ export const DEFAULT_SWITCHD_MTU = 1500;
 /** The framing's length field allows 65535; the frame holds a 14-byte header. */
 export const MAX_SWITCHD_MTU = 65535 - 14;
 export const DEFAULT_AGING_SEC = 300;
+/** addon/net/switchd.h's kSwitchdDefaultMaxPorts and kSwitchdMaxPortsLimit (the addon exports both; test/switchd.test.ts compares). */
+export const DEFAULT_SWITCHD_MAX_PORTS = 1024;
+export const SWITCHD_MAX_PORTS_LIMIT = 1 << 20;
 
 export interface SwitchDaemonOptions {
   /** Where the socket is created. An existing socket nobody listens on is replaced; anything else is refused. */
@@ -23,6 +27,12 @@ export interface SwitchDaemonOptions {
   mtu?: number;
   /** Seconds after which a learned MAC address not seen again is forgotten (0: never). Default 300. */
   agingSec?: number;
+  /**
+   * Connections served at once (default 1024, addon/net/switchd.h). One more is
+   * accepted, closed at once and logged in one line ("refused"); the peer sees
+   * its connection end.
+   */
+  maxPorts?: number;
   /** Write every frame the switch receives to this pcap file (created owner-only, truncated). */
   pcap?: string;
   /** Where connections, disconnections and errors are logged. Default: nowhere. */
@@ -32,6 +42,7 @@ export interface SwitchDaemonOptions {
 export interface SwitchDaemonEvents {
   connected: [ev: SwitchdEvent];
   closed: [ev: SwitchdEvent];
+  refused: [ev: SwitchdEvent];
   warning: [ev: SwitchdEvent];
 }
 
@@ -46,13 +57,15 @@ export function resolveGroup(group: string | number, groupFile = '/etc/group'): 
   try {
     text = fs.readFileSync(groupFile, 'utf8');
   } catch (e) {
-    throw new HostError(`${groupFile}: cannot read it to look up group '${group}' (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new HostError(
+      `${groupFile}: cannot read it to look up group '${quote(group)}' (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
   for (const line of text.split('\n')) {
     const f = line.split(':');
     if (f[0] === group && f.length >= 3 && /^[0-9]+$/.test(f[2])) return Number(f[2]);
   }
-  throw new UsageError(`group: no group '${group}' in ${groupFile}`);
+  throw new UsageError(`group: no group '${quote(group)}' in ${groupFile}`);
 }
 
 function checkInt(name: string, v: number, lo: number, hi: number): number {
@@ -77,6 +90,7 @@ export class SwitchDaemon extends EventEmitter<SwitchDaemonEvents> {
     if (typeof opts.path !== 'string' || opts.path === '') throw new UsageError('path: a socket path is required');
     const mtu = checkInt('mtu', opts.mtu ?? DEFAULT_SWITCHD_MTU, 68, MAX_SWITCHD_MTU);
     const agingSec = checkInt('agingSec', opts.agingSec ?? DEFAULT_AGING_SEC, 0, 1 << 30);
+    const maxPorts = checkInt('maxPorts', opts.maxPorts ?? DEFAULT_SWITCHD_MAX_PORTS, 1, SWITCHD_MAX_PORTS_LIMIT);
     const gid = opts.group === undefined ? -1 : resolveGroup(opts.group);
     const mode = checkInt('mode', opts.mode ?? (gid >= 0 ? 0o660 : 0o600), 0, 0o777);
     const log = opts.log ?? silentLog;
@@ -95,11 +109,12 @@ export class SwitchDaemon extends EventEmitter<SwitchDaemonEvents> {
       const who = { port: ev.port || undefined, peerPid: ev.pid >= 0 ? ev.pid : undefined, peerUid: ev.port ? ev.uid : undefined };
       if (ev.type === 'connected') log.info(who, `port ${ev.port} connected (pid ${ev.pid}, uid ${ev.uid})`);
       else if (ev.type === 'closed') log.info(who, `port ${ev.port} closed: ${ev.message}`);
+      else if (ev.type === 'refused') log.warn(who, `refused a connection (pid ${ev.pid}, uid ${ev.uid}): ${ev.message}`);
       else log.warn(who, ev.message);
       this.emit(ev.type, ev);
     };
     try {
-      this.id = switchdNative().switchdStart({ path: opts.path, mode, gid, mtu, agingSec, pcapFd }, onEvent);
+      this.id = switchdNative().switchdStart({ path: opts.path, mode, gid, mtu, agingSec, maxPorts, pcapFd }, onEvent);
     } catch (e) {
       if (pcapFd >= 0) fs.closeSync(pcapFd);
       if (e instanceof UsageError || e instanceof HostError) throw e;

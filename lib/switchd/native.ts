@@ -28,7 +28,7 @@ export interface SwitchdStats {
 }
 
 export interface SwitchdEvent {
-  type: 'connected' | 'closed' | 'warning';
+  type: 'connected' | 'closed' | 'refused' | 'warning';
   port: number;
   pid: number;
   uid: number;
@@ -38,12 +38,16 @@ export interface SwitchdEvent {
 export interface SwitchdNative {
   /** Bind and listen at opts.path, start the loop thread; throws a one-line Error (path and errno) on failure. */
   switchdStart(
-    opts: { path: string; mode: number; gid: number; mtu: number; agingSec: number; pcapFd: number },
+    opts: { path: string; mode: number; gid: number; mtu: number; agingSec: number; maxPorts: number; pcapFd: number },
     onEvent: (ev: SwitchdEvent) => void,
   ): number;
   /** Stop the loop, close every port, remove the socket file if it is still the daemon's. Idempotent. */
   switchdStop(id: number): void;
   switchdStats(id: number): SwitchdStats;
+  /** Connections served at once by default (addon/net/switchd.h). */
+  SWITCHD_DEFAULT_MAX_PORTS: number;
+  /** The most maxPorts may be. */
+  SWITCHD_MAX_PORTS_LIMIT: number;
 }
 
 function isSwitchdNative(m: unknown): m is SwitchdNative {

@@ -10,6 +10,7 @@ import { parseMac, randomMac } from '../net/mac';
 import { startPasst, type PasstProcess } from '../net/passt';
 import { checkPasstAttach } from '../net/passt-args';
 import type { CheckedOptions, NetAttach } from './options';
+import { quote } from '../quote';
 
 /** Per-device data the tender puts into the guest's manifest copy. */
 export interface Attachment {
@@ -137,13 +138,13 @@ export function attachDevices(elf: LoadedElf, opts: CheckedOptions, log: TenderL
  */
 function openPasstBackend(name: string, n: NetAttach, opts: CheckedOptions, fds: number[], passt: Map<string, PasstProcess>): NetBackend {
   const others = (['iface', 'switch', 'unix'] as const).filter((k) => n[k] !== undefined);
-  if (others.length) throw new UsageError(`net device '${name}': give one of passt or ${others.join(', ')}, not both`);
+  if (others.length) throw new UsageError(`net device '${quote(name)}': give one of passt or ${others.join(', ')}, not both`);
   const { forwards } = checkPasstAttach(`net.${name}.passt`, n.passt);
   let pair: [number, number];
   try {
     pair = native().socketpairStream();
   } catch (e) {
-    throw new DeviceError(`net device '${name}': ${(e as Error).message}`);
+    throw new DeviceError(`net device '${quote(name)}': ${(e as Error).message}`);
   }
   const [tenderEnd, passtEnd] = pair;
   fds.push(tenderEnd);
@@ -164,7 +165,7 @@ function seqpacketPair(name: string): [number, number] {
   try {
     return native().socketpairSeqpacket();
   } catch (e) {
-    throw new DeviceError(`net device '${name}': ${(e as Error).message}`);
+    throw new DeviceError(`net device '${quote(name)}': ${(e as Error).message}`);
   }
 }
 
@@ -183,10 +184,10 @@ function checkNames(elf: LoadedElf, opts: CheckedOptions): void {
   const e = new UsageError(`${elf.file}: devices do not match its manifest: ${problems.join('; ')}`);
   // Upstream's tender meets an undeclared name while parsing options, before it looks for missing ones.
   const first = [...undeclaredBlock, ...undeclaredNet][0];
-  if (first !== undefined) throw upstreamSays(e, `Resource not declared in manifest: '${first}'`);
+  if (first !== undefined) throw upstreamSays(e, `Resource not declared in manifest: '${quote(first)}'`);
   const lines = elf.manifest.devices
     .filter((d) => (d.type === 'BLOCK_BASIC' ? !opts.block.has(d.name) : !opts.net.has(d.name)))
-    .map((d) => `Device '${d.name}' of type ${d.type} declared but not attached.`);
+    .map((d) => `Device '${quote(d.name)}' of type ${d.type} declared but not attached.`);
   throw upstreamSays(e, [...lines, 'All declared devices must be attached. See --help for syntax.'].join('\n'));
 }
 
@@ -198,7 +199,7 @@ type NetBackend = { mtu: number; config: Extract<DeviceConfig, { kind: 'net' }>[
 function openNetBackend(name: string, n: NetAttach, fds: number[]): NetBackend {
   const { iface, switch: sw, unix } = n;
   if ([iface, sw, unix].filter((v) => v !== undefined).length !== 1) {
-    throw new UsageError(`net device '${name}': give exactly one of a tap interface, a switch or a unix socket path`);
+    throw new UsageError(`net device '${quote(name)}': give exactly one of a tap interface, a switch or a unix socket path`);
   }
   if (sw !== undefined) return { mtu: sw.mtu, config: { type: 'switch', switchId: sw.id } };
   if (unix !== undefined) {
@@ -218,10 +219,10 @@ function openNetBackend(name: string, n: NetAttach, fds: number[]): NetBackend {
     return { mtu, config: { type: 'tap', fd } };
   } catch (e) {
     const message = (e as Error).message;
-    const err = new DeviceError(`net device '${name}': ${message}`);
+    const err = new DeviceError(`net device '${quote(name)}': ${message}`);
     // The addon says "no such interface" where upstream's getifaddrs check says ENOENT.
     const words = lastErrnoWords(message, / no such interface$/.test(message) ? 'ENOENT' : undefined);
-    throw upstreamSays(err, `Could not attach interface: ${iface!}: ${words}`);
+    throw upstreamSays(err, `Could not attach interface: ${quote(iface!)}: ${words}`);
   }
 }
 
@@ -242,7 +243,7 @@ export function connectStream(name: string, path: string): number {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? '';
     const why = CONNECT_REASONS[code] ?? (e as Error).message;
-    throw new DeviceError(`net device '${name}': unix:${path}: cannot connect: ${why}`);
+    throw new DeviceError(`net device '${quote(name)}': unix:${path}: cannot connect: ${why}`);
   }
 }
 
@@ -261,21 +262,23 @@ export function openBlockImage(name: string, path: string, sectorSize: number): 
   try {
     fd = fs.openSync(path, fs.constants.O_RDWR);
   } catch (e) {
-    const err = new DeviceError(`block device '${name}': cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    const err = new DeviceError(`block device '${quote(name)}': cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     throw upstreamSays(err, `Could not open block device: ${path}: ${errnoWords(e)}`);
   }
   try {
     const st = fs.fstatSync(fd, { bigint: true });
-    if (!st.isFile()) throw new DeviceError(`block device '${name}': ${path} is not a regular file`);
+    if (!st.isFile()) throw new DeviceError(`block device '${quote(name)}': ${path} is not a regular file`);
     const size = st.size;
     // Upstream's order: a 256-byte image is misaligned, only an empty one too small.
     if (size % BigInt(sectorSize) !== 0n) {
-      const e = new DeviceError(`block device '${name}': ${path} is ${size} bytes, not a multiple of the ${sectorSize}-byte block size`);
-      throw upstreamSays(e, `${name}: Backing storage size must be block aligned (${sectorSize} bytes)`);
+      const e = new DeviceError(
+        `block device '${quote(name)}': ${path} is ${size} bytes, not a multiple of the ${sectorSize}-byte block size`,
+      );
+      throw upstreamSays(e, `${quote(name)}: Backing storage size must be block aligned (${sectorSize} bytes)`);
     }
     if (size < BigInt(sectorSize)) {
-      const e = new DeviceError(`block device '${name}': ${path} is ${size} bytes, smaller than one ${sectorSize}-byte block`);
-      throw upstreamSays(e, `${name}: Backing storage must be at least 1 block (${sectorSize} bytes) in size`);
+      const e = new DeviceError(`block device '${quote(name)}': ${path} is ${size} bytes, smaller than one ${sectorSize}-byte block`);
+      throw upstreamSays(e, `${quote(name)}: Backing storage must be at least 1 block (${sectorSize} bytes) in size`);
     }
     return { fd, capacity: size, blockSize: sectorSize };
   } catch (e) {

@@ -22,6 +22,7 @@ import { solo5DevEpoll, solo5Policy, writeSolo5Image } from './solo5';
 import { solo5HvtMemory, solo5HvtPolicy, solo5HvtPolicyOptions, writeSolo5HvtImage } from './solo5-hvt';
 import { hvtRingConfig, hvtRingReadOnly } from './hvtring';
 import { spawnHelperProcess, type HelperProcess } from './spawn';
+import { quote } from '../quote';
 
 /**
  * Room a ring-ABI guest needs above its image and ring area: the bindings'
@@ -381,7 +382,7 @@ function createBroker(
 ): BrokerHandle | undefined {
   if (devices.configs.length === 0 && !solo5?.hvtRing) return undefined;
   const onEvent = (ev: BrokerEvent) => {
-    if (ev.type === 'violation') onViolation(`device '${ev.device}': ${ev.message}`);
+    if (ev.type === 'violation') onViolation(`device '${quote(ev.device)}': ${ev.message}`);
     else if (ev.type === 'closed') log.debug({ device: ev.device }, ev.message);
     else if (passtLinkFailed(devices, ev.device, ev.message)) log.debug({ device: ev.device }, ev.message);
     else log.warn({ device: ev.device }, ev.message);
@@ -466,7 +467,7 @@ function writeImage(fd: number, elf: LoadedElf, opts: CheckedOptions, mft: Buffe
  */
 function deviceViolation(drained: string): string {
   const i = drained.indexOf(': ');
-  return i > 0 ? `device '${drained.slice(0, i)}': ${drained.slice(i + 2)}` : drained;
+  return i > 0 ? `device '${quote(drained.slice(0, i))}': ${drained.slice(i + 2)}` : drained;
 }
 
 function watch(

@@ -6,6 +6,7 @@ import { KVM_DEVICE } from './hvt';
 import { checkDebugOptions, type DebugOptions } from '../hvt/options';
 import { guestIds, type GuestIds } from './user';
 import type { Target } from '../abi';
+import { quote } from '../quote';
 
 export type { Target };
 
@@ -136,7 +137,7 @@ export function checkOptions(o: LaunchOptions): CheckedOptions {
     throw new UsageError(`mem: ${String(memMB)} MiB is out of range (2 to ${MAX_MEM_MB})`);
   }
   const target = o.target ?? 'spt';
-  if (target !== 'spt' && target !== 'hvt') throw new UsageError(`target: unknown target '${String(target)}' (spt or hvt)`);
+  if (target !== 'spt' && target !== 'hvt') throw new UsageError(`target: unknown target '${quote(target)}' (spt or hvt)`);
   const consoleOpt = o.console ?? 'pipe';
   if (!(consoleOpt === 'pipe' || consoleOpt === 'inherit' || (Number.isInteger(consoleOpt) && consoleOpt >= 0))) {
     throw new UsageError("console: must be 'pipe', 'inherit' or a file descriptor");
@@ -146,7 +147,7 @@ export function checkOptions(o: LaunchOptions): CheckedOptions {
   const kvmDevice = o.kvmDevice ?? KVM_DEVICE;
   if (typeof kvmDevice !== 'string' || kvmDevice === '') throw new UsageError('kvmDevice: must be a path');
   const affinity = o.affinity ?? 'none';
-  if (affinity !== 'auto' && affinity !== 'none') throw new UsageError(`affinity: must be 'auto' or 'none', not '${String(affinity)}'`);
+  if (affinity !== 'auto' && affinity !== 'none') throw new UsageError(`affinity: must be 'auto' or 'none', not '${quote(affinity)}'`);
   const netRing = o.netRing ?? true;
   if (typeof netRing !== 'boolean') throw new UsageError('netRing: must be true or false');
   return {

@@ -1,6 +1,7 @@
 // user.ts: which uid and gid the guest process drops to when the tender runs as root.
 import fs from 'node:fs';
 import { UsageError } from '../errors';
+import { quote } from '../quote';
 
 /** The ids the helper switches to before the guest runs (SN_PLAN_F_SETID). */
 export interface GuestIds {
@@ -16,7 +17,7 @@ const MAX_ID = 0xfffffffe; // (uid_t)-1 means "unchanged" to the kernel
 
 function checkId(what: string, text: string): number {
   const n = Number(text);
-  if (!ID_RE.test(text) || n > MAX_ID) throw new UsageError(`user: ${what} '${text}' is not a number from 0 to ${MAX_ID}`);
+  if (!ID_RE.test(text) || n > MAX_ID) throw new UsageError(`user: ${what} '${quote(text)}' is not a number from 0 to ${MAX_ID}`);
   return n;
 }
 
@@ -52,7 +53,7 @@ export function resolveGuestUser(spec: string, passwdPath = '/etc/passwd'): Gues
     );
   }
   const found = lookupPasswd(text, spec);
-  if (found === undefined) throw new UsageError(`user: no user '${spec}' in ${passwdPath}; give UID:GID`);
+  if (found === undefined) throw new UsageError(`user: no user '${quote(spec)}' in ${passwdPath}; give UID:GID`);
   return found;
 }
 
@@ -63,7 +64,7 @@ export function resolveGuestUser(spec: string, passwdPath = '/etc/passwd'): Gues
  */
 export function guestIds(user: string | undefined, euid: number): GuestIds | undefined {
   if (euid !== 0) {
-    if (user !== undefined) throw new UsageError(`user: running the guest as '${user}' needs a tender running as root`);
+    if (user !== undefined) throw new UsageError(`user: running the guest as '${quote(user)}' needs a tender running as root`);
     return undefined;
   }
   return resolveGuestUser(user ?? DEFAULT_GUEST_USER);

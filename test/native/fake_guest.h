@@ -69,6 +69,7 @@ void RegisterHostile(Napi::Env env, Napi::Object exports);
 void RegisterBench(Napi::Env env, Napi::Object exports);
 void RegisterStream(Napi::Env env, Napi::Object exports);
 void RegisterHvtRing(Napi::Env env, Napi::Object exports);
+void RegisterHvtSolo5(Napi::Env env, Napi::Object exports);
 
 }  // namespace sntest
 

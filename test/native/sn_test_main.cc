@@ -131,6 +131,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterBench(env, exports);
   RegisterStream(env, exports);
   RegisterHvtRing(env, exports);
+  RegisterHvtSolo5(env, exports);
   return exports;
 }
 

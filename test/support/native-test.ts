@@ -46,6 +46,15 @@ export interface TestAddon {
     seed: number,
     where: { ring: number; buf: number; ro: number; wild: boolean },
   ): { posted: number; seconds: number; violated: boolean };
+  /**
+   * One port I/O exit (KVM_EXIT_IO as KVM writes it) through the helper's own Solo5 hvt hypercall code
+   * (addon/helper/helper_hvt_solo5_*.c), `mem` standing for guest memory from address 0; no KVM involved.
+   */
+  hvtSolo5Io(
+    mem: Buffer,
+    io: { port: number; direction: number; size: number; count: number; value: number; dataOffset?: number },
+    devices: { index: number; type: number; fd: number; capacity: number }[],
+  ): { next: 'continue' | 'exit' | 'fatal'; status: number; why: string };
   /** Feeds the chunks to the shipped stream decoder (then, with `end`, the end of the stream). */
   streamDecode(chunks: Buffer[], maxFrame: number, end: boolean): { frames: Buffer[]; ok: boolean; why: string; pending: number };
   /** A stream link writes `count` random-sized frames to a reader that stops, then drains it in small reads. */

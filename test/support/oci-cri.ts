@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { appears } from './oci';
 import { root } from './paths';
 
 /** The python with Debian's python3-grpcio (a pyenv shim first on PATH may not have it). */
@@ -52,25 +53,6 @@ state = "${dir}/state"
 [${cri}.containerd]
   default_runtime_name = "runc"
 ${rt('runc', 'runc')}${rt('solo5', runtime)}`;
-}
-
-/** Wait until `file` exists (a watch on its directory, so no polling); rejects after ms. */
-function appears(file: string, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const w = fs.watch(path.dirname(file), () => {
-      if (fs.existsSync(file)) done();
-    });
-    const timer = setTimeout(() => {
-      w.close();
-      reject(new Error(`${file} did not appear within ${ms} ms`));
-    }, ms);
-    const done = () => {
-      clearTimeout(timer);
-      w.close();
-      resolve();
-    };
-    if (fs.existsSync(file)) done();
-  });
 }
 
 /**

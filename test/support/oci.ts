@@ -146,3 +146,22 @@ export async function ociInProcess(args: string[]): Promise<{ status: number; st
     process.stderr.write = saved.err;
   }
 }
+
+/** Wait until `file` exists (a watch on its directory, so no polling); rejects after ms. */
+export function appears(file: string, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const w = fs.watch(path.dirname(file), () => {
+      if (fs.existsSync(file)) done();
+    });
+    const timer = setTimeout(() => {
+      w.close();
+      reject(new Error(`${file} did not appear within ${ms} ms`));
+    }, ms);
+    const done = () => {
+      clearTimeout(timer);
+      w.close();
+      resolve();
+    };
+    if (fs.existsSync(file)) done();
+  });
+}

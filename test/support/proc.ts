@@ -1,6 +1,8 @@
-// proc.ts: watching processes through /proc for the lifecycle and privilege tests.
+// proc.ts: watching processes, through /proc and their output, for the lifecycle, privilege and tap tests.
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import type { Readable } from 'node:stream';
 
 /**
  * The fields of /proc/PID/stat from field 3 (state) on, or undefined when the
@@ -92,4 +94,23 @@ export function waitForText(stream: NodeJS.ReadableStream, text: string): Promis
 export function shellStatus(r: { status: number | null; signal: NodeJS.Signals | null }): number {
   if (r.status !== null) return r.status;
   return r.signal === null ? -1 : 128 + os.constants.signals[r.signal];
+}
+
+/** A child started with piped output: what it printed so far, and its exit code once it closes. */
+export interface Watched {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  out: () => string;
+  err: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Spawns argv (stdin ignored) and collects its stdout and stderr, for tests that talk to a running guest. */
+export function spawnWatched(argv: string[]): Watched {
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, out: () => out, err: () => err, exited };
 }

@@ -8,6 +8,8 @@
 #define HVT_USER_RFLAGS 0x202
 
 #ifdef __ASSEMBLER__
+/* Assembler, not C: */
+/* clang-format off */
 /*
  * iretq to ring 3 at `target` on the current stack, 16-byte aligned (the
  * target calls into C); every register but %rsp and %rax is passed through.
@@ -23,6 +25,7 @@
     pushq   %rax
     iretq
 .endm
+/* clang-format on */
 #endif
 
 #endif /* SN_HVT_RING3_H */
