@@ -201,7 +201,11 @@ t.test('bad inputs: one line and exit 1', { skip }, async (tt) => {
     ['unknown ABI', ['--abi=xen', '-m', mft, '-o', out, good], /^solo5-build: --abi=xen: unknown ABI \(ring, solo5, solo5-v1\)$/m],
     ['missing source', ['-m', mft, '-o', out, join(dir, 'nope.c')], /^solo5-build: .*nope\.c: source file not found$/m],
     ['not a source', ['-m', mft, '-o', out, file('x.txt', 'hi')], /^solo5-build: .*x\.txt: not a C \(\.c\) or assembly/],
-    ['missing manifest', ['-m', join(dir, 'none.json'), '-o', out, good], /^solo5-build: .*none\.json: cannot open: ENOENT$/m],
+    [
+      'missing manifest',
+      ['-m', join(dir, 'none.json'), '-o', out, good],
+      /^solo5-build: .*none\.json: cannot open: No such file or directory$/m,
+    ],
     ['manifest not JSON', ['-m', file('nj.json', '{'), '-o', out, good], /^solo5-build: .*nj\.json: /],
     [
       'manifest with an unknown key',
