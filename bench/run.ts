@@ -3,6 +3,7 @@ import { bootRows } from './boot';
 import { blockRows, rttRows, switchThroughputRows, tapThroughputRows } from './devices';
 import { againstSpt, hvtBootRows, hvtUnavailable } from './hvt';
 import { ociRows, ociUnavailable } from './oci';
+import { inPlaceBootRows, inPlaceRssRows } from './inplace';
 import { passtRows } from './passt';
 import { solo5BlockRows, solo5BootRows, solo5TapRows } from './solo5';
 import { hvtRingRows } from './hvtring';
@@ -35,6 +36,10 @@ async function main(): Promise<number> {
     await section('solo5 boot', rows, () => solo5BootRows(n));
     await section('solo5 block', rows, () => solo5BlockRows());
     await section('solo5 ping -f', rows, () => solo5TapRows(Number(process.env.BENCH_PINGS ?? 100_000)));
+  }
+  if (want('inplace')) {
+    await section('solo5-spt in place, launch', rows, () => inPlaceBootRows(n));
+    await section('solo5-spt in place, RSS', rows, () => inPlaceRssRows());
   }
   if (want('virtio')) {
     const why = virtioUnavailable();

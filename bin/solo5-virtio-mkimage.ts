@@ -1,6 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S -u NODE_OPTIONS node
 // solo5-virtio-mkimage: build a bootable disk image of a Solo5 virtio unikernel; see lib/cli/virtio-mkimage.ts.
+import { guardSignals } from '../lib/cli/signals';
 import { main } from '../lib/cli/virtio-mkimage';
+
+guardSignals('solo5-virtio-mkimage');
 
 void main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;

@@ -1,6 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S -u NODE_OPTIONS node
 // solo5-virtio-run: run a Solo5 virtio unikernel under QEMU; see lib/cli/virtio-run.ts.
+import { guardSignals } from '../lib/cli/signals';
 import { main } from '../lib/cli/virtio-run';
+
+guardSignals('solo5-virtio-run');
 
 void main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;

@@ -282,6 +282,20 @@ SN_STATIC_ASSERT(SN_FD_DEV0 == SN_FD_DOORBELL0, "device fds take the doorbells' 
  * it sleeps on for the guest); the device and VM fds are closed.
  */
 #define SN_FD_VCPU 4
+/*
+ * A helper exec'd in place of the tender's own process (the CLI becoming its
+ * guest, docs/architecture.md "Process model") gets its fds where the tender
+ * had them: Node's own threads use fds 3 and up until the execve, so the
+ * tender cannot renumber them first. argv[1] is then SN_HELPER_INPLACE_ARG
+ * and argv[2..] name, in decimal, the fds the helper places at 0, SN_FD_MEM,
+ * SN_FD_PLAN, SN_FD_PLAN + 1, ... in that order (exactly as many as the plan
+ * keeps), each at least SN_FD_INPLACE_MIN, above every number it places, so
+ * that placing one never replaces another. Such a plan's parent_pid is the
+ * helper's own pid: it has the tender's parent, and like upstream's tender
+ * it is not tied to that parent's life (no parent-death signal is armed).
+ */
+#define SN_HELPER_INPLACE_ARG "--in-place"
+#define SN_FD_INPLACE_MIN 256
 
 /* ------------------------------------------------------------------------
  * Device rings (docs/abi.md, "Rings"). The tender places the ring area at

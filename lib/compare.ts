@@ -1,28 +1,32 @@
-// compare.ts: run one application built for several targets and report, structurally, where their behaviour differs.
+// compare.ts: run one unikernel on spt and hvt (and virtio under QEMU, if given) and report, structurally, where their behaviour differs.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TARGETS } from './abi';
+import { Writable } from 'node:stream';
 import { asUserFileError, openUserFile } from './elf/load';
 import { UsageError } from './errors';
 import type { GuestExit } from './tender/exit';
 import type { BlockAttach, Target } from './tender/options';
 import { run, type RunOptions } from './tender/run';
+import type { VirtioExit } from './virtio/exit';
+import { runVirtio } from './virtio/run';
 
-export interface CompareOptions<K extends Target = Target> extends Omit<RunOptions, 'kernel' | 'target' | 'block' | 'drive'> {
+export interface CompareOptions extends Omit<RunOptions, 'kernel' | 'target' | 'block' | 'drive'> {
   /**
-   * The same application built for two or more targets, e.g. { spt: 'app.spt', hvt: 'app.hvt' };
-   * any ABI the tenders run (ring, Solo5 ABI 2 or 1), all builds of the same one.
+   * The same application built for each target, e.g. { spt: 'app.spt', hvt: 'app.hvt' }, all with
+   * one ABI the tenders run (ring, Solo5 ABI 2 or 1); with
+   * `virtio` (solo5-build --target=virtio), that build runs too, under QEMU (solo5-virtio-run's
+   * accelerator choice), with no net devices and no `drive`.
    */
-  kernels: Record<K, string>;
+  kernels: Record<Target, string> & { virtio?: string };
   /** Block devices: each target gets its own copy of `image`, so both start from the same content. */
   block?: Record<string, { image: string; sectorSize?: number }>;
   /**
    * Called once per target while the guest runs (for instance to send it the
    * same pings through a switch); the run ends when the guest exits.
    */
-  drive?: (target: K) => Promise<void>;
+  drive?: (target: Target) => Promise<void>;
 }
 
 export interface TargetRun {
@@ -37,19 +41,25 @@ export interface TargetRun {
   timedOut: boolean;
 }
 
-/**
- * One difference between the first target run (in TARGETS order: spt before hvt)
- * and another, with each one's value under its own target name: { spt, hvt }.
- */
-export type Difference = {
+export interface Difference {
   what: 'status' | 'output' | 'block';
   /** For 'block', the device name; for 'output', the first differing line number (1-based). */
   where?: string;
-} & Partial<Record<Target, string>>;
+  spt: string;
+  hvt: string;
+  /** Virtio's value, when kernels.virtio was given. */
+  virtio?: string;
+}
 
-export interface Comparison<K extends Target = Target> {
+/** The virtio run: as a TargetRun, with QEMU's exit table (lib/virtio/exit.ts). */
+export interface VirtioTargetRun extends Omit<TargetRun, 'target' | 'exit'> {
+  target: 'virtio';
+  exit: VirtioExit;
+}
+
+export interface Comparison {
   same: boolean;
-  runs: Record<K, TargetRun>;
+  runs: Record<Target, TargetRun> & { virtio?: VirtioTargetRun };
   differences: Difference[];
 }
 
@@ -108,7 +118,15 @@ function copyImage(from: string, to: string, what: string): void {
   }
 }
 
-async function runOne<K extends Target>(target: K, o: CompareOptions<K>, dir: string): Promise<TargetRun> {
+async function runOne(target: Target, o: CompareOptions, dir: string): Promise<TargetRun> {
+  const block = blockCopies(target, o, dir);
+  const { kernels: _k, block: _b, drive, ...rest } = o;
+  const r = await run({ ...rest, kernel: o.kernels[target], target, block, drive: drive && (() => drive(target)) });
+  const output = r.output;
+  return { target, exit: r.exit, output, appOutput: appOutput(output), blockDigests: digests(block), timedOut: r.timedOut };
+}
+
+function blockCopies(target: string, o: CompareOptions, dir: string): Map<string, BlockAttach> {
   // Keyed by the caller's device names (a Map, and blockDigests without a prototype), so `constructor`
   // or `__proto__` is a name like any other; the copies are numbered, so a name is never part of a path.
   const block = new Map<string, BlockAttach>();
@@ -117,12 +135,40 @@ async function runOne<K extends Target>(target: K, o: CompareOptions<K>, dir: st
     copyImage(b.image, copy, `block.${name}.image`);
     block.set(name, { path: copy, sectorSize: b.sectorSize });
   }
-  const { kernels: _k, block: _b, drive, ...rest } = o;
-  const r = await run({ ...rest, kernel: o.kernels[target], target, block, drive: drive && (() => drive(target)) });
-  const output = r.output;
-  const blockDigests: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const [name, b] of block) blockDigests[name] = digest(b.path, `block.${name}`);
-  return { target, exit: r.exit, output, appOutput: appOutput(output), blockDigests, timedOut: r.timedOut };
+  return block;
+}
+
+function digests(block: Map<string, BlockAttach>): Record<string, string> {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [name, b] of block) out[name] = digest(b.path, `block.${name}`);
+  return out;
+}
+
+async function runVirtioOne(kernel: string, o: CompareOptions, dir: string): Promise<VirtioTargetRun> {
+  if (o.drive !== undefined || o.net !== undefined)
+    throw new UsageError('kernels.virtio: net devices and drive are not supported with virtio');
+  const block = blockCopies('virtio', o, dir);
+  const chunks: Buffer[] = [];
+  const out = new Writable({
+    write(c: Buffer, _e, cb) {
+      chunks.push(c);
+      cb();
+    },
+  });
+  const blocks = new Map<string | undefined, string>([...block].map(([name, b]) => [name, b.path]));
+  const exit = await runVirtio({
+    kernel,
+    args: o.args ?? [],
+    memMiB: Math.max(o.memMB ?? 32, 16),
+    accel: 'auto',
+    blocks,
+    nets: new Map(),
+    quiet: true,
+    out,
+    warn: () => {},
+  });
+  const output = Buffer.concat(chunks).toString('utf8');
+  return { target: 'virtio', exit, output, appOutput: appOutput(output), blockDigests: digests(block), timedOut: false };
 }
 
 function firstDifferentLine(a: string, b: string): number {
@@ -132,42 +178,38 @@ function firstDifferentLine(a: string, b: string): number {
   return 0;
 }
 
-/** Every difference between two runs, each value under its run's target name. */
-function differ(a: TargetRun, b: TargetRun): Difference[] {
-  const pair = (x: string, y: string) => ({ [a.target]: x, [b.target]: y });
-  const differences: Difference[] = [];
-  if (a.exit.status !== b.exit.status) differences.push({ what: 'status', ...pair(String(a.exit.status), String(b.exit.status)) });
-  if (a.appOutput !== b.appOutput) {
-    const line = firstDifferentLine(a.appOutput, b.appOutput);
-    const at = (s: string) => s.split('\n')[line - 1] ?? '';
-    differences.push({ what: 'output', where: String(line), ...pair(at(a.appOutput), at(b.appOutput)) });
-  }
-  for (const name of Object.keys(a.blockDigests)) {
-    if (a.blockDigests[name] !== b.blockDigests[name]) {
-      differences.push({ what: 'block', where: name, ...pair(a.blockDigests[name], b.blockDigests[name]) });
-    }
-  }
-  return differences;
-}
-
 /**
- * Run the application on each target given (in TARGETS order), with the same
- * arguments and the same initial block images, and list every difference of
- * each from the first in exit status, application console output and final
- * block-image content.
+ * Run the unikernel on spt, then on hvt (then virtio), with the same arguments and the same
+ * initial block images, and list every difference in exit status, application
+ * console output and final block-image content.
  */
-export async function compareTargets<K extends Target>(o: CompareOptions<K>): Promise<Comparison<K>> {
-  const kernels = (o.kernels ?? {}) as Partial<Record<Target, unknown>>;
-  const targets = TARGETS.filter((t): t is K => Object.hasOwn(kernels, t));
-  if (targets.length < 2 || targets.some((t) => typeof kernels[t] !== 'string')) {
-    throw new UsageError(`kernels: give a PATH for at least two of ${TARGETS.join(', ')}, e.g. { spt: PATH, hvt: PATH }`);
+export async function compareTargets(o: CompareOptions): Promise<Comparison> {
+  const k = o.kernels as Partial<Record<string, unknown>> | undefined;
+  if (!k || typeof k.spt !== 'string' || typeof k.hvt !== 'string' || !['string', 'undefined'].includes(typeof k.virtio)) {
+    throw new UsageError('kernels: give { spt: PATH, hvt: PATH }, and virtio: PATH to add a virtio build');
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'solo5-compare-'));
   try {
-    const runs = {} as Record<K, TargetRun>;
-    for (const target of targets) runs[target] = await runOne(target, o, dir);
-    const differences = targets.slice(1).flatMap((t) => differ(runs[targets[0]], runs[t]));
-    return { same: differences.length === 0, runs, differences };
+    const spt = await runOne('spt', o, dir);
+    const hvt = await runOne('hvt', o, dir);
+    const virtio = o.kernels.virtio === undefined ? undefined : await runVirtioOne(o.kernels.virtio, o, dir);
+    const all: (TargetRun | VirtioTargetRun)[] = virtio ? [spt, hvt, virtio] : [spt, hvt];
+    // A difference names every target's value; targets that agree with spt agree with each other.
+    const values = (f: (r: TargetRun | VirtioTargetRun) => string) => ({ spt: f(spt), hvt: f(hvt), ...(virtio && { virtio: f(virtio) }) });
+    const differs = (f: (r: TargetRun | VirtioTargetRun) => string) => all.some((r) => f(r) !== f(spt));
+    const differences: Difference[] = [];
+    const status = (r: TargetRun | VirtioTargetRun) => String(r.exit.status);
+    if (differs(status)) differences.push({ what: 'status', ...values(status) });
+    const other = all.find((r) => r.appOutput !== spt.appOutput);
+    if (other !== undefined) {
+      const line = firstDifferentLine(spt.appOutput, other.appOutput);
+      differences.push({ what: 'output', where: String(line), ...values((r) => r.appOutput.split('\n')[line - 1] ?? '') });
+    }
+    for (const name of Object.keys(spt.blockDigests)) {
+      const sum = (r: TargetRun | VirtioTargetRun) => r.blockDigests[name];
+      if (differs(sum)) differences.push({ what: 'block', where: name, ...values(sum) });
+    }
+    return { same: differences.length === 0, runs: { spt, hvt, ...(virtio && { virtio }) }, differences };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

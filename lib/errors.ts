@@ -3,6 +3,14 @@
 /** Base of every error the tender reports to a user as a one-line message. */
 export class Solo5Error extends Error {
   readonly code: string;
+  /**
+   * Upstream Solo5's own words for this failure, where scripts and upstream's tests look for them
+   * (`disk: Backing storage size must be block aligned (512 bytes)`): the CLIs print them first and
+   * `message`, the project's clearer reason, on the next line.
+   */
+  upstream?: string;
+  /** The upstream words say all there is to say: the CLIs print them alone. */
+  upstreamAlone?: boolean;
   constructor(code: string, message: string) {
     super(message);
     this.name = new.target.name;
@@ -52,4 +60,11 @@ export class HostError extends Solo5Error {
 /** Type guard used at the CLI edge to turn known errors into one line and exit 1. */
 export function isSolo5Error(e: unknown): e is Solo5Error {
   return e instanceof Solo5Error;
+}
+
+/** Give `e` upstream's words (Solo5Error.upstream) and return it, for `throw upstreamSays(new ..., '...')`. */
+export function upstreamSays<T extends Solo5Error>(e: T, words: string, alone = false): T {
+  e.upstream = words;
+  if (alone) e.upstreamAlone = true;
+  return e;
 }

@@ -132,6 +132,19 @@ export interface NativeAddon {
   ): { pid: number; diagFd: number; consoleFd: number };
   /** 64 random bits from getrandom(2). */
   getRandom64(): bigint;
+  /**
+   * This process becomes the helper at `path` (argv[0] `argv0`, an empty environment): fd 0 /dev/null,
+   * 1 and 2 as they are, and `fds` at 3, 4, ... (the helper places them, include/sn_abi.h,
+   * SN_HELPER_INPLACE_ARG). Returns only by throwing "exec PATH failed: E...", having changed nothing.
+   */
+  execHelperInPlace(path: string, argv0: string, fds: number[]): never;
+  /**
+   * End this process by signal `signo` with its default action and no core dump, whatever handler or
+   * mask it had. Returns only for a signal whose default action does not end a process.
+   */
+  dieBySignal(signo: number): void;
+  /** glibc's words for an errno value (`No such file or directory`), or undefined for an unknown one. */
+  strerror(errno: number): string | undefined;
   layout: NativeLayout;
   createGuestBroker(config: BrokerConfig, onEvent: (ev: BrokerEvent) => void): BrokerHandle;
   createSwitch(opts: { mtu: number }): number;

@@ -4,6 +4,7 @@ import t, { type Test } from 'tap';
 import { run } from '../lib';
 import { behaviour, type Expectation } from './support/behaviour';
 import { app, sptCli } from './support/paths';
+import { shellStatus } from './support/proc';
 
 function check(tt: Test, name: string, e: Expectation, status: number, output: string): void {
   tt.equal(status, e.status, `${name}: exit status ${e.status}${e.why ? ` (${e.why})` : ''}`);
@@ -21,7 +22,9 @@ for (const { app: name, spt } of behaviour) {
 
   t.test(`${name} through solo5-spt`, async (tt) => {
     const r = spawnSync(process.execPath, [sptCli, '--mem=32', app(name), ...spt.args], { encoding: 'utf8', timeout: 120_000 });
-    check(tt, name, spt, r.status ?? -1, r.stdout);
+    check(tt, name, spt, shellStatus(r), r.stdout);
+    if (spt.status >= 128 && spt.status !== 255)
+      tt.equal(r.signal, spt.status === 159 ? 'SIGSYS' : 'SIGSEGV', "the tender dies of the guest's signal");
     if (spt.status === 159) tt.match(r.stderr, /SIGSYS/, 'the tender reports the forbidden system call');
     if (spt.status === 139) tt.match(r.stderr, /SIGSEGV/, 'the tender reports the fault');
     if (spt.status < 128) tt.equal(r.stderr, '', 'nothing on stderr');

@@ -477,3 +477,74 @@ t.test('note areas aligned to 8 use 8-byte padding', async (t) => {
   setPh(e, e.ph.note, 'align', 4);
   t.throws(() => parseElf(e.buf, F, { memSize: MEM, tender: 'spt' }), ElfError, 'the same bytes read with 4-byte padding do not parse');
 });
+
+t.test("an ordinary program with a GNU note: upstream's 'No Solo5 ABI information' (8-aligned notes pad as linkers do)", async (t) => {
+  // A GNU property note as ld writes it in an 8-aligned PT_NOTE: namesz 4, its descriptor at 16.
+  const gnu = { owner: 'GNU', type: 5, desc: Buffer.alloc(16, 0xaa) };
+  for (const noteAlign of [8, 4] as const) {
+    const e = buildElf({ notes: [gnu], noteAlign });
+    t.throws(
+      () => parseElf(e.buf, F, { memSize: MEM, tender: 'spt' }),
+      {
+        name: 'ElfError',
+        message: `${F}: no ABI1 note (not a Solo5 unikernel?)`,
+        upstream: `${F}: No Solo5 ABI information found in executable`,
+      },
+      `static program, notes aligned to ${noteAlign}`,
+    );
+  }
+  const pie = buildElf({ notes: [gnu], noteAlign: 8 });
+  pie.buf.writeUInt16LE(3, 16);
+  t.throws(() => parseElf(pie.buf, F, { memSize: MEM, tender: 'spt' }), {
+    name: 'ElfError',
+    upstream: `${F}: No Solo5 ABI information found in executable`,
+    message: `${F}: e_type 3 (position-independent or shared object), expected ET_EXEC (2): an ordinary program, not a Solo5 unikernel (it has no ABI1 note)`,
+  });
+  if (existsSync('/bin/true')) {
+    t.throws(
+      () => loadElf('/bin/true', { memSize: MEM, tender: 'spt' }),
+      { name: 'ElfError', upstream: '/bin/true: No Solo5 ABI information found in executable' },
+      '/bin/true',
+    );
+  }
+});
+
+t.test("upstream's words for the errors upstream's tests and scripts grep", async (t) => {
+  const wrongTarget = buildElf({
+    notes: [
+      { owner: 'Solo5', type: ABI1, desc: abiDesc(1) },
+      { owner: 'Solo5', type: MFT1, desc: mftDesc(DEFAULT_MANIFEST) },
+    ],
+  });
+  t.throws(() => parseElf(wrongTarget.buf, F, { memSize: MEM, tender: 'spt' }), {
+    name: 'ElfError',
+    upstream: `${F}: Executable is not for the solo5-spt target`,
+  });
+  const noMft = buildElf({ notes: [{ owner: 'Solo5', type: ABI1, desc: abiDesc() }] });
+  t.throws(() => parseElf(noMft.buf, F, { memSize: MEM, tender: 'spt' }), {
+    name: 'ElfError',
+    upstream: `${F}: No Solo5 manifest found in executable`,
+  });
+  const shortMft = buildElf({
+    notes: [
+      { owner: 'Solo5', type: ABI1, desc: abiDesc() },
+      { owner: 'Solo5', type: MFT1, desc: Buffer.alloc(2) },
+    ],
+  });
+  t.throws(() => parseElf(shortMft.buf, F, { memSize: MEM, tender: 'spt' }), {
+    name: 'ElfError',
+    upstream: `${F}: invalid executable: note does not fall within valid size`,
+  });
+  const notElf = Buffer.alloc(128, 0x41);
+  t.throws(() => parseElf(notElf, F, { memSize: MEM, tender: 'spt' }), {
+    name: 'ElfError',
+    upstream: `${F}: invalid executable: invalid or unsupported executable (elf header invalid while loading note)`,
+    message: `${F}: not an ELF file (bad magic)`,
+  });
+  const missing = join(mkdtempSync(join(tmpdir(), 'sn-elf-')), 'missing.spt');
+  const err = t.throws(() => loadElf(missing, { memSize: MEM, tender: 'spt' }), {
+    name: 'ElfError',
+    upstream: `${missing}: Could not open: No such file or directory`,
+  });
+  t.equal((err as ElfError).upstreamAlone, true, "upstream's words say it all");
+});

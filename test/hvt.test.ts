@@ -66,19 +66,19 @@ t.test('a CPU exception prints every register', { skip }, async (tt) => {
   tt.notMatch(quiet.output, 'Solo5:', 'but silent');
 });
 
-t.test("each tender refuses the other target's unikernels with one line", { skip: built }, async (tt) => {
+t.test("each tender refuses the other target's unikernels: upstream's words, then the reason", { skip: built }, async (tt) => {
   const hvtOnSpt = spawnSync(process.execPath, [sptCli, app('hello', 'hvt')], { encoding: 'utf8' });
   tt.equal(hvtOnSpt.status, 1);
   tt.match(
     hvtOnSpt.stderr,
-    /^solo5-spt: .*hello\.hvt: built for solo5-node ring ABI 1001 for hvt; this solo5-spt runs .* \(run it with solo5-hvt\)\n$/,
+    /^solo5-spt: .*hello\.hvt: Executable is not for the solo5-spt target\nsolo5-spt: .*hello\.hvt: built for solo5-node ring ABI 1001 for hvt; this solo5-spt runs .* \(run it with solo5-hvt\)\n$/,
   );
   tt.equal(hvtOnSpt.stdout, '');
   const sptOnHvt = spawnSync(process.execPath, [hvtCli, app('hello')], { encoding: 'utf8' });
   tt.equal(sptOnHvt.status, 1);
   tt.match(
     sptOnHvt.stderr,
-    /^solo5-hvt: .*hello\.spt: built for solo5-node ring ABI 1001 for spt; this solo5-hvt runs .* \(run it with solo5-spt\)\n$/,
+    /^solo5-hvt: .*hello\.spt: Executable is not for the solo5-hvt target\nsolo5-hvt: .*hello\.spt: built for solo5-node ring ABI 1001 for spt; this solo5-hvt runs .* \(run it with solo5-spt\)\n$/,
   );
   tt.equal(sptOnHvt.stdout, '');
 });

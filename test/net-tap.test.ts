@@ -70,7 +70,10 @@ t.test('a missing tap interface is one line and exit 1', { skip }, async (tt) =>
     timeout: 120_000,
   });
   tt.equal(r.status, 1);
-  tt.match(r.stderr, /^solo5-spt: net device 'service': .*nosuchtap[^\n]*\n$/);
+  tt.equal(
+    r.stderr,
+    "solo5-spt: Could not attach interface: nosuchtap: No such file or directory\nsolo5-spt: net device 'service': tap 'nosuchtap': no such interface\n",
+  );
 });
 
 t.test('--net:NAME=@N: a tap file descriptor handed over by the caller', { skip }, async (tt) => {
@@ -96,5 +99,5 @@ t.test('--net:NAME=@N with a descriptor that is not a tap: one line, exit 1', as
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   tt.equal(r.status, 1);
-  tt.match(r.stderr, /^solo5-spt: net device 'service': [^\n]+\n$/);
+  tt.match(r.stderr, /^solo5-spt: Could not attach interface: @0: [^\n]+\nsolo5-spt: net device 'service': [^\n]+\n$/);
 });

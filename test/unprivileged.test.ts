@@ -6,6 +6,7 @@ import path from 'node:path';
 import t from 'tap';
 import { behaviour } from './support/behaviour';
 import { root } from './support/paths';
+import { shellStatus } from './support/proc';
 
 function lookupUser(name: string): { uid: number; gid: number } | undefined {
   const line = fs
@@ -55,7 +56,7 @@ t.test('bundled unikernels as nobody', { skip }, async (tt) => {
       encoding: 'utf8',
       timeout: 120_000,
     });
-    tt.equal(r.status, spt.status, `${name}: exit ${spt.status} as nobody ${r.stderr.trim()}`);
+    tt.equal(shellStatus(r), spt.status, `${name}: exit ${spt.status} as nobody ${r.stderr.trim()}`);
     for (const m of spt.markers) tt.match(r.stdout, m, `${name}: ${m}`);
   }
 });

@@ -9,7 +9,9 @@ import { ConsoleWatch, classifyVirtioExit } from '../lib/virtio/exit';
 import { chooseAccel, findQemu } from '../lib/virtio/kvm-probe';
 import { clusterSectors, mbr, syslinuxConfig } from '../lib/virtio/mkimage';
 import { qemuArgv, qemuValue, type QemuConfig } from '../lib/virtio/qemu-args';
-import { root } from './support/paths';
+import { compareTargets } from '../lib/compare';
+import { kvmUnavailable } from './support/kvm';
+import { app, root } from './support/paths';
 import { tapNamespace, tapSkip } from './support/tapns';
 
 const cli = path.join(root, 'dist', 'bin', 'solo5-virtio-run.js');
@@ -315,3 +317,27 @@ t.test("virtio-net on a tap in a namespace of the test's own: the guest pings th
   tt.equal(r.code, 0, r.stderr);
   tt.match(r.stdout, /ping: received=5 of 5\nSUCCESS/);
 });
+
+t.test(
+  'compareTargets with a virtio build: the same output, status and block image as spt and hvt',
+  { skip: skip || kvmUnavailable() },
+  async (tt) => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'virtio-test-'));
+    tt.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+    const img = path.join(tmp, 'storage.img');
+    fs.writeFileSync(img, Buffer.alloc(32 * 1024));
+    const kernels = (name: string) => ({ spt: app(name, 'spt'), hvt: app(name, 'hvt'), virtio: virtio(name) });
+    const blk = await compareTargets({ kernels: kernels('blk'), memMB: 32, block: { storage: { image: img } } });
+    tt.same(blk.differences, []);
+    tt.equal(blk.runs.virtio?.exit.status, 0);
+    tt.match(blk.runs.virtio?.appOutput, /SUCCESS/);
+    const differ = await compareTargets({ kernels: { ...kernels('exitcode'), virtio: virtio('abort') }, args: ['3'], memMB: 32 });
+    tt.same(
+      differ.differences.map((d) => [d.what, d.spt, d.hvt, d.virtio]),
+      [
+        ['status', '3', '3', '255'],
+        ['output', 'exitcode: exiting with 3', 'exitcode: exiting with 3', 'abort: calling solo5_abort()'],
+      ],
+    );
+  },
+);

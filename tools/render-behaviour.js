@@ -18,9 +18,39 @@ const HEADER = [
 
 /** One table row: spt and an hvt expectation, and why they are what they are (the hvt reason only where it differs). */
 function row(app, spt, hvt) {
-  const why = [spt.why, hvt.why && hvt.why !== spt.why ? `hvt: ${hvt.why}` : undefined].filter(Boolean).join('; ');
+  const why = [spt.why, hvt && hvt.why && hvt.why !== spt.why ? `hvt: ${hvt.why}` : undefined].filter(Boolean).join('; ');
   return `| ${app} | ${spt.args.length ? `\`${spt.args.join(' ')}\`` : '-'} | ${cell(spt)} | ${cell(hvt)} | ${why} |`;
 }
+
+/*
+ * virtio has no tender and no app-test rows (each run is a QEMU start under
+ * TCG); what differs there is said in prose, measured by test/virtio.test.ts
+ * and `compareTargets` with `kernels.virtio`.
+ */
+const VIRTIO = [
+  '## virtio (`solo5-virtio-run`, QEMU)',
+  '',
+  'The Solo5-ABI builds for virtio (`guest/build/solo5/<app>.virtio`) print the same application',
+  'output and leave the same block images as spt and hvt for the deterministic apps',
+  '(`compareTargets` with `kernels.virtio` compares all three). Where virtio differs, and why:',
+  '',
+  "- **Exit status**: QEMU itself exits 83 for every guest (Solo5's isa-debug-exit value);",
+  "  `solo5-virtio-run` exits with the guest's status read from its `solo5_exit(N) called` line",
+  '  (255 for `ABORT`), so `hello` 0, `exitcode 300` 44, `abort` and `ssp` 255. With',
+  '  `--solo5:quiet` there is no such line: the status is unknown, reported as 0 with a warning.',
+  '- **CPU exceptions** (`exception`, `notls`): the guest runs in ring 0 with its own IDT, so a',
+  '  fault ends it with `Solo5: ABORT: trap: vector N, ...` and 255, as on hvt, never 139.',
+  '- **Memory protection** (`zeropage`, `xnow`, `wnox`): none. The first 4 GiB are one',
+  '  identity mapping, read-write-execute, page 0 included (the BIOS data area), so these apps',
+  '  report that the access worked and exit 1; spt faults (139), hvt as in the tables above.',
+  '- **Clock**: the TSC, timed against the PIT at boot (10 ms); wall time is the CMOS clock at',
+  '  boot (whole seconds) plus the TSC. `solo5_yield` polls; nothing sleeps.',
+  '- **Memory layout**: Multiboot at 1 MiB; memory is what the loader reports above 1 MiB',
+  '  (`-m 128` gives 127 MB addressable); the virtqueues and buffers sit between the image and',
+  '  the heap, and device buffers below 1 MiB are refused.',
+  '- **Apps without a virtio build**: `sysprobe` and `seccomp` (raw Linux system calls), and the',
+  '  ring-ABI-only `hostile`, `ringexit` and `gdtwrite`.',
+];
 
 /** The Markdown text of docs/behaviour.md for a behaviour table. */
 function render(table) {
@@ -38,6 +68,15 @@ function render(table) {
     "(everything but the bindings' `Solo5: ` lines) is the same too. The same suite",
     'checks that blk leaves the same block image and net answers the same pings on',
     'both targets of each pair.',
+    '',
+    'An spt status of 128+N is a guest killed by signal N (139 SIGSEGV, 159 SIGSYS):',
+    "`solo5-spt` then dies of that same signal, as upstream's tender, which is its",
+    "guest's process, does (a shell shows 128+N, a parent sees WIFSIGNALED); a Solo5-ABI",
+    'guest with no brokered device is the `solo5-spt` process itself, and a brokered',
+    "guest's tender cleans up and prints one line first. The API reports",
+    "`{ kind: 'signal', signal, status: 128+N }`. `--x-exec-heap` is accepted with",
+    "upstream's warning, but no guest memory is ever both writable and executable, so",
+    'xnow and wnox behave the same with it.',
     '',
     '## Ring-ABI builds',
     '',
@@ -61,7 +100,10 @@ function render(table) {
     '',
     ...HEADER,
   );
-  for (const r of table) lines.push(row(r.app, r.spt, r.solo5Hvt));
+  for (const r of table) if (r.solo5Hvt) lines.push(row(r.app, r.spt, r.solo5Hvt));
+  const ringOnly = table.filter((r) => !r.solo5Hvt).map((r) => r.app);
+  if (ringOnly.length) lines.push('', `Ring-ABI only, with no Solo5-ABI build: ${ringOnly.join(', ')}.`);
+  lines.push('', ...VIRTIO);
   return `${lines.join('\n')}\n`;
 }
 

@@ -18,6 +18,14 @@ void guard_parent_death(void)
 
 void guard_check_parent(const struct sn_plan *p)
 {
+    /*
+     * Exec'd in place of the tender, the plan names this very process (no
+     * spawned helper can be its own parent): it has the tender's parent and
+     * is tied to it no more than upstream's tender is, so nothing is armed
+     * and a death signal the tender's own parent asked for stays as it was.
+     */
+    if (h_getpid() == (long)p->parent_pid)
+        return;
     guard_parent_death();
     if (h_getppid() != (long)p->parent_pid) {
         /* Nobody is left to read a diagnostic; just do not become an orphan guest. */

@@ -5,7 +5,7 @@
 #include "sn_abi.h"
 #include "helper_sys.h"
 
-/* Ask for SIGKILL when the parent dies; the helper's very first act. */
+/* Ask for SIGKILL when the parent dies (guard_check_parent does, right after the plan is read). */
 void guard_parent_death(void);
 
 /*
@@ -13,6 +13,8 @@ void guard_parent_death(void);
  * never sent): exit unless the parent is still plan.parent_pid. Also re-arms
  * the death signal, which the kernel clears whenever the credentials change,
  * except for a gated helper, which disarms it once the parent is checked.
+ * A helper exec'd in place of the tender (plan.parent_pid is its own pid)
+ * arms nothing and checks nothing.
  */
 void guard_check_parent(const struct sn_plan *p);
 

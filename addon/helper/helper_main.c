@@ -1,6 +1,7 @@
 /* helper_main.c: the exec'd helper's main: read the plan, keep only the intended fds, run the target. */
 #include "helper_guard.h"
 #include "helper_hvt.h"
+#include "helper_inplace.h"
 #include "helper_plan.h"
 #include "helper_spt.h"
 #include "sn_hvt_debug.h"
@@ -12,13 +13,18 @@
 static struct sn_plan plan;
 static struct h_sock_filter bpf[SN_PLAN_MAX_BPF + 1];
 
-void helper_main(void) __attribute__((noreturn, used));
+void helper_main(long *sp) __attribute__((noreturn, used));
 
-void helper_main(void)
+void helper_main(long *sp)
 {
-    /* First, so that from here on the tender's death ends this process whatever it is doing. */
-    guard_parent_death();
+    /* Exec'd in place of the tender: the memory, plan and device fds go to their numbers first. */
+    unsigned placed = inplace_arrange(sp[0], (char **)(sp + 1));
     plan_read(&plan, bpf);
+    /*
+     * Arms the parent-death signal, then checks the parent is still the
+     * tender: a tender that died at any moment before, during the short
+     * plan read included, is caught by one or the other.
+     */
     guard_check_parent(&plan);
 
     /*
@@ -31,6 +37,9 @@ void helper_main(void)
         SN_FD_DOORBELL0 + plan.ndoorbells + plan.ndevfds + (plan.target == SN_ABI_TARGET_HVT ? 1 : 0) +
         ((plan.flags & SN_PLAN_F_GATE) ? 2 : 0) +
         ((plan.target == SN_ABI_TARGET_HVT && (plan.flags & (SN_PLAN_F_DUMPCORE | SN_PLAN_F_GDB))) ? 1 : 0);
+    /* In place, fewer fds than the plan keeps would leave the tender's own ones to the guest. */
+    if (placed != 0 && placed != keep)
+        diag_fail_because("place the in-place fds", -22 /* EINVAL */, "their number does not match the plan");
     long r = h_close_range(keep, ~0U);
     if (h_is_err(r))
         diag_fail("close_range", r);

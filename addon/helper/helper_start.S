@@ -4,12 +4,15 @@
     .globl _start
     .type _start, @function
 /*
- * The kernel enters with %rsp pointing at argc and 16-byte aligned; the
- * helper uses neither argv nor the environment. Clear the frame pointer so
- * that backtraces end here, and call helper_main (which never returns).
+ * The kernel enters with %rsp pointing at argc, argv[] after it, and 16-byte
+ * aligned; helper_main gets that pointer (argv says whether the helper was
+ * exec'd in place of the tender; the environment is never read). Clear the
+ * frame pointer so that backtraces end here, and call helper_main (which
+ * never returns).
  */
 _start:
     xor %ebp, %ebp
+    mov %rsp, %rdi
     and $-16, %rsp
     call helper_main
     ud2

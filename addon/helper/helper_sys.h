@@ -27,6 +27,7 @@
 #define SYS_dup3 292
 #define SYS_seccomp 317
 #define SYS_close_range 436
+#define SYS_getpid 39
 #define SYS_getppid 110
 #define SYS_setsid 112
 #define SYS_setgroups 116
@@ -204,6 +205,11 @@ static inline long h_prctl(int op, long arg2)
 static inline long h_prctl5(int op, long a2, long a3, long a4, long a5)
 {
     return h_syscall6(SYS_prctl, op, a2, a3, a4, a5, 0);
+}
+
+static inline long h_getpid(void)
+{
+    return h_syscall3(SYS_getpid, 0, 0, 0);
 }
 
 static inline long h_getppid(void)

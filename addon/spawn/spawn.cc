@@ -184,6 +184,7 @@ Napi::Value GetRandom64(const Napi::CallbackInfo &info) {
 void RegisterSpawnExports(Napi::Env env, Napi::Object exports) {
   exports.Set("spawnHelper", Napi::Function::New(env, SpawnHelper, "spawnHelper"));
   exports.Set("getRandom64", Napi::Function::New(env, GetRandom64, "getRandom64"));
+  RegisterExecExports(env, exports);
 }
 
 }  // namespace sn

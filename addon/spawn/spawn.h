@@ -4,4 +4,6 @@
 
 namespace sn {
 void RegisterSpawnExports(Napi::Env env, Napi::Object exports);
-}
+// spawn_exec.cc: execHelperInPlace, dieBySignal, strerror.
+void RegisterExecExports(Napi::Env env, Napi::Object exports);
+}  // namespace sn

@@ -1,6 +1,7 @@
 // build.ts: the solo5-build command: argument parsing around buildUnikernel; returns an exit code.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BUILD_ABIS, BUILD_TARGETS, buildUnikernel, type BuildAbi, type BuildTarget } from '../build';
+import { withErrnoWords } from '../errno';
 import { isSolo5Error, UsageError } from '../errors';
 import { version } from '../version';
 import { oneLine, quote } from '../quote';
@@ -94,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (!isSolo5Error(e)) throw e;
-    err(`solo5-build: ${oneLine(e.message)}\n`);
+    err(`solo5-build: ${withErrnoWords(oneLine(e.message))}\n`);
     return 1;
   }
 }

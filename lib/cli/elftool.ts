@@ -1,6 +1,7 @@
 // elftool.ts: the solo5-elftool command (gen-manifest, query-manifest, query-abi); returns an exit code.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { withErrnoWords } from '../errno.js';
 import { isSolo5Error, UsageError } from '../errors.js';
 import { ABI_TARGET_NAMES } from '../elf/abi.js';
 import { readElfFile } from '../elf/load.js';
@@ -98,7 +99,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (!isSolo5Error(e)) throw e;
-    process.stderr.write(`solo5-elftool: ${oneLine(e.message)}\n`);
+    process.stderr.write(`solo5-elftool: ${withErrnoWords(oneLine(e.message))}\n`);
     return 1;
   }
 }

@@ -1,14 +1,17 @@
 // tender-args.ts: parse the upstream-compatible tender command line into launch options.
-import { UsageError } from '../errors';
+import { UsageError, upstreamSays } from '../errors';
 import { debugUsage, parseDebugArg, type DebugArgs } from '../hvt/options';
 import { isLogLevel, type LogLevel } from '../log';
 import { parseForwardSpec, type PasstForward } from '../net/passt-args';
+import { BLOCK_SIZE_WORDS } from '../tender/devices';
 import type { BlockAttach, LaunchOptions, NetAttach, Target } from '../tender/options';
 import { quote } from '../quote';
 
 export interface TenderArgs {
   help: boolean;
   version: boolean;
+  /** Lines to print before the guest starts (upstream's warning for --x-exec-heap). */
+  warnings: string[];
   logLevel: LogLevel;
   logFormat?: 'pretty' | 'json';
   launch: LaunchOptions;
@@ -89,13 +92,19 @@ const deviceOptions: DeviceOption[] = [
     key: 'block-sector-size',
     usage: '--block-sector-size:NAME=N  block size of device NAME in bytes (power of two >= 512; default 512)',
     apply(name, value, acc) {
-      if (!/^[0-9]+$/.test(value)) throw new UsageError(`--block-sector-size:${name}: '${quote(value)}' is not a number`);
+      if (!/^[0-9]+$/.test(value))
+        throw upstreamSays(new UsageError(`--block-sector-size:${name}: '${quote(value)}' is not a number`), BLOCK_SIZE_WORDS);
       acc.sectorSizes.set(name, Number(value));
     },
   },
 ];
 
 const NAME_RE = /^[A-Za-z0-9]{1,67}$/;
+
+/** Upstream's words for --x-exec-heap, which upstream's tender honours by making guest memory executable. */
+const X_EXEC_HEAP_WARNING = 'WARNING: The use of --x-exec-heap is dangerous and not recommended as it makes the heap and stack executable.';
+const X_EXEC_HEAP_HERE =
+  '--x-exec-heap: accepted, but the heap and stack stay non-executable here: no guest memory is both writable and executable';
 
 export function usage(tool: string, target: Target): string {
   return [
@@ -109,8 +118,14 @@ export function usage(tool: string, target: Target): string {
     '  --affinity=none|auto     auto: a tap/stream-only guest shares one CPU with its pump (default none)',
     '  --log-level=LEVEL        tender log level: trace, debug, info, warn (default), error, silent',
     '  --log-format=FORMAT      pretty (default on a terminal) or json',
-    '  --help                   print this help and exit',
-    '  --version                print the version and exit',
+    ...(target === 'spt'
+      ? [
+          '  --x-exec-heap            accepted for upstream compatibility, with its warning; the heap and stack stay',
+          '                           non-executable here (docs/behaviour.md)',
+        ]
+      : []),
+    '  --help                   print this help on stderr and exit with status 1 (as upstream)',
+    '  --version                print the version on stderr and exit',
     '',
     'Device options (every device the manifest declares must be attached):',
     ...deviceOptions.map((d) => `  ${d.usage}`),
@@ -126,7 +141,15 @@ export function usage(tool: string, target: Target): string {
           "Exit status: the guest's status & 0xff; 255 when the guest aborts, including on a",
           'CPU exception (its name and registers are printed first) or a broken hypercall;',
         ]),
-    '1 when the tender cannot start it (the reason is printed on one line).',
+    "1 when the tender cannot start it (the reason is printed: upstream's words where scripts",
+    'look for them, then the reason on its own line).',
+    ...(target === 'spt'
+      ? [
+          'A Solo5-ABI guest whose devices are taps and block files only becomes this process',
+          "(same pid; a fatal signal ends it as it ends the guest); a brokered guest's tender ends",
+          "by the guest's fatal signal after cleaning up.",
+        ]
+      : []),
   ].join('\n');
 }
 
@@ -145,6 +168,13 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
   let memMB: number | undefined;
   let logLevel: LogLevel = 'warn';
   let logFormat: 'pretty' | 'json' | undefined;
+  const warnings: string[] = [];
+  // Upstream's first pass: --help and --version act before any other option is looked at.
+  for (const arg of argv) {
+    if (arg === '--' || !arg.startsWith('-')) break;
+    if (arg === '--help' || arg === '-h') return { help: true, version: false, warnings, logLevel, launch: { kernel: '' } };
+    if (arg === '--version') return { help: false, version: true, warnings, logLevel, launch: { kernel: '' } };
+  }
   const debug: DebugArgs = {};
   let i = 0;
   for (; i < argv.length; i++) {
@@ -154,14 +184,17 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
       break;
     }
     if (!arg.startsWith('--')) break;
-    if (arg === '--help' || arg === '-h') return { help: true, version: false, logLevel, launch: { kernel: '' } };
-    if (arg === '--version') return { help: false, version: true, logLevel, launch: { kernel: '' } };
     const eq = arg.indexOf('=');
     const key = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
     const value = eq < 0 ? undefined : arg.slice(eq + 1);
     if (key === 'mem') {
-      if (value === undefined || !/^[0-9]+$/.test(value)) throw new UsageError(`--mem: '${quote(value ?? '')}' is not a size in MiB`);
+      if (value === undefined || !/^[0-9]+$/.test(value) || Number(value) === 0)
+        throw upstreamSays(new UsageError(`--mem: '${quote(value ?? '')}' is not a size in MiB`), 'Malformed argument to --mem');
       memMB = Number(value);
+      continue;
+    }
+    if (arg === '--x-exec-heap' && target === 'spt') {
+      warnings.push(X_EXEC_HEAP_WARNING, X_EXEC_HEAP_HERE);
       continue;
     }
     if (key === 'user') {
@@ -188,13 +221,17 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
     if (parseDebugArg(key, value, target, debug)) continue;
     const colon = key.indexOf(':');
     const dev = deviceOptions.find((d) => colon > 0 && d.key === key.slice(0, colon));
-    if (!dev) throw new UsageError(`unknown option ${quote(eq < 0 ? arg : arg.slice(0, eq))} (see --help)`);
+    if (!dev)
+      throw upstreamSays(
+        new UsageError(`unknown option ${quote(eq < 0 ? arg : arg.slice(0, eq))} (see --help)`),
+        `Invalid option: \`${quote(arg)}'`,
+      );
     const name = key.slice(colon + 1);
     if (!NAME_RE.test(name)) throw new UsageError(`--${dev.key}: '${quote(name)}' is not a device name (1 to 67 letters and digits)`);
     if (value === undefined || value === '') throw new UsageError(`--${dev.key}:${name}: a value is required (--${dev.key}:${name}=VALUE)`);
     dev.apply(name, value, devices);
   }
-  if (i >= argv.length) throw new UsageError('missing KERNEL (see --help)');
+  if (i >= argv.length) throw upstreamSays(new UsageError('missing KERNEL (see --help)'), 'Missing KERNEL operand');
   const kernel = argv[i];
   for (const [name, size] of devices.sectorSizes) {
     const b = devices.block.get(name);
@@ -219,6 +256,7 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
   return {
     help: false,
     version: false,
+    warnings,
     logLevel,
     logFormat,
     launch: {

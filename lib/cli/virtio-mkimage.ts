@@ -2,6 +2,7 @@
 import { isSolo5Error, UsageError } from '../errors';
 import { version } from '../version';
 import { makeImage } from '../virtio/mkimage';
+import { oneLine } from '../quote';
 
 const USAGE = `usage: solo5-virtio-mkimage IMAGE KERNEL [ARGS...]
 
@@ -31,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (!isSolo5Error(e)) throw e;
-    process.stderr.write(`solo5-virtio-mkimage: ${e.message}\n`);
+    process.stderr.write(`solo5-virtio-mkimage: ${oneLine(e.message)}\n`);
     return 1;
   }
 }

@@ -3,6 +3,7 @@ import { isSolo5Error, UsageError } from '../errors';
 import { version } from '../version';
 import { parseAccel, type AccelChoice } from '../virtio/kvm-probe';
 import { runVirtio } from '../virtio/run';
+import { oneLine } from '../quote';
 
 const USAGE = `usage: solo5-virtio-run [OPTIONS] [--] KERNEL [ARGS...]
 
@@ -106,7 +107,7 @@ export async function main(argv: string[]): Promise<number> {
     return exit.status;
   } catch (e) {
     if (!isSolo5Error(e)) throw e;
-    err(`solo5-virtio-run: ${e.message}\n`);
+    err(`solo5-virtio-run: ${oneLine(e.message)}\n`);
     return 1;
   }
 }

@@ -1,6 +1,7 @@
 // load.ts: reads a unikernel file from disk (refusing non-regular and oversized files) and parses it.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { ElfError } from '../errors.js';
+import { errnoWords } from '../errno.js';
+import { ElfError, upstreamSays } from '../errors.js';
 import { MAX_FILE_SIZE } from './constants.js';
 import { parseElf, type ElfOptions, type LoadedElf } from './parse.js';
 
@@ -17,12 +18,16 @@ function errnoOf(e: unknown): string {
  * growing under them can make them read forever. `error` turns the one-line
  * reason into the caller's error class; on any error the fd is closed.
  */
-export function openUserFile(file: string, error: (why: string) => Error, limit = Infinity): { fd: number; size: number } {
+export function openUserFile(
+  file: string,
+  error: (why: string, openFailure?: unknown) => Error,
+  limit = Infinity,
+): { fd: number; size: number } {
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    throw error(`cannot open: ${errnoOf(e)}`);
+    throw error(`cannot open: ${errnoOf(e)}`, e);
   }
   try {
     const st = fstatSync(fd);
@@ -42,7 +47,7 @@ export function asUserFileError(e: unknown, error: (why: string) => Error): Erro
 }
 
 /** Reads a file a user named, whole (openUserFile's checks, at most `limit` bytes). */
-export function readUserFile(file: string, limit: number, error: (why: string) => Error): Buffer {
+export function readUserFile(file: string, limit: number, error: (why: string, openFailure?: unknown) => Error): Buffer {
   const { fd, size } = openUserFile(file, error, limit);
   try {
     const buf = Buffer.alloc(size);
@@ -62,7 +67,10 @@ export function readUserFile(file: string, limit: number, error: (why: string) =
 
 /** Reads a unikernel file whole (regular files of at most MAX_FILE_SIZE bytes). */
 export function readElfFile(file: string): Buffer {
-  return readUserFile(file, MAX_FILE_SIZE, (why) => new ElfError(file, why));
+  return readUserFile(file, MAX_FILE_SIZE, (why, openFailure) => {
+    const e = new ElfError(file, why);
+    return openFailure === undefined ? e : upstreamSays(e, `${file}: Could not open: ${errnoWords(openFailure)}`, true);
+  });
 }
 
 /** Reads and validates a unikernel ELF; see parseElf for the rules. */

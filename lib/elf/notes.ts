@@ -1,5 +1,5 @@
 // notes.ts: walks ELF note areas (untrusted bytes) and picks out the Solo5 ABI1 and MFT1 notes, in Solo5's published layout.
-import { ElfError } from '../errors.js';
+import { ElfError, upstreamSays } from '../errors.js';
 import { SN_NOTE_ABI1_MAX, SN_NOTE_MFT1_MAX, SN_NOTE_MFT1_PAD, SN_NOTE_NAME, SN_NOTE_TYPE_ABI, SN_NOTE_TYPE_MFT } from '../abi.js';
 
 const OWNER = Buffer.from(`${SN_NOTE_NAME}\0`, 'latin1');
@@ -19,6 +19,11 @@ export interface AbiNote {
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
+/** A note whose sizes do not fit its area or its kind: upstream's loader words it so (its "buggyelf" test greps them). */
+function badNoteSize(file: string, why: string): ElfError {
+  return upstreamSays(new ElfError(file, why), `${file}: invalid executable: note does not fall within valid size`);
+}
+
 /**
  * Walks the notes in `area` (a PT_NOTE segment's bytes, already known to lie
  * inside the file). Sizes come from the file and may lie: every size is
@@ -34,27 +39,28 @@ const hex = (n: number): string => `0x${n.toString(16)}`;
  */
 export function collectNotes(file: string, where: string, area: Buffer, align: number, into: SoloNotes): void {
   const pad = align === 8 ? 8 : 4;
+  // Offsets from the area's start, which is itself aligned: note starts are multiples of pad.
   const up = (n: number): number => Math.ceil(n / pad) * pad;
   let off = 0;
   while (off < area.length) {
     const at = `${where}: note at offset ${hex(off)}`;
-    if (area.length - off < 12) throw new ElfError(file, `${at}: truncated note header`);
+    if (area.length - off < 12) throw badNoteSize(file, `${at}: truncated note header`);
     const namesz = area.readUInt32LE(off);
     const descsz = area.readUInt32LE(off + 4);
     const type = area.readUInt32LE(off + 8);
     const nameOff = off + 12;
     if (nameOff + namesz > area.length) {
-      throw new ElfError(file, `${at}: namesz ${namesz} runs past the end of the note area`);
+      throw badNoteSize(file, `${at}: namesz ${namesz} runs past the end of the note area`);
     }
     const solo5 = namesz === OWNER.length && area.compare(OWNER, 0, OWNER.length, nameOff, nameOff + namesz) === 0;
     // Other owners follow the gABI as readelf reads them: the descriptor at the note's start plus
     // 12 + namesz rounded up to the alignment (GNU's 8-aligned .note.gnu.property puts it at 16).
     const descOff = solo5 ? nameOff + up(namesz) : off + up(12 + namesz);
     if (descOff > area.length) {
-      throw new ElfError(file, `${at}: namesz ${namesz} runs past the end of the note area`);
+      throw badNoteSize(file, `${at}: namesz ${namesz} runs past the end of the note area`);
     }
     if (descOff + descsz > area.length) {
-      throw new ElfError(file, `${at}: descsz ${descsz} runs past the end of the note area`);
+      throw badNoteSize(file, `${at}: descsz ${descsz} runs past the end of the note area`);
     }
     // A last note whose padding the linker trimmed is fine: the cursor just lands past the end.
     off = descOff + up(descsz);
@@ -73,7 +79,7 @@ export function collectNotes(file: string, where: string, area: Buffer, align: n
  */
 export function decodeAbiNote(file: string, desc: Buffer): AbiNote {
   if (desc.length < 16 || desc.length > SN_NOTE_ABI1_MAX) {
-    throw new ElfError(
+    throw badNoteSize(
       file,
       `ABI1 note: descriptor is ${desc.length} bytes, Solo5's is 16 (at most ${SN_NOTE_ABI1_MAX})` +
         (desc.length === 8 ? "; rebuild it: solo5-node now writes Solo5's note layout" : ''),
@@ -89,14 +95,17 @@ export function decodeAbiNote(file: string, desc: Buffer): AbiNote {
  */
 export function mftFromNote(file: string, desc: Buffer): Buffer {
   if (desc.length <= SN_NOTE_MFT1_PAD || desc.length > SN_NOTE_MFT1_MAX) {
-    throw new ElfError(file, `MFT1 note: descriptor is ${desc.length} bytes, expected ${SN_NOTE_MFT1_PAD + 1} to ${SN_NOTE_MFT1_MAX}`);
+    throw badNoteSize(file, `MFT1 note: descriptor is ${desc.length} bytes, expected ${SN_NOTE_MFT1_PAD + 1} to ${SN_NOTE_MFT1_MAX}`);
   }
   return desc.subarray(SN_NOTE_MFT1_PAD);
 }
 
 /** Insists on exactly one note of a kind. */
-export function exactlyOne(file: string, kind: string, found: Buffer[]): Buffer {
-  if (found.length === 0) throw new ElfError(file, `no ${kind} note (not a Solo5 unikernel?)`);
+export function exactlyOne(file: string, kind: 'ABI1' | 'MFT1', found: Buffer[]): Buffer {
+  if (found.length === 0) {
+    const upstream = kind === 'ABI1' ? 'No Solo5 ABI information found in executable' : 'No Solo5 manifest found in executable';
+    throw upstreamSays(new ElfError(file, `no ${kind} note (not a Solo5 unikernel?)`), `${file}: ${upstream}`);
+  }
   if (found.length > 1) throw new ElfError(file, `${found.length} ${kind} notes, expected exactly one`);
   return found[0];
 }

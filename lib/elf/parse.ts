@@ -1,6 +1,6 @@
 // parse.ts: validates an untrusted ELF64 unikernel image and extracts what the tender needs to load it.
-import { SN_GUEST_MIN_BASE, SN_PAGE_SIZE, type Target } from '../abi.js';
-import { ElfError, UsageError } from '../errors.js';
+import { SN_GUEST_MIN_BASE, SN_PAGE_SIZE, TARGET_NUMBER, type Target } from '../abi.js';
+import { ElfError, ManifestError, UsageError, upstreamSays } from '../errors.js';
 import { decodeMftNote } from '../manifest/note.js';
 import type { Manifest } from '../manifest/types.js';
 import * as C from './constants.js';
@@ -62,18 +62,20 @@ const hex = (n: bigint | number): string => `0x${n.toString(16)}`;
 const pageDown = (n: bigint): bigint => n - (n % PAGE);
 const pageUp = (n: bigint): bigint => pageDown(n + PAGE - 1n);
 
-/** Checks the ELF header; returns the program header table's offset and count. */
-function checkHeader(buf: Buffer, fail: (m: string) => never): { phoff: number; phnum: number; entry: bigint } {
+/**
+ * Checks the ELF header; returns the program header table's offset and count.
+ * An ET_DYN file passes with `pie` set (only so far: it is refused once its
+ * notes are known, because "no Solo5 ABI note" says more about /bin/true).
+ */
+function checkHeader(buf: Buffer, fail: (m: string) => never): { phoff: number; phnum: number; entry: bigint; pie?: string } {
   if (buf.length < C.EHDR_SIZE) fail(`truncated: ${buf.length} bytes, an ELF64 header needs ${C.EHDR_SIZE}`);
   if (buf.readUInt32LE(0) !== C.ELF_MAGIC) fail('not an ELF file (bad magic)');
   if (buf[4] !== C.ELFCLASS64) fail(`not a 64-bit ELF (EI_CLASS ${buf[4]})`);
   if (buf[5] !== C.ELFDATA2LSB) fail(`not little-endian (EI_DATA ${buf[5]})`);
   if (buf[6] !== C.EV_CURRENT) fail(`EI_VERSION ${buf[6]}, expected ${C.EV_CURRENT}`);
   const type = buf.readUInt16LE(16);
-  if (type !== C.ET_EXEC) {
-    const what = type === C.ET_DYN ? ' (position-independent or shared object)' : '';
-    fail(`e_type ${type}${what}, expected ET_EXEC (${C.ET_EXEC})`);
-  }
+  const pie = type === C.ET_DYN ? `e_type ${type} (position-independent or shared object), expected ET_EXEC (${C.ET_EXEC})` : undefined;
+  if (type !== C.ET_EXEC && pie === undefined) fail(`e_type ${type}, expected ET_EXEC (${C.ET_EXEC})`);
   const machine = buf.readUInt16LE(18);
   if (machine !== C.EM_X86_64) fail(`e_machine ${machine}, expected EM_X86_64 (${C.EM_X86_64})`);
   const version = buf.readUInt32LE(20);
@@ -91,7 +93,7 @@ function checkHeader(buf: Buffer, fail: (m: string) => never): { phoff: number; 
   if (tableEnd > BigInt(buf.length)) {
     fail(`program header table (e_phoff ${hex(phoff)}, ${phnum} entries) runs past the end of the file (${buf.length} bytes)`);
   }
-  return { phoff: Number(phoff), phnum, entry };
+  return { phoff: Number(phoff), phnum, entry, pie };
 }
 
 function readPhdrs(buf: Buffer, phoff: number, phnum: number): RawPhdr[] {
@@ -157,8 +159,23 @@ export function parseElf(buf: Buffer, file: string, opts: ElfOptions): LoadedElf
   const { phdrs, entry, notes } = readNotes(buf, file);
   // The ABI first: "built for another ABI" is the most useful thing to say about a foreign unikernel.
   const abiNote = decodeAbiNote(file, exactlyOne(file, 'ABI1', notes.abi));
-  const abi = abiForTender(file, abiNote, opts.tender);
-  const manifest = decodeMftNote(mftFromNote(file, exactlyOne(file, 'MFT1', notes.mft)), file);
+  let abi: GuestAbi;
+  try {
+    abi = abiForTender(file, abiNote, opts.tender);
+  } catch (e) {
+    // Upstream's tender checks the target before the version.
+    const upstream =
+      abiNote.target !== TARGET_NUMBER[opts.tender]
+        ? `Executable is not for the solo5-${opts.tender} target`
+        : `Executable requests unsupported ABI version ${abiNote.version}`;
+    throw e instanceof ElfError ? upstreamSays(e, `${file}: ${upstream}`) : e;
+  }
+  let manifest: Manifest;
+  try {
+    manifest = decodeMftNote(mftFromNote(file, exactlyOne(file, 'MFT1', notes.mft)), file);
+  } catch (e) {
+    throw e instanceof ManifestError ? upstreamSays(e, `${file}: Solo5 manifest is invalid`) : e;
+  }
 
   const memSize = BigInt(opts.memSize);
   /*
@@ -213,7 +230,14 @@ function failFor(file: string): (msg: string) => never {
  */
 function readNotes(buf: Buffer, file: string): { phdrs: RawPhdr[]; entry: bigint; notes: SoloNotes } {
   const fail = failFor(file);
-  const { phoff, phnum, entry } = checkHeader(buf, fail);
+  let header: ReturnType<typeof checkHeader>;
+  try {
+    header = checkHeader(buf, fail);
+  } catch (e) {
+    const upstream = `${file}: invalid executable: invalid or unsupported executable (elf header invalid while loading note)`;
+    throw e instanceof ElfError ? upstreamSays(e, upstream) : e;
+  }
+  const { phoff, phnum, entry, pie } = header;
   const phdrs = readPhdrs(buf, phoff, phnum);
   const notes: SoloNotes = { abi: [], mft: [] };
   for (const p of phdrs) {
@@ -222,6 +246,18 @@ function readNotes(buf: Buffer, file: string): { phdrs: RawPhdr[]; entry: bigint
     checkFileRange(p, buf.length, where, fail);
     const start = Number(p.offset);
     collectNotes(file, where, buf.subarray(start, start + Number(p.filesz)), Number(p.align === 8n ? 8n : 4n), notes);
+  }
+  if (pie !== undefined) {
+    if (notes.abi.length === 0) {
+      throw upstreamSays(
+        new ElfError(file, `${pie}: an ordinary program, not a Solo5 unikernel (it has no ABI1 note)`),
+        `${file}: No Solo5 ABI information found in executable`,
+      );
+    }
+    throw upstreamSays(
+      new ElfError(file, pie),
+      `${file}: invalid executable: invalid or unsupported executable (elf header invalid while loading note)`,
+    );
   }
   return { phdrs, entry, notes };
 }

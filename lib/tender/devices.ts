@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import * as abi from '../abi';
 import type { LoadedElf } from '../elf';
-import { DeviceError, UsageError } from '../errors';
+import { errnoWords, lastErrnoWords } from '../errno';
+import { DeviceError, UsageError, upstreamSays } from '../errors';
 import type { TenderLog } from '../log';
 import { native, type DeviceConfig } from '../native';
 import { parseMac, randomMac } from '../net/mac';
@@ -175,12 +176,19 @@ function checkNames(elf: LoadedElf, opts: CheckedOptions): void {
     .filter((d) => (d.type === 'BLOCK_BASIC' ? !opts.block.has(d.name) : !opts.net.has(d.name)))
     .map((d) => `${d.name} (${d.type === 'BLOCK_BASIC' ? `--block:${d.name}=PATH` : `--net:${d.name}=IFACE`})`);
   if (missing.length) problems.push(`not attached: ${missing.join(', ')}`);
-  const undeclared = [
-    ...[...opts.block.keys()].filter((n) => declared.get(n) !== 'BLOCK_BASIC').map((n) => `--block:${n}`),
-    ...[...opts.net.keys()].filter((n) => declared.get(n) !== 'NET_BASIC').map((n) => `--net:${n}`),
-  ];
+  const undeclaredBlock = [...opts.block.keys()].filter((n) => declared.get(n) !== 'BLOCK_BASIC');
+  const undeclaredNet = [...opts.net.keys()].filter((n) => declared.get(n) !== 'NET_BASIC');
+  const undeclared = [...undeclaredBlock.map((n) => `--block:${n}`), ...undeclaredNet.map((n) => `--net:${n}`)];
   if (undeclared.length) problems.push(`attached but not declared as that type in the manifest: ${undeclared.join(', ')}`);
-  if (problems.length) throw new UsageError(`${elf.file}: devices do not match its manifest: ${problems.join('; ')}`);
+  if (!problems.length) return;
+  const e = new UsageError(`${elf.file}: devices do not match its manifest: ${problems.join('; ')}`);
+  // Upstream's tender meets an undeclared name while parsing options, before it looks for missing ones.
+  const first = [...undeclaredBlock, ...undeclaredNet][0];
+  if (first !== undefined) throw upstreamSays(e, `Resource not declared in manifest: '${quote(first)}'`);
+  const lines = elf.manifest.devices
+    .filter((d) => (d.type === 'BLOCK_BASIC' ? !opts.block.has(d.name) : !opts.net.has(d.name)))
+    .map((d) => `Device '${quote(d.name)}' of type ${d.type} declared but not attached.`);
+  throw upstreamSays(e, [...lines, 'All declared devices must be attached. See --help for syntax.'].join('\n'));
 }
 
 /** The MTU of a stream backend: the framing carries none, and QEMU's and passt's guests default to it. */
@@ -210,7 +218,11 @@ function openNetBackend(name: string, n: NetAttach, fds: number[]): NetBackend {
     fds.push(fd);
     return { mtu, config: { type: 'tap', fd } };
   } catch (e) {
-    throw new DeviceError(`net device '${quote(name)}': ${(e as Error).message}`);
+    const message = (e as Error).message;
+    const err = new DeviceError(`net device '${quote(name)}': ${message}`);
+    // The addon says "no such interface" where upstream's getifaddrs check says ENOENT.
+    const words = lastErrnoWords(message, / no such interface$/.test(message) ? 'ENOENT' : undefined);
+    throw upstreamSays(err, `Could not attach interface: ${quote(iface!)}: ${words}`);
   }
 }
 
@@ -235,28 +247,38 @@ export function connectStream(name: string, path: string): number {
   }
 }
 
+/** Upstream's words for a --block-sector-size that is not a power of two from 512. */
+export const BLOCK_SIZE_WORDS = 'Block size must be a multiple of 2 greater than or equal 512';
+
 /** Open a raw image and derive its capacity; every refusal names the device and the file. */
 export function openBlockImage(name: string, path: string, sectorSize: number): { fd: number; capacity: bigint; blockSize: number } {
   if (!abi.isBlockSize(sectorSize)) {
-    throw new DeviceError(
+    const e = new DeviceError(
       `block device '${name}': sector size ${String(sectorSize)} must be a power of two from ${abi.SN_BLOCK_SIZE_MIN} to ${abi.SN_BLOCK_SIZE_MAX}`,
     );
+    throw upstreamSays(e, BLOCK_SIZE_WORDS);
   }
   let fd: number;
   try {
     fd = fs.openSync(path, fs.constants.O_RDWR);
   } catch (e) {
-    throw new DeviceError(`block device '${quote(name)}': cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    const err = new DeviceError(`block device '${quote(name)}': cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw upstreamSays(err, `Could not open block device: ${path}: ${errnoWords(e)}`);
   }
   try {
     const st = fs.fstatSync(fd, { bigint: true });
     if (!st.isFile()) throw new DeviceError(`block device '${quote(name)}': ${path} is not a regular file`);
     const size = st.size;
-    if (size < BigInt(sectorSize)) {
-      throw new DeviceError(`block device '${quote(name)}': ${path} is ${size} bytes, smaller than one ${sectorSize}-byte block`);
-    }
+    // Upstream's order: a 256-byte image is misaligned, only an empty one too small.
     if (size % BigInt(sectorSize) !== 0n) {
-      throw new DeviceError(`block device '${quote(name)}': ${path} is ${size} bytes, not a multiple of the ${sectorSize}-byte block size`);
+      const e = new DeviceError(
+        `block device '${quote(name)}': ${path} is ${size} bytes, not a multiple of the ${sectorSize}-byte block size`,
+      );
+      throw upstreamSays(e, `${quote(name)}: Backing storage size must be block aligned (${sectorSize} bytes)`);
+    }
+    if (size < BigInt(sectorSize)) {
+      const e = new DeviceError(`block device '${quote(name)}': ${path} is ${size} bytes, smaller than one ${sectorSize}-byte block`);
+      throw upstreamSays(e, `${quote(name)}: Backing storage must be at least 1 block (${sectorSize} bytes) in size`);
     }
     return { fd, capacity: size, blockSize: sectorSize };
   } catch (e) {

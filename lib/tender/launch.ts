@@ -6,7 +6,7 @@ import { loadElf, type LoadedElf } from '../elf';
 import { HostError, isSolo5Error, UsageError } from '../errors';
 import { silentLog, type TenderLog } from '../log';
 import { encodeMftForGuest } from '../manifest/note';
-import { native, type BrokerEvent, type BrokerHandle, type HvtRingConfig } from '../native';
+import { helperPath, native, type BrokerEvent, type BrokerHandle, type HvtRingConfig } from '../native';
 import { guestCmdline, passtLinkFailed, passtReports } from '../net/passt-devices';
 import type { NetInfo } from '../net/passt-placeholders';
 import { compileSptGuestPolicy } from '../seccomp';
@@ -120,8 +120,34 @@ export interface PreparedGuest {
   readonly net: ReadonlyMap<string, NetInfo>;
 }
 
+/**
+ * The CLI's view of a prepared guest (not the API's: launch() never replaces its caller's process).
+ * `inPlace`: a Solo5-ABI guest with no device the broker serves and the console on this process's
+ * stdout needs nothing from this process once it runs, so the CLI becomes it (upstream's process model).
+ */
+export interface CliPreparedGuest extends PreparedGuest {
+  readonly inPlace: boolean;
+  /**
+   * Only when inPlace: exec the helper in this process, which then is the guest (same pid, its own
+   * fds only, upstream's wait status). Returns only by throwing, having released everything.
+   */
+  becomeGuest(argv0: string): never;
+}
+
 /** Everything launch() does before the guest runs; `start()` does the rest. Rejects as launch() does. */
 export async function prepare(options: LaunchOptions, log: TenderLog = silentLog): Promise<PreparedGuest> {
+  const p = await prepareForCli(options, log);
+  return {
+    net: p.net,
+    standalone: p.standalone,
+    release: () => p.release(),
+    start: () => p.start(),
+    startGated: (g, e) => p.startGated(g, e),
+  };
+}
+
+/** prepare() as the CLI uses it, with the in-place start; rejects as launch() does. */
+export async function prepareForCli(options: LaunchOptions, log: TenderLog = silentLog): Promise<CliPreparedGuest> {
   const opts = checkOptions(options);
   let elf = loadElf(opts.kernel, { memSize: opts.memSize, tender: opts.target });
   const kind = elf.abi;
@@ -259,6 +285,25 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
           : `the guest ended before its start gate (${describeExit(exit) ?? `exit status ${exit.status}`})`,
       );
     };
+    /*
+     * hvt would take the same path (the KVM fd is passed as spawned), but its helper reports a
+     * protocol error while the guest runs with a marker byte the tender turns into a line
+     * (lib/tender/exit.ts): until it writes that line itself, an hvt guest keeps its tender. So do
+     * the debug features, which the tender serves.
+     */
+    const inPlace =
+      kind.kind === 'solo5' && opts.target === 'spt' && broker === undefined && dbg === undefined && opts.console === 'inherit';
+    const becomeGuest = (argv0: string): never => {
+      if (!inPlace) throw new UsageError(`${elf.file}: a guest with brokered devices or another console needs its tender running`);
+      once();
+      glog.debug({ pid: process.pid, memMB: opts.memSize >> 20, abi: kind, devices: devices.guestFds.length }, 'guest starting in place');
+      try {
+        return native().execHelperInPlace(helperPath, argv0, [memFd, planFd, ...fds, ...(kvmFd >= 0 ? [kvmFd] : [])]);
+      } catch (e) {
+        held.release();
+        throw new HostError(`cannot start the helper: ${(e as Error).message}`);
+      }
+    };
     let started = false;
     const once = () => {
       if (started) throw new UsageError('this guest was already started');
@@ -267,6 +312,8 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
     return {
       net: nets,
       standalone,
+      inPlace,
+      becomeGuest,
       release: () => held.release(),
       start: async () => {
         once();

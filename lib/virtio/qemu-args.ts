@@ -1,5 +1,6 @@
 // qemu-args.ts: QEMU's command line for a virtio unikernel, built from typed devices that render themselves; starts nothing.
 import { UsageError } from '../errors';
+import { quote } from '../quote';
 
 /** Which accelerator QEMU runs the guest with, decided before the argv is built (kvm-probe.ts). */
 export type Accel = 'kvm' | 'tcg';
@@ -71,7 +72,7 @@ export const CPU_MODEL: Readonly<Record<Accel, string>> = { kvm: 'host,-arch-cap
 function render(d: QemuDevice, index: number, fd: () => number): string[] {
   switch (d.kind) {
     case 'net-tap': {
-      if (!MAC_RE.test(d.mac)) throw new UsageError(`MAC address '${d.mac}' is not xx:xx:xx:xx:xx:xx (lower case)`);
+      if (!MAC_RE.test(d.mac)) throw new UsageError(`MAC address '${quote(d.mac)}' is not xx:xx:xx:xx:xx:xx (lower case)`);
       const id = `net${index}`;
       return ['-netdev', `tap,id=${id},fd=${fd()}`, '-device', `virtio-net-pci,netdev=${id},mac=${d.mac},addr=${checkSlot(d.slot)}`];
     }

@@ -11,6 +11,7 @@ import { native } from '../native';
 import { ConsoleWatch, classifyVirtioExit, describeVirtioExit, type VirtioExit } from './exit';
 import { chooseAccel, findQemu, kvmSlow, kvmUnusable, type AccelChoice } from './kvm-probe';
 import { FIRST_SLOT, qemuArgv, type Accel, type QemuDevice } from './qemu-args';
+import { quote } from '../quote';
 
 export const SECTOR = 512;
 
@@ -48,7 +49,7 @@ function entryOf(m: Manifest, name: string | undefined, type: DeviceType, option
     const what = name === undefined ? `no ${type} device` : `no device named '${name}'`;
     throw new UsageError(`${option}: the kernel's manifest declares ${what}`);
   }
-  if (m.devices[i].type !== type) throw new UsageError(`${option}: device '${name}' is ${m.devices[i].type}, not ${type}`);
+  if (m.devices[i].type !== type) throw new UsageError(`${option}: device '${quote(name)}' is ${m.devices[i].type}, not ${type}`);
   return i + 1;
 }
 
@@ -109,12 +110,15 @@ function plan(opts: VirtioRunOptions, m: Manifest): Planned {
   return { devices, taps };
 }
 
+const SETPRIV = '/usr/bin/setpriv';
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** One QEMU run; resolves with the classified exit and whether the guest printed anything. */
 function runQemu(qemu: string, argv: string[], fds: number[], out: NodeJS.WritableStream): Promise<{ exit: VirtioExit; bytes: number }> {
   return new Promise((resolve) => {
-    const child = spawn(qemu, argv, { stdio: ['inherit', 'pipe', 'pipe', ...fds] });
+    // QEMU must not outlive a launcher that is killed outright: setpriv (util-linux) asks the kernel to send it SIGTERM then.
+    const [cmd, args] = fs.existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'TERM', '--', qemu, ...argv]] : [qemu, argv];
+    const child = spawn(cmd, args, { stdio: ['inherit', 'pipe', 'pipe', ...fds] });
     const watch = new ConsoleWatch();
     let stderr = '';
     let sent: NodeJS.Signals | undefined;

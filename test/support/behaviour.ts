@@ -19,8 +19,11 @@ export interface AppBehaviour {
   spt: Expectation;
   /** The ring-ABI build on hvt. */
   hvt: Expectation;
-  /** The Solo5-ABI hvt builds (ABI 2 and ABI 1, guest/build/solo5{,-v1}/APP.hvt), under solo5-hvt. */
-  solo5Hvt: Expectation;
+  /**
+   * The Solo5-ABI hvt builds (ABI 2 and ABI 1, guest/build/solo5{,-v1}/APP.hvt), under solo5-hvt;
+   * absent for the ring-only apps (RING_ONLY in guest/Makefile), which have no Solo5-ABI build.
+   */
+  solo5Hvt?: Expectation;
 }
 
 /** The same expectation on every target and ABI. */
@@ -92,6 +95,23 @@ export const behaviour: AppBehaviour[] = [
       why: "text is read-only host memory (upstream's layout): the store is a failed guest access, which ends the tender with upstream's message and 1",
     },
   ),
+  {
+    app: 'gdtwrite',
+    spt: {
+      args: [],
+      status: 139,
+      markers: [],
+      absent: ['SUCCESS', 'still running'],
+      why: 'sgdt gives no table the process may write: SIGSEGV',
+    },
+    hvt: {
+      args: [],
+      status: 255,
+      markers: ['gdtwrite: rewritten', 'Solo5: trap in ring 0 (descriptor tables changed?): ABORT'],
+      absent: ['still running'],
+      why: "the GDT is the guest's own writable data (docs/hvt.md); the next iretq to ring 3 faults in ring 0, and the trap stub ends the guest instead of looping",
+    },
+  },
   fault(
     'wnox',
     'page fault (#14)',

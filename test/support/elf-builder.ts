@@ -93,12 +93,14 @@ export const NOT_OPENBSD: NoteSpec = { owner: 'OpenBSD', type: 1, desc: Buffer.a
 export function encodeNote(n: NoteSpec, align: 4 | 8 = 4): Buffer {
   const name = Buffer.from(`${n.owner}\0`, 'latin1');
   const pad = (x: number): number => Math.ceil(x / align) * align;
-  const out = Buffer.alloc(12 + pad(name.length) + pad(n.desc.length));
+  // As linkers do: the descriptor at the first aligned offset after the name; Solo5's own at 20 always.
+  const descAt = name.length === 6 ? 20 : pad(12 + name.length);
+  const out = Buffer.alloc(descAt + pad(n.desc.length));
   out.writeUInt32LE(name.length, 0);
   out.writeUInt32LE(n.desc.length, 4);
   out.writeUInt32LE(n.type, 8);
   name.copy(out, 12);
-  n.desc.copy(out, 12 + pad(name.length));
+  n.desc.copy(out, descAt);
   return out;
 }
 

@@ -1,6 +1,7 @@
 // proc.ts: watching processes, through /proc and their output, for the lifecycle, privilege and tap tests.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import type { Readable } from 'node:stream';
 
 /**
@@ -83,6 +84,16 @@ export function waitForText(stream: NodeJS.ReadableStream, text: string): Promis
       if (!seen.includes(text)) reject(new Error(`stream ended before '${text}' (saw ${JSON.stringify(seen)})`));
     });
   });
+}
+
+/**
+ * The status a shell shows ($?) for a process that ended as spawnSync reports
+ * it: its exit status, or 128 + N when signal N ended it (solo5-spt dies of
+ * its guest's fatal signal, as upstream's tender does).
+ */
+export function shellStatus(r: { status: number | null; signal: NodeJS.Signals | null }): number {
+  if (r.status !== null) return r.status;
+  return r.signal === null ? -1 : 128 + os.constants.signals[r.signal];
 }
 
 /** A child started with piped output: what it printed so far, and its exit code once it closes. */

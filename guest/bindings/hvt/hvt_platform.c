@@ -45,3 +45,14 @@ void sn_platform_wait(solo5_time_t deadline)
     struct sn_hvt_wait arg = { .timeout_ns = deadline - now, .woken = 0, .reserved = 0 };
     hvt_hypercall(SN_HVT_WAIT, (uintptr_t)&arg);
 }
+
+/*
+ * For hvt_traps.S's ring-0 fault path, which cannot use the C helpers: the
+ * two hypercall slots it stores to and the line it prints, from here so that
+ * the addresses come from sn_hvt_abi.h.
+ */
+static const char ring0_fault_msg[] = "Solo5: trap in ring 0 (descriptor tables changed?): ABORT\n";
+const struct sn_hvt_puts hvt_ring0_fault_puts = { .addr = (uintptr_t)ring0_fault_msg,
+                                                  .len = sizeof ring0_fault_msg - 1 };
+const uint64_t hvt_ring0_fault_slots[2] = { SN_HVT_HYPERCALL_SLOT(SN_HVT_PUTS),
+                                            SN_HVT_HYPERCALL_SLOT(SN_HVT_EXIT) };

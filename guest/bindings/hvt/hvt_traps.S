@@ -56,8 +56,18 @@ hvt_trap_stubs:
     pushq   %rax
     .endm
 
-/* An exception: the registers, then CR2 (the frame's lowest field). */
+/*
+ * An exception: the registers, then CR2 (the frame's lowest field). One
+ * raised in ring 0 (the CS the CPU pushed, 24 bytes above the vector, has
+ * RPL 0) is one in this stub's own path: the guest has rewritten its GDT or
+ * TSS (writable data, docs/hvt.md), so the iretq to ring 3 faults. Going to
+ * ring 3 again would fault again, for ever; end the guest from here
+ * instead, with one line and status 255.
+ */
 hvt_trap_common:
+    testb   $3, 24(%rsp)
+    jz      ring0_fault
+from_ring3:
     SAVE_REGISTERS
     movq    %cr2, %rax
     pushq   %rax
@@ -98,6 +108,23 @@ to_ring3:
     leaq    hvt_trap_user(%rip), %rax
     pushq   %rax
     iretq
+
+/* Two stores to the hypercall page (slots and line from hvt_platform.c), which exit to the helper from any ring. */
+    /* Weak: the Solo5-ABI hvt bindings (solo5hvt), which share this file, have no hypercall page and keep the old path. */
+    .weak hvt_ring0_fault_puts
+    .weak hvt_ring0_fault_slots
+ring0_fault:
+    leaq    hvt_ring0_fault_slots(%rip), %rcx
+    testq   %rcx, %rcx
+    jz      from_ring3
+    leaq    hvt_ring0_fault_puts(%rip), %rax
+    movq    hvt_ring0_fault_slots(%rip), %rcx
+    movq    %rax, (%rcx)
+    movq    $255, %rax
+    movq    hvt_ring0_fault_slots + 8(%rip), %rcx
+    movq    %rax, (%rcx)
+1:  hlt
+    jmp     1b
 
 /* Ring 3, %rdi = the frame on the trap stack, %rsp = the report stack's 16-aligned top. */
 hvt_trap_user:
