@@ -1,4 +1,4 @@
-#!/usr/bin/env -S -u NODE_OPTIONS node
+#!/usr/bin/env -S -u NODE_OPTIONS node --inspect-port=192.0.2.1:9229
 // solo5-hvt: run a Solo5 unikernel in a KVM virtual machine.
 import { guardSignals } from '../lib/cli/signals';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S -u NODE_OPTIONS node
+#!/usr/bin/env -S -u NODE_OPTIONS node --inspect-port=192.0.2.1:9229
 // solo5-spt: run a Solo5 unikernel as a seccomp-confined process.
 import { guardSignals } from '../lib/cli/signals';
 import path from 'node:path';

@@ -176,7 +176,7 @@ t.test(
  */
 const allowedEnv: Record<string, string> = {
   NODE_OPTIONS: 'removed, never read: no node process the CLIs start inherits it (lib/cli/signals.ts)',
-  PATH: 'finding passt, as a shell would (lib/net/passt.ts)',
+  PATH: 'finding passt and qemu-system-x86_64 as a shell would, and the only variable mtools gets (lib/net/passt.ts, lib/virtio/kvm-probe.ts, lib/virtio/mkimage.ts)',
   XDG_RUNTIME_DIR: "solo5-oci's default state root when not root, as runc's (lib/oci/state.ts, addon/oci/oci_front.c)",
 };
 

@@ -77,10 +77,44 @@ function watch(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env
   return { child, stdout: () => out, stderr: () => err, until, ended };
 }
 
+/**
+ * A SIGUSR1 that reaches node before an entry point's first line (guardSignals) runs: node
+ * started with the arguments `extra` sends itself one, and once node has reported the outcome
+ * on stderr, SIGUSR2 asks it for the inspector's URL ('undefined' when nothing listens).
+ */
+async function usr1WhileStarting(extra: string[], outcome: RegExp): Promise<{ stderr: string; url: string }> {
+  const script = [
+    "process.on('SIGUSR2', () => { process.stdout.write(String(require('node:inspector').url())); process.exit(0); });",
+    "process.kill(process.pid, 'SIGUSR1');",
+    'setInterval(() => {}, 1000);',
+  ].join(' ');
+  const child = spawn(process.execPath, [...extra, '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let url = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (url += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    if (outcome.test(stderr)) child.kill('SIGUSR2');
+  });
+  await new Promise((resolve) => child.on('close', resolve));
+  return { stderr, url };
+}
+
+t.test("a SIGUSR1 while node starts opens nothing: the #! line's --inspect-port names an address no host has", async (t) => {
+  const line = fs.readFileSync(bin('solo5-spt'), 'utf8').split('\n')[0];
+  const extra = line.slice(line.indexOf(' node ') + ' node '.length).split(' ');
+  t.strictSame(extra, ['--inspect-port=192.0.2.1:9229'], 'the #! line passes node exactly this');
+  const guarded = await usr1WhileStarting(extra, /Starting inspector on 192\.0\.2\.1:9229 failed/);
+  t.equal(guarded.url, 'undefined', `no inspector (${guarded.stderr.trim()})`);
+  // Without it, the same signal opens a debugger on loopback: the check above can fail.
+  const open = await usr1WhileStarting(['--inspect-port=127.0.0.1:0'], /Debugger listening/);
+  t.match(open.url, /^ws:\/\/127\.0\.0\.1:/, 'without the flag, SIGUSR1 opens an inspector');
+});
+
 t.test('every compiled CLI drops NODE_OPTIONS in its #! line and takes SIGUSR1 from Node first', async (t) => {
   for (const name of BINS) {
     const text = fs.readFileSync(bin(name), 'utf8');
-    t.equal(text.split('\n')[0], '#!/usr/bin/env -S -u NODE_OPTIONS node', `${name}.js: #! line`);
+    t.equal(text.split('\n')[0], '#!/usr/bin/env -S -u NODE_OPTIONS node --inspect-port=192.0.2.1:9229', `${name}.js: #! line`);
     t.match(text, new RegExp(`guardSignals\\)\\('${name}'\\)`), `${name}.js calls guardSignals()`);
   }
   t.match(fs.readFileSync(path.join(root, 'dist', 'lib', 'oci', 'monitor-main.js'), 'utf8'), /guardSignals\)\('solo5-oci: monitor'\)/);

@@ -19,6 +19,15 @@ function actAsDefault(sig: NodeJS.Signals): void {
   process.kill(process.pid, sig);
 }
 
+/**
+ * Where a SIGUSR1 that arrives while Node is still starting (before
+ * guardSignals runs) makes the inspector try to listen: 192.0.2.1 is
+ * TEST-NET-1 (RFC 5737), an address no host has, so the bind fails with
+ * EADDRNOTAVAIL and nothing listens. Every installed command's `#!` line
+ * and the OCI monitor's node command carry it.
+ */
+export const INSPECT_NOWHERE = '--inspect-port=192.0.2.1:9229';
+
 interface Inspector {
   url(): string | undefined;
   close(): void;

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { INSPECT_NOWHERE } from '../cli/signals';
 import { native, packageRoot } from '../native';
 import { OciError } from './errors';
 import { HOOKS_FILE, runHooks } from './hooks';
@@ -31,7 +32,7 @@ const monitorMain = path.join(packageRoot, 'dist', 'lib', 'oci', 'monitor-main.j
 
 /** The monitor's command: joined to (or in a new) network namespace when config.json asks for one. */
 function monitorCommand(netns: string, dir: string): string[] {
-  const node = [process.execPath, monitorMain, dir];
+  const node = [process.execPath, INSPECT_NOWHERE, monitorMain, dir];
   if (netns === 'host') return node;
   if (netns === 'new') return ['unshare', '--net', '--', ...node];
   return ['nsenter', `--net=${netns}`, '--', ...node];

@@ -53,8 +53,8 @@ export function chooseAccel(choice: AccelChoice, why: string | undefined, slow: 
 }
 
 /** QEMU's path: the first qemu-system-x86_64 on PATH, or a one-line error saying how to get it. */
-export function findQemu(env: NodeJS.ProcessEnv = process.env, name = 'qemu-system-x86_64'): string {
-  for (const dir of (env.PATH ?? '').split(':')) {
+export function findQemu(searchPath: string | undefined = process.env.PATH, name = 'qemu-system-x86_64'): string {
+  for (const dir of (searchPath ?? '').split(':')) {
     if (dir === '') continue;
     const p = path.join(dir, name);
     try {

@@ -62,7 +62,7 @@ export function syslinuxConfig(args: string[]): string {
 
 function tool(cmd: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } }, (err, _out, stderr) => {
+    execFile(cmd, args, { env: { PATH: process.env.PATH, MTOOLS_SKIP_CHECK: '1' } }, (err, _out, stderr) => {
       if (!err) return resolve();
       if (typeof err.code === 'string') {
         return reject(new HostError(`cannot run ${cmd}: ${err.code} (Debian: apt-get install mtools syslinux syslinux-common)`));
