@@ -36,7 +36,11 @@ t.test('the compiled CLIs are programs: run directly, named after themselves', a
   ] as const) {
     const file = path.join(bin, `${tool}.js`);
     tt.equal(fs.statSync(file).mode & 0o777, 0o755, `${tool}.js is mode 0755`);
-    tt.equal(fs.readFileSync(file, 'utf8').split('\n')[0], '#!/usr/bin/env -S -u NODE_OPTIONS node --inspect-port=192.0.2.1:9229', `${tool}.js starts with #!`);
+    tt.equal(
+      fs.readFileSync(file, 'utf8').split('\n')[0],
+      '#!/usr/bin/env -S -u NODE_OPTIONS node --inspect-port=192.0.2.1:9229',
+      `${tool}.js starts with #!`,
+    );
     const r = spawnSync(file, ['--version'], { encoding: 'utf8', timeout: 120_000 });
     tt.equal(
       r.stderr,
