@@ -167,6 +167,9 @@ export const SN_FD_MEM = 3;
 export const SN_FD_PLAN = 4;
 export const SN_FD_DOORBELL0 = 5;
 export const SN_FD_WAIT = 3;
+/** The CLI's in-place start (addon/spawn/spawn_exec.cc): the helper's argv[1], and the lowest fd number it is handed fds at. */
+export const SN_HELPER_INPLACE_ARG = '--in-place';
+export const SN_FD_INPLACE_MIN = 256;
 /** Solo5-ABI guests: device fds from SN_FD_DEV0; epoll and timerfd take the memory and plan fds' numbers. */
 export const SN_FD_DEV0 = 5;
 export const SN_FD_SOLO5_EPOLL = 3;

@@ -58,7 +58,13 @@ function cProbe(): string {
     put(`sizeof.${struct}`, `sizeof(struct ${struct})`);
     for (const field of Object.keys(l.offsets)) put(`${struct}.${field}`, `offsetof(struct ${struct}, ${field})`);
   }
-  lines.push('  printf("SN_NOTE_NAME %s\\n", SN_NOTE_NAME);', '  printf("SN_INTERP_PATH %s\\n", SN_INTERP_PATH);', '  return 0;', '}');
+  lines.push(
+    '  printf("SN_NOTE_NAME %s\\n", SN_NOTE_NAME);',
+    '  printf("SN_INTERP_PATH %s\\n", SN_INTERP_PATH);',
+    '  printf("SN_HELPER_INPLACE_ARG %s\\n", SN_HELPER_INPLACE_ARG);',
+    '  return 0;',
+    '}',
+  );
   return lines.join('\n');
 }
 
@@ -83,6 +89,7 @@ t.test('the C compiler agrees with every constant and field of lib/abi.ts', { sk
   );
   t.equal(seen.get('SN_NOTE_NAME'), abi.SN_NOTE_NAME, 'SN_NOTE_NAME');
   t.equal(seen.get('SN_INTERP_PATH'), abi.SN_INTERP_PATH, 'SN_INTERP_PATH');
+  t.equal(seen.get('SN_HELPER_INPLACE_ARG'), abi.SN_HELPER_INPLACE_ARG, 'SN_HELPER_INPLACE_ARG');
   for (const [name, v] of Object.entries(tsConstants)) t.equal(BigInt(seen.get(name) ?? -1), v, name);
   for (const [struct, l] of Object.entries(abi.LAYOUTS)) {
     t.equal(Number(seen.get(`sizeof.${struct}`)), l.size, `sizeof ${struct}`);
@@ -98,7 +105,15 @@ t.test('the C compiler agrees with every constant and field of lib/abi.ts', { sk
     .filter(
       (name): name is string =>
         name !== undefined &&
-        !['SN_ABI_H', 'SN_SOLO5_H', 'SN_SOLO5_HVT_H', 'SN_STATIC_ASSERT', 'SN_NOTE_NAME', 'SN_INTERP_PATH'].includes(name),
+        ![
+          'SN_ABI_H',
+          'SN_SOLO5_H',
+          'SN_SOLO5_HVT_H',
+          'SN_STATIC_ASSERT',
+          'SN_NOTE_NAME',
+          'SN_INTERP_PATH',
+          'SN_HELPER_INPLACE_ARG',
+        ].includes(name),
     );
   t.same(
     macros.filter((name) => !(name in tsConstants)),
