@@ -32,7 +32,8 @@ async function startTender(kind: 'cli' | 'api-throw' | 'api') {
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
+    // 'close', not 'exit': the tender's last stderr line is read by then.
+    child.on('close', (code, signal) => resolve({ code, signal })),
   );
   await waitForText(child.stdout, 'READY');
   const guests = childrenOf(child.pid!);

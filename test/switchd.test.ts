@@ -258,8 +258,7 @@ t.test('--max-ports: the peer past the limit is closed with one log line, the ot
   child.stderr.on('data', (b: Buffer) => (err += b.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   t.teardown(() => child.kill('SIGKILL'));
-  await until(() => fs.existsSync(p), 'the socket');
-  const a = await Peer.connect(p);
+  const a = await Peer.connectListening(p);
   const b = await Peer.connect(p);
   const c = await Peer.connect(p);
   t.teardown(() => [a, b, c].forEach((q) => q.end()));

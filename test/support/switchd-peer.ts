@@ -47,6 +47,23 @@ export class Peer {
     });
   }
 
+  /**
+   * connect() to a daemon in another process that may have bound its socket file but not
+   * listened yet (it sets the file's mode in between): ECONNREFUSED or ENOENT until it listens.
+   */
+  static async connectListening(path: string, ms = 120_000): Promise<Peer> {
+    const end = Date.now() + ms;
+    for (;;) {
+      try {
+        return await Peer.connect(path);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if ((code !== 'ECONNREFUSED' && code !== 'ENOENT') || Date.now() > end) throw e;
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    }
+  }
+
   send(...frames: Buffer[]): void {
     this.sock.write(framed(frames));
   }
