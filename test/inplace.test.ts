@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { launch } from '../lib';
 import { debugHelperPath, helperPath } from '../lib/native';
 import { buildDevWait } from './support/devwait';
@@ -42,14 +42,26 @@ function fdsOf(pid: number): Map<number, string> {
   return out;
 }
 
-t.test('a Solo5-ABI guest with no devices: the CLI process is the guest', { skip: built }, async (tt) => {
-  const cli = startCli(['--mem=16', solo5('sleep'), '600000']);
-  await waitForText(cli.child.stdout, 'READY');
-  tt.equal(fs.readlinkSync(`/proc/${cli.pid}/exe`), helperPath, 'the pid the orchestrator started runs the helper');
-  tt.same(childrenOf(cli.pid), [], 'and has no child');
-  const fds = fdsOf(cli.pid);
+/** A guest started in place and ready: its pid runs the helper, has no child, and holds exactly `expected` fds. */
+async function readyInPlace(tt: Test, args: string[], cli: string, expected: number[], what: string) {
+  const started = startCli(args, cli);
+  await waitForText(started.child.stdout, 'READY');
+  tt.equal(fs.readlinkSync(`/proc/${started.pid}/exe`), helperPath, 'the pid the orchestrator started runs the helper');
+  tt.same(childrenOf(started.pid), [], 'and has no child');
+  const fds = fdsOf(started.pid);
   tt.same(
     [...fds.keys()].sort((a, b) => a - b),
+    expected,
+    what,
+  );
+  return { cli: started, fds };
+}
+
+t.test('a Solo5-ABI guest with no devices: the CLI process is the guest', { skip: built }, async (tt) => {
+  const { cli, fds } = await readyInPlace(
+    tt,
+    ['--mem=16', solo5('sleep'), '600000'],
+    sptCli,
     [0, 1, 2, 3, 4],
     'exactly stdin, console, stderr, epoll and timerfd',
   );
@@ -172,13 +184,10 @@ t.test('the helper refuses an in-place command line it did not get from the tend
 });
 
 t.test('solo5-hvt: a Solo5-ABI guest with no devices: the CLI process is the guest', { skip: hvtSkip }, async (tt) => {
-  const cli = startCli(['--mem=16', solo5Hvt('sleep'), '600000'], hvtCli);
-  await waitForText(cli.child.stdout, 'READY');
-  tt.equal(fs.readlinkSync(`/proc/${cli.pid}/exe`), helperPath, 'the pid the orchestrator started runs the helper');
-  tt.same(childrenOf(cli.pid), [], 'and has no child');
-  const fds = fdsOf(cli.pid);
-  tt.same(
-    [...fds.keys()].sort((a, b) => a - b),
+  const { cli, fds } = await readyInPlace(
+    tt,
+    ['--mem=16', solo5Hvt('sleep'), '600000'],
+    hvtCli,
     [0, 1, 2, 3, 4, 5],
     'exactly stdin, console, stderr, the wait epoll, the timer and the vCPU: the KVM device and the VM are closed',
   );
