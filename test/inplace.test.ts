@@ -210,6 +210,23 @@ t.test('solo5-hvt: a Solo5-ABI guest with no devices: the CLI process is the gue
   tt.equal(cli.stderr(), '', 'nothing said');
 });
 
+t.test('solo5-hvt with a block file: its fd, then the vCPU, and nothing else', { skip: hvtSkip }, async (tt) => {
+  const guest = buildDevWait(tmp, { net: false, block: true }, 'hvt');
+  const disk = path.join(tmp, 'disk-hvt.img');
+  fs.writeFileSync(disk, Buffer.alloc(64 * 1024));
+  const { cli, fds } = await readyInPlace(
+    tt,
+    ['--mem=16', `--block:storage=${disk}`, guest],
+    hvtCli,
+    [0, 1, 2, 3, 4, 5, 6],
+    'its fds only',
+  );
+  tt.equal(fds.get(5), disk, 'fd 5 is the image');
+  tt.equal(fds.get(6), 'anon_inode:kvm-vcpu:0', 'fd 6 the vCPU');
+  cli.child.kill('SIGKILL');
+  tt.same(await cli.exited, { code: null, signal: 'SIGKILL' });
+});
+
 t.test("solo5-hvt in place: a guest's fatal error is upstream's one line, as the tender prints it", { skip: hvtSkip }, async (tt) => {
   const xnow = startCli(['--mem=16', solo5Hvt('xnow')], hvtCli);
   tt.same(await xnow.exited, { code: 1, signal: null }, 'exit 1');
