@@ -63,7 +63,8 @@
  * for this ABI: a guest that breaks the protocol, or a host I/O failure, ends
  * the tender with status 1 and upstream's words on stderr. Such a line starts
  * with this byte, so that the tender tells it from a set-up failure (the
- * guest never ran) and prints it as it is.
+ * guest never ran) and prints it as it is. A helper exec'd in place (no
+ * tender) writes "<argv[0]>: <line>" instead, as the tender would print it.
  */
 #define SN_SOLO5_HVT_DIAG_RUNNING 0x07U
 

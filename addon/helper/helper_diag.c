@@ -64,11 +64,49 @@ void diag_exit(struct diag *d)
     h_exit_group(1);
 }
 
+/*
+ * glibc's strerror words for the same values: the lines an in-place helper
+ * writes itself, which the tender would have put in these words (lib/errno.ts).
+ */
+static const char errno_words[][40] = {
+    [1] = "Operation not permitted",
+    [2] = "No such file or directory",
+    [4] = "Interrupted system call",
+    [5] = "Input/output error",
+    [6] = "No such device or address",
+    [7] = "Argument list too long",
+    [9] = "Bad file descriptor",
+    [11] = "Resource temporarily unavailable",
+    [12] = "Cannot allocate memory",
+    [13] = "Permission denied",
+    [14] = "Bad address",
+    [16] = "Device or resource busy",
+    [17] = "File exists",
+    [19] = "No such device",
+    [21] = "Is a directory",
+    [22] = "Invalid argument",
+    [23] = "Too many open files in system",
+    [24] = "Too many open files",
+    [26] = "Text file busy",
+    [27] = "File too large",
+    [28] = "No space left on device",
+    [29] = "Illegal seek",
+    [38] = "Function not implemented",
+    [40] = "Too many levels of symbolic links",
+    [75] = "Value too large for defined data type",
+    [95] = "Operation not supported",
+};
+
+int diag_strerror;
+
 /* The errno name of a raw syscall result -errno ("EACCES"), or "errno N". */
 void diag_errno(struct diag *d, long ret)
 {
     long err = -ret;
-    if (err > 0 && err < (long)(sizeof(errno_names) / sizeof(errno_names[0])) && errno_names[err][0]) {
+    if (diag_strerror && err > 0 && err < (long)(sizeof(errno_words) / sizeof(errno_words[0])) &&
+        errno_words[err][0]) {
+        diag_str(d, errno_words[err]);
+    } else if (err > 0 && err < (long)(sizeof(errno_names) / sizeof(errno_names[0])) && errno_names[err][0]) {
         diag_str(d, errno_names[err]);
     } else {
         diag_str(d, "errno ");

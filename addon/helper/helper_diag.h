@@ -18,8 +18,13 @@ void diag_str(struct diag *d, const char *s);
 void diag_u64(struct diag *d, uint64_t v);
 /* "0x" and lower-case hex digits, no leading zeros. */
 void diag_hex(struct diag *d, uint64_t v);
-/* The errno name of a raw syscall result -errno ("EACCES"), or "errno N". */
+/*
+ * The errno name of a raw syscall result -errno ("EACCES"), or "errno N";
+ * strerror's words instead ("Permission denied") once diag_strerror is set.
+ */
 void diag_errno(struct diag *d, long ret);
+/* Set by a helper that writes its lines itself, with no tender to put names in words. */
+extern int diag_strerror;
 
 /* Write "solo5-helper: <line>\n" to fd 2 and exit_group(1). */
 __attribute__((noreturn)) void diag_exit(struct diag *d);

@@ -1,5 +1,6 @@
 /* helper_hvt_solo5_loop.c: the vCPU run loop of an upstream Solo5 hvt guest, and every way it ends. */
 #include "helper_hvt_solo5.h"
+#include "helper_inplace.h"
 #ifdef SN_HVT_DEBUG
 #include "helper_hvt_debug.h"
 #endif
@@ -12,11 +13,22 @@
  * stderr (docs/decisions.md).
  */
 
+/* The longest tool name an in-place report is prefixed with (the CLI's own name). */
+#define SN_HVT_TOOL_MAX 64
+
 static __attribute__((noreturn)) void fatal(const struct diag *d)
 {
-    char line[1 + sizeof d->buf + 1];
+    char line[SN_HVT_TOOL_MAX + 2 + sizeof d->buf + 1];
     unsigned n = 0;
-    line[n++] = (char)SN_SOLO5_HVT_DIAG_RUNNING;
+    if (inplace_tool) {
+        /* In place nobody strips a marker: upstream's line as the tender prints it ("solo5-hvt: ..."). */
+        for (const char *t = inplace_tool; *t && n < SN_HVT_TOOL_MAX; t++)
+            line[n++] = *t;
+        line[n++] = ':';
+        line[n++] = ' ';
+    } else {
+        line[n++] = (char)SN_SOLO5_HVT_DIAG_RUNNING;
+    }
     for (unsigned i = 0; i < d->len; i++)
         line[n++] = d->buf[i];
     line[n++] = '\n';
@@ -66,6 +78,8 @@ static __attribute__((noreturn)) void debug_abort(const char *what, int with_val
 
 void hvt_solo5_loop(struct hvt_solo5_vm *vm)
 {
+    /* In place, the run-time lines name host errors in strerror's words, as the tender would. */
+    diag_strerror = inplace_tool != 0;
     struct kvm_run *run = vm->run;
 #ifdef SN_HVT_DEBUG
     debug_vm = vm;

@@ -32,12 +32,15 @@ static long parse_fd(const char *s)
     return v >= SN_FD_INPLACE_MIN ? v : -1;
 }
 
+const char *inplace_tool;
+
 unsigned inplace_arrange(long argc, char **argv)
 {
     if (argc < 2)
         return 0;
     if (!same(argv[1], SN_HELPER_INPLACE_ARG))
         diag_fail_because("read argv", -H_EINVAL, "the helper takes no arguments but " SN_HELPER_INPLACE_ARG);
+    inplace_tool = argv[0] && argv[0][0] ? argv[0] : "solo5-helper";
     /*
      * Every source is above every number placed (SN_FD_INPLACE_MIN), so no
      * dup3 here replaces a source still to come; the sources themselves are

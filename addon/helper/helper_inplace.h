@@ -11,4 +11,11 @@
  */
 unsigned inplace_arrange(long argc, char **argv);
 
+/*
+ * In place: the name the tender exec'd the helper under (argv[0], the CLI's
+ * own name, e.g. "solo5-hvt"); spawned: 0. With no tender to turn a run-time
+ * report into a line, the helper writes that line itself, so prefixed.
+ */
+extern const char *inplace_tool;
+
 #endif /* HELPER_INPLACE_H */

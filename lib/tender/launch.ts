@@ -136,7 +136,7 @@ export interface CliPreparedGuest extends PreparedGuest {
 
 /** Everything launch() does before the guest runs; `start()` does the rest. Rejects as launch() does. */
 export async function prepare(options: LaunchOptions, log: TenderLog = silentLog): Promise<PreparedGuest> {
-  const p = await prepareForCli(options, log);
+  const p = await prepareForCli(options, log, false);
   return {
     net: p.net,
     standalone: p.standalone,
@@ -146,8 +146,12 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
   };
 }
 
-/** prepare() as the CLI uses it, with the in-place start; rejects as launch() does. */
-export async function prepareForCli(options: LaunchOptions, log: TenderLog = silentLog): Promise<CliPreparedGuest> {
+/**
+ * prepare() as the CLI uses it, with the in-place start; rejects as launch() does. `cli`: the caller
+ * becomes the guest when it can (a Solo5-ABI hvt guest that could go in place is then not offered the
+ * net ring, which needs the tender's pump: it uses the hypercalls, as with netRing: false).
+ */
+export async function prepareForCli(options: LaunchOptions, log: TenderLog = silentLog, cli = true): Promise<CliPreparedGuest> {
   const opts = checkOptions(options);
   let elf = loadElf(opts.kernel, { memSize: opts.memSize, tender: opts.target });
   const kind = elf.abi;
@@ -180,8 +184,15 @@ export async function prepareForCli(options: LaunchOptions, log: TenderLog = sil
     let onViolation: (message: string) => void = (m) => violations.push(m);
     step = 'start the device broker';
     const ringsAddr = kind.kind === 'ring' ? pageUp(elf.kernelEnd) : 0;
-    // A Solo5-ABI hvt guest with a net device is offered the net ring unless the caller said no.
-    const hvtRing = hvtMem && opts.netRing ? hvtRingConfig(elf, devices, hvtMem.visible) : undefined;
+    /*
+     * In place: a Solo5-ABI guest with no device the broker serves, no debug feature (the tender
+     * serves those) and the console on this process's stdout needs nothing from this process once it
+     * runs, so the CLI becomes it. On hvt the helper then writes its run-time line itself
+     * (helper_hvt_solo5_loop.c), with no marker for a tender to strip.
+     */
+    const inPlace = cli && kind.kind === 'solo5' && devices.configs.length === 0 && dbg === undefined && opts.console === 'inherit';
+    // A Solo5-ABI hvt guest with a net device is offered the net ring unless the caller said no or it goes in place.
+    const hvtRing = hvtMem && opts.netRing && !inPlace ? hvtRingConfig(elf, devices, hvtMem.visible) : undefined;
     const solo5 = kind.kind === 'solo5' ? { hvtRing, guestReadOnly: hvtRing ? hvtRingReadOnly(elf) : undefined } : undefined;
     held.broker = createBroker(memFd, ringsAddr, elf, opts, devices, glog, (m) => onViolation(m), solo5);
     const broker = held.broker;
@@ -285,14 +296,6 @@ export async function prepareForCli(options: LaunchOptions, log: TenderLog = sil
           : `the guest ended before its start gate (${describeExit(exit) ?? `exit status ${exit.status}`})`,
       );
     };
-    /*
-     * hvt would take the same path (the KVM fd is passed as spawned), but its helper reports a
-     * protocol error while the guest runs with a marker byte the tender turns into a line
-     * (lib/tender/exit.ts): until it writes that line itself, an hvt guest keeps its tender. So do
-     * the debug features, which the tender serves.
-     */
-    const inPlace =
-      kind.kind === 'solo5' && opts.target === 'spt' && broker === undefined && dbg === undefined && opts.console === 'inherit';
     const becomeGuest = (argv0: string): never => {
       if (!inPlace) throw new UsageError(`${elf.file}: a guest with brokered devices or another console needs its tender running`);
       once();

@@ -33,14 +33,14 @@ int solo5_app_main(const struct solo5_start_info *si)
 `;
 
 /**
- * devwait.spt (Solo5's spt ABI) in `dir`, declaring net device "service" and/or block device
+ * devwait.spt or .hvt (Solo5's ABI) in `dir`, declaring net device "service" and/or block device
  * "storage"; built with solo5-build, the command users run.
  */
-export function buildDevWait(dir: string, devices: { net: boolean; block: boolean }): string {
+export function buildDevWait(dir: string, devices: { net: boolean; block: boolean }, target: 'spt' | 'hvt' = 'spt'): string {
   const name = `devwait${devices.net ? '-net' : ''}${devices.block ? '-block' : ''}`;
   const src = path.join(dir, `${name}.c`);
   const mft = path.join(dir, `${name}.json`);
-  const out = path.join(dir, `${name}.spt`);
+  const out = path.join(dir, `${name}.${target}`);
   fs.writeFileSync(src, SOURCE);
   const list = [
     ...(devices.net ? [{ name: 'service', type: 'NET_BASIC' }] : []),
@@ -50,7 +50,15 @@ export function buildDevWait(dir: string, devices: { net: boolean; block: boolea
   const flags = [...(devices.net ? ['--cflag=-DWITH_NET'] : []), ...(devices.block ? ['--cflag=-DWITH_BLOCK'] : [])];
   const r = spawnSync(
     process.execPath,
-    [path.join(root, 'dist', 'bin', 'solo5-build.js'), '--abi=solo5', ...flags, `--manifest=${mft}`, `--output=${out}`, src],
+    [
+      path.join(root, 'dist', 'bin', 'solo5-build.js'),
+      '--abi=solo5',
+      `--target=${target}`,
+      ...flags,
+      `--manifest=${mft}`,
+      `--output=${out}`,
+      src,
+    ],
     { encoding: 'utf8' },
   );
   if (r.status !== 0) throw new Error(`solo5-build ${name}: ${r.stderr.trim()}`);
