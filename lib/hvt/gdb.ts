@@ -239,21 +239,22 @@ export function listenForGdb(channel: Channel, o: GdbListenOptions): { finished:
   });
   let where: string;
   if (o.port !== undefined) {
-    server.listen(o.port, '127.0.0.1');
     where = `127.0.0.1:${o.port}`;
-    o.message(
-      `solo5-hvt: gdb stub on ${where} (loopback: every local user can connect); waiting for gdb: gdb ${o.kernel} -ex 'target remote ${where}'`,
-    );
+    const line = `solo5-hvt: gdb stub on ${where} (loopback: every local user can connect); waiting for gdb: gdb ${o.kernel} -ex 'target remote ${where}'`;
+    // Said once it listens (a TCP listen completes after a lookup), so whoever acts on the line can connect.
+    server.once('listening', () => o.message(line));
+    server.listen(o.port, '127.0.0.1');
   } else {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'solo5-gdb-'));
     where = path.join(dir, 'gdb.sock');
+    const line = `solo5-hvt: waiting for gdb: gdb ${o.kernel} -ex 'target remote ${where}'`;
+    server.once('listening', () => o.message(line));
     const old = process.umask(0o177);
     try {
       server.listen(where);
     } finally {
       process.umask(old);
     }
-    o.message(`solo5-hvt: waiting for gdb: gdb ${o.kernel} -ex 'target remote ${where}'`);
   }
   // A port in use, say: nobody could ever continue the guest, so it ends now rather than wait forever.
   server.on('error', (e) => {
@@ -264,7 +265,10 @@ export function listenForGdb(channel: Channel, o: GdbListenOptions): { finished:
     finished: session.finished,
     close() {
       cleanup();
-      conn?.destroy();
+      // Ended, not destroyed: gdb still has to read the last reply (W00) and ack it; a reset
+      // there is "Remote communication error ... Broken pipe". Unref'd, so it holds nothing open.
+      conn?.end();
+      conn?.unref();
     },
   };
 }
