@@ -14,22 +14,15 @@ import { compileHvtHelperPolicy } from '../seccomp/hvt';
 import { attachDevices, type AttachedDevices } from './devices';
 import { classifyExit, describeExit, type GuestExit } from './exit';
 import { openKvm } from './hvt';
-import type { GuestAbi } from '../elf/abi';
 import { prepareDebug, type DebugLaunch } from '../hvt/debug';
 import { checkOptions, type CheckedOptions, type LaunchOptions } from './options';
-import { encodeBootinfo, encodePlan, regionsFromSegments, type PlanInput } from './plan';
+import { encodePlan, regionsFromSegments, type PlanInput } from './plan';
 import { solo5DevEpoll, solo5Policy, writeSolo5Image } from './solo5';
 import { solo5HvtMemory, solo5HvtPolicy, solo5HvtPolicyOptions, writeSolo5HvtImage } from './solo5-hvt';
 import { hvtRingConfig, hvtRingReadOnly } from './hvtring';
+import { checkFits, checkTarget, MIN_FREE_ABOVE_IMAGE, writeImage } from './image';
 import { spawnHelperProcess, type HelperProcess } from './spawn';
 import { quote } from '../quote';
-
-/**
- * Room a ring-ABI guest needs above its image and ring area: the bindings'
- * 1 MiB stack (SN_STACK_SIZE in guest/bindings/common/bindings.h) less what
- * a small guest never touches. With it `--mem=2` runs hello, blk and net.
- */
-const MIN_FREE_ABOVE_IMAGE = 512 * 1024;
 
 /** A running unikernel. */
 export interface Guest {
@@ -413,54 +406,6 @@ function createBroker(
       `mem: ${opts.memSize >> 20} MiB is too small for ${elf.file}: the rings of its ${devices.configs.length} device(s) need at least ${need[1]} bytes after the image (which ends at ${(ringsAddr / 1048576).toFixed(1)} MiB) and the guest ${MIN_FREE_ABOVE_IMAGE >> 10} KiB above them; use --mem=${mb} or more`,
     );
   }
-}
-
-function checkTarget(elf: LoadedElf, opts: CheckedOptions, kind: GuestAbi): void {
-  if (kind.target !== opts.target) {
-    throw new UsageError(
-      `${elf.file}: built for ${kind.target}, but this tender runs ${opts.target} unikernels (use solo5-${kind.target})`,
-    );
-  }
-  if (kind.kind === 'ring') checkFits(elf, opts, elf.kernelEnd, 0);
-}
-
-function checkFits(elf: LoadedElf, opts: CheckedOptions, end: number, ringsSize: number): void {
-  if (end + MIN_FREE_ABOVE_IMAGE > opts.memSize) {
-    const need = Math.ceil((end + MIN_FREE_ABOVE_IMAGE) / 1048576);
-    const rings = ringsSize > 0 ? ` and its device rings (${Math.ceil(ringsSize / 1024)} KiB)` : '';
-    throw new UsageError(
-      `mem: ${opts.memSize >> 20} MiB is too small for ${elf.file}: its image${rings} end at ${(end / 1048576).toFixed(1)} MiB and the guest needs ${MIN_FREE_ABOVE_IMAGE >> 10} KiB above them; use --mem=${need} or more`,
-    );
-  }
-}
-
-/** Write segments, command line, manifest and boot info into the guest memfd (offset == guest address). */
-function writeImage(fd: number, elf: LoadedElf, opts: CheckedOptions, mft: Buffer, rings: { addr: number; size: number }): void {
-  for (const seg of elf.segments) {
-    if (seg.data.length > 0) fs.writeSync(fd, seg.data, 0, seg.data.length, seg.vaddr);
-  }
-  const cmdline = Buffer.from(`${opts.cmdline}\0`, 'utf8');
-  if (cmdline.length > abi.SN_CMDLINE_MAX) {
-    throw new UsageError(`command line is ${cmdline.length - 1} bytes, the maximum is ${abi.SN_CMDLINE_MAX - 1}`);
-  }
-  fs.writeSync(fd, cmdline, 0, cmdline.length, abi.SN_CMDLINE_ADDR);
-  fs.writeSync(fd, mft, 0, mft.length, abi.SN_MFT_ADDR);
-  const boot = encodeBootinfo({
-    target: opts.target,
-    memSize: opts.memSize,
-    kernelEnd: elf.kernelEnd,
-    cmdline: abi.SN_CMDLINE_ADDR,
-    mft: abi.SN_MFT_ADDR,
-    mftSize: mft.length,
-    rings: rings.addr,
-    ringsSize: rings.size,
-    random: native().getRandom64(),
-    // hvt: the helper fills in the TSC frequency and clock bases; the guest holds no fds.
-    tscFreq: 0n,
-    waitFd: opts.target === 'spt' ? abi.SN_FD_WAIT : -1,
-    consoleFd: opts.target === 'spt' ? abi.SN_FD_CONSOLE : -1,
-  });
-  fs.writeSync(fd, boot, 0, boot.length, abi.SN_BOOTINFO_ADDR);
 }
 
 /**
