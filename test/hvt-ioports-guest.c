@@ -45,8 +45,8 @@ int solo5_app_main(const struct solo5_start_info *si)
     *base = open;
     uint64_t c = redone("through the bitmap again\n");
     sn_printf("redone in ring 0: %lu %lu %lu\n", (unsigned long)a, (unsigned long)b, (unsigned long)c);
-    sn_printf("open: 0x4fc %d 0x500 %d 0x508 %d 0x600 %d 0x601 %d\n", open4(0x4fc), open4(0x500), open4(0x508),
-              open4(0x600), open4(0x601));
+    sn_printf("open: 0x4fc %d 0x500 %d 0x508 %d 0x600 %d 0x601 %d\n", open4(0x4fc), open4(0x500),
+              open4(0x508), open4(0x600), open4(0x601));
     sn_printf("SUCCESS\n");
     return SOLO5_EXIT_SUCCESS;
 }
