@@ -218,8 +218,11 @@ static solo5_handle_set_t read_ahead(solo5_time_t deadline)
     solo5_time_t now = solo5_clock_monotonic(), until = now + AHEAD_NS;
     if (until > deadline)
         until = deadline;
+    /* Handles 1..n-1, starting after the one that gave the last frame: a busy device must not starve the others. */
+    const uint32_t n = s5_entries < 64 ? s5_entries : 64;
     while (now < until && ring->needs_kick == 0) {
-        for (uint32_t h = 1; h < s5_entries && h < 64; h++) {
+        for (uint32_t k = 1; k < n; k++) {
+            const uint32_t h = 1 + (ahead_handle + k - 1) % (n - 1);
             const struct s5_dev *d = s5_dev(h, SN_MFT_DEV_NET_BASIC);
             if (d == NULL)
                 continue;
