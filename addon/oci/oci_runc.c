@@ -125,13 +125,20 @@ static const char *value(const struct json *j, const char *p, int depth) {
   int plain, unused = 0;
   if (p >= j->end || depth > 64) return NULL;
   switch (*p) {
-  case '{': return object(j, p, depth, 0, &unused);
-  case '[': return array(j, p, depth);
-  case '"': return string(j, p, &plain);
-  case 't': return j->end - p >= 4 && memcmp(p, "true", 4) == 0 ? p + 4 : NULL;
-  case 'f': return j->end - p >= 5 && memcmp(p, "false", 5) == 0 ? p + 5 : NULL;
-  case 'n': return j->end - p >= 4 && memcmp(p, "null", 4) == 0 ? p + 4 : NULL;
-  default: return number(j, p);
+    case '{':
+      return object(j, p, depth, 0, &unused);
+    case '[':
+      return array(j, p, depth);
+    case '"':
+      return string(j, p, &plain);
+    case 't':
+      return j->end - p >= 4 && memcmp(p, "true", 4) == 0 ? p + 4 : NULL;
+    case 'f':
+      return j->end - p >= 5 && memcmp(p, "false", 5) == 0 ? p + 5 : NULL;
+    case 'n':
+      return j->end - p >= 4 && memcmp(p, "null", 4) == 0 ? p + 4 : NULL;
+    default:
+      return number(j, p);
   }
 }
 
@@ -196,7 +203,8 @@ int runc_root(const char *root, char *out, size_t size) {
 static int find_runc(char *out, size_t size) {
   const char *path = getenv("PATH");
   char dirs[8192];
-  snprintf(dirs, sizeof dirs, "%s:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", path != NULL ? path : "");
+  snprintf(dirs, sizeof dirs, "%s:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+           path != NULL ? path : "");
   for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d != NULL; d = strtok_r(NULL, ":", &save)) {
     if (snprintf(out, size, "%s/runc", d) < (int)size && access(out, X_OK) == 0) return 1;
   }

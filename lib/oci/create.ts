@@ -6,6 +6,7 @@ import path from 'node:path';
 import { INSPECT_NOWHERE } from '../cli/signals';
 import { native, packageRoot } from '../native';
 import { OciError } from './errors';
+import { askMonitor } from './commands';
 import { HOOKS_FILE, runHooks } from './hooks';
 import { unwireRecorded } from './network';
 import { planFromSpec, type Plan } from './plan';
@@ -143,7 +144,7 @@ async function startMonitor(
  * the monitor).
  */
 function monitorless(plan: Plan, o: CreateOptions): 'here' | 'netns' | undefined {
-  if (!plan.standalone || o.consoleSocket !== undefined) return undefined;
+  if (!plan.standalone || o.consoleSocket !== undefined || plan.late === true) return undefined;
   // A fresh namespace (ctr run, Docker) must hold the container's process even without a net device:
   // Docker's libnetwork-setkey prestart hook configures the namespace of the pid it is given.
   if (Object.keys(plan.net).length === 0 && plan.netns !== 'new') return 'here';
@@ -224,6 +225,8 @@ export async function create(o: CreateOptions): Promise<{ record: Record; wait: 
         'linux.namespaces: the unikernel has a net device but the container shares the host network; give it a network namespace',
       );
     }
+    // Docker's bridge: eth0 appears in the fresh namespace only once its prestart hook has run (with our pid).
+    if (plan.netns === 'new' && Object.keys(plan.net).length > 0) plan.late = true;
     writeJson(path.join(dir, 'plan.json'), plan);
     const where = monitorless(plan, o);
     const gated = where !== undefined;
@@ -253,9 +256,14 @@ export async function create(o: CreateOptions): Promise<{ record: Record; wait: 
     if (Object.values(hooks).some((h) => h.length > 0)) writeJson(path.join(dir, HOOKS_FILE), hooks);
     // For addon/oci/oci_front.c, which starts and deletes a monitorless container without node (and without hooks).
     if (gated) fs.writeFileSync(path.join(dir, 'gate.pid'), `${pid} ${record.pidStart}\n`, { mode: 0o600 });
-    // The network is wired and the guest loaded; the hooks see the container's pid (docs/oci.md, Hooks).
+    // The network is wired and the guest loaded (late: just after); the hooks see the container's pid (docs/oci.md, Hooks).
     const creating = { ...stateOf(record), status: 'creating' };
     for (const phase of ['prestart', 'createRuntime', 'createContainer'] as const) runHooks(phase, hooks[phase], creating);
+    if (plan.late === true) {
+      // The monitor (the container's process, in the namespace) wires and loads now; then create promises what it always does.
+      const line = await askMonitor(dir, 'prepare');
+      if (line !== 'ok') throw new OciError(line.startsWith('error ') ? line.slice(6) : 'the monitor ended before the guest was ready');
+    }
     if (pty !== undefined && o.consoleSocket !== undefined) sendConsole(o.consoleSocket, pty.master);
     if (o.pidFile !== undefined) writePidFile(path.resolve(o.pidFile), pid);
     started.detach();
