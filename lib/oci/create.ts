@@ -8,7 +8,7 @@ import { native, packageRoot } from '../native';
 import { OciError } from './errors';
 import { askMonitor } from './commands';
 import { HOOKS_FILE, runHooks } from './hooks';
-import { unwireRecorded } from './network';
+import { unwireRecorded, unwireVia } from './network';
 import { planFromSpec, type Plan } from './plan';
 import { loadSpec, type Spec } from './spec';
 import { CGROUP_DIRS_FILE, cgroupFor, type Cgroup, type Limits } from './cgroup';
@@ -213,6 +213,7 @@ export async function create(o: CreateOptions): Promise<{ record: Record; wait: 
     throw new OciError(`${dir}: cannot create (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
   let started: Started | undefined;
+  let startedAt: string | undefined;
   let cgroup: Cgroup | undefined;
   let pty: { master: number; slave: number } | undefined;
   try {
@@ -236,13 +237,14 @@ export async function create(o: CreateOptions): Promise<{ record: Record; wait: 
       started = await startMonitor(o, plan, dir, pty, where === 'netns');
     }
     const pid = started.pid;
+    startedAt = liveStart(pid);
     cgroup = joinCgroup(spec, o, pid);
     const record: Record = {
       id: o.id,
       bundle,
       rootfs: path.resolve(bundle, spec.root.path),
       pid,
-      pidStart: liveStart(pid) ?? '',
+      pidStart: startedAt ?? '',
       ...(gated ? { monitorless: true } : {}),
       ...(cgroup !== undefined ? { cgroup: cgroup.path } : {}),
       created: new Date().toISOString(),
@@ -270,6 +272,9 @@ export async function create(o: CreateOptions): Promise<{ record: Record; wait: 
     return { record, wait: started.wait };
   } catch (e) {
     if (started !== undefined) {
+      // A fresh namespace (late wiring) has no path to enter once the monitor is gone: undo it through the monitor's
+      // first, if that is still the monitor (a pid reused since is someone else's namespace).
+      if (startedAt !== undefined && liveStart(started.pid) === startedAt) unwireVia(dir, started.pid);
       started.abandon();
       awaitGone(started.pid, liveStart(started.pid) ?? '');
       // The monitor or helper died with SIGKILL: what was wired for it is undone from here.
