@@ -77,6 +77,14 @@ static const char *number(const struct json *j, const char *p) {
 
 static const char *value(const struct json *j, const char *p, int depth);
 
+/* After a member or element: past the closing `close` (*done = 1), or past the ',' and the space after it (*done = 0). */
+static const char *next(const struct json *j, const char *p, char close, int *done) {
+  p = ws(j, p);
+  *done = p < j->end && *p == close;
+  if (*done) return p + 1;
+  return p < j->end && *p == ',' ? ws(j, p + 1) : NULL;
+}
+
 /*
  * An object. With `want` (the annotations object), *found is set by each of its
  * members: 1 when a sandbox key says "sandbox", 0 when it says anything else, so
@@ -101,11 +109,8 @@ static const char *object(const struct json *j, const char *p, int depth, int wa
       const char *after = string(j, v, &vplain);
       *found = after != NULL && vplain && after - v == 9 && memcmp(v, "\"sandbox\"", 9) == 0;
     }
-    if ((p = value(j, p, depth + 1)) == NULL) return NULL;
-    p = ws(j, p);
-    if (p < j->end && *p == '}') return p + 1;
-    if (p >= j->end || *p != ',') return NULL;
-    p = ws(j, p + 1);
+    int done;
+    if ((p = value(j, p, depth + 1)) == NULL || (p = next(j, p, '}', &done)) == NULL || done) return p;
   }
 }
 
@@ -113,11 +118,8 @@ static const char *array(const struct json *j, const char *p, int depth) {
   p = ws(j, p + 1);
   if (p < j->end && *p == ']') return p + 1;
   for (;;) {
-    if ((p = value(j, p, depth + 1)) == NULL) return NULL;
-    p = ws(j, p);
-    if (p < j->end && *p == ']') return p + 1;
-    if (p >= j->end || *p != ',') return NULL;
-    p = ws(j, p + 1);
+    int done;
+    if ((p = value(j, p, depth + 1)) == NULL || (p = next(j, p, ']', &done)) == NULL || done) return p;
   }
 }
 
@@ -167,11 +169,9 @@ static int sandbox_json(const char *text, size_t len) {
         p = value(&j, p, 1);
     } else
       p = value(&j, p, 1);
-    if (p == NULL || found == -1) return -1;
-    p = ws(&j, p);
-    if (p < j.end && *p == '}') return ws(&j, p + 1) == j.end ? found : -1;
-    if (p >= j.end || *p != ',') return -1;
-    p = ws(&j, p + 1);
+    int done;
+    if (p == NULL || found == -1 || (p = next(&j, p, '}', &done)) == NULL) return -1;
+    if (done) return ws(&j, p) == j.end ? found : -1;
   }
 }
 
