@@ -89,49 +89,54 @@ process.stdin.on('end', () => {
 });
 `;
 
-t.test(
-  "a fresh namespace whose eth0 a prestart hook makes (Docker's bridge): wired after the hooks, and nothing left in it after kill -9",
-  { skip: skip ?? false },
-  async (t) => {
-    const seed = Math.floor(Math.random() * 1e6);
-    t.comment(`seed ${seed}`);
-    const base = tmpBase(t);
-    const stateRoot = path.join(base, 'state');
-    const veth = `snh${seed % 100000}`;
-    const host = `10.216.${seed % 200}.1`;
-    const addr = `10.216.${seed % 200}.2`;
-    t.teardown(() => void sh(`ip link del ${veth}`));
-    fs.writeFileSync(path.join(base, 'eth0.js'), MAKE_ETH0);
-    const hook = {
-      path: process.execPath,
-      args: ['node', path.join(base, 'eth0.js'), veth, host, addr],
-      env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'],
-    };
-    const b = makeBundle(base, buildNetip(base, 'solo5'), [], {
-      linux: { namespaces: [{ type: 'pid' }, { type: 'network' }] },
-      hooks: { prestart: [hook] },
-    });
-    const id = `late${seed}`;
-    const c = await create(stateRoot, b.dir, id);
-    t.equal(c.status, 0, `create (${c.stderr.trim()})`);
-    t.teardown(() => void oci(stateRoot, ['delete', '--force', id]));
-    const pid = (JSON.parse(oci(stateRoot, ['state', id]).stdout) as { pid: number }).pid;
-    // Hold the namespace past the container, to see what it leaves there.
-    const holder = spawn('nsenter', [`--net=/proc/${pid}/ns/net`, 'sleep', '600'], { stdio: 'ignore' });
-    t.teardown(() => void holder.kill('SIGKILL'));
-    const inNs = (cmd: string) => sh(`nsenter --net=/proc/${pid}/ns/net ${cmd}`).stdout;
-    t.match(inNs('ip -o link show'), /snoci0/, 'create wired eth0 once the hook had made it');
-    t.equal(oci(stateRoot, ['start', id]).status, 0, 'start');
-    await c.waitFor(`ip ${addr}`);
-    const ping = spawnSync('python3', [path.join(root, 'test', 'support', 'kping.py'), addr, '1'], { encoding: 'utf8', timeout: 120_000 });
-    t.match(ping.stdout, /sent=1 received=1/, 'the guest answers at the address the hook gave eth0');
-    const held = `/proc/${holder.pid}/ns/net`;
-    t.equal(oci(stateRoot, ['kill', id, 'KILL'], true).status, 0, 'kill -9 (through the front door, as engines call it)');
-    await c.console;
-    t.equal(oci(stateRoot, ['delete', id], true).status, 0, 'delete');
-    t.notMatch(sh(`nsenter --net=${held} ip -o link show`).stdout, /snoci/, 'no tap is left in the namespace');
-    t.match(sh(`nsenter --net=${held} ip -o link show`).stdout, /eth0/, 'eth0 is still there');
-    t.notMatch(sh(`nsenter --net=${held} tc qdisc show dev eth0`).stdout, /ingress/, 'and not redirected');
-    t.same(processesWith(stateRoot), [], 'no process is left');
-  },
-);
+for (const abi of ['ring', 'solo5']) {
+  t.test(
+    `${abi} ABI: a fresh namespace whose eth0 a prestart hook makes (Docker's bridge): wired after the hooks, and nothing left in it after kill -9`,
+    { skip: skip ?? false },
+    async (t) => {
+      const seed = Math.floor(Math.random() * 1e6);
+      t.comment(`seed ${seed}`);
+      const base = tmpBase(t);
+      const stateRoot = path.join(base, 'state');
+      const veth = `snh${seed % 100000}`;
+      const host = `10.216.${seed % 200}.1`;
+      const addr = `10.216.${seed % 200}.2`;
+      t.teardown(() => void sh(`ip link del ${veth}`));
+      fs.writeFileSync(path.join(base, 'eth0.js'), MAKE_ETH0);
+      const hook = {
+        path: process.execPath,
+        args: ['node', path.join(base, 'eth0.js'), veth, host, addr],
+        env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'],
+      };
+      const b = makeBundle(base, buildNetip(base, abi), [], {
+        linux: { namespaces: [{ type: 'pid' }, { type: 'network' }] },
+        hooks: { prestart: [hook] },
+      });
+      const id = `late${seed}`;
+      const c = await create(stateRoot, b.dir, id);
+      t.equal(c.status, 0, `create (${c.stderr.trim()})`);
+      t.teardown(() => void oci(stateRoot, ['delete', '--force', id]));
+      const pid = (JSON.parse(oci(stateRoot, ['state', id]).stdout) as { pid: number }).pid;
+      // Hold the namespace past the container, to see what it leaves there.
+      const holder = spawn('nsenter', [`--net=/proc/${pid}/ns/net`, 'sleep', '600'], { stdio: 'ignore' });
+      t.teardown(() => void holder.kill('SIGKILL'));
+      const inNs = (cmd: string) => sh(`nsenter --net=/proc/${pid}/ns/net ${cmd}`).stdout;
+      t.match(inNs('ip -o link show'), /snoci0/, 'create wired eth0 once the hook had made it');
+      t.equal(oci(stateRoot, ['start', id]).status, 0, 'start');
+      await c.waitFor(`ip ${addr}`);
+      const ping = spawnSync('python3', [path.join(root, 'test', 'support', 'kping.py'), addr, '1'], {
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      t.match(ping.stdout, /sent=1 received=1/, 'the guest answers at the address the hook gave eth0');
+      const held = `/proc/${holder.pid}/ns/net`;
+      t.equal(oci(stateRoot, ['kill', id, 'KILL'], true).status, 0, 'kill -9 (through the front door, as engines call it)');
+      await c.console;
+      t.equal(oci(stateRoot, ['delete', id], true).status, 0, 'delete');
+      t.notMatch(sh(`nsenter --net=${held} ip -o link show`).stdout, /snoci/, 'no tap is left in the namespace');
+      t.match(sh(`nsenter --net=${held} ip -o link show`).stdout, /eth0/, 'eth0 is still there');
+      t.notMatch(sh(`nsenter --net=${held} tc qdisc show dev eth0`).stdout, /ingress/, 'and not redirected');
+      t.same(processesWith(stateRoot), [], 'no process is left');
+    },
+  );
+}
