@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { root } from './support/paths';
+import { app, exists, root } from './support/paths';
 import { create, makeBundle, needRoot, oci, processesWith, tmpBase } from './support/oci';
 import { buildNetip, makeNamespace, sh } from './support/oci-net';
 
@@ -140,3 +140,35 @@ for (const abi of ['ring', 'solo5']) {
     },
   );
 }
+
+t.test(
+  'a fresh namespace without a net device: held by the container from create on only where a creation hook may look at it',
+  { skip: (!exists(app('hello')) && 'guest/build/hello.spt is not built') || skip || false },
+  async (t) => {
+    const base = tmpBase(t);
+    const stateRoot = path.join(base, 'state');
+    const fresh = { linux: { namespaces: [{ type: 'pid' }, { type: 'network' }] } };
+    const hook = { prestart: [{ path: '/bin/true', args: ['true'] }] };
+    for (const [id, config, own] of [
+      ['hooked', { ...fresh, hooks: hook }, true],
+      ['plain', fresh, false],
+    ] as const) {
+      const b = makeBundle(base, app('hello'), [], config);
+      const c = await create(stateRoot, b.dir, id);
+      t.equal(c.status, 0, `${id}: create (${c.stderr.trim()})`);
+      t.teardown(() => void oci(stateRoot, ['delete', '--force', id]));
+      const pid = (JSON.parse(oci(stateRoot, ['state', id]).stdout) as { pid: number }).pid;
+      const ns = fs.readlinkSync(`/proc/${pid}/ns/net`);
+      t.equal(
+        ns !== fs.readlinkSync('/proc/self/ns/net'),
+        own,
+        own
+          ? 'with a prestart hook (Docker): the guest is in a namespace of its own'
+          : 'without one (podman --network=none): prepared here',
+      );
+      t.equal(oci(stateRoot, ['start', id], true).status, 0, `${id}: start`);
+      t.match(await c.console, /SUCCESS/, `${id}: the guest runs`);
+      t.equal(oci(stateRoot, ['delete', id], true).status, 0, `${id}: delete`);
+    }
+  },
+);

@@ -195,7 +195,7 @@ int is_pod_sandbox(const char *bundle) {
 /* runc's root beside ours, as delegate.ts's runcRoot(): ROOT without trailing slashes, then -runc. */
 int runc_root(const char *root, char *out, size_t size) {
   size_t len = strlen(root);
-  while (len > 1 && root[len - 1] == '/') len--;
+  while (len > 0 && root[len - 1] == '/') len--;
   return snprintf(out, size, "%.*s-runc", (int)len, root) < (int)size;
 }
 

@@ -143,11 +143,14 @@ async function startMonitor(
  * then `run` in the foreground, which waits for the guest as its parent, keeps
  * the monitor).
  */
-function monitorless(plan: Plan, o: CreateOptions): 'here' | 'netns' | undefined {
+function monitorless(plan: Plan, o: CreateOptions, hooks: Spec['hooks']): 'here' | 'netns' | undefined {
   if (!plan.standalone || o.consoleSocket !== undefined || plan.late === true) return undefined;
-  // A fresh namespace (ctr run, Docker) must hold the container's process even without a net device:
-  // Docker's libnetwork-setkey prestart hook configures the namespace of the pid it is given.
-  if (Object.keys(plan.net).length === 0 && plan.netns !== 'new') return 'here';
+  // A fresh namespace (Docker's) must hold the container's process from create on even without a net device
+  // when a creation hook may look at it: Docker's libnetwork-setkey prestart hook configures the namespace of
+  // the pid it is given. Without such a hook (podman --network=none, ctr run) nobody looks, and a guest
+  // without a net device cannot tell: it is prepared here, without a second node start-up.
+  const nsHooks = (['prestart', 'createRuntime', 'createContainer'] as const).some((p) => (hooks?.[p] ?? []).length > 0);
+  if (Object.keys(plan.net).length === 0 && (plan.netns !== 'new' || !nsHooks)) return 'here';
   return o.foreground === true ? undefined : 'netns';
 }
 
@@ -229,7 +232,7 @@ export async function create(o: CreateOptions): Promise<{ record: Record; wait: 
     // Docker's bridge: eth0 appears in the fresh namespace only once its prestart hook has run (with our pid).
     if (plan.netns === 'new' && Object.keys(plan.net).length > 0) plan.late = true;
     writeJson(path.join(dir, 'plan.json'), plan);
-    const where = monitorless(plan, o);
+    const where = monitorless(plan, o, spec.hooks);
     const gated = where !== undefined;
     if (where === 'here') started = await startGated(plan, dir);
     else {
