@@ -36,7 +36,7 @@ export async function start(root: string, id: string): Promise<void> {
   runHooks('poststart', hooks.poststart, state(root, id));
 }
 
-/** One request to the monitor over its socket in the state directory `dir` ('prepare' from create, 'start'); its one-line answer. */
+/** One request to the monitor over its socket in the state directory `dir` ('prepare' from create, 'start'); what it answered. */
 export function askMonitor(dir: string, request: 'prepare' | 'start'): Promise<string> {
   return new Promise<string>((resolve) => {
     let text = '';
@@ -44,7 +44,7 @@ export function askMonitor(dir: string, request: 'prepare' | 'start'): Promise<s
     sock.setEncoding('utf8');
     sock.on('connect', () => sock.write(`${request}\n`));
     sock.on('data', (d: string) => (text += d));
-    sock.on('close', () => resolve(text.split('\n')[0]));
+    sock.on('close', () => resolve(text));
     sock.on('error', (e) => resolve(`error cannot reach the monitor: ${e.message}`));
   });
 }
@@ -55,7 +55,8 @@ async function release(root: string, id: string, rec: Record): Promise<void> {
     openGate(containerDir(root, id), id, { guestPid: rec.pid, guestStart: rec.pidStart });
     return;
   }
-  const line = await askMonitor(containerDir(root, id), 'start');
+  const reply = await askMonitor(containerDir(root, id), 'start');
+  const line = reply.split('\n')[0];
   if (!line.startsWith('ok'))
     throw new OciError(line.startsWith('error ') ? line.slice(6) : `container ${id}: the monitor ended before starting the guest`);
 }
@@ -109,9 +110,9 @@ export function parseSignal(s: string | undefined): NodeJS.Signals {
  */
 function signalContainer(root: string, rec: Record, sig: NodeJS.Signals): void {
   if (sig === 'SIGKILL' && rec.monitorless !== true) {
+    if (isAlive(rec.pid, rec.pidStart)) unwireVia(containerDir(root, rec.id), rec.pid);
     const started = loadStarted(root, rec.id);
     if (started !== undefined && isAlive(started.guestPid, started.guestStart)) process.kill(started.guestPid, 'SIGKILL');
-    if (isAlive(rec.pid, rec.pidStart)) unwireVia(containerDir(root, rec.id), rec.pid);
   }
   process.kill(rec.pid, sig);
 }

@@ -266,7 +266,7 @@ export async function create(o: CreateOptions): Promise<{ record: Record; wait: 
     for (const phase of ['prestart', 'createRuntime', 'createContainer'] as const) runHooks(phase, hooks[phase], creating);
     if (plan.late === true) {
       // The monitor (the container's process, in the namespace) wires and loads now; then create promises what it always does.
-      const line = await askMonitor(dir, 'prepare');
+      const line = (await askMonitor(dir, 'prepare')).split('\n')[0];
       if (line !== 'ok') throw new OciError(line.startsWith('error ') ? line.slice(6) : 'the monitor ended before the guest was ready');
     }
     if (pty !== undefined && o.consoleSocket !== undefined) sendConsole(o.consoleSocket, pty.master);
