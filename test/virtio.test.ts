@@ -6,7 +6,7 @@ import path from 'node:path';
 import t from 'tap';
 import { parseVirtioRunArgs } from '../lib/cli/virtio-run';
 import { ConsoleWatch, classifyVirtioExit } from '../lib/virtio/exit';
-import { chooseAccel, findQemu } from '../lib/virtio/kvm-probe';
+import { chooseAccel, describeKvmProbe, findQemu, KVM_DEVICE, kvmUnusable } from '../lib/virtio/kvm-probe';
 import { clusterSectors, mbr, syslinuxConfig } from '../lib/virtio/mkimage';
 import { qemuArgv, qemuValue, type QemuConfig } from '../lib/virtio/qemu-args';
 import { compareTargets } from '../lib/compare';
@@ -158,6 +158,41 @@ t.test('accelerator choice', async (tt) => {
   tt.equal(chooseAccel('auto', undefined, 'PVM', warn), 'tcg');
   tt.same(warns, ['KVM unusable (no /dev/kvm); using TCG', 'KVM slower than TCG here (PVM); using TCG']);
   tt.throws(() => chooseAccel('kvm', 'no /dev/kvm', undefined, warn), /KVM unusable: no \/dev\/kvm/);
+});
+
+t.test('the KVM probe: each failing step named, a device that is not KVM refused, no fd left open', async (tt) => {
+  const openFds = () => fs.readdirSync('/proc/self/fd').length;
+  const before = openFds();
+  tt.match(kvmUnusable('/nonexistent/kvm'), /^no \/nonexistent\/kvm \(KVM not loaded, or no virtualization\)$/);
+  tt.equal(kvmUnusable('/dev/null'), '/dev/null is not a KVM device (KVM_GET_API_VERSION: ENOTTY)', 'opens, but is no hypervisor');
+  // The host's own device: whatever it answers, the probe gives an answer and closes what it opened.
+  for (let i = 0; i < 20; i++) {
+    kvmUnusable('/dev/null');
+    kvmUnusable(KVM_DEVICE);
+  }
+  tt.equal(openFds(), before, 'every fd the probe opened is closed again');
+  // Steps no device on this host can be made to refuse safely: the reasons the runner prints for them.
+  const cases: [Parameters<typeof describeKvmProbe>[1], string | undefined][] = [
+    [{ ok: true, apiVersion: 12 }, undefined],
+    [{ ok: false, step: 'open', code: 'EACCES' }, 'no permission to open /dev/kvm (not in the kvm group)'],
+    [{ ok: false, step: 'open', code: 'EBUSY' }, '/dev/kvm cannot be opened (EBUSY)'],
+    [{ ok: false, step: 'KVM_GET_API_VERSION', code: 'version 11' }, '/dev/kvm speaks KVM API version 11, not 12'],
+    [
+      { ok: false, step: 'KVM_CREATE_VM', code: 'EBUSY' },
+      "/dev/kvm refuses to create a VM (KVM_CREATE_VM: EBUSY; is another hypervisor using the CPU's virtualization?)",
+    ],
+    [{ ok: false, step: 'KVM_CREATE_VCPU', code: 'EINVAL' }, '/dev/kvm refuses a VM with one vCPU (KVM_CREATE_VCPU: EINVAL)'],
+  ];
+  for (const [r, why] of cases) tt.equal(describeKvmProbe('/dev/kvm', r), why, JSON.stringify(r));
+  // And what the runner does with a refusal: TCG with the reason for the best available, an error for -H kvm.
+  const warns: string[] = [];
+  const refused = describeKvmProbe('/dev/kvm', { ok: false, step: 'KVM_CREATE_VM', code: 'EBUSY' });
+  tt.equal(
+    chooseAccel('auto', refused, undefined, (l) => void warns.push(l)),
+    'tcg',
+  );
+  tt.match(warns, [/^KVM unusable \(\/dev\/kvm refuses to create a VM \(KVM_CREATE_VM: EBUSY; .*\)\); using TCG$/]);
+  tt.throws(() => chooseAccel('kvm', refused, undefined, () => {}), /^KVM unusable: \/dev\/kvm refuses to create a VM/);
 });
 
 t.test("command line: upstream options and the tenders' device options", async (tt) => {

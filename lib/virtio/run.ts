@@ -175,7 +175,7 @@ export async function runVirtio(opts: VirtioRunOptions): Promise<VirtioExit> {
         continue;
       }
       const line = describeVirtioExit(exit);
-      if (line !== undefined && exit.kind !== 'signal') warn(line);
+      if (line !== undefined) warn(line);
       return exit;
     }
   } finally {
