@@ -277,11 +277,23 @@ t.test('virtio guests under TCG', { skip }, async (tt) => {
   tt.match(blk.stdout, /SUCCESS/);
   tt.not(fs.readFileSync(disk).subarray(0, 512).toString('hex'), Buffer.alloc(512).toString('hex'), 'the guest wrote the image');
 
-  const sleeper = await run(['-q', '-H', 'qemu', '-m', '16', virtio('sleep'), '60000'], (out, kill) => {
-    if (out.includes('READY')) kill('SIGTERM');
-  });
-  tt.equal(sleeper.code, 143, 'SIGTERM ends QEMU and the launcher exits 128 + 15');
-  tt.notMatch(sleeper.stdout, /SUCCESS/);
+  // A guest that never halts, ended by each signal the launcher passes on to QEMU: one line, 128 + N.
+  const never = (sig: NodeJS.Signals) =>
+    run(['-q', '-H', 'qemu', '-m', '16', virtio('sleep'), '60000'], (out, kill) => {
+      if (out.includes('READY')) kill(sig);
+    });
+  const ended = await Promise.all((['SIGTERM', 'SIGINT', 'SIGHUP'] as const).map(never));
+  for (const [i, [sig, status]] of (
+    [
+      ['SIGTERM', 143],
+      ['SIGINT', 130],
+      ['SIGHUP', 129],
+    ] as const
+  ).entries()) {
+    tt.equal(ended[i].code, status, `${sig} ends QEMU and the launcher exits 128 + N`);
+    tt.equal(ended[i].stderr, `solo5-virtio-run: QEMU ended by ${sig}, exit status ${status}\n`, `${sig}: one line`);
+    tt.notMatch(ended[i].stdout, /SUCCESS/);
+  }
 
   const image = path.join(tmp, 'hello.img');
   const mk = await run([image, virtio('hello'), 'from', 'disk'], undefined, mkimage);
@@ -331,14 +343,31 @@ t.test('bad input: one line and status 1', { skip }, async (tt) => {
     tt.match(r.stderr, re);
     tt.equal(r.stderr.trimEnd().split('\n').length, 1, `one line: ${r.stderr}`);
   }
-  const noQemu = await new Promise<Ran>((resolve) => {
-    const c = spawn(process.execPath, [cli, '-q', virtio('hello')], { env: { ...process.env, PATH: tmp } });
-    let stderr = '';
-    c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    c.on('close', (code) => resolve({ code, stdout: '', stderr }));
-  });
+  // QEMU absent, QEMU failing to start, QEMU dying: a PATH holding nothing, or a stand-in for QEMU.
+  const onPath = (dir: string, script?: string): Promise<Ran> => {
+    fs.mkdirSync(dir);
+    if (script !== undefined) fs.writeFileSync(path.join(dir, 'qemu-system-x86_64'), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+    return new Promise<Ran>((resolve) => {
+      const c = spawn(process.execPath, [cli, '-q', '-H', 'qemu', virtio('hello')], { env: { ...process.env, PATH: dir } });
+      let stderr = '';
+      c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      c.on('close', (code) => resolve({ code, stdout: '', stderr }));
+    });
+  };
+  const [noQemu, failing, dying] = await Promise.all([
+    onPath(path.join(tmp, 'empty')),
+    onPath(
+      path.join(tmp, 'failing'),
+      "echo 'qemu-system-x86_64: -accel tcg: cannot allocate guest memory' >&2; echo 'second line' >&2; exit 1",
+    ),
+    onPath(path.join(tmp, 'dying'), 'kill -SEGV $$'),
+  ]);
   tt.equal(noQemu.code, 1);
   tt.match(noQemu.stderr, /^solo5-virtio-run: qemu-system-x86_64 not found on PATH \(Debian: apt-get install qemu-system-x86\)\n$/);
+  tt.equal(failing.code, 1, 'QEMU failing to start: status 1');
+  tt.equal(failing.stderr, 'solo5-virtio-run: QEMU failed: -accel tcg: cannot allocate guest memory\n', "QEMU's first line, once");
+  tt.equal(dying.code, 1, 'QEMU killed: status 1');
+  tt.equal(dying.stderr, 'solo5-virtio-run: QEMU failed: QEMU was killed by SIGSEGV\n');
 });
 
 t.test("virtio-net on a tap in a namespace of the test's own: the guest pings the host", { skip: skip || tapSkip }, async (tt) => {
