@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import t from 'tap';
 import { parseVirtioRunArgs } from '../lib/cli/virtio-run';
 import { ConsoleWatch, classifyVirtioExit } from '../lib/virtio/exit';
@@ -13,10 +14,13 @@ import { compareTargets } from '../lib/compare';
 import { kvmUnavailable } from './support/kvm';
 import { app, root } from './support/paths';
 import { tapNamespace, tapSkip } from './support/tapns';
+import { qemuUnavailable, virtioApp } from './support/qemu';
+import { behaviour } from './support/behaviour';
+import { runVirtio } from '../lib/virtio/run';
 
 const cli = path.join(root, 'dist', 'bin', 'solo5-virtio-run.js');
 const mkimage = path.join(root, 'dist', 'bin', 'solo5-virtio-mkimage.js');
-const virtio = (name: string) => path.join(root, 'guest', 'build', 'solo5', `${name}.virtio`);
+const virtio = virtioApp;
 
 const base: QemuConfig = { kernel: '/k/hello.virtio', cmdline: '', memMiB: 64, accel: 'tcg', devices: [] };
 const FIXED = ['-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot', '-machine', 'pc'];
@@ -215,16 +219,10 @@ t.test('disk image pieces: MBR, FAT12 clusters, syslinux.cfg', async (tt) => {
   tt.throws(() => syslinuxConfig(['---']), /module separator/);
 });
 
-let qemuWhy: string | undefined;
-try {
-  findQemu();
-} catch (e) {
-  qemuWhy = (e as Error).message;
-}
-const skip = qemuWhy ?? (!fs.existsSync(virtio('hello')) && `${virtio('hello')} is not built (npm run build:guest)`);
+const skip = qemuUnavailable() ?? false;
 
 t.test('qemu-system-x86_64 is present where CI installs it', { skip: process.env.CI !== 'true' && 'not under CI' }, async (tt) => {
-  tt.equal(qemuWhy, undefined, '.ci/run installs qemu-system-x86');
+  tt.equal(qemuUnavailable(), undefined, '.ci/run installs qemu-system-x86 and builds the virtio guests');
 });
 
 interface Ran {
@@ -382,26 +380,48 @@ t.test("virtio-net on a tap in a namespace of the test's own: the guest pings th
   tt.match(r.stdout, /ping: received=5 of 5\nSUCCESS/);
 });
 
-t.test(
-  'compareTargets with a virtio build: the same output, status and block image as spt and hvt',
-  { skip: skip || kvmUnavailable() },
-  async (tt) => {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'virtio-test-'));
-    tt.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
-    const img = path.join(tmp, 'storage.img');
-    fs.writeFileSync(img, Buffer.alloc(32 * 1024));
-    const kernels = (name: string) => ({ spt: app(name, 'spt'), hvt: app(name, 'hvt'), virtio: virtio(name) });
-    const blk = await compareTargets({ kernels: kernels('blk'), memMB: 32, block: { storage: { image: img } } });
-    tt.same(blk.differences, []);
-    tt.equal(blk.runs.virtio?.exit.status, 0);
-    tt.match(blk.runs.virtio?.appOutput, /SUCCESS/);
-    const differ = await compareTargets({ kernels: { ...kernels('exitcode'), virtio: virtio('abort') }, args: ['3'], memMB: 32 });
-    tt.same(
-      differ.differences.map((d) => [d.what, d.spt, d.hvt, d.virtio]),
-      [
-        ['status', '3', '3', '255'],
-        ['output', 'exitcode: exiting with 3', 'exitcode: exiting with 3', 'abort: calling solo5_abort()'],
-      ],
-    );
-  },
-);
+t.test("every behaviour row with a virtio build: the table's virtio column, under TCG, four QEMUs at a time", { skip }, async (tt) => {
+  const rows = behaviour.filter((r) => r.virtio !== undefined);
+  tt.ok(rows.length >= 15, 'the table has a virtio column for the apps built for virtio');
+  const results: { output: string; status: number; kind: string }[] = [];
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < rows.length; i = next++) {
+      let output = '';
+      const out = new Writable({ write: (c: Buffer, _e, cb) => ((output += c.toString()), cb()) });
+      const e = await runVirtio({
+        kernel: virtio(rows[i].app),
+        args: rows[i].virtio?.args ?? [],
+        memMiB: 32,
+        accel: 'tcg',
+        blocks: new Map(),
+        nets: new Map(),
+        quiet: true,
+        out,
+        warn: () => {},
+      });
+      results[i] = { output, status: e.status, kind: e.kind };
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  for (const [i, row] of rows.entries()) {
+    const e = row.virtio;
+    if (e === undefined) continue;
+    const r = results[i];
+    tt.equal(r.status, e.status, `${row.app}: exit status ${e.status}${e.why ? ` (${e.why})` : ''}`);
+    for (const m of e.markers) tt.match(r.output, m, `${row.app}: has ${JSON.stringify(m)}`);
+    for (const m of e.absent ?? []) tt.notMatch(r.output, m, `${row.app}: lacks ${JSON.stringify(m)}`);
+  }
+});
+
+t.test('compareTargets with a virtio build: a difference names all three values', { skip: skip || kvmUnavailable() }, async (tt) => {
+  const k = (name: string) => ({ spt: app(name, 'spt'), hvt: app(name, 'hvt'), virtio: virtio('abort') });
+  const differ = await compareTargets({ kernels: k('exitcode'), args: ['3'], memMB: 32 });
+  tt.same(
+    differ.differences.map((d) => [d.what, d.spt, d.hvt, d.virtio]),
+    [
+      ['status', '3', '3', '255'],
+      ['output', 'exitcode: exiting with 3', 'exitcode: exiting with 3', 'abort: calling solo5_abort()'],
+    ],
+  );
+});
