@@ -144,8 +144,9 @@ for (const abi of ABIS) {
         ep.close();
       }
     };
+    const k = withVirtio('net', abi);
     const c = await compareTargets({
-      kernels: kernels('net', abi),
+      kernels: k,
       args: ['10.0.0.2', '50'],
       memMB: 32,
       net: { service: { switch: sw, mac: '02:00:00:00:00:02' } },
@@ -154,6 +155,7 @@ for (const abi of ABIS) {
     });
     tt.same(c.differences, [], 'same status and output');
     tt.equal(c.runs.hvt.exit.status, 0);
+    if (k.virtio !== undefined) tt.equal(c.runs.virtio?.exit.status, 0, 'virtio answered the same pings through a -netdev stream port');
   });
 }
 
@@ -260,4 +262,27 @@ t.test('a missing spt or hvt kernel, or one that is not a path, is refused in on
     );
   }
   tt.same(seen, [], 'no guest ran');
+});
+
+t.test('virtio: a net device it cannot take is refused in one line (in-process, run() replaced)', async (tt) => {
+  const { compare } = withFakeRun();
+  await tt.rejects(compare({ kernels: { spt: 'a.spt', hvt: 'a.hvt', virtio: 'a.virtio' }, net: { service: { unix: '/nowhere' } } }), {
+    code: 'EUSAGE',
+    message: 'net.service: with kernels.virtio, a net device is a switch or a tap interface by name',
+  });
+});
+
+t.test('virtio: timeoutMs kills QEMU, and a drive that throws ends the guest (spt and hvt replaced)', { skip: noVirtio }, async (tt) => {
+  const { compare } = withFakeRun();
+  const kernels = { spt: 'a.spt', hvt: 'a.hvt', virtio: virtioApp('sleep') };
+  const slow = await compare({ kernels, args: ['60000'], timeoutMs: 1000 });
+  tt.equal(slow.runs.virtio?.timedOut, true, 'timed out');
+  tt.same([slow.runs.virtio?.exit.kind, slow.runs.virtio?.exit.status], ['signal', 137], 'QEMU killed');
+  const seen: string[] = [];
+  const drive = (target: string) => (
+    seen.push(target),
+    target === 'virtio' ? Promise.reject(new Error('drive failed')) : Promise.resolve()
+  );
+  await tt.rejects(compare({ kernels, args: ['60000'], drive }), { message: 'drive failed' }, "the drive's error is the caller's");
+  tt.same(seen, ['virtio'], 'drive was called for virtio (run() replaced for spt and hvt)');
 });
