@@ -38,6 +38,14 @@ t.test('each device renders its own argv', async (tt) => {
   const net = one({ kind: 'net-tap', fd: 17, mac: '52:54:00:12:34:57', slot: 4 });
   tt.same(net.argv.slice(13, 17), ['-netdev', 'tap,id=net0,fd=3', '-device', 'virtio-net-pci,netdev=net0,mac=52:54:00:12:34:57,addr=0x4']);
   tt.same(net.fds, [17], 'the fd QEMU is told about is the one passed');
+  const stream = one({ kind: 'net-stream', fd: 21, mac: '02:00:00:00:00:02', slot: 3 });
+  tt.same(stream.argv.slice(13, 17), [
+    '-netdev',
+    'stream,id=net0,addr.type=fd,addr.str=3',
+    '-device',
+    'virtio-net-pci,netdev=net0,mac=02:00:00:00:00:02,addr=0x3',
+  ]);
+  tt.same(stream.fds, [21], 'a switch port is an inherited fd too');
   tt.throws(() => one({ kind: 'net-tap', fd: 3, mac: 'nope', slot: 4 }), /MAC address 'nope'/);
   tt.throws(() => one({ kind: 'block-file', path: '/x', slot: 32 }), /PCI slot 32 is outside 2\.\.31/);
   tt.throws(() => one({ kind: 'block-file', path: '/x\ny', slot: 3 }), /disk image path: a newline/);
