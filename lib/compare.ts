@@ -20,7 +20,8 @@ export interface CompareOptions extends Omit<RunOptions, 'kernel' | 'target' | '
    * `virtio` (solo5-build --target=virtio), that build runs too, under QEMU (solo5-virtio-run's
    * accelerator choice): its net devices may be a `switch` (a port bridged to QEMU's
    * `-netdev stream`) or an `iface` by name, and `drive` is called for it too, once the
-   * application has printed its first line (QEMU drops frames that come before the guest's driver is up).
+   * application has printed its first line, or has ended without one (QEMU drops frames that come
+   * before the guest's driver is up).
    */
   kernels: Record<Target, string> & { virtio?: string };
   /** Block devices: each target gets its own copy of `image`, so both start from the same content. */
