@@ -208,9 +208,12 @@ async function runVirtioOne(kernel: string, o: CompareOptions, dir: string): Pro
       signal: abort.signal,
     });
     // As run() does: the caller drives the guest while it runs; a throw ends the guest and is the caller's error.
-    running.then(appStarted, appStarted);
+    let failed = false;
+    running.then(appStarted, () => ((failed = true), appStarted()));
     try {
-      if (o.drive) await started.then(() => o.drive?.('virtio'));
+      await started;
+      // A run that failed (bad kernel, QEMU missing) is not driven: its error is what the caller hears.
+      if (o.drive && !failed) await o.drive('virtio');
     } catch (e) {
       abort.abort();
       await running.catch(() => undefined);

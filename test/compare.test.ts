@@ -272,6 +272,17 @@ t.test('virtio: a net device it cannot take is refused in one line (in-process, 
   });
 });
 
+t.test('virtio: a kernel that cannot run is the error, and is not driven (in-process, run() replaced)', async (tt) => {
+  const { compare } = withFakeRun();
+  const missing = path.join(tmp, 'missing.virtio');
+  const seen: string[] = [];
+  const drive = (target: string) => (seen.push(target), Promise.resolve());
+  await tt.rejects(compare({ kernels: { spt: 'a.spt', hvt: 'a.hvt', virtio: missing }, drive }), {
+    message: new RegExp(`${missing}: cannot open: ENOENT`),
+  });
+  tt.same(seen, [], 'drive was not called for a run that never started');
+});
+
 t.test('virtio: timeoutMs kills QEMU, and a drive that throws ends the guest (spt and hvt replaced)', { skip: noVirtio }, async (tt) => {
   const { compare } = withFakeRun();
   const kernels = { spt: 'a.spt', hvt: 'a.hvt', virtio: virtioApp('sleep') };
