@@ -14,6 +14,7 @@
 
 namespace sn {
 void RegisterSwitchdExports(Napi::Env env, Napi::Object exports);
+void RegisterVirtioExports(Napi::Env env, Napi::Object exports);
 }  // namespace sn
 
 namespace {
@@ -174,6 +175,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sn::RegisterSpawnExports(env, exports);
   sn::RegisterSwitchdExports(env, exports);
   sn::RegisterOciExports(env, exports);
+  sn::RegisterVirtioExports(env, exports);
   return exports;
 }
 

@@ -1,7 +1,7 @@
 // hvtring.ts: ping -f over a tap to Solo5-ABI hvt guests (net ring offered, hypercalls only) against the ring-ABI hvt guest.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { createTapNamespace, tapUnavailable, type TapNamespace } from './netns';
+import { createTapNamespace, pingFlood, tapUnavailable, type TapNamespace } from './netns';
 import { median, type Row } from './stats';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -10,35 +10,22 @@ const runner = path.join(root, 'dist', 'bench', 'launch-in-ns.js');
 type Variant = 'ring-abi' | 'solo5-ring' | 'solo5-hypercalls';
 const kernel = (v: Variant) => path.join(root, 'guest', 'build', ...(v === 'ring-abi' ? [] : ['solo5']), 'net.hvt');
 
-/**
- * `ping -f -c COUNT` from the namespace's kernel to a guest on its tap; the
- * guest answers COUNT echoes and exits. Returns ping's own elapsed time (ms).
- */
-async function floodOnce(tn: TapNamespace, v: Variant, count: number): Promise<number> {
+/** The launch-in-ns command for an hvt net guest answering COUNT echoes on the namespace's tap. */
+export function hvtNetCommand(tn: TapNamespace, kernel: string, count: number, netRing: boolean): string[] {
   const opts = {
-    kernel: kernel(v),
+    kernel,
     target: 'hvt',
     memMB: 32,
     args: ['--solo5:quiet', tn.guestIp, String(count)],
     net: { service: { iface: tn.tap } },
-    netRing: v !== 'solo5-hypercalls',
+    netRing,
   };
-  const cmd = tn.exec([process.execPath, runner, JSON.stringify(opts)]);
-  const g = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
-  const ended = new Promise<number | null>((r) => g.on('close', (code) => r(code)));
-  // The guest says nothing with --solo5:quiet; wait until it answers ARP-backed pings.
-  for (let tries = 0; ; tries++) {
-    const probe = tn.exec(['ping', '-c', '1', '-W', '1', tn.guestIp]);
-    if (spawnSync(probe[0], probe.slice(1)).status === 0) break;
-    if (tries > 30) throw new Error(`${v} guest never answered`);
-  }
-  const args = tn.exec(['ping', '-q', '-f', '-c', String(count - 1), tn.guestIp]);
-  const r = spawnSync(args[0], args.slice(1), { encoding: 'utf8', timeout: 600_000 });
-  const code = await ended;
-  const m = /(\d+) received.*time (\d+)ms/.exec(r.stdout);
-  if (!m || Number(m[1]) !== count - 1) throw new Error(`${v}: ping -f: ${r.stdout.trim()} ${r.stderr.trim()}`);
-  if (code !== 0) throw new Error(`${v} net guest exited ${code}`);
-  return Number(m[2]);
+  return [process.execPath, runner, JSON.stringify(opts)];
+}
+
+/** `ping -f -c COUNT` to an hvt guest; ping's elapsed time (ms). */
+function floodOnce(tn: TapNamespace, v: Variant, count: number): Promise<number> {
+  return pingFlood(tn, hvtNetCommand(tn, kernel(v), count, v !== 'solo5-hypercalls'), count, v);
 }
 
 /** The Solo5-ABI hvt guest with the ring offered at most 1.5x the ring-ABI guest's time; hypercalls only, reported. */

@@ -1,5 +1,5 @@
 // netns.ts: a private network namespace with a tap interface, for tap benchmarks (traffic never leaves it).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 
 export interface TapNamespace {
@@ -39,4 +39,33 @@ export function createTapNamespace(): TapNamespace {
     throw e;
   }
   return { ns, tap: 'tap0', hostIp: '10.78.0.1', guestIp: '10.78.0.2', exec, close: () => void spawnSync('ip', ['netns', 'del', ns]) };
+}
+
+/**
+ * `ping -f` from the namespace's kernel to a guest that `cmd` (run inside the
+ * namespace) starts on its tap, answering COUNT echoes and exiting 0: one ping
+ * until it answers, then COUNT - 1 flooded. Returns ping's own elapsed time (ms).
+ */
+export async function pingFlood(tn: TapNamespace, cmd: string[], count: number, what: string): Promise<number> {
+  const [file, ...args] = tn.exec(cmd);
+  const g = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  g.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const ended = new Promise<number | null>((r) => g.on('close', (code) => r(code)));
+  // The guest says nothing with --solo5:quiet; wait until it answers ARP-backed pings.
+  for (let tries = 0; ; tries++) {
+    const probe = tn.exec(['ping', '-c', '1', '-W', '1', tn.guestIp]);
+    if (spawnSync(probe[0], probe.slice(1)).status === 0) break;
+    if (tries > 30) {
+      g.kill();
+      throw new Error(`${what} guest never answered: ${stderr.trim()}`);
+    }
+  }
+  const flood = tn.exec(['ping', '-q', '-f', '-c', String(count - 1), tn.guestIp]);
+  const r = spawnSync(flood[0], flood.slice(1), { encoding: 'utf8', timeout: 600_000 });
+  const code = await ended;
+  const m = /(\d+) received.*time (\d+)ms/.exec(r.stdout);
+  if (!m || Number(m[1]) !== count - 1) throw new Error(`${what}: ping -f: ${r.stdout.trim()} ${r.stderr.trim()}`);
+  if (code !== 0) throw new Error(`${what} net guest exited ${code}: ${stderr.trim()}`);
+  return Number(m[2]);
 }

@@ -10,6 +10,7 @@ import { solo5BlockRows, solo5BootRows, solo5TapRows } from './solo5';
 import { hvtRingRows } from './hvtring';
 import { printTable, type Row } from './stats';
 import { virtioBootRows, virtioUnavailable } from './virtio';
+import { virtioBlockRows, virtioPingRows } from './virtio-devices';
 
 async function section(name: string, rows: Row[], f: () => Promise<Row[]>): Promise<void> {
   try {
@@ -45,7 +46,11 @@ async function main(): Promise<number> {
   if (want('virtio')) {
     const why = virtioUnavailable();
     if (why !== undefined) console.log(`(virtio rows skipped: ${why})`);
-    else await section('virtio boot', rows, () => virtioBootRows(Math.min(n, 20)));
+    else {
+      await section('virtio boot', rows, () => virtioBootRows(Math.min(n, 20)));
+      await section('virtio block', rows, () => virtioBlockRows());
+      await section('virtio ping -f', rows, () => virtioPingRows(Number(process.env.BENCH_VIRTIO_PINGS ?? 20_000)));
+    }
   }
   if (want('passt')) await section('passt', rows, () => passtRows(Number(process.env.BENCH_ECHOES ?? 2000)));
   const noHvt = hvtUnavailable();

@@ -1,11 +1,11 @@
 // solo5.ts: Solo5-ABI guests against their floors and against the ring ABI, measured in the same run (issue 7's targets).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../lib';
 import { spawnWait } from './boot';
-import { createTapNamespace, tapUnavailable, type TapNamespace } from './netns';
+import { createTapNamespace, pingFlood, tapUnavailable, type TapNamespace } from './netns';
 import { median, sample, type Row } from './stats';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -87,12 +87,9 @@ export async function solo5BlockRows(): Promise<Row[]> {
   return rows;
 }
 
-/**
- * `ping -f -c COUNT` from the namespace's kernel to a guest on its tap; the
- * guest answers COUNT echoes and exits. Returns ping's own elapsed time (ms).
- */
-async function floodOnce(tn: TapNamespace, abi: Abi, count: number, extra: string[] = []): Promise<number> {
-  const cmd = tn.exec([
+/** `ping -f -c COUNT` to a guest started by the spt CLI; ping's elapsed time (ms). */
+function floodOnce(tn: TapNamespace, abi: Abi, count: number, extra: string[] = []): Promise<number> {
+  const cmd = [
     process.execPath,
     cli,
     '--mem=32',
@@ -102,25 +99,8 @@ async function floodOnce(tn: TapNamespace, abi: Abi, count: number, extra: strin
     '--solo5:quiet',
     tn.guestIp,
     String(count),
-  ]);
-  const g = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
-  const ended = new Promise<number | null>((r) => g.on('close', (code) => r(code)));
-  // The guest says nothing with --solo5:quiet until it answers; wait until it answers ARP-backed pings.
-  for (let tries = 0; ; tries++) {
-    const probe = spawnSync(
-      tn.exec(['ping', '-c', '1', '-W', '1', tn.guestIp])[0],
-      tn.exec(['ping', '-c', '1', '-W', '1', tn.guestIp]).slice(1),
-    );
-    if (probe.status === 0) break;
-    if (tries > 30) throw new Error(`${abi} guest never answered`);
-  }
-  const args = tn.exec(['ping', '-q', '-f', '-c', String(count - 1), tn.guestIp]);
-  const r = spawnSync(args[0], args.slice(1), { encoding: 'utf8', timeout: 600_000 });
-  const code = await ended;
-  const m = /(\d+) received.*time (\d+)ms/.exec(r.stdout);
-  if (!m || Number(m[1]) !== count - 1) throw new Error(`${abi}: ping -f: ${r.stdout.trim()} ${r.stderr.trim()}`);
-  if (code !== 0) throw new Error(`${abi} net guest exited ${code}`);
-  return Number(m[2]);
+  ];
+  return pingFlood(tn, cmd, count, abi);
 }
 
 /** ping -f over a tap: a ring-ABI guest (brokered tap) against a Solo5-ABI guest holding the tap fd itself. */

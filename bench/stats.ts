@@ -39,6 +39,13 @@ export interface Row {
   /** Target: the ratio or difference must be at most this (or at least, for 'min'); undefined: reported only. */
   target?: number;
   direction?: 'max' | 'min';
+  /** A row that could not be measured here: printed with this reason instead of figures. */
+  note?: string;
+}
+
+/** A row that says why it has no figures, so that it does not vanish from the table. */
+export function notRun(name: string, why: string): Row {
+  return { name, unit: '', value: NaN, floorName: '-', floor: NaN, compare: 'ratio', note: `not run: ${why}` };
 }
 
 function fmt(x: number): string {
@@ -49,6 +56,7 @@ function fmt(x: number): string {
 export function printTable(rows: Row[]): boolean {
   const head = ['benchmark', 'median', 'floor', 'floor median', 'measure', 'target', 'ok'];
   const body = rows.map((r) => {
+    if (r.note !== undefined) return [r.name, '-', '-', '-', r.note, '-', '-'];
     const measure = r.compare === 'ratio' ? r.value / r.floor : r.value - r.floor;
     const dir = r.direction ?? 'max';
     const ok = r.target === undefined ? undefined : dir === 'max' ? measure <= r.target : measure >= r.target;

@@ -7,17 +7,21 @@ import { Writable } from 'node:stream';
 import { asUserFileError, openUserFile } from './elf/load';
 import { UsageError } from './errors';
 import type { GuestExit } from './tender/exit';
-import type { BlockAttach, Target } from './tender/options';
+import type { BlockAttach, NetAttach, Target } from './tender/options';
 import { run, type RunOptions } from './tender/run';
 import type { VirtioExit } from './virtio/exit';
 import { runVirtio } from './virtio/run';
+import { bridgeSwitch, type SwitchBridge } from './virtio/switch-bridge';
 
 export interface CompareOptions extends Omit<RunOptions, 'kernel' | 'target' | 'block' | 'drive'> {
   /**
    * The same application built for each target, e.g. { spt: 'app.spt', hvt: 'app.hvt' }, all with
    * one ABI the tenders run (ring, Solo5 ABI 2 or 1); with
    * `virtio` (solo5-build --target=virtio), that build runs too, under QEMU (solo5-virtio-run's
-   * accelerator choice), with no net devices and no `drive`.
+   * accelerator choice): its net devices may be a `switch` (a port bridged to QEMU's
+   * `-netdev stream`) or an `iface` by name, and `drive` is called for it too, once the
+   * application has printed its first line, or has ended without one (QEMU drops frames that come
+   * before the guest's driver is up).
    */
   kernels: Record<Target, string> & { virtio?: string };
   /** Block devices: each target gets its own copy of `image`, so both start from the same content. */
@@ -26,7 +30,7 @@ export interface CompareOptions extends Omit<RunOptions, 'kernel' | 'target' | '
    * Called once per target while the guest runs (for instance to send it the
    * same pings through a switch); the run ends when the guest exits.
    */
-  drive?: (target: Target) => Promise<void>;
+  drive?: (target: Target | 'virtio') => Promise<void>;
 }
 
 export interface TargetRun {
@@ -144,31 +148,84 @@ function digests(block: Map<string, BlockAttach>): Record<string, string> {
   return out;
 }
 
+function isReadonlyMap(v: Record<string, NetAttach> | ReadonlyMap<string, NetAttach>): v is ReadonlyMap<string, NetAttach> {
+  return v instanceof Map;
+}
+
+/** The virtio run's net devices: a switch port through a stream QEMU reads, or a tap by name. */
+function virtioNets(o: CompareOptions, bridges: SwitchBridge[]): Map<string, string | { streamFd: number; mac: string }> {
+  const nets = new Map<string, string | { streamFd: number; mac: string }>();
+  const given = o.net ?? {};
+  const entries: [string, NetAttach][] = isReadonlyMap(given) ? [...given] : Object.entries(given);
+  for (const [name, a] of entries) {
+    if (a.switch !== undefined) {
+      const b = bridgeSwitch(a.switch, a.mac);
+      bridges.push(b);
+      nets.set(name, { streamFd: b.qemuFd, mac: b.mac });
+    } else if (typeof a.iface === 'string' && !a.iface.startsWith('@')) nets.set(name, a.iface);
+    else throw new UsageError(`net.${name}: with kernels.virtio, a net device is a switch or a tap interface by name`);
+  }
+  return nets;
+}
+
 async function runVirtioOne(kernel: string, o: CompareOptions, dir: string): Promise<VirtioTargetRun> {
-  if (o.drive !== undefined || o.net !== undefined)
-    throw new UsageError('kernels.virtio: net devices and drive are not supported with virtio');
   const block = blockCopies('virtio', o, dir);
   const chunks: Buffer[] = [];
+  // QEMU drops the frames that arrive before the guest's driver is up: drive waits for the application's first line.
+  let appStarted = () => {};
+  const started = new Promise<void>((resolve) => (appStarted = resolve));
+  let partial: string | undefined = '';
   const out = new Writable({
     write(c: Buffer, _e, cb) {
       chunks.push(c);
+      if (partial !== undefined) {
+        const lines = (partial + c.toString('latin1')).split('\n');
+        partial = (lines.pop() ?? '').slice(-4096);
+        if (lines.some((l) => !l.startsWith('Solo5: '))) {
+          partial = undefined;
+          appStarted();
+        }
+      }
       cb();
     },
   });
   const blocks = new Map<string | undefined, string>([...block].map(([name, b]) => [name, b.path]));
-  const exit = await runVirtio({
-    kernel,
-    args: o.args ?? [],
-    memMiB: Math.max(o.memMB ?? 32, 16),
-    accel: 'auto',
-    blocks,
-    nets: new Map(),
-    quiet: true,
-    out,
-    warn: () => {},
-  });
-  const output = Buffer.concat(chunks).toString('utf8');
-  return { target: 'virtio', exit, output, appOutput: appOutput(output), blockDigests: digests(block), timedOut: false };
+  const bridges: SwitchBridge[] = [];
+  const abort = new AbortController();
+  let timedOut = false;
+  const timer = o.timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), abort.abort()), o.timeoutMs);
+  try {
+    const running = runVirtio({
+      kernel,
+      args: o.args ?? [],
+      memMiB: Math.max(o.memMB ?? 32, 16),
+      accel: 'auto',
+      blocks,
+      nets: virtioNets(o, bridges),
+      quiet: true,
+      out,
+      warn: () => {},
+      signal: abort.signal,
+    });
+    // As run() does: the caller drives the guest while it runs; a throw ends the guest and is the caller's error.
+    let failed = false;
+    running.then(appStarted, () => ((failed = true), appStarted()));
+    try {
+      await started;
+      // A run that failed (bad kernel, QEMU missing) is not driven: its error is what the caller hears.
+      if (o.drive && !failed) await o.drive('virtio');
+    } catch (e) {
+      abort.abort();
+      await running.catch(() => undefined);
+      throw e;
+    }
+    const exit = await running;
+    const output = Buffer.concat(chunks).toString('utf8');
+    return { target: 'virtio', exit, output, appOutput: appOutput(output), blockDigests: digests(block), timedOut };
+  } finally {
+    if (timer) clearTimeout(timer);
+    for (const b of bridges) b.close();
+  }
 }
 
 function firstDifferentLine(a: string, b: string): number {

@@ -15,4 +15,12 @@ export type { LaunchOptions, BlockAttach, NetAttach, Target } from './tender/opt
 export type { GuestExit } from './tender/exit';
 export { createLog, type TenderLog, type LogLevel } from './log';
 export { Solo5Error, UsageError, ElfError, ManifestError, DeviceError, HostError } from './errors';
-export { compareTargets, appOutput, type CompareOptions, type Comparison, type Difference, type TargetRun } from './compare';
+export {
+  compareTargets,
+  appOutput,
+  type CompareOptions,
+  type Comparison,
+  type Difference,
+  type TargetRun,
+  type VirtioTargetRun,
+} from './compare';

@@ -155,6 +155,12 @@ export interface NativeAddon {
   destroySwitch(switchId: number): void;
   /** forwarded, flooded, droppedMtu, droppedFiltered, ports, macs, endpoint.<id>.frames / .dropped */
   switchCounters(switchId: number): Record<string, number>;
+  /**
+   * Asks a KVM device what QEMU's -accel kvm will: open it read-write, KVM_GET_API_VERSION (12),
+   * user memory, KVM_CREATE_VM, KVM_CREATE_VCPU; every fd is closed again. On failure, the step
+   * and its errno name (or "version N").
+   */
+  kvmProbe(path: string): { ok: true; apiVersion: number } | { ok: false; step: string; code: string };
   /** Open an existing tap interface with offloads off. */
   openTap(ifname: string): { fd: number; mtu: number };
   /** Check that an inherited fd is a tap and read its MTU. */

@@ -10,12 +10,15 @@ import { TARGETS, type Target } from '../lib/abi';
 import * as errorsModule from '../lib/errors';
 import { Pinger } from '../lib/net/pinger';
 import type { BlockAttach } from '../lib/tender/options';
-import type { RunOptions, RunResult, TargetRun } from '../lib';
+import type { RunOptions, RunResult, TargetRun, VirtioTargetRun } from '../lib';
 import { behaviour, type AppBehaviour, type Expectation } from './support/behaviour';
 import { kvmUnavailable } from './support/kvm';
+import { qemuUnavailable, virtioApp } from './support/qemu';
 import { app, root } from './support/paths';
 
 const kvm = kvmUnavailable() ?? false;
+/** Why the virtio builds do not join the comparisons here, or undefined (test/virtio.test.ts runs their rows without KVM). */
+const noVirtio = qemuUnavailable();
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /**
@@ -29,10 +32,12 @@ interface Abi {
   dir: string;
   /** A row's expectation on each target; undefined where the app has no build of this ABI (ring-only apps). */
   expect: Record<Target, (b: AppBehaviour) => Expectation | undefined>;
+  /** The third target, for the ABI whose builds have a virtio one: a row's expectation there, undefined where it has none. */
+  virtio?: (b: AppBehaviour) => Expectation | undefined;
 }
 const ABIS: Abi[] = [
   { name: 'ring', dir: '', expect: { spt: (b) => b.spt, hvt: (b) => b.hvt } },
-  { name: 'solo5', dir: 'solo5', expect: { spt: (b) => b.spt, hvt: (b) => b.solo5Hvt } },
+  { name: 'solo5', dir: 'solo5', expect: { spt: (b) => b.spt, hvt: (b) => b.solo5Hvt }, virtio: (b) => b.virtio },
   { name: 'solo5-v1', dir: 'solo5-v1', expect: { spt: (b) => b.spt, hvt: (b) => b.solo5Hvt } },
 ];
 const kernels = (name: string, abi: Abi = ABIS[0]): Record<Target, string> =>
@@ -40,6 +45,11 @@ const kernels = (name: string, abi: Abi = ABIS[0]): Record<Target, string> =>
     Target,
     string
   >;
+/** The kernels for compareTargets: spt and hvt, and virtio where this ABI has it, the row expects it and QEMU is here. */
+function withVirtio(name: string, abi: Abi, row?: AppBehaviour): Record<Target, string> & { virtio?: string } {
+  const virtio = abi.virtio !== undefined && noVirtio === undefined && (row === undefined || abi.virtio(row) !== undefined);
+  return { ...kernels(name, abi), ...(virtio && { virtio: virtioApp(name) }) };
+}
 /** Why a comparison of `name` built for `abi` cannot run here, or false. */
 const skipFor = (name: string, abi: Abi): string | false =>
   kvm ||
@@ -63,9 +73,10 @@ for (const [name, args] of [
   });
 }
 
-/** A run against its row: status, markers in the console or the tender's one-line error, absent strings. */
-function check(tt: Test, what: string, r: TargetRun, e: Expectation): void {
-  const text = `${r.output}${r.exit.kind === 'error' ? `${r.exit.error}\n` : ''}`;
+/** A run against its row: status, markers in the console or the tender's (or QEMU's) one-line error, absent strings. */
+function check(tt: Test, what: string, r: TargetRun | VirtioTargetRun, e: Expectation): void {
+  const error = 'error' in r.exit ? `${r.exit.error}\n` : '';
+  const text = `${r.output}${error}`;
   tt.equal(r.timedOut, false, `${what}: finishes on its own`);
   tt.equal(r.exit.status, e.status, `${what}: exit status ${e.status}${e.why ? ` (${e.why})` : ''}`);
   for (const m of e.markers) tt.match(text, m, `${what}: has ${JSON.stringify(m)}`);
@@ -74,12 +85,20 @@ function check(tt: Test, what: string, r: TargetRun, e: Expectation): void {
 
 for (const abi of ABIS) {
   t.test(`${abi.name} builds: every behaviour row, compared across targets`, { skip: skipFor('hello', abi) }, async (tt) => {
+    if (abi.virtio && noVirtio !== undefined) tt.comment(`virtio column not compared here: ${noVirtio}`);
     for (const row of behaviour) {
       const maybe = TARGETS.map((target) => abi.expect[target](row));
       if (maybe.some((e) => e === undefined)) continue;
       const expected = maybe as Expectation[];
-      const c = await compareTargets({ kernels: kernels(row.app, abi), args: row.spt.args, memMB: 32, timeoutMs: 120_000 });
+      const k = withVirtio(row.app, abi, row);
+      const c = await compareTargets({ kernels: k, args: row.spt.args, memMB: 32, timeoutMs: 120_000 });
       for (const [i, target] of TARGETS.entries()) check(tt, `${abi.name} ${row.app} on ${target}`, c.runs[target], expected[i]);
+      const v = k.virtio !== undefined ? abi.virtio?.(row) : undefined;
+      if (v !== undefined) {
+        tt.ok(c.runs.virtio, `${row.app}: the virtio build ran`);
+        if (c.runs.virtio) check(tt, `${abi.name} ${row.app} on virtio`, c.runs.virtio, v);
+        expected.push(v);
+      }
       const statusDiffers = expected.some((e) => e.status !== expected[0].status);
       tt.equal(
         c.differences.some((d) => d.what === 'status'),
@@ -98,8 +117,11 @@ for (const abi of ABIS) {
     const data = Buffer.alloc(256 * 1024);
     for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
     fs.writeFileSync(img, data);
-    const c = await compareTargets({ kernels: kernels('blk', abi), memMB: 32, block: { storage: { image: img } }, timeoutMs: 60000 });
+    const k = withVirtio('blk', abi);
+    const c = await compareTargets({ kernels: k, memMB: 32, block: { storage: { image: img } }, timeoutMs: 60000 });
     tt.same(c.differences, [], 'same status, output and final image');
+    if (k.virtio !== undefined)
+      tt.equal(c.runs.virtio?.blockDigests.storage, c.runs.spt.blockDigests.storage, 'virtio wrote the same image');
     tt.equal(c.runs.spt.exit.status, 0);
     tt.match(c.runs.spt.blockDigests.storage, /^[0-9a-f]{64}$/);
     tt.not(c.runs.spt.blockDigests.storage, sha(data), 'the guest wrote to its image');
@@ -122,8 +144,9 @@ for (const abi of ABIS) {
         ep.close();
       }
     };
+    const k = withVirtio('net', abi);
     const c = await compareTargets({
-      kernels: kernels('net', abi),
+      kernels: k,
       args: ['10.0.0.2', '50'],
       memMB: 32,
       net: { service: { switch: sw, mac: '02:00:00:00:00:02' } },
@@ -132,6 +155,7 @@ for (const abi of ABIS) {
     });
     tt.same(c.differences, [], 'same status and output');
     tt.equal(c.runs.hvt.exit.status, 0);
+    if (k.virtio !== undefined) tt.equal(c.runs.virtio?.exit.status, 0, 'virtio answered the same pings through a -netdev stream port');
   });
 }
 
@@ -238,4 +262,38 @@ t.test('a missing spt or hvt kernel, or one that is not a path, is refused in on
     );
   }
   tt.same(seen, [], 'no guest ran');
+});
+
+t.test('virtio: a net device it cannot take is refused in one line (in-process, run() replaced)', async (tt) => {
+  const { compare } = withFakeRun();
+  await tt.rejects(compare({ kernels: { spt: 'a.spt', hvt: 'a.hvt', virtio: 'a.virtio' }, net: { service: { unix: '/nowhere' } } }), {
+    code: 'EUSAGE',
+    message: 'net.service: with kernels.virtio, a net device is a switch or a tap interface by name',
+  });
+});
+
+t.test('virtio: a kernel that cannot run is the error, and is not driven (in-process, run() replaced)', async (tt) => {
+  const { compare } = withFakeRun();
+  const missing = path.join(tmp, 'missing.virtio');
+  const seen: string[] = [];
+  const drive = (target: string) => (seen.push(target), Promise.resolve());
+  await tt.rejects(compare({ kernels: { spt: 'a.spt', hvt: 'a.hvt', virtio: missing }, drive }), {
+    message: new RegExp(`${missing}: cannot open: ENOENT`),
+  });
+  tt.same(seen, [], 'drive was not called for a run that never started');
+});
+
+t.test('virtio: timeoutMs kills QEMU, and a drive that throws ends the guest (spt and hvt replaced)', { skip: noVirtio }, async (tt) => {
+  const { compare } = withFakeRun();
+  const kernels = { spt: 'a.spt', hvt: 'a.hvt', virtio: virtioApp('sleep') };
+  const slow = await compare({ kernels, args: ['60000'], timeoutMs: 1000 });
+  tt.equal(slow.runs.virtio?.timedOut, true, 'timed out');
+  tt.same([slow.runs.virtio?.exit.kind, slow.runs.virtio?.exit.status], ['signal', 137], 'QEMU killed');
+  const seen: string[] = [];
+  const drive = (target: string) => (
+    seen.push(target),
+    target === 'virtio' ? Promise.reject(new Error('drive failed')) : Promise.resolve()
+  );
+  await tt.rejects(compare({ kernels, args: ['60000'], drive }), { message: 'drive failed' }, "the drive's error is the caller's");
+  tt.same(seen, ['virtio'], 'drive was called for virtio (run() replaced for spt and hvt)');
 });

@@ -29,6 +29,7 @@ const reviewedExports: Record<keyof NativeAddon | keyof SwitchdNative, string> =
   switchRemoveEndpoint: 'VirtualSwitch endpoints',
   destroySwitch: 'VirtualSwitch',
   switchCounters: 'VirtualSwitch counters',
+  kvmProbe: "solo5-virtio-run's choice of KVM or TCG (lib/virtio/kvm-probe.ts)",
   openTap: '--net:NAME=IFACE',
   tapFromFd: '--net:NAME=@FD',
   socketpairSeqpacket: 'Solo5-ABI guests: their net device socket',

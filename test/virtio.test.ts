@@ -3,20 +3,24 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import t from 'tap';
 import { parseVirtioRunArgs } from '../lib/cli/virtio-run';
 import { ConsoleWatch, classifyVirtioExit } from '../lib/virtio/exit';
-import { chooseAccel, findQemu } from '../lib/virtio/kvm-probe';
+import { chooseAccel, describeKvmProbe, findQemu, KVM_DEVICE, kvmUnusable } from '../lib/virtio/kvm-probe';
 import { clusterSectors, mbr, syslinuxConfig } from '../lib/virtio/mkimage';
 import { qemuArgv, qemuValue, type QemuConfig } from '../lib/virtio/qemu-args';
 import { compareTargets } from '../lib/compare';
 import { kvmUnavailable } from './support/kvm';
 import { app, root } from './support/paths';
 import { tapNamespace, tapSkip } from './support/tapns';
+import { qemuUnavailable, virtioApp } from './support/qemu';
+import { behaviour } from './support/behaviour';
+import { runVirtio } from '../lib/virtio/run';
 
 const cli = path.join(root, 'dist', 'bin', 'solo5-virtio-run.js');
 const mkimage = path.join(root, 'dist', 'bin', 'solo5-virtio-mkimage.js');
-const virtio = (name: string) => path.join(root, 'guest', 'build', 'solo5', `${name}.virtio`);
+const virtio = virtioApp;
 
 const base: QemuConfig = { kernel: '/k/hello.virtio', cmdline: '', memMiB: 64, accel: 'tcg', devices: [] };
 const FIXED = ['-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot', '-machine', 'pc'];
@@ -34,6 +38,14 @@ t.test('each device renders its own argv', async (tt) => {
   const net = one({ kind: 'net-tap', fd: 17, mac: '52:54:00:12:34:57', slot: 4 });
   tt.same(net.argv.slice(13, 17), ['-netdev', 'tap,id=net0,fd=3', '-device', 'virtio-net-pci,netdev=net0,mac=52:54:00:12:34:57,addr=0x4']);
   tt.same(net.fds, [17], 'the fd QEMU is told about is the one passed');
+  const stream = one({ kind: 'net-stream', fd: 21, mac: '02:00:00:00:00:02', slot: 3 });
+  tt.same(stream.argv.slice(13, 17), [
+    '-netdev',
+    'stream,id=net0,addr.type=fd,addr.str=3',
+    '-device',
+    'virtio-net-pci,netdev=net0,mac=02:00:00:00:00:02,addr=0x3',
+  ]);
+  tt.same(stream.fds, [21], 'a switch port is an inherited fd too');
   tt.throws(() => one({ kind: 'net-tap', fd: 3, mac: 'nope', slot: 4 }), /MAC address 'nope'/);
   tt.throws(() => one({ kind: 'block-file', path: '/x', slot: 32 }), /PCI slot 32 is outside 2\.\.31/);
   tt.throws(() => one({ kind: 'block-file', path: '/x\ny', slot: 3 }), /disk image path: a newline/);
@@ -160,6 +172,41 @@ t.test('accelerator choice', async (tt) => {
   tt.throws(() => chooseAccel('kvm', 'no /dev/kvm', undefined, warn), /KVM unusable: no \/dev\/kvm/);
 });
 
+t.test('the KVM probe: each failing step named, a device that is not KVM refused, no fd left open', async (tt) => {
+  const openFds = () => fs.readdirSync('/proc/self/fd').length;
+  const before = openFds();
+  tt.match(kvmUnusable('/nonexistent/kvm'), /^no \/nonexistent\/kvm \(KVM not loaded, or no virtualization\)$/);
+  tt.equal(kvmUnusable('/dev/null'), '/dev/null is not a KVM device (KVM_GET_API_VERSION: ENOTTY)', 'opens, but is no hypervisor');
+  // The host's own device: whatever it answers, the probe gives an answer and closes what it opened.
+  for (let i = 0; i < 20; i++) {
+    kvmUnusable('/dev/null');
+    kvmUnusable(KVM_DEVICE);
+  }
+  tt.equal(openFds(), before, 'every fd the probe opened is closed again');
+  // Steps no device on this host can be made to refuse safely: the reasons the runner prints for them.
+  const cases: [Parameters<typeof describeKvmProbe>[1], string | undefined][] = [
+    [{ ok: true, apiVersion: 12 }, undefined],
+    [{ ok: false, step: 'open', code: 'EACCES' }, 'no permission to open /dev/kvm (not in the kvm group)'],
+    [{ ok: false, step: 'open', code: 'EBUSY' }, '/dev/kvm cannot be opened (EBUSY)'],
+    [{ ok: false, step: 'KVM_GET_API_VERSION', code: 'version 11' }, '/dev/kvm speaks KVM API version 11, not 12'],
+    [
+      { ok: false, step: 'KVM_CREATE_VM', code: 'EBUSY' },
+      "/dev/kvm refuses to create a VM (KVM_CREATE_VM: EBUSY; is another hypervisor using the CPU's virtualization?)",
+    ],
+    [{ ok: false, step: 'KVM_CREATE_VCPU', code: 'EINVAL' }, '/dev/kvm refuses a VM with one vCPU (KVM_CREATE_VCPU: EINVAL)'],
+  ];
+  for (const [r, why] of cases) tt.equal(describeKvmProbe('/dev/kvm', r), why, JSON.stringify(r));
+  // And what the runner does with a refusal: TCG with the reason for the best available, an error for -H kvm.
+  const warns: string[] = [];
+  const refused = describeKvmProbe('/dev/kvm', { ok: false, step: 'KVM_CREATE_VM', code: 'EBUSY' });
+  tt.equal(
+    chooseAccel('auto', refused, undefined, (l) => void warns.push(l)),
+    'tcg',
+  );
+  tt.match(warns, [/^KVM unusable \(\/dev\/kvm refuses to create a VM \(KVM_CREATE_VM: EBUSY; .*\)\); using TCG$/]);
+  tt.throws(() => chooseAccel('kvm', refused, undefined, () => {}), /^KVM unusable: \/dev\/kvm refuses to create a VM/);
+});
+
 t.test("command line: upstream options and the tenders' device options", async (tt) => {
   const p = parseVirtioRunArgs(['-q', '-m', '64', '-d', 'disk.img', '-H', 'qemu', '--net:service=tap0', 'k.virtio', '-d', 'x']);
   tt.same([p.quiet, p.memMiB, p.accel, p.kernel, p.args], [true, 64, 'tcg', 'k.virtio', ['-d', 'x']]);
@@ -180,16 +227,10 @@ t.test('disk image pieces: MBR, FAT12 clusters, syslinux.cfg', async (tt) => {
   tt.throws(() => syslinuxConfig(['---']), /module separator/);
 });
 
-let qemuWhy: string | undefined;
-try {
-  findQemu();
-} catch (e) {
-  qemuWhy = (e as Error).message;
-}
-const skip = qemuWhy ?? (!fs.existsSync(virtio('hello')) && `${virtio('hello')} is not built (npm run build:guest)`);
+const skip = qemuUnavailable() ?? false;
 
 t.test('qemu-system-x86_64 is present where CI installs it', { skip: process.env.CI !== 'true' && 'not under CI' }, async (tt) => {
-  tt.equal(qemuWhy, undefined, '.ci/run installs qemu-system-x86');
+  tt.equal(qemuUnavailable(), undefined, '.ci/run installs qemu-system-x86 and builds the virtio guests');
 });
 
 interface Ran {
@@ -242,11 +283,23 @@ t.test('virtio guests under TCG', { skip }, async (tt) => {
   tt.match(blk.stdout, /SUCCESS/);
   tt.not(fs.readFileSync(disk).subarray(0, 512).toString('hex'), Buffer.alloc(512).toString('hex'), 'the guest wrote the image');
 
-  const sleeper = await run(['-q', '-H', 'qemu', '-m', '16', virtio('sleep'), '60000'], (out, kill) => {
-    if (out.includes('READY')) kill('SIGTERM');
-  });
-  tt.equal(sleeper.code, 143, 'SIGTERM ends QEMU and the launcher exits 128 + 15');
-  tt.notMatch(sleeper.stdout, /SUCCESS/);
+  // A guest that never halts, ended by each signal the launcher passes on to QEMU: one line, 128 + N.
+  const never = (sig: NodeJS.Signals) =>
+    run(['-q', '-H', 'qemu', '-m', '16', virtio('sleep'), '60000'], (out, kill) => {
+      if (out.includes('READY')) kill(sig);
+    });
+  const ended = await Promise.all((['SIGTERM', 'SIGINT', 'SIGHUP'] as const).map(never));
+  for (const [i, [sig, status]] of (
+    [
+      ['SIGTERM', 143],
+      ['SIGINT', 130],
+      ['SIGHUP', 129],
+    ] as const
+  ).entries()) {
+    tt.equal(ended[i].code, status, `${sig} ends QEMU and the launcher exits 128 + N`);
+    tt.equal(ended[i].stderr, `solo5-virtio-run: QEMU ended by ${sig}, exit status ${status}\n`, `${sig}: one line`);
+    tt.notMatch(ended[i].stdout, /SUCCESS/);
+  }
 
   const image = path.join(tmp, 'hello.img');
   const mk = await run([image, virtio('hello'), 'from', 'disk'], undefined, mkimage);
@@ -296,14 +349,31 @@ t.test('bad input: one line and status 1', { skip }, async (tt) => {
     tt.match(r.stderr, re);
     tt.equal(r.stderr.trimEnd().split('\n').length, 1, `one line: ${r.stderr}`);
   }
-  const noQemu = await new Promise<Ran>((resolve) => {
-    const c = spawn(process.execPath, [cli, '-q', virtio('hello')], { env: { ...process.env, PATH: tmp } });
-    let stderr = '';
-    c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    c.on('close', (code) => resolve({ code, stdout: '', stderr }));
-  });
+  // QEMU absent, QEMU failing to start, QEMU dying: a PATH holding nothing, or a stand-in for QEMU.
+  const onPath = (dir: string, script?: string): Promise<Ran> => {
+    fs.mkdirSync(dir);
+    if (script !== undefined) fs.writeFileSync(path.join(dir, 'qemu-system-x86_64'), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+    return new Promise<Ran>((resolve) => {
+      const c = spawn(process.execPath, [cli, '-q', '-H', 'qemu', virtio('hello')], { env: { ...process.env, PATH: dir } });
+      let stderr = '';
+      c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      c.on('close', (code) => resolve({ code, stdout: '', stderr }));
+    });
+  };
+  const [noQemu, failing, dying] = await Promise.all([
+    onPath(path.join(tmp, 'empty')),
+    onPath(
+      path.join(tmp, 'failing'),
+      "echo 'qemu-system-x86_64: -accel tcg: cannot allocate guest memory' >&2; echo 'second line' >&2; exit 1",
+    ),
+    onPath(path.join(tmp, 'dying'), 'kill -SEGV $$'),
+  ]);
   tt.equal(noQemu.code, 1);
   tt.match(noQemu.stderr, /^solo5-virtio-run: qemu-system-x86_64 not found on PATH \(Debian: apt-get install qemu-system-x86\)\n$/);
+  tt.equal(failing.code, 1, 'QEMU failing to start: status 1');
+  tt.equal(failing.stderr, 'solo5-virtio-run: QEMU failed: -accel tcg: cannot allocate guest memory\n', "QEMU's first line, once");
+  tt.equal(dying.code, 1, 'QEMU killed: status 1');
+  tt.equal(dying.stderr, 'solo5-virtio-run: QEMU failed: QEMU was killed by SIGSEGV\n');
 });
 
 t.test("virtio-net on a tap in a namespace of the test's own: the guest pings the host", { skip: skip || tapSkip }, async (tt) => {
@@ -318,26 +388,48 @@ t.test("virtio-net on a tap in a namespace of the test's own: the guest pings th
   tt.match(r.stdout, /ping: received=5 of 5\nSUCCESS/);
 });
 
-t.test(
-  'compareTargets with a virtio build: the same output, status and block image as spt and hvt',
-  { skip: skip || kvmUnavailable() },
-  async (tt) => {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'virtio-test-'));
-    tt.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
-    const img = path.join(tmp, 'storage.img');
-    fs.writeFileSync(img, Buffer.alloc(32 * 1024));
-    const kernels = (name: string) => ({ spt: app(name, 'spt'), hvt: app(name, 'hvt'), virtio: virtio(name) });
-    const blk = await compareTargets({ kernels: kernels('blk'), memMB: 32, block: { storage: { image: img } } });
-    tt.same(blk.differences, []);
-    tt.equal(blk.runs.virtio?.exit.status, 0);
-    tt.match(blk.runs.virtio?.appOutput, /SUCCESS/);
-    const differ = await compareTargets({ kernels: { ...kernels('exitcode'), virtio: virtio('abort') }, args: ['3'], memMB: 32 });
-    tt.same(
-      differ.differences.map((d) => [d.what, d.spt, d.hvt, d.virtio]),
-      [
-        ['status', '3', '3', '255'],
-        ['output', 'exitcode: exiting with 3', 'exitcode: exiting with 3', 'abort: calling solo5_abort()'],
-      ],
-    );
-  },
-);
+t.test("every behaviour row with a virtio build: the table's virtio column, under TCG, four QEMUs at a time", { skip }, async (tt) => {
+  const rows = behaviour.filter((r) => r.virtio !== undefined);
+  tt.ok(rows.length >= 15, 'the table has a virtio column for the apps built for virtio');
+  const results: { output: string; status: number; kind: string }[] = [];
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < rows.length; i = next++) {
+      let output = '';
+      const out = new Writable({ write: (c: Buffer, _e, cb) => ((output += c.toString()), cb()) });
+      const e = await runVirtio({
+        kernel: virtio(rows[i].app),
+        args: rows[i].virtio?.args ?? [],
+        memMiB: 32,
+        accel: 'tcg',
+        blocks: new Map(),
+        nets: new Map(),
+        quiet: true,
+        out,
+        warn: () => {},
+      });
+      results[i] = { output, status: e.status, kind: e.kind };
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  for (const [i, row] of rows.entries()) {
+    const e = row.virtio;
+    if (e === undefined) continue;
+    const r = results[i];
+    tt.equal(r.status, e.status, `${row.app}: exit status ${e.status}${e.why ? ` (${e.why})` : ''}`);
+    for (const m of e.markers) tt.match(r.output, m, `${row.app}: has ${JSON.stringify(m)}`);
+    for (const m of e.absent ?? []) tt.notMatch(r.output, m, `${row.app}: lacks ${JSON.stringify(m)}`);
+  }
+});
+
+t.test('compareTargets with a virtio build: a difference names all three values', { skip: skip || kvmUnavailable() }, async (tt) => {
+  const k = (name: string) => ({ spt: app(name, 'spt'), hvt: app(name, 'hvt'), virtio: virtio('abort') });
+  const differ = await compareTargets({ kernels: k('exitcode'), args: ['3'], memMB: 32 });
+  tt.same(
+    differ.differences.map((d) => [d.what, d.spt, d.hvt, d.virtio]),
+    [
+      ['status', '3', '3', '255'],
+      ['output', 'exitcode: exiting with 3', 'exitcode: exiting with 3', 'abort: calling solo5_abort()'],
+    ],
+  );
+});

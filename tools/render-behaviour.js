@@ -15,29 +15,37 @@ const HEADER = [
   '| app | arguments | spt status | spt markers | hvt status | hvt markers | why |',
   '|-----|-----------|-----------:|-------------|-----------:|-------------|-----|',
 ];
+const HEADER_VIRTIO = [
+  '| app | arguments | spt status | spt markers | hvt status | hvt markers | virtio status | virtio markers | why |',
+  '|-----|-----------|-----------:|-------------|-----------:|-------------|--------------:|----------------|-----|',
+];
 
-/** One table row: spt and an hvt expectation, and why they are what they are (the hvt reason only where it differs). */
-function row(app, spt, hvt) {
-  const why = [spt.why, hvt && hvt.why && hvt.why !== spt.why ? `hvt: ${hvt.why}` : undefined].filter(Boolean).join('; ');
-  return `| ${app} | ${spt.args.length ? `\`${spt.args.join(' ')}\`` : '-'} | ${cell(spt)} | ${cell(hvt)} | ${why} |`;
+/**
+ * One table row: spt and an hvt expectation (and virtio's, in the Solo5-ABI
+ * table), and why they are what they are (each other target's reason only where it differs).
+ */
+function row(app, spt, hvt, virtio) {
+  const other = (name, e) => (e && e.why && e.why !== spt.why ? `${name}: ${e.why}` : undefined);
+  const why = [spt.why, other('hvt', hvt), other('virtio', virtio)].filter(Boolean).join('; ');
+  const cells = virtio === null ? [cell(spt), cell(hvt)] : [cell(spt), cell(hvt), cell(virtio)];
+  return `| ${app} | ${spt.args.length ? `\`${spt.args.join(' ')}\`` : '-'} | ${cells.join(' | ')} | ${why} |`;
 }
 
-/*
- * virtio has no tender and no app-test rows (each run is a QEMU start under
- * TCG); what differs there is said in prose, measured by test/virtio.test.ts
- * and `compareTargets` with `kernels.virtio`.
- */
+/* What the virtio columns cannot show: why its exit status, clock and memory differ. */
 const VIRTIO = [
-  '## virtio (`solo5-virtio-run`, QEMU)',
+  '## Where virtio differs, and why',
   '',
-  'The Solo5-ABI builds for virtio (`guest/build/solo5/<app>.virtio`) print the same application',
-  'output and leave the same block images as spt and hvt for the deterministic apps',
-  '(`compareTargets` with `kernels.virtio` compares all three). Where virtio differs, and why:',
+  'The virtio columns are the Solo5-ABI builds for virtio (`guest/build/solo5/<app>.virtio`)',
+  "under `solo5-virtio-run` and QEMU (TCG on hosts whose KVM can't run them well, docs/virtio.md).",
+  '`test/virtio.test.ts` runs every row that has a virtio build, and `test/compare.test.ts`',
+  'compares the three targets of the Solo5-ABI builds through `compareTargets` with `kernels.virtio`:',
+  'status, application output, block images and the frames a guest answers on a switch.',
   '',
   "- **Exit status**: QEMU itself exits 83 for every guest (Solo5's isa-debug-exit value);",
   "  `solo5-virtio-run` exits with the guest's status read from its `solo5_exit(N) called` line",
   '  (255 for `ABORT`), so `hello` 0, `exitcode 300` 44, `abort` and `ssp` 255. With',
-  '  `--solo5:quiet` there is no such line: the status is unknown, reported as 0 with a warning.',
+  '  `--solo5:quiet` there is no such line: the status is unknown, reported as 0 with a warning on',
+  "  stderr. A guest can't die of a host signal: 128+N is only ever a signal sent to the launcher.",
   '- **CPU exceptions** (`exception`, `notls`): the guest runs in ring 0 with its own IDT, so a',
   '  fault ends it with `Solo5: ABORT: trap: vector N, ...` and 255, as on hvt, never 139.',
   '- **Memory protection** (`zeropage`, `xnow`, `wnox`): none. The first 4 GiB are one',
@@ -47,7 +55,8 @@ const VIRTIO = [
   '  boot (whole seconds) plus the TSC. `solo5_yield` polls; nothing sleeps.',
   '- **Memory layout**: Multiboot at 1 MiB; memory is what the loader reports above 1 MiB',
   '  (`-m 128` gives 127 MB addressable); the virtqueues and buffers sit between the image and',
-  '  the heap, and device buffers below 1 MiB are refused.',
+  "  the heap, and device buffers below 1 MiB are refused. The bindings' `Solo5: ` memory-map",
+  '  lines therefore differ from both tenders and are not compared.',
   '- **Apps without a virtio build**: `sysprobe` and `seccomp` (raw Linux system calls), and the',
   '  ring-ABI-only `hostile`, `ringexit` and `gdtwrite`.',
 ];
@@ -60,14 +69,15 @@ function render(table) {
     'Generated from `test/support/behaviour.ts` by `node tools/render-behaviour.js`;',
     '`test/behaviour-doc.test.ts` fails when this file is out of date. The app tests',
     'run every row on every target the host supports. `test/compare.test.ts` runs',
-    'every row through `compareTargets` on each spt/hvt pair of one application: the',
+    'every row through `compareTargets` on the builds of one application for each target: the',
     'ring-ABI builds (`guest/build/APP.spt`, `APP.hvt`) and the Solo5-ABI builds of',
-    'ABI 2 and ABI 1 (`guest/build/solo5/APP.*`, `guest/build/solo5-v1/APP.*`). Each',
+    'ABI 2 and ABI 1 (`guest/build/solo5/APP.*`, `guest/build/solo5-v1/APP.*`), the ABI 2',
+    'ones with their virtio build as a third target where QEMU is installed. Each',
     'run must match its row, a status difference is reported exactly where the row',
-    'has one, and where a row expects the same on both targets the application output',
+    'has one, and where a row expects the same on every target the application output',
     "(everything but the bindings' `Solo5: ` lines) is the same too. The same suite",
     'checks that blk leaves the same block image and net answers the same pings on',
-    'both targets of each pair.',
+    'every target of each set.',
     '',
     'An spt status of 128+N is a guest killed by signal N (139 SIGSEGV, 159 SIGSYS):',
     "`solo5-spt` then dies of that same signal, as upstream's tender, which is its",
@@ -82,7 +92,7 @@ function render(table) {
     '',
     ...HEADER,
   ];
-  for (const r of table) lines.push(row(r.app, r.spt, r.hvt));
+  for (const r of table) lines.push(row(r.app, r.spt, r.hvt, null));
   lines.push(
     '',
     '## Solo5-ABI builds (ABI 2 and ABI 1)',
@@ -96,11 +106,12 @@ function render(table) {
     "of an hvt guest shows a larger data segment (the bindings' page tables and trap",
     "stack), and the banner names the target and ABI. A tender's own error (xnow) is",
     "the exit's one-line error, which `solo5-hvt` prints on stderr; the markers are",
-    'looked for in the console output and that line.',
+    'looked for in the console output and that line. The virtio columns are the same',
+    "application's virtio build under QEMU (see the last section); `-` where it has none.",
     '',
-    ...HEADER,
+    ...HEADER_VIRTIO,
   );
-  for (const r of table) if (r.solo5Hvt) lines.push(row(r.app, r.spt, r.solo5Hvt));
+  for (const r of table) if (r.solo5Hvt) lines.push(row(r.app, r.spt, r.solo5Hvt, r.virtio));
   const ringOnly = table.filter((r) => !r.solo5Hvt).map((r) => r.app);
   if (ringOnly.length) lines.push('', `Ring-ABI only, with no Solo5-ABI build: ${ringOnly.join(', ')}.`);
   lines.push('', ...VIRTIO);

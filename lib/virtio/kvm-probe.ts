@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { HostError, UsageError } from '../errors';
+import { native } from '../native';
 import type { Accel } from './qemu-args';
 
 export const KVM_DEVICE = '/dev/kvm';
@@ -11,24 +12,37 @@ export const PVM_MODULE = '/sys/module/kvm_pvm';
 /** What the user asked for: upstream's -H kvm|qemu, or the best that works (the default). */
 export type AccelChoice = 'auto' | 'kvm' | 'tcg';
 
+/** What kvmProbe (the addon) found: every step passed, or the first that failed and its errno name. */
+export type KvmProbeResult = { ok: true; apiVersion: number } | { ok: false; step: string; code: string };
+
+/** The probe's failure as the reason a run gives for not using KVM, or undefined when every step passed. */
+export function describeKvmProbe(dev: string, r: KvmProbeResult): string | undefined {
+  if (r.ok) return undefined;
+  switch (r.step) {
+    case 'open':
+      if (r.code === 'ENOENT') return `no ${dev} (KVM not loaded, or no virtualization)`;
+      if (r.code === 'EACCES' || r.code === 'EPERM') return `no permission to open ${dev} (not in the kvm group)`;
+      return `${dev} cannot be opened (${r.code})`;
+    case 'KVM_GET_API_VERSION':
+      if (r.code.startsWith('version ')) return `${dev} speaks KVM API ${r.code}, not 12`;
+      return `${dev} is not a KVM device (KVM_GET_API_VERSION: ${r.code})`;
+    case 'KVM_CREATE_VM':
+      return `${dev} refuses to create a VM (KVM_CREATE_VM: ${r.code}; is another hypervisor using the CPU's virtualization?)`;
+    default:
+      return `${dev} refuses a VM with one vCPU (${r.step}: ${r.code})`;
+  }
+}
+
 /**
- * Why QEMU cannot use KVM, or undefined when it can open it as QEMU does
- * (read-write). Creating a VM can still fail later (another hypervisor
- * holds the CPU's virtualization, or the host's KVM refuses the CPU
- * model): the launcher then falls back to TCG for 'auto' (run.ts).
+ * Why QEMU cannot use KVM, or undefined when it can: the device is asked
+ * what QEMU's -accel kvm asks first (API version, user memory, a VM with
+ * a vCPU), and every fd the probe opened is closed before it returns. The
+ * CPU model is the one thing only QEMU itself can test: a QEMU that still
+ * fails under KVM before the guest printed a byte is run again under TCG
+ * for 'auto' (run.ts).
  */
 export function kvmUnusable(dev = KVM_DEVICE): string | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(dev, fs.constants.O_RDWR);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return `no ${dev} (KVM not loaded, or no virtualization)`;
-    if (code === 'EACCES' || code === 'EPERM') return `no permission to open ${dev} (not in the kvm group)`;
-    return `${dev} cannot be opened (${code ?? 'unknown error'})`;
-  }
-  fs.closeSync(fd);
-  return undefined;
+  return describeKvmProbe(dev, native().kvmProbe(dev));
 }
 
 /**

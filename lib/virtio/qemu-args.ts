@@ -13,6 +13,13 @@ export interface NetTap {
   /** PCI slot on bus 0: the bindings pair manifest entry i with slot i + 2 (guest/bindings/virtio/). */
   slot: number;
 }
+/** One end of a socketpair framing Ethernet as QEMU's `-netdev stream` does (a VirtualSwitch port: switch-bridge.ts). */
+export interface NetStream {
+  kind: 'net-stream';
+  fd: number;
+  mac: string;
+  slot: number;
+}
 /** A raw disk image QEMU opens itself. */
 export interface BlockFile {
   kind: 'block-file';
@@ -27,7 +34,7 @@ export interface SerialStdio {
 export interface DebugExit {
   kind: 'debug-exit';
 }
-export type QemuDevice = NetTap | BlockFile | SerialStdio | DebugExit;
+export type QemuDevice = NetTap | NetStream | BlockFile | SerialStdio | DebugExit;
 
 export interface QemuConfig {
   kernel: string;
@@ -71,10 +78,12 @@ export const CPU_MODEL: Readonly<Record<Accel, string>> = { kvm: 'host,-arch-cap
 /** Renders one device; `fd` numbers the inherited fd a tap gets. */
 function render(d: QemuDevice, index: number, fd: () => number): string[] {
   switch (d.kind) {
-    case 'net-tap': {
+    case 'net-tap':
+    case 'net-stream': {
       if (!MAC_RE.test(d.mac)) throw new UsageError(`MAC address '${quote(d.mac)}' is not xx:xx:xx:xx:xx:xx (lower case)`);
       const id = `net${index}`;
-      return ['-netdev', `tap,id=${id},fd=${fd()}`, '-device', `virtio-net-pci,netdev=${id},mac=${d.mac},addr=${checkSlot(d.slot)}`];
+      const netdev = d.kind === 'net-tap' ? `tap,id=${id},fd=${fd()}` : `stream,id=${id},addr.type=fd,addr.str=${fd()}`;
+      return ['-netdev', netdev, '-device', `virtio-net-pci,netdev=${id},mac=${d.mac},addr=${checkSlot(d.slot)}`];
     }
     case 'block-file': {
       const id = `blk${index}`;
@@ -108,7 +117,7 @@ export function qemuArgv(config: QemuConfig): { argv: string[]; fds: number[] } 
   config.devices.forEach((d, i) => {
     argv.push(
       ...render(d, i, () => {
-        if (d.kind !== 'net-tap') throw new Error('only taps take fds');
+        if (d.kind !== 'net-tap' && d.kind !== 'net-stream') throw new Error('only net devices take fds');
         fds.push(d.fd);
         return 2 + fds.length;
       }),

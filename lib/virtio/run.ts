@@ -23,8 +23,13 @@ export interface VirtioRunOptions {
   accel: AccelChoice;
   /** Manifest device name to disk image; `undefined` as the name means the manifest's first block device (-d). */
   blocks: Map<string | undefined, string>;
-  /** Manifest device name to tap interface; `undefined` means the first net device (-n). */
-  nets: Map<string | undefined, string>;
+  /**
+   * Manifest device name to a tap interface, or to a framed stream the caller holds the other end
+   * of (`{ streamFd, mac }`, compareTargets' switch ports); `undefined` means the first net device (-n).
+   */
+  nets: Map<string | undefined, string | { streamFd: number; mac: string }>;
+  /** Aborting it kills QEMU (SIGKILL): the run ends as a signal, status 137. */
+  signal?: AbortSignal;
   /** Upstream's -q: no "running:" line. Warnings still print. */
   quiet?: boolean;
   out?: NodeJS.WritableStream;
@@ -93,6 +98,10 @@ function plan(opts: VirtioRunOptions, m: Manifest): Planned {
       const option = name === undefined ? '-n' : `--net:${name}`;
       const entry = entryOf(m, name, 'NET_BASIC', option);
       const slot = claim(entry, option);
+      if (typeof iface !== 'string') {
+        devices.push({ kind: 'net-stream', fd: iface.streamFd, slot, mac: iface.mac });
+        continue;
+      }
       let fd: number;
       try {
         fd = native().openTap(iface).fd;
@@ -114,7 +123,13 @@ const SETPRIV = '/usr/bin/setpriv';
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** One QEMU run; resolves with the classified exit and whether the guest printed anything. */
-function runQemu(qemu: string, argv: string[], fds: number[], out: NodeJS.WritableStream): Promise<{ exit: VirtioExit; bytes: number }> {
+function runQemu(
+  qemu: string,
+  argv: string[],
+  fds: number[],
+  out: NodeJS.WritableStream,
+  abort?: AbortSignal,
+): Promise<{ exit: VirtioExit; bytes: number }> {
   return new Promise((resolve) => {
     // QEMU must not outlive a launcher that is killed outright: setpriv (util-linux) asks the kernel to send it SIGTERM then.
     const [cmd, args] = fs.existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'TERM', '--', qemu, ...argv]] : [qemu, argv];
@@ -128,6 +143,9 @@ function runQemu(qemu: string, argv: string[], fds: number[], out: NodeJS.Writab
       child.kill(sig);
     };
     for (const s of FORWARDED) process.on(s, relay);
+    const kill = () => relay('SIGKILL');
+    if (abort?.aborted) kill();
+    abort?.addEventListener('abort', kill);
     child.stdout?.on('data', (c: Buffer) => {
       watch.feed(c);
       out.write(c);
@@ -140,6 +158,7 @@ function runQemu(qemu: string, argv: string[], fds: number[], out: NodeJS.Writab
     });
     child.on('close', (code, signal) => {
       for (const s of FORWARDED) process.off(s, relay);
+      abort?.removeEventListener('abort', kill);
       const exit: VirtioExit =
         spawnError !== undefined
           ? { kind: 'qemu-error', status: 1, error: spawnError }
@@ -168,14 +187,14 @@ export async function runVirtio(opts: VirtioRunOptions): Promise<VirtioExit> {
     for (;;) {
       const { argv, fds } = qemuArgv({ kernel: opts.kernel, cmdline, memMiB: opts.memMiB, accel, devices });
       if (!opts.quiet) warn(`running: ${qemu} ${argv.join(' ')}`);
-      const { exit, bytes } = await runQemu(qemu, argv, fds, out);
+      const { exit, bytes } = await runQemu(qemu, argv, fds, out, opts.signal);
       if (exit.kind === 'qemu-error' && accel === 'kvm' && opts.accel === 'auto' && bytes === 0) {
         warn(`KVM unusable (QEMU: ${exit.error}); using TCG`);
         accel = 'tcg';
         continue;
       }
       const line = describeVirtioExit(exit);
-      if (line !== undefined && exit.kind !== 'signal') warn(line);
+      if (line !== undefined) warn(line);
       return exit;
     }
   } finally {

@@ -24,10 +24,16 @@ export interface AppBehaviour {
    * absent for the ring-only apps (RING_ONLY in guest/Makefile), which have no Solo5-ABI build.
    */
   solo5Hvt?: Expectation;
+  /**
+   * The virtio build (guest/build/solo5/APP.virtio) under solo5-virtio-run, QEMU: its status is read from
+   * the guest's `solo5_exit(N) called` line (docs/virtio.md); absent for the apps with no virtio build
+   * (the raw-system-call apps and the ring-only ones, guest/Makefile).
+   */
+  virtio?: Expectation;
 }
 
 /** The same expectation on every target and ABI. */
-const both = (app: string, e: Expectation): AppBehaviour => ({ app, spt: e, hvt: e, solo5Hvt: e });
+const both = (app: string, e: Expectation): AppBehaviour => ({ app, spt: e, hvt: e, solo5Hvt: e, virtio: e });
 
 const success = (app: string, args: string[] = [], markers: string[] = []): AppBehaviour =>
   both(app, { args, status: 0, markers: [...markers, 'SUCCESS'], absent: ['FAILURE'] });
@@ -35,13 +41,46 @@ const success = (app: string, args: string[] = [], markers: string[] = []): AppB
 /*
  * A CPU exception: on spt Linux turns it into SIGSEGV (139); an hvt guest
  * has its own virtual CPU, so the exception reaches the bindings' handler,
- * which prints the trap and the registers and aborts (255).
+ * which prints the trap and the registers and aborts (255). A virtio guest
+ * runs in ring 0 with its own IDT: the same, in the virtio bindings' words.
  */
-const fault = (app: string, trap: string, spt: string, hvt: string, solo5Hvt: Expectation = upstreamTrap(trap)): AppBehaviour => ({
+const fault = (
+  app: string,
+  trap: string,
+  spt: string,
+  hvt: string,
+  solo5Hvt: Expectation = upstreamTrap(trap),
+  virtio: Expectation = virtioTrap(trap),
+): AppBehaviour => ({
   app,
   spt: { args: [], status: 139, markers: [], absent: ['SUCCESS'], why: spt },
   hvt: { args: [], status: 255, markers: [`Solo5: trap: ${trap}`, 'rip 0x', 'ABORT'], absent: ['SUCCESS'], why: hvt },
   solo5Hvt,
+  virtio,
+});
+
+/** The virtio bindings' IDT stub: the vector and the registers on the ABORT line, then 255. */
+function virtioTrap(trap: string): Expectation {
+  const vector = /#(\d+)/.exec(trap)?.[1] ?? '?';
+  return {
+    args: [],
+    status: 255,
+    markers: [`Solo5: ABORT: trap: vector ${vector}, error 0x`, 'rip 0x'],
+    absent: ['SUCCESS'],
+    why: 'the guest runs in ring 0 with its own IDT: the exception ends it with an ABORT line naming the vector',
+  };
+}
+
+/*
+ * virtio maps the first 4 GiB once, read-write-execute, page 0 included (the
+ * BIOS data area): the access the app expects to fault works, and it says so.
+ */
+const unprotected = (report: string, what: string): Expectation => ({
+  args: [],
+  status: 1,
+  markers: [report, 'FAILURE'],
+  absent: ['SUCCESS', 'ABORT'],
+  why: `no memory protection: one identity mapping of the first 4 GiB, read-write-execute, so ${what}`,
 });
 
 /*
@@ -81,6 +120,8 @@ export const behaviour: AppBehaviour[] = [
     'page fault (#14)',
     'the first 64 KiB of guest memory are never mapped',
     'the first 64 KiB are not present in the guest page tables: #PF, register dump, abort',
+    undefined,
+    unprotected('zeropage: read 0x', 'page 0 reads'),
   ),
   fault(
     'xnow',
@@ -94,6 +135,7 @@ export const behaviour: AppBehaviour[] = [
       absent: ['SUCCESS', 'Solo5: trap:'],
       why: "text is read-only host memory (upstream's layout): the store is a failed guest access, which ends the tender with upstream's message and 1",
     },
+    unprotected('xnow: text was writable', 'the store into text works'),
   ),
   {
     app: 'gdtwrite',
@@ -124,6 +166,7 @@ export const behaviour: AppBehaviour[] = [
       absent: ['SUCCESS', 'Solo5: trap:'],
       why: "upstream's hvt page tables set no NX bit, so the jump into data runs and the app reports the failure",
     },
+    unprotected('wnox: data was executable (returned 42)', 'the jump into data runs'),
   ),
   fault(
     'notls',
