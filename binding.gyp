@@ -30,7 +30,8 @@
         "addon/net/switchd_sock.cc",
         "addon/oci/oci_console.cc",
         "addon/spawn/spawn.cc",
-        "addon/spawn/spawn_exec.cc"
+        "addon/spawn/spawn_exec.cc",
+        "addon/spawn/spawn_ns.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -18,7 +18,7 @@ import {
   loadStarted,
   removeDir,
   statusOf,
-  liveStart,
+  liveGuest,
   type Record,
   type Status,
 } from './state';
@@ -105,7 +105,8 @@ export function parseSignal(s: string | undefined): NodeJS.Signals {
 function signalContainer(root: string, rec: Record, sig: NodeJS.Signals): void {
   if (sig === 'SIGKILL' && rec.monitorless !== true) {
     const started = loadStarted(root, rec.id);
-    if (started !== undefined && isAlive(started.guestPid, started.guestStart)) process.kill(started.guestPid, 'SIGKILL');
+    const guest = started !== undefined && isAlive(rec.pid, rec.pidStart) ? liveGuest(rec.pid, started) : undefined;
+    if (guest !== undefined) process.kill(guest, 'SIGKILL');
   }
   process.kill(rec.pid, sig);
 }
@@ -182,7 +183,8 @@ export function ps(root: string, id: string): { pid: number; cmd: string }[] {
   if (rec.monitorless === true) return isAlive(rec.pid, rec.pidStart) ? [{ pid: rec.pid, cmd: 'guest' }] : [];
   if (isAlive(rec.pid, rec.pidStart)) out.push({ pid: rec.pid, cmd: 'solo5-oci monitor' });
   const started = loadStarted(root, id);
-  if (started !== undefined && liveStart(started.guestPid) === started.guestStart) out.push({ pid: started.guestPid, cmd: 'guest' });
+  const guest = started !== undefined && out.length > 0 ? liveGuest(rec.pid, started) : undefined;
+  if (guest !== undefined) out.push({ pid: guest, cmd: 'guest' });
   return out;
 }
 

@@ -150,6 +150,33 @@ export function awaitGone(pid: number, start: string): void {
   for (let i = 0; i < 1000 && isAlive(pid, start); i++) Atomics.wait(shared, 0, 0, 5);
 }
 
+/** The host pids of `pid`'s children (every thread's). */
+function childrenOf(pid: number): number[] {
+  let tasks: string[];
+  try {
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  return tasks.flatMap((t) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ').filter((x) => x.trim() !== '').map(Number);
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * The host pid of a monitor's live guest, or undefined. The monitor records the
+ * pid it sees, which in a pid namespace is the namespace's number: the guest is
+ * then the monitor's child with the recorded start time.
+ */
+export function liveGuest(monitorPid: number, started: Started): number | undefined {
+  if (isAlive(started.guestPid, started.guestStart) && childrenOf(monitorPid).includes(started.guestPid)) return started.guestPid;
+  return childrenOf(monitorPid).find((p) => isAlive(p, started.guestStart));
+}
+
 export function statusOf(root: string, rec: Record): Status {
   if (!isAlive(rec.pid, rec.pidStart)) return 'stopped';
   return loadStarted(root, rec.id) === undefined ? 'created' : 'running';
