@@ -19,6 +19,7 @@ import {
   removeDir,
   statusOf,
   liveGuest,
+  writeJson,
   type Record,
   type Status,
 } from './state';
@@ -54,6 +55,11 @@ async function release(root: string, id: string, rec: Record): Promise<void> {
   const line = reply.split('\n')[0];
   if (!line.startsWith('ok'))
     throw new OciError(line.startsWith('error ') ? line.slice(6) : `container ${id}: the monitor ended before starting the guest`);
+  // In a pid namespace the monitor recorded the namespace's number for its guest: record the host's.
+  const started = loadStarted(root, id);
+  const guest = started !== undefined ? liveGuest(rec.pid, started) : undefined;
+  if (started !== undefined && guest !== undefined && guest !== started.guestPid)
+    writeJson(path.join(containerDir(root, id), 'started.json'), { ...started, guestPid: guest });
 }
 
 export interface StateJson {
