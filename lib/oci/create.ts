@@ -227,7 +227,7 @@ export async function create(o: CreateOptions): Promise<{ record: Record; wait: 
     checkTerminal(spec.process.terminal === true, o);
     const plan = planFromSpec(spec, bundle);
     if (plan.pidns !== 'host' && process.geteuid?.() !== 0) {
-      o.warn?.('linux.namespaces: pid: rootless, the container stays in the caller\'s pid namespace');
+      o.warn?.("linux.namespaces: pid: rootless, the container stays in the caller's pid namespace");
       plan.pidns = 'host';
     }
     if (plan.netns === 'host' && Object.keys(plan.net).length > 0) {

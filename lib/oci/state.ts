@@ -160,7 +160,11 @@ function childrenOf(pid: number): number[] {
   }
   return tasks.flatMap((t) => {
     try {
-      return fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ').filter((x) => x.trim() !== '').map(Number);
+      return fs
+        .readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8')
+        .split(' ')
+        .filter((x) => x.trim() !== '')
+        .map(Number);
     } catch {
       return [];
     }
