@@ -92,6 +92,27 @@ t.test('podman run --runtime=solo5-oci', { skip: skip ?? false }, async (t) => {
   const stats = podman(['stats', '--no-stream', '--format', '{{.CPUPerc}} {{.MemUsage}} {{.PIDs}}', id]);
   t.match(stats.stdout, /^[0-9.]+% [0-9.]+[kMG]?B \/ 33\.55MB 1\n$/, `podman stats: the limit and one process (${stats.stdout.trim()})`);
   t.ok(Number(/^([0-9.]+)%/.exec(stats.stdout)?.[1] ?? 100) < 10, 'an idle guest is idle');
+  // podman top (psgo) lists /proc in the container's mount namespace: its pid namespace's, not the host's.
+  const top = podman(['top', id, 'pid', 'hpid', 'user', 'args']);
+  t.equal(top.status, 0, `podman top (${top.stderr.trim()})`);
+  const rows = top.stdout
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/));
+  t.match(
+    rows,
+    [
+      ['1', String, 'nobody', /\/solo5-oci-init$/],
+      ['2', String(pid), 'nobody', /\/solo5-helper$/],
+    ],
+    `podman top lists solo5-oci-init and the guest (${top.stdout.trim()})`,
+  );
+  t.equal(rows.length, 2, 'and nothing else');
+  t.notOk(
+    rows.some((r) => r[1] === String(process.pid)),
+    "not the test runner's own process",
+  );
   t.equal(podman(['rm', '-f', id]).status, 0, 'rm -f');
   t.notOk(fs.existsSync(`/sys/fs/cgroup/memory/libpod_parent/libpod-${id}`), 'its cgroup is gone');
 

@@ -141,9 +141,10 @@ const shippedBinaries = [
   path.join(root, 'build', 'Release', 'solo5_node.node'),
   helperPath,
   path.join(root, 'addon', 'oci', 'build', 'solo5-oci'),
+  path.join(root, 'addon', 'oci', 'build', 'solo5-oci-init'),
 ];
 
-t.test('no test-only name is in the shipped addon, the helper or the solo5-oci front', async (tt) => {
+t.test('no test-only name is in the shipped addon, the helper, the solo5-oci front or its init', async (tt) => {
   const names = testOnlyNames();
   // The names must really come from the test sources (an empty list would pass anything).
   for (const n of ['mapGuest', 'GuestMap', 'hostile', 'Hostile', 'benchSwitch', 'benchBlock', 'benchFloor', 'streamDecode', 'MapGuest']) {
