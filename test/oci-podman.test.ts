@@ -116,6 +116,20 @@ t.test('podman run --runtime=solo5-oci', { skip: skip ?? false }, async (t) => {
   t.equal(podman(['rm', '-f', id]).status, 0, 'rm -f');
   t.notOk(fs.existsSync(`/sys/fs/cgroup/memory/libpod_parent/libpod-${id}`), 'its cgroup is gone');
 
+  // With -t the monitor is the container's process: pid 1 of the namespace, the guest its child; stop's SIGTERM reaches it.
+  const mon = podman(['run', '-d', '-t', `--runtime=${ociFront}`, ...LIMITS, '--network=none', image, '/sleep.spt', '600000']);
+  t.equal(mon.status, 0, `run -d -t (${mon.stderr.trim()})`);
+  const monId = mon.stdout.trim();
+  await logsShow(monId, 'READY');
+  const monTop = podman(['top', monId, 'pid', 'user', 'args']);
+  const monRows = monTop.stdout.trim().split('\n').slice(1);
+  t.equal(monRows.length, 2, `podman top lists two processes (${monTop.stdout.trim()})`);
+  t.match(monRows[0], /^1\s+root\s+.*monitor-main/, 'the monitor, as pid 1');
+  t.match(monRows[1], /^[0-9]+\s+nobody\s+solo5-guest/, 'the guest');
+  t.equal(podman(['stop', '-t', '30', monId]).status, 0, 'podman stop');
+  t.equal(podman(['inspect', '-f', '{{.State.ExitCode}}', monId]).stdout.trim(), '143', 'SIGTERM reached the guest through the monitor');
+  t.equal(podman(['rm', monId]).status, 0, 'podman rm');
+
   t.equal(podman(['ps', '-a', '--filter', `ancestor=${image}`, '-q']).stdout.trim(), '', 'no container is left');
 });
 

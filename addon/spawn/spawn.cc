@@ -76,7 +76,8 @@ Napi::Value SpawnHelper(const Napi::CallbackInfo &info) {
     Napi::Object ns = info[4].As<Napi::Object>();
     Napi::Value p = ns.Get("pidns"), w = ns.Get("wrap");
     if (!p.IsString() || !w.IsArray()) {
-      Napi::TypeError::New(env, "Usage: spawnHelper: ns is { pidns: string, wrap: string[] }").ThrowAsJavaScriptException();
+      Napi::TypeError::New(env, "Usage: spawnHelper: ns is { pidns: string, wrap: string[] }")
+          .ThrowAsJavaScriptException();
       return env.Undefined();
     }
     pidns = p.As<Napi::String>().Utf8Value();

@@ -68,9 +68,9 @@ export async function startHolder(pidns: string): Promise<Holder> {
   const line = await new Promise<string>((resolve) => {
     let text = '';
     child.once('error', (e) => resolve(`error cannot run ${INIT}: ${e.message}`));
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (d: string) => (text += d));
-    child.stdout!.on('end', () => resolve(text.split('\n')[0]));
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => (text += d));
+    child.stdout.on('end', () => resolve(text.split('\n')[0]));
   });
   if (line !== 'ready' || child.pid === undefined) {
     abandon();
@@ -83,7 +83,7 @@ export async function startHolder(pidns: string): Promise<Holder> {
     watch(helperPid: number) {
       const inside = nsPid(helperPid);
       if (inside === undefined) return abandon();
-      child.stdin!.end(`${inside}\n`);
+      child.stdin.end(`${inside}\n`);
       child.unref();
     },
     abandon,

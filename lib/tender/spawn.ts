@@ -87,7 +87,8 @@ export function spawnHelperProcess(
   try {
     const consoleArg = consoleOpt === 'pipe' ? 'pipe' : consoleOpt === 'inherit' ? 1 : consoleOpt;
     const exit = (code: number | null, signal: number) => onExit(code, signal);
-    child = ns === undefined ? native().spawnHelper(helper, consoleArg, fds, exit) : native().spawnHelper(helper, consoleArg, fds, exit, ns);
+    child =
+      ns === undefined ? native().spawnHelper(helper, consoleArg, fds, exit) : native().spawnHelper(helper, consoleArg, fds, exit, ns);
   } catch (e) {
     throw new HostError(`cannot start the helper: ${(e as Error).message}`);
   }
