@@ -126,8 +126,8 @@ export function loadStarted(root: string, id: string): Started | undefined {
   return readJson(path.join(containerDir(root, id), 'started.json')) as Started | undefined;
 }
 
-/** Start time of a live (not zombie) process, or undefined when it is gone or a zombie. */
-export function liveStart(pid: number): string | undefined {
+/** Fields 3 on of /proc/PID/stat ([0] the state, [1] the ppid, [19] the start time), or undefined once it is gone. */
+function statFields(pid: number): string[] | undefined {
   let stat: string;
   try {
     stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -135,8 +135,13 @@ export function liveStart(pid: number): string | undefined {
     return undefined;
   }
   // The command name (field 2) may hold spaces and parentheses; fields resume after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Start time of a live (not zombie) process, or undefined when it is gone or a zombie. */
+export function liveStart(pid: number): string | undefined {
+  const fields = statFields(pid);
+  if (fields === undefined || fields[0] === 'Z' || fields[0] === 'X') return undefined;
   return fields[19];
 }
 
@@ -150,7 +155,7 @@ export function awaitGone(pid: number, start: string): void {
   for (let i = 0; i < 1000 && isAlive(pid, start); i++) Atomics.wait(shared, 0, 0, 5);
 }
 
-/** The host pids of `pid`'s children (every thread's). */
+/** The host pids of `pid`'s children (every thread's; the kernel's CONFIG_PROC_CHILDREN). */
 function childrenOf(pid: number): number[] {
   let tasks: string[];
   try {
@@ -177,7 +182,7 @@ function childrenOf(pid: number): number[] {
  * then the monitor's child with the recorded start time.
  */
 export function liveGuest(monitorPid: number, started: Started): number | undefined {
-  if (isAlive(started.guestPid, started.guestStart) && childrenOf(monitorPid).includes(started.guestPid)) return started.guestPid;
+  if (isAlive(started.guestPid, started.guestStart) && statFields(started.guestPid)?.[1] === String(monitorPid)) return started.guestPid;
   return childrenOf(monitorPid).find((p) => isAlive(p, started.guestStart));
 }
 
