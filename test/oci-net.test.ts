@@ -28,8 +28,7 @@ for (const abi of ['ring', 'solo5']) {
       t.match(sh(`ip -n ${ns.name} link show`).stdout, /snoci0/, 'create made the tap in the namespace');
       const pid = (JSON.parse(oci(stateRoot, ['state', `net${seed}`]).stdout) as { pid: number }).pid;
       t.equal(
-        // The helper, exec'd through nsenter in its pid namespace (lib/oci/pidns.ts), is named by its path.
-        /^\/.*\/solo5-helper\0$/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')),
+        fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'solo5-guest\0',
         abi === 'solo5',
         abi === 'solo5'
           ? 'a Solo5-ABI guest (its tap fd its own) is the container process'

@@ -60,7 +60,7 @@ t.test(
     const inside = procInside(pid);
     t.same([...inside.keys()].sort(), [1, 2], `its /proc lists two processes (${JSON.stringify([...inside])})`);
     t.match(inside.get(1), /\/solo5-oci-init$/, 'pid 1 is solo5-oci-init');
-    t.match(inside.get(2), /\/solo5-helper$/, 'pid 2 is the helper, the container process');
+    t.equal(inside.get(2), 'solo5-guest', 'pid 2 is the helper, the container process');
     t.notOk([...inside.keys()].includes(process.pid), "the test runner's pid is not there");
     const members = inNamespace(ns);
     t.equal(members.length, 2, 'seen from the host, the namespace holds those two');

@@ -104,7 +104,7 @@ t.test('podman run --runtime=solo5-oci', { skip: skip ?? false }, async (t) => {
     rows,
     [
       ['1', String, 'nobody', /\/solo5-oci-init$/],
-      ['2', String(pid), 'nobody', /\/solo5-helper$/],
+      ['2', String(pid), 'nobody', 'solo5-guest'],
     ],
     `podman top lists solo5-oci-init and the guest (${top.stdout.trim()})`,
   );

@@ -1,6 +1,7 @@
 /* oci_init.c: solo5-oci-init, the first process of a monitorless container's PID namespace: its own /proc, and an end with the guest's. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <sched.h>
@@ -50,7 +51,31 @@ static long read_pid(void) {
   return end != buf && *end == '\n' && pid > 0 ? pid : -1;
 }
 
-int main(void) {
+/*
+ * `solo5-oci-init enter MNT ARGV0 PATH`: how the helper gets into that mount
+ * namespace (the spawner, node, has threads and cannot enter one itself):
+ * exec PATH there as ARGV0, with the fds and the empty environment it was
+ * given. A failure is one line on stderr, which is the helper's diagnostics pipe.
+ */
+static int enter(char **argv) {
+  int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || setns(fd, CLONE_NEWNS) < 0) {
+    dprintf(2, "solo5-oci-init: cannot enter the mount namespace %s: %s\n", argv[2], strerrorname_np(errno));
+    return 1;
+  }
+  close(fd);
+  char *args[] = {argv[3], NULL};
+  execve(argv[4], args, environ);
+  dprintf(2, "solo5-oci-init: exec %s failed: %s\n", argv[4], strerrorname_np(errno));
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 5 && strcmp(argv[1], "enter") == 0) return enter(argv);
+  if (argc != 1) {
+    dprintf(2, "usage: solo5-oci-init, or solo5-oci-init enter MNT ARGV0 PATH (started by solo5-oci create)\n");
+    return 1;
+  }
   if (unshare(CLONE_NEWNS) < 0) fail("unshare(CLONE_NEWNS)");
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) fail("making / private");
   if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) fail("mount /proc");

@@ -145,7 +145,7 @@ Napi::Value SpawnHelper(const Napi::CallbackInfo &info) {
   posix_spawnattr_setsigdefault(&attr, &all);  // Node ignores SIGPIPE; the guest must not inherit that
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   std::vector<std::string> args = wrap;
-  args.push_back(wrap.empty() ? "solo5-guest" : path);
+  args.push_back(wrap.empty() ? "solo5-guest" : path);  // a wrapper gives the helper this argv[0] itself
   std::vector<char *> argv;
   for (std::string &a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -154,9 +154,9 @@ Napi::Value SpawnHelper(const Napi::CallbackInfo &info) {
   std::string nsErr = pidns.empty() ? "" : SetChildPidNs(pidns);
   int err = 0;
   if (nsErr.empty()) {
-    // The wrapper (nsenter) is found on this process's PATH; the helper itself by its full path.
+    // The wrapper (solo5-oci-init enter) takes the helper's full path last.
     err = wrap.empty() ? posix_spawn(&pid, path.c_str(), &fa, &attr, argv.data(), envp)
-                       : posix_spawnp(&pid, wrap[0].c_str(), &fa, &attr, argv.data(), envp);
+                       : posix_spawn(&pid, wrap[0].c_str(), &fa, &attr, argv.data(), envp);
     if (!pidns.empty()) SetChildPidNs("");
   }
   posix_spawn_file_actions_destroy(&fa);

@@ -13,7 +13,8 @@ import { OciError } from './errors';
  * in a mount namespace of their own whose /proc is that namespace's. The
  * monitor is the namespace's pid 1 (it handles the signals it forwards); a
  * monitorless container's pid 1 is solo5-oci-init (addon/oci/oci_init.c),
- * since the guest handles none and a pid 1 ignores the rest.
+ * since the guest handles none and a pid 1 ignores the rest; the helper is
+ * exec'd into init's mount namespace by `solo5-oci-init enter`.
  */
 
 /** Made with addon/oci's Makefile next to the front door. */
@@ -79,7 +80,8 @@ export async function startHolder(pidns: string): Promise<Holder> {
   const pid = child.pid;
   return {
     pid,
-    ns: { pidns: `/proc/${pid}/ns/pid`, wrap: ['nsenter', `--mount=/proc/${pid}/ns/mnt`, '--'] },
+    // The helper's argv[0], as spawnHelper gives it without a wrapper (addon/spawn/spawn.cc).
+    ns: { pidns: `/proc/${pid}/ns/pid`, wrap: [INIT, 'enter', `/proc/${pid}/ns/mnt`, 'solo5-guest'] },
     watch(helperPid: number) {
       const inside = nsPid(helperPid);
       if (inside === undefined) return abandon();
