@@ -54,8 +54,8 @@ static long read_pid(void) {
 /*
  * `solo5-oci-init enter MNT ARGV0 PATH`: how the helper gets into that mount
  * namespace (the spawner, node, has threads and cannot enter one itself):
- * exec PATH there as ARGV0, with the fds and the empty environment it was
- * given. A failure is one line on stderr, which is the helper's diagnostics pipe.
+ * exec PATH there as ARGV0, with the fds it was given and, as spawnHelper
+ * gives the helper, an empty environment. A failure is one line on stderr, which is the helper's diagnostics pipe.
  */
 static int enter(char **argv) {
   int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
@@ -65,7 +65,8 @@ static int enter(char **argv) {
   }
   close(fd);
   char *args[] = {argv[3], NULL};
-  execve(argv[4], args, environ);
+  char *none[] = {NULL};
+  execve(argv[4], args, none);
   dprintf(2, "solo5-oci-init: exec %s failed: %s\n", argv[4], strerrorname_np(errno));
   return 1;
 }
