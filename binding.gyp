@@ -31,6 +31,7 @@
         "addon/oci/oci_console.cc",
         "addon/spawn/spawn.cc",
         "addon/spawn/spawn_exec.cc",
+        "addon/spawn/spawn_ns.cc",
         "addon/virtio/kvm_probe.cc"
       ],
       "include_dirs": [

@@ -114,6 +114,12 @@ export interface BrokerHandle {
   counters(): Record<string, number>;
 }
 
+/** A container's helper (lib/oci): its PID namespace (as setChildPidNs takes it), and a command it is exec'd through. */
+export interface HelperNamespaces {
+  pidns: string;
+  wrap: string[];
+}
+
 export interface NativeAddon {
   /** Create a close-on-exec memfd of the given size (sparse). Throws "memfd_create failed: E..." */
   memfdCreate(name: string, sizeBytes: number): number;
@@ -129,7 +135,13 @@ export interface NativeAddon {
     console: number | 'pipe',
     fds: number[],
     onExit: (code: number | null, signal: number) => void,
+    ns?: HelperNamespaces,
   ): { pid: number; diagFd: number; consoleFd: number };
+  /**
+   * Where this thread's next children are born: a new PID namespace ('new'), the one at a path
+   * (joined), or this thread's own again (''). Throws one line (needs CAP_SYS_ADMIN).
+   */
+  setChildPidNs(target: string): void;
   /** 64 random bits from getrandom(2). */
   getRandom64(): bigint;
   /**

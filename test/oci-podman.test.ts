@@ -92,8 +92,43 @@ t.test('podman run --runtime=solo5-oci', { skip: skip ?? false }, async (t) => {
   const stats = podman(['stats', '--no-stream', '--format', '{{.CPUPerc}} {{.MemUsage}} {{.PIDs}}', id]);
   t.match(stats.stdout, /^[0-9.]+% [0-9.]+[kMG]?B \/ 33\.55MB 1\n$/, `podman stats: the limit and one process (${stats.stdout.trim()})`);
   t.ok(Number(/^([0-9.]+)%/.exec(stats.stdout)?.[1] ?? 100) < 10, 'an idle guest is idle');
+  // podman top (psgo) lists /proc in the container's mount namespace: its pid namespace's, not the host's.
+  const top = podman(['top', id, 'pid', 'hpid', 'user', 'args']);
+  t.equal(top.status, 0, `podman top (${top.stderr.trim()})`);
+  const rows = top.stdout
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/));
+  t.match(
+    rows,
+    [
+      ['1', String, 'nobody', /\/solo5-oci-init$/],
+      ['2', String(pid), 'nobody', 'solo5-guest'],
+    ],
+    `podman top lists solo5-oci-init and the guest (${top.stdout.trim()})`,
+  );
+  t.equal(rows.length, 2, 'and nothing else');
+  t.notOk(
+    rows.some((r) => r[1] === String(process.pid)),
+    "not the test runner's own process",
+  );
   t.equal(podman(['rm', '-f', id]).status, 0, 'rm -f');
   t.notOk(fs.existsSync(`/sys/fs/cgroup/memory/libpod_parent/libpod-${id}`), 'its cgroup is gone');
+
+  // With -t the monitor is the container's process: pid 1 of the namespace, the guest its child; stop's SIGTERM reaches it.
+  const mon = podman(['run', '-d', '-t', `--runtime=${ociFront}`, ...LIMITS, '--network=none', image, '/sleep.spt', '600000']);
+  t.equal(mon.status, 0, `run -d -t (${mon.stderr.trim()})`);
+  const monId = mon.stdout.trim();
+  await logsShow(monId, 'READY');
+  const monTop = podman(['top', monId, 'pid', 'user', 'args']);
+  const monRows = monTop.stdout.trim().split('\n').slice(1);
+  t.equal(monRows.length, 2, `podman top lists two processes (${monTop.stdout.trim()})`);
+  t.match(monRows[0], /^1\s+root\s+.*monitor-main/, 'the monitor, as pid 1');
+  t.match(monRows[1], /^[0-9]+\s+nobody\s+solo5-guest/, 'the guest');
+  t.equal(podman(['stop', '-t', '30', monId]).status, 0, 'podman stop');
+  t.equal(podman(['inspect', '-f', '{{.State.ExitCode}}', monId]).stdout.trim(), '143', 'SIGTERM reached the guest through the monitor');
+  t.equal(podman(['rm', monId]).status, 0, 'podman rm');
 
   t.equal(podman(['ps', '-a', '--filter', `ancestor=${image}`, '-q']).stdout.trim(), '', 'no container is left');
 });

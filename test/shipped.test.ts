@@ -17,6 +17,7 @@ const reviewedExports: Record<keyof NativeAddon | keyof SwitchdNative, string> =
   memfdCreate: 'guest memory and the load plan (lib/tender/launch.ts)',
   memfdDataRanges: '--dumpcore: the core skips untouched guest pages (lib/hvt/core.ts)',
   spawnHelper: 'exec of the static helper (lib/tender/spawn.ts)',
+  setChildPidNs: "a container's pid namespace, around the spawn of its first process (lib/oci/pidns.ts)",
   getRandom64: 'the boot info random seed (lib/tender/launch.ts, solo5.ts)',
   execHelperInPlace: 'the CLI becoming its guest (lib/tender/launch.ts prepareForCli)',
   dieBySignal: "the CLI ending by its brokered guest's fatal signal (lib/cli/tender.ts)",
@@ -141,9 +142,10 @@ const shippedBinaries = [
   path.join(root, 'build', 'Release', 'solo5_node.node'),
   helperPath,
   path.join(root, 'addon', 'oci', 'build', 'solo5-oci'),
+  path.join(root, 'addon', 'oci', 'build', 'solo5-oci-init'),
 ];
 
-t.test('no test-only name is in the shipped addon, the helper or the solo5-oci front', async (tt) => {
+t.test('no test-only name is in the shipped addon, the helper, the solo5-oci front or its init', async (tt) => {
   const names = testOnlyNames();
   // The names must really come from the test sources (an empty list would pass anything).
   for (const n of ['mapGuest', 'GuestMap', 'hostile', 'Hostile', 'benchSwitch', 'benchBlock', 'benchFloor', 'streamDecode', 'MapGuest']) {

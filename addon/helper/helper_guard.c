@@ -27,7 +27,16 @@ void guard_check_parent(const struct sn_plan *p)
     if (h_getpid() == (long)p->parent_pid)
         return;
     guard_parent_death();
-    if (h_getppid() != (long)p->parent_pid) {
+    long ppid = h_getppid();
+    /*
+     * A gated helper born in a container's PID namespace (lib/oci) has its
+     * parent outside it, where getppid() says 0. It can check no more, and
+     * need not: a spawner gone before this point cannot read the ready byte,
+     * and writing it (SIGPIPE) ends the helper before its gate.
+     */
+    if (ppid == 0 && (p->flags & SN_PLAN_F_GATE))
+        ppid = (long)p->parent_pid;
+    if (ppid != (long)p->parent_pid) {
         /* Nobody is left to read a diagnostic; just do not become an orphan guest. */
         h_exit_group(1);
     }

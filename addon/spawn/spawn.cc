@@ -61,12 +61,28 @@ int DupHigh(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 64); }
 
 Napi::Value SpawnHelper(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 4 || !info[0].IsString() || !(info[1].IsNumber() || info[1].IsString()) || !info[2].IsArray() ||
-      !info[3].IsFunction()) {
+  if (info.Length() < 4 || info.Length() > 5 || !info[0].IsString() || !(info[1].IsNumber() || info[1].IsString()) ||
+      !info[2].IsArray() || !info[3].IsFunction() || (info.Length() == 5 && !info[4].IsObject())) {
     Napi::TypeError::New(env,
-                         "Usage: spawnHelper(path: string, console: number | 'pipe', fds: number[], onExit: Function)")
+                         "Usage: spawnHelper(path: string, console: number | 'pipe', fds: number[], onExit: Function, "
+                         "ns?: { pidns: string, wrap: string[] })")
         .ThrowAsJavaScriptException();
     return env.Undefined();
+  }
+  // A container's helper: born in a PID namespace, exec'd through a command that enters its mount namespace.
+  std::string pidns;
+  std::vector<std::string> wrap;
+  if (info.Length() == 5) {
+    Napi::Object ns = info[4].As<Napi::Object>();
+    Napi::Value p = ns.Get("pidns"), w = ns.Get("wrap");
+    if (!p.IsString() || !w.IsArray()) {
+      Napi::TypeError::New(env, "Usage: spawnHelper: ns is { pidns: string, wrap: string[] }")
+          .ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    pidns = p.As<Napi::String>().Utf8Value();
+    Napi::Array wa = w.As<Napi::Array>();
+    for (uint32_t i = 0; i < wa.Length(); i++) wrap.push_back(wa.Get(i).ToString().Utf8Value());
   }
   std::string path = info[0].As<Napi::String>().Utf8Value();
   bool consolePipe = info[1].IsString();
@@ -128,16 +144,26 @@ Napi::Value SpawnHelper(const Napi::CallbackInfo &info) {
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);  // Node ignores SIGPIPE; the guest must not inherit that
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  char arg0[] = "solo5-guest";
-  char *argv[] = {arg0, nullptr};
+  std::vector<std::string> args = wrap;
+  args.push_back(wrap.empty() ? "solo5-guest" : path);  // a wrapper gives the helper this argv[0] itself
+  std::vector<char *> argv;
+  for (std::string &a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   char *envp[] = {nullptr};
   pid_t pid;
-  int err = posix_spawn(&pid, path.c_str(), &fa, &attr, argv, envp);
+  std::string nsErr = pidns.empty() ? "" : SetChildPidNs(pidns);
+  int err = 0;
+  if (nsErr.empty()) {
+    // The wrapper (solo5-oci-init enter) takes the helper's full path last.
+    err = wrap.empty() ? posix_spawn(&pid, path.c_str(), &fa, &attr, argv.data(), envp)
+                       : posix_spawn(&pid, wrap[0].c_str(), &fa, &attr, argv.data(), envp);
+    if (!pidns.empty()) SetChildPidNs("");
+  }
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
-  if (err != 0) {
+  if (!nsErr.empty() || err != 0) {
     closeReadEnds();
-    return fail(Errno(("exec " + path).c_str(), err));
+    return fail(!nsErr.empty() ? nsErr : Errno(("exec " + args[0]).c_str(), err));
   }
   for (int fd : toClose) close(fd);
 
@@ -185,6 +211,7 @@ void RegisterSpawnExports(Napi::Env env, Napi::Object exports) {
   exports.Set("spawnHelper", Napi::Function::New(env, SpawnHelper, "spawnHelper"));
   exports.Set("getRandom64", Napi::Function::New(env, GetRandom64, "getRandom64"));
   RegisterExecExports(env, exports);
+  RegisterNsExports(env, exports);
 }
 
 }  // namespace sn

@@ -18,7 +18,8 @@ import {
   loadStarted,
   removeDir,
   statusOf,
-  liveStart,
+  liveGuest,
+  writeJson,
   type Record,
   type Status,
 } from './state';
@@ -59,6 +60,11 @@ async function release(root: string, id: string, rec: Record): Promise<void> {
   const line = reply.split('\n')[0];
   if (!line.startsWith('ok'))
     throw new OciError(line.startsWith('error ') ? line.slice(6) : `container ${id}: the monitor ended before starting the guest`);
+  // In a pid namespace the monitor recorded the namespace's number for its guest: record the host's.
+  const started = loadStarted(root, id);
+  const guest = started !== undefined ? liveGuest(rec.pid, started) : undefined;
+  if (started !== undefined && guest !== undefined && guest !== started.guestPid)
+    writeJson(path.join(containerDir(root, id), 'started.json'), { ...started, guestPid: guest });
 }
 
 export interface StateJson {
@@ -112,7 +118,8 @@ function signalContainer(root: string, rec: Record, sig: NodeJS.Signals): void {
   if (sig === 'SIGKILL' && rec.monitorless !== true) {
     if (isAlive(rec.pid, rec.pidStart)) unwireVia(containerDir(root, rec.id), rec.pid);
     const started = loadStarted(root, rec.id);
-    if (started !== undefined && isAlive(started.guestPid, started.guestStart)) process.kill(started.guestPid, 'SIGKILL');
+    const guest = started !== undefined && isAlive(rec.pid, rec.pidStart) ? liveGuest(rec.pid, started) : undefined;
+    if (guest !== undefined) process.kill(guest, 'SIGKILL');
   }
   process.kill(rec.pid, sig);
 }
@@ -189,7 +196,8 @@ export function ps(root: string, id: string): { pid: number; cmd: string }[] {
   if (rec.monitorless === true) return isAlive(rec.pid, rec.pidStart) ? [{ pid: rec.pid, cmd: 'guest' }] : [];
   if (isAlive(rec.pid, rec.pidStart)) out.push({ pid: rec.pid, cmd: 'solo5-oci monitor' });
   const started = loadStarted(root, id);
-  if (started !== undefined && liveStart(started.guestPid) === started.guestStart) out.push({ pid: started.guestPid, cmd: 'guest' });
+  const guest = started !== undefined && out.length > 0 ? liveGuest(rec.pid, started) : undefined;
+  if (guest !== undefined) out.push({ pid: guest, cmd: 'guest' });
   return out;
 }
 

@@ -10,6 +10,7 @@ import { askMonitor } from './commands';
 import { HOOKS_FILE, runHooks } from './hooks';
 import { unwireRecorded, unwireVia } from './network';
 import { planFromSpec, type Plan } from './plan';
+import { inPidNs, MOUNT_PROC } from './pidns';
 import { loadSpec, type Spec } from './spec';
 import { CGROUP_DIRS_FILE, cgroupFor, type Cgroup, type Limits } from './cgroup';
 import { OCI_VERSION, awaitGone, containerDir, ensurePrivateDir, liveStart, writeJson, type Record } from './state';
@@ -31,9 +32,13 @@ export interface CreateOptions {
 // packageRoot, not __dirname: this module also runs from dist/lib/oci-bundle.js.
 const monitorMain = path.join(packageRoot, 'dist', 'lib', 'oci', 'monitor-main.js');
 
-/** The monitor's command: joined to (or in a new) network namespace when config.json asks for one. */
-function monitorCommand(netns: string, dir: string): string[] {
-  const node = [process.execPath, INSPECT_NOWHERE, monitorMain, dir];
+/**
+ * The monitor's command: joined to (or in a new) network namespace when
+ * config.json asks for one; in a pid namespace (`mountProc`), with a mount
+ * namespace of its own whose /proc is that namespace's (lib/oci/pidns.ts).
+ */
+function monitorCommand(netns: string, dir: string, mountProc: boolean): string[] {
+  const node = [...(mountProc ? MOUNT_PROC : []), process.execPath, INSPECT_NOWHERE, monitorMain, dir];
   if (netns === 'host') return node;
   if (netns === 'new') return ['unshare', '--net', '--', ...node];
   return ['nsenter', `--net=${netns}`, '--', ...node];
@@ -92,7 +97,8 @@ interface Started {
 /**
  * The monitor path: a node process (in the container's network namespace) holds
  * the guest until start. `gated`: it only prepares the guest there, leaves its
- * helper at the gate, answers "ready PID" and exits; the helper is the container.
+ * helper at the gate, answers "ready PID" and exits; the helper is the container
+ * (and is born in the pid namespace there). Otherwise the monitor is.
  */
 async function startMonitor(
   o: CreateOptions,
@@ -101,11 +107,12 @@ async function startMonitor(
   pty: { slave: number } | undefined,
   gated = false,
 ): Promise<Started> {
-  const [cmd, ...args] = monitorCommand(plan.netns, dir);
+  const inPid = gated ? 'host' : plan.pidns;
+  const [cmd, ...args] = monitorCommand(plan.netns, dir, inPid !== 'host');
   // With a terminal the monitor's stdio (and so the guest's console) is the pty's slave end.
   const stdio: StdioOptions = pty !== undefined ? [pty.slave, pty.slave, pty.slave, 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'];
   const mode = pty !== undefined ? ['--tty'] : gated ? ['--gated'] : [];
-  const spawned = spawn(cmd, [...args, ...mode], { detached: o.foreground !== true, stdio });
+  const spawned = inPidNs(inPid, () => spawn(cmd, [...args, ...mode], { detached: o.foreground !== true, stdio }));
   let helper = 0;
   const abandon = () => {
     if (spawned.pid !== undefined && spawned.exitCode === null) spawned.kill('SIGKILL');
@@ -224,6 +231,10 @@ export async function create(o: CreateOptions): Promise<{ record: Record; wait: 
     const spec = loadSpec(bundle);
     checkTerminal(spec.process.terminal === true, o);
     const plan = planFromSpec(spec, bundle);
+    if (plan.pidns !== 'host' && process.geteuid?.() !== 0) {
+      o.warn?.("linux.namespaces: pid: rootless, the container stays in the caller's pid namespace");
+      plan.pidns = 'host';
+    }
     if (plan.netns === 'host' && Object.keys(plan.net).length > 0) {
       throw new OciError(
         'linux.namespaces: the unikernel has a net device but the container shares the host network; give it a network namespace',

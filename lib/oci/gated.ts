@@ -7,6 +7,7 @@ import { describeExit, type GuestExit } from '../tender/exit';
 import { prepare } from './monitor';
 import { OciError } from './errors';
 import { unwireNetwork } from './network';
+import { startHolder, type Holder } from './pidns';
 import type { Plan } from './plan';
 import { writeJson, type Started } from './state';
 
@@ -40,13 +41,18 @@ export async function createGated(plan: Plan, dir: string): Promise<GatedContain
   }
   const { guest, wired } = prepared;
   let gateFd = -1;
+  let holder: Holder | undefined;
   try {
     if (wired.length > 0) writeJson(path.join(dir, 'network.json'), wired);
     gateFd = native().openGate(path.join(dir, GATE_FILE));
+    // In a pid namespace the helper is its second process, after solo5-oci-init (lib/oci/pidns.ts).
+    if (plan.pidns !== 'host') holder = await startHolder(plan.pidns);
     // From the gate on, the helper's stderr is ours: the engine's log of the container.
-    const g = await guest.startGated(gateFd, 2);
+    const g = await guest.startGated(gateFd, 2, holder?.ns);
+    holder?.watch(g.pid);
     return { pid: g.pid, exited: g.exited };
   } catch (e) {
+    holder?.abandon();
     guest.release();
     unwireNetwork(wired);
     throw isSolo5Error(e) ? e : new OciError(`cannot start the guest: ${(e as Error).message}`);

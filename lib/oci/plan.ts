@@ -24,6 +24,11 @@ export interface Plan {
   net: Record<string, string>;
   /** 'host': stay in ours; a path: join it; 'new': a fresh empty namespace. */
   netns: string;
+  /**
+   * The PID namespace of the container's processes, as netns: with one, they
+   * also get a mount namespace of their own whose /proc shows only them.
+   */
+  pidns: string;
   ipv4Args: boolean;
   /**
    * spt, and a ring-ABI guest without devices or a Solo5-ABI guest (it holds
@@ -56,8 +61,11 @@ const IGNORED_BINDS = new Set([
 const IGNORED_BIND_DIRS = ['/var/run/secrets/', '/run/secrets/'];
 /** A bind mount here becomes block device NAME. */
 export const BLOCK_MOUNT_DIR = '/solo5/block/';
-/** Namespaces a seccomp-confined guest cannot observe: accepted and not created. */
-const MOOT_NAMESPACES = new Set(['pid', 'ipc', 'uts', 'mount', 'cgroup', 'time']);
+/**
+ * Namespaces a seccomp-confined guest cannot observe: accepted and not created.
+ * The mount namespace is made with a PID namespace, for its /proc.
+ */
+const MOOT_NAMESPACES = new Set(['ipc', 'uts', 'mount', 'cgroup', 'time']);
 
 /**
  * A record keyed by device names, which come from the guest's manifest, the
@@ -77,7 +85,9 @@ function checkSpec(spec: Spec): void {
   }
   for (const ns of spec.linux?.namespaces ?? []) {
     if (ns.type === 'user') throw new OciError('linux.namespaces: a user namespace cannot be entered by the tender');
-    if (ns.type !== 'network' && !MOOT_NAMESPACES.has(ns.type))
+    if (ns.type === 'mount' && ns.path !== undefined && ns.path !== '')
+      throw new OciError('linux.namespaces: joining a mount namespace (a path) is not supported; the container gets its own');
+    if (ns.type !== 'network' && ns.type !== 'pid' && !MOOT_NAMESPACES.has(ns.type))
       throw new OciError(`linux.namespaces: '${quote(ns.type)}' is not a namespace solo5-oci knows`);
   }
   if ((spec.linux?.uidMappings ?? []).length > 0) throw new OciError('linux.uidMappings: user namespaces are not supported');
@@ -155,6 +165,17 @@ function memoryOf(spec: Spec, u: Unikernel): number {
   return Math.min(mb, MAX_MEM_MB);
 }
 
+/** linux.namespaces' entry of `type`: 'host' without one, 'new' without a path, else the path, which must exist. */
+function namespace(spec: Spec, type: 'network' | 'pid'): string {
+  const ns = spec.linux?.namespaces?.find((n) => n.type === type);
+  if (ns === undefined) return 'host';
+  if (ns.path === undefined || ns.path === '') return 'new';
+  // A pod whose sandbox was deleted under it: its namespace is gone, and a guest started outside it would be lost.
+  if (!fs.existsSync(ns.path))
+    throw new OciError(`linux.namespaces: the ${type} namespace ${ns.path} does not exist (was its pod sandbox removed?)`);
+  return ns.path;
+}
+
 /** Everything the monitor needs, decided before anything is started. */
 export function planFromSpec(spec: Spec, bundle: string): Plan {
   checkSpec(spec);
@@ -190,12 +211,8 @@ export function planFromSpec(spec: Spec, bundle: string): Plan {
   for (const [name, iface] of u.net) net[name] = iface;
   const defaultNet = u.netDevice ?? onlyOf('NET_BASIC');
   if (defaultNet !== undefined && !Object.hasOwn(net, defaultNet)) net[defaultNet] = 'eth0';
-  const nsList = spec.linux?.namespaces ?? [];
-  const netNs = nsList.find((n) => n.type === 'network');
-  const netns = netNs === undefined ? 'host' : netNs.path !== undefined && netNs.path !== '' ? netNs.path : 'new';
-  // A pod whose sandbox was deleted under it: its namespace is gone, and a guest started outside it would be lost.
-  if (netns !== 'host' && netns !== 'new' && !fs.existsSync(netns))
-    throw new OciError(`linux.namespaces: the network namespace ${netns} does not exist (was its pod sandbox removed?)`);
+  const netns = namespace(spec, 'network');
+  const pidns = namespace(spec, 'pid');
   const standalone = target === 'spt' && (elf.abi.kind === 'solo5' || declared.length === 0);
-  return { kernel, args, memMB, target, block, net, netns, ipv4Args: u.ipv4Args, standalone };
+  return { kernel, args, memMB, target, block, net, netns, pidns, ipv4Args: u.ipv4Args, standalone };
 }

@@ -126,8 +126,8 @@ export function loadStarted(root: string, id: string): Started | undefined {
   return readJson(path.join(containerDir(root, id), 'started.json')) as Started | undefined;
 }
 
-/** Start time of a live (not zombie) process, or undefined when it is gone or a zombie. */
-export function liveStart(pid: number): string | undefined {
+/** Fields 3 on of /proc/PID/stat ([0] the state, [1] the ppid, [19] the start time), or undefined once it is gone. */
+function statFields(pid: number): string[] | undefined {
   let stat: string;
   try {
     stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -135,8 +135,13 @@ export function liveStart(pid: number): string | undefined {
     return undefined;
   }
   // The command name (field 2) may hold spaces and parentheses; fields resume after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Start time of a live (not zombie) process, or undefined when it is gone or a zombie. */
+export function liveStart(pid: number): string | undefined {
+  const fields = statFields(pid);
+  if (fields === undefined || fields[0] === 'Z' || fields[0] === 'X') return undefined;
   return fields[19];
 }
 
@@ -148,6 +153,37 @@ export function isAlive(pid: number, start: string): boolean {
 export function awaitGone(pid: number, start: string): void {
   const shared = new Int32Array(new SharedArrayBuffer(4));
   for (let i = 0; i < 1000 && isAlive(pid, start); i++) Atomics.wait(shared, 0, 0, 5);
+}
+
+/** The host pids of `pid`'s children (every thread's; the kernel's CONFIG_PROC_CHILDREN). */
+function childrenOf(pid: number): number[] {
+  let tasks: string[];
+  try {
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  return tasks.flatMap((t) => {
+    try {
+      return fs
+        .readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8')
+        .split(' ')
+        .filter((x) => x.trim() !== '')
+        .map(Number);
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * The host pid of a monitor's live guest, or undefined. The monitor records the
+ * pid it sees, which in a pid namespace is the namespace's number: the guest is
+ * then the monitor's child with the recorded start time.
+ */
+export function liveGuest(monitorPid: number, started: Started): number | undefined {
+  if (isAlive(started.guestPid, started.guestStart) && statFields(started.guestPid)?.[1] === String(monitorPid)) return started.guestPid;
+  return childrenOf(monitorPid).find((p) => isAlive(p, started.guestStart));
 }
 
 export function statusOf(root: string, rec: Record): Status {

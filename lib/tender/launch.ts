@@ -6,7 +6,7 @@ import { loadElf, type LoadedElf } from '../elf';
 import { HostError, isSolo5Error, UsageError } from '../errors';
 import { silentLog, type TenderLog } from '../log';
 import { encodeMftForGuest } from '../manifest/note';
-import { helperPath, native, type BrokerEvent, type BrokerHandle, type HvtRingConfig } from '../native';
+import { helperPath, native, type HelperNamespaces, type BrokerEvent, type BrokerHandle, type HvtRingConfig } from '../native';
 import { guestCmdline, passtLinkFailed, passtReports } from '../net/passt-devices';
 import type { NetInfo } from '../net/passt-placeholders';
 import { compileSptGuestPolicy } from '../seccomp';
@@ -104,9 +104,10 @@ export interface PreparedGuest {
   /**
    * Only when standalone: spawn the helper with SN_PLAN_F_GATE (include/sn_abi.h). It outlives this process,
    * takes stderrFd as fd 2 and waits for a byte on gateFd (a FIFO) before the guest runs. Resolves once it
-   * waits there; rejects, having released everything, when it ended before.
+   * waits there; rejects, having released everything, when it ended before. `ns`: the container's
+   * namespaces (lib/oci), which the helper is born in.
    */
-  startGated(gateFd: number, stderrFd: number): Promise<GatedGuest>;
+  startGated(gateFd: number, stderrFd: number, ns?: HelperNamespaces): Promise<GatedGuest>;
   /** Give everything back without running the guest. Idempotent. */
   release(): void;
   /** As `Guest.net`: known before the guest runs. */
@@ -135,7 +136,7 @@ export async function prepare(options: LaunchOptions, log: TenderLog = silentLog
     standalone: p.standalone,
     release: () => p.release(),
     start: () => p.start(),
-    startGated: (g, e) => p.startGated(g, e),
+    startGated: (g, e, ns) => p.startGated(g, e, ns),
   };
 }
 
@@ -276,9 +277,9 @@ export async function prepareForCli(options: LaunchOptions, log: TenderLog = sil
       return guest;
     };
     const standalone = opts.target === 'spt' && broker === undefined;
-    const startGated = async (gateFd: number, stderrFd: number): Promise<GatedGuest> => {
+    const startGated = async (gateFd: number, stderrFd: number, ns?: HelperNamespaces): Promise<GatedGuest> => {
       writePlan({ ...plan, gate: true });
-      const gated = (child = spawnHelperProcess(opts.console, [memFd, planFd, ...fds, gateFd, stderrFd], true));
+      const gated = (child = spawnHelperProcess(opts.console, [memFd, planFd, ...fds, gateFd, stderrFd], true, helperPath, ns));
       held.release();
       const exited = gated.exited.then((end) => classifyExit(end.code, end.signal, end.diag));
       if ((await gated.ready!) === undefined) return { pid: gated.pid, exited };
@@ -321,12 +322,12 @@ export async function prepareForCli(options: LaunchOptions, log: TenderLog = sil
           throw asSolo5Error(e, step);
         }
       },
-      startGated: async (gateFd, stderrFd) => {
+      startGated: async (gateFd, stderrFd, ns) => {
         if (!standalone) throw new UsageError(`${elf.file}: a guest with brokered devices or on hvt needs its tender running`);
         once();
         try {
           step = 'start the guest at its gate';
-          return await startGated(gateFd, stderrFd);
+          return await startGated(gateFd, stderrFd, ns);
         } catch (e) {
           await abandon();
           throw asSolo5Error(e, step);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import type { Readable } from 'node:stream';
 import { SN_DIAG_GATE_READY } from '../abi';
 import { HostError } from '../errors';
-import { helperPath, native } from '../native';
+import { helperPath, native, type HelperNamespaces } from '../native';
 
 export interface HelperExit {
   code: number | null;
@@ -77,6 +77,7 @@ export function spawnHelperProcess(
   fds: number[],
   gated = false,
   helper = helperPath,
+  ns?: HelperNamespaces,
 ): HelperProcess {
   let onExit: (code: number | null, signal: number) => void = () => {};
   const reaped = new Promise<{ code: number | null; signal: number }>((resolve) => {
@@ -85,7 +86,9 @@ export function spawnHelperProcess(
   let child: { pid: number; diagFd: number; consoleFd: number };
   try {
     const consoleArg = consoleOpt === 'pipe' ? 'pipe' : consoleOpt === 'inherit' ? 1 : consoleOpt;
-    child = native().spawnHelper(helper, consoleArg, fds, (code, signal) => onExit(code, signal));
+    const exit = (code: number | null, signal: number) => onExit(code, signal);
+    child =
+      ns === undefined ? native().spawnHelper(helper, consoleArg, fds, exit) : native().spawnHelper(helper, consoleArg, fds, exit, ns);
   } catch (e) {
     throw new HostError(`cannot start the helper: ${(e as Error).message}`);
   }
