@@ -86,6 +86,7 @@ t.test('stop replies', async (t) => {
   t.equal(stopReply(m(ch.STOP_HWBP | (5 << 8))), 'T05hwbreak:;thread:01;');
   t.equal(stopReply(m(3 | (11 << 8))), 'T0bthread:01;', 'a page fault is SIGSEGV');
   t.equal(stopReply(m(0)), 'T05thread:01;', 'no signal: SIGTRAP');
+  t.equal(stopReply(m(ch.STOP_INTERRUPT | (2 << 8))), 'T02thread:01;', "gdb's ^C: SIGINT");
 });
 
 t.test('debug messages: framing, split reads, a length out of bounds ends the stream', async (t) => {
@@ -135,12 +136,14 @@ t.test("the channel's constants are include/sn_hvt_debug.h's", { skip: gccWhy ??
     'SN_DBG_HWBP_SET',
     'SN_DBG_HWBP_CLEAR',
     'SN_DBG_DETACH',
+    'SN_DBG_INTERRUPT',
     'SN_DBG_OK',
     'SN_DBG_ERROR',
     'SN_DBG_STOPPED',
     'SN_DBG_EXITED',
     'SN_DBG_STOP_STEP',
     'SN_DBG_STOP_HWBP',
+    'SN_DBG_STOP_INTERRUPT',
     'sizeof(struct sn_dbg_msg)',
     'sizeof(struct sn_dbg_regs)',
   ];
@@ -165,12 +168,14 @@ t.test("the channel's constants are include/sn_hvt_debug.h's", { skip: gccWhy ??
     o.HWBP_SET,
     o.HWBP_CLEAR,
     o.DETACH,
+    o.INTERRUPT,
     o.OK,
     o.ERROR,
     o.STOPPED,
     o.EXITED,
     ch.STOP_STEP,
     ch.STOP_HWBP,
+    ch.STOP_INTERRUPT,
     ch.SN_DBG_MSG_SIZE,
     ch.SN_DBG_REGS_SIZE,
   ]);

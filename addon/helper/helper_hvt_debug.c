@@ -1,6 +1,8 @@
 /* helper_hvt_debug.c: solo5-helper-debug only: answers the tender's typed debug requests (registers, memory, run, step, breakpoints). */
 #include "helper_hvt_debug.h"
 
+#include <asm/ioctls.h>
+
 #include "sn_hvt_abi.h"
 #include "sn_hvt_debug.h"
 
@@ -21,6 +23,7 @@
 #define VECTOR_DB 1U
 #define VECTOR_BP 3U
 #define SIGTRAP 5U
+#define SIGINT 2U
 
 static struct hvt_debug_target tgt;
 static int dbg_fd = -1;
@@ -28,6 +31,8 @@ static int serving; /* SN_PLAN_F_GDB and the tender still listens */
 static uint64_t hwbp[SN_DBG_HWBP_MAX];
 static uint32_t hwbp_used; /* bit i: slot i set */
 static uint32_t applied = ~0U; /* the KVM_SET_GUEST_DEBUG control last applied */
+/* Where the SIGIO handler asks for an immediate exit: set once the run loop starts. */
+static struct kvm_run *volatile kick_run;
 /* The registers in the guest's last trap frame (SN_HVT_TRAP): where an aborting guest really was. */
 static struct sn_dbg_regs trap_regs;
 static int have_trap;
@@ -196,16 +201,25 @@ static int read_full(void *buf, uint64_t n)
     return 1;
 }
 
+/* gdb is gone (DETACH, the stream ended or out of step): run on without breakpoints or stepping. */
+static void detach(void)
+{
+    serving = 0;
+    hwbp_used = 0;
+    apply_debug(0);
+}
+
+/* One whole message into `in`; 0 when the stream ended or a header's length is out of bounds (out of step). */
+static int read_msg(void)
+{
+    return read_full(&in.h, sizeof in.h) && in.h.len <= SN_DBG_DATA_MAX && read_full(in.data, in.h.len);
+}
+
 /* One request other than CONT/STEP: answered here. Returns 1 when the guest should run. */
 static int serve_one(void)
 {
-    /* A header whose length is out of bounds means the stream is no longer in step: stop serving. */
-    int ok = read_full(&in.h, sizeof in.h) && in.h.len <= SN_DBG_DATA_MAX && read_full(in.data, in.h.len);
-    if (!ok) {
-        /* Detached: run on without breakpoints or stepping. */
-        serving = 0;
-        hwbp_used = 0;
-        apply_debug(0);
+    if (!read_msg()) {
+        detach();
         return 1;
     }
     /* Copied once: the header and its data are what the checks below saw. */
@@ -250,10 +264,11 @@ static int serve_one(void)
         send(SN_DBG_OK, 0, 0, 0);
         return 0;
     case SN_DBG_DETACH:
-        serving = 0;
-        hwbp_used = 0;
-        apply_debug(0);
+        detach();
         return 1;
+    case SN_DBG_INTERRUPT:
+        /* Sent while the guest ran, read once it had stopped: that stop was the answer. */
+        return 0;
     case SN_DBG_CONT:
     case SN_DBG_STEP:
         if (!(h.op == SN_DBG_STEP ? step_one() : apply_debug(0))) {
@@ -267,11 +282,65 @@ static int serve_one(void)
     }
 }
 
+/* A message waiting on the socket, read into `in`: 1. Nothing there: 0, without blocking. */
+static int take_waiting(void)
+{
+    int avail = 0;
+    if (h_is_err(h_ioctl(dbg_fd, FIONREAD, (uint64_t)&avail)) || avail <= 0)
+        return 0;
+    if (!read_msg()) {
+        detach();
+        return 0;
+    }
+    return 1;
+}
+
+/* Was there a ^C among what the tender sent while the guest ran? (It sends nothing else but DETACH then.) */
+static int interrupt_waiting(void)
+{
+    while (serving && take_waiting()) {
+        switch (in.h.op) {
+        case SN_DBG_INTERRUPT:
+            return 1;
+        case SN_DBG_DETACH:
+            detach();
+            return 0;
+        default:
+            send(SN_DBG_ERROR, SN_DBG_E_INVAL, 0, 0);
+        }
+    }
+    return 0;
+}
+
+static void report_interrupt(void)
+{
+    send_regs(SN_DBG_STOPPED, SN_DBG_STOP_INTERRUPT | SIGINT << 8);
+}
+
 /* Serve requests until one says run. */
 static void serve(void)
 {
-    while (serving && !serve_one())
-        ;
+    for (;;) {
+        while (serving && !serve_one())
+            ;
+        /*
+         * A ^C right behind the request to run may have raised no SIGIO: the
+         * kernel sends none while the read that took that request is still
+         * waking up. Looked for once more here, before the guest runs.
+         */
+        if (!interrupt_waiting())
+            return;
+        report_interrupt();
+    }
+}
+
+void hvt_debug_sigio(int sig)
+{
+    (void)sig;
+    /* Out of KVM_RUN now, or at once if the loop is about to enter it (no lost wake-up). */
+    struct kvm_run *run = kick_run;
+    if (run)
+        *(volatile uint8_t *)&run->immediate_exit = 1;
 }
 
 void hvt_debug_begin(const struct hvt_debug_target *t)
@@ -282,6 +351,7 @@ void hvt_debug_begin(const struct hvt_debug_target *t)
     dbg_fd = SN_FD_DOORBELL0 + (int)tgt.ndoorbells + (int)tgt.ndevfds + 1;
     if (!(tgt.flags & SN_PLAN_F_GDB))
         return;
+    kick_run = tgt.run;
     /* Held at the entry: the tender tells gdb the guest stopped, and waits for its first request. */
     serving = 1;
     send_regs(SN_DBG_STOPPED, SN_DBG_STOP_OTHER);
@@ -389,4 +459,25 @@ void hvt_debug_exit(int status)
         send(SN_DBG_EXITED, (uint32_t)status & 0xff, &trap_regs, sizeof trap_regs);
     else
         send_regs(SN_DBG_EXITED, (uint32_t)status & 0xff);
+}
+
+/*
+ * After a SIGIO (KVM_RUN or a guest's wait came back with EINTR): what the
+ * tender sent while the guest ran. Bytes arrive only for gdb's ^C or gdb
+ * going away; a signal with nothing to read (bytes a blocked read already
+ * took, the tender closing) costs one ioctl. `mid_exit`: the vCPU is inside
+ * an I/O exit (POLL), which KVM completes before the registers are read.
+ */
+void hvt_debug_poll(int mid_exit)
+{
+    if (!kick_run)
+        return;
+    /* Cleared before looking: a SIGIO from here on sets it again and the next KVM_RUN returns at once. */
+    kick_run->immediate_exit = 0;
+    if (!interrupt_waiting())
+        return;
+    if (mid_exit)
+        complete_exit();
+    report_interrupt();
+    serve();
 }

@@ -27,6 +27,10 @@ void hvt_debug_guest_trap(uint64_t frame_gpa);
 void hvt_debug_halt_cookie(uint64_t cookie_gpa);
 /* The guest ends with `status`: hand the tender its registers (for the core and for gdb's W reply). */
 void hvt_debug_exit(int status);
+/* SIGIO's handler (the debug socket is O_ASYNC under gdb): KVM_RUN returns with EINTR at once. */
+__attribute__((visibility("hidden"))) void hvt_debug_sigio(int sig);
+/* After an EINTR: serve gdb's ^C (stop with SIGINT) or its going away; `mid_exit` inside an I/O exit. */
+void hvt_debug_poll(int mid_exit);
 
 /* The debug socket's fd: right after the KVM device fd. */
 #define HVT_DEBUG_FD(p) (SN_FD_DOORBELL0 + (int)(p)->ndoorbells + (int)(p)->ndevfds + 1)

@@ -202,8 +202,12 @@ void hvt_loop(const struct hvt_vm *the_vm)
 #endif
     for (;;) {
         long r = h_ioctl(SN_FD_VCPU, KVM_RUN, 0);
-        if (r == -H_EINTR || r == -H_EAGAIN)
+        if (r == -H_EINTR || r == -H_EAGAIN) {
+#ifdef SN_HVT_DEBUG
+            hvt_debug_poll(0);
+#endif
             continue;
+        }
         if (h_is_err(r))
             guest_abort("KVM_RUN failed with errno ", 1, (uint64_t)-r);
         switch (run->exit_reason) {
