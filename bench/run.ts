@@ -2,6 +2,7 @@
 import { bootRows } from './boot';
 import { blockRows, rttRows, switchThroughputRows, tapThroughputRows } from './devices';
 import { againstSpt, hvtBootRows, hvtUnavailable } from './hvt';
+import { criRows, criUnavailable } from './cri';
 import { ociRows, ociUnavailable } from './oci';
 import { inPlaceBootRows, inPlaceRssRows } from './inplace';
 import { passtRows } from './passt';
@@ -62,6 +63,9 @@ async function main(): Promise<number> {
   const noOci = want('oci') ? ociUnavailable() : 'not selected';
   if (noOci === undefined) await section('oci', rows, () => ociRows(Math.min(n, 15)));
   else if (want('oci')) console.log(`(oci row skipped: ${noOci})`);
+  const noCri = want('cri') ? criUnavailable() : 'not selected';
+  if (noCri === undefined) await section('cri', rows, () => criRows(Math.min(n, 7)));
+  else if (want('cri')) console.log(`(cri row skipped: ${noCri})`);
   const ok = printTable(rows);
   if (!ok) console.log('\nSome targets were missed (see the ok column).');
   return 0;

@@ -64,7 +64,7 @@ export interface BrokerConfig {
   devices: DeviceConfig[];
   /** sn_rings_hdr.entries: the manifest's entry count (default: highest device index + 1). */
   entries?: number;
-  /** How long the pump busy-polls after its last activity before it sleeps, in µs (default 50; 0 with hvtRing). */
+  /** How long the pump busy-polls after its last activity before it sleeps, in µs (default 50; 20 with hvtRing). */
   spinUs?: number;
   /**
    * With `solo5`, on hvt: serve upstream Solo5's 0.11+ net ring (struct sn_solo5_hvt_ring) at guest

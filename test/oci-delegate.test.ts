@@ -5,7 +5,7 @@ import path from 'node:path';
 import t from 'tap';
 import { classify, classifyBundle, runcArgv, runcRoot, KIND_ANNOTATION } from '../lib/oci/delegate';
 import { app, exists } from './support/paths';
-import { ociCli, tmpBase } from './support/oci';
+import { ociCli, ociFront, tmpBase } from './support/oci';
 import { fixtureBundle, gnuPropertyElf } from './support/oci-fixtures';
 
 const hello = app('hello');
@@ -174,3 +174,109 @@ t.test('a container that is not a unikernel: runc, same pid, argv, env and statu
   );
   t.equal(fs.readFileSync(logFile, 'utf8').trim().split('\n').length, 4, 'runc saw create, kill, delete and list, nothing else');
 });
+
+t.test(
+  'the front door (addon/oci) hands a pod sandbox, and any command on a container of runc, to runc without node',
+  { skip: !exists(ociFront) && `${ociFront} is not built (npm run build:helper)` },
+  (t) => {
+    const base = tmpBase(t);
+    // The front door alone, in a package without dist/: a command it hands to the JS CLI fails, naming it.
+    const front = path.join(base, 'pkg', 'addon', 'oci', 'build', 'solo5-oci');
+    fs.mkdirSync(path.dirname(front), { recursive: true });
+    fs.copyFileSync(ociFront, front);
+    fs.chmodSync(front, 0o755);
+    fs.mkdirSync(path.join(base, 'bin'));
+    fs.writeFileSync(path.join(base, 'bin', 'runc'), FAKE_RUNC, { mode: 0o755 });
+    const logFile = path.join(base, 'fake.log');
+    const env = { ...process.env, PATH: `${path.join(base, 'bin')}:${process.env.PATH ?? ''}`, SN_FAKE_LOG: logFile, SN_TEST_MARK: 'kept' };
+    const stateRoot = path.join(base, 'state');
+    const runs = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').trim().split('\n') : []);
+    const run = (args: string[]) => spawnSync(front, args, { env, encoding: 'utf8' });
+    const viaCli = /cannot run .*\/pkg\/dist\/bin\/solo5-oci\.js/;
+    const proc = { process: { args: ['/pause'], cwd: '/' } };
+    const sandbox = fixtureBundle(
+      base,
+      'sandbox',
+      { pause: gnuPropertyElf() },
+      { ...proc, annotations: { 'io.kubernetes.cri.container-type': 'sandbox' } },
+    );
+
+    const createArgs = (r: string) => [
+      '--root',
+      r,
+      '--log',
+      path.join(base, 'log.json'),
+      'create',
+      '--bundle',
+      sandbox,
+      '--pid-file',
+      path.join(base, 'pid'),
+      'p1',
+    ];
+    const c = run(createArgs(stateRoot));
+    t.equal(c.status, 0, `create of a sandbox: runc's status (${c.stderr.trim()})`);
+    const first = runs()[0]?.split(' ') ?? [];
+    t.same(first.slice(2), [...createArgs(runcRoot(stateRoot)), 'mark=kept'], 'argv with --root alone changed, environment kept');
+    for (const args of [
+      ['start', 'p1'],
+      ['kill', '--all', 'p1', 'KILL'],
+      ['delete', '--force', 'p1'],
+    ]) {
+      const before = runs().length;
+      const r = run([`--root=${stateRoot}`, ...args]);
+      t.not(r.stderr, viaCli, `${args[0]} of runc's container: not through the CLI`);
+      t.same(
+        runs()[before]?.split(' ').slice(2, 4),
+        [`--root=${runcRoot(stateRoot)}`, args[0]],
+        `${args[0]}: runc, with --root=${runcRoot(stateRoot)}`,
+      );
+    }
+    const before = runs().length;
+    t.equal(
+      run(['--root', stateRoot, 'delete', '--force', 'gone']).status,
+      0,
+      'delete --force of a container in neither root succeeds, as the CLI says',
+    );
+    t.equal(runs().length, before, 'and runs nothing');
+
+    // Every create it is not sure is a sandbox is the CLI's (JSON.parse decides: the last duplicate wins, escapes are decoded).
+    const cases: [string, string][] = [
+      ['a unikernel bundle', JSON.stringify({ ociVersion: '1.0.2', ...proc })],
+      [
+        'a later duplicate says otherwise',
+        '{"annotations":{"io.kubernetes.cri.container-type":"sandbox","io.kubernetes.cri.container-type":"container"}}',
+      ],
+      ['a later annotations object', '{"annotations":{"io.kubernetes.cri.container-type":"sandbox"},"annotations":{}}'],
+      [
+        'an escaped key',
+        '{"annotations":{"io.kubernetes.cri.container\\u002dtype":"container","io.kubernetes.cri.container-type":"sandbox"}}',
+      ],
+      ['not JSON', '{"annotations":{"io.kubernetes.cri.container-type":"sandbox"},}'],
+      ['trailing text', '{"annotations":{"io.kubernetes.cri.container-type":"sandbox"}} x'],
+      ['a nested annotations object', '{"process":{"annotations":{"io.kubernetes.cri.container-type":"sandbox"}}}'],
+    ];
+    for (const [what, json] of cases) {
+      const dir = path.join(base, what.replace(/ /g, '-'));
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, 'config.json'), json);
+      t.match(run(['--root', stateRoot, 'create', '--bundle', dir, 'x1']).stderr, viaCli, `${what}: the CLI's`);
+    }
+    const spaced = path.join(base, 'spaced');
+    fs.mkdirSync(spaced);
+    fs.writeFileSync(
+      path.join(spaced, 'config.json'),
+      JSON.stringify(
+        {
+          ociVersion: '1.0.2',
+          ...proc,
+          annotations: { a: 'b\\"', 'io.kubernetes.cri-o.ContainerType': 'sandbox' },
+          n: [1.5e3, -0, true, null],
+        },
+        null,
+        2,
+      ),
+    );
+    t.equal(run(['--root', stateRoot, 'create', '-b', spaced, 'x2']).status, 0, "CRI-O's annotation, indented JSON: runc's");
+    t.end();
+  },
+);

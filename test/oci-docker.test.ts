@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { app, exists } from './support/paths';
+import { app, exists, root } from './support/paths';
 import { appears, needRoot, ociFront, processesWith } from './support/oci';
+import { buildNetip } from './support/oci-net';
 
 const DOCKER = '/usr/bin/docker';
 const apps = ['hello', 'exitcode', 'sleep'];
@@ -85,7 +86,11 @@ t.test('docker run --runtime=solo5 with the default bridge network', { skip: mis
   const img = path.join(dir, 'img');
   fs.mkdirSync(img);
   for (const a of apps) fs.copyFileSync(app(a), path.join(img, `${a}.spt`));
-  fs.writeFileSync(path.join(img, 'Containerfile'), `FROM scratch\nCOPY ${apps.map((a) => `${a}.spt`).join(' ')} /\nCMD ["/hello.spt"]\n`);
+  buildNetip(img, 'solo5');
+  fs.writeFileSync(
+    path.join(img, 'Containerfile'),
+    `FROM scratch\nCOPY ${apps.map((a) => `${a}.spt`).join(' ')} netip-solo5.spt /\nCMD ["/hello.spt"]\n`,
+  );
   const tag = `localhost/sn-dk-${seed}:1`;
   const podman = (args: string[]) => spawnSync('podman', ['--cgroup-manager=cgroupfs', ...args], { encoding: 'utf8' });
   t.equal(podman(['build', '-q', '-t', tag, img]).status, 0, 'podman build');
@@ -121,6 +126,36 @@ t.test('docker run --runtime=solo5 with the default bridge network', { skip: mis
   t.equal(run(['inspect', '-f', '{{.RestartCount}} {{.State.ExitCode}}', rid]).stdout.trim(), '2 3', 'restarted twice, exit code 3');
   t.equal((run(['logs', rid]).stdout.match(/exiting with 3/g) ?? []).length, 3, 'three runs in its log');
   t.equal(run(['rm', '-f', rid]).status, 0, 'docker rm -f');
+
+  // A net guest on the default bridge: Docker's prestart hook puts eth0 in the container's fresh namespace, then it is wired.
+  for (const how of ['stop + rm', 'rm -f']) {
+    const n = run([...RUN, '-d', tag, '/netip-solo5.spt']);
+    t.equal(n.status, 0, `${how}: run -d of a net guest (${n.stderr.trim()})`);
+    const nid = n.stdout.trim();
+    const ip = run(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', nid]).stdout.trim();
+    t.match(ip, /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/, `the container's IP on the bridge: ${ip}`);
+    await streamShows(docker, ['logs', '-f', nid], `ip ${ip}`);
+    const ping = spawnSync('nsenter', [`--net=/run/netns/${netns}`, 'python3', path.join(root, 'test', 'support', 'kping.py'), ip, '1'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    t.match(ping.stdout, /sent=1 received=1/, "the guest answers ping at the container's IP, from dockerd's namespace");
+    // Hold the container's namespace past Docker's release of it, to see what the runtime left in it.
+    const pid = run(['inspect', '-f', '{{.State.Pid}}', nid]).stdout.trim();
+    const holder = spawn('nsenter', [`--net=/proc/${pid}/ns/net`, 'sleep', '600'], { stdio: 'ignore' });
+    t.teardown(() => void holder.kill('SIGKILL'));
+    const inNs = (cmd: string) => sh(`nsenter --net=/proc/${holder.pid}/ns/net ${cmd}`).stdout;
+    const end = Date.now() + 10_000;
+    while (!inNs('ip -o link show').includes('snoci') && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    t.match(inNs('ip -o link show'), /snoci0/, 'while it runs, its tap is in the held namespace');
+    if (how === 'stop + rm') {
+      t.equal(run(['stop', '-t', '10', nid]).status, 0, 'docker stop of the net guest');
+      t.equal(run(['rm', nid]).status, 0, 'docker rm');
+    } else t.equal(run(['rm', '-f', nid]).status, 0, 'docker rm -f of the net guest (SIGKILL)');
+    t.notMatch(inNs('ip -o link show'), /snoci/, `${how}: no tap is left in its namespace`);
+    t.notMatch(inNs('tc qdisc show'), /ingress/, `${how}: no ingress qdisc (mirred redirect) is left in its namespace`);
+    holder.kill('SIGKILL');
+  }
   t.same(
     processesWith(dir).filter((p) => !/^(dockerd|nsenter|containerd)\0/.test(fs.readFileSync(`/proc/${p}/cmdline`, 'utf8'))),
     [],

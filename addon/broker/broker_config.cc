@@ -176,9 +176,11 @@ bool ParseBrokerConfig(const Napi::Value &cv, GuestSpec *spec, ConfigError *e) {
     if (Present(c, "ringsMax") && !ReadUint(c, "ringsMax", "config", 0, kMaxSafe, &spec->rings_max, e)) return false;
   }
   if (!ParseReadOnly(c, spec, e)) return false;
-  // An hvt ring's guest spins for its commits itself: a pump spinning as
-  // well only takes the CPU the guest's reply needs (docs/decisions.md).
-  if (spec->has_hvt) spec->spin_us = 0;
+  // An hvt ring's guest spins for its commits itself, so its pump stays
+  // awake only briefly: long enough for the entries that follow a frame
+  // (the reply, the next read, the project's bindings' read-ahead), short
+  // enough not to hold a CPU a busy host needs (docs/decisions.md).
+  if (spec->has_hvt) spec->spin_us = 20;
   if (c.Has("spinUs") && !c.Get("spinUs").IsUndefined()) {
     if (!ReadUint(c, "spinUs", "config", 0, 100000, &v, e)) return false;
     spec->spin_us = static_cast<uint32_t>(v);

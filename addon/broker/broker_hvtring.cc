@@ -140,6 +140,7 @@ bool HvtRing::Read(const Entry &e) {
     Commit(e.id, SN_SOLO5_R_OK, static_cast<uint32_t>(r));
   } else if (r == 0 || errno == EAGAIN) {
     n->rx_again.fetch_add(1, std::memory_order_relaxed);
+    found_nothing_ = true;
     Commit(e.id, SN_SOLO5_R_AGAIN, 0);
   } else {
     n->rx_einval.fetch_add(1, std::memory_order_relaxed);
@@ -258,6 +259,11 @@ void Guest::HvtPump() {
   const bool socks = !socks_.empty();
   while (!stopping_.load(std::memory_order_relaxed) && !violated_.load(std::memory_order_relaxed)) {
     bool work = hvt_->Service();
+    // A read that found nothing: the guest waits for input (its bindings
+    // may be looking ahead through the ring), and whoever sends it may be
+    // waiting for this CPU. Give it away once; nothing else runnable, and
+    // this costs a system call.
+    if (work && hvt_->FoundNothing()) sched_yield();
     // Frames for a brokered backend wait in the tender's socket ends: look
     // at them between ring rounds too, without blocking.
     if (socks && (work || (idle_iter & 15) == 15)) work = SockDispatch(0) || work;

@@ -53,6 +53,13 @@ class HvtRing {
   bool Service();
   // Whether Service would find anything to do (before the pump sleeps).
   bool HasWork();
+  // Whether the last Service answered a read with AGAIN (the guest waits for
+  // input, whose sender may need this CPU); cleared by asking.
+  bool FoundNothing() {
+    const bool r = found_nothing_;
+    found_nothing_ = false;
+    return r;
+  }
   // The sleep half of the kick protocol: needs_kick = 1 (the caller fences and
   // looks once more), and 0 again once awake, so that a busy guest need not kick.
   void ArmKick();
@@ -91,6 +98,7 @@ class HvtRing {
   uint32_t ent_head_ = 0, com_tail_ = 0;  // the pump's own copies of its indices
   uint32_t stalled_com_head_ = 0;         // com_head when commits were full
   bool stalled_ = false;
+  bool found_nothing_ = false;
   std::atomic<uint64_t> bad_handles_{0}, bad_ops_{0}, read_only_{0}, stalls_{0};
 };
 

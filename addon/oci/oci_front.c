@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "oci_front.h"
+
 /*
  * podman (through conmon) and containerd's shim run the runtime three times per
  * container: create, start, delete. Each run of the JavaScript CLI costs a node
@@ -25,7 +27,7 @@
 static char **args;
 
 /* Run the JavaScript CLI beside this binary (PKG/addon/oci/build/solo5-oci -> PKG/dist/bin/solo5-oci.js). */
-static void __attribute__((noreturn)) fallback(void) {
+void fallback(void) {
   char self[PATH_MAX], js[PATH_MAX + 32];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) {
@@ -52,7 +54,7 @@ static void __attribute__((noreturn)) fallback(void) {
  * Is arg the flag NAME (--NAME, -NAME, --NAME=V or -NAME=V, as lib/oci/args.ts
  * reads them)? *value is V, or NULL when there was no '='.
  */
-static int flag(const char *arg, const char *name, const char **value) {
+int oci_flag(const char *arg, const char *name, const char **value) {
   if (arg[0] != '-') return 0;
   arg += arg[1] == '-' ? 2 : 1;
   size_t len = strlen(name);
@@ -206,6 +208,58 @@ static const char *default_root(void) {
   return buf;
 }
 
+/*
+ * create of a pod's sandbox (oci_runc.c): runc's, straight away; every other create is the CLI's. The flags are
+ * lib/oci/args.ts's for create, which the CLI refuses others of; the state root is checked as checkRoot does.
+ */
+static void create_sandbox(char **argv, int i, int argc, const char *root) {
+  static const char *const valued[] = {"bundle", "b", "pid-file", "console-socket", "pidfd-socket", "preserve-fds"};
+  const char *bundle = ".", *id = NULL, *v;
+  int command = i - 1;
+  for (; i < argc; i++) {
+    if (argv[i][0] != '-') {
+      if (id != NULL) fallback();
+      id = argv[i];
+      continue;
+    }
+    int known = 0;
+    for (size_t k = 0; k < sizeof valued / sizeof valued[0] && !known; k++) {
+      if (!oci_flag(argv[i], valued[k], &v)) continue;
+      known = 1;
+      if (v == NULL) {
+        if (++i >= argc) fallback();
+        v = argv[i];
+      }
+      if (k < 2) bundle = v;
+    }
+    if (!known && !((oci_flag(argv[i], "no-pivot", &v) || oci_flag(argv[i], "no-new-keyring", &v)) && v == NULL))
+      fallback();
+  }
+  if (id == NULL || !good_id(id)) fallback();
+  struct stat st;
+  if (stat(root, &st) == 0 ? !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) != 0
+                           : errno != ENOENT)
+    fallback();
+  if (is_pod_sandbox(bundle) == 1) exec_runc(argv, command, root);
+  fallback();
+}
+
+/*
+ * start, kill or delete of an ID that is not in our root: runc's when it is in runc's root beside it
+ * (lib/oci/cli.ts's namesRuncs; a kill's signal operand must not name one of ours either); otherwise
+ * gone, and delete --force of it succeeds, as the CLI's does (containerd deletes twice).
+ */
+static void elsewhere(int rootfd, char **argv, int command, const char *root, const char *id, const char *other,
+                      int force) {
+  char rroot[PATH_MAX], path[2 * PATH_MAX];
+  if (other != NULL && rootfd >= 0 && faccessat(rootfd, other, F_OK, 0) == 0) fallback();
+  if (!runc_root(root, rroot, sizeof rroot)) fallback();
+  snprintf(path, sizeof path, "%s/%s", rroot, id);
+  if (access(path, F_OK) == 0) exec_runc(argv, command, root);
+  if (errno == ENOENT && force) exit(0);
+  fallback();
+}
+
 int main(int argc, char **argv) {
   args = argv;
   const char *root = NULL, *v, *unused;
@@ -213,18 +267,20 @@ int main(int argc, char **argv) {
   /* Global flags: the ones that change nothing here are skipped; any other goes to the CLI. */
   for (; i < argc && argv[i][0] == '-'; i++) {
     const char *name = argv[i];
-    if (flag(name, "root", &v) || flag(name, "log", &v) || flag(name, "log-format", &v)) {
+    if (oci_flag(name, "root", &v) || oci_flag(name, "log", &v) || oci_flag(name, "log-format", &v)) {
       if (v == NULL) {
         if (++i >= argc) fallback();
         v = argv[i];
       }
-      if (flag(name, "root", &unused)) root = v;
-    } else if (!(flag(name, "debug", &v) || flag(name, "systemd-cgroup", &v)) || v != NULL)
+      if (oci_flag(name, "root", &unused)) root = v;
+    } else if (!(oci_flag(name, "debug", &v) || oci_flag(name, "systemd-cgroup", &v)) || v != NULL)
       fallback();
   }
   if (root == NULL) root = default_root();
   if (i >= argc || *root == '\0') fallback();
+  int command = i;
   const char *cmd = argv[i++];
+  if (strcmp(cmd, "create") == 0) create_sandbox(argv, i, argc, root);
   int is_start = strcmp(cmd, "start") == 0, is_kill = strcmp(cmd, "kill") == 0;
   if (!is_start && !is_kill && strcmp(cmd, "delete") != 0) fallback();
   /*
@@ -232,10 +288,13 @@ int main(int argc, char **argv) {
    * kill the ID, a signal and --all (-a).
    */
   const char *id = NULL, *signame = NULL;
-  int all = 0;
+  int all = 0, force = 0;
   for (; i < argc; i++) {
-    if (!is_start && !is_kill && (strcmp(argv[i], "-f") == 0 || (flag(argv[i], "force", &v) && v == NULL))) continue;
-    if (is_kill && (strcmp(argv[i], "-a") == 0 || (flag(argv[i], "all", &v) && v == NULL))) {
+    if (!is_start && !is_kill && (strcmp(argv[i], "-f") == 0 || (oci_flag(argv[i], "force", &v) && v == NULL))) {
+      force = 1;
+      continue;
+    }
+    if (is_kill && (strcmp(argv[i], "-a") == 0 || (oci_flag(argv[i], "all", &v) && v == NULL))) {
       all = 1;
       continue;
     }
@@ -249,10 +308,12 @@ int main(int argc, char **argv) {
   }
   if (id == NULL || !good_id(id)) fallback();
   int rootfd = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  int no_root = rootfd < 0 && errno == ENOENT;
   /* lib/oci/state.ts's checkRoot: a root another user owns or can write is the JS CLI's to refuse. */
   struct stat rst;
   if (rootfd >= 0 && (fstat(rootfd, &rst) < 0 || rst.st_uid != geteuid() || (rst.st_mode & 022) != 0)) fallback();
   int dirfd = rootfd < 0 ? -1 : openat(rootfd, id, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (no_root || (dirfd < 0 && errno == ENOENT)) elsewhere(rootfd, argv, command, root, id, signame, force);
   /* gate.pid, written by create for a monitorless container only: "PID START". */
   char rec[128], pid_start[32];
   long pid;

@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { OciError } from './errors';
-import { unwireRecorded } from './network';
+import { unwireRecorded, unwireVia } from './network';
 import { cgroupFor } from './cgroup';
 import { HOOK_PHASES, HOOKS_FILE, runHooks, type Hooks } from './hooks';
 import {
@@ -36,21 +36,26 @@ export async function start(root: string, id: string): Promise<void> {
   runHooks('poststart', hooks.poststart, state(root, id));
 }
 
+/** One request to the monitor over its socket in the state directory `dir` ('prepare' from create, 'start'); what it answered. */
+export function askMonitor(dir: string, request: 'prepare' | 'start'): Promise<string> {
+  return new Promise<string>((resolve) => {
+    let text = '';
+    const sock = net.connect(path.join(dir, 'start.sock'));
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.write(`${request}\n`));
+    sock.on('data', (d: string) => (text += d));
+    sock.on('close', () => resolve(text));
+    sock.on('error', (e) => resolve(`error cannot reach the monitor: ${e.message}`));
+  });
+}
+
 async function release(root: string, id: string, rec: Record): Promise<void> {
   if (rec.monitorless === true) {
     const { openGate } = await import('./gated.js');
     openGate(containerDir(root, id), id, { guestPid: rec.pid, guestStart: rec.pidStart });
     return;
   }
-  const reply = await new Promise<string>((resolve) => {
-    let text = '';
-    const sock = net.connect(path.join(containerDir(root, id), 'start.sock'));
-    sock.setEncoding('utf8');
-    sock.on('connect', () => sock.write('start\n'));
-    sock.on('data', (d: string) => (text += d));
-    sock.on('close', () => resolve(text));
-    sock.on('error', (e) => resolve(`error cannot reach the monitor: ${e.message}`));
-  });
+  const reply = await askMonitor(containerDir(root, id), 'start');
   const line = reply.split('\n')[0];
   if (!line.startsWith('ok'))
     throw new OciError(line.startsWith('error ') ? line.slice(6) : `container ${id}: the monitor ended before starting the guest`);
@@ -99,11 +104,13 @@ export function parseSignal(s: string | undefined): NodeJS.Signals {
 }
 
 /**
- * SIGKILL goes to the guest as well, so it cannot outlive the monitor; the rest
- * the monitor forwards. A monitorless container's process is the guest itself.
+ * SIGKILL goes to the guest as well, so it cannot outlive the monitor, and what
+ * the monitor wired is undone through its namespace first (it cannot, killed);
+ * the rest the monitor forwards. A monitorless container's process is the guest itself.
  */
 function signalContainer(root: string, rec: Record, sig: NodeJS.Signals): void {
   if (sig === 'SIGKILL' && rec.monitorless !== true) {
+    if (isAlive(rec.pid, rec.pidStart)) unwireVia(containerDir(root, rec.id), rec.pid);
     const started = loadStarted(root, rec.id);
     if (started !== undefined && isAlive(started.guestPid, started.guestStart)) process.kill(started.guestPid, 'SIGKILL');
   }

@@ -6,8 +6,9 @@ import path from 'node:path';
 import { INSPECT_NOWHERE } from '../cli/signals';
 import { native, packageRoot } from '../native';
 import { OciError } from './errors';
+import { askMonitor } from './commands';
 import { HOOKS_FILE, runHooks } from './hooks';
-import { unwireRecorded } from './network';
+import { unwireRecorded, unwireVia } from './network';
 import { planFromSpec, type Plan } from './plan';
 import { loadSpec, type Spec } from './spec';
 import { CGROUP_DIRS_FILE, cgroupFor, type Cgroup, type Limits } from './cgroup';
@@ -142,11 +143,14 @@ async function startMonitor(
  * then `run` in the foreground, which waits for the guest as its parent, keeps
  * the monitor).
  */
-function monitorless(plan: Plan, o: CreateOptions): 'here' | 'netns' | undefined {
-  if (!plan.standalone || o.consoleSocket !== undefined) return undefined;
-  // A fresh namespace (ctr run, Docker) must hold the container's process even without a net device:
-  // Docker's libnetwork-setkey prestart hook configures the namespace of the pid it is given.
-  if (Object.keys(plan.net).length === 0 && plan.netns !== 'new') return 'here';
+function monitorless(plan: Plan, o: CreateOptions, hooks: Spec['hooks']): 'here' | 'netns' | undefined {
+  if (!plan.standalone || o.consoleSocket !== undefined || plan.late === true) return undefined;
+  // A fresh namespace (Docker's) must hold the container's process from create on even without a net device
+  // when a creation hook may look at it: Docker's libnetwork-setkey prestart hook configures the namespace of
+  // the pid it is given. Without such a hook (podman --network=none, ctr run) nobody looks, and a guest
+  // without a net device cannot tell: it is prepared here, without a second node start-up.
+  const nsHooks = (['prestart', 'createRuntime', 'createContainer'] as const).some((p) => (hooks?.[p] ?? []).length > 0);
+  if (Object.keys(plan.net).length === 0 && (plan.netns !== 'new' || !nsHooks)) return 'here';
   return o.foreground === true ? undefined : 'netns';
 }
 
@@ -212,6 +216,7 @@ export async function create(o: CreateOptions): Promise<{ record: Record; wait: 
     throw new OciError(`${dir}: cannot create (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
   let started: Started | undefined;
+  let startedAt: string | undefined;
   let cgroup: Cgroup | undefined;
   let pty: { master: number; slave: number } | undefined;
   try {
@@ -224,8 +229,10 @@ export async function create(o: CreateOptions): Promise<{ record: Record; wait: 
         'linux.namespaces: the unikernel has a net device but the container shares the host network; give it a network namespace',
       );
     }
+    // Docker's bridge: eth0 appears in the fresh namespace only once its prestart hook has run (with our pid).
+    if (plan.netns === 'new' && Object.keys(plan.net).length > 0) plan.late = true;
     writeJson(path.join(dir, 'plan.json'), plan);
-    const where = monitorless(plan, o);
+    const where = monitorless(plan, o, spec.hooks);
     const gated = where !== undefined;
     if (where === 'here') started = await startGated(plan, dir);
     else {
@@ -233,13 +240,14 @@ export async function create(o: CreateOptions): Promise<{ record: Record; wait: 
       started = await startMonitor(o, plan, dir, pty, where === 'netns');
     }
     const pid = started.pid;
+    startedAt = liveStart(pid);
     cgroup = joinCgroup(spec, o, pid);
     const record: Record = {
       id: o.id,
       bundle,
       rootfs: path.resolve(bundle, spec.root.path),
       pid,
-      pidStart: liveStart(pid) ?? '',
+      pidStart: startedAt ?? '',
       ...(gated ? { monitorless: true } : {}),
       ...(cgroup !== undefined ? { cgroup: cgroup.path } : {}),
       created: new Date().toISOString(),
@@ -253,15 +261,23 @@ export async function create(o: CreateOptions): Promise<{ record: Record; wait: 
     if (Object.values(hooks).some((h) => h.length > 0)) writeJson(path.join(dir, HOOKS_FILE), hooks);
     // For addon/oci/oci_front.c, which starts and deletes a monitorless container without node (and without hooks).
     if (gated) fs.writeFileSync(path.join(dir, 'gate.pid'), `${pid} ${record.pidStart}\n`, { mode: 0o600 });
-    // The network is wired and the guest loaded; the hooks see the container's pid (docs/oci.md, Hooks).
+    // The network is wired and the guest loaded (late: just after); the hooks see the container's pid (docs/oci.md, Hooks).
     const creating = { ...stateOf(record), status: 'creating' };
     for (const phase of ['prestart', 'createRuntime', 'createContainer'] as const) runHooks(phase, hooks[phase], creating);
+    if (plan.late === true) {
+      // The monitor (the container's process, in the namespace) wires and loads now; then create promises what it always does.
+      const line = (await askMonitor(dir, 'prepare')).split('\n')[0];
+      if (line !== 'ok') throw new OciError(line.startsWith('error ') ? line.slice(6) : 'the monitor ended before the guest was ready');
+    }
     if (pty !== undefined && o.consoleSocket !== undefined) sendConsole(o.consoleSocket, pty.master);
     if (o.pidFile !== undefined) writePidFile(path.resolve(o.pidFile), pid);
     started.detach();
     return { record, wait: started.wait };
   } catch (e) {
     if (started !== undefined) {
+      // A fresh namespace (late wiring) has no path to enter once the monitor is gone: undo it through the monitor's
+      // first, if that is still the monitor (a pid reused since is someone else's namespace).
+      if (startedAt !== undefined && liveStart(started.pid) === startedAt) unwireVia(dir, started.pid);
       started.abandon();
       awaitGone(started.pid, liveStart(started.pid) ?? '');
       // The monitor or helper died with SIGKILL: what was wired for it is undone from here.

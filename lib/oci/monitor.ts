@@ -52,17 +52,28 @@ export async function prepare(plan: Plan): Promise<{ guest: PreparedGuest; wired
 /** Run the monitor for the container whose state directory is `dir`; resolves to the exit status. */
 export async function monitor(dir: string): Promise<number> {
   const plan = JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as Plan;
-  let prepared: { guest: PreparedGuest; wired: Wired[] };
-  try {
-    prepared = await prepare(plan);
-  } catch (e) {
-    tellCreator(`error ${oneLine(isSolo5Error(e) ? e.message : `internal error: ${(e as Error).message}`)}`);
-    return 1;
+  let prepared: { guest: PreparedGuest; wired: Wired[] } | undefined;
+  /** Wire and load; the reason it failed, or undefined. */
+  const prepareNow = async (): Promise<string | undefined> => {
+    try {
+      prepared = await prepare(plan);
+    } catch (e) {
+      return oneLine(isSolo5Error(e) ? e.message : `internal error: ${(e as Error).message}`);
+    }
+    if (prepared.wired.length > 0) writeJson(path.join(dir, 'network.json'), prepared.wired);
+    return undefined;
+  };
+  // Late (plan.late): create asks over the socket once its hooks have made the namespace's interfaces.
+  if (plan.late !== true) {
+    const why = await prepareNow();
+    if (why !== undefined) {
+      tellCreator(`error ${why}`);
+      return 1;
+    }
   }
-  if (prepared.wired.length > 0) writeJson(path.join(dir, 'network.json'), prepared.wired);
   const cleanup = () => {
-    prepared.guest.release();
-    unwireNetwork(prepared.wired);
+    prepared?.guest.release();
+    unwireNetwork(prepared?.wired ?? []);
   };
   let guest: Guest | undefined;
   let onExit: (status: number) => void = () => {};
@@ -77,11 +88,28 @@ export async function monitor(dir: string): Promise<number> {
     });
   }
   const sockPath = path.join(dir, 'start.sock');
+  let preparing = false;
   const server = net.createServer((conn) => {
-    conn.once('data', () => {
+    conn.once('data', (d) => {
+      if (d.toString('utf8').trim() === 'prepare') {
+        if (plan.late !== true || preparing) {
+          conn.end('error the guest was already prepared\n');
+          return;
+        }
+        preparing = true;
+        void prepareNow().then((why) => {
+          conn.end(why === undefined ? 'ok\n' : `error ${why}\n`);
+          if (why !== undefined) onExit(1);
+        });
+        return;
+      }
       server.close();
       if (guest !== undefined) {
         conn.end('error the container was already started\n');
+        return;
+      }
+      if (prepared === undefined) {
+        conn.end('error the guest was never prepared (create did not finish)\n');
         return;
       }
       prepared.guest.start().then(

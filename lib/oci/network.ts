@@ -139,6 +139,21 @@ export function unwireRecorded(dir: string): void {
   unwireIn(netns, wired);
 }
 
+/**
+ * Undo what network.json records through the namespace of `pid`, a monitor
+ * about to be SIGKILLed: it cannot undo it then, and a fresh namespace that
+ * the engine keeps (Docker's) has no path delete could enter afterwards.
+ */
+export function unwireVia(dir: string, pid: number): void {
+  let wired: Wired[];
+  try {
+    wired = JSON.parse(fs.readFileSync(path.join(dir, 'network.json'), 'utf8')) as Wired[];
+  } catch {
+    return;
+  }
+  unwireIn(`/proc/${pid}/ns/net`, wired);
+}
+
 interface TcFilter {
   options?: { actions?: { kind?: string; to_dev?: string }[] };
 }

@@ -31,6 +31,12 @@ export interface Plan {
    * helper can be the container's process, with no monitor (docs/oci.md).
    */
   standalone: boolean;
+  /**
+   * Wire the network and load the guest only when create asks, after its
+   * hooks: a fresh namespace with a net device, whose interface the engine
+   * puts there in a prestart hook (Docker's libnetwork-setkey). Set by create.
+   */
+  late?: boolean;
 }
 
 /** Mount types the runtimes add for ordinary containers; a unikernel has no filesystem to put them in. */

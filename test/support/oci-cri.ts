@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { appears } from './oci';
+import { buildNetip } from './oci-net';
 import { root } from './paths';
 
 /** The python with Debian's python3-grpcio (a pyenv shim first on PATH may not have it). */
@@ -124,4 +125,91 @@ export async function startCri(t: Teardown, seed: number, runtime: string, sandb
     if (r.status !== 0) throw new Error(`ctr images import ${a}: ${r.stderr}`);
   }
   return { netns, dir, call };
+}
+
+const PAUSE_C =
+  '#include <signal.h>\n#include <unistd.h>\nstatic void done(int s) { (void)s; _exit(0); }\nint main(void) { signal(SIGTERM, done); signal(SIGINT, done); for (;;) pause(); }\n';
+
+/**
+ * One image for the CRI plugin (there is no registry here): a static pause (the
+ * sandbox, CMD), a static /true, netip-solo5.spt when `netip`, and `files` at /,
+ * saved as an OCI archive for startCri to import.
+ */
+export function criImage(dir: string, tag: string, files: string[], netip = false): string {
+  const gcc = (name: string, c: string) => {
+    fs.writeFileSync(path.join(dir, `${name}.c`), c);
+    const cc = spawnSync('gcc', ['-static', '-O2', '-o', path.join(dir, name), path.join(dir, `${name}.c`)], { encoding: 'utf8' });
+    if (cc.status !== 0) throw new Error(`gcc: ${cc.stderr}`);
+  };
+  gcc('pause', PAUSE_C);
+  gcc('true', 'int main(void) { return 0; }\n');
+  const names = files.map((f) => path.basename(f));
+  files.forEach((f, i) => fs.copyFileSync(f, path.join(dir, names[i])));
+  if (netip) names.push(path.basename(buildNetip(dir, 'solo5')));
+  fs.writeFileSync(path.join(dir, 'Containerfile'), `FROM scratch\nCOPY pause true ${names.join(' ')} /\nCMD ["/pause"]\n`);
+  const podman = (args: string[]) => {
+    const r = spawnSync('podman', ['--cgroup-manager=cgroupfs', ...args], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`podman ${args[0]}: ${r.stderr}`);
+  };
+  podman(['build', '-q', '-t', tag, dir]);
+  const archive = path.join(dir, 'image.tar');
+  try {
+    podman(['save', '-q', '--format', 'oci-archive', '-o', archive, tag]);
+  } finally {
+    spawnSync('podman', ['--cgroup-manager=cgroupfs', 'rmi', '-f', tag], { stdio: 'ignore' });
+  }
+  return archive;
+}
+
+export interface CriStatus {
+  state: string;
+  exit_code: number;
+  reason: string;
+  log_path: string;
+}
+
+/** The calls a pod needs, as kubelet makes them, for pods named NAME-seed with logs under cri.dir/pods/NAME. */
+export function criPods(cri: Cri, seed: number, image: string) {
+  const logs = path.join(cri.dir, 'pods');
+  const sandboxConfig = (name: string) => ({
+    metadata: { name, uid: `${name}-${seed}`, namespace: 'default', attempt: 0 },
+    log_directory: path.join(logs, name),
+  });
+  const status = async (id: string): Promise<CriStatus> => (await cri.call('ContainerStatus', { container_id: id })).status as CriStatus;
+  return {
+    logs,
+    status,
+    /** RunPodSandbox through `handler`; the sandbox's id. */
+    pod: async (name: string, handler = 'solo5'): Promise<string> =>
+      (await cri.call('RunPodSandbox', { config: sandboxConfig(name), runtime_handler: handler })).pod_sandbox_id as string,
+    /** CreateContainer; the container's id. */
+    create: async (podId: string, podName: string, name: string, command: string[], attempt = 0): Promise<string> =>
+      (
+        await cri.call('CreateContainer', {
+          pod_sandbox_id: podId,
+          config: {
+            metadata: { name, attempt },
+            image: { image },
+            command,
+            log_path: `${name}/${attempt}.log`,
+            linux: { resources: { memory_limit_in_bytes: 32 << 20 } },
+          },
+          sandbox_config: sandboxConfig(podName),
+        })
+      ).container_id as string,
+    /** CRI 1.6 has no container events: ask every `every` ms until the state is `want` (bounded). */
+    until: async (id: string, want: string, ms = 20_000, every = 50): Promise<CriStatus> => {
+      const end = Date.now() + ms;
+      for (;;) {
+        const s = await status(id);
+        if (s.state === want || Date.now() > end) return s;
+        await new Promise((r) => setTimeout(r, every));
+      }
+    },
+    /** StopPodSandbox and RemovePodSandbox (which removes its containers). */
+    remove: async (podId: string): Promise<void> => {
+      await cri.call('StopPodSandbox', { pod_sandbox_id: podId });
+      await cri.call('RemovePodSandbox', { pod_sandbox_id: podId });
+    },
+  };
 }

@@ -16,6 +16,13 @@
 #define TRAP_STACK_SIZE 4096
 #define REPORT_STACK_SIZE 16384
 #define TSS_SIZE 104
+#ifdef S5H_IO_BITMAP
+/* The Solo5-ABI hvt bindings' ring 3 reaches the tender's ports through an I/O permission bitmap (solo5hvt/s5h.h). */
+#include "s5h.h"
+#define TSS_LIMIT (TSS_SIZE + S5H_IOMAP_SIZE - 1)
+#else
+#define TSS_LIMIT (TSS_SIZE - 1)
+#endif
 /* Present, DPL 0, 64-bit interrupt gate; IST 1. */
 #define GATE_TYPE 0x8e
 #define GATE_IST 1
@@ -32,8 +39,8 @@ hvt_gdt:
     .quad 0x00cff3000000ffff    /* 0x28 user data: present, DPL 3, writable, accessed */
     .quad 0x00affb000000ffff    /* 0x30 user code: present, DPL 3, 64-bit, accessed */
     .quad 0                     /* 0x38 unused */
-    /* 0x40: available 64-bit TSS, limit TSS_SIZE - 1, base hvt_tss. */
-    .word   TSS_SIZE - 1
+    /* 0x40: available 64-bit TSS, limit TSS_LIMIT (the TSS and its I/O bitmap, if any), base hvt_tss. */
+    .word   TSS_LIMIT
     .word   HVT_TSS_BASE_0_15
     .byte   HVT_TSS_BASE_16_23
     .byte   0x89
@@ -54,10 +61,19 @@ hvt_tss:
     .quad   0, 0, 0, 0, 0, 0    /* ist2-7 */
     .quad   0
     .word   0
-    .word   TSS_SIZE            /* no I/O permission bitmap */
+    .word   TSS_SIZE            /* the I/O permission bitmap's offset: right after (past the limit: none) */
     .if . - hvt_tss != TSS_SIZE
     .error "64-bit TSS size"
     .endif
+#ifdef S5H_IO_BITMAP
+    .fill   S5H_IOMAP_CLOSED_BYTES, 1, 0xff
+    .fill   S5H_IOMAP_OPEN_BYTES, 1, 0
+    .byte   S5H_IOMAP_KICK_BYTE
+    .byte   0xff
+    .if . - hvt_tss != TSS_LIMIT + 1
+    .error "I/O permission bitmap size"
+    .endif
+#endif
 
     .balign 8
     .globl hvt_gdtr

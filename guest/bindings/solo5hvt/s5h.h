@@ -14,12 +14,33 @@
  * time and cannot use SSE, while ring-3 code runs natively. s5h_start.S
  * loads the guest's own GDT and TSS (hvt/hvt_tables.S, shared with the
  * ring-ABI hvt bindings), an IDT, and page tables with the user bit
- * (s5h_pagetables.S), then drops to ring 3. Port I/O from ring 3 does not
- * reach the tender on PVM, and neither does `wrmsr`: both raise #GP in
- * ring 3, and the #GP handler (s5h_gp in s5h_start.S) redoes them in ring 0
- * and returns past them. So the code here issues them as if it ran in
- * ring 0, as upstream's bindings do.
+ * (s5h_pagetables.S), then drops to ring 3. The code here issues `outl`
+ * and `wrmsr` as if it ran in ring 0, as upstream's bindings do:
+ *  - `outl` to the tender's ports is allowed in ring 3 by the TSS's I/O
+ *    permission bitmap (below), so it exits to the tender as it would from
+ *    ring 0: on hardware KVM the CPU checks the bitmap, on PVM the host's
+ *    emulation of the faulting `outl` does (IOPL 3 would not do: PVM drops
+ *    IOPL from the RFLAGS it returns to ring 3 with);
+ *  - any other port, and `wrmsr`, raise #GP in ring 3, and the #GP handler
+ *    (s5h_gp in s5h_start.S) redoes them in ring 0 and returns past them.
+ *    On PVM that round trip is about ten ring-0 instructions, each emulated,
+ *    where the bitmap's path costs the one `outl` (docs/decisions.md).
  */
+
+/*
+ * The I/O permission bitmap after the TSS (hvt/hvt_tables.S, assembled
+ * with S5H_IO_BITMAP for these bindings only), one bit per port, 0 = allowed:
+ * closed below 0x500, open for the hypercall ports [0x500, 0x600) (the
+ * tender ends a guest that uses one it does not serve) and for the four
+ * bits a 4-byte `outl` to the ring kick 0x600 checks, then a closing 0xff
+ * byte, which the CPU requires since it reads two bytes.
+ */
+#define S5H_IOMAP_FIRST_PORT 0x500
+#define S5H_IOMAP_KICK_PORT 0x600
+#define S5H_IOMAP_CLOSED_BYTES (S5H_IOMAP_FIRST_PORT / 8)
+#define S5H_IOMAP_OPEN_BYTES ((S5H_IOMAP_KICK_PORT - S5H_IOMAP_FIRST_PORT) / 8)
+#define S5H_IOMAP_KICK_BYTE 0xf0
+#define S5H_IOMAP_SIZE (S5H_IOMAP_CLOSED_BYTES + S5H_IOMAP_OPEN_BYTES + 2)
 
 /* Page table entry bits of this guest's own tables (s5h_pagetables.S): P, RW, U, accessed, dirty, PS. */
 #define S5H_PTE_TABLE 0x27
@@ -32,7 +53,7 @@
 #include "bindings.h"
 #include "solo5_mft.h"
 
-/* One `outl` of `value` to `port` (redone in ring 0 by s5h_gp). */
+/* One `outl` of `value` to `port` (straight to the tender through the I/O bitmap; else redone in ring 0 by s5h_gp). */
 static inline void s5h_outl(uint32_t port, uint32_t value)
 {
     __asm__ volatile("outl %0, %w1" : : "a"(value), "d"(port) : "memory");
@@ -57,6 +78,9 @@ static inline void s5h_set_fs_base(uint64_t base)
                      : "c"(0xc0000100U), "a"((uint32_t)base), "d"((uint32_t)(base >> 32))
                      : "memory");
 }
+
+/* How many `outl`s s5h_gp redid in ring 0: ports outside the I/O bitmap, or a bitmap the guest switched off. */
+extern volatile uint64_t s5h_gp_outs;
 
 /* Boot facts, checked once in s5h_boot.c. */
 extern uint64_t s5h_mem_size;

@@ -3,6 +3,12 @@
 
 uint64_t s5h_mem_size;
 
+/* The TSS's I/O bitmap (s5h.h) opens exactly the ABI's ports, in whole bytes. */
+_Static_assert(S5H_IOMAP_FIRST_PORT == SN_SOLO5_HVT_PORT_BASE, "the bitmap opens the hypercall ports");
+_Static_assert(SN_SOLO5_HVT_PORT(SN_SOLO5_HVT_HC_MAX) <= S5H_IOMAP_KICK_PORT, "every hypercall port is open");
+_Static_assert(S5H_IOMAP_KICK_PORT == SN_SOLO5_HVT_RING_KICK_PORT, "the bitmap opens the ring kick");
+_Static_assert(S5H_IOMAP_FIRST_PORT % 8 == 0 && S5H_IOMAP_KICK_PORT % 8 == 0, "byte-aligned port ranges");
+
 /* The read-only TLS template segment: [_stdata, _edata) in ABI 2, empty in ABI 1 (the linker scripts say). */
 extern char __sn_ro_tdata_start[], __sn_ro_tdata_end[];
 /* s5h_pagetables.S: the final tables (filled here), the shared first 2 MiB, what the gate loads into CR3. */

@@ -41,7 +41,7 @@ _start:
     movq    %rax, %rdx
     shrq    $32, %rdx
     wrmsr
-    /* iretq to ring 3 at s5h_user_start, on the tender's stack, %rdi untouched; IOPL 0 makes its port I/O trap to s5h_gp. */
+    /* iretq to ring 3 at s5h_user_start, on the tender's stack, %rdi untouched; IOPL 0: port I/O is what the TSS's bitmap opens. */
     HVT_TO_RING3 s5h_user_start
     .size _start, . - _start
 
@@ -55,14 +55,15 @@ s5h_user_start:
 /*
  * The gate: #GP lands here in ring 0 on the trap stack (IST 1), with the
  * error code, RIP, CS, RFLAGS, RSP and SS pushed. Ring 3 executes `outl`
- * and `wrmsr` itself (s5h.h); both #GP there (IOPL 0, CPL 3), and this
- * redoes them in ring 0 and returns past them: `outl %eax, (%dx)` (0xef)
- * to any port, as upstream's ring-0 guest could, and `wrmsr` (0x0f 0x30)
+ * and `wrmsr` itself (s5h.h); `wrmsr`, and `outl` to a port the TSS's I/O
+ * bitmap does not open, #GP there (IOPL 0, CPL 3), and this redoes them
+ * in ring 0 and returns past them: `outl %eax, (%dx)` (0xef)
+ * to any port, as upstream's ring-0 guest could (counted in s5h_gp_outs), and `wrmsr` (0x0f 0x30)
  * of IA32_FS_BASE only, followed by a load of CR3 from s5h_cr3 (how
  * s5h_boot.c switches to its final page tables; a TLB flush otherwise). Every other #GP goes to the trap stub,
  * which reports it. (Neither `syscall` nor `int $n` can be the gate: on PVM
  * hosts the first enters its target in ring 3 and the second raises #UD.)
- * The outl path is nine instructions, each emulated on PVM hosts.
+ * The outl path is ten instructions, each emulated on PVM hosts.
  */
     .globl s5h_gp
     .type s5h_gp, @function
@@ -73,6 +74,7 @@ s5h_gp:
     cmpb    $0xef, (%rcx)
     jne     1f
     outl    %eax, %dx
+    incq    s5h_gp_outs(%rip)
     incq    16(%rsp)
 2:  popq    %rcx
     addq    $8, %rsp
@@ -92,6 +94,12 @@ s5h_gp:
     .size s5h_gp, . - s5h_gp
 
 /* Gates 0-31 point at the trap stubs but #GP's at s5h_gp; the address pieces come from the linker scripts. */
+    .data
+    .balign 8
+    .globl s5h_gp_outs
+s5h_gp_outs:
+    .quad   0
+
     .section .rodata
     .balign 16
 s5h_idt:
