@@ -1,4 +1,5 @@
 // gdb-interrupt.test.ts: gdb's ^C on the hvt stub: a guest blocked in its wait or spinning stops with SIGINT where it was, resumes, and a ^C racing a stop or the end gets one reply.
+import path from 'node:path';
 import t, { type Test } from 'tap';
 import * as abi from '../lib/abi';
 import { loadElf } from '../lib/elf/load';
@@ -6,7 +7,7 @@ import { asm, DATA, hvtSolo5Elf, removeHvtSolo5Elves, TEXT, u64s } from './suppo
 import { gdbSkip } from './support/gdb';
 import { Client, connect, gdbBatch, withStub } from './support/gdb-stub';
 import { kvmUnavailable } from './support/kvm';
-import { app } from './support/paths';
+import { app, root } from './support/paths';
 
 const ctrlC = { raw: '\x03' };
 const SIGINT_STOP = 'T02thread:01;';
@@ -82,6 +83,26 @@ t.test(
     c.send('k');
     const exit = await guest.exited;
     t.equal(exit.kind === 'signal' && exit.signal, 'SIGKILL', 'k kills it');
+  },
+);
+
+t.test(
+  "^C stops the project's Solo5-ABI hvt build (ring 3) in its POLL; a step there comes back",
+  { skip: kvmUnavailable() ?? false },
+  async (t) => {
+    const kernel = path.join(root, 'guest', 'build', 'solo5', 'sleep.hvt');
+    const { guest, c } = await stopOnceReady(t, await withStub(kernel, true, ['600000']));
+    t.ok(inText(textOf(kernel), rip(await c.ask('g'))), 'at an instruction in guest text');
+    // KVM's single-step (its trap handler knows no SN_HVT_TRAP): one instruction on hardware KVM;
+    // on PVM, where it does not trap in ring 3, the guest runs on until the ^C.
+    c.send('s');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    c.send(ctrlC);
+    t.match(await c.next(), /^T0[25]thread:01;$/, 'stopped again, not halted');
+    t.ok(inText(textOf(kernel), rip(await c.ask('g'))), 'still in guest text');
+    c.send('k');
+    const exit = await guest.exited;
+    t.equal(exit.kind === 'signal' && exit.signal, 'SIGKILL');
   },
 );
 

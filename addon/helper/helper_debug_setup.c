@@ -13,6 +13,7 @@
 #define H_SA_RESTORER 0x04000000UL
 #define H_F_SETOWN 8
 #define H_O_ASYNC 020000
+#define H_EPOLLET (1U << 31)
 
 struct h_sigaction {
     uint64_t handler, flags, restorer, mask;
@@ -48,6 +49,17 @@ static void setup_interrupt(const struct sn_plan *p)
     r = h_fcntl3(HVT_DEBUG_FD(p), H_F_SETOWN, h_getpid());
     if (h_is_err(r))
         diag_fail("own the debug channel's SIGIO", r);
+    /*
+     * A SIGIO just before the helper sleeps for the guest's wait would end
+     * nothing (immediate_exit only stops KVM_RUN): the socket's readiness
+     * ends that sleep instead. Edge-triggered: once per arrival, so that a
+     * closed socket, or bytes a read took already, cannot keep waking it.
+     */
+    struct h_epoll_event ev = { .events = H_EPOLLIN | H_EPOLLET, .data = HVT_DEBUG_EPOLL_DATA };
+    r = h_epoll_ctl(p->flags & SN_PLAN_F_SOLO5 ? SN_FD_SOLO5_EPOLL : SN_FD_WAIT, H_EPOLL_CTL_ADD,
+                    HVT_DEBUG_FD(p), &ev);
+    if (h_is_err(r))
+        diag_fail("epoll_ctl debug socket", r);
 }
 
 void hvt_debug_setup(const struct sn_plan *p)

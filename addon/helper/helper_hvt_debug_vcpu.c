@@ -100,14 +100,16 @@ static uint64_t cpl(void)
 }
 
 /*
- * In ring 3 by the trap flag: the #DB reaches the guest's
- * own trap handler and comes back as SN_HVT_TRAP, which works where KVM's
- * single-step does not reach ring-3 code (PVM); in ring 0 (the entry's dozen
- * instructions) by KVM's single-step.
+ * A ring-ABI guest in ring 3 steps by the trap flag: the #DB reaches its own
+ * trap handler and comes back as SN_HVT_TRAP, which works where KVM's
+ * single-step does not reach ring-3 code (PVM). Everything else steps by
+ * KVM's single-step: ring 0 (the entry's dozen instructions, upstream's
+ * guests), and a Solo5-ABI guest in ring 3 (the project's own solo5hvt
+ * builds), whose trap handler knows no SN_HVT_TRAP and would halt the guest.
  */
 int dbg_step(int sw_bp)
 {
-    if (cpl() != 3)
+    if (dbg_tgt.ring0 || cpl() != 3)
         return dbg_apply(1, sw_bp);
     struct kvm_regs k;
     if (h_is_err(h_ioctl(dbg_tgt.vcpu_fd, KVM_GET_REGS, (uint64_t)&k)))

@@ -104,6 +104,11 @@ static void hc_wait(uint64_t arg)
     struct h_epoll_event ev;
     uint32_t woken = 0;
     long n = timeout > 0 ? wait_once(timeout, &ev) : 0;
+#ifdef SN_HVT_DEBUG
+    /* gdb's ^C: the guest wakes early (its yield sleeps again) and the next KVM_RUN stops it. */
+    if (n > 0 && ev.data == HVT_DEBUG_EPOLL_DATA)
+        n = 0;
+#endif
     if (n > 0) {
         /*
          * Level-triggered, holding only the doorbells to the guest: drain the

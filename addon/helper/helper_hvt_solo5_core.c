@@ -117,12 +117,15 @@ static enum hc_next hc_poll(struct hvt_solo5_vm *vm, sn_gpa arg, struct hc_out *
     long n;
     for (;;) {
         n = h_epoll_pwait(SN_FD_SOLO5_EPOLL, ev, POLL_EVENTS, -1);
+#ifdef SN_HVT_DEBUG
+        /* gdb's ^C while the guest waits (a signal, or the socket's event): it stops here, and the wait goes on. */
+        if (n == -H_EINTR || (n == 1 && ev[0].data == HVT_DEBUG_EPOLL_DATA)) {
+            hvt_debug_poll(1);
+            continue;
+        }
+#endif
         if (n != -H_EINTR)
             break;
-#ifdef SN_HVT_DEBUG
-        /* gdb's ^C while the guest waits: it stops here, and the wait goes on when it continues. */
-        hvt_debug_poll(1);
-#endif
     }
     if (h_is_err(n))
         return hc_host_error(out, "polling", n);
