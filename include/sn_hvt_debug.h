@@ -41,6 +41,16 @@
 #define SN_DBG_HWBP_SET 7U /* arg = slot (< SN_DBG_HWBP_MAX), addr = instruction address */
 #define SN_DBG_HWBP_CLEAR 8U /* arg = slot */
 #define SN_DBG_DETACH 9U /* no reply: breakpoints and stepping off, the guest runs on undebugged */
+/*
+ * gdb's ^C, sent while a CONT or STEP runs: no reply of its own. The run's
+ * one answer is a STOPPED with SN_DBG_STOP_INTERRUPT and SIGINT, or, when
+ * the guest stopped or ended first, the STOPPED or EXITED it was already
+ * giving: a helper that reads INTERRUPT while stopped drops it. With
+ * SN_PLAN_F_GDB the helper's end is O_ASYNC, so the bytes arriving raise
+ * SIGIO in the helper, which kicks the vCPU out of KVM_RUN (immediate_exit)
+ * or the helper out of a guest's wait.
+ */
+#define SN_DBG_INTERRUPT 10U
 
 /* Replies (helper to tender); a reply to CONT or STEP is STOPPED or EXITED. */
 #define SN_DBG_OK 0x80U
@@ -55,6 +65,7 @@
 #define SN_DBG_STOP_STEP 1U
 #define SN_DBG_STOP_HWBP 2U
 #define SN_DBG_STOP_OTHER 3U /* another #DB, or an exception KVM reported */
+#define SN_DBG_STOP_INTERRUPT 4U /* SN_DBG_INTERRUPT stopped the running guest */
 
 struct sn_dbg_msg {
     uint32_t op;

@@ -11,6 +11,12 @@ export class Solo5Error extends Error {
   upstream?: string;
   /** The upstream words say all there is to say: the CLIs print them alone. */
   upstreamAlone?: boolean;
+  /**
+   * The device option at fault, `--KEY:NAME` (`--net:service`): upstream's tender follows a
+   * device module's refusal with `Invalid option: \`ARG'`, and the CLIs, which know the
+   * argument as given, do the same after the upstream words.
+   */
+  option?: string;
   constructor(code: string, message: string) {
     super(message);
     this.name = new.target.name;
@@ -68,3 +74,13 @@ export function upstreamSays<T extends Solo5Error>(e: T, words: string, alone = 
   if (alone) e.upstreamAlone = true;
   return e;
 }
+
+/** Upstream's words for a device module's refusal of `option` (`--KEY:NAME`): see Solo5Error.option. */
+export function optionRefused<T extends Solo5Error>(e: T, words: string, option: string): T {
+  upstreamSays(e, words);
+  e.option = option;
+  return e;
+}
+
+/** Upstream's line after a device module refused ARG (the whole argument, as given). */
+export const invalidOption = (arg: string): string => `Invalid option: \`${arg}'`;

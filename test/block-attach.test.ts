@@ -64,6 +64,7 @@ t.test('refused block attachments', async (tt) => {
       [`--block:storage=${good}`, '--block-sector-size:storage=1000', app('blk')],
       [
         'Block size must be a multiple of 2 greater than or equal 512',
+        "Invalid option: `--block-sector-size:storage=1000'",
         "block device 'storage': sector size 1000 must be a power of two from 512 to 32768",
       ],
     ],
@@ -71,12 +72,17 @@ t.test('refused block attachments', async (tt) => {
       [`--block:storage=${good}`, '--block-sector-size:storage=256', app('blk')],
       [
         'Block size must be a multiple of 2 greater than or equal 512',
+        "Invalid option: `--block-sector-size:storage=256'",
         "block device 'storage': sector size 256 must be a power of two from 512 to 32768",
       ],
     ],
     [
       [`--block:storage=${good}`, '--block-sector-size:storage=x', app('blk')],
-      ['Block size must be a multiple of 2 greater than or equal 512', "--block-sector-size:storage: 'x' is not a number"],
+      [
+        'Block size must be a multiple of 2 greater than or equal 512',
+        "Invalid option: `--block-sector-size:storage=x'",
+        "--block-sector-size:storage: 'x' is not a number",
+      ],
     ],
     [
       [`--block:storage=${tmp}`, app('blk')],
@@ -86,6 +92,7 @@ t.test('refused block attachments', async (tt) => {
       [`--block:storage=${good}`, `--block:other=${good}`, app('blk')],
       [
         "Resource not declared in manifest: 'other'",
+        `Invalid option: \`--block:other=${good}'`,
         `${app('blk')}: devices do not match its manifest: attached but not declared as that type in the manifest: --block:other`,
       ],
     ],

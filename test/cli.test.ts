@@ -100,7 +100,17 @@ t.test("errors: upstream's words where it has them, then the reason, each line o
       ['--block:disk=/nonexistent.img', app('hello')],
       [
         "Resource not declared in manifest: 'disk'",
+        "Invalid option: `--block:disk=/nonexistent.img'",
         `${app('hello')}: devices do not match its manifest: attached but not declared as that type in the manifest: --block:disk`,
+      ],
+    ],
+    // Upstream's tender follows a device module's refusal with its Invalid option line, the argument as given.
+    [
+      ['--net:service=nosuchtap0', app('net')],
+      [
+        'Could not attach interface: nosuchtap0: No such file or directory',
+        "Invalid option: `--net:service=nosuchtap0'",
+        "net device 'service': tap 'nosuchtap0': no such interface",
       ],
     ],
     [

@@ -1,6 +1,7 @@
-// gdb-rsp.test.ts: the gdb stub's codec (framing, checksums, limits, hex) and the debug channel's binary format against include/sn_hvt_debug.h.
+// gdb-rsp.test.ts: the gdb stub's codec (framing, checksums, limits, hex) and the debug channel (its binary format against include/sn_hvt_debug.h, nothing written once closed).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -8,6 +9,7 @@ import * as ch from '../lib/hvt/channel';
 import { decodeG, encodeG, stopReply } from '../lib/hvt/gdb';
 import { encodePacket, fromHex, parseAddrLen, RSP_MAX_PACKET, RspDecoder, type RspEvent } from '../lib/hvt/gdb-rsp';
 import { sampleRegs as regs } from './support/debug-regs';
+import { native } from '../lib/native';
 import { root } from './support/paths';
 
 const pkt = (data: string): Buffer => encodePacket(data);
@@ -86,6 +88,7 @@ t.test('stop replies', async (t) => {
   t.equal(stopReply(m(ch.STOP_HWBP | (5 << 8))), 'T05hwbreak:;thread:01;');
   t.equal(stopReply(m(3 | (11 << 8))), 'T0bthread:01;', 'a page fault is SIGSEGV');
   t.equal(stopReply(m(0)), 'T05thread:01;', 'no signal: SIGTRAP');
+  t.equal(stopReply(m(ch.STOP_INTERRUPT | (2 << 8))), 'T02thread:01;', "gdb's ^C: SIGINT");
 });
 
 t.test('debug messages: framing, split reads, a length out of bounds ends the stream', async (t) => {
@@ -135,12 +138,14 @@ t.test("the channel's constants are include/sn_hvt_debug.h's", { skip: gccWhy ??
     'SN_DBG_HWBP_SET',
     'SN_DBG_HWBP_CLEAR',
     'SN_DBG_DETACH',
+    'SN_DBG_INTERRUPT',
     'SN_DBG_OK',
     'SN_DBG_ERROR',
     'SN_DBG_STOPPED',
     'SN_DBG_EXITED',
     'SN_DBG_STOP_STEP',
     'SN_DBG_STOP_HWBP',
+    'SN_DBG_STOP_INTERRUPT',
     'sizeof(struct sn_dbg_msg)',
     'sizeof(struct sn_dbg_regs)',
   ];
@@ -165,13 +170,34 @@ t.test("the channel's constants are include/sn_hvt_debug.h's", { skip: gccWhy ??
     o.HWBP_SET,
     o.HWBP_CLEAR,
     o.DETACH,
+    o.INTERRUPT,
     o.OK,
     o.ERROR,
     o.STOPPED,
     o.EXITED,
     ch.STOP_STEP,
     ch.STOP_HWBP,
+    ch.STOP_INTERRUPT,
     ch.SN_DBG_MSG_SIZE,
     ch.SN_DBG_REGS_SIZE,
   ]);
+});
+
+t.test('a closed channel writes nothing: its fd number may name another file by then', async (t) => {
+  const [mine, peer] = native().socketpairStream();
+  t.teardown(() => fs.closeSync(peer));
+  const c = new ch.Channel(mine, new net.Socket({ fd: mine, readable: true, writable: false }));
+  const writes: number[] = [];
+  t.intercept(fs, 'writeSync', {
+    value: (fd: number) => {
+      writes.push(fd);
+      return 0;
+    },
+  });
+  c.post(ch.Op.INTERRUPT);
+  t.same(writes, [mine], 'open: the request goes out');
+  c.close();
+  c.post(ch.Op.DETACH);
+  t.equal(await c.request(ch.Op.GET_REGS), undefined, 'a request after close: no reply');
+  t.same(writes, [mine], 'closed: nothing more written');
 });

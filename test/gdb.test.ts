@@ -1,83 +1,14 @@
 // gdb.test.ts: the hvt gdb stub end to end (a raw RSP client, hostile requests, then gdb itself), and gdb attaching to an spt guest by pid.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import t from 'tap';
-import { encodePacket, RspDecoder } from '../lib/hvt/gdb-rsp';
-import { launch, type Guest } from '../lib/tender/launch';
+import { launch } from '../lib/tender/launch';
 import { asm, hvtSolo5Elf, removeHvtSolo5Elves } from './support/hvt-solo5';
 import { gdbSkip } from './support/gdb';
+import { Client, connect, gdbBatch, withStub } from './support/gdb-stub';
 import { kvmUnavailable } from './support/kvm';
 import { app } from './support/paths';
-
-/** Launch KERNEL with the stub; resolves with the guest and where the stub listens, from the line it prints. */
-async function withStub(
-  kernel: string,
-  gdb: true | { port: number } = true,
-): Promise<{ guest: Guest; where: string; output: () => string }> {
-  let said: (where: string) => void = () => {};
-  const where = new Promise<string>((resolve) => (said = resolve));
-  const guest = await launch({
-    kernel,
-    target: 'hvt',
-    memMB: 32,
-    gdb,
-    onDebugMessage: (line) => {
-      const m = /target remote (\S+)'/.exec(line);
-      if (m) said(m[1]);
-    },
-  });
-  let out = '';
-  guest.console?.on('data', (b: Buffer) => (out += b.toString()));
-  return { guest, where: await where, output: () => out };
-}
-
-/** A minimal RSP client: one packet out, its reply in (acks skipped). */
-class Client {
-  private readonly decoder = new RspDecoder();
-  private readonly replies: string[] = [];
-  private readonly raw: string[] = [];
-  private wake: () => void = () => {};
-
-  constructor(private readonly sock: net.Socket) {
-    sock.on('data', (b: Buffer) => {
-      for (const ev of this.decoder.push(b)) {
-        if (ev.type === 'packet') this.replies.push(ev.data);
-        else this.raw.push(ev.type);
-      }
-      this.wake();
-    });
-  }
-
-  private async until<T>(get: () => T | undefined): Promise<T> {
-    for (;;) {
-      const v = get();
-      if (v !== undefined) return v;
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-  }
-
-  async ask(data: string): Promise<string> {
-    this.sock.write(encodePacket(data));
-    return this.until(() => this.replies.shift());
-  }
-
-  /** Send raw bytes; resolves with the next ack or nack. */
-  async sendRaw(bytes: string): Promise<string> {
-    this.raw.length = 0;
-    this.sock.write(bytes);
-    return this.until(() => this.raw.shift());
-  }
-}
-
-const connect = (where: string): Promise<net.Socket> =>
-  new Promise((resolve, reject) => {
-    const port = /^127\.0\.0\.1:([0-9]+)$/.exec(where);
-    const s = port ? net.connect(Number(port[1]), '127.0.0.1') : net.connect(where);
-    s.once('connect', () => resolve(s));
-    s.once('error', reject);
-  });
 
 t.test('hvt stub: private socket, hostile requests get E01 and the guest runs on', { skip: kvmUnavailable() ?? false }, async (t) => {
   const { guest, where, output } = await withStub(app('hello', 'hvt'));
@@ -125,17 +56,6 @@ t.test('hvt stub on loopback: --gdb-port', { skip: kvmUnavailable() ?? false }, 
   t.equal(await c.ask('D'), 'OK', 'detach');
   t.same(await guest.exited, { kind: 'exit', status: 0, aborted: false }, 'the guest ran on to its end');
 });
-
-function gdbBatch(kernel: string, commands: string[], extra: string[] = []): Promise<string> {
-  return new Promise((resolve) => {
-    execFile(
-      'gdb',
-      ['-batch', '-nx', ...extra, ...commands.flatMap((c) => ['-ex', c]), kernel],
-      { timeout: 120_000 },
-      (_e, stdout, stderr) => resolve(`${stdout}${stderr}`),
-    );
-  });
-}
 
 t.test('gdb breaks at solo5_app_main, steps, reads memory and continues (hvt)', { skip: kvmUnavailable() ?? gdbSkip }, async (t) => {
   const kernel = app('hello', 'hvt');

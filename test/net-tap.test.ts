@@ -72,7 +72,7 @@ t.test('a missing tap interface is one line and exit 1', { skip }, async (tt) =>
   tt.equal(r.status, 1);
   tt.equal(
     r.stderr,
-    "solo5-spt: Could not attach interface: nosuchtap: No such file or directory\nsolo5-spt: net device 'service': tap 'nosuchtap': no such interface\n",
+    "solo5-spt: Could not attach interface: nosuchtap: No such file or directory\nsolo5-spt: Invalid option: `--net:service=nosuchtap'\nsolo5-spt: net device 'service': tap 'nosuchtap': no such interface\n",
   );
 });
 
@@ -99,5 +99,8 @@ t.test('--net:NAME=@N with a descriptor that is not a tap: one line, exit 1', as
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   tt.equal(r.status, 1);
-  tt.match(r.stderr, /^solo5-spt: Could not attach interface: @0: [^\n]+\nsolo5-spt: net device 'service': [^\n]+\n$/);
+  tt.match(
+    r.stderr,
+    /^solo5-spt: Could not attach interface: @0: [^\n]+\nsolo5-spt: Invalid option: `--net:service=@0'\nsolo5-spt: net device 'service': [^\n]+\n$/,
+  );
 });

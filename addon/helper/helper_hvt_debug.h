@@ -14,7 +14,7 @@ struct hvt_debug_target {
     int vcpu_fd;
     struct kvm_run *run;
     uint32_t ndoorbells, ndevfds, flags; /* the plan's: where the debug socket is, and whether it is on */
-    int ring0;           /* upstream's guests run in ring 0: breakpoints are KVM's int3 interception */
+    int ring0; /* a Solo5-ABI guest (upstream's run in ring 0): int3 and steps are KVM's, it has no SN_HVT_TRAP */
 };
 
 /* Before the first KVM_RUN: with SN_PLAN_F_GDB, report the stop at the entry and serve requests until one says run. */
@@ -27,6 +27,17 @@ void hvt_debug_guest_trap(uint64_t frame_gpa);
 void hvt_debug_halt_cookie(uint64_t cookie_gpa);
 /* The guest ends with `status`: hand the tender its registers (for the core and for gdb's W reply). */
 void hvt_debug_exit(int status);
+/* SIGIO's handler (the debug socket is O_ASYNC under gdb): KVM_RUN returns with EINTR at once. */
+__attribute__((visibility("hidden"))) void hvt_debug_sigio(int sig);
+/* After an EINTR: serve gdb's ^C (stop with SIGINT) or its going away; `mid_exit` inside an I/O exit. */
+void hvt_debug_poll(int mid_exit);
+
+/*
+ * The debug socket is also in the guest's wait epoll under gdb (edge-triggered,
+ * with this as its data): a ^C that comes just before the helper sleeps for the
+ * guest, after SIGIO's handler has run, still ends that sleep.
+ */
+#define HVT_DEBUG_EPOLL_DATA 0xdb9db9db9db9db9dULL
 
 /* The debug socket's fd: right after the KVM device fd. */
 #define HVT_DEBUG_FD(p) (SN_FD_DOORBELL0 + (int)(p)->ndoorbells + (int)(p)->ndevfds + 1)

@@ -104,6 +104,11 @@ static void hc_wait(uint64_t arg)
     struct h_epoll_event ev;
     uint32_t woken = 0;
     long n = timeout > 0 ? wait_once(timeout, &ev) : 0;
+#ifdef SN_HVT_DEBUG
+    /* gdb's ^C: the guest wakes early (its yield sleeps again) and the next KVM_RUN stops it. */
+    if (n > 0 && ev.data == HVT_DEBUG_EPOLL_DATA)
+        n = 0;
+#endif
     if (n > 0) {
         /*
          * Level-triggered, holding only the doorbells to the guest: drain the
@@ -202,8 +207,12 @@ void hvt_loop(const struct hvt_vm *the_vm)
 #endif
     for (;;) {
         long r = h_ioctl(SN_FD_VCPU, KVM_RUN, 0);
-        if (r == -H_EINTR || r == -H_EAGAIN)
+        if (r == -H_EINTR || r == -H_EAGAIN) {
+#ifdef SN_HVT_DEBUG
+            hvt_debug_poll(0);
+#endif
             continue;
+        }
         if (h_is_err(r))
             guest_abort("KVM_RUN failed with errno ", 1, (uint64_t)-r);
         switch (run->exit_reason) {

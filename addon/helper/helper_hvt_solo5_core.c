@@ -1,5 +1,8 @@
 /* helper_hvt_solo5_core.c: upstream Solo5 hvt hypercalls WALLTIME, PUTS, POLL, HALT, the port table and the run loop. */
 #include "helper_hvt_solo5.h"
+#ifdef SN_HVT_DEBUG
+#include "helper_hvt_debug.h"
+#endif
 
 #define NS_PER_SEC 1000000000ULL
 /* epoll_pwait events per POLL: one per possible net device and the timer. */
@@ -112,9 +115,18 @@ static enum hc_next hc_poll(struct hvt_solo5_vm *vm, sn_gpa arg, struct hc_out *
         return hc_host_error(out, "arming the poll timer", r);
     struct h_epoll_event ev[POLL_EVENTS];
     long n;
-    do
+    for (;;) {
         n = h_epoll_pwait(SN_FD_SOLO5_EPOLL, ev, POLL_EVENTS, -1);
-    while (n == -H_EINTR);
+#ifdef SN_HVT_DEBUG
+        /* gdb's ^C while the guest waits (a signal, or the socket's event): it stops here, and the wait goes on. */
+        if (n == -H_EINTR || (n == 1 && ev[0].data == HVT_DEBUG_EPOLL_DATA)) {
+            hvt_debug_poll(1);
+            continue;
+        }
+#endif
+        if (n != -H_EINTR)
+            break;
+    }
     if (h_is_err(n))
         return hc_host_error(out, "polling", n);
     uint64_t ready = 0;

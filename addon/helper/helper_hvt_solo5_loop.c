@@ -96,8 +96,12 @@ void hvt_solo5_loop(struct hvt_solo5_vm *vm)
 #endif
     for (;;) {
         long r = h_ioctl(vm->vcpu_fd, KVM_RUN, 0);
-        if (r == -H_EINTR || r == -H_EAGAIN)
+        if (r == -H_EINTR || r == -H_EAGAIN) {
+#ifdef SN_HVT_DEBUG
+            hvt_debug_poll(0);
+#endif
             continue;
+        }
         /* A store to text or rodata, read-only in this process's mapping, on hardware KVM. */
         if (r == -H_EFAULT)
             kvm_fatal(vm, "host/guest translation fault: ", 0, 0, 1);

@@ -1,5 +1,5 @@
 // tender-args.ts: parse the upstream-compatible tender command line into launch options.
-import { UsageError, upstreamSays } from '../errors';
+import { invalidOption, UsageError, upstreamSays } from '../errors';
 import { debugUsage, parseDebugArg, type DebugArgs } from '../hvt/options';
 import { isLogLevel, type LogLevel } from '../log';
 import { parseForwardSpec, type PasstForward } from '../net/passt-args';
@@ -15,6 +15,8 @@ export interface TenderArgs {
   logLevel: LogLevel;
   logFormat?: 'pretty' | 'json';
   launch: LaunchOptions;
+  /** Device options as given, keyed `--KEY:NAME` (the last one given): for upstream's `Invalid option` line. */
+  given: Map<string, string>;
 }
 
 /** A device module's options: `--KEY:NAME=VALUE`. Each module registers its own. */
@@ -93,7 +95,10 @@ const deviceOptions: DeviceOption[] = [
     usage: '--block-sector-size:NAME=N  block size of device NAME in bytes (power of two >= 512; default 512)',
     apply(name, value, acc) {
       if (!/^[0-9]+$/.test(value))
-        throw upstreamSays(new UsageError(`--block-sector-size:${name}: '${quote(value)}' is not a number`), BLOCK_SIZE_WORDS);
+        throw upstreamSays(
+          new UsageError(`--block-sector-size:${name}: '${quote(value)}' is not a number`),
+          `${BLOCK_SIZE_WORDS}\n${invalidOption(quote(`--block-sector-size:${name}=${value}`))}`,
+        );
       acc.sectorSizes.set(name, Number(value));
     },
   },
@@ -172,10 +177,12 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
   // Upstream's first pass: --help and --version act before any other option is looked at.
   for (const arg of argv) {
     if (arg === '--' || !arg.startsWith('-')) break;
-    if (arg === '--help' || arg === '-h') return { help: true, version: false, warnings, logLevel, launch: { kernel: '' } };
-    if (arg === '--version') return { help: false, version: true, warnings, logLevel, launch: { kernel: '' } };
+    if (arg === '--help' || arg === '-h')
+      return { help: true, version: false, warnings, logLevel, launch: { kernel: '' }, given: new Map() };
+    if (arg === '--version') return { help: false, version: true, warnings, logLevel, launch: { kernel: '' }, given: new Map() };
   }
   const debug: DebugArgs = {};
+  const given = new Map<string, string>();
   let i = 0;
   for (; i < argv.length; i++) {
     const arg = argv[i];
@@ -224,12 +231,13 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
     if (!dev)
       throw upstreamSays(
         new UsageError(`unknown option ${quote(eq < 0 ? arg : arg.slice(0, eq))} (see --help)`),
-        `Invalid option: \`${quote(arg)}'`,
+        invalidOption(quote(arg)),
       );
     const name = key.slice(colon + 1);
     if (!NAME_RE.test(name)) throw new UsageError(`--${dev.key}: '${quote(name)}' is not a device name (1 to 67 letters and digits)`);
     if (value === undefined || value === '') throw new UsageError(`--${dev.key}:${name}: a value is required (--${dev.key}:${name}=VALUE)`);
     dev.apply(name, value, devices);
+    given.set(`--${dev.key}:${name}`, arg);
   }
   if (i >= argv.length) throw upstreamSays(new UsageError('missing KERNEL (see --help)'), 'Missing KERNEL operand');
   const kernel = argv[i];
@@ -271,5 +279,6 @@ export function parseTenderArgs(argv: readonly string[], target: Target): Tender
       affinity,
       ...debug,
     },
+    given,
   };
 }

@@ -2,7 +2,7 @@
 import os from 'node:os';
 import { withErrnoWords } from '../errno';
 import { TENDER_ABI_VERSIONS } from '../elf/abi';
-import { isSolo5Error, type Solo5Error } from '../errors';
+import { invalidOption, isSolo5Error, type Solo5Error } from '../errors';
 import { createLog, type TenderLog } from '../log';
 import { native } from '../native';
 import { describePasstInfo } from '../net/passt-report';
@@ -11,7 +11,7 @@ import { prepareForCli, type PreparedGuest } from '../tender/launch';
 import type { Target } from '../tender/options';
 import { version } from '../version';
 import { parseTenderArgs, usage } from './tender-args';
-import { oneLine } from '../quote';
+import { oneLine, quote } from '../quote';
 
 /** The ABI versions each tender runs, one `ABI version N` line each (orchestrators read them). */
 export const ABI_VERSIONS: Readonly<Record<Target, readonly number[]>> = TENDER_ABI_VERSIONS;
@@ -27,10 +27,16 @@ export function versionText(tool: string, target: Target): string {
   return [`${tool} tender, version ${version()}`, ...ABI_VERSIONS[target].map((v) => `ABI version ${v}`)].join('\n');
 }
 
-/** An error's lines for a person: upstream's words where it has them, then the project's reason; errnos in words. */
-export function errorLines(e: Solo5Error): string[] {
-  const lines = e.upstream === undefined ? [e.message] : e.upstreamAlone ? [e.upstream] : [...e.upstream.split('\n'), e.message];
-  return lines.map(withErrnoWords);
+/**
+ * An error's lines for a person: upstream's words where it has them (with upstream's
+ * `Invalid option` line after a device option it refused, from `given`: the options as typed),
+ * then the project's reason; errnos in words.
+ */
+export function errorLines(e: Solo5Error, given?: ReadonlyMap<string, string>): string[] {
+  if (e.upstream === undefined) return [withErrnoWords(e.message)];
+  if (e.upstreamAlone) return [withErrnoWords(e.upstream)];
+  const arg = e.option === undefined ? undefined : given?.get(e.option);
+  return [...e.upstream.split('\n'), ...(arg === undefined ? [] : [invalidOption(quote(arg))]), e.message].map(withErrnoWords);
 }
 
 /**
@@ -44,8 +50,10 @@ export function errorLines(e: Solo5Error): string[] {
 export async function main(argv: readonly string[], target: Target, program?: string): Promise<number> {
   const tool = program?.replace(/\.js$/, '') || `solo5-${target}`;
   const say = (line: string) => process.stderr.write(`${tool}: ${line}\n`);
+  let given: ReadonlyMap<string, string> | undefined;
   try {
     const args = parseTenderArgs(argv, target);
+    given = args.given;
     // As upstream's tenders: both on stderr, --help with status 1.
     if (args.help) {
       process.stderr.write(`${usage(tool, target)}\n`);
@@ -81,7 +89,7 @@ export async function main(argv: readonly string[], target: Target, program?: st
     return exit.kind === 'signal' ? endBySignal(exit.signal) : exit.status;
   } catch (e) {
     if (isSolo5Error(e)) {
-      for (const line of errorLines(e)) say(oneLine(line));
+      for (const line of errorLines(e, given)) say(oneLine(line));
       return 1;
     }
     say(`internal error: ${oneLine((e as Error).message ?? String(e))}`);

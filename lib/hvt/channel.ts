@@ -19,6 +19,7 @@ export const Op = {
   HWBP_SET: 7,
   HWBP_CLEAR: 8,
   DETACH: 9,
+  INTERRUPT: 10,
   OK: 0x80,
   ERROR: 0x81,
   STOPPED: 0x82,
@@ -26,6 +27,7 @@ export const Op = {
 } as const;
 export const STOP_STEP = 1;
 export const STOP_HWBP = 2;
+export const STOP_INTERRUPT = 4;
 
 export interface DbgMsg {
   op: number;
@@ -139,13 +141,15 @@ export class Channel {
   private readonly waiting: ((m: DbgMsg | undefined) => void)[] = [];
   private readonly queued: (DbgMsg | undefined)[] = [];
   private closed = false;
+  /** Closed by close(): the fd number may already name another file, so nothing is written to it. */
+  private shut = false;
   private lastExited: DbgMsg | undefined;
   /** Settles when the helper's end is gone, with the EXITED message it sent last, read or not. */
   readonly gone: Promise<DbgMsg | undefined>;
 
   constructor(
     private readonly fd: number,
-    sock: Socket,
+    private readonly sock: Socket,
   ) {
     let onGone: (m: DbgMsg | undefined) => void = () => {};
     this.gone = new Promise((resolve) => (onGone = resolve));
@@ -176,8 +180,20 @@ export class Channel {
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
-  /** A request that gets no reply (DETACH). */
+  /**
+   * Done with the helper: the socket, and the fd with it, goes. A late
+   * write (gdb's connection closing after the guest's end says detach)
+   * would otherwise land on whatever file took the fd number next: another
+   * guest's debug socket, say.
+   */
+  close(): void {
+    this.shut = true;
+    this.sock.destroy();
+  }
+
+  /** A request that gets no reply of its own (DETACH, INTERRUPT). */
   post(op: number): void {
+    if (this.shut) return;
     try {
       fs.writeSync(this.fd, encodeMsg(op));
     } catch {
@@ -186,6 +202,7 @@ export class Channel {
   }
 
   request(op: number, arg = 0, addr = 0n, data?: Buffer): Promise<DbgMsg | undefined> {
+    if (this.shut) return Promise.resolve(undefined);
     try {
       fs.writeSync(this.fd, encodeMsg(op, arg, addr, data));
     } catch {

@@ -60,7 +60,8 @@ export function prepareDebug(
     helper: flags !== 0 ? debugHelperPath : undefined,
     flags,
     fds: hvt ? [helperEnd] : [],
-    bpf: (ndoorbells, solo5) => (solo5 ? compilePolicy(debugSolo5HelperPolicy(solo5, ndoorbells)) : compileDebugHelperPolicy(ndoorbells)),
+    bpf: (ndoorbells, solo5) =>
+      solo5 ? compilePolicy(debugSolo5HelperPolicy(solo5, ndoorbells, !!d.gdb)) : compileDebugHelperPolicy(ndoorbells, !!d.gdb),
     started(childPid, kill) {
       pid = childPid;
       close(helperEnd);
@@ -78,7 +79,7 @@ export function prepareDebug(
         });
         closeGdb = () => {
           g.close();
-          sock.destroy();
+          channel.close();
         };
         // The session's end, or the helper's if it died before the session saw one (killed at the entry, say).
         const gone = channel.gone.then((m) => (m ? decodeRegs(m.data) : undefined));

@@ -36,7 +36,7 @@ interface Slot {
   type: '0' | '1';
 }
 
-/** What a stop looks like to gdb: its signal (SIGTRAP, or a CPU exception's), and hwbreak for a debug register hit. */
+/** What a stop looks like to gdb: its signal (SIGTRAP, a CPU exception's, SIGINT for ^C), and hwbreak for a debug register hit. */
 export function stopReply(m: DbgMsg): string {
   const sig = ((m.arg >> 8) & 0xff || 5).toString(16).padStart(2, '0');
   return `T${sig}${(m.arg & 0xff) === STOP_HWBP ? 'hwbreak:;' : ''}thread:01;`;
@@ -54,6 +54,14 @@ export class GdbSession {
   private finish: (r: Regs | undefined) => void = () => {};
 
   private detached = false;
+  /** The guest ended (or the helper went away): W or X09 was the last word. */
+  private over = false;
+  /** A c, s or vCont is being served: its stop is gdb's reply. */
+  private running = false;
+  /** Its CONT or STEP went to the helper. */
+  private sent = false;
+  /** gdb's ^C came during this run (one per run: the run's one stop answers it). */
+  private interrupted = false;
 
   /**
    * `z0InDebugRegisters`: an upstream-ABI guest runs in ring 0, where PVM's emulator fails on a
@@ -76,6 +84,7 @@ export class GdbSession {
 
   private noteStop(m: DbgMsg | undefined): string {
     if (m?.op === Op.STOPPED) return (this.last = stopReply(m));
+    this.over = true;
     this.finish(m?.op === Op.EXITED ? decodeRegs(m.data) : undefined);
     return (this.last = m?.op === Op.EXITED ? `W${(m.arg & 0xff).toString(16).padStart(2, '0')}` : 'X09');
   }
@@ -125,15 +134,43 @@ export class GdbSession {
   }
 
   private async resume(op: number, args: string): Promise<string> {
-    if (args !== '') {
-      const addr = hexNumber(args);
-      const r = addr === undefined ? undefined : await this.regs();
-      if (!r || addr === undefined) return 'E01';
-      if ((await this.channel.request(Op.SET_REGS, 0, 0n, encodeRegs({ ...r, rip: addr })))?.op !== Op.OK) return 'E01';
+    // Set before the first await: a ^C right behind this packet finds the run (see interrupt()).
+    this.running = true;
+    try {
+      if (args !== '') {
+        const addr = hexNumber(args);
+        const r = addr === undefined ? undefined : await this.regs();
+        if (!r || addr === undefined) return 'E01';
+        if ((await this.channel.request(Op.SET_REGS, 0, 0n, encodeRegs({ ...r, rip: addr })))?.op !== Op.OK) return 'E01';
+      }
+      const stop = this.channel.request(op);
+      this.sent = true;
+      if (this.interrupted) this.channel.post(Op.INTERRUPT);
+      const m = await stop;
+      if (m?.op === Op.ERROR) return 'E01';
+      return this.noteStop(m);
+    } finally {
+      this.running = this.sent = this.interrupted = false;
     }
-    const m = await this.channel.request(op);
-    if (m?.op === Op.ERROR) return 'E01';
-    return this.noteStop(m);
+  }
+
+  /**
+   * gdb's ^C, out of turn (the run's packet is still waiting for its stop).
+   * Only during a run: the helper stops the guest with SIGINT, or drops the
+   * request when the guest stopped or ended first, so that the run's one
+   * reply stays the one stop gdb gets.
+   */
+  interrupt(): void {
+    if (!this.running || this.interrupted || this.detached) return;
+    this.interrupted = true;
+    if (this.sent) this.channel.post(Op.INTERRUPT);
+  }
+
+  /** vCont with one thread: the first action says it (c/C continue, s/S step; a signal to pass is dropped). */
+  private vCont(actions: string): Promise<string> | string {
+    const first = /^;([cCsS])([0-9a-fA-F]{2})?(:[-0-9a-fA-F.p]+)?(;|$)/.exec(actions);
+    if (!first) return 'E01';
+    return this.resume(first[1].toLowerCase() === 'c' ? Op.CONT : Op.STEP, '');
   }
 
   /**
@@ -141,7 +178,8 @@ export class GdbSession {
    * channel still brings its end (the registers for a core).
    */
   detach(): void {
-    if (this.detached) return;
+    // After the guest's end there is nobody to detach from (and gdb's connection closing then is the usual end).
+    if (this.detached || this.over) return;
     this.detached = true;
     this.channel.post(Op.DETACH);
     void this.channel.next().then((m) => this.noteStop(m));
@@ -178,6 +216,16 @@ export class GdbSession {
         return this.resume(Op.CONT, rest);
       case 's':
         return this.resume(Op.STEP, rest);
+      case 'C':
+      case 'S': {
+        // With a signal gdb means to pass (after a SIGSEGV stop, say): a guest has no signals, so as c and s.
+        const m = /^[0-9a-fA-F]{2}(?:;(.*))?$/.exec(rest);
+        return m ? this.resume(cmd === 'C' ? Op.CONT : Op.STEP, m[1] ?? '') : 'E01';
+      }
+      case 'v':
+        if (p === 'vCont?') return 'vCont;c;C;s;S';
+        if (p.startsWith('vCont;')) return this.vCont(p.slice(5));
+        return '';
       case 'Z':
       case 'z':
         if (rest[0] !== '1' && !(rest[0] === '0' && this.z0InDebugRegisters)) return '';
@@ -276,13 +324,25 @@ export function listenForGdb(channel: Channel, o: GdbListenOptions): { finished:
 function serve(sock: net.Socket, session: GdbSession, ready: Promise<void>): void {
   const decoder = new RspDecoder();
   let chain: Promise<void> = ready;
+  // Packets are served in turn; a ^C is for the run started by the last packet before it.
+  let received = 0;
+  let started = 0;
+  let interruptAt = 0;
   sock.on('data', (chunk: Buffer) => {
     for (const ev of decoder.push(chunk)) {
       if (ev.type === 'bad') sock.write('-');
+      if (ev.type === 'interrupt') {
+        if (started === received) session.interrupt();
+        else interruptAt = received;
+      }
       if (ev.type !== 'packet') continue;
       sock.write('+');
+      const n = ++received;
       chain = chain.then(async () => {
-        const reply = await session.handle(ev.data);
+        const pending = session.handle(ev.data);
+        started = n;
+        if (interruptAt === n) session.interrupt();
+        const reply = await pending;
         if (reply !== undefined && !sock.destroyed) sock.write(encodePacket(reply));
         if (reply?.startsWith('W') || reply === 'X09') sock.end();
       });

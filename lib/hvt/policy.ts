@@ -14,15 +14,33 @@ export const KVM_SET_GUEST_DEBUG = 0x4048ae9b;
 /** The debug socket's number in the helper: the fd after the KVM device fd (include/sn_hvt_debug.h). */
 export const debugFd = (ndoorbells: number, ndevfds = 0): number => abi.SN_FD_DOORBELL0 + ndoorbells + ndevfds + 1;
 
+/** FIONREAD (asm-generic/ioctls.h): bytes waiting on a socket. */
+export const FIONREAD = 0x541b;
+
 /**
  * What the debug side adds: register reads and writes, guest-debug control
  * and KVM_RUN's immediate exit on its own vCPU, and reads and writes on the
- * debug socket. No new system call, no file or directory: the tender writes
- * the core and speaks to gdb.
+ * debug socket. No file or directory: the tender writes the core and speaks
+ * to gdb. Under gdb (`gdb`), what its ^C needs: rt_sigreturn, the one new
+ * system call, to return from the SIGIO handler that kicks the vCPU out of
+ * KVM_RUN, and FIONREAD on the debug socket, to look for the ^C without
+ * blocking.
  */
-function debugRules(vcpuFd: number, dbgFd: number): Rule[] {
+function debugRules(vcpuFd: number, dbgFd: number, gdb: boolean): Rule[] {
   const vcpu = { index: 0 as const, op: 'in' as const, values: [vcpuFd] };
+  const interrupt: Rule[] = [
+    { syscall: 'rt_sigreturn', why: "return from SIGIO's handler: gdb's ^C arrived and KVM_RUN was asked to return" },
+    {
+      syscall: 'ioctl',
+      args: [
+        { index: 0, op: 'in', values: [dbgFd] },
+        { index: 1, op: 'in', values: [FIONREAD] },
+      ],
+      why: 'after a SIGIO: is a ^C (or a detach) waiting on the debug socket, without blocking when not',
+    },
+  ];
   return [
+    ...(gdb ? interrupt : []),
     {
       syscall: 'ioctl',
       args: [vcpu, { index: 1, op: 'in', values: [KVM_GET_REGS, KVM_GET_SREGS] }],
@@ -38,29 +56,30 @@ function debugRules(vcpuFd: number, dbgFd: number): Rule[] {
   ];
 }
 
-/** Only solo5-helper-debug installs these: the ring ABI's hvt helper policy plus the debug rules. */
-export function debugHelperPolicy(ndoorbells: number): Policy {
+/** Only solo5-helper-debug installs these: the ring ABI's hvt helper policy plus the debug rules (`gdb`: and ^C's). */
+export function debugHelperPolicy(ndoorbells: number, gdb = true): Policy {
   const base = hvtHelperPolicy({ ndoorbells });
-  return { name: 'hvt-helper-debug', rules: [...base.rules, ...debugRules(abi.SN_FD_VCPU, debugFd(ndoorbells))] };
+  return { name: 'hvt-helper-debug', rules: [...base.rules, ...debugRules(abi.SN_FD_VCPU, debugFd(ndoorbells), gdb)] };
 }
 
 /** The same for a guest of upstream Solo5's hvt ABI (its vCPU follows the device fds). */
-export function debugSolo5HelperPolicy(o: HvtSolo5HelperPolicyOptions, ndoorbells: number): Policy {
+export function debugSolo5HelperPolicy(o: HvtSolo5HelperPolicyOptions, ndoorbells: number, gdb = true): Policy {
   const base = hvtSolo5HelperPolicy(o);
   return {
     name: 'hvt-solo5-helper-debug',
-    rules: [...base.rules, ...debugRules(abi.SN_FD_DEV0 + o.ndevfds, debugFd(ndoorbells, o.ndevfds))],
+    rules: [...base.rules, ...debugRules(abi.SN_FD_DEV0 + o.ndevfds, debugFd(ndoorbells, o.ndevfds), gdb)],
   };
 }
 
-const cache = new Map<number, Buffer>();
+const cache = new Map<string, Buffer>();
 
-/** The compiled ring-ABI program, one per doorbell count. */
-export function compileDebugHelperPolicy(ndoorbells: number): Buffer {
-  let prog = cache.get(ndoorbells);
+/** The compiled ring-ABI program, one per doorbell count, with or without gdb's ^C. */
+export function compileDebugHelperPolicy(ndoorbells: number, gdb = true): Buffer {
+  const key = `${ndoorbells}:${gdb}`;
+  let prog = cache.get(key);
   if (prog === undefined) {
-    prog = compilePolicy(debugHelperPolicy(ndoorbells));
-    cache.set(ndoorbells, prog);
+    prog = compilePolicy(debugHelperPolicy(ndoorbells, gdb));
+    cache.set(key, prog);
   }
   return Buffer.from(prog);
 }

@@ -14,6 +14,7 @@ export const SYSCALLS = {
   close: 3,
   mmap: 9,
   mprotect: 10,
+  rt_sigreturn: 15,
   munmap: 11,
   ioctl: 16,
   pread64: 17,

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import * as abi from '../abi';
 import type { LoadedElf } from '../elf';
 import { errnoWords, lastErrnoWords } from '../errno';
-import { DeviceError, UsageError, upstreamSays } from '../errors';
+import { DeviceError, optionRefused, UsageError, upstreamSays } from '../errors';
 import type { TenderLog } from '../log';
 import { native, type DeviceConfig } from '../native';
 import { parseMac, randomMac } from '../net/mac';
@@ -183,8 +183,8 @@ function checkNames(elf: LoadedElf, opts: CheckedOptions): void {
   if (!problems.length) return;
   const e = new UsageError(`${elf.file}: devices do not match its manifest: ${problems.join('; ')}`);
   // Upstream's tender meets an undeclared name while parsing options, before it looks for missing ones.
-  const first = [...undeclaredBlock, ...undeclaredNet][0];
-  if (first !== undefined) throw upstreamSays(e, `Resource not declared in manifest: '${quote(first)}'`);
+  const first = [...undeclaredBlock.map((n) => ['block', n]), ...undeclaredNet.map((n) => ['net', n])][0];
+  if (first !== undefined) throw optionRefused(e, `Resource not declared in manifest: '${quote(first[1])}'`, `--${first[0]}:${first[1]}`);
   const lines = elf.manifest.devices
     .filter((d) => (d.type === 'BLOCK_BASIC' ? !opts.block.has(d.name) : !opts.net.has(d.name)))
     .map((d) => `Device '${quote(d.name)}' of type ${d.type} declared but not attached.`);
@@ -222,7 +222,7 @@ function openNetBackend(name: string, n: NetAttach, fds: number[]): NetBackend {
     const err = new DeviceError(`net device '${quote(name)}': ${message}`);
     // The addon says "no such interface" where upstream's getifaddrs check says ENOENT.
     const words = lastErrnoWords(message, / no such interface$/.test(message) ? 'ENOENT' : undefined);
-    throw upstreamSays(err, `Could not attach interface: ${quote(iface!)}: ${words}`);
+    throw optionRefused(err, `Could not attach interface: ${quote(iface!)}: ${words}`, `--net:${name}`);
   }
 }
 
@@ -256,7 +256,7 @@ export function openBlockImage(name: string, path: string, sectorSize: number): 
     const e = new DeviceError(
       `block device '${name}': sector size ${String(sectorSize)} must be a power of two from ${abi.SN_BLOCK_SIZE_MIN} to ${abi.SN_BLOCK_SIZE_MAX}`,
     );
-    throw upstreamSays(e, BLOCK_SIZE_WORDS);
+    throw optionRefused(e, BLOCK_SIZE_WORDS, `--block-sector-size:${name}`);
   }
   let fd: number;
   try {
