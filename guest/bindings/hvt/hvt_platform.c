@@ -30,6 +30,13 @@ void sn_platform_give_cpu(void)
 {
 }
 
+/*
+ * Twice the spt budget: a sleep here costs a vCPU exit, a wait in the helper
+ * and a re-entry, ~45 µs more per tap echo than a spin that catches the
+ * next frame on a PVM host, where a `pause` takes ~26 ns (docs/decisions.md).
+ */
+const uint32_t sn_platform_yield_polls = 2048;
+
 void sn_platform_kick(void)
 {
     hvt_hypercall(SN_HVT_KICK, 0);

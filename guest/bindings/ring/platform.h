@@ -35,4 +35,12 @@ void sn_platform_wait(solo5_time_t deadline);
  */
 void sn_platform_give_cpu(void);
 
+/*
+ * How many polls solo5_yield's spin makes before it sleeps: about what a
+ * sleep and its wake-up cost the target, in `pause`s. A sleep on spt is a
+ * system call and an eventfd wake-up; on hvt it is also a vCPU exit and a
+ * re-entry, several times dearer (docs/decisions.md, "One hvt tap echo").
+ */
+extern const uint32_t sn_platform_yield_polls;
+
 #endif /* SN_PLATFORM_H */

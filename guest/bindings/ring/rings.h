@@ -33,7 +33,8 @@ static inline void sn_cpu_relax(void)
 }
 
 /*
- * The spin budget before sleeping: 1024 `pause`s, about 20 µs on Intel
+ * The spin budget before sleeping (sn_ring_wait; solo5_yield takes its
+ * target's, platform.h, which is this on spt): 1024 `pause`s, about 20 µs on Intel
  * cores (20-40 ns each) and 80 µs on the AMD EPYC VMs the benchmarks ran on
  * (70-85 ns each). A tender that is awake answers well within it, and
  * one that sleeps is woken by our doorbell in about the same time (an

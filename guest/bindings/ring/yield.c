@@ -11,7 +11,7 @@ static int recently_busy;
 
 static solo5_handle_set_t spin_for_input(void)
 {
-    for (uint32_t i = 0; i < SN_SPIN_POLLS; i++) {
+    for (uint32_t i = 0; i < sn_platform_yield_polls; i++) {
         solo5_handle_set_t ready = sn_net_ready_set();
         if (ready != 0)
             return ready;

@@ -30,6 +30,9 @@ void sn_platform_kick(void)
     while (n == -SPT_EINTR);
 }
 
+/* rings.h's SN_SPIN_POLLS says why this many. */
+const uint32_t sn_platform_yield_polls = 1024;
+
 void sn_platform_give_cpu(void)
 {
     /* It cannot fail; the result is 0. */
