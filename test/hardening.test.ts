@@ -72,6 +72,20 @@ t.test('the guest dies with its tender', { skip: built }, async (t) => {
   }
 });
 
+t.test("a signal sent on the guest's first output byte still gets the CLI's one line", { skip: built }, async (t) => {
+  // The guest writes straight to the CLI's stdout and may do so before launch() resolves in the CLI: its
+  // handlers must be in place by then (before the fix, 16 of 30 such runs died silently of the signal).
+  for (let i = 0; i < 10; i++) {
+    const child = spawn(sptCli, ['--mem=8', sleeper, '600000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.stdout.once('data', () => child.kill('SIGHUP'));
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, sig) => resolve(sig)));
+    t.equal(signal, 'SIGHUP', `run ${i}: the CLI died of SIGHUP`);
+    t.match(stderr, /^solo5-spt: SIGHUP: guest killed\n$/, `run ${i}: one line`);
+  }
+});
+
 t.test('a helper whose parent is not the one in the plan refuses to run', { skip: built }, async (t) => {
   const r = await runHelper({ mem: [{ addr: TEXT, bytes: hello }], plan: encodePlan(basePlan({ parentPid: process.pid + 1 })) });
   t.same(

@@ -71,15 +71,23 @@ export async function main(argv: readonly string[], target: Target, program?: st
     const prepared = await prepareForCli(args.launch, log);
     reportPasst(prepared.net, log, say);
     if (prepared.inPlace) prepared.becomeGuest(tool);
-    const guest = await prepared.start();
+    // Taken before the guest starts: it may print (on our stdout) before start() resolves, and a signal sent
+    // on that output must still end it with our one line, not kill this process silently.
     let endedBy: NodeJS.Signals | undefined;
+    let guest: Awaited<ReturnType<typeof prepared.start>> | undefined;
     const onSignal = (sig: NodeJS.Signals) => {
       endedBy ??= sig;
-      guest.kill('SIGKILL');
+      guest?.kill('SIGKILL');
     };
     for (const sig of ENDING_SIGNALS) process.on(sig, onSignal);
-    const exit = await guest.exited;
-    for (const sig of ENDING_SIGNALS) process.off(sig, onSignal);
+    let exit;
+    try {
+      guest = await prepared.start();
+      if (endedBy !== undefined) guest.kill('SIGKILL');
+      exit = await guest.exited;
+    } finally {
+      for (const sig of ENDING_SIGNALS) process.off(sig, onSignal);
+    }
     if (endedBy !== undefined) {
       say(`${endedBy}: guest killed`);
       return endBySignal(endedBy);
