@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { app, exists } from './support/paths';
-import { create, makeBundle, oci, ociFront, ociInProcess as inProcess, processesWith, tmpBase } from './support/oci';
+import { create, makeBlockBundle, makeBundle, oci, ociFront, ociInProcess as inProcess, processesWith, tmpBase } from './support/oci';
 
 const sleep = app('sleep');
 const hello = app('hello');
@@ -74,11 +74,7 @@ t.test(
   async (t) => {
     const base = tmpBase(t);
     const stateRoot = path.join(base, 'state');
-    const img = path.join(base, 'disk.img');
-    fs.writeFileSync(img, Buffer.alloc(256 * 1024));
-    const b = makeBundle(base, app('blk'), [], {
-      mounts: [{ destination: '/solo5/block/storage', type: 'bind', source: img, options: ['rbind'] }],
-    });
+    const b = makeBlockBundle(base, app('blk'));
     const c = await create(stateRoot, b.dir, 'mon');
     t.equal(c.status, 0, `create succeeds (${c.stderr.trim()})`);
     t.ok(fs.existsSync(path.join(stateRoot, 'mon', 'start.sock')), 'the monitor listens for start');

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { create, makeBundle, needRoot, oci, tmpBase } from './support/oci';
+import { create, makeBlockBundle, makeBundle, needRoot, oci, tmpBase } from './support/oci';
 import { app, exists } from './support/paths';
 import { isGone, startTime, waitGone } from './support/proc';
 
@@ -86,11 +86,7 @@ t.test(
   async (t) => {
     const base = tmpBase(t);
     const stateRoot = path.join(base, 'state');
-    const img = path.join(base, 'disk.img');
-    fs.writeFileSync(img, Buffer.alloc(256 * 1024));
-    const b = makeBundle(base, blk, [], {
-      mounts: [{ destination: '/solo5/block/storage', type: 'bind', source: img, options: ['rbind'] }],
-    });
+    const b = makeBlockBundle(base, blk);
     const c = await create(stateRoot, b.dir, 'mon');
     t.equal(c.status, 0, `create succeeds (${c.stderr.trim()})`);
     const pid = statePid(stateRoot, 'mon');

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { kvmUnavailable } from './support/kvm';
-import { makeBundle, oci, ociFront, tmpBase } from './support/oci';
+import { makeBlockBundle, oci, ociFront, tmpBase } from './support/oci';
 import { app, exists, root } from './support/paths';
 import { startTime, waitGone } from './support/proc';
 
@@ -194,11 +194,7 @@ t.test(
   async (t) => {
     const base = tmpBase(t);
     const stateRoot = path.join(base, 'state');
-    const img = path.join(base, 'disk.img');
-    fs.writeFileSync(img, Buffer.alloc(256 * 1024));
-    const b = makeBundle(base, app('blk'), [], {
-      mounts: [{ destination: '/solo5/block/storage', type: 'bind', source: img, options: ['rbind'] }],
-    });
+    const b = makeBlockBundle(base, app('blk'));
     // The monitor keeps create's stdout and stderr: files, so that create's end is not waiting on them.
     const errFile = path.join(base, 'create.err');
     const errFd = fs.openSync(errFile, 'w');

@@ -165,3 +165,12 @@ export function appears(file: string, ms: number): Promise<void> {
     if (fs.existsSync(file)) done();
   });
 }
+
+/** A bundle running `kernel` (a block guest) with a 256 KiB zeroed image bound at its `storage` device. */
+export function makeBlockBundle(base: string, kernel: string): Bundle {
+  const img = path.join(base, 'disk.img');
+  fs.writeFileSync(img, Buffer.alloc(256 * 1024));
+  return makeBundle(base, kernel, [], {
+    mounts: [{ destination: '/solo5/block/storage', type: 'bind', source: img, options: ['rbind'] }],
+  });
+}
